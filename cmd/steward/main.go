@@ -1,0 +1,24 @@
+// Command steward de-identifies copies of health databases and hands them over safely.
+// Run `steward --help`.
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	// MYSQLTMP _ "github.com/stewardhealth/steward/internal/database/mysql"
+	_ "github.com/stewardhealth/steward/internal/database/postgres"
+	_ "github.com/stewardhealth/steward/internal/database/sqlite"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := newRoot().ExecuteContext(ctx); err != nil {
+		fmt.Fprintln(os.Stderr, "steward:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,210 @@
+package postgres
+
+import (
+	"bytes"
+	"encoding/hex"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+
+	"github.com/stewardhealth/steward/internal/database"
+)
+
+// lineReader splits the stream COPY … TO STDOUT writes into rows of COPY's text format and
+// hands each decoded row to fn. Every non-NULL value is a string: PostgreSQL's own text form.
+type lineReader struct {
+	fn   func(database.Row) error
+	row  database.Row
+	rest []byte
+	err  error
+}
+
+func newLineReader(cols int, fn func(database.Row) error) *lineReader {
+	return &lineReader{fn: fn, row: make(database.Row, cols)}
+}
+
+func (r *lineReader) Write(p []byte) (int, error) {
+	if r.err != nil {
+		return 0, r.err
+	}
+	n := len(p)
+	if len(r.rest) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			r.rest = append(r.rest, p...)
+			return n, nil
+		}
+		r.rest = append(r.rest, p[:i]...)
+		if r.err = r.line(r.rest); r.err != nil {
+			return 0, r.err
+		}
+		r.rest = r.rest[:0]
+		p = p[i+1:]
+	}
+	for {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			r.rest = append(r.rest, p...)
+			return n, nil
+		}
+		if r.err = r.line(p[:i]); r.err != nil {
+			return 0, r.err
+		}
+		p = p[i+1:]
+	}
+}
+
+// line decodes one row. The values share one string allocation unless they hold escapes.
+func (r *lineReader) line(b []byte) error {
+	s := string(b)
+	col := 0
+	for start := 0; ; {
+		end := strings.IndexByte(s[start:], '\t')
+		last := end < 0
+		if last {
+			end = len(s)
+		} else {
+			end += start
+		}
+		if col >= len(r.row) {
+			return errColumns
+		}
+		f := s[start:end]
+		switch {
+		case f == `\N`:
+			r.row[col] = nil
+		case strings.IndexByte(f, '\\') >= 0:
+			r.row[col] = unescape(f)
+		default:
+			r.row[col] = f
+		}
+		col++
+		if last {
+			break
+		}
+		start = end + 1
+	}
+	if col != len(r.row) {
+		return errColumns
+	}
+	return r.fn(r.row)
+}
+
+type copyError string
+
+func (e copyError) Error() string { return string(e) }
+
+const errColumns = copyError("COPY row has the wrong number of columns")
+
+func unescape(f string) string {
+	var b strings.Builder
+	b.Grow(len(f))
+	for i := 0; i < len(f); i++ {
+		c := f[i]
+		if c != '\\' || i+1 == len(f) {
+			b.WriteByte(c)
+			continue
+		}
+		i++
+		switch e := f[i]; e {
+		case 'b':
+			b.WriteByte('\b')
+		case 'f':
+			b.WriteByte('\f')
+		case 'n':
+			b.WriteByte('\n')
+		case 'r':
+			b.WriteByte('\r')
+		case 't':
+			b.WriteByte('\t')
+		case 'v':
+			b.WriteByte('\v')
+		case 'x':
+			j := i + 1
+			for j < len(f) && j < i+3 && isHex(f[j]) {
+				j++
+			}
+			if j == i+1 {
+				b.WriteByte('x')
+				continue
+			}
+			v, _ := strconv.ParseUint(f[i+1:j], 16, 8)
+			b.WriteByte(byte(v))
+			i = j - 1
+		case '0', '1', '2', '3', '4', '5', '6', '7':
+			j := i
+			for j < len(f) && j < i+3 && f[j] >= '0' && f[j] <= '7' {
+				j++
+			}
+			v, _ := strconv.ParseUint(f[i:j], 8, 8)
+			b.WriteByte(byte(v))
+			i = j - 1
+		default:
+			b.WriteByte(e)
+		}
+	}
+	return b.String()
+}
+
+func isHex(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F'
+}
+
+// appendRow encodes a row in COPY's text format, with its newline.
+func appendRow(buf []byte, row database.Row) ([]byte, error) {
+	for i, v := range row {
+		if i > 0 {
+			buf = append(buf, '\t')
+		}
+		switch x := v.(type) {
+		case nil:
+			buf = append(buf, `\N`...)
+		case string:
+			buf = appendEscaped(buf, x)
+		case int64:
+			buf = strconv.AppendInt(buf, x, 10)
+		case float64:
+			switch {
+			case math.IsNaN(x):
+				buf = append(buf, "NaN"...)
+			case math.IsInf(x, 1):
+				buf = append(buf, "Infinity"...)
+			case math.IsInf(x, -1):
+				buf = append(buf, "-Infinity"...)
+			default:
+				buf = strconv.AppendFloat(buf, x, 'g', -1, 64)
+			}
+		case bool:
+			if x {
+				buf = append(buf, 't')
+			} else {
+				buf = append(buf, 'f')
+			}
+		case []byte:
+			buf = append(buf, `\\x`...)
+			buf = hex.AppendEncode(buf, x)
+		default:
+			return buf, fmt.Errorf("column %d: cannot write a %T", i+1, v)
+		}
+	}
+	return append(buf, '\n'), nil
+}
+
+func appendEscaped(buf []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; c {
+		case '\\':
+			buf = append(buf, '\\', '\\')
+		case '\n':
+			buf = append(buf, '\\', 'n')
+		case '\r':
+			buf = append(buf, '\\', 'r')
+		case '\t':
+			buf = append(buf, '\\', 't')
+		default:
+			buf = append(buf, c)
+		}
+	}
+	return buf
+}

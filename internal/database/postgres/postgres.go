@@ -1,0 +1,477 @@
+// Package postgres is Steward's adapter for PostgreSQL, through pgx.
+//
+// Rows move by COPY in both directions, in COPY's text format: every value is read as the
+// text PostgreSQL prints and written back as text it parses, so a value no rule touches is
+// copied exactly, whatever its type (arrays, JSON, ranges, user types).
+//
+// A copy creates each table with its columns only, loads it by COPY FROM STDIN, then adds
+// primary keys, unique and check constraints, indexes, identity and serial sequences (moved
+// past the largest value), and foreign keys last.
+//
+// In-place mode (Rewrite) works on a group of tables that transformed foreign keys tie
+// together, on one connection, in one transaction:
+//  1. each table's transformed rows are loaded by COPY into a temporary staging table
+//     (LIKE the original, dropped at commit), reading the originals on other connections;
+//  2. the foreign keys that touch the group are dropped, the group's tables are truncated
+//     together and refilled from staging, and the foreign keys are added back (and so
+//     checked again);
+//  3. the group is recorded in steward_progress, and the transaction commits.
+//
+// PostgreSQL's DDL and TRUNCATE are transactional, so a run killed at any point leaves every
+// table of the group as it was and unrecorded; the next run redoes that group from the
+// original values. Indexes are kept, so user triggers on INSERT fire during step 2.
+package postgres
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/stewardhealth/steward/internal/database"
+)
+
+func init() { database.Register(database.Postgres, Open) }
+
+// DB is a PostgreSQL database.
+type DB struct {
+	pool *pgxpool.Pool
+	name string
+}
+
+// Open connects; with create, a database that does not exist yet is created.
+func Open(ctx context.Context, dsn database.DSN, create bool) (database.DB, error) {
+	cfg, err := pgxpool.ParseConfig(dsn.Raw)
+	if err != nil {
+		return nil, fmt.Errorf("postgres DSN: %w", database.RedactError(err))
+	}
+	cfg.MaxConns = max(cfg.MaxConns, 6)
+	name := cfg.ConnConfig.Database
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err == nil {
+		err = pool.Ping(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if err != nil && create && errors.As(err, &pgErr) && pgErr.Code == "3D000" {
+		pool.Close()
+		if err := createDatabase(ctx, dsn.Raw, name); err != nil {
+			return nil, err
+		}
+		return Open(ctx, dsn, false)
+	}
+	if err != nil {
+		if pool != nil {
+			pool.Close()
+		}
+		return nil, fmt.Errorf("connect to postgres database %s: %w", name, database.RedactError(err))
+	}
+	return &DB{pool: pool, name: name}, nil
+}
+
+func createDatabase(ctx context.Context, raw, name string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return err
+	}
+	u.Path = "/postgres"
+	conn, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		return fmt.Errorf("connect to create database %s: %w", name, err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+quote(name)); err != nil {
+		return fmt.Errorf("create database %s: %w", name, err)
+	}
+	return nil
+}
+
+func quote(name string) string { return pgx.Identifier{name}.Sanitize() }
+
+// Kind is database.Postgres.
+func (d *DB) Kind() database.Kind { return database.Postgres }
+
+// Close closes the connections.
+func (d *DB) Close() error { d.pool.Close(); return nil }
+
+// Pool gives tests the underlying connections.
+func (d *DB) Pool() *pgxpool.Pool { return d.pool }
+
+// Schema reads the base tables of the current schema.
+func (d *DB) Schema(ctx context.Context) (*database.Schema, error) {
+	rows, err := d.pool.Query(ctx, `
+		SELECT c.relname, greatest(c.reltuples, 0)::bigint
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+		  AND c.relname <> 'steward_progress'
+		ORDER BY c.relname`)
+	if err != nil {
+		return nil, err
+	}
+	s := &database.Schema{}
+	for rows.Next() {
+		t := &database.Table{}
+		if err := rows.Scan(&t.Name, &t.Rows); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		s.Tables = append(s.Tables, t)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, t := range s.Tables {
+		if err := d.describe(ctx, t); err != nil {
+			return nil, fmt.Errorf("table %s: %w", t.Name, err)
+		}
+	}
+	return s, nil
+}
+
+func (d *DB) describe(ctx context.Context, t *database.Table) error {
+	rel := quote(t.Name)
+	rows, err := d.pool.Query(ctx, `
+		SELECT a.attname, format_type(a.atttypid, a.atttypmod), ty.typname, a.atttypmod, a.attnotnull,
+		       coalesce(pg_get_expr(ad.adbin, ad.adrelid), ''), a.attidentity <> '', a.attgenerated <> ''
+		FROM pg_attribute a
+		JOIN pg_type ty ON ty.oid = a.atttypid
+		LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
+		WHERE a.attrelid = $1::regclass AND a.attnum > 0 AND NOT a.attisdropped
+		ORDER BY a.attnum`, rel)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		c := &database.Column{}
+		var typname string
+		var typmod int32
+		var identity, generated bool
+		if err := rows.Scan(&c.Name, &c.Native, &typname, &typmod, &c.NotNull, &c.Default, &identity, &generated); err != nil {
+			rows.Close()
+			return err
+		}
+		if generated {
+			rows.Close()
+			return fmt.Errorf("column %s is generated: Steward does not copy generated columns yet", c.Name)
+		}
+		c.Type, c.Bits = columnType(typname)
+		if c.Type == database.Text && typmod > 4 {
+			c.Length = int(typmod - 4)
+		}
+		c.Identity = identity || strings.HasPrefix(c.Default, "nextval(")
+		t.Columns = append(t.Columns, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+
+	rows, err = d.pool.Query(ctx, `
+		SELECT con.conname, con.contype, pg_get_constraintdef(con.oid),
+		       coalesce(ARRAY(SELECT a.attname FROM unnest(con.conkey) WITH ORDINALITY k(n, i)
+		                      JOIN pg_attribute a ON a.attrelid = con.conrelid AND a.attnum = k.n ORDER BY k.i), '{}'),
+		       coalesce(rc.relname, ''),
+		       coalesce(ARRAY(SELECT a.attname FROM unnest(con.confkey) WITH ORDINALITY k(n, i)
+		                      JOIN pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = k.n ORDER BY k.i), '{}')
+		FROM pg_constraint con LEFT JOIN pg_class rc ON rc.oid = con.confrelid
+		WHERE con.conrelid = $1::regclass AND con.contype IN ('p', 'u', 'f', 'c')
+		ORDER BY con.conname`, rel)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var name, typ, def, ref string
+		var cols, refCols []string
+		if err := rows.Scan(&name, &typ, &def, &cols, &ref, &refCols); err != nil {
+			rows.Close()
+			return err
+		}
+		full := "CONSTRAINT " + quote(name) + " " + def
+		switch typ {
+		case "p":
+			t.PrimaryKey = cols
+		case "u":
+			t.Indexes = append(t.Indexes, &database.Index{Name: name, Columns: cols, Unique: true, Def: full})
+		case "f":
+			t.ForeignKeys = append(t.ForeignKeys, &database.ForeignKey{Name: name, Columns: cols, RefTable: ref, RefColumns: refCols, Def: full})
+		case "c":
+			t.Checks = append(t.Checks, full)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(t.PrimaryKey) > 0 {
+		// Keep the primary key's own name and definition for the copy.
+		var name, def string
+		if err := d.pool.QueryRow(ctx, `SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE conrelid = $1::regclass AND contype = 'p'`, rel).Scan(&name, &def); err != nil {
+			return err
+		}
+		t.Def = "CONSTRAINT " + quote(name) + " " + def
+	}
+
+	rows, err = d.pool.Query(ctx, `
+		SELECT ic.relname, ix.indisunique, pg_get_indexdef(ix.indexrelid),
+		       coalesce(ARRAY(SELECT a.attname FROM unnest(ix.indkey::int2[]) WITH ORDINALITY k(n, i)
+		                      JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.n ORDER BY k.i), '{}'),
+		       0 = ALL(ix.indkey::int2[]) IS FALSE AND ix.indexprs IS NULL
+		FROM pg_index ix JOIN pg_class ic ON ic.oid = ix.indexrelid
+		WHERE ix.indrelid = $1::regclass
+		  AND NOT EXISTS (SELECT 1 FROM pg_constraint con WHERE con.conindid = ix.indexrelid AND con.conrelid = ix.indrelid)
+		ORDER BY ic.relname`, rel)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		ix := &database.Index{}
+		var plain bool
+		if err := rows.Scan(&ix.Name, &ix.Unique, &ix.Def, &ix.Columns, &plain); err != nil {
+			rows.Close()
+			return err
+		}
+		if !plain {
+			ix.Columns = nil
+		}
+		t.Indexes = append(t.Indexes, ix)
+	}
+	rows.Close()
+	return rows.Err()
+}
+
+func columnType(typname string) (database.Type, int) {
+	switch typname {
+	case "varchar", "bpchar", "text", "citext", "name":
+		return database.Text, 0
+	case "int2":
+		return database.Integer, 16
+	case "int4":
+		return database.Integer, 32
+	case "int8":
+		return database.Integer, 64
+	case "float4", "float8":
+		return database.Float, 0
+	case "numeric":
+		return database.Decimal, 0
+	case "bool":
+		return database.Bool, 0
+	case "date":
+		return database.Date, 0
+	case "timestamp", "timestamptz":
+		return database.Timestamp, 0
+	case "bytea":
+		return database.Bytes, 0
+	case "inet", "cidr":
+		return database.Inet, 0
+	}
+	return database.Other, 0
+}
+
+func columnList(t *database.Table) string {
+	cols := make([]string, len(t.Columns))
+	for i, c := range t.Columns {
+		cols[i] = quote(c.Name)
+	}
+	return strings.Join(cols, ", ")
+}
+
+// Scan streams t by COPY TO STDOUT.
+func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	lr := newLineReader(len(t.Columns), fn)
+	_, err = conn.Conn().PgConn().CopyTo(ctx, lr, "COPY "+quote(t.Name)+" ("+columnList(t)+") TO STDOUT")
+	if lr.err != nil {
+		if lr.err == errColumns {
+			return fmt.Errorf("read %s: %w", t.Name, lr.err)
+		}
+		return lr.err
+	}
+	if err != nil {
+		return fmt.Errorf("read %s: %w", t.Name, database.RedactError(err))
+	}
+	if len(lr.rest) > 0 {
+		return fmt.Errorf("read %s: COPY ended inside a row", t.Name)
+	}
+	return nil
+}
+
+// Parallel is 2: a pipe per core.
+func (d *DB) Parallel() int { return 2 }
+
+// CreateTables creates every table with its columns only.
+func (d *DB) CreateTables(ctx context.Context, s *database.Schema) error {
+	for _, t := range s.Tables {
+		if _, err := d.pool.Exec(ctx, createTable(t, quote(t.Name), false)); err != nil {
+			return fmt.Errorf("create table %s: %w", t.Name, err)
+		}
+	}
+	return nil
+}
+
+func createTable(t *database.Table, name string, temp bool) string {
+	var b strings.Builder
+	if temp {
+		b.WriteString("CREATE TEMP TABLE ")
+	} else {
+		b.WriteString("CREATE TABLE ")
+	}
+	b.WriteString(name)
+	b.WriteString(" (")
+	for i, c := range t.Columns {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(quote(c.Name))
+		b.WriteByte(' ')
+		b.WriteString(c.Native)
+		if c.NotNull {
+			b.WriteString(" NOT NULL")
+		}
+		if c.Default != "" && !c.Identity && !temp {
+			b.WriteString(" DEFAULT ")
+			b.WriteString(c.Default)
+		}
+	}
+	b.WriteString(")")
+	if temp {
+		b.WriteString(" ON COMMIT DROP")
+	}
+	return b.String()
+}
+
+// Finish adds keys, constraints, indexes, sequences and then foreign keys.
+func (d *DB) Finish(ctx context.Context, s *database.Schema) error {
+	for _, t := range s.Tables {
+		rel := quote(t.Name)
+		var stmts []string
+		if t.Def != "" {
+			stmts = append(stmts, "ALTER TABLE "+rel+" ADD "+t.Def)
+		}
+		for _, ix := range t.Indexes {
+			if strings.HasPrefix(ix.Def, "CONSTRAINT ") {
+				stmts = append(stmts, "ALTER TABLE "+rel+" ADD "+ix.Def)
+			} else {
+				stmts = append(stmts, ix.Def)
+			}
+		}
+		for _, ck := range t.Checks {
+			stmts = append(stmts, "ALTER TABLE "+rel+" ADD "+ck)
+		}
+		for _, c := range t.Columns {
+			if !c.Identity || !(c.Type == database.Integer) {
+				continue
+			}
+			col := quote(c.Name)
+			if strings.HasPrefix(c.Default, "nextval(") {
+				seq := quote(t.Name + "_" + c.Name + "_seq")
+				stmts = append(stmts,
+					"CREATE SEQUENCE "+seq+" OWNED BY "+rel+"."+col,
+					"ALTER TABLE "+rel+" ALTER COLUMN "+col+" SET DEFAULT nextval('"+strings.ReplaceAll(seq, "'", "''")+"')")
+			} else {
+				stmts = append(stmts, "ALTER TABLE "+rel+" ALTER COLUMN "+col+" ADD GENERATED BY DEFAULT AS IDENTITY")
+			}
+			stmts = append(stmts, fmt.Sprintf("SELECT setval(pg_get_serial_sequence('%s', '%s'), coalesce(max(%s), 0) + 1, false) FROM %s",
+				strings.ReplaceAll(rel, "'", "''"), strings.ReplaceAll(c.Name, "'", "''"), col, rel))
+		}
+		for _, q := range stmts {
+			if _, err := d.pool.Exec(ctx, q); err != nil {
+				return fmt.Errorf("table %s: %w", t.Name, database.RedactError(err))
+			}
+		}
+	}
+	for _, t := range s.Tables {
+		for _, fk := range t.ForeignKeys {
+			if _, err := d.pool.Exec(ctx, "ALTER TABLE "+quote(t.Name)+" ADD "+fk.Def); err != nil {
+				return fmt.Errorf("table %s, foreign key %s: %w", t.Name, fk.Name, database.RedactError(err))
+			}
+		}
+	}
+	_, err := d.pool.Exec(ctx, "ANALYZE")
+	return err
+}
+
+// Writer loads t by COPY FROM STDIN on a connection of its own.
+func (d *DB) Writer(ctx context.Context, t *database.Table) (database.RowWriter, error) {
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return startCopy(ctx, conn.Conn().PgConn(), quote(t.Name), t, conn.Release), nil
+}
+
+type copyWriter struct {
+	pw      *io.PipeWriter
+	bw      *bufio.Writer
+	buf     []byte
+	done    chan error
+	rows    int64
+	table   string
+	release func()
+	closed  bool
+}
+
+func startCopy(ctx context.Context, pc *pgconn.PgConn, rel string, t *database.Table, release func()) *copyWriter {
+	pr, pw := io.Pipe()
+	w := &copyWriter{pw: pw, bw: bufio.NewWriterSize(pw, 256<<10), done: make(chan error, 1), table: t.Name, release: release}
+	sql := "COPY " + rel + " (" + columnList(t) + ") FROM STDIN"
+	go func() {
+		_, err := pc.CopyFrom(ctx, pr, sql)
+		pr.CloseWithError(err)
+		w.done <- err
+	}()
+	return w
+}
+
+func (w *copyWriter) Write(row database.Row) error {
+	var err error
+	w.buf, err = appendRow(w.buf[:0], row)
+	if err != nil {
+		return fmt.Errorf("%s: %w", w.table, err)
+	}
+	if _, err := w.bw.Write(w.buf); err != nil {
+		return fmt.Errorf("copy into %s: %w", w.table, database.RedactError(err))
+	}
+	w.rows++
+	return nil
+}
+
+func (w *copyWriter) Close() (int64, error) {
+	if w.closed {
+		return w.rows, nil
+	}
+	w.closed = true
+	err := w.bw.Flush()
+	w.pw.CloseWithError(err)
+	if cerr := <-w.done; cerr != nil {
+		err = cerr
+	}
+	if w.release != nil {
+		w.release()
+	}
+	if err != nil {
+		return 0, fmt.Errorf("copy into %s: %w", w.table, database.RedactError(err))
+	}
+	return w.rows, nil
+}
+
+func (w *copyWriter) Abort() {
+	if w.closed {
+		return
+	}
+	w.closed = true
+	w.pw.CloseWithError(errors.New("load aborted"))
+	<-w.done
+	if w.release != nil {
+		w.release()
+	}
+}

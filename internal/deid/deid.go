@@ -1,0 +1,537 @@
+// Package deid is the de-identification engine: it holds a policy against a database, then
+// streams every table through the policy's rules into a copy (copy mode) or back into the
+// same database (in-place mode).
+//
+// The data's path is short: the source adapter streams rows (COPY on PostgreSQL), each row's
+// columns go through their compiled rule (package transform), and the target adapter loads
+// them by its bulk path into tables that have no indexes or foreign keys yet; keys, indexes
+// and constraints are built once every table is loaded. Tables are independent at that point,
+// so several load at once.
+//
+// Before any table is written, the engine reads the values of every column whose rule
+// replaces identifiers (hash, pseudonym, placeholder, null on text) into a dictionary, when
+// the policy scrubs any free text, so that scrub can replace those values wherever a note
+// mentions them.
+//
+// In-place mode never leaves a table half-transformed:
+//   - SQLite: the whole database is written as a copy beside the file and renamed over it
+//     once complete; an interrupted run leaves the original as it was and a stale copy that
+//     the next run removes.
+//   - PostgreSQL and MySQL: tables tied by a foreign key whose columns are transformed are
+//     rewritten together in one transaction that also records them in a ledger table
+//     (steward_progress), keyed by the run (the policy's bytes and the key's fingerprint).
+//     A run that is killed rolls back its open transaction; the same command run again skips
+//     the groups the ledger records, so no value is ever transformed twice.
+package deid
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/transform"
+)
+
+// Options says what to run.
+type Options struct {
+	Policy   *policy.Policy
+	Key      transform.Key
+	Source   string // DSN
+	Target   string // DSN of the copy; empty for in-place
+	InPlace  bool
+	Progress Progress // nil: silent
+}
+
+// Progress is told about each table as it goes.
+type Progress interface {
+	Table(name string, rows int64) TableProgress
+}
+
+// TableProgress follows one table.
+type TableProgress interface {
+	Add(rows int64)
+	Done(err error)
+}
+
+// Report says what a run did. It holds counts and names, never values.
+type Report struct {
+	Mode           string
+	Source, Target string // DSNs with passwords hidden
+	KeyFingerprint string
+	Run            string
+	Dictionary     int // values scrub looks for in free text
+	Tables         []*TableReport
+	Elapsed        time.Duration
+}
+
+// TableReport is one table's line of the report.
+type TableReport struct {
+	Name       string
+	Rows       int64
+	Skipped    bool                // in-place: already done by an earlier run
+	Rules      map[string][]string // rule → columns
+	Collisions map[string]int64    // column → distinct inputs that share an output
+	Elapsed    time.Duration
+}
+
+// Check reads the source's schema and holds the policy against it.
+func Check(ctx context.Context, pol *policy.Policy, db database.DB) (*database.Schema, error) {
+	s, err := db.Schema(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read schema: %w", err)
+	}
+	if err := pol.Check(s); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// RunID identifies a run by its policy and key, so that an interrupted in-place run is
+// recognised when the same command is given again.
+func RunID(pol *policy.Policy, key transform.Key) string {
+	h := sha256.New()
+	h.Write(pol.Source)
+	h.Write([]byte{0})
+	h.Write([]byte(key.Fingerprint()))
+	return hex.EncodeToString(h.Sum(nil)[:12])
+}
+
+// Run de-identifies.
+func Run(ctx context.Context, o Options) (*Report, error) {
+	start := time.Now()
+	if o.InPlace == (o.Target != "") {
+		return nil, errors.New("give either a target (copy mode) or in-place, not both")
+	}
+	src, err := database.Open(ctx, o.Source)
+	if err != nil {
+		return nil, fmt.Errorf("open source: %w", err)
+	}
+	defer src.Close()
+	schema, err := Check(ctx, o.Policy, src)
+	if err != nil {
+		return nil, err
+	}
+	e := &engine{opts: o, schema: schema, src: src}
+	if err := e.compile(); err != nil {
+		return nil, err
+	}
+	e.report = &Report{
+		Source:         database.Redact(o.Source),
+		KeyFingerprint: o.Key.Fingerprint(),
+		Run:            RunID(o.Policy, o.Key),
+	}
+	if err := e.buildDictionary(ctx); err != nil {
+		return nil, err
+	}
+	e.report.Dictionary = e.dict.Len()
+	switch {
+	case !o.InPlace:
+		e.report.Mode = "copy"
+		e.report.Target = database.Redact(o.Target)
+		err = e.copy(ctx, o.Target)
+	case src.Kind() == database.SQLite:
+		e.report.Mode = "in-place"
+		err = e.rewriteFile(ctx)
+	default:
+		e.report.Mode = "in-place"
+		err = e.rewrite(ctx)
+	}
+	e.report.Elapsed = time.Since(start)
+	sort.Slice(e.report.Tables, func(i, j int) bool { return e.report.Tables[i].Name < e.report.Tables[j].Name })
+	if err != nil {
+		return e.report, err
+	}
+	return e.report, nil
+}
+
+type engine struct {
+	opts   Options
+	schema *database.Schema
+	src    database.DB
+	plans  map[string]*plan
+	dict   *transform.Dictionary
+	report *Report
+	mu     sync.Mutex
+}
+
+// plan is a table's compiled rules.
+type plan struct {
+	table  *database.Table
+	rules  []policy.Rule
+	funcs  []transform.Func // nil where the value is kept
+	tracks []*transform.Collisions
+	active bool // any column transformed
+}
+
+func (e *engine) compile() error {
+	e.plans = map[string]*plan{}
+	e.dict = transform.NewDictionary()
+	for _, t := range e.schema.Tables {
+		p := &plan{table: t, rules: make([]policy.Rule, len(t.Columns)), funcs: make([]transform.Func, len(t.Columns)), tracks: make([]*transform.Collisions, len(t.Columns))}
+		for i, c := range t.Columns {
+			r, _ := e.opts.Policy.Rule(t.Name, c.Name)
+			p.rules[i] = r
+			if !r.Transforms() {
+				continue
+			}
+			p.active = true
+			if r.Kind == policy.Hash || r.Kind == policy.Pseudonym || r.Kind == policy.Placeholder {
+				p.tracks[i] = transform.NewCollisions()
+			}
+			f, err := transform.Compile(r, t, c, p.tracks[i], e.dict)
+			if err != nil {
+				return fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
+			}
+			p.funcs[i] = f
+		}
+		e.plans[t.Name] = p
+	}
+	return nil
+}
+
+// apply transforms in into out.
+func (p *plan) apply(h *transform.Hasher, in, out database.Row, n int64) error {
+	for i, v := range in {
+		f := p.funcs[i]
+		if f == nil {
+			out[i] = v
+			continue
+		}
+		w, err := f(h, in, v)
+		if err != nil {
+			return fmt.Errorf("%s.%s, row %d: %w", p.table.Name, p.table.Columns[i].Name, n, err)
+		}
+		out[i] = w
+	}
+	return nil
+}
+
+// collisions checks the counters after a table: a collision in a unique column is fatal.
+func (p *plan) collisions(tr *TableReport) error {
+	for i, c := range p.tracks {
+		if c == nil || c.Count == 0 {
+			continue
+		}
+		col := p.table.Columns[i]
+		if tr.Collisions == nil {
+			tr.Collisions = map[string]int64{}
+		}
+		tr.Collisions[col.Name] = c.Count
+		if p.table.Unique(col.Name) {
+			return fmt.Errorf("%s.%s: %d distinct values collide after the hash is cut to the column's %d characters, and the column must stay unique: use {hash: {alphabet: base32}} (5 bits a character instead of 4), or widen the column in the copy", p.table.Name, col.Name, c.Count, col.Length)
+		}
+	}
+	return nil
+}
+
+func (p *plan) tableReport() *TableReport {
+	tr := &TableReport{Name: p.table.Name, Rules: map[string][]string{}}
+	for i, r := range p.rules {
+		if r.Transforms() {
+			tr.Rules[string(r.Kind)] = append(tr.Rules[string(r.Kind)], p.table.Columns[i].Name)
+		}
+	}
+	return tr
+}
+
+// buildDictionary reads the values of every column whose rule replaces identifiers, when
+// some column is scrubbed.
+func (e *engine) buildDictionary(ctx context.Context) error {
+	scrubs := false
+	for _, p := range e.plans {
+		for _, r := range p.rules {
+			scrubs = scrubs || r.Kind == policy.Scrub
+		}
+	}
+	if !scrubs {
+		return nil
+	}
+	h := e.opts.Key.NewHasher()
+	for _, t := range e.schema.Tables {
+		p := e.plans[t.Name]
+		var cols []int
+		for i, r := range p.rules {
+			switch r.Kind {
+			case policy.Hash, policy.Pseudonym, policy.Placeholder, policy.Null:
+				if t.Columns[i].Type == database.Text {
+					cols = append(cols, i)
+				}
+			}
+		}
+		if len(cols) == 0 {
+			continue
+		}
+		err := e.src.Scan(ctx, t, func(row database.Row) error {
+			for _, i := range cols {
+				s, ok := row[i].(string)
+				if !ok {
+					continue
+				}
+				if p.rules[i].Kind == policy.Null {
+					e.dict.Add(s, "[removed]")
+					continue
+				}
+				out, err := p.funcs[i](h, row, s)
+				if err != nil {
+					return fmt.Errorf("%s.%s: %w", t.Name, t.Columns[i].Name, err)
+				}
+				if o, ok := out.(string); ok {
+					if p.rules[i].Kind == policy.Hash {
+						o = shortHash(o)
+					}
+					e.dict.Add(s, o)
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read %s for the scrub dictionary: %w", t.Name, err)
+		}
+	}
+	// The dictionary pass fed the collision counters; start them afresh for the real pass.
+	for _, p := range e.plans {
+		for i := range p.tracks {
+			if p.tracks[i] != nil {
+				*p.tracks[i] = *transform.NewCollisions()
+			}
+		}
+	}
+	return nil
+}
+
+// stream reads table t from the source, transforms every row and writes it to w.
+func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWriter) (*TableReport, error) {
+	p := e.plans[t.Name]
+	tr := p.tableReport()
+	var tp TableProgress
+	if e.opts.Progress != nil {
+		tp = e.opts.Progress.Table(t.Name, t.Rows)
+	}
+	start := time.Now()
+	h := e.opts.Key.NewHasher()
+	out := make(database.Row, len(t.Columns))
+	var n int64
+	var unique []int // tracked columns that must stay distinct: checked after every row
+	for i, c := range p.tracks {
+		if c != nil && t.Unique(t.Columns[i].Name) {
+			unique = append(unique, i)
+		}
+	}
+	err := e.src.Scan(ctx, t, func(in database.Row) error {
+		n++
+		if err := p.apply(h, in, out, n); err != nil {
+			return err
+		}
+		for _, i := range unique {
+			if p.tracks[i].Count > 0 {
+				return p.collisions(tr)
+			}
+		}
+		if err := w.Write(out); err != nil {
+			return fmt.Errorf("write %s: %w", t.Name, err)
+		}
+		if tp != nil && n%4096 == 0 {
+			tp.Add(4096)
+		}
+		return nil
+	})
+	if err == nil {
+		err = p.collisions(tr)
+	} else {
+		err = database.RedactError(err)
+	}
+	if tp != nil {
+		tp.Add(n % 4096)
+		tp.Done(err)
+	}
+	tr.Rows = n
+	tr.Elapsed = time.Since(start)
+	return tr, err
+}
+
+func (e *engine) addReport(tr *TableReport) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.report.Tables = append(e.report.Tables, tr)
+}
+
+// copy writes the de-identified copy into a new database.
+func (e *engine) copy(ctx context.Context, target string) error {
+	dsn, err := database.ParseDSN(target)
+	if err != nil {
+		return fmt.Errorf("target: %w", err)
+	}
+	if dsn.Kind != e.src.Kind() {
+		return fmt.Errorf("the target is a %s database and the source a %s one: a copy goes into the same kind of database", dsn.Kind, e.src.Kind())
+	}
+	if dsn.Kind == database.SQLite {
+		if _, err := os.Stat(dsn.Path); err == nil {
+			return fmt.Errorf("target %s already exists: remove it or name a new file", dsn.Path)
+		}
+		return e.copyFile(ctx, dsn.Path)
+	}
+	return e.copyInto(ctx, target)
+}
+
+// copyFile writes a SQLite copy beside path and renames it into place once complete, so a
+// failed run leaves no half-written database behind.
+func (e *engine) copyFile(ctx context.Context, path string) error {
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
+	os.Remove(tmp)
+	if err := e.copyInto(ctx, "sqlite:"+tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return os.Rename(tmp, path)
+}
+
+func (e *engine) copyInto(ctx context.Context, target string) error {
+	dst, err := database.OpenTarget(ctx, target)
+	if err != nil {
+		return fmt.Errorf("open target: %w", err)
+	}
+	defer dst.Close()
+	if err := dst.CreateTables(ctx, e.schema); err != nil {
+		return fmt.Errorf("create tables in the target: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	tables := make(chan *database.Table)
+	errs := make(chan error, len(e.schema.Tables))
+	var wg sync.WaitGroup
+	for range max(1, dst.Parallel()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for t := range tables {
+				if err := e.copyTable(ctx, dst, t); err != nil {
+					errs <- err
+					cancel()
+				}
+			}
+		}()
+	}
+	for _, t := range e.schema.Tables {
+		select {
+		case tables <- t:
+		case <-ctx.Done():
+		}
+	}
+	close(tables)
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := dst.Finish(ctx, e.schema); err != nil {
+		return fmt.Errorf("build keys, indexes and constraints in the target: %w", err)
+	}
+	return nil
+}
+
+func (e *engine) copyTable(ctx context.Context, dst database.Target, t *database.Table) error {
+	w, err := dst.Writer(ctx, t)
+	if err != nil {
+		return fmt.Errorf("load %s: %w", t.Name, err)
+	}
+	tr, err := e.stream(ctx, t, w)
+	if err != nil {
+		w.Abort()
+		return err
+	}
+	if _, err := w.Close(); err != nil {
+		return fmt.Errorf("load %s: %w", t.Name, err)
+	}
+	e.addReport(tr)
+	return nil
+}
+
+// rewriteFile is in-place mode for SQLite: a copy beside the file, renamed over it.
+func (e *engine) rewriteFile(ctx context.Context) error {
+	dsn, _ := database.ParseDSN(e.opts.Source)
+	path := dsn.Path
+	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
+	os.Remove(tmp) // what an interrupted run left
+	if err := e.copyInto(ctx, "sqlite:"+tmp); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	e.src.Close()
+	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
+		os.Remove(path + suffix)
+	}
+	return os.Rename(tmp, path)
+}
+
+// rewrite is in-place mode for server databases: group by group, each in one transaction.
+func (e *engine) rewrite(ctx context.Context) error {
+	rw, ok := e.src.(database.Rewriter)
+	if !ok {
+		return fmt.Errorf("%s databases cannot be rewritten in place", e.src.Kind())
+	}
+	run := e.report.Run
+	done, err := rw.Done(ctx, run)
+	if err != nil {
+		return fmt.Errorf("read the progress ledger: %w", err)
+	}
+	tie := func(t *database.Table, fk *database.ForeignKey) bool {
+		for _, c := range fk.Columns {
+			if r, _ := e.opts.Policy.Rule(t.Name, c); r.Transforms() {
+				return true
+			}
+		}
+		return false
+	}
+	for _, group := range database.Groups(e.schema, tie) {
+		var todo []*database.Table
+		for _, t := range group {
+			switch {
+			case done[t.Name]:
+				tr := e.plans[t.Name].tableReport()
+				tr.Skipped = true
+				e.addReport(tr)
+			case e.plans[t.Name].active:
+				todo = append(todo, t)
+			}
+		}
+		if len(todo) == 0 {
+			continue
+		}
+		var reports []*TableReport
+		err := rw.Rewrite(ctx, run, todo, func(ctx context.Context, t *database.Table, w database.RowWriter) error {
+			tr, err := e.stream(ctx, t, w)
+			if err == nil {
+				reports = append(reports, tr)
+			}
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		for _, tr := range reports {
+			e.addReport(tr)
+		}
+	}
+	return nil
+}
+
+// shortHash is how a hashed value appears inside free text: the first 12 characters of the
+// column's hash, enough to recognise it and to keep a note readable.
+func shortHash(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}

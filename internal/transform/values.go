@@ -1,0 +1,273 @@
+package transform
+
+import (
+	"encoding/binary"
+	"encoding/hex"
+	"hash/maphash"
+	"net/netip"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/policy"
+)
+
+const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// Pseudonym is a readable stand-in for a name, "PREFIX 7KQ3", cut to fit width (0: no limit).
+// Names that differ only in case or spacing get the same pseudonym.
+func Pseudonym(h *Hasher, prefix, name string, width int) string {
+	d := h.Sum(normalName(name))
+	var suffix [4]byte
+	x := binary.BigEndian.Uint32(d)
+	for i := range suffix {
+		suffix[i] = crockford[x>>(27-5*i)&31]
+	}
+	if width > 0 && len(prefix)+1+len(suffix) > width {
+		prefix = strings.TrimSpace(prefix[:max(0, width-1-len(suffix))])
+	}
+	if prefix == "" {
+		return string(suffix[:])
+	}
+	return prefix + " " + string(suffix[:])
+}
+
+func normalName(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+func structured(kind string) bool {
+	switch kind {
+	case policy.PlaceIP, policy.PlaceHostname, policy.PlaceURL, policy.PlaceEmail:
+		return true
+	}
+	return false
+}
+
+// Place is the placeholder of a value: ip maps an address consistently into the ranges
+// reserved for documentation and benchmarks (198.18.0.0/15, 2001:db8::/32); hostname gives
+// a name under .invalid; url an https endpoint under .invalid; email an address at
+// example.invalid; any other kind is fixed text. The result fits width (0: no limit).
+func Place(h *Hasher, kind, v string, width int) string {
+	var out string
+	switch kind {
+	case policy.PlaceIP:
+		out = placeIP(h, v)
+	case policy.PlaceHostname:
+		tag := hex.EncodeToString(h.Derive("host", strings.ToLower(v))[:4])
+		out = "host-" + tag + ".invalid"
+		if width > 0 && len(out) > width {
+			out = "host-" + tag
+		}
+	case policy.PlaceURL:
+		out = placeURL(h, v)
+	case policy.PlaceEmail:
+		out = "user-" + hex.EncodeToString(h.Derive("email", strings.ToLower(v))[:5]) + "@example.invalid"
+	default:
+		out = kind
+	}
+	return cut(out, width)
+}
+
+func placeIP(h *Hasher, v string) string {
+	addr, suffix := v, ""
+	if i := strings.IndexByte(v, '/'); i >= 0 {
+		addr, suffix = v[:i], v[i:]
+	}
+	a, err := netip.ParseAddr(strings.TrimSpace(addr))
+	if err != nil {
+		a = netip.AddrFrom4([4]byte{10})
+		suffix = ""
+	}
+	d := h.Derive("ip", a.Unmap().String())
+	if a.Is6() && !a.Is4In6() {
+		var b [16]byte
+		b[0], b[1], b[2], b[3] = 0x20, 0x01, 0x0d, 0xb8
+		copy(b[4:], d[:12])
+		return netip.AddrFrom16(b).String() + suffix
+	}
+	return netip.AddrFrom4([4]byte{198, 18 + d[0]&1, d[1], d[2]}).String() + suffix
+}
+
+func placeURL(h *Hasher, v string) string {
+	host := v
+	if u, err := url.Parse(strings.TrimSpace(v)); err == nil && u.Host != "" {
+		host = u.Hostname()
+	}
+	// The host part is the host's own placeholder, so every URL of one server names the same
+	// endpoint; the path part tells apart every distinct URL (scheme, port, path, query).
+	return "https://endpoint-" + hex.EncodeToString(h.Derive("host", strings.ToLower(host))[:4]) +
+		".invalid/" + hex.EncodeToString(h.Derive("url", v)[:4])
+}
+
+// ShiftDays is the keyed offset, in [-days, days], of the entity whose identifying value is
+// entity: the same for every date of that entity in every table.
+func ShiftDays(h *Hasher, entity string, days int) int {
+	x := binary.BigEndian.Uint64(h.Derive("shift", entity))
+	return int(x%uint64(2*days+1)) - days
+}
+
+// shiftDate moves a date, or the date part of a timestamp, by days, keeping the value's
+// form: the time of day, fraction and zone are left as they were.
+func shiftDate(v any, days int) (any, error) {
+	switch x := v.(type) {
+	case time.Time:
+		return x.AddDate(0, 0, days), nil
+	case string:
+		if len(x) < 10 {
+			if special(x) {
+				return x, nil
+			}
+			return nil, bad("not a date in YYYY-MM-DD form")
+		}
+		d, err := time.Parse(time.DateOnly, x[:10])
+		if err != nil {
+			if special(x) {
+				return x, nil
+			}
+			return nil, bad("not a date in YYYY-MM-DD form")
+		}
+		return d.AddDate(0, 0, days).Format(time.DateOnly) + x[10:], nil
+	}
+	return nil, bad("not a date")
+}
+
+// special reports PostgreSQL's infinite dates, which no shift moves.
+func special(s string) bool { return s == "infinity" || s == "-infinity" }
+
+// zip3Restricted are the three-digit ZIP prefixes covering fewer than 20,000 people, which
+// HIPAA's Safe Harbor method replaces with 000.
+var zip3Restricted = map[string]bool{
+	"036": true, "059": true, "063": true, "102": true, "203": true, "556": true, "692": true,
+	"790": true, "821": true, "823": true, "830": true, "831": true, "878": true, "879": true,
+	"884": true, "890": true, "893": true,
+}
+
+func generalize(level string, c *database.Column, v any) (any, error) {
+	switch level {
+	case policy.Year, policy.Month:
+		s, ok := v.(string)
+		if !ok {
+			if t, isTime := v.(time.Time); isTime {
+				if level == policy.Year {
+					return time.Date(t.Year(), 1, 1, 0, 0, 0, 0, t.Location()), nil
+				}
+				return time.Date(t.Year(), t.Month(), 1, 0, 0, 0, 0, t.Location()), nil
+			}
+			return nil, bad("not a date")
+		}
+		if special(s) {
+			return s, nil
+		}
+		if len(s) < 10 {
+			return nil, bad("not a date in YYYY-MM-DD form")
+		}
+		if _, err := time.Parse(time.DateOnly, s[:10]); err != nil {
+			return nil, bad("not a date in YYYY-MM-DD form")
+		}
+		date := s[:5] + "01-01"
+		if level == policy.Month {
+			date = s[:8] + "01"
+		}
+		if c.Type == database.Timestamp && len(s) > 10 {
+			return date + " 00:00:00", nil
+		}
+		return date, nil
+	case policy.Zip3:
+		s := strings.TrimSpace(text(v))
+		if len(s) < 3 {
+			return "000", nil
+		}
+		p := strings.ToUpper(s[:3])
+		if isDigits(p) {
+			if zip3Restricted[p] {
+				p = "000"
+			}
+			if len(s) >= 5 && isDigits(s[:5]) && (c.Length == 0 || c.Length >= 5) {
+				return p + "00", nil
+			}
+		}
+		return p, nil
+	case policy.AgeBand:
+		var age float64
+		switch x := v.(type) {
+		case int64:
+			age = float64(x)
+		case float64:
+			age = x
+		case string:
+			f, err := strconv.ParseFloat(strings.TrimSpace(x), 64)
+			if err != nil {
+				return nil, bad("not an age")
+			}
+			age = f
+		default:
+			return nil, bad("not an age")
+		}
+		band := int64(age) / 10 * 10
+		if age >= 90 {
+			band = 90
+		}
+		if band < 0 {
+			band = 0
+		}
+		switch c.Type {
+		case database.Text:
+			if band == 90 {
+				return "90+", nil
+			}
+			return strconv.FormatInt(band, 10) + "-" + strconv.FormatInt(band+9, 10), nil
+		case database.Integer:
+			if _, isString := v.(string); isString {
+				return strconv.FormatInt(band, 10), nil
+			}
+			return band, nil
+		case database.Float:
+			if _, isString := v.(string); isString {
+				return strconv.FormatInt(band, 10), nil
+			}
+			return float64(band), nil
+		}
+		return strconv.FormatInt(band, 10), nil
+	}
+	return nil, bad("unknown level")
+}
+
+func isDigits(s string) bool {
+	for _, r := range s {
+		if !unicode.IsDigit(r) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Collisions counts distinct inputs of one column that a cut hash mapped to the same output.
+// It keeps 16 bytes per distinct output, never the values. It is not safe for concurrent use.
+type Collisions struct {
+	seen  map[uint64]uint64
+	seed  maphash.Seed
+	Count int64
+}
+
+// NewCollisions returns an empty counter.
+func NewCollisions() *Collisions {
+	return &Collisions{seen: map[uint64]uint64{}, seed: maphash.MakeSeed()}
+}
+
+// add records that an input with digest d gave out. A nil Collisions records nothing.
+func (c *Collisions) add(out string, d []byte) {
+	if c == nil {
+		return
+	}
+	k := maphash.String(c.seed, out)
+	id := binary.BigEndian.Uint64(d[len(d)-8:])
+	if prev, ok := c.seen[k]; ok {
+		if prev != id {
+			c.Count++
+		}
+		return
+	}
+	c.seen[k] = id
+}

@@ -391,10 +391,13 @@ func (e *engine) copyFile(ctx context.Context, path string) error {
 		os.Remove(tmp)
 		return err
 	}
+	if err := syncFile(tmp); err != nil {
+		return err
+	}
 	return os.Rename(tmp, path)
 }
 
-func (e *engine) copyInto(ctx context.Context, target string) error {
+func (e *engine) copyInto(ctx context.Context, target string, finally ...func(database.Target) error) error {
 	dst, err := database.OpenTarget(ctx, target)
 	if err != nil {
 		return fmt.Errorf("open target: %w", err)
@@ -436,7 +439,12 @@ func (e *engine) copyInto(ctx context.Context, target string) error {
 		return err
 	}
 	if err := dst.Finish(ctx, e.schema); err != nil {
-		return fmt.Errorf("build keys, indexes and constraints in the target: %w", err)
+		return fmt.Errorf("build keys, indexes and constraints in the target: %w", database.RedactError(err))
+	}
+	for _, f := range finally {
+		if err := f(dst); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -458,14 +466,51 @@ func (e *engine) copyTable(ctx context.Context, dst database.Target, t *database
 	return nil
 }
 
-// rewriteFile is in-place mode for SQLite: a copy beside the file, renamed over it.
+// rewriteFile is in-place mode for SQLite: a copy beside the file, with the run recorded in
+// its ledger, renamed over it.
 func (e *engine) rewriteFile(ctx context.Context) error {
 	dsn, _ := database.ParseDSN(e.opts.Source)
 	path := dsn.Path
+	ledger, ok := e.src.(interface {
+		Done(ctx context.Context, run string) (map[string]bool, error)
+	})
+	if !ok {
+		return fmt.Errorf("%s databases cannot be rewritten in place", e.src.Kind())
+	}
+	done, err := ledger.Done(ctx, e.report.Run)
+	if err != nil {
+		return fmt.Errorf("read the progress ledger: %w", err)
+	}
+	var names []string
+	finished := true
+	for _, t := range e.schema.Tables {
+		names = append(names, t.Name)
+		finished = finished && done[t.Name]
+	}
+	if finished {
+		for _, t := range e.schema.Tables {
+			tr := e.plans[t.Name].tableReport()
+			tr.Skipped = true
+			e.addReport(tr)
+		}
+		return nil
+	}
 	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
 	os.Remove(tmp) // what an interrupted run left
-	if err := e.copyInto(ctx, "sqlite:"+tmp); err != nil {
+	err = e.copyInto(ctx, "sqlite:"+tmp, func(dst database.Target) error {
+		m, ok := dst.(interface {
+			MarkDone(ctx context.Context, run string, tables []string) error
+		})
+		if !ok {
+			return errors.New("the copy cannot record its run")
+		}
+		return m.MarkDone(ctx, e.report.Run, names)
+	})
+	if err != nil {
 		os.Remove(tmp)
+		return err
+	}
+	if err := syncFile(tmp); err != nil {
 		return err
 	}
 	e.src.Close()
@@ -473,6 +518,15 @@ func (e *engine) rewriteFile(ctx context.Context) error {
 		os.Remove(path + suffix)
 	}
 	return os.Rename(tmp, path)
+}
+
+func syncFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return f.Sync()
 }
 
 // rewrite is in-place mode for server databases: group by group, each in one transaction.

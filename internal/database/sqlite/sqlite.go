@@ -373,3 +373,43 @@ func (w *writer) Abort() {
 	w.stmt.Close()
 	w.tx.Rollback()
 }
+
+const ledger = `CREATE TABLE IF NOT EXISTS steward_progress (
+	run TEXT NOT NULL, table_name TEXT NOT NULL, done_at TEXT NOT NULL DEFAULT (datetime('now')),
+	PRIMARY KEY (run, table_name))`
+
+// Done lists the tables run has rewritten: the engine records them in the copy it renames
+// over the original, so a finished in-place run is never applied twice.
+func (d *DB) Done(ctx context.Context, run string) (map[string]bool, error) {
+	done := map[string]bool{}
+	var n int
+	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name = 'steward_progress'").Scan(&n); err != nil || n == 0 {
+		return done, err
+	}
+	rows, err := d.db.QueryContext(ctx, "SELECT table_name FROM steward_progress WHERE run = ?", run)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, err
+		}
+		done[t] = true
+	}
+	return done, rows.Err()
+}
+
+// MarkDone records tables as rewritten by run.
+func (d *DB) MarkDone(ctx context.Context, run string, tables []string) error {
+	if _, err := d.db.ExecContext(ctx, ledger); err != nil {
+		return err
+	}
+	for _, t := range tables {
+		if _, err := d.db.ExecContext(ctx, "INSERT OR IGNORE INTO steward_progress (run, table_name) VALUES (?, ?)", run, t); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -24,6 +24,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -236,8 +237,9 @@ func Parse(name string, src []byte) (*Policy, error) {
 	p := &Policy{File: name, Source: bytes.Clone(src)}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
-		return nil, &Error{File: name, Msg: "not valid YAML: " + oneLine(err.Error())}
+		return nil, yamlError(name, err)
 	}
+	lines := strings.Split(string(src), "\n")
 	var es Errors
 	bad := func(n ast.Node, fix, format string, args ...any) {
 		es = append(es, &Error{File: name, Pos: pos(n), Msg: fmt.Sprintf(format, args...), Fix: fix})
@@ -305,8 +307,11 @@ func Parse(name string, src []byte) (*Policy, error) {
 							bad(ckv.Key, "keep one entry", "column %s.%s is listed twice", t.Name, c.Name)
 							continue
 						}
-						r, e := parseRule(ckv.Value)
+						r, e := parseRule(ckv.Value, lines)
 						if e != nil {
+							if e.Msg == "missing rule" {
+								e.Pos = c.Pos
+							}
 							e.File = name
 							e.Msg = fmt.Sprintf("%s.%s: %s", t.Name, c.Name, e.Msg)
 							es = append(es, e)
@@ -338,8 +343,11 @@ var ruleList = func() string {
 	return strings.Join(s, ", ")
 }()
 
-func parseRule(n ast.Node) (Rule, *Error) {
+func parseRule(n ast.Node, lines []string) (Rule, *Error) {
 	at := pos(n)
+	if _, null := unwrap(n).(*ast.NullNode); null && !written(lines, at) {
+		return Rule{}, &Error{Pos: at, Msg: "missing rule", Fix: "rules: " + ruleList}
+	}
 	fail := func(n ast.Node, fix, format string, args ...any) (Rule, *Error) {
 		return Rule{}, &Error{Pos: pos(n), Msg: fmt.Sprintf(format, args...), Fix: fix}
 	}
@@ -465,11 +473,6 @@ func scalar(n ast.Node) (string, bool) {
 	case *ast.IntegerNode, *ast.FloatNode, *ast.BoolNode:
 		return v.GetToken().Value, true
 	case *ast.NullNode:
-		// An empty value (`col:`) parses as a null the parser made up, with no token before
-		// it; only a written null or ~ names the null rule.
-		if tk := v.GetToken(); tk == nil || tk.Prev == nil {
-			return "", true
-		}
 		return "null", true
 	case *ast.LiteralNode:
 		return v.Value.Value, true
@@ -493,6 +496,35 @@ func pos(n ast.Node) Pos {
 		return Pos{}
 	}
 	return Pos{tk.Position.Line, tk.Position.Column}
+}
+
+// written reports whether a null value is written in the file (null, ~) rather than left
+// empty (`col:`), which the YAML parser also reads as null.
+func written(lines []string, at Pos) bool {
+	if at.Line < 1 || at.Line > len(lines) {
+		return false
+	}
+	line := lines[at.Line-1]
+	if at.Column < 1 || at.Column > len(line) {
+		return false
+	}
+	rest := strings.TrimSpace(line[at.Column-1:])
+	return rest != "" && !strings.HasPrefix(rest, "#")
+}
+
+var yamlPos = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
+
+// yamlError turns the YAML parser's "[line:column] message" into our file:line:column form.
+func yamlError(name string, err error) *Error {
+	msg := oneLine(err.Error())
+	e := &Error{File: name, Msg: "not valid YAML: " + msg}
+	if m := yamlPos.FindStringSubmatch(msg); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		col, _ := strconv.Atoi(m[2])
+		e.Pos = Pos{line, col}
+		e.Msg = "not valid YAML: " + msg[len(m[0]):]
+	}
+	return e
 }
 
 func oneLine(s string) string {

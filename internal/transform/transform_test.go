@@ -1,0 +1,320 @@
+package transform
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/policy"
+)
+
+func testKey(t testing.TB, s string) Key {
+	t.Helper()
+	k, err := NewKey([]byte(s))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func compile(t testing.TB, r policy.Rule, c *database.Column, dict *Dictionary) Func {
+	t.Helper()
+	tbl := &database.Table{Name: "t", Columns: []*database.Column{{Name: "id", Type: database.Integer, Bits: 64}, c}}
+	f, err := Compile(r, tbl, c, nil, dict)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func apply(t testing.TB, f Func, h *Hasher, v any) any {
+	t.Helper()
+	out, err := f(h, database.Row{int64(1), v}, v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+func TestHashCutToColumn(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	other := testKey(t, "another key, also long enough").NewHasher()
+	cases := []struct {
+		rule    policy.Rule
+		length  int
+		wantLen int
+		chars   string
+	}{
+		{policy.Rule{Kind: policy.Hash}, 12, 12, "0123456789abcdef"},
+		{policy.Rule{Kind: policy.Hash}, 0, 64, "0123456789abcdef"},
+		{policy.Rule{Kind: policy.Hash}, 200, 64, "0123456789abcdef"},
+		{policy.Rule{Kind: policy.Hash, Alphabet: policy.Base32}, 10, 10, "abcdefghijklmnopqrstuvwxyz234567"},
+		{policy.Rule{Kind: policy.Hash, Alphabet: policy.Digits}, 11, 11, "0123456789"},
+	}
+	for _, c := range cases {
+		t.Run(fmt.Sprintf("%s/%d", c.rule, c.length), func(t *testing.T) {
+			f := compile(t, c.rule, &database.Column{Name: "mrn", Type: database.Text, Length: c.length}, nil)
+			a := apply(t, f, h, "MRN00012345").(string)
+			if len(a) != c.wantLen {
+				t.Errorf("got %d characters, want %d", len(a), c.wantLen)
+			}
+			if strings.Trim(a, c.chars) != "" {
+				t.Errorf("got %q, want only %q", a, c.chars)
+			}
+			if b := apply(t, f, h, "MRN00012345"); b != a {
+				t.Errorf("same input gave %q then %q", a, b)
+			}
+			if b := apply(t, f, other, "MRN00012345"); b == a {
+				t.Errorf("two keys gave the same hash %q", a)
+			}
+			if got := apply(t, f, h, nil); got != nil {
+				t.Errorf("NULL became %v", got)
+			}
+		})
+	}
+}
+
+func TestUnkeyedIsPlainSHA256(t *testing.T) {
+	f := compile(t, policy.Rule{Kind: policy.Hash}, &database.Column{Name: "ssn", Type: database.Text}, nil)
+	got := apply(t, f, Unkeyed().NewHasher(), "abc")
+	const want = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" // SHA-256("abc")
+	if got != want {
+		t.Errorf("got %v, want %s", got, want)
+	}
+}
+
+func TestIntegerHashIsAPermutation(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	for _, c := range []*database.Column{
+		{Name: "n", Type: database.Integer, Bits: 8},
+		{Name: "n", Type: database.Integer, Bits: 16},
+		{Name: "n", Type: database.Integer, Bits: 8, Unsigned: true},
+	} {
+		f := compile(t, policy.Rule{Kind: policy.Hash}, c, nil)
+		lo, hi := int64(-1)<<(c.Bits-1), int64(1)<<(c.Bits-1)-1
+		if c.Unsigned {
+			lo, hi = 0, int64(1)<<c.Bits-1
+		}
+		seen := map[int64]bool{}
+		unchanged := 0
+		for v := lo; v <= hi; v++ {
+			out := apply(t, f, h, v).(int64)
+			if out < lo || out > hi {
+				t.Fatalf("%d bits: %d became %d, outside [%d, %d]", c.Bits, v, out, lo, hi)
+			}
+			if (v < 0) != (out < 0) {
+				t.Fatalf("%d bits: %d became %d: sign changed", c.Bits, v, out)
+			}
+			if seen[out] {
+				t.Fatalf("%d bits: two inputs became %d", c.Bits, out)
+			}
+			seen[out] = true
+			if out == v {
+				unchanged++
+			}
+		}
+		if unchanged > int(hi-lo)/50 {
+			t.Errorf("%d bits: %d values unchanged", c.Bits, unchanged)
+		}
+	}
+	// PostgreSQL hands integers over as text; the result must be the same number.
+	f := compile(t, policy.Rule{Kind: policy.Hash}, &database.Column{Name: "n", Type: database.Integer, Bits: 32}, nil)
+	if a, b := apply(t, f, h, int64(4242)), apply(t, f, h, "4242"); fmt.Sprint(a) != b {
+		t.Errorf("int64 gave %v, text gave %v", a, b)
+	}
+}
+
+func TestPlaceholders(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	doc4 := netip.MustParsePrefix("198.18.0.0/15")
+	doc6 := netip.MustParsePrefix("2001:db8::/32")
+	for _, in := range []string{"10.1.2.3", "192.168.0.10", "172.16.5.4/24"} {
+		out := Place(h, policy.PlaceIP, in, 0)
+		addr, _, _ := strings.Cut(out, "/")
+		if a, err := netip.ParseAddr(addr); err != nil || !doc4.Contains(a) {
+			t.Errorf("ip %s became %s, want an address in %s", in, out, doc4)
+		}
+		if strings.Contains(in, "/") && !strings.HasSuffix(out, "/24") {
+			t.Errorf("ip %s became %s: prefix length lost", in, out)
+		}
+		if Place(h, policy.PlaceIP, in, 0) != out {
+			t.Errorf("ip %s: not consistent", in)
+		}
+	}
+	if out := Place(h, policy.PlaceIP, "fe80::1ff:fe23:4567:890a", 0); !doc6.Contains(netip.MustParseAddr(out)) {
+		t.Errorf("IPv6 became %s, want an address in %s", out, doc6)
+	}
+	if out := Place(h, policy.PlaceHostname, "STB-XT-SQL01", 0); out != Place(h, policy.PlaceHostname, "stb-xt-sql01", 0) || !strings.HasSuffix(out, ".invalid") {
+		t.Errorf("hostname became %s, want a name under .invalid whatever the case", out)
+	}
+	if out := Place(h, policy.PlaceHostname, "stb-xt-sql01", 15); len(out) > 15 {
+		t.Errorf("hostname %q overflows 15 characters", out)
+	}
+	if out := Place(h, policy.PlaceURL, "mllp://stb-hl7-01.stbrigid.local:6661", 0); !strings.HasPrefix(out, "https://endpoint-") || strings.Contains(out, "stbrigid") {
+		t.Errorf("url became %s", out)
+	}
+	if a, b := Place(h, policy.PlaceURL, "https://x.org/a", 0), Place(h, policy.PlaceURL, "https://x.org/b", 0); a == b || a[:26] != b[:26] {
+		t.Errorf("two URLs of one host: %s and %s, want the same endpoint and different paths", a, b)
+	}
+	if out := Place(h, policy.PlaceEmail, "Jane.Doe@StMarys.org", 0); !strings.HasSuffix(out, "@example.invalid") {
+		t.Errorf("email became %s", out)
+	}
+	if out := Place(h, "REDACTED-SERVER", "anything", 8); out != "REDACTED" {
+		t.Errorf("fixed placeholder: got %q, want it cut to 8", out)
+	}
+	if got := Pseudonym(h, "Enterprise", "St. Brigid  Health", 0); got != Pseudonym(h, "Enterprise", "st. brigid health", 0) || !strings.HasPrefix(got, "Enterprise ") {
+		t.Errorf("pseudonym %q: want one per name whatever the case and spacing", got)
+	}
+	if got := Pseudonym(h, "Enterprise", "St. Brigid", 9); len(got) > 9 {
+		t.Errorf("pseudonym %q overflows 9 characters", got)
+	}
+}
+
+func TestShiftDate(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	tbl := &database.Table{Name: "e", Columns: []*database.Column{{Name: "patient_id", Type: database.Integer}, {Name: "at", Type: database.Timestamp}}}
+	f, err := Compile(policy.Rule{Kind: policy.ShiftDate, By: "patient_id", Days: 10}, tbl, tbl.Columns[1], nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shift := func(id int64, v string) string {
+		out, err := f(h, database.Row{id, v}, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out.(string)
+	}
+	a, b := shift(7, "2024-03-01 08:15:00"), shift(7, "2024-03-05 17:45:30.5+01")
+	if a[10:] != " 08:15:00" || b[10:] != " 17:45:30.5+01" {
+		t.Errorf("time of day changed: %s, %s", a, b)
+	}
+	da, _ := parseDate(a[:10])
+	db, _ := parseDate(b[:10])
+	if db.Sub(da).Hours() != 4*24 {
+		t.Errorf("interval changed: %s to %s", a, b)
+	}
+	offsets := map[int]bool{}
+	for id := int64(0); id < 500; id++ {
+		d, _ := parseDate(shift(id, "2024-03-01")[:10])
+		days := int(d.Sub(mustDate("2024-03-01")).Hours() / 24)
+		if days < -10 || days > 10 {
+			t.Fatalf("entity %d shifted %d days, outside ±10", id, days)
+		}
+		offsets[days] = true
+	}
+	if len(offsets) < 15 {
+		t.Errorf("only %d distinct offsets over 500 entities", len(offsets))
+	}
+	if _, err := f(h, database.Row{int64(1), "03/01/2024"}, "03/01/2024"); err == nil || strings.Contains(err.Error(), "03/01") {
+		t.Errorf("bad date: got error %v, want one that does not repeat the value", err)
+	}
+}
+
+func TestGeneralizeAndNull(t *testing.T) {
+	cases := []struct {
+		rule policy.Rule
+		col  *database.Column
+		in   any
+		want any
+	}{
+		{policy.Rule{Kind: policy.Generalize, Text: policy.Zip3}, &database.Column{Type: database.Text, Length: 5}, "60615", "60600"},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.Zip3}, &database.Column{Type: database.Text, Length: 10}, "03601-1234", "00000"},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.Zip3}, &database.Column{Type: database.Text}, "T2P 1J9", "T2P"},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.Year}, &database.Column{Type: database.Date}, "1962-05-26", "1962-01-01"},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.Month}, &database.Column{Type: database.Timestamp}, "2024-03-05 17:45:30", "2024-03-01 00:00:00"},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.AgeBand}, &database.Column{Type: database.Integer, Bits: 32}, int64(47), int64(40)},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.AgeBand}, &database.Column{Type: database.Integer, Bits: 32}, "93", "90"},
+		{policy.Rule{Kind: policy.Generalize, Text: policy.AgeBand}, &database.Column{Type: database.Text}, "93", "90+"},
+		{policy.Rule{Kind: policy.Null}, &database.Column{Type: database.Text, NotNull: true}, "Jane", ""},
+		{policy.Rule{Kind: policy.Null}, &database.Column{Type: database.Text}, "Jane", nil},
+		{policy.Rule{Kind: policy.Null}, &database.Column{Type: database.Integer, NotNull: true}, int64(5), int64(0)},
+	}
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	for _, c := range cases {
+		c.col.Name = "c"
+		if got := apply(t, compile(t, c.rule, c.col, nil), h, c.in); got != c.want {
+			t.Errorf("%s on %v: got %#v, want %#v", c.rule, c.in, got, c.want)
+		}
+	}
+}
+
+func TestScrub(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	d.Add("Jane", "NAME1")
+	d.Add("Doe", "NAME2")
+	d.Add("MRN0012345", "a1b2c3")
+	d.Add("May", "NAME3")
+	d.Add("Mary Ann", "NAME4")
+	d.Add("7", "never") // too short to find safely
+	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
+	cases := []struct{ in, want string }{
+		{"Pt Jane Doe (MRN0012345) to CT.", "Pt NAME1 NAME2 (a1b2c3) to CT."},
+		{"JANE DOE, bed 7", "NAME1 NAME2, bed 7"},
+		{"Pt may go home in May.", "Pt may go home in NAME3."},
+		{"Seen by Mary Ann; Mary said ok", "Seen by NAME4; Mary said ok"},
+		{"no identifiers here", "no identifiers here"},
+	}
+	for _, c := range cases {
+		if got := apply(t, f, h, c.in); got != c.want {
+			t.Errorf("scrub %q: got %q, want %q", c.in, got, c.want)
+		}
+	}
+	note := "Call 555-201-3344 or mail jdoe@stmarys.org; ssn 123-45-6789 logged from 10.20.1.12 on ws07.stmarys.local"
+	got := apply(t, f, h, note).(string)
+	for _, leak := range []string{"201-3344", "jdoe", "123-45", "10.20.1.12", "ws07"} {
+		if strings.Contains(got, leak) {
+			t.Errorf("scrub left %q in %q", leak, got)
+		}
+	}
+	if !strings.Contains(got, Place(h, policy.PlaceIP, "10.20.1.12", 0)) {
+		t.Errorf("the address in %q is not the one {placeholder: ip} gives", got)
+	}
+	if cut := apply(t, compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text, Length: 10}, d), h, "Zoë Zoë Zoë Zoë"); cut != "Zoë Zoë Zo" {
+		t.Errorf("scrub into varchar(10): got %q", cut)
+	}
+}
+
+func TestCollisionsCounted(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	track := NewCollisions()
+	c := &database.Column{Name: "code", Type: database.Text, Length: 6}
+	tbl := &database.Table{Name: "t", Columns: []*database.Column{c}}
+	f, err := Compile(policy.Rule{Kind: policy.Hash}, tbl, c, track, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// 6 hex characters are 24 bits: 20,000 values collide about 12 times.
+	for i := range 20000 {
+		for range 2 { // a repeated value is not a collision
+			if _, err := f(h, nil, fmt.Sprintf("V%d", i)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if track.Count < 3 || track.Count > 40 {
+		t.Errorf("got %d collisions, want about 12", track.Count)
+	}
+}
+
+func BenchmarkHash(b *testing.B) {
+	h := testKey(b, "a key of sixteen bytes or more").NewHasher()
+	f := compile(b, policy.Rule{Kind: policy.Hash}, &database.Column{Name: "mrn", Type: database.Text, Length: 12}, nil)
+	row := database.Row{int64(1), "MRN00012345"}
+	for b.Loop() {
+		f(h, row, "MRN00012345")
+	}
+}
+
+func parseDate(s string) (t time.Time, err error) { return time.Parse(time.DateOnly, s) }
+
+func mustDate(s string) time.Time {
+	t, err := parseDate(s)
+	if err != nil {
+		panic(err)
+	}
+	return t
+}

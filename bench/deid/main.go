@@ -1,0 +1,584 @@
+// Command deid measures Steward's copy mode on PostgreSQL against the physical limit of the
+// same copy without Steward: for each size it loads a synthetic patient table, streams it
+// once through a bare COPY TO → COPY FROM pipe (the baseline) and once through deid.Run, and
+// prints both throughputs, their ratio and the memory the Steward run used.
+//
+//	go run ./bench/deid [-sizes 250000,1000000] [-dsn postgres://postgres@127.0.0.1:5432/postgres]
+//
+// See README.md. Every database it creates is named steward_bench_<hex>… and dropped at the
+// end, on failure and on Ctrl-C.
+package main
+
+import (
+	"bufio"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/url"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	_ "github.com/stewardhealth/steward/internal/database/postgres"
+	"github.com/stewardhealth/steward/internal/deid"
+	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/transform"
+)
+
+// pipeBuffer is the write buffer in front of the baseline's pipe: the size the postgres
+// adapter puts in front of its own, so that both paths hand COPY FROM the same chunks.
+const pipeBuffer = 256 << 10
+
+type config struct {
+	dsn        string // a database to connect to for CREATE/DROP DATABASE
+	sizes      []int
+	cpuprofile string // profile of the Steward runs, one file per size
+	memprofile string // heap profile at the end of each Steward stream, one file per size
+}
+
+func main() {
+	var cfg config
+	rows := flag.Int("rows", 1_000_000, "rows in the patient table (when -sizes is not given)")
+	sizes := flag.String("sizes", "", "comma-separated row counts to measure, e.g. 250000,1000000 (overrides -rows)")
+	flag.StringVar(&cfg.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres", "PostgreSQL DSN of a database from which to create and drop the benchmark's databases")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of each Steward run to this file (the row count is added to the name when there are several sizes)")
+	flag.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile taken as each Steward run finishes streaming (while its dictionary is live)")
+	flag.Parse()
+	if *sizes == "" {
+		cfg.sizes = []int{*rows}
+	} else {
+		for _, f := range strings.Split(*sizes, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n <= 0 {
+				fmt.Fprintf(os.Stderr, "bench: -sizes: %q is not a positive row count\n", f)
+				os.Exit(2)
+			}
+			cfg.sizes = append(cfg.sizes, n)
+		}
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop() // a second Ctrl-C kills at once (and may leave databases behind)
+	}()
+	_, err := run(ctx, cfg, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+// result is one size's measurements.
+type result struct {
+	rows int
+
+	load time.Duration // generating and loading the source (not compared)
+
+	pipe      time.Duration // (a) COPY TO | COPY FROM
+	pipeRows  int64
+	pipeFin   time.Duration // PRIMARY KEY + ANALYZE on the baseline's copy (for reference)
+	pipeHeap  uint64        // peak HeapInuse+StackInuse during (a)
+	steward   time.Duration // (b) deid.Run end to end
+	prep      time.Duration // (b) from the start to the first row: schema, dictionary pass, CREATE DATABASE/TABLE
+	stream    time.Duration // (b) streaming the table through the rules into COPY FROM
+	finish    time.Duration // (b) after the stream: end of the COPY, primary key, ANALYZE
+	heap      uint64        // peak HeapInuse+StackInuse during (b)
+	maxRSS    int64         // process peak RSS after (b), bytes (monotonic over the process)
+	dict      int
+	collided  map[string]int64
+	copyRows  int64
+	allocated uint64 // bytes allocated during (b)
+}
+
+func rate(rows int, d time.Duration) float64 { return float64(rows) / d.Seconds() }
+
+// run measures every size and prints the results to out, progress to log.
+func run(ctx context.Context, cfg config, out, log io.Writer) ([]*result, error) {
+	admin, err := url.Parse(cfg.dsn)
+	if err != nil || (admin.Scheme != "postgres" && admin.Scheme != "postgresql") {
+		return nil, fmt.Errorf("-dsn must be a postgres:// URL")
+	}
+	reg := &registry{admin: cfg.dsn}
+	defer reg.dropAll(log)
+
+	conn, err := pgx.Connect(ctx, cfg.dsn)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	var version, sharedBuffers string
+	err = conn.QueryRow(ctx, "SELECT version(), current_setting('shared_buffers')").Scan(&version, &sharedBuffers)
+	conn.Close(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if i := strings.Index(version, " on "); i > 0 {
+		version = version[:i]
+	}
+	fmt.Fprintf(out, "Steward copy-mode benchmark — %s, shared_buffers %s; %s, GOMAXPROCS %d, %d CPUs\n",
+		version, sharedBuffers, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU())
+	fmt.Fprintf(out, "table patient: 12 columns (6 hashed, 1 shift_date, 1 scrub, 4 keep); PostgreSQL on the same machine\n\n")
+
+	pol, err := policy.Parse("bench.yaml", []byte(policyYAML))
+	if err != nil {
+		return nil, err
+	}
+	key, err := transform.NewKey([]byte("steward-bench-key-0123456789abcdef"))
+	if err != nil {
+		return nil, err
+	}
+
+	var results []*result
+	for _, n := range cfg.sizes {
+		r, err := measure(ctx, cfg, reg, pol, key, n, out, log)
+		if err != nil {
+			return results, fmt.Errorf("%d rows: %w", n, err)
+		}
+		results = append(results, r)
+		reg.dropAll(log) // free the disk before the next size
+	}
+	summary(out, results)
+	return results, nil
+}
+
+func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy, key transform.Key, n int, out, log io.Writer) (*result, error) {
+	r := &result{rows: n}
+	base := "steward_bench_" + randomHex()
+	src, pipeDst, deidDst := base, base+"_pipe", base+"_deid"
+
+	// The source.
+	fmt.Fprintf(log, "[%d] loading %s …\n", n, src)
+	start := time.Now()
+	if err := reg.create(ctx, src); err != nil {
+		return nil, err
+	}
+	if err := load(ctx, reg.dsn(src), n); err != nil {
+		return nil, fmt.Errorf("load the source: %w", err)
+	}
+	r.load = time.Since(start)
+
+	// (a) The baseline: a bare pipe between two COPYs.
+	fmt.Fprintf(log, "[%d] (a) COPY pipe …\n", n)
+	if err := reg.create(ctx, pipeDst); err != nil {
+		return nil, err
+	}
+	if err := exec(ctx, reg.dsn(pipeDst), createTable(false)); err != nil {
+		return nil, err
+	}
+	if err := exec(ctx, cfg.dsn, "CHECKPOINT"); err != nil {
+		return nil, err
+	}
+	settle()
+	sampler := startSampler()
+	r.pipe, r.pipeRows, err = pipe(ctx, reg.dsn(src), reg.dsn(pipeDst))
+	r.pipeHeap = sampler.stop()
+	if err != nil {
+		return nil, fmt.Errorf("baseline: %w", err)
+	}
+	if r.pipeRows != int64(n) {
+		return nil, fmt.Errorf("baseline copied %d rows, not %d", r.pipeRows, n)
+	}
+	start = time.Now()
+	if err := exec(ctx, reg.dsn(pipeDst), "ALTER TABLE patient ADD PRIMARY KEY (id)", "ANALYZE"); err != nil {
+		return nil, err
+	}
+	r.pipeFin = time.Since(start)
+	if err := reg.drop(pipeDst); err != nil {
+		return nil, err
+	}
+
+	// (b) Steward.
+	fmt.Fprintf(log, "[%d] (b) deid.Run …\n", n)
+	if err := exec(ctx, cfg.dsn, "CHECKPOINT"); err != nil {
+		return nil, err
+	}
+	reg.add(deidDst) // the adapter creates it
+	ph := &phases{}
+	if cfg.memprofile != "" {
+		path := profilePath(cfg.memprofile, n, len(cfg.sizes))
+		ph.onDone = func() {
+			runtime.GC() // a heap profile shows the heap as of the last collection
+			if err := writeHeapProfile(path); err != nil {
+				fmt.Fprintf(log, "[%d] heap profile: %v\n", n, err)
+			}
+		}
+	}
+	stopProfile, err := startCPUProfile(cfg.cpuprofile, n, len(cfg.sizes))
+	if err != nil {
+		return nil, err
+	}
+	settle()
+	var before runtime.MemStats
+	runtime.ReadMemStats(&before)
+	sampler = startSampler()
+	start = time.Now()
+	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: reg.dsn(src), Target: reg.dsn(deidDst), Progress: ph})
+	end := time.Now()
+	r.heap = sampler.stop()
+	stopProfile()
+	if err != nil {
+		return nil, fmt.Errorf("steward: %w", err)
+	}
+	var after runtime.MemStats
+	runtime.ReadMemStats(&after)
+	r.allocated = after.TotalAlloc - before.TotalAlloc
+	r.steward = end.Sub(start)
+	if !ph.first.IsZero() && !ph.last.IsZero() {
+		r.prep, r.stream, r.finish = ph.first.Sub(start), ph.last.Sub(ph.first), end.Sub(ph.last)
+	}
+	r.maxRSS = maxRSS()
+	r.dict = rep.Dictionary
+	for _, t := range rep.Tables {
+		r.copyRows += t.Rows
+		for c, k := range t.Collisions {
+			if r.collided == nil {
+				r.collided = map[string]int64{}
+			}
+			r.collided[c] += k
+		}
+	}
+	if r.copyRows != int64(n) {
+		return nil, fmt.Errorf("steward copied %d rows, not %d", r.copyRows, n)
+	}
+	report(out, r)
+	return r, nil
+}
+
+// load creates the source table and fills it by COPY FROM (binary) from the generator.
+func load(ctx context.Context, dsn string, n int) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, createTable(true)); err != nil {
+		return err
+	}
+	got, err := conn.CopyFrom(ctx, pgx.Identifier{"patient"}, columnNames(), newGenerator(n))
+	if err != nil {
+		return err
+	}
+	if got != int64(n) {
+		return fmt.Errorf("loaded %d rows, not %d", got, n)
+	}
+	// VACUUM too, not only ANALYZE: the first full read of freshly loaded rows sets their hint
+	// bits (and writes the pages back), a cost that would otherwise fall on whichever of the
+	// two measurements reads the table first.
+	_, err = conn.Exec(ctx, "VACUUM (ANALYZE) patient")
+	return err
+}
+
+// pipe streams the source's patient table into the target's by COPY TO STDOUT on one
+// connection into COPY FROM STDIN on another, in text format, through an io.Pipe.
+func pipe(ctx context.Context, srcDSN, dstDSN string) (time.Duration, int64, error) {
+	sc, err := pgx.Connect(ctx, srcDSN)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer sc.Close(context.Background())
+	dc, err := pgx.Connect(ctx, dstDSN)
+	if err != nil {
+		return 0, 0, err
+	}
+	defer dc.Close(context.Background())
+
+	pr, pw := io.Pipe()
+	read := make(chan error, 1)
+	start := time.Now()
+	go func() {
+		bw := bufio.NewWriterSize(pw, pipeBuffer)
+		_, err := sc.PgConn().CopyTo(ctx, bw, "COPY patient TO STDOUT")
+		if err == nil {
+			err = bw.Flush()
+		}
+		pw.CloseWithError(err) // nil: the reader sees EOF
+		read <- err
+	}()
+	tag, err := dc.PgConn().CopyFrom(ctx, pr, "COPY patient FROM STDIN")
+	pr.CloseWithError(errors.New("COPY FROM ended")) // unblocks the writer if COPY FROM failed
+	rerr := <-read
+	elapsed := time.Since(start)
+	if err == nil {
+		err = rerr
+	}
+	return elapsed, tag.RowsAffected(), err
+}
+
+// phases times deid.Run's stream from the outside: the engine tells its Progress when a
+// table starts streaming and when it is done.
+type phases struct {
+	mu          sync.Mutex
+	first, last time.Time
+	rows        atomic.Int64
+	onDone      func()
+}
+
+func (p *phases) Table(string, int64) deid.TableProgress {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.first.IsZero() {
+		p.first = time.Now()
+	}
+	return p
+}
+
+func (p *phases) Add(n int64) { p.rows.Add(n) }
+
+func (p *phases) Done(error) {
+	p.mu.Lock()
+	p.last = time.Now()
+	p.mu.Unlock()
+	if p.onDone != nil {
+		p.onDone()
+	}
+}
+
+// sampler records the peak of HeapInuse+StackInuse, every 50 ms.
+type sampler struct {
+	peak atomic.Uint64
+	quit chan struct{}
+	done chan struct{}
+}
+
+func startSampler() *sampler {
+	s := &sampler{quit: make(chan struct{}), done: make(chan struct{})}
+	s.sample()
+	go func() {
+		defer close(s.done)
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-t.C:
+				s.sample()
+			case <-s.quit:
+				return
+			}
+		}
+	}()
+	return s
+}
+
+func (s *sampler) sample() {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	if v := m.HeapInuse + m.StackInuse; v > s.peak.Load() {
+		s.peak.Store(v)
+	}
+}
+
+func (s *sampler) stop() uint64 {
+	close(s.quit)
+	<-s.done
+	s.sample()
+	return s.peak.Load()
+}
+
+// settle starts a measurement from a collected heap, with the freed memory given back.
+func settle() {
+	runtime.GC()
+	debug.FreeOSMemory()
+}
+
+func maxRSS() int64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return ru.Maxrss * 1024 // KiB on Linux
+}
+
+func profilePath(path string, n, sizes int) string {
+	if sizes == 1 {
+		return path
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "." + strconv.Itoa(n) + ext
+}
+
+func startCPUProfile(path string, n, sizes int) (func(), error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(profilePath(path, n, sizes))
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); f.Close() }, nil
+}
+
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := pprof.WriteHeapProfile(f); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// registry remembers every database the benchmark created (or had the adapter create), so
+// that all of them are dropped whatever happens.
+type registry struct {
+	admin string
+	mu    sync.Mutex
+	names []string
+}
+
+func (g *registry) dsn(name string) string {
+	u, _ := url.Parse(g.admin)
+	u.Path = "/" + name
+	return u.String()
+}
+
+func (g *registry) add(name string) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.names = append(g.names, name)
+}
+
+func (g *registry) create(ctx context.Context, name string) error {
+	g.add(name)
+	return exec(ctx, g.admin, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+}
+
+// drop drops one database, with a context of its own: it also runs after a Ctrl-C.
+func (g *registry) drop(name string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	if err := exec(ctx, g.admin, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)"); err != nil {
+		return fmt.Errorf("drop database %s: %w", name, err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for i, n := range g.names {
+		if n == name {
+			g.names = append(g.names[:i], g.names[i+1:]...)
+			break
+		}
+	}
+	return nil
+}
+
+func (g *registry) dropAll(log io.Writer) {
+	g.mu.Lock()
+	names := append([]string(nil), g.names...)
+	g.mu.Unlock()
+	for _, name := range names {
+		if err := g.drop(name); err != nil {
+			fmt.Fprintln(log, "bench:", err)
+		}
+	}
+}
+
+func (g *registry) left() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return append([]string(nil), g.names...)
+}
+
+func exec(ctx context.Context, dsn string, stmts ...string) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	for _, q := range stmts {
+		if _, err := conn.Exec(ctx, q); err != nil {
+			return fmt.Errorf("%s: %w", q, err)
+		}
+	}
+	return nil
+}
+
+func randomHex() string {
+	b := make([]byte, 4)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+const mib = 1 << 20
+
+func report(w io.Writer, r *result) {
+	fmt.Fprintf(w, "== %d rows (source loaded in %.1fs)\n", r.rows, r.load.Seconds())
+	fmt.Fprintf(w, "  (a) COPY pipe        %7.2fs  %9.0f rows/s   peak heap %.1f MiB   [+ PRIMARY KEY, ANALYZE: %.2fs]\n",
+		r.pipe.Seconds(), rate(r.rows, r.pipe), float64(r.pipeHeap)/mib, r.pipeFin.Seconds())
+	fmt.Fprintf(w, "  (b) steward deid.Run %7.2fs  %9.0f rows/s   ratio (b)/(a) %.2f\n",
+		r.steward.Seconds(), rate(r.rows, r.steward), rate(r.rows, r.steward)/rate(r.rows, r.pipe))
+	if r.stream > 0 {
+		fmt.Fprintf(w, "      prep (schema, dictionary pass, create target) %.2fs | stream %.2fs = %.0f rows/s (%.2f of (a)) | finish (PRIMARY KEY, ANALYZE) %.2fs\n",
+			r.prep.Seconds(), r.stream.Seconds(), rate(r.rows, r.stream), rate(r.rows, r.stream)/rate(r.rows, r.pipe), r.finish.Seconds())
+	}
+	fmt.Fprintf(w, "      peak HeapInuse+StackInuse %.1f MiB, process MaxRSS %.1f MiB, allocated %.0f MiB (%.0f B/row)\n",
+		float64(r.heap)/mib, float64(r.maxRSS)/mib, float64(r.allocated)/mib, float64(r.allocated)/float64(r.rows))
+	fmt.Fprintf(w, "      dictionary %d values", r.dict)
+	if len(r.collided) > 0 {
+		fmt.Fprintf(w, "; cut-hash collisions %v", r.collided)
+	}
+	fmt.Fprintf(w, "\n\n")
+}
+
+func summary(w io.Writer, rs []*result) {
+	if len(rs) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Summary")
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "rows\t(a) pipe rows/s\t(b) steward rows/s\t(b)/(a)\tstream-only rows/s\tprep s\tstream s\tfinish s\tpeak heap MiB\tMaxRSS MiB\tdictionary\t")
+	for _, r := range rs {
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%d\t\n",
+			r.rows, rate(r.rows, r.pipe), rate(r.rows, r.steward), rate(r.rows, r.steward)/rate(r.rows, r.pipe),
+			rate(r.rows, r.stream), r.prep.Seconds(), r.stream.Seconds(), r.finish.Seconds(),
+			float64(r.heap)/mib, float64(r.maxRSS)/mib, r.dict)
+	}
+	tw.Flush()
+	fmt.Fprintln(w, "(MaxRSS is the process's peak so far, so it never falls from one size to the next.)")
+	fmt.Fprintln(w, flatness(rs))
+}
+
+// flatness compares the peak heap of the Steward run at the largest size with the smallest.
+func flatness(rs []*result) string {
+	small, large := rs[0], rs[0]
+	for _, r := range rs {
+		if r.rows < small.rows {
+			small = r
+		}
+		if r.rows > large.rows {
+			large = r
+		}
+	}
+	if large.rows == small.rows {
+		return "Memory flat in the row count: not known (give two sizes with -sizes)."
+	}
+	growth := float64(large.heap) / float64(small.heap)
+	perMillion := (float64(large.heap) - float64(small.heap)) / mib / float64(large.rows-small.rows) * 1e6
+	perRow := (float64(large.heap) - float64(small.heap)) / float64(large.rows-small.rows)
+	verdict := "yes"
+	if growth > 1.25 {
+		verdict = "NO"
+	}
+	return fmt.Sprintf("Memory flat in the row count: %s — peak heap %.1f MiB at %d rows vs %.1f MiB at %d rows (×%.2f for ×%.1f the rows; %+.0f MiB per million rows, %+.0f B/row).",
+		verdict, float64(large.heap)/mib, large.rows, float64(small.heap)/mib, small.rows, growth, float64(large.rows)/float64(small.rows), perMillion, perRow)
+}

@@ -413,3 +413,31 @@ func TestPolicyErrorsStopBeforeAnyWrite(t *testing.T) {
 		})
 	}
 }
+
+func TestCollisionInUniqueColumnFails(t *testing.T) {
+	src := filepath.Join(t.TempDir(), "codes.db")
+	db := open(t, "sqlite:"+src)
+	if _, err := db.Exec(`CREATE TABLE voucher (id INTEGER PRIMARY KEY, code VARCHAR(6) NOT NULL UNIQUE)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec(`WITH RECURSIVE g(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM g WHERE n < 20000)
+		INSERT INTO voucher SELECT n, printf('V%05d', n) FROM g`); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	pol, err := policy.Parse("v.yaml", []byte("version: 1\ntables:\n  voucher:\n    columns:\n      id: keep\n      code: hash\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dst := filepath.Join(t.TempDir(), "copy.db")
+	_, err = deid.Run(context.Background(), deid.Options{Policy: pol, Key: testKey, Source: "sqlite:" + src, Target: "sqlite:" + dst})
+	if err == nil || !strings.Contains(err.Error(), "voucher.code") || !strings.Contains(err.Error(), "alphabet: base32") {
+		t.Fatalf("got %v, want a collision error naming voucher.code and the wider alphabet", err)
+	}
+	if strings.Contains(err.Error(), "V0") {
+		t.Errorf("the error shows a value: %v", err)
+	}
+	if _, err := os.Stat(dst); !os.IsNotExist(err) {
+		t.Error("a failed run left a copy behind")
+	}
+}

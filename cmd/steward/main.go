@@ -9,7 +9,7 @@ import (
 	"os/signal"
 	"syscall"
 
-	// MYSQLTMP _ "github.com/stewardhealth/steward/internal/database/mysql"
+	_ "github.com/stewardhealth/steward/internal/database/mysql"
 	_ "github.com/stewardhealth/steward/internal/database/postgres"
 	_ "github.com/stewardhealth/steward/internal/database/sqlite"
 )

@@ -133,7 +133,11 @@ func run(ctx context.Context, cfg config, out, log io.Writer) ([]*result, error)
 	}
 	fmt.Fprintf(out, "Steward copy-mode benchmark — %s, shared_buffers %s; %s, GOMAXPROCS %d, %d CPUs\n",
 		version, sharedBuffers, runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU())
-	fmt.Fprintf(out, "table patient: 12 columns (6 hashed, 1 shift_date, 1 scrub, 4 keep); PostgreSQL on the same machine\n\n")
+	fmt.Fprintf(out, "table patient: 12 columns (6 hashed, 1 shift_date, 1 scrub, 4 keep); PostgreSQL on the same machine\n")
+	if cfg.cpuprofile != "" || cfg.memprofile != "" {
+		fmt.Fprintf(out, "profiling is on: the Steward timings below include its overhead\n")
+	}
+	fmt.Fprintln(out)
 
 	pol, err := policy.Parse("bench.yaml", []byte(policyYAML))
 	if err != nil {
@@ -159,6 +163,7 @@ func run(ctx context.Context, cfg config, out, log io.Writer) ([]*result, error)
 
 func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy, key transform.Key, n int, out, log io.Writer) (*result, error) {
 	r := &result{rows: n}
+	var err error
 	base := "steward_bench_" + randomHex()
 	src, pipeDst, deidDst := base, base+"_pipe", base+"_deid"
 

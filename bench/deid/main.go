@@ -49,6 +49,7 @@ type config struct {
 	sizes      []int
 	cpuprofile string // profile of the Steward runs, one file per size
 	memprofile string // heap profile at the end of each Steward stream, one file per size
+	noScrub    bool   // keep the note instead of scrubbing it: no dictionary (a diagnostic variant)
 }
 
 func main() {
@@ -58,6 +59,7 @@ func main() {
 	flag.StringVar(&cfg.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres", "PostgreSQL DSN of a database from which to create and drop the benchmark's databases")
 	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of each Steward run to this file (the row count is added to the name when there are several sizes)")
 	flag.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile taken as each Steward run finishes streaming (while its dictionary is live)")
+	flag.BoolVar(&cfg.noScrub, "noscrub", false, "diagnostic variant: keep the note instead of scrubbing it, so no scrub dictionary is built")
 	flag.Parse()
 	if *sizes == "" {
 		cfg.sizes = []int{*rows}
@@ -88,6 +90,7 @@ func main() {
 // result is one size's measurements.
 type result struct {
 	rows int
+	name string // the prefix of every database this size created
 
 	load time.Duration // generating and loading the source (not compared)
 
@@ -104,6 +107,7 @@ type result struct {
 	dict      int
 	collided  map[string]int64
 	copyRows  int64
+	leaked    int64  // notes of the copy that still hold an MRN-like token (untimed check)
 	allocated uint64 // bytes allocated during (b)
 }
 
@@ -139,7 +143,12 @@ func run(ctx context.Context, cfg config, out, log io.Writer) ([]*result, error)
 	}
 	fmt.Fprintln(out)
 
-	pol, err := policy.Parse("bench.yaml", []byte(policyYAML))
+	src := policyYAML
+	if cfg.noScrub {
+		src = strings.Replace(src, "note: scrub", "note: keep", 1)
+		fmt.Fprintf(out, "variant -noscrub: the note is kept, so the engine builds no dictionary (not the policy of record)\n")
+	}
+	pol, err := policy.Parse("bench.yaml", []byte(src))
 	if err != nil {
 		return nil, err
 	}
@@ -162,9 +171,9 @@ func run(ctx context.Context, cfg config, out, log io.Writer) ([]*result, error)
 }
 
 func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy, key transform.Key, n int, out, log io.Writer) (*result, error) {
-	r := &result{rows: n}
 	var err error
 	base := "steward_bench_" + randomHex()
+	r := &result{rows: n, name: base}
 	src, pipeDst, deidDst := base, base+"_pipe", base+"_deid"
 
 	// The source.
@@ -261,7 +270,11 @@ func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy,
 	if r.copyRows != int64(n) {
 		return nil, fmt.Errorf("steward copied %d rows, not %d", r.copyRows, n)
 	}
-	report(out, r)
+	// Untimed: the copy's notes must no longer hold the source's MRN tokens.
+	if err := count(ctx, reg.dsn(deidDst), `SELECT count(*) FROM patient WHERE note ~ 'MRN[0-9]{9}'`, &r.leaked); err != nil {
+		return nil, err
+	}
+	report(out, r, !cfg.noScrub)
 	return r, nil
 }
 
@@ -518,6 +531,15 @@ func exec(ctx context.Context, dsn string, stmts ...string) error {
 	return nil
 }
 
+func count(ctx context.Context, dsn, q string, n *int64) error {
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	return conn.QueryRow(ctx, q).Scan(n)
+}
+
 func randomHex() string {
 	b := make([]byte, 4)
 	rand.Read(b)
@@ -526,7 +548,7 @@ func randomHex() string {
 
 const mib = 1 << 20
 
-func report(w io.Writer, r *result) {
+func report(w io.Writer, r *result, scrubbed bool) {
 	fmt.Fprintf(w, "== %d rows (source loaded in %.1fs)\n", r.rows, r.load.Seconds())
 	fmt.Fprintf(w, "  (a) COPY pipe        %7.2fs  %9.0f rows/s   peak heap %.1f MiB   [+ PRIMARY KEY, ANALYZE: %.2fs]\n",
 		r.pipe.Seconds(), rate(r.rows, r.pipe), float64(r.pipeHeap)/mib, r.pipeFin.Seconds())
@@ -541,6 +563,9 @@ func report(w io.Writer, r *result) {
 	fmt.Fprintf(w, "      dictionary %d values", r.dict)
 	if len(r.collided) > 0 {
 		fmt.Fprintf(w, "; cut-hash collisions %v", r.collided)
+	}
+	if scrubbed {
+		fmt.Fprintf(w, "; notes in the copy still holding an MRN: %d", r.leaked)
 	}
 	fmt.Fprintf(w, "\n\n")
 }

@@ -1,6 +1,7 @@
 package transform
 
 import (
+	"hash/maphash"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -12,48 +13,91 @@ import (
 // de-identified counterparts, so that scrub can replace them inside free text. It is built
 // before any table is written and only read afterwards, so it is safe for concurrent reads.
 //
-// A value is found in text as a whole word or a run of whole words, ignoring case with one
-// exception that keeps notes readable: a value written with a capital ("May", "Hall") is
-// matched only where the text capitalises it too, so "may" and "hall" in prose stay.
+// A value is found in text as a whole word or a run of whole words (split as tokenize does,
+// lower-cased), with one exception that keeps notes readable: a value written with a capital
+// ("May", "Hall") is matched only where the text capitalises it too, so "may" and "hall" in
+// prose stay.
+//
+// It holds millions of values, so it keeps no pointers the garbage collector would scan: the
+// index maps a 64-bit hash of a value's words to its entry, and the replacements live in one
+// byte arena. The original values themselves are not kept.
 type Dictionary struct {
-	entries  map[string]entry
+	seed     maphash.Seed
+	index    map[uint64]uint32 // hash of the lower-cased words → position in refs
+	refs     []ref
+	arena    []byte              // replacements, back to back
+	firsts   map[uint64]struct{} // first words of values of several words
 	maxWords int
 }
 
-type entry struct {
-	replacement string
-	anyCase     bool
+type ref struct {
+	off     uint32
+	n       uint16
+	anyCase bool
 }
 
 // NewDictionary returns an empty dictionary.
-func NewDictionary() *Dictionary { return &Dictionary{entries: map[string]entry{}} }
+func NewDictionary() *Dictionary {
+	return &Dictionary{seed: maphash.MakeSeed(), index: map[uint64]uint32{}, firsts: map[uint64]struct{}{}}
+}
 
 // Len is the number of values in the dictionary.
 func (d *Dictionary) Len() int {
 	if d == nil {
 		return 0
 	}
-	return len(d.entries)
+	return len(d.refs)
 }
 
 // Add records that value becomes replacement. The first replacement given for a value wins.
 // Values too short or too common to find safely in text are left out: one character, or
-// fewer than four digits.
+// fewer than four digits, or more than four words.
 func (d *Dictionary) Add(value, replacement string) {
-	words := strings.Fields(value)
-	if len(words) == 0 || len(words) > 4 {
+	words := tokenize(value)
+	if len(words) == 0 || len(words) > 4 || len(replacement) > 1<<16-1 {
 		return
 	}
-	norm := strings.ToLower(strings.Join(words, " "))
-	if utf8.RuneCountInString(norm) < 2 || (isDigits(norm) && len(norm) < 4) {
+	var kb [128]byte
+	key := kb[:0]
+	for i, w := range words {
+		if i > 0 {
+			key = append(key, ' ')
+		}
+		key = appendLower(key, value[w.start:w.end])
+	}
+	if utf8.RuneCount(key) < 2 || (isDigits(string(key)) && len(key) < 4) {
 		return
 	}
-	if _, ok := d.entries[norm]; ok {
+	h := maphash.Bytes(d.seed, key)
+	if _, ok := d.index[h]; ok {
 		return
 	}
-	first, _ := utf8.DecodeRuneInString(value)
-	d.entries[norm] = entry{replacement: replacement, anyCase: !unicode.IsUpper(first)}
+	first, _ := utf8.DecodeRuneInString(value[words[0].start:])
+	d.index[h] = uint32(len(d.refs))
+	d.refs = append(d.refs, ref{off: uint32(len(d.arena)), n: uint16(len(replacement)), anyCase: !unicode.IsUpper(first)})
+	d.arena = append(d.arena, replacement...)
+	if len(words) > 1 {
+		d.firsts[maphash.Bytes(d.seed, appendLower(kb[:0], value[words[0].start:words[0].end]))] = struct{}{}
+	}
 	d.maxWords = max(d.maxWords, len(words))
+}
+
+// appendLower appends s in lower case.
+func appendLower(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+			}
+			return b
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 type span struct {
@@ -66,7 +110,7 @@ type span struct {
 // characters (0: no limit).
 func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	var spans []span
-	if d != nil && len(d.entries) > 0 {
+	if d != nil && len(d.refs) > 0 {
 		spans = d.find(text)
 	}
 	for _, m := range detect.Find(text) {
@@ -90,36 +134,40 @@ func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	return cut(b.String(), width)
 }
 
-// find returns the dictionary values in text, longest run of words first, left to right.
+// find returns the dictionary values in text, the longest run of words first, left to right.
+// Words of one value may be apart by up to three characters of punctuation and space, so
+// "Doe, Jane" and "(617) 555-0134" are found as their values were split.
 func (d *Dictionary) find(text string) []span {
 	words := tokenize(text)
 	var spans []span
-	var key strings.Builder
+	var kb [256]byte
+	var hashes [4]uint64
 	for i := 0; i < len(words); {
+		key := appendLower(kb[:0], text[words[i].start:words[i].end])
+		hashes[0] = maphash.Bytes(d.seed, key)
+		n := 1
+		if _, multi := d.firsts[hashes[0]]; multi {
+			for n < d.maxWords && i+n < len(words) && words[i+n].start-words[i+n-1].end <= 3 {
+				key = append(key, ' ')
+				key = appendLower(key, text[words[i+n].start:words[i+n].end])
+				hashes[n] = maphash.Bytes(d.seed, key)
+				n++
+			}
+		}
 		matched := 0
-		for n := min(d.maxWords, len(words)-i); n >= 1; n-- {
-			if n > 1 && !spaced(text, words[i:i+n]) {
-				continue
-			}
-			key.Reset()
-			for j := i; j < i+n; j++ {
-				if j > i {
-					key.WriteByte(' ')
-				}
-				key.WriteString(strings.ToLower(text[words[j].start:words[j].end]))
-			}
-			e, ok := d.entries[key.String()]
+		for k := n; k >= 1; k-- {
+			pos, ok := d.index[hashes[k-1]]
 			if !ok {
 				continue
 			}
-			if !e.anyCase {
-				r, _ := utf8.DecodeRuneInString(text[words[i].start:])
-				if !unicode.IsUpper(r) {
+			r := d.refs[pos]
+			if !r.anyCase {
+				if c, _ := utf8.DecodeRuneInString(text[words[i].start:]); !unicode.IsUpper(c) {
 					continue
 				}
 			}
-			spans = append(spans, span{words[i].start, words[i+n-1].end, e.replacement})
-			matched = n
+			spans = append(spans, span{words[i].start, words[i+k-1].end, string(d.arena[r.off : r.off+uint32(r.n)])})
+			matched = k
 			break
 		}
 		i += max(matched, 1)
@@ -167,17 +215,6 @@ func isJoiner(r rune) bool {
 		return true
 	}
 	return false
-}
-
-// spaced reports whether consecutive words are separated by white space only.
-func spaced(text string, ws []word) bool {
-	for i := 1; i < len(ws); i++ {
-		gap := text[ws[i-1].end:ws[i].start]
-		if strings.TrimSpace(gap) != "" {
-			return false
-		}
-	}
-	return true
 }
 
 func overlaps(spans []span, start, end int) bool {

@@ -255,6 +255,16 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 	if !scrubs {
 		return nil
 	}
+	var expect int64
+	for _, t := range e.schema.Tables {
+		for _, r := range e.plans[t.Name].rules {
+			switch r.Kind {
+			case policy.Hash, policy.Pseudonym, policy.Placeholder, policy.Null:
+				expect += t.Rows
+			}
+		}
+	}
+	e.dict.Reserve(int(min(expect, 1<<26)))
 	h := e.opts.Key.NewHasher()
 	for _, t := range e.schema.Tables {
 		p := e.plans[t.Name]
@@ -270,9 +280,14 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		if len(cols) == 0 {
 			continue
 		}
-		err := e.src.Scan(ctx, t, func(row database.Row) error {
-			for _, i := range cols {
-				s, ok := row[i].(string)
+		// Read only the columns that feed the dictionary.
+		proj := &database.Table{Name: t.Name, Rows: t.Rows}
+		for _, i := range cols {
+			proj.Columns = append(proj.Columns, t.Columns[i])
+		}
+		err := e.src.Scan(ctx, proj, func(row database.Row) error {
+			for j, i := range cols {
+				s, ok := row[j].(string)
 				if !ok {
 					continue
 				}

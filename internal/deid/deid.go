@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"sync"
 	"time"
@@ -218,16 +219,16 @@ func (p *plan) apply(h *transform.Hasher, in, out database.Row, n int64) error {
 // collisions checks the counters after a table: a collision in a unique column is fatal.
 func (p *plan) collisions(tr *TableReport) error {
 	for i, c := range p.tracks {
-		if c == nil || c.Count == 0 {
+		if c == nil || c.Count() == 0 {
 			continue
 		}
 		col := p.table.Columns[i]
 		if tr.Collisions == nil {
 			tr.Collisions = map[string]int64{}
 		}
-		tr.Collisions[col.Name] = c.Count
+		tr.Collisions[col.Name] = c.Count()
 		if p.table.Unique(col.Name) {
-			return fmt.Errorf("%s.%s: %d distinct values collide after the hash is cut to the column's %d characters, and the column must stay unique: use {hash: {alphabet: base32}} (5 bits a character instead of 4), or widen the column in the copy", p.table.Name, col.Name, c.Count, col.Length)
+			return fmt.Errorf("%s.%s: %d distinct values collide after the hash is cut to the column's %d characters, and the column must stay unique: use {hash: {alphabet: base32}} (5 bits a character instead of 4), or widen the column in the copy", p.table.Name, col.Name, c.Count(), col.Length)
 		}
 	}
 	return nil
@@ -312,18 +313,14 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 			return fmt.Errorf("read %s for the scrub dictionary: %w", t.Name, err)
 		}
 	}
-	// The dictionary pass fed the collision counters; start them afresh for the real pass.
-	for _, p := range e.plans {
-		for i := range p.tracks {
-			if p.tracks[i] != nil {
-				*p.tracks[i] = *transform.NewCollisions()
-			}
-		}
-	}
+	// The dictionary pass has fed every text column's collision counter with all its values,
+	// so a collision in a unique column stops the stream at its first batch.
 	return nil
 }
 
-// stream reads table t from the source, transforms every row and writes it to w.
+// stream reads table t from the source, transforms every row and writes it to w, in the
+// order read. The rules run on several goroutines, a batch of rows each: the source's
+// goroutine only decodes, one goroutine only encodes and writes.
 func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWriter) (*TableReport, error) {
 	p := e.plans[t.Name]
 	tr := p.tableReport()
@@ -332,45 +329,136 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 		tp = e.opts.Progress.Table(t.Name, t.Rows)
 	}
 	start := time.Now()
-	h := e.opts.Key.NewHasher()
-	out := make(database.Row, len(t.Columns))
-	var n int64
-	var unique []int // tracked columns that must stay distinct: checked after every row
+	var unique []int // tracked columns that must stay distinct: checked after every batch
 	for i, c := range p.tracks {
 		if c != nil && t.Unique(t.Columns[i].Name) {
 			unique = append(unique, i)
 		}
 	}
-	err := e.src.Scan(ctx, t, func(in database.Row) error {
-		n++
-		if err := p.apply(h, in, out, n); err != nil {
-			return err
-		}
-		for _, i := range unique {
-			if p.tracks[i].Count > 0 {
-				return p.collisions(tr)
+
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	workers := max(1, runtime.GOMAXPROCS(0))
+	free := make(chan *batch, 2*workers+2) // bounds the rows in flight
+	for range cap(free) {
+		free <- newBatch(len(t.Columns))
+	}
+	work := make(chan *batch, cap(free))
+	order := make(chan *batch, cap(free))
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			h := e.opts.Key.NewHasher()
+			for b := range work {
+				for k := range b.n {
+					if b.err = p.apply(h, b.in[k], b.out[k], b.first+int64(k)); b.err != nil {
+						break
+					}
+				}
+				close(b.done)
 			}
+		}()
+	}
+	written := make(chan error, 1)
+	var n int64
+	go func() {
+		var err error
+		for b := range order {
+			<-b.done
+			if err == nil && b.err != nil {
+				err = b.err
+			}
+			for _, i := range unique {
+				if err == nil && p.tracks[i].Count() > 0 {
+					err = p.collisions(tr)
+				}
+			}
+			for k := 0; err == nil && k < b.n; k++ {
+				if werr := w.Write(b.out[k]); werr != nil {
+					err = fmt.Errorf("write %s: %w", t.Name, werr)
+				}
+			}
+			if err != nil {
+				cancel(err)
+			} else if tp != nil {
+				tp.Add(int64(b.n))
+			}
+			b.reset()
+			free <- b
 		}
-		if err := w.Write(out); err != nil {
-			return fmt.Errorf("write %s: %w", t.Name, err)
+		written <- err
+	}()
+
+	var cur *batch
+	send := func() {
+		work <- cur
+		order <- cur
+		cur = nil
+	}
+	err := e.src.Scan(ctx, t, func(in database.Row) error {
+		if cur == nil {
+			select {
+			case cur = <-free:
+			case <-ctx.Done():
+				return context.Cause(ctx)
+			}
+			cur.first = n + 1
 		}
-		if tp != nil && n%4096 == 0 {
-			tp.Add(4096)
+		copy(cur.in[cur.n], in)
+		cur.n++
+		n++
+		if cur.n == len(cur.in) {
+			send()
 		}
 		return nil
 	})
+	if cur != nil && cur.n > 0 {
+		send()
+	}
+	close(work)
+	close(order)
+	wg.Wait()
+	if werr := <-written; werr != nil {
+		err = werr // the writer's error is the cause; the source only saw the cancel
+	}
 	if err == nil {
 		err = p.collisions(tr)
 	} else {
 		err = database.RedactError(err)
 	}
 	if tp != nil {
-		tp.Add(n % 4096)
 		tp.Done(err)
 	}
 	tr.Rows = n
 	tr.Elapsed = time.Since(start)
 	return tr, err
+}
+
+const batchRows = 256
+
+// batch is rows in flight between the source, the rule workers and the writer.
+type batch struct {
+	in, out []database.Row
+	n       int
+	first   int64 // the first row's number, for error messages
+	err     error
+	done    chan struct{}
+}
+
+func newBatch(cols int) *batch {
+	b := &batch{in: make([]database.Row, batchRows), out: make([]database.Row, batchRows), done: make(chan struct{})}
+	for k := range b.in {
+		b.in[k] = make(database.Row, cols)
+		b.out[k] = make(database.Row, cols)
+	}
+	return b
+}
+
+func (b *batch) reset() {
+	b.n, b.err = 0, nil
+	b.done = make(chan struct{})
 }
 
 func (e *engine) addReport(tr *TableReport) {

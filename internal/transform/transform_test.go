@@ -295,8 +295,8 @@ func TestCollisionsCounted(t *testing.T) {
 			}
 		}
 	}
-	if track.Count < 3 || track.Count > 40 {
-		t.Errorf("got %d collisions, want about 12", track.Count)
+	if track.Count() < 3 || track.Count() > 40 {
+		t.Errorf("got %d collisions, want about 12", track.Count())
 	}
 }
 

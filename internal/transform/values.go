@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 
@@ -244,11 +245,27 @@ func isDigits(s string) bool {
 }
 
 // Collisions counts distinct inputs of one column that a cut hash mapped to the same output.
-// It keeps 16 bytes per distinct output, never the values. It is not safe for concurrent use.
+// It keeps 16 bytes per distinct output, never the values. It is safe for concurrent use.
 type Collisions struct {
+	mu    sync.Mutex
 	seen  map[uint64]uint64
 	seed  maphash.Seed
-	Count int64
+	count int64
+}
+
+// Reset forgets everything seen.
+func (c *Collisions) Reset() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.seen = map[uint64]uint64{}
+	c.count = 0
+}
+
+// Count is the number of collisions seen so far.
+func (c *Collisions) Count() int64 {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.count
 }
 
 // NewCollisions returns an empty counter.
@@ -263,9 +280,11 @@ func (c *Collisions) add(out string, d []byte) {
 	}
 	k := maphash.String(c.seed, out)
 	id := binary.BigEndian.Uint64(d[len(d)-8:])
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if prev, ok := c.seen[k]; ok {
 		if prev != id {
-			c.Count++
+			c.count++
 		}
 		return
 	}

@@ -124,22 +124,6 @@ func (t *Table) Unique(column string) bool {
 	return false
 }
 
-// KeyColumns lists the columns that take part in the primary key or any unique index.
-func (t *Table) KeyColumns() map[string]bool {
-	keys := map[string]bool{}
-	for _, c := range t.PrimaryKey {
-		keys[c] = true
-	}
-	for _, ix := range t.Indexes {
-		if ix.Unique {
-			for _, c := range ix.Columns {
-				keys[c] = true
-			}
-		}
-	}
-	return keys
-}
-
 // Kind names a database product family.
 type Kind string
 

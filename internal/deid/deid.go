@@ -488,7 +488,7 @@ func (e *engine) copy(ctx context.Context, target string) error {
 // copyFile writes a SQLite copy beside path and renames it into place once complete, so a
 // failed run leaves no half-written database behind.
 func (e *engine) copyFile(ctx context.Context, path string) error {
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
+	tmp := beside(path)
 	os.Remove(tmp)
 	if err := e.copyInto(ctx, "sqlite:"+tmp); err != nil {
 		os.Remove(tmp)
@@ -598,7 +598,7 @@ func (e *engine) rewriteFile(ctx context.Context) error {
 		}
 		return nil
 	}
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
+	tmp := beside(path)
 	os.Remove(tmp) // what an interrupted run left
 	err = e.copyInto(ctx, "sqlite:"+tmp, func(dst database.Target) error {
 		m, ok := dst.(interface {
@@ -621,6 +621,11 @@ func (e *engine) rewriteFile(ctx context.Context) error {
 		os.Remove(path + suffix)
 	}
 	return os.Rename(tmp, path)
+}
+
+// beside names the hidden file a SQLite copy is written to before it is renamed to path.
+func beside(path string) string {
+	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
 }
 
 func syncFile(path string) error {

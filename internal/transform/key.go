@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"log/slog"
 )
 
 // Key is the secret every keyed rule derives from. Its bytes are never printed or logged.
@@ -53,8 +54,11 @@ func (k Key) Fingerprint() string {
 	return hex.EncodeToString(m.Sum(nil)[:8])
 }
 
-// LogValue keeps the key out of logs.
+// String names the key by its fingerprint only.
 func (k Key) String() string { return "key " + k.Fingerprint() }
+
+// LogValue keeps the key's bytes out of structured logs.
+func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // Hasher computes digests with a reused HMAC state. It is not safe for concurrent use: give
 // each goroutine its own.

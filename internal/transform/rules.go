@@ -56,9 +56,7 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		prefix := r.Text
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			out := Pseudonym(h, prefix, text(v), width)
-			if track != nil {
-				track.add(out, h.Sum(normalName(text(v))))
-			}
+			track.add(out, h.sum) // Pseudonym leaves the name's digest in h.sum
 			return out, nil
 		}), nil
 	case policy.Placeholder:

@@ -99,9 +99,6 @@ func (d *DB) Kind() database.Kind { return database.Postgres }
 // Close closes the connections.
 func (d *DB) Close() error { d.pool.Close(); return nil }
 
-// Pool gives tests the underlying connections.
-func (d *DB) Pool() *pgxpool.Pool { return d.pool }
-
 // Schema reads the base tables of the current schema.
 func (d *DB) Schema(ctx context.Context) (*database.Schema, error) {
 	rows, err := d.pool.Query(ctx, `

@@ -67,9 +67,6 @@ func (d *DB) Kind() database.Kind { return database.SQLite }
 // Close closes the file.
 func (d *DB) Close() error { return d.db.Close() }
 
-// SQL gives tests and the demo the underlying handle.
-func (d *DB) SQL() *sql.DB { return d.db }
-
 // Quote quotes an identifier.
 func Quote(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
 

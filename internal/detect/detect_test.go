@@ -358,3 +358,32 @@ func BenchmarkFindNoIdentifiers(b *testing.B) {
 		Find(plainNote)
 	}
 }
+
+func TestReserved(t *testing.T) {
+	for _, c := range []struct {
+		text string
+		want bool
+	}{
+		{"from 198.18.4.7 today", true},
+		{"from 10.20.4.7 today", false},
+		{"see 2001:db8::1f", true},
+		{"see fe80::1ff:fe23:4567:890a", false},
+		{"mail user-0a1b2c@example.invalid now", true},
+		{"mail jane.doe@stbrigid.org now", false},
+		{"host db1.host-1a2b3c4d.invalid down", true},
+		{"host ws07.stb.local down", false},
+		{"go https://endpoint-1a2b3c4d.invalid/0a0b", true},
+		{"go https://user@emr.stbrigid.org:8443/x", false},
+		{"call (617) 555-0134", true},
+		{"call (617) 555-2134", false},
+	} {
+		ms := Find(c.text)
+		if len(ms) != 1 {
+			t.Errorf("%q: got %d matches, want 1", c.text, len(ms))
+			continue
+		}
+		if got := Reserved(ms[0], c.text); got != c.want {
+			t.Errorf("Reserved(%q) = %v, want %v", c.text[ms[0].Start:ms[0].End], got, c.want)
+		}
+	}
+}

@@ -29,6 +29,11 @@ func (p *Policy) Check(s *database.Schema) error {
 				bad(pc.Rule.Pos, fix, "%s.%s (%s): %s", t.Name, c.Name, c.Native, msg)
 			}
 		}
+		for _, q := range pt.Quasi {
+			if t.Column(q.Name) == nil {
+				bad(q.Pos, "check the spelling, or remove it from the list"+nearest(q.Name, columnNames(t)), "quasi-identifier %s.%s does not exist", pt.Name, q.Name)
+			}
+		}
 	}
 	for _, t := range s.Tables {
 		pt := p.Table(t.Name)

@@ -10,6 +10,8 @@
 //	    columns:
 //	      mrn: hash
 //	      birth_date: {shift_date: {by: id, days: 365}}
+//	      zip: {generalize: zip3}
+//	    quasi_identifiers: [birth_date, zip]   # optional: measured by verify
 //
 // Parse reads it strictly: an unknown key, an unknown rule or a malformed option is an error
 // that names the file, line and column and says how to fix it. Check then holds the policy
@@ -129,7 +131,16 @@ type Column struct {
 type Table struct {
 	Name    string
 	Columns []*Column
-	Pos     Pos
+	// Quasi lists the columns that, together, could single a person out (birth date, ZIP
+	// code, sex, admission date): verify measures the k-anonymity of their combination.
+	Quasi []QuasiIdentifier
+	Pos   Pos
+}
+
+// QuasiIdentifier names a column of a table's quasi_identifiers list.
+type QuasiIdentifier struct {
+	Name string
+	Pos  Pos
 }
 
 // Column returns the entry of the named column, or nil.
@@ -292,8 +303,25 @@ func Parse(name string, src []byte) (*Policy, error) {
 					continue
 				}
 				for _, b := range body {
-					if keyString(b) != "columns" {
-						bad(b.Key, "a table has only `columns:`", "unknown key %q in table %s", keyString(b), t.Name)
+					switch keyString(b) {
+					case "columns":
+					case "quasi_identifiers":
+						seq, ok := unwrap(b.Value).(*ast.SequenceNode)
+						if !ok {
+							bad(b.Value, "write the column names as a list, e.g. `quasi_identifiers: [birth_date, zip, sex]`", "quasi_identifiers of %s must be a list of column names", t.Name)
+							continue
+						}
+						for _, v := range seq.Values {
+							name, ok := scalar(v)
+							if !ok {
+								bad(v, "write a column name", "quasi_identifiers of %s must be a list of column names", t.Name)
+								continue
+							}
+							t.Quasi = append(t.Quasi, QuasiIdentifier{Name: name, Pos: pos(v)})
+						}
+						continue
+					default:
+						bad(b.Key, "a table has `columns:` and, optionally, `quasi_identifiers:`", "unknown key %q in table %s", keyString(b), t.Name)
 						continue
 					}
 					cols, ok := mapping(b.Value)

@@ -31,6 +31,13 @@ func TestParseExample(t *testing.T) {
 			t.Errorf("%s: got %s, want %s", name, r, rule)
 		}
 	}
+	var quasi []string
+	for _, q := range p.Table("patient").Quasi {
+		quasi = append(quasi, q.Name)
+	}
+	if got := strings.Join(quasi, ","); got != "birth_date,zip,sex" {
+		t.Errorf("patient quasi-identifiers: got %s, want birth_date,zip,sex", got)
+	}
 	if _, ok := p.Rule("patient", "unlisted"); ok {
 		t.Error("an unlisted column got a rule under default: error")
 	}
@@ -48,6 +55,8 @@ func TestParseErrorsNamePlaceAndFix(t *testing.T) {
 		{"missing version", "tables: {}\n", "missing version (add `version: 1` at the top)"},
 		{"unknown key", "version: 1\ndefaults: keep\n", `p.yaml:2:1: unknown key "defaults"`},
 		{"twice", "version: 1\ntables:\n  p:\n    columns:\n      a: keep\n      a: hash\n", `p.yaml:6:7: not valid YAML: mapping key "a" already defined at [5:7]`},
+		{"quasi not a list", "version: 1\ntables:\n  p:\n    quasi_identifiers: zip\n", `p.yaml:4:24: quasi_identifiers of p must be a list of column names`},
+		{"table key", "version: 1\ntables:\n  p:\n    colums: {}\n", `p.yaml:4:5: unknown key "colums" in table p`},
 		{"not yaml", "version: 1\ntables: [\n", "p.yaml:2:9: not valid YAML"},
 	}
 	for _, c := range cases {

@@ -152,6 +152,25 @@ func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	return cut(b.String(), width)
 }
 
+// Match is a dictionary value found in text: text[Start:End] and what the value was added with.
+type Match struct {
+	Start, End  int
+	Replacement string
+}
+
+// Find returns the dictionary values in text, as Scrub finds them.
+func (d *Dictionary) Find(text string) []Match {
+	if d == nil || len(d.refs) == 0 {
+		return nil
+	}
+	spans := d.find(text)
+	out := make([]Match, len(spans))
+	for i, s := range spans {
+		out[i] = Match{s.start, s.end, s.repl}
+	}
+	return out
+}
+
 // find returns the dictionary values in text, the longest run of words first, left to right.
 // Words of one value may be apart by up to three characters of punctuation and space, so
 // "Doe, Jane" and "(617) 555-0134" are found as their values were split.
@@ -272,7 +291,7 @@ func replaceMatch(h *Hasher, k detect.Kind, v string) string {
 	case detect.SSN:
 		return "000-" + digitsLike(h, "ssn", v)[4:]
 	case detect.Phone:
-		return digitsLike(h, "phone", v)
+		return fictionalPhone(h, v)
 	}
 	return "[removed]"
 }
@@ -288,6 +307,26 @@ func digitsLike(h *Hasher, label, v string) string {
 			b[i] = '0' + d[j%len(d)]%10
 			j++
 		}
+	}
+	return string(b)
+}
+
+// fictionalPhone keeps a phone number's form and area code digits keyed, but puts it in the
+// range set aside for fiction (555-0100 to 555-0199), so that a scrubbed number can never
+// ring anyone and verify can tell it from a real one.
+func fictionalPhone(h *Hasher, v string) string {
+	b := []byte(digitsLike(h, "phone", v))
+	var pos []int
+	for i, c := range b {
+		if c >= '0' && c <= '9' {
+			pos = append(pos, i)
+		}
+	}
+	if len(pos) < 7 {
+		return string(b)
+	}
+	for i, c := range "55501" {
+		b[pos[len(pos)-7+i]] = byte(c)
 	}
 	return string(b)
 }

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"fmt"
+	"github.com/stewardhealth/steward/internal/detect"
 	"net/netip"
 	"strings"
 	"testing"
@@ -268,6 +269,11 @@ func TestScrub(t *testing.T) {
 	for _, leak := range []string{"201-3344", "jdoe", "123-45", "10.20.1.12", "ws07"} {
 		if strings.Contains(got, leak) {
 			t.Errorf("scrub left %q in %q", leak, got)
+		}
+	}
+	for _, m := range detect.Find(got) {
+		if !detect.Reserved(m, got) {
+			t.Errorf("scrubbed note %q still holds a real-looking %v %q", got, m.Kind, got[m.Start:m.End])
 		}
 	}
 	if !strings.Contains(got, Place(h, policy.PlaceIP, "10.20.1.12", 0)) {

@@ -19,6 +19,6 @@ func main() {
 	defer stop()
 	if err := newRoot().ExecuteContext(ctx); err != nil {
 		fmt.Fprintln(os.Stderr, "steward:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
 }

@@ -33,7 +33,7 @@ tables:
       birth_date: {shift_date: {by: id, days: 365}}
       zip: {generalize: zip3}
       note: scrub
-    quasi_identifiers: [birth_date, zip]
+    quasi_identifiers: [zip]
   encounter:
     columns:
       id: keep
@@ -43,7 +43,10 @@ tables:
       host: {placeholder: hostname}
       ip: {placeholder: ip}
       site: {pseudonym: Campus}
+      ward: keep
 `
+
+var wards = []string{"3 West", "4 North", "ICU", "Day Surgery"}
 
 var names = []string{"Jane Doe", "Omar Haddad", "Zoë Lefèvre", "Maria Santos", "Wei Chen", "Aoife Byrne"}
 
@@ -77,7 +80,7 @@ func SQL(kind database.Kind, n int) []string {
 		`CREATE TABLE patient (id INTEGER PRIMARY KEY, mrn VARCHAR(12) NOT NULL UNIQUE, name VARCHAR(40),
 			birth_date DATE, zip CHAR(5), note TEXT)`,
 		`CREATE TABLE encounter (id INTEGER PRIMARY KEY, mrn VARCHAR(12) NOT NULL REFERENCES patient (mrn),
-			admit_at ` + ts + ` NOT NULL, discharge_at ` + ts + `, host VARCHAR(30), ip VARCHAR(45), site VARCHAR(20))`,
+			admit_at ` + ts + ` NOT NULL, discharge_at ` + ts + `, host VARCHAR(30), ip VARCHAR(45), site VARCHAR(20), ward VARCHAR(20))`,
 		`CREATE INDEX encounter_admit ON encounter (admit_at)`,
 	}
 	if kind == database.MySQL {
@@ -99,8 +102,8 @@ func SQL(kind database.Kind, n int) []string {
 		p = append(p, fmt.Sprintf("(%d, '%s', '%s', '%s', %s, %s)", i+1, r.MRN, r.Name,
 			time.Date(1940+i%60, time.Month(1+i%12), 1+i%28, 0, 0, 0, 0, time.UTC).Format(time.DateOnly), zip, note))
 		admit := time.Date(2024, 1, 1, 8, 30, 0, 0, time.UTC).Add(time.Duration(i) * 37 * time.Minute)
-		e = append(e, fmt.Sprintf("(%d, '%s', '%s', '%s', '%s', '%s', %s)", i+1, r.MRN,
-			admit.Format(time.DateTime), admit.Add(time.Duration(1+i%90)*time.Hour).Format(time.DateTime), r.Host, r.IP, sq(r.Site)))
+		e = append(e, fmt.Sprintf("(%d, '%s', '%s', '%s', '%s', '%s', %s, '%s')", i+1, r.MRN,
+			admit.Format(time.DateTime), admit.Add(time.Duration(1+i%90)*time.Hour).Format(time.DateTime), r.Host, r.IP, sq(r.Site), wards[i%len(wards)]))
 	}
 	for len(p) > 0 {
 		k := min(len(p), 500)

@@ -1,0 +1,118 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/spf13/cobra"
+	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/verify"
+)
+
+// Exit statuses of deid verify: checks that fail are told apart from input that is wrong.
+const (
+	exitChecksFailed = 1
+	exitBadInput     = 2
+)
+
+// exitError ends the program with a given status after printing its error.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string { return e.err.Error() }
+func (e *exitError) Unwrap() error { return e.err }
+
+func newDeidVerify() *cobra.Command {
+	var pol, source, target, report string
+	var minK int
+	cmd := &cobra.Command{
+		Use:   "verify --policy policy.yaml --source ORIGINAL --target COPY [--report FILE]",
+		Short: "Prove a de-identified copy keeps nothing identifying; write the sign-off report",
+		Long: `Read the original and its de-identified copy side by side and run six checks: no original
+identifier survives (whole or inside text); no recognisable identifier remains in kept or
+scrubbed text; nothing lost (tables, columns, types, constraints, row counts); joins survive
+(no orphaned foreign key, hashed keys unique and full width); every column classified by the
+policy; and the k-anonymity of each table's quasi_identifiers, before and after.
+
+The report (--report; .html, .json or .md by the file's extension) holds counts only, never a
+value, and ends with a sign-off block for the solution engineer, the product owner and the DBA.
+
+Exit status: 0 when every check passes, 1 when a check fails, 2 when the input is wrong (a
+database cannot be read, the copy is not a copy of the original, the policy does not fit).`,
+		Example: `  steward deid verify --policy steward-demo/policy.yaml --source sqlite:steward-demo/hospital.db --target sqlite:steward-demo/hospital-deid.db --report steward-demo/report.html
+  steward deid verify --policy policy.yaml --source postgres://postgres@127.0.0.1:5432/xt --target postgres://postgres@127.0.0.1:5432/xt_deid --report report.json --min-k 5`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if report != "" {
+				if _, err := verify.FormatOf(report); err != nil {
+					return &exitError{exitBadInput, err}
+				}
+			}
+			p, err := policy.Load(pol)
+			if err != nil {
+				return &exitError{exitBadInput, err}
+			}
+			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK})
+			if err != nil {
+				return &exitError{exitBadInput, err}
+			}
+			printVerify(cmd.OutOrStdout(), rep)
+			if report != "" {
+				if err := verify.WriteFile(report, rep); err != nil {
+					return &exitError{exitBadInput, fmt.Errorf("write the report: %w", err)}
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", report)
+			}
+			if !rep.Passed {
+				return &exitError{exitChecksFailed, fmt.Errorf("verification failed: %d of %d checks found problems", len(rep.Failed()), len(rep.Summary))}
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&pol, "policy", "", "the policy the copy was made with (YAML)")
+	fl.StringVar(&source, "source", "", "DSN of the original database")
+	fl.StringVar(&target, "target", "", "DSN of the de-identified copy")
+	fl.StringVar(&report, "report", "", "write the report to this file (.html, .json or .md)")
+	fl.IntVar(&minK, "min-k", 0, "fail when a table's quasi-identifiers leave a group smaller than this in the copy (0: report only)")
+	for _, f := range []string{"policy", "source", "target"} {
+		cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}
+
+// printVerify prints the checks' outcome and every finding: counts only.
+func printVerify(w io.Writer, r *verify.Report) {
+	for i, c := range r.Summary {
+		mark := "ok  "
+		if !c.Passed {
+			mark = "FAIL"
+		}
+		fmt.Fprintf(w, "%s %d. %-36s %d finding(s)\n", mark, i+1, c.Title, c.Findings)
+	}
+	for _, f := range r.Findings {
+		where := f.Table
+		if f.Column != "" {
+			where += "." + f.Column
+		}
+		fmt.Fprintf(w, "  - %s: %s: %d %s\n", f.Check, where, f.Count, f.What)
+	}
+	for _, t := range r.Tables {
+		if k := t.Risk; k != nil {
+			fmt.Fprintf(w, "risk %s (%v): k = %d in the original, %d in the copy; %d records in groups < 5 (was %d)\n",
+				t.Name, k.QuasiIdentifiers, k.Original.K, k.Deidentified.K, k.Deidentified.Below5, k.Original.Below5)
+		}
+	}
+}
+
+// exitCode is the status for an error returned by a command.
+func exitCode(err error) int {
+	var e *exitError
+	if errors.As(err, &e) {
+		return e.code
+	}
+	return 1
+}

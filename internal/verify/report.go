@@ -1,0 +1,111 @@
+package verify
+
+import (
+	"time"
+)
+
+// Check names one of verify's checks.
+type Check string
+
+// The checks, in the order the report gives them.
+const (
+	Survivors Check = "survivors"
+	Patterns  Check = "patterns"
+	Structure Check = "structure"
+	Joins     Check = "joins"
+	Coverage  Check = "coverage"
+	Risk      Check = "risk"
+)
+
+// CheckInfo describes a check for the report.
+type CheckInfo struct {
+	ID    Check  `json:"id"`
+	Title string `json:"title"`
+	Rule  string `json:"rule"`
+}
+
+// Checks lists every check with what it asserts.
+var Checks = []CheckInfo{
+	{Survivors, "No original identifier survives", "No value of a column the policy replaces (hash, pseudonym, placeholder, null, scrub) appears in any text column of the copy, as the whole value or, for values of four or more characters, inside text; and no transformed column holds exactly the values it held before."},
+	{Patterns, "No recognisable identifier remains", "Kept and scrubbed text columns hold no e-mail address, URL, host name, IP address, phone number or SSN, other than the reserved placeholders the rules write."},
+	{Structure, "Nothing lost", "The copy has the same tables, columns, types and constraints as the original, and the same number of rows in every table."},
+	{Joins, "Joins survive", "Every foreign key of the original resolves in the copy (no orphans), hashed keys stay unique, and hashed values fill exactly the width the rule gives them in their column."},
+	{Coverage, "Every column classified", "Every column of the original has a rule written in the policy; none is copied by default."},
+	{Risk, "Re-identification risk", "k-anonymity of each table's quasi-identifiers, before and after: the smallest group of records sharing one combination, and how many records are in groups smaller than 5."},
+}
+
+// Report is the outcome of a verification: counts only, never a value.
+type Report struct {
+	Generated    time.Time     `json:"generated"`
+	Duration     time.Duration `json:"duration_ns"`
+	Policy       string        `json:"policy"`
+	PolicySHA256 string        `json:"policy_sha256"`
+	Source       string        `json:"source"` // DSNs without passwords
+	Target       string        `json:"target"`
+	MinK         int           `json:"min_k,omitempty"`
+	Summary      []CheckResult `json:"checks"`
+	Tables       []*Table      `json:"tables"`
+	Findings     []Finding     `json:"findings"`
+	Passed       bool          `json:"passed"`
+}
+
+// CheckResult is one check's outcome over the whole copy.
+type CheckResult struct {
+	CheckInfo
+	Findings int64 `json:"findings"`
+	Passed   bool  `json:"passed"`
+}
+
+// Table is one table's part of the report.
+type Table struct {
+	Name       string          `json:"name"`
+	SourceRows int64           `json:"source_rows"`
+	TargetRows int64           `json:"target_rows"`
+	Columns    []*Column       `json:"columns"`
+	Risk       *RiskResult     `json:"risk,omitempty"`
+	Findings   map[Check]int64 `json:"findings,omitempty"`
+}
+
+// Column is one column's part of the report.
+type Column struct {
+	Name     string          `json:"name"`
+	Rule     string          `json:"rule"` // as the policy writes it; "(unclassified)" when absent
+	Checked  int64           `json:"values_checked"`
+	Findings map[Check]int64 `json:"findings,omitempty"`
+}
+
+// RiskResult is the k-anonymity of a table's quasi-identifiers, before and after.
+type RiskResult struct {
+	QuasiIdentifiers []string `json:"quasi_identifiers"`
+	Original         KStats   `json:"original"`
+	Deidentified     KStats   `json:"deidentified"`
+}
+
+// KStats summarises the groups of records that share one combination of quasi-identifiers.
+type KStats struct {
+	Records int64 `json:"records"`
+	Groups  int64 `json:"groups"`
+	K       int64 `json:"k"`       // the smallest group's size
+	Below5  int64 `json:"below_5"` // records in groups of fewer than 5
+	Unique  int64 `json:"unique"`  // records alone in their group
+}
+
+// Finding is one thing a check found, counted: where, and how many values or rows.
+type Finding struct {
+	Check  Check  `json:"check"`
+	Table  string `json:"table,omitempty"`
+	Column string `json:"column,omitempty"`
+	Count  int64  `json:"count"`
+	What   string `json:"what"`
+}
+
+// Failed lists the checks that did not pass.
+func (r *Report) Failed() []Check {
+	var out []Check
+	for _, c := range r.Summary {
+		if !c.Passed {
+			out = append(out, c.ID)
+		}
+	}
+	return out
+}

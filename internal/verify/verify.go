@@ -692,20 +692,20 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	}
 	for i, c := range t.Columns {
 		st.cols[i].Checked = checked[i]
-		v.find(Survivors, t.Name, c.Name, total.exact[i], "values equal to an original identifier (%s)", v.sources(total.from, i))
-		v.find(Survivors, t.Name, c.Name, total.inText[i], "values contain an original identifier inside the text (%s)", v.sources(total.from, i))
+		v.find(Survivors, t.Name, c.Name, total.exact[i], "value(s) equal to an original identifier (%s)", v.sources(total.from, i))
+		v.find(Survivors, t.Name, c.Name, total.inText[i], "value(s) contain an original identifier inside the text (%s)", v.sources(total.from, i))
 		for k, n := range total.kinds {
 			if k.col == i {
 				v.find(Patterns, t.Name, c.Name, n, "%s found in text", kindName(k.kind))
 			}
 		}
 		if r := st.rules[i]; r.Kind == policy.Hash {
-			v.find(Joins, t.Name, c.Name, widthBad[i], "hashed values are not %d characters wide, as the rule gives them in this column (cut or altered)", transform.HashWidth(r.Alphabet, c.Length))
+			v.find(Joins, t.Name, c.Name, widthBad[i], "hashed value(s) not %d characters wide, the width the rule gives this column (cut or altered)", transform.HashWidth(r.Alphabet, c.Length))
 		}
-		v.find(Joins, t.Name, c.Name, tooLong[i], "values are longer than the column's declared size")
+		v.find(Joins, t.Name, c.Name, tooLong[i], "value(s) longer than the column's declared size")
 	}
 	for j, i := range uniques {
-		v.find(Joins, t.Name, t.Columns[i].Name, dups[j], "duplicate hashed values in a key column that was unique")
+		v.find(Joins, t.Name, t.Columns[i].Name, dups[j], "duplicate hashed value(s) in a key column that was unique")
 	}
 	for _, f := range fks {
 		if f.parent != nil || len(f.deferred) == 0 {
@@ -747,7 +747,7 @@ func (v *verifier) orphans(st *tableState, fk *database.ForeignKey, parent *dige
 }
 
 func (v *verifier) reportOrphans(st *tableState, fk *database.ForeignKey, n int64) {
-	v.find(Joins, st.src.Name, strings.Join(fk.Columns, ", "), n, "rows reference a %s row that does not exist (orphaned foreign key)", fk.RefTable)
+	v.find(Joins, st.src.Name, strings.Join(fk.Columns, ", "), n, "row(s) reference a %s row that does not exist (orphaned foreign key)", fk.RefTable)
 }
 
 // sources names the original columns whose values were found in target column i.
@@ -806,7 +806,7 @@ func (v *verifier) finish() {
 			r.Original = kstats(st.kBefore)
 			r.Deidentified = kstats(st.kAfter)
 			if v.o.MinK > 0 && r.Deidentified.K < int64(v.o.MinK) && r.Deidentified.Records > 0 {
-				v.find(Risk, t.Name, strings.Join(r.QuasiIdentifiers, ", "), r.Deidentified.Below5, "records are in groups smaller than k = %d (smallest group: %d)", v.o.MinK, r.Deidentified.K)
+				v.find(Risk, t.Name, strings.Join(r.QuasiIdentifiers, ", "), r.Deidentified.Below5, "record(s) in groups smaller than k = %d (smallest group: %d)", v.o.MinK, r.Deidentified.K)
 			}
 		}
 	}

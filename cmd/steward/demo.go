@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/rand"
 	"database/sql"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/stewardhealth/steward/internal/demo"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
+	"github.com/stewardhealth/steward/internal/verify"
 	_ "modernc.org/sqlite"
 )
 
@@ -80,7 +82,21 @@ func runDemo(ctx context.Context, out, errw io.Writer, dir string, seed uint64) 
 	if err := showSamples(ctx, out, src, dst); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "\nTry it on your own database:\n  steward deid check --policy %s --source sqlite:%s\n  openssl rand -hex 32 > steward.key\n  steward deid run --policy %s --source sqlite:%s --target sqlite:copy.db --key-file steward.key\n", polPath, src, polPath, src)
+	report := filepath.Join(dir, "report.html")
+	fmt.Fprintf(out, "\n5. Verifying the copy against the original (six checks, counts only):\n")
+	vrep, err := verify.Run(ctx, verify.Options{Policy: pol, Source: "sqlite:" + src, Target: "sqlite:" + dst})
+	if err != nil {
+		return err
+	}
+	printVerify(out, vrep)
+	if err := verify.WriteFile(report, vrep); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   The sign-off report: %s\n", report)
+	if !vrep.Passed {
+		return &exitError{exitChecksFailed, errors.New("the demo's copy failed verification")}
+	}
+	fmt.Fprintf(out, "\nTry it on your own database:\n  steward deid check --policy %s --source sqlite:%s\n  openssl rand -hex 32 > steward.key\n  steward deid run --policy %s --source sqlite:%s --target sqlite:copy.db --key-file steward.key\n  steward deid verify --policy %s --source sqlite:%s --target sqlite:copy.db --report report.html\n", polPath, src, polPath, src, polPath, src)
 	return nil
 }
 

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"database/sql"
+	"errors"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVerifyExitStatus runs the built binary as a DBA would: the demo's copy verifies (0),
+// a copy with a planted identifier fails its checks (1), and bad input is told apart (2).
+func TestVerifyExitStatus(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "steward")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("build: %v\n%s", err, out)
+	}
+	demo := filepath.Join(dir, "demo")
+	demoOut, err := exec.Command(bin, "demo", "--dir", demo).CombinedOutput()
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, demoOut)
+	}
+	if !strings.Contains(string(demoOut), "The sign-off report: "+filepath.Join(demo, "report.html")) {
+		t.Errorf("the demo does not print its report's path:\n%s", demoOut)
+	}
+	orig, copy := "sqlite:"+filepath.Join(demo, "hospital.db"), "sqlite:"+filepath.Join(demo, "hospital-deid.db")
+	verify := func(report string, args ...string) (int, string) {
+		args = append([]string{"deid", "verify", "--policy", filepath.Join(demo, "policy.yaml"), "--report", filepath.Join(dir, report)}, args...)
+		out, err := exec.Command(bin, args...).CombinedOutput()
+		var exit *exec.ExitError
+		if errors.As(err, &exit) {
+			return exit.ExitCode(), string(out)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0, string(out)
+	}
+	if code, out := verify("ok.md", "--source", orig, "--target", copy); code != 0 {
+		t.Fatalf("a correct copy: got exit %d, want 0\n%s", code, out)
+	}
+
+	// A surname copied into a kept column, as a careless fix-up script might.
+	var surname string
+	src, err := sql.Open("sqlite", filepath.Join(demo, "hospital.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	if err := src.QueryRow("SELECT last_name FROM patient ORDER BY id LIMIT 1").Scan(&surname); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(demo, "hospital-deid.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("UPDATE bed SET label = ? WHERE id = 1", surname); err != nil {
+		t.Fatal(err)
+	}
+	code, out := verify("failed.json", "--source", orig, "--target", copy)
+	if code != 1 || !strings.Contains(out, "survivors: bed.label: 1 value(s) equal to an original identifier") {
+		t.Errorf("a planted surname: got exit %d, want 1 naming bed.label\n%s", code, out)
+	}
+	if strings.Contains(out, surname) {
+		t.Errorf("the output shows the planted value:\n%s", out)
+	}
+	if code, out := verify("bad.html", "--source", orig, "--target", "sqlite:"+filepath.Join(dir, "missing.db")); code != 2 {
+		t.Errorf("a missing copy: got exit %d, want 2\n%s", code, out)
+	}
+	if code, out := verify("report.pdf", "--source", orig, "--target", copy); code != 2 || !strings.Contains(out, "use .html, .json or .md") {
+		t.Errorf("an unknown report format: got exit %d, want 2\n%s", code, out)
+	}
+}

@@ -38,6 +38,7 @@ import (
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
+	"github.com/stewardhealth/steward/internal/verify"
 )
 
 // pipeBuffer is the write buffer in front of the baseline's pipe: the size the postgres
@@ -109,6 +110,10 @@ type result struct {
 	copyRows  int64
 	leaked    int64  // notes of the copy that still hold an MRN-like token (untimed check)
 	allocated uint64 // bytes allocated during (b)
+
+	verify       time.Duration // (c) deid verify of the copy against the source
+	verifyHeap   uint64        // peak HeapInuse+StackInuse during (c)
+	verifyPassed bool
 }
 
 func rate(rows int, d time.Duration) float64 { return float64(rows) / d.Seconds() }
@@ -273,6 +278,21 @@ func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy,
 	// Untimed: the copy's notes must no longer hold the source's MRN tokens.
 	if err := count(ctx, reg.dsn(deidDst), `SELECT count(*) FROM patient WHERE note ~ 'MRN[0-9]{9}'`, &r.leaked); err != nil {
 		return nil, err
+	}
+	// (c) verify the copy against its source, as a DBA would before sign-off.
+	fmt.Fprintf(log, "[%d] (c) verify.Run …\n", n)
+	settle()
+	sampler = startSampler()
+	start = time.Now()
+	vrep, err := verify.Run(ctx, verify.Options{Policy: pol, Source: reg.dsn(src), Target: reg.dsn(deidDst)})
+	r.verify = time.Since(start)
+	r.verifyHeap = sampler.stop()
+	if err != nil {
+		return nil, fmt.Errorf("verify: %w", err)
+	}
+	r.verifyPassed = vrep.Passed
+	if !vrep.Passed {
+		fmt.Fprintf(log, "[%d] verify found: %+v\n", n, vrep.Findings)
 	}
 	report(out, r, !cfg.noScrub)
 	return r, nil
@@ -567,7 +587,9 @@ func report(w io.Writer, r *result, scrubbed bool) {
 	if scrubbed {
 		fmt.Fprintf(w, "; notes in the copy still holding an MRN: %d", r.leaked)
 	}
-	fmt.Fprintf(w, "\n\n")
+	fmt.Fprintf(w, "\n")
+	fmt.Fprintf(w, "  (c) verify.Run       %7.2fs  %9.0f rows/s   ratio (c)/(b) %.2f (goal ≤ 2)   peak heap %.1f MiB   all checks passed: %v\n\n",
+		r.verify.Seconds(), rate(r.rows, r.verify), r.verify.Seconds()/r.steward.Seconds(), float64(r.verifyHeap)/mib, r.verifyPassed)
 }
 
 func summary(w io.Writer, rs []*result) {
@@ -576,12 +598,12 @@ func summary(w io.Writer, rs []*result) {
 	}
 	fmt.Fprintln(w, "Summary")
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "rows\t(a) pipe rows/s\t(b) steward rows/s\t(b)/(a)\tstream-only rows/s\tprep s\tstream s\tfinish s\tpeak heap MiB\tMaxRSS MiB\tdictionary\t")
+	fmt.Fprintln(tw, "rows\t(a) pipe rows/s\t(b) steward rows/s\t(b)/(a)\tstream-only rows/s\tprep s\tstream s\tfinish s\tpeak heap MiB\tMaxRSS MiB\tdictionary\t(c) verify s\t(c)/(b)\t")
 	for _, r := range rs {
-		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%d\t\n",
+		fmt.Fprintf(tw, "%d\t%.0f\t%.0f\t%.2f\t%.0f\t%.2f\t%.2f\t%.2f\t%.1f\t%.1f\t%d\t%.2f\t%.2f\t\n",
 			r.rows, rate(r.rows, r.pipe), rate(r.rows, r.steward), rate(r.rows, r.steward)/rate(r.rows, r.pipe),
 			rate(r.rows, r.stream), r.prep.Seconds(), r.stream.Seconds(), r.finish.Seconds(),
-			float64(r.heap)/mib, float64(r.maxRSS)/mib, r.dict)
+			float64(r.heap)/mib, float64(r.maxRSS)/mib, r.dict, r.verify.Seconds(), r.verify.Seconds()/r.steward.Seconds())
 	}
 	tw.Flush()
 	fmt.Fprintln(w, "(MaxRSS is the process's peak so far, so it never falls from one size to the next.)")

@@ -1,0 +1,74 @@
+package scan
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/stewardhealth/steward/internal/policy"
+)
+
+// QuasiMarker starts the comment of a quasi-identifier's rule; ReviewMarker that of an
+// undecided one.
+const (
+	QuasiMarker  = "quasi-identifier:"
+	ReviewMarker = "REVIEW:"
+)
+
+// render writes the policy file: tables and columns in schema order, each rule with its
+// reason as a comment, comments aligned per table.
+func render(r *Result) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Proposed by `steward deid scan` from a %s database, reading at most %s rows per table.\n", r.Kind, thousands(r.Sample))
+	b.WriteString("# Every column has a rule and the reason for it. Decide each line marked REVIEW before use;\n")
+	b.WriteString("# lines marked quasi-identifier are those `steward deid verify` measures re-identification risk on.\n")
+	b.WriteString("version: 1\ndefault: error\ntables:\n")
+	for _, t := range r.Tables {
+		fmt.Fprintf(&b, "  %s:\n    columns:\n", yamlKey(t.Name))
+		width := 0
+		lines := make([]string, len(t.Columns))
+		for i, d := range t.Columns {
+			lines[i] = yamlKey(d.Column) + ": " + d.Rule.String()
+			width = max(width, len(lines[i]))
+		}
+		for i, d := range t.Columns {
+			fmt.Fprintf(&b, "      %-*s  # %s\n", width, lines[i], oneLine(d.Comment()))
+		}
+	}
+	return []byte(b.String())
+}
+
+var plainKey = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// yamlKey writes a table or column name as a YAML key, quoted when it would otherwise read
+// as something else.
+func yamlKey(s string) string {
+	switch strings.ToLower(s) {
+	case "true", "false", "null", "yes", "no", "on", "off", "y", "n", "~":
+	default:
+		if plainKey.MatchString(s) {
+			return s
+		}
+	}
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
+}
+
+func oneLine(s string) string { return strings.NewReplacer("\n", " ", "\r", " ").Replace(s) }
+
+var quasiComment = regexp.MustCompile(`#\s*` + regexp.QuoteMeta(QuasiMarker))
+
+// QuasiIdentifiers lists, per table, the columns a policy marks as quasi-identifiers: those
+// whose line in the policy file carries a comment starting with "quasi-identifier:" (the
+// form scan writes; a person may add or remove the marker). Tables without any are absent.
+func QuasiIdentifiers(p *policy.Policy) map[string][]string {
+	lines := strings.Split(string(p.Source), "\n")
+	out := map[string][]string{}
+	for _, t := range p.Tables {
+		for _, c := range t.Columns {
+			if l := c.Pos.Line; l >= 1 && l <= len(lines) && quasiComment.MatchString(lines[l-1]) {
+				out[t.Name] = append(out[t.Name], c.Name)
+			}
+		}
+	}
+	return out
+}

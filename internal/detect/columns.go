@@ -12,40 +12,40 @@ type Class string
 // The classes Column reports. The comment after each is the Hint's Why.
 const (
 	NoClass     Class = ""
-	FirstName   Class = "first name"        // a given name
-	MiddleName  Class = "middle name"       // a middle name or initial
-	LastName    Class = "surname"           // a surname
-	FullName    Class = "person name"       // a person's full name
-	PersonRef   Class = "person"            // who did something: attending, requested_by, provider
-	Username    Class = "user name"         // a login name
-	SubjectID   Class = "subject id"        // patient_id, person_id, member_id: a surrogate key or a record number, by type
-	RecordNo    Class = "record number"     // MRN, account, claim, accession, member, policy, licence numbers
-	SSNClass    Class = "SSN"               // a social security number
-	PhoneClass  Class = "phone number"      // a phone, mobile, fax or pager number
-	EmailClass  Class = "e-mail address"    // an e-mail address
-	IPClass     Class = "IP address"        // a network address
-	HostClass   Class = "host name"         // a server, workstation or device host name
-	URLClass    Class = "URL"               // a URL
-	Endpoint    Class = "endpoint"          // an integration endpoint: a URL, host or address
-	DeviceID    Class = "device id"         // serial numbers, MAC addresses, asset tags
-	Address     Class = "street address"    // a street address
-	City        Class = "city"              // a city or town
-	County      Class = "county"            // a county
-	ZIPClass    Class = "ZIP code"          // a ZIP or postal code
-	BirthDate   Class = "birth date"        // a date of birth
-	BirthYear   Class = "birth year"        // a year of birth
-	Age         Class = "age"               // an age in years
-	Sex         Class = "sex or gender"     // sex or gender
-	Race        Class = "race or ethnicity" // race or ethnicity
-	Admission   Class = "admission date"    // admission or discharge date
-	EventDate   Class = "date"              // some other date or time
-	Notes       Class = "free text"         // notes, comments, remarks
-	Description Class = "description"       // descriptive text that may or may not name anyone
-	Org         Class = "organisation"      // enterprise, campus, facility, hospital, clinic, practice, employer
-	Site        Class = "site"              // a site or location: an organisation, or a place in a building or body
-	Name        Class = "name"              // a bare "name": decided by the table and the values
-	Key         Class = "surrogate key"     // id, key, seq
-	Neutral     Class = "code or measure"   // status, type, count, flag, code…
+	FirstName   Class = "first name"           // a given name
+	MiddleName  Class = "middle name"          // a middle name or initial
+	LastName    Class = "surname"              // a surname
+	FullName    Class = "person name"          // a person's full name
+	PersonRef   Class = "person"               // who did something: attending, requested_by, provider
+	Username    Class = "user name"            // a login name
+	SubjectID   Class = "patient or member id" // patient_id, person_id, member_id: a surrogate key or a record number, by type
+	RecordNo    Class = "record number"        // MRN, account, claim, accession, member, policy, licence numbers
+	SSNClass    Class = "SSN"                  // a social security number
+	PhoneClass  Class = "phone number"         // a phone, mobile, fax or pager number
+	EmailClass  Class = "e-mail address"       // an e-mail address
+	IPClass     Class = "IP address"           // a network address
+	HostClass   Class = "host name"            // a server, workstation or device host name
+	URLClass    Class = "URL"                  // a URL
+	Endpoint    Class = "endpoint"             // an integration endpoint: a URL, host or address
+	DeviceID    Class = "device id"            // serial numbers, MAC addresses, asset tags
+	Address     Class = "street address"       // a street address
+	City        Class = "city"                 // a city or town
+	County      Class = "county"               // a county
+	ZIPClass    Class = "ZIP code"             // a ZIP or postal code
+	BirthDate   Class = "birth date"           // a date of birth
+	BirthYear   Class = "birth year"           // a year of birth
+	Age         Class = "age"                  // an age in years
+	Sex         Class = "sex or gender"        // sex or gender
+	Race        Class = "race or ethnicity"    // race or ethnicity
+	Admission   Class = "admission date"       // admission or discharge date
+	EventDate   Class = "date"                 // some other date or time
+	Notes       Class = "free text"            // notes, comments, remarks
+	Description Class = "description"          // descriptive text that may or may not name anyone
+	Org         Class = "organisation"         // enterprise, campus, facility, hospital, clinic, practice, employer
+	Site        Class = "site"                 // a site or location: an organisation, or a place in a building or body
+	Name        Class = "name"                 // a bare "name": decided by the table and the values
+	Key         Class = "surrogate key"        // id, key, seq
+	Neutral     Class = "code or measure"      // status, type, count, flag, code…
 )
 
 // Hint is what a column's name suggests.
@@ -113,7 +113,7 @@ var aliases = map[string][]string{
 	"email": {"email"}, "mail": {"email"}, "emailaddress": {"email"},
 	"zip": {"zip"}, "zipcode": {"zip"}, "postal": {"zip"}, "postcode": {"zip"}, "zip5": {"zip"},
 	"dt": {"date"}, "datetime": {"date"}, "ts": {"date"}, "timestamp": {"date"}, "dttm": {"date"}, "time": {"date"}, "tm": {"date"},
-	"adm": {"admit"}, "admission": {"admit"}, "admitted": {"admit"}, "dsch": {"discharge"}, "disch": {"discharge"}, "dc": {"discharge"}, "discharged": {"discharge"},
+	"adm": {"admit"}, "admsn": {"admit"}, "add": {"address"}, "admission": {"admit"}, "admitted": {"admit"}, "dsch": {"discharge"}, "disch": {"discharge"}, "dc": {"discharge"}, "discharged": {"discharge"},
 	"cmt": {"note"}, "comment": {"note"}, "comments": {"note"}, "notes": {"note"}, "remark": {"note"}, "remarks": {"note"},
 	"narrative": {"note"}, "memo": {"note"}, "freetext": {"note"}, "message": {"note"}, "msg": {"note"}, "body": {"note"},
 	"desc": {"description"}, "descr": {"description"}, "complaint": {"description"}, "reason": {"description"}, "text": {"description"}, "summary": {"description"},
@@ -139,7 +139,7 @@ var aliases = map[string][]string{
 // itself: account_type, email_verified_flag, birth_date_source.
 var neutral = setOf("type", "status", "class", "category", "kind", "flag", "count", "cnt", "qty", "level",
 	"indicator", "ind", "yn", "method", "source", "result", "version", "length", "len", "format", "verified",
-	"confirmed", "valid", "priority", "role", "unit", "units", "band", "range", "seq", "order", "rank", "pref", "preference")
+	"confirmed", "valid", "priority", "role", "unit", "units", "band", "range", "seq", "order", "rank", "pref", "preference", "state", "country", "title")
 
 // Column says what a column's name suggests it holds. table is the table's name, which
 // decides some names ("name" in a campus table is an organisation's name).
@@ -234,7 +234,7 @@ func classOf(t []string) Class {
 		return Endpoint
 	case has("phone"):
 		return PhoneClass
-	case has("mrn") || has("medical") && has("record") || has("account", "claim", "accession", "policy", "subscriber", "beneficiary",
+	case has("mrn") || has("medical") && has("record") || !has("name") && has("account", "claim", "accession", "policy", "subscriber", "beneficiary",
 		"medicare", "medicaid", "passport", "licence", "certificate", "barcode") && !(id && !number) ||
 		has("encounter", "visit", "member", "insurance", "specimen", "order", "invoice", "bill") && number:
 		return RecordNo

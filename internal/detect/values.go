@@ -70,7 +70,8 @@ func isZIP(v string) bool {
 	return len(v) == 5 && digitsAt(v, 0, 5) || len(v) == 10 && digitsAt(v, 0, 5) && v[5] == '-' && digitsAt(v, 6, 4)
 }
 
-// isRecordNumber matches up to four letters, an optional hyphen and 6–12 digits.
+// isRecordNumber matches up to four letters, an optional hyphen and 6–12 digits, which may
+// be grouped by single hyphens (C24-123456).
 func isRecordNumber(v string) bool {
 	i := 0
 	for i < len(v) && i < 4 && is(v[i], cAlpha) {
@@ -79,8 +80,17 @@ func isRecordNumber(v string) bool {
 	if i < len(v) && i > 0 && v[i] == '-' {
 		i++
 	}
-	n := len(v) - i
-	return n >= 6 && n <= 12 && digitsAt(v, i, n)
+	digits := 0
+	for ; i < len(v); i++ {
+		switch {
+		case isDigit(v[i]):
+			digits++
+		case v[i] == '-' && isDigit(at(v, i-1)) && isDigit(at(v, i+1)):
+		default:
+			return false
+		}
+	}
+	return digits >= 6 && digits <= 12
 }
 
 // FindInText reports the first kind of identifier found inside free text: one of Find's

@@ -110,8 +110,12 @@ func identifyingClass(c detect.Class) bool {
 
 func decideNumber(tc *tableContext, c *database.Column, h detect.Hint, st *stats) *Decision {
 	key := slices.Contains(tc.t.PrimaryKey, c.Name) || isForeignKey(tc.t, c.Name)
+	strong := hasAny(detect.Tokens(c.Name), []string{"mrn", "chart", "ssn", "account", "acct", "member", "medicare", "medicaid"})
 	switch h.Class {
 	case detect.RecordNo, detect.SSNClass, detect.PhoneClass, detect.DeviceID:
+		if key && !strong {
+			return mk(keepRule, "a surrogate integer key: an identifier only inside this database")
+		}
 		if c.Type == database.Integer {
 			return mk(hashRule, "%s, stored as a number: hashed to a keyed permutation of its range", suggests(h.Class))
 		}

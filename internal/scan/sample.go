@@ -113,6 +113,7 @@ func (s *stats) add(c *database.Column, v any) {
 		}
 	}
 	switch words := strings.Fields(text); {
+	case len(text) < 3: // state and sex codes, initials
 	case len(words) == 1 && detect.IsFirstName(text):
 		s.first++
 		if detect.IsSurname(text) {

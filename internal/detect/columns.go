@@ -276,7 +276,7 @@ func classOf(t []string) Class {
 		return PersonRef
 	case has("admit", "discharge") && (len(t) == 1 || has("date", "at", "on", "dts")):
 		return Admission
-	case has("death"), has("date", "at", "on", "when", "dts"):
+	case has("death"), has("date", "at", "on", "when", "dts", "updated", "modified", "created"):
 		return EventDate
 	case has("note"):
 		return Notes

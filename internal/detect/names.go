@@ -92,6 +92,9 @@ func ContainsPersonName(text string) bool {
 	})
 	for i := 0; i+1 < len(words); i++ {
 		a, b := words[i], words[i+1]
+		if len(strings.TrimSuffix(b, ".")) == 1 && i+2 < len(words) { // a middle initial: Robert K. Miller
+			b = words[i+2]
+		}
 		if !capitalised(a) || !capitalised(b) {
 			continue
 		}

@@ -19,7 +19,11 @@ const (
 // reason as a comment, comments aligned per table.
 func render(r *Result) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Proposed by `steward deid scan` from a %s database, reading at most %s rows per table.\n", r.Kind, thousands(r.Sample))
+	if r.Sample > 0 {
+		fmt.Fprintf(&b, "# Proposed by `steward deid scan` from a %s database, reading at most %s rows per table.\n", r.Kind, thousands(r.Sample))
+	} else {
+		fmt.Fprintf(&b, "# Proposed by `steward deid scan` from a %s database's column names alone (no rows read).\n", r.Kind)
+	}
 	b.WriteString("# Every column has a rule and the reason for it. Decide each line marked REVIEW before use;\n")
 	b.WriteString("# lines marked quasi-identifier are those `steward deid verify` measures re-identification risk on.\n")
 	b.WriteString("version: 1\ndefault: error\ntables:\n")

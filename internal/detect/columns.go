@@ -139,7 +139,7 @@ var aliases = map[string][]string{
 // itself: account_type, email_verified_flag, birth_date_source.
 var neutral = setOf("type", "status", "class", "category", "kind", "flag", "count", "cnt", "qty", "level",
 	"indicator", "ind", "yn", "method", "source", "result", "version", "length", "len", "format", "verified",
-	"confirmed", "valid", "priority", "role", "unit", "units", "band", "range", "seq", "order", "rank", "pref", "preference", "state", "country", "title")
+	"confirmed", "valid", "priority", "role", "unit", "units", "band", "range", "seq", "order", "rank", "pref", "preference", "state", "country", "title", "ext", "extension")
 
 // Column says what a column's name suggests it holds. table is the table's name, which
 // decides some names ("name" in a campus table is an organisation's name).

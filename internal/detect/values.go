@@ -3,6 +3,7 @@ package detect
 import (
 	"strings"
 	"time"
+	"unicode"
 )
 
 // Kinds of whole column values that Find does not report inside text: they are recognised
@@ -101,8 +102,8 @@ func FindInText(text string) (Kind, bool) {
 	if m := Find(text); len(m) > 0 {
 		return m[0].Kind, true
 	}
-	for _, w := range strings.FieldsFunc(text, func(r rune) bool {
-		return r == ' ' || r == ',' || r == ';' || r == '(' || r == ')' || r == ':' || r == '#' || r == '\n' || r == '\t'
+	for _, w := range strings.FieldsFunc(text, func(r rune) bool { // words, also in HL7 (PID|1||123^^^MRN)
+		return r != '-' && r != '.' && !unicode.IsLetter(r) && !unicode.IsDigit(r)
 	}) {
 		if isRecordNumber(strings.TrimRight(w, ".")) {
 			return MRN, true

@@ -309,7 +309,7 @@ func byValues(tc *tableContext, h detect.Hint, st *stats, rows int) *Decision {
 	if st.person*10 >= st.n*3 {
 		return mk(hashRule, "%s", st.of(st.person, "are a known given name and surname"))
 	}
-	if hits := st.textHits(); hits > 0 && st.textN*10 >= st.n*3 {
+	if hits := st.textHits(); hits > 0 && (st.textN*10 >= st.n*3 || hits*10 >= st.n*3) {
 		return mk(scrubRule, "free text; %s", st.of(hits, "hold an identifier"))
 	}
 	if (st.first+st.surname)*2 >= st.n {

@@ -15,6 +15,9 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib"
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/database/dbtest"
+	"github.com/stewardhealth/steward/internal/deid"
+	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/transform"
 )
 
 // A corpus fixture (testdata/corpus/*.yaml) is a schema written the way a hospital's or a
@@ -371,19 +374,31 @@ func TestCorpus(t *testing.T) {
 	}
 }
 
-// TestCorpusServers scans one corpus schema on PostgreSQL and on MariaDB: the same columns
-// must be found identifying as on SQLite.
+// TestCorpusServers scans one corpus schema on PostgreSQL and on MariaDB: no identifying
+// column may be missed, and deid run must accept the policy and copy the database with it.
 func TestCorpusServers(t *testing.T) {
 	n := loadNames(t)
 	c := loadCorpus(t, "testdata/corpus/scheduling.yaml")
 	for _, s := range []struct {
-		name string
-		dsn  func(testing.TB) string
-	}{{"postgres", dbtest.Postgres}, {"mysql", dbtest.MySQL}} {
+		name        string
+		dsn, target func(testing.TB) string
+	}{{"postgres", dbtest.Postgres, dbtest.PostgresName}, {"mysql", dbtest.MySQL, dbtest.MySQLName}} {
 		t.Run(s.name, func(t *testing.T) {
-			_, _, _, fn, _ := scanCorpus(t, c, s.dsn(t), n)
+			src := s.dsn(t)
+			res, _, _, fn, _ := scanCorpus(t, c, src, n)
 			if fn > 0 {
 				t.Errorf("%d identifying columns missed on %s", fn, s.name)
+			}
+			pol, err := policy.Parse("scan.yaml", res.Policy)
+			if err != nil {
+				t.Fatal(err)
+			}
+			key, err := transform.NewKey([]byte("scan-test-key-0123456789abcdef"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := deid.Run(context.Background(), deid.Options{Policy: pol, Key: key, Source: src, Target: s.target(t)}); err != nil {
+				t.Errorf("deid run with the scanned policy on %s: %v", s.name, err)
 			}
 		})
 	}

@@ -1,7 +1,10 @@
 package scan
 
 import (
+	"bytes"
 	"context"
+	"flag"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -15,6 +18,8 @@ import (
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
 )
+
+var update = flag.Bool("update", false, "rewrite the golden files under testdata/")
 
 // TestDemo scans the demo hospital database: the proposed policy must fit the schema, agree
 // with the hand-written demo policy on which columns are identifying, and run.
@@ -34,8 +39,18 @@ func TestDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if testing.Verbose() {
-		t.Logf("policy:\n%s", res.Policy)
+	golden := filepath.Join("testdata", "demo.golden.yaml")
+	if *update {
+		if err := os.WriteFile(golden, res.Policy, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if !bytes.Equal(res.Policy, want) {
+		t.Errorf("scanned demo policy differs from %s (go test -update rewrites it after a deliberate change):\n%s", golden, res.Policy)
 	}
 	pol, err := policy.Parse("scan.yaml", res.Policy)
 	if err != nil {

@@ -15,8 +15,8 @@
 // Quasi-identifiers — birth date, age, ZIP code, sex, race, admission and discharge dates —
 // get a generalising rule (or keep, for sex and race) and a comment that starts with
 // "quasi-identifier:", which QuasiIdentifiers reads back. Whatever the scan cannot decide is
-// hashed (or emptied) with a comment starting "REVIEW:": a scan errs on the side of
-// protection. Comments give counts and percentages, never a sampled value.
+// hashed (or emptied) with "REVIEW:" in its comment (after the quasi-identifier marker, if
+// any): a scan errs on the side of protection. Comments give counts and percentages, never a sampled value.
 package scan
 
 import (
@@ -53,14 +53,17 @@ type Decision struct {
 func (d *Decision) Identifying() bool { return d.Rule.Kind != policy.Keep }
 
 // Comment is the YAML comment written after the rule.
+// A quasi-identifier's comment starts with its marker, even when it is also to be reviewed
+// ("quasi-identifier: REVIEW: …"), so that QuasiIdentifiers finds it.
 func (d *Decision) Comment() string {
-	switch {
-	case d.Review:
-		return "REVIEW: " + d.Reason
-	case d.Quasi:
-		return "quasi-identifier: " + d.Reason
+	c := d.Reason
+	if d.Review {
+		c = ReviewMarker + " " + c
 	}
-	return d.Reason
+	if d.Quasi {
+		c = QuasiMarker + " " + c
+	}
+	return c
 }
 
 // Table is the decisions for one table.

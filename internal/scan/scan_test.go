@@ -9,7 +9,10 @@ import (
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/database/dbtest"
+	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/transform"
 )
 
 // sqliteDB makes a SQLite database from SQL statements and opens it for scanning.
@@ -65,8 +68,9 @@ func TestForeignKeysShareRules(t *testing.T) {
 // TestQuasiIdentifiers reads the marker back from a scanned policy and from a hand-edited one.
 func TestQuasiIdentifiers(t *testing.T) {
 	db := sqliteDB(t,
-		`CREATE TABLE patient (id INTEGER PRIMARY KEY, dob DATE, gender CHAR(1), zip VARCHAR(10), mrn VARCHAR(12), admit_dt TIMESTAMP)`,
-		`INSERT INTO patient VALUES (1, '1950-01-02', 'F', '60614', 'MRN0000001', '2024-01-01 10:00:00')`,
+		`CREATE TABLE patient (id INTEGER PRIMARY KEY, dob DATE, gender CHAR(1), zip VARCHAR(10), mrn VARCHAR(12), admit_dt TIMESTAMP, recorded DATE)`,
+		`INSERT INTO patient VALUES (1, '1950-01-02', 'F', '60614', 'MRN0000001', '2024-01-01 10:00:00', '1932-05-01'),
+			(2, '1990-11-12', 'M', '44106', 'MRN0000002', '2024-02-01 11:00:00', '2011-09-30')`,
 	)
 	res, err := Scan(context.Background(), db, Options{})
 	if err != nil {
@@ -77,9 +81,14 @@ func TestQuasiIdentifiers(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := QuasiIdentifiers(p)
-	want := map[string][]string{"patient": {"dob", "gender", "zip", "admit_dt"}}
+	want := map[string][]string{"patient": {"dob", "gender", "zip", "admit_dt", "recorded"}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("QuasiIdentifiers of the scanned policy = %v, want %v\n%s", got, want, res.Policy)
+	}
+	// Dates spanning 79 years in a patient table look like birth dates: to be reviewed, and
+	// still marked.
+	if d := res.Decision("patient", "recorded"); !d.Review || !strings.HasPrefix(d.Comment(), QuasiMarker+" "+ReviewMarker) {
+		t.Errorf("patient.recorded: got %q, want a quasi-identifier to review", d.Comment())
 	}
 	hand := `version: 1
 default: error
@@ -128,5 +137,43 @@ func TestNoValueInPolicy(t *testing.T) {
 				rows.Close()
 			}
 		}
+	}
+}
+
+// TestPostgresTypes: PostgreSQL's own types get rules they can take, and deid run accepts them.
+func TestPostgresTypes(t *testing.T) {
+	src := dbtest.Postgres(t)
+	db := openSQL(t, src)
+	for _, s := range []string{
+		`CREATE TABLE device (id uuid PRIMARY KEY, addr inet NOT NULL, config jsonb, photo bytea, tags text[], seen_at timestamptz)`,
+		`INSERT INTO device VALUES ('2a0b6c1e-5f1b-4b7e-9a43-0d3f3c2b1a10', '10.20.1.5', '{"owner": "maria.garcia@stbrigid.org"}', '\x00ff', '{icu,cow}', now()),
+			('7c9e2f4a-1d2b-4c3e-8f5a-6b7c8d9e0f11', '10.20.1.6/32', '{"owner": "j.smith@stbrigid.org"}', NULL, NULL, now())`,
+	} {
+		if _, err := db.Exec(s); err != nil {
+			t.Fatalf("%v\n%s", err, s)
+		}
+	}
+	ctx := context.Background()
+	sdb, err := database.Open(ctx, src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sdb.Close()
+	res, err := Scan(ctx, sdb, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for col, want := range map[string]string{"addr": "{placeholder: ip}", "config": "null", "photo": "null", "tags": "keep", "id": "keep", "seen_at": "keep"} {
+		if d := res.Decision("device", col); d.Rule.String() != want {
+			t.Errorf("device.%s: got %s  # %s, want %s", col, d.Rule, d.Comment(), want)
+		}
+	}
+	pol, err := policy.Parse("scan.yaml", res.Policy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, _ := transform.NewKey([]byte("scan-test-key-0123456789abcdef"))
+	if _, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: src, Target: dbtest.PostgresName(t)}); err != nil {
+		t.Errorf("deid run with the scanned policy: %v", err)
 	}
 }

@@ -144,7 +144,7 @@ type tableContext struct {
 }
 
 var (
-	hostTables   = []string{"server", "servers", "workstation", "workstations", "host", "hosts", "device", "devices", "computer", "computers", "machine", "machines", "node", "nodes", "endpoint_device", "ws"}
+	hostTables   = []string{"server", "servers", "workstation", "workstations", "host", "hosts", "device", "devices", "computer", "computers", "machine", "machines", "node", "nodes", "ws"}
 	orgTables    = []string{"enterprise", "campus", "campuses", "facility", "facilities", "hospital", "hospitals", "organization", "organisation", "org", "clinic", "clinics", "practice", "practices", "site", "sites", "employer", "employers", "system"}
 	personTables = []string{"patient", "patients", "person", "persons", "people", "staff", "provider", "providers", "physician", "physicians", "user", "users", "employee", "employees", "contact", "contacts", "guarantor", "guarantors", "member", "members", "clinician", "clinicians", "nurse", "nurses", "practitioner", "practitioners", "subscriber", "subscribers", "kin", "doctor", "doctors", "technician", "technicians", "resident", "residents"}
 	subjectWords = []string{"patient", "patients", "person", "member", "subscriber", "pt", "pat", "mrn", "client"}

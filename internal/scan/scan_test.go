@@ -177,3 +177,28 @@ func TestPostgresTypes(t *testing.T) {
 		t.Errorf("deid run with the scanned policy: %v", err)
 	}
 }
+
+// TestOddNames: table and column names that YAML would read as something else are quoted,
+// and the policy still parses and fits.
+func TestOddNames(t *testing.T) {
+	db := sqliteDB(t,
+		`CREATE TABLE "Patient List" ("Patient Name" VARCHAR(80), "yes" VARCHAR(10), "on" INTEGER, "Dr.#" VARCHAR(40), "null" TEXT)`,
+		`INSERT INTO "Patient List" VALUES ('Maria Garcia', 'Y', 1, 'Smith', NULL)`,
+	)
+	res, err := Scan(context.Background(), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := policy.Parse("scan.yaml", res.Policy)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, res.Policy)
+	}
+	for _, col := range []string{"Patient Name", "yes", "on", "Dr.#", "null"} {
+		if _, ok := p.Rule("Patient List", col); !ok {
+			t.Errorf("column %q is not in the policy:\n%s", col, res.Policy)
+		}
+	}
+	if d := res.Decision("Patient List", "Patient Name"); !d.Identifying() {
+		t.Errorf(`"Patient Name": got %s, want a transforming rule`, d.Rule)
+	}
+}

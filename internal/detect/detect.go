@@ -1,8 +1,17 @@
-// Package detect finds machine identifiers inside free text: IP addresses,
+// Package detect recognises identifiers: in free text (Find), as a column's
+// whole value (Classify), by a column's name (Column) and in the bundled
+// dictionaries of US given names and surnames (IsFirstName, IsSurname,
+// IsPersonName). scrub, scan and verify share it.
+//
+// Find finds machine identifiers inside free text: IP addresses,
 // e-mail addresses, URLs, host names, North-American phone numbers and US
 // social security numbers. Steward uses it to scrub clinical notes and other
 // free-text columns, so it is written to catch every identifier of the listed
-// kinds while leaving ordinary prose alone.
+// kinds while leaving ordinary prose alone. Classify adds what only a whole
+// value shows (dates, ZIP codes, record numbers); FindInText adds record
+// numbers and known names written inside text; Column reads a column's name
+// (snake_case or camelCase, abbreviations such as pt_fname, dob, mrn, acct_no,
+// ws_name, ip_addr) as a Class.
 //
 // The model is a set of small hand-written scanners, one per kind, each
 // anchored on a cheap landmark byte ("://" for URLs, '@' for e-mail, ':' for

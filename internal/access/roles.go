@@ -95,6 +95,7 @@ var trackNeed = map[Action]int{
 // Principal is a signed-in user with what they hold.
 type Principal struct {
 	User     string
+	Source   string // the address the request came from, or "cli"
 	Agency   string // "" for the site's own staff
 	Admin    bool   // steward administrator
 	Director bool
@@ -103,8 +104,9 @@ type Principal struct {
 
 // Project is what Allowed needs to know of a project.
 type Project struct {
-	Code   string
-	Agency string // "" for a project of the whole site
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Agency string `json:"agency,omitempty"` // "" for a project of the whole site
 }
 
 // Level is the principal's highest track role in the project, 0 for none.

@@ -24,35 +24,42 @@ const auditLockKey = 0x5374657761726401
 // refuse a fork if they did not.
 func (a Audit) Append(ctx context.Context, e audit.Entry) (audit.Entry, error) {
 	err := a.DB.Tx(ctx, func(tx *sql.Tx) error {
-		if a.DB.Dialect == Postgres {
-			if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey)); err != nil {
-				return err
-			}
-		}
-		var last *audit.Entry
-		row := tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
-		switch l, err := scanEntry(row); {
-		case errors.Is(err, sql.ErrNoRows):
-		case err != nil:
-			return err
-		default:
-			last = &l
-		}
-		e = audit.Chain(last, e)
-		detail := ""
-		if len(e.Detail) > 0 {
-			b, _ := json.Marshal(e.Detail)
-			detail = string(b)
-		}
-		_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, object, source, detail, prev, hash)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.Object, e.Source, detail, e.Prev, e.Hash)
+		var err error
+		e, err = a.AppendTx(ctx, tx, e)
 		return err
 	})
 	if err != nil {
 		return audit.Entry{}, fmt.Errorf("audit log: append: %w", err)
 	}
 	return e, nil
+}
+
+// AppendTx appends e within tx, so that a change and its audit entry commit together.
+func (a Audit) AppendTx(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.Entry, error) {
+	if a.DB.Dialect == Postgres {
+		if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(auditLockKey)); err != nil {
+			return e, err
+		}
+	}
+	var last *audit.Entry
+	row := tx.QueryRowContext(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	switch l, err := scanEntry(row); {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return e, err
+	default:
+		last = &l
+	}
+	e = audit.Chain(last, e)
+	detail := ""
+	if len(e.Detail) > 0 {
+		b, _ := json.Marshal(e.Detail)
+		detail = string(b)
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO audit_log (seq, time, actor, action, object, source, detail, prev, hash)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.Object, e.Source, detail, e.Prev, e.Hash)
+	return e, err
 }
 
 const auditColumns = `seq, time, actor, action, object, source, detail, prev, hash`

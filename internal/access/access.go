@@ -169,7 +169,7 @@ func (s *Service) Bootstrap(ctx context.Context, by Principal, u User, password 
 		return err
 	}
 	if n > 0 {
-		return fmt.Errorf("%w: an administrator exists already; create more with 'steward admin user add --admin'", derrors.Conflict)
+		return fmt.Errorf("%w: an administrator exists already; create more with 'steward admin user-add --admin'", derrors.Conflict)
 	}
 	u.Admin = true
 	return s.CreateUser(ctx, by, u, password)

@@ -301,7 +301,7 @@ func auditFilter(r *http.Request) (store.Filter, error) {
 		if v == "" {
 			continue
 		}
-		if _, err := time.Parse(store.TimeFormat[:len(v)], v); len(v) < 4 || len(v) > len(store.TimeFormat) || err != nil {
+		if len(v) < 4 || len(v) > len(store.TimeFormat) || !validTime(v) {
 			return f, fmt.Errorf("%w: %s must be a UTC time like 2026-11-23 or 2026-11-23T14:05:00", derrors.Invalid, t.name)
 		}
 		*t.dst = v
@@ -324,4 +324,10 @@ func auditFilter(r *http.Request) (store.Filter, error) {
 		}
 	}
 	return f, nil
+}
+
+// validTime reports whether v is a prefix of a time in store.TimeFormat that parses.
+func validTime(v string) bool {
+	_, err := time.Parse(store.TimeFormat[:len(v)], v)
+	return err == nil
 }

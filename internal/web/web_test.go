@@ -23,13 +23,13 @@ const rootPW = "root password 123"
 // fixture is a running server over a fresh store with an administrator "root", agency
 // "north" in region "west", project "diab" of north and user "ann" of north.
 type fixture struct {
-	t   *testing.T
+	t   testing.TB
 	srv *httptest.Server
 	web *Server
 	svc *access.Service
 }
 
-func newFixture(t *testing.T, db *store.DB, o Options) *fixture {
+func newFixture(t testing.TB, db *store.DB, o Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	svc := access.New(db, access.Config{AccountLockAfter: 3, AddressLockAfter: 50}, nil)

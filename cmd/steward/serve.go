@@ -44,6 +44,17 @@ The server speaks plain HTTP: put it behind a TLS-terminating proxy for anything
 			defer done()
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+			go func() { // expired page sessions
+				for t := time.NewTicker(10 * time.Minute); ; {
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return
+					case <-t.C:
+						access.SessionStore{DB: s.DB}.Cleanup(ctx)
+					}
+				}
+			}()
 			go func() {
 				<-ctx.Done()
 				shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -290,11 +290,20 @@ func (s *Service) Authenticate(ctx context.Context, secret, source string) (Prin
 	if err != nil {
 		return Principal{}, "", err
 	}
-	if l, err := s.locked(ctx, user, ""); err != nil || l != "" {
-		return Principal{}, "", errors.Join(ErrLocked, err)
-	}
-	p, err := s.Principal(ctx, user, source)
+	p, err := s.Active(ctx, user, source)
 	return p, id, err
+}
+
+// Active is Principal for a session or token already signed in: it refuses a locked account.
+func (s *Service) Active(ctx context.Context, name, source string) (Principal, error) {
+	l, err := s.locked(ctx, name, "")
+	if err != nil {
+		return Principal{}, err
+	}
+	if l != "" {
+		return Principal{}, ErrLocked
+	}
+	return s.Principal(ctx, name, source)
 }
 
 // NullString is sql.NullString, named here for brevity.

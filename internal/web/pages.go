@@ -215,8 +215,8 @@ func (s *Server) signedIn(pg page, h apiHandler) func(http.ResponseWriter, *http
 			http.Redirect(w, r, "/signin", http.StatusSeeOther)
 			return nil
 		}
-		p, err := s.svc.Principal(r.Context(), name, source(r))
-		if errors.Is(err, derrors.NotFound) {
+		p, err := s.svc.Active(r.Context(), name, source(r))
+		if errors.Is(err, derrors.NotFound) || errors.Is(err, derrors.Locked) {
 			s.sessions.Destroy(r.Context())
 			http.Redirect(w, r, "/signin", http.StatusSeeOther)
 			return nil
@@ -228,7 +228,7 @@ func (s *Server) signedIn(pg page, h apiHandler) func(http.ResponseWriter, *http
 			tooMany(w, r, wait, s.log)
 			return nil
 		}
-		if pg.admin && !p.Admin && !(pg.name == "audit.html" && p.Director) {
+		if pg.admin && !p.Admin {
 			return fmt.Errorf("%w: this page is for administrators", derrors.Forbidden)
 		}
 		return h(w, r, p)

@@ -311,6 +311,13 @@ func TestPagesSignInAndAdmin(t *testing.T) {
 	if code, body := post("/admin/locks", url.Values{"kind": {"account"}, "key": {"ann"}, "reason": {"x"}}); code != 400 || !strings.Contains(body, "reason") {
 		t.Errorf("unlock with a short reason: got %d, want 400", code)
 	}
+	// A session does not outlive a lock on its account.
+	for range 3 {
+		f.svc.SignIn(context.Background(), "root", "wrong wrong wrong", "192.0.2.1")
+	}
+	if code, body := get("/admin/users"); code != 200 || !strings.Contains(body, `action="/signin"`) {
+		t.Errorf("locked root's session: got %d, want the sign-in page", code)
+	}
 }
 
 func TestRateLimit(t *testing.T) {

@@ -75,24 +75,32 @@ terminal, never taken from a flag's value.`,
 		}
 	}
 
+	// addUser runs bootstrap (the first administrator) or user-add.
+	addUser := func(first bool, what string) func(*cobra.Command, []string) error {
+		return with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
+			pw, err := readPassword(pwFile, "Password for "+args[0])
+			if err != nil {
+				return err
+			}
+			u.Name = args[0]
+			create := s.CreateUser
+			if first {
+				create = s.Bootstrap
+			}
+			if err := create(ctx, cliPrincipal(), u, pw); err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "%s %s created\n", what, u.Name)
+			return nil
+		})
+	}
 	bootstrap := &cobra.Command{
 		Use:   "bootstrap NAME",
 		Short: "Create the first steward administrator (refused once one exists)",
 		Example: `  steward admin bootstrap admin --email admin@example.org
   steward admin bootstrap admin --password-file admin.pw --db postgres://steward@127.0.0.1/steward`,
 		Args: cobra.ExactArgs(1),
-		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
-			pw, err := readPassword(pwFile, "Password for "+args[0])
-			if err != nil {
-				return err
-			}
-			u.Name = args[0]
-			if err := s.Bootstrap(ctx, cliPrincipal(), u, pw); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "administrator %s created\n", u.Name)
-			return nil
-		}),
+		RunE: addUser(true, "administrator"),
 	}
 	userFlags(bootstrap, false)
 
@@ -101,18 +109,7 @@ terminal, never taken from a flag's value.`,
 		Short:   "Create a user",
 		Example: `  steward admin user-add ann --agency north --email ann@example.org --password-file ann.pw`,
 		Args:    cobra.ExactArgs(1),
-		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
-			pw, err := readPassword(pwFile, "Password for "+args[0])
-			if err != nil {
-				return err
-			}
-			u.Name = args[0]
-			if err := s.CreateUser(ctx, cliPrincipal(), u, pw); err != nil {
-				return err
-			}
-			fmt.Fprintf(out, "user %s created\n", u.Name)
-			return nil
-		}),
+		RunE:    addUser(false, "user"),
 	}
 	userFlags(userAdd, true)
 

@@ -36,6 +36,19 @@ func auditStore(ctx context.Context, dsn, log string) (audit.Store, string, func
 	return store.Audit{DB: db}, "application database (" + string(db.Dialect) + ")", func() { db.Close() }, nil
 }
 
+// verifiedStore opens the log and verifies its chain.
+func verifiedStore(ctx context.Context, dsn, log string) (s audit.Store, name string, done func(), n int64, last audit.Entry, err error) {
+	s, name, done, err = auditStore(ctx, dsn, log)
+	if err != nil {
+		return nil, "", nil, 0, last, err
+	}
+	if n, last, err = audit.Verify(ctx, s); err != nil {
+		done()
+		return nil, "", nil, 0, last, err
+	}
+	return s, name, done, n, last, nil
+}
+
 func newAuditVerify() *cobra.Command {
 	var log, dsn, cpFile, keyFile string
 	cmd := &cobra.Command{
@@ -56,15 +69,11 @@ shows no entry was cut off the end since.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, name, done, err := auditStore(ctx, dsn, log)
+			s, name, done, n, last, err := verifiedStore(ctx, dsn, log)
 			if err != nil {
 				return err
 			}
 			defer done()
-			n, last, err := audit.Verify(ctx, s)
-			if err != nil {
-				return err
-			}
 			if cpFile != "" {
 				if err := checkCheckpoint(ctx, s, cpFile, keyFile); err != nil {
 					return err
@@ -129,15 +138,11 @@ ed25519' writes). Keep checkpoints away from the server: later, 'steward audit v
 			if priv == nil {
 				return fmt.Errorf("key file %s: a checkpoint is signed with the private key", keyFile)
 			}
-			s, _, done, err := auditStore(ctx, dsn, log)
+			_, _, done, n, last, err := verifiedStore(ctx, dsn, log)
 			if err != nil {
 				return err
 			}
 			defer done()
-			n, last, err := audit.Verify(ctx, s)
-			if err != nil {
-				return err
-			}
 			if n == 0 {
 				return errors.New("the audit log is empty: nothing to checkpoint")
 			}

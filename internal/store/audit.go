@@ -132,26 +132,14 @@ func (a Audit) Find(ctx context.Context, f Filter) ([]audit.Entry, error) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))
 	}
-	if f.Actor != "" {
-		add("actor = $%d", f.Actor)
-	}
-	if f.Action != "" {
-		add("action = $%d", f.Action)
-	}
-	if f.Object != "" {
-		add("object = $%d", f.Object)
-	}
-	if f.Source != "" {
-		add("source = $%d", f.Source)
-	}
-	if f.Since != "" {
-		add("time >= $%d", f.Since)
-	}
-	if f.Until != "" {
-		add("time < $%d", f.Until)
-	}
-	if f.Agency != "" {
-		add("actor IN (SELECT name FROM users WHERE agency = $%d)", f.Agency)
+	for _, c := range []struct{ cond, v string }{
+		{"actor = $%d", f.Actor}, {"action = $%d", f.Action}, {"object = $%d", f.Object}, {"source = $%d", f.Source},
+		{"time >= $%d", f.Since}, {"time < $%d", f.Until},
+		{"actor IN (SELECT name FROM users WHERE agency = $%d)", f.Agency},
+	} {
+		if c.v != "" {
+			add(c.cond, c.v)
+		}
 	}
 	if f.Before > 0 {
 		add("seq < $%d", f.Before)

@@ -27,11 +27,7 @@ func (s *Server) apiRoutes() {
 	})
 	s.handle("POST /api/v1/signin", s.apiSignIn)
 	s.handle("POST /api/v1/signout", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		if err := s.svc.RevokeToken(r.Context(), p, tokenID(r)); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return noContent(w, s.svc.RevokeToken(r.Context(), p, tokenID(r)))
 	}))
 	s.handle("GET /api/v1/me", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		u, err := s.svc.User(r.Context(), p.User)
@@ -68,11 +64,7 @@ func (s *Server) apiRoutes() {
 		return created(w, r, &g, func() error { return s.svc.Grant(r.Context(), p, g.User, r.PathValue("id"), g.Role) })
 	}))
 	s.handle("DELETE /api/v1/projects/{id}/grants/{user}/{role}", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		if err := s.svc.Revoke(r.Context(), p, r.PathValue("user"), r.PathValue("id"), access.Role(r.PathValue("role"))); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return noContent(w, s.svc.Revoke(r.Context(), p, r.PathValue("user"), r.PathValue("id"), access.Role(r.PathValue("role"))))
 	}))
 	s.handle("GET /api/v1/users", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		u, err := s.svc.Users(r.Context(), p)
@@ -120,11 +112,7 @@ func (s *Server) apiRoutes() {
 		return writeJSON(w, http.StatusCreated, tokenReply{secret, t})
 	}))
 	s.handle("DELETE /api/v1/tokens/{id}", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		if err := s.svc.RevokeToken(r.Context(), p, r.PathValue("id")); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return noContent(w, s.svc.RevokeToken(r.Context(), p, r.PathValue("id")))
 	}))
 	s.handle("GET /api/v1/locks", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		ls, err := s.svc.Locks(r.Context(), p)
@@ -135,11 +123,7 @@ func (s *Server) apiRoutes() {
 		if err := decode(r, &u); err != nil {
 			return err
 		}
-		if err := s.svc.Unlock(r.Context(), p, u.Kind, u.Key, u.Reason); err != nil {
-			return err
-		}
-		w.WriteHeader(http.StatusNoContent)
-		return nil
+		return noContent(w, s.svc.Unlock(r.Context(), p, u.Kind, u.Key, u.Reason))
 	}))
 	s.handle("GET /api/v1/audit", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		f, err := auditFilter(r)
@@ -265,6 +249,14 @@ func decode(r *http.Request, v any) error {
 		return fmt.Errorf("%w: request body: data after the JSON object", derrors.Invalid)
 	}
 	return nil
+}
+
+// noContent answers 204, or returns err.
+func noContent(w http.ResponseWriter, err error) error {
+	if err == nil {
+		w.WriteHeader(http.StatusNoContent)
+	}
+	return err
 }
 
 // reply writes v as JSON, or returns err.

@@ -226,6 +226,13 @@ func TestTokens(t *testing.T) {
 				t.Errorf("authenticate %q: got %v, want unauthenticated", bad, err)
 			}
 		}
+		for range 5 { // the default threshold: a token of a locked account stops working
+			s.SignIn(ctx, "ann", "not the password", "127.0.0.1")
+		}
+		if _, _, err := s.Authenticate(ctx, secret, ""); !errors.Is(err, derrors.Locked) {
+			t.Errorf("token of a locked account: got %v, want locked", err)
+		}
+		must(t, s.Unlock(ctx, root, access.LockAccount, "ann", "test over"))
 		bob, _ := s.Principal(ctx, "bob", "")
 		if err := s.RevokeToken(ctx, bob, tok.ID); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("bob revokes ann's token: got %v, want not found", err)

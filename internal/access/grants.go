@@ -1,9 +1,11 @@
 package access
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -99,7 +101,7 @@ func (s *Service) Grants(ctx context.Context, p Principal, project string) ([]Gr
 	if err := Check(p, ManageGrants, x); err != nil {
 		return nil, err
 	}
-	return list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Grant, error) {
+	gs, err := list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Grant, error) {
 		var g Grant
 		var at string
 		err := r.Scan(&g.User, &g.Project, &g.Role, &g.By, &at)
@@ -107,7 +109,12 @@ func (s *Service) Grants(ctx context.Context, p Principal, project string) ([]Gr
 			g.At, err = store.ParseTime(at)
 		}
 		return g, err
-	}, `SELECT user_name, project, role, granted_by, granted_at FROM grants WHERE project = $1 ORDER BY user_name, role`, x.Code)
+	}, `SELECT user_name, project, role, granted_by, granted_at FROM grants WHERE project = $1 ORDER BY user_name`, x.Code)
+	// By user, then in the order of Roles (the track least first).
+	slices.SortStableFunc(gs, func(a, b Grant) int {
+		return cmp.Or(cmp.Compare(a.User, b.User), cmp.Compare(slices.Index(Roles, a.Role), slices.Index(Roles, b.Role)))
+	})
+	return gs, err
 }
 
 // Principal loads what a user holds. source is the address the request came from.
@@ -116,19 +123,24 @@ func (s *Service) Principal(ctx context.Context, name, source string) (Principal
 	if err != nil {
 		return Principal{}, err
 	}
-	p := Principal{User: u.Name, Agency: u.Agency, Admin: u.Admin, Director: u.Director, Source: source,
-		Projects: map[string][]Role{}}
-	rows, err := s.DB.QueryContext(ctx, `SELECT project, role FROM grants WHERE user_name = $1`, name)
+	p := Principal{User: u.Name, Agency: u.Agency, Admin: u.Admin, Director: u.Director, Source: source}
+	return p, s.loadGrants(ctx, &p)
+}
+
+// loadGrants fills in the roles p.User holds.
+func (s *Service) loadGrants(ctx context.Context, p *Principal) error {
+	p.Projects = map[string][]Role{}
+	rows, err := s.DB.QueryContext(ctx, `SELECT project, role FROM grants WHERE user_name = $1`, p.User)
 	if err != nil {
-		return p, err
+		return err
 	}
 	defer rows.Close()
 	for rows.Next() {
 		var project, role string
 		if err := rows.Scan(&project, &role); err != nil {
-			return p, err
+			return err
 		}
 		p.Projects[project] = append(p.Projects[project], Role(role))
 	}
-	return p, rows.Err()
+	return rows.Err()
 }

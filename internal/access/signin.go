@@ -280,30 +280,46 @@ func (s *Service) Authenticate(ctx context.Context, secret, source string) (Prin
 	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) != len(TokenPrefix)+43 {
 		return Principal{}, "", fmt.Errorf("%w: malformed token", derrors.Unauthenticated)
 	}
-	var id, user, expires string
+	var id, expires string
 	var revoked NullString
-	err := s.DB.QueryRowContext(ctx, `SELECT id, user_name, expires_at, revoked_at FROM api_tokens WHERE hash = $1`,
-		tokenHash(secret)).Scan(&id, &user, &expires, &revoked)
+	var p Principal
+	var locked bool
+	err := s.DB.QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.revoked_at, `+activeColumns+`
+		FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $2`, LockAccount, tokenHash(secret)).
+		Scan(&id, &expires, &revoked, &p.User, &p.Agency, &p.Admin, &p.Director, &locked)
 	if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked.Valid || expires <= store.FormatTime(time.Now())) {
 		return Principal{}, "", fmt.Errorf("%w: unknown, expired or revoked token", derrors.Unauthenticated)
+	}
+	if err == nil && locked {
+		err = ErrLocked
 	}
 	if err != nil {
 		return Principal{}, "", err
 	}
-	p, err := s.Active(ctx, user, source)
-	return p, id, err
+	p.Source = source
+	return p, id, s.loadGrants(ctx, &p)
 }
+
+// activeColumns are the user's principal and whether the account is locked ($1: LockAccount).
+const activeColumns = `u.name, COALESCE(u.agency, ''), u.admin, u.director,
+	EXISTS (SELECT 1 FROM login_failures f WHERE f.kind = $1 AND f.key = u.name AND f.locked_at IS NOT NULL)`
 
 // Active is Principal for a session or token already signed in: it refuses a locked account.
 func (s *Service) Active(ctx context.Context, name, source string) (Principal, error) {
-	l, err := s.locked(ctx, name, "")
+	p := Principal{Source: source}
+	var locked bool
+	err := s.DB.QueryRowContext(ctx, `SELECT `+activeColumns+` FROM users u WHERE u.name = $2`, LockAccount, name).
+		Scan(&p.User, &p.Agency, &p.Admin, &p.Director, &locked)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Principal{}, fmt.Errorf("%w: user %s", derrors.NotFound, name)
+	case err == nil && locked:
+		err = ErrLocked
+	}
 	if err != nil {
 		return Principal{}, err
 	}
-	if l != "" {
-		return Principal{}, ErrLocked
-	}
-	return s.Principal(ctx, name, source)
+	return p, s.loadGrants(ctx, &p)
 }
 
 // NullString is sql.NullString, named here for brevity.

@@ -45,6 +45,9 @@ func TestBrowserSignInGrantUnlock(t *testing.T) {
 	b.eval(`document.querySelector("#user").value = "ann"; document.querySelector("#role").value = "DATA_LDS"; document.querySelector("form.box button").click()`)
 	b.waitFor("the grant notice", `document.querySelector(".notice") && document.querySelector(".notice").innerText.includes("Granted DATA_LDS")`)
 	b.screenshot(filepath.Join(shots, "3-granted.png"))
+	// A refused input shows its error on the page (htmx swaps 4xx answers too).
+	b.eval(`document.querySelector("#user").value = "nobody"; document.querySelector("form.box button").click()`)
+	b.waitFor("the error for an unknown user", `document.querySelector(".error") && document.querySelector(".error").innerText.includes("user nobody")`)
 	p, err := f.svc.Principal(ctx, "ann", "")
 	if err != nil || p.Level("diab") != access.DataLDS.Level() {
 		t.Errorf("after the grant in the browser: ann's level %d (%v), want DATA_LDS", p.Level("diab"), err)

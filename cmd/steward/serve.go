@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"time"
 
@@ -61,7 +60,6 @@ The server speaks plain HTTP: put it behind a TLS-terminating proxy for anything
 				defer cancel()
 				srv.Shutdown(shut)
 			}()
-			slog.Info("steward serving", "addr", "http://"+addr, "db", s.DB.Dialect)
 			fmt.Fprintf(cmd.OutOrStdout(), "steward: serving on http://%s (database: %s)\n", addr, s.DB.Dialect)
 			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -290,4 +291,65 @@ func TestBootstrapOnce(t *testing.T) {
 	if err := s.CreateUser(ctx, root, access.User{Name: "short"}, "short"); !errors.Is(err, derrors.Invalid) {
 		t.Errorf("short password: got %v, want invalid", err)
 	}
+}
+
+func TestAuditLogIsCutToTheReadersAgency(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := world(t, db, access.Config{}, nil)
+		for _, u := range []string{"ann", "bob", "nadmin"} {
+			if _, err := s.SignIn(ctx, u, pw, "127.0.0.1"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		nadmin, _ := s.Principal(ctx, "nadmin", "")
+		es, err := s.AuditLog(ctx, nadmin, store.Filter{Action: "login"})
+		must(t, err)
+		var actors []string
+		for _, e := range es {
+			actors = append(actors, e.Actor)
+		}
+		if want := []string{"nadmin", "ann"}; !slices.Equal(actors, want) {
+			t.Errorf("north's administrator reads logins by %v, want %v (newest first, no south users)", actors, want)
+		}
+		ann, _ := s.Principal(ctx, "ann", "")
+		if _, err := s.AuditLog(ctx, ann, store.Filter{}); !errors.Is(err, derrors.Forbidden) {
+			t.Errorf("ann reads the audit log: got %v, want forbidden", err)
+		}
+	})
+}
+
+// Concurrent wrong passwords are all counted, and the account is locked once.
+func TestConcurrentFailuresLockOnce(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := world(t, db, access.Config{AccountLockAfter: 4, AddressLockAfter: 1000}, nil)
+		const n = 12
+		var wg sync.WaitGroup
+		for range n {
+			wg.Go(func() { s.SignIn(ctx, "ann", "not the password", "192.0.2.50") })
+		}
+		wg.Wait()
+		locks, err := s.Locks(ctx, root)
+		must(t, err)
+		if len(locks) != 1 || locks[0].Key != "ann" || locks[0].Failures+countAction(t, s, "login.refused") != n {
+			t.Errorf("after %d concurrent failures: locks %+v, want ann locked with every attempt counted or refused", n, locks)
+		}
+		if got := countAction(t, s, "lock"); got != 1 {
+			t.Errorf("lock entries: got %d, want 1", got)
+		}
+		if _, _, err := audit.Verify(ctx, s.Audit); err != nil {
+			t.Errorf("audit chain after concurrent failures: %v", err)
+		}
+	})
+}
+
+func countAction(t *testing.T, s *access.Service, action string) int {
+	n := 0
+	for _, e := range entries(t, s) {
+		if e.Action == action {
+			n++
+		}
+	}
+	return n
 }

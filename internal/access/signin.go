@@ -66,6 +66,11 @@ func (s *Service) SignIn(ctx context.Context, name, password, source string) (Pr
 	return s.Principal(ctx, name, source)
 }
 
+// SignOut records the end of a page session.
+func (s *Service) SignOut(ctx context.Context, p Principal) error {
+	return s.record(ctx, event(p, "logout", "user/"+p.User, nil))
+}
+
 func (s *Service) record(ctx context.Context, e audit.Entry) error {
 	_, err := s.Audit.Append(ctx, e)
 	return err

@@ -74,6 +74,11 @@ func (s *Server) pageRoutes() {
 		return nil
 	})
 	s.handle("POST /signout", func(w http.ResponseWriter, r *http.Request) error {
+		if name := s.sessions.GetString(r.Context(), "user"); name != "" {
+			if err := s.svc.SignOut(r.Context(), access.Principal{User: name, Source: source(r)}); err != nil {
+				return err
+			}
+		}
 		if err := s.sessions.Destroy(r.Context()); err != nil {
 			return err
 		}

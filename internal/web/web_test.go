@@ -311,6 +311,15 @@ func TestPagesSignInAndAdmin(t *testing.T) {
 	if code, body := post("/admin/locks", url.Values{"kind": {"account"}, "key": {"ann"}, "reason": {"x"}}); code != 400 || !strings.Contains(body, "reason") {
 		t.Errorf("unlock with a short reason: got %d, want 400", code)
 	}
+	if code, body := post("/signout", nil); code != 200 || !strings.Contains(body, `action="/signin"`) {
+		t.Errorf("sign out: got %d, want the sign-in page", code)
+	}
+	if es, _ := f.svc.Audit.Find(context.Background(), store.Filter{Action: "logout", Actor: "root"}); len(es) != 1 {
+		t.Errorf("logout entries: got %d, want 1", len(es))
+	}
+	if code, body := post("/signin", url.Values{"user": {"root"}, "password": {rootPW}}); code != 200 || !strings.Contains(body, "steward administrator") {
+		t.Fatalf("sign in again: got %d", code)
+	}
 	// A session does not outlive a lock on its account.
 	for range 3 {
 		f.svc.SignIn(context.Background(), "root", "wrong wrong wrong", "192.0.2.1")
@@ -351,5 +360,25 @@ func TestNoEnumerationByTiming(t *testing.T) {
 	unknown, wrong := fastest("nobody-here"), fastest("ann")
 	if ratio := float64(wrong) / float64(unknown); ratio > 3 || ratio < 1.0/3 {
 		t.Errorf("wrong password %v vs unknown user %v: ratio %.1f, want within 3×", wrong, unknown, ratio)
+	}
+}
+
+// Per-user and per-address limits are separate buckets per key.
+func TestLimiterKeepsABucketPerKey(t *testing.T) {
+	l := newLimiter(1) // 1/s, bursts of 4
+	for i := range 4 {
+		if _, ok := l.allow("ann"); !ok {
+			t.Fatalf("ann's request %d within the burst refused", i+1)
+		}
+	}
+	if wait, ok := l.allow("ann"); ok || wait <= 0 || wait > time.Second {
+		t.Errorf("ann's 5th request: got allowed=%v wait %v, want refused with a wait up to 1 s", ok, wait)
+	}
+	if _, ok := l.allow("bob"); !ok {
+		t.Errorf("bob's first request refused because of ann's")
+	}
+	var off *limiter
+	if _, ok := off.allow("ann"); !ok {
+		t.Errorf("a nil limiter (rate limits off) refused")
 	}
 }

@@ -14,7 +14,7 @@ import (
 )
 
 func newServe() *cobra.Command {
-	var dsn, addr, smtp, from string
+	var dsn, addr, smtp, from, cert, key string
 	var cfg access.Config
 	var o web.Options
 	cmd := &cobra.Command{
@@ -24,8 +24,9 @@ func newServe() *cobra.Command {
 application database: an embedded SQLite file by default, or PostgreSQL with --db postgres://….
 Migrations are applied at start. Create the first administrator with 'steward admin bootstrap'.
 
-The server speaks plain HTTP: put it behind a TLS-terminating proxy for anything but loopback
-(the session cookie is marked Secure; browsers accept it on http://localhost).`,
+Without --tls-cert/--tls-key the server speaks plain HTTP: keep it on loopback or behind a
+TLS-terminating proxy (the session cookie is marked Secure; browsers accept it on
+http://localhost).`,
 		Example: `  steward serve
   steward serve --addr 127.0.0.1:8080 --smtp mail.example.org:25 --smtp-from steward@example.org
   steward serve --db postgres://steward@127.0.0.1:5432/steward`,
@@ -60,8 +61,12 @@ The server speaks plain HTTP: put it behind a TLS-terminating proxy for anything
 				defer cancel()
 				srv.Shutdown(shut)
 			}()
-			fmt.Fprintf(cmd.OutOrStdout(), "steward: serving on http://%s (database: %s)\n", addr, s.DB.Dialect)
-			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			scheme, serve := "http", srv.ListenAndServe
+			if cert != "" || key != "" {
+				scheme, serve = "https", func() error { return srv.ListenAndServeTLS(cert, key) }
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "steward: serving on %s://%s (database: %s)\n", scheme, addr, s.DB.Dialect)
+			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil
@@ -70,6 +75,8 @@ The server speaks plain HTTP: put it behind a TLS-terminating proxy for anything
 	f := cmd.Flags()
 	f.StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")
 	f.StringVar(&from, "smtp-from", "steward@localhost", "sender address of notices")
 	f.IntVar(&cfg.AccountLockAfter, "lock-after", 5, "failed sign-ins on one account within --lock-window that lock it")

@@ -66,6 +66,12 @@ func (s *Service) SignIn(ctx context.Context, name, password, source string) (Pr
 	return s.Principal(ctx, name, source)
 }
 
+// Record appends an audit entry of p's doing: later capabilities record every data access
+// here (counts and identifiers, never values).
+func (s *Service) Record(ctx context.Context, p Principal, action, object string, detail map[string]string) error {
+	return s.record(ctx, event(p, action, object, detail))
+}
+
 // SignOut records the end of a page session.
 func (s *Service) SignOut(ctx context.Context, p Principal) error {
 	return s.record(ctx, event(p, "logout", "user/"+p.User, nil))

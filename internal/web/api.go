@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -15,8 +16,20 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 )
 
-// apiHandler is an API handler for a signed-in principal.
-type apiHandler func(w http.ResponseWriter, r *http.Request, p access.Principal) error
+// APIHandler is an API handler for a signed-in principal. It returns an error wrapping a
+// derrors kind for a refusal (turned into the matching status and a JSON {"error": …}).
+type APIHandler func(w http.ResponseWriter, r *http.Request, p access.Principal) error
+
+// HandleAPI registers an API route for signed-in callers (bearer token, per-user rate limit),
+// e.g. s.HandleAPI("GET /api/v1/projects/{id}/queries", h). Every /api/ route must also be in
+// openapi.json: a test compares the two.
+func (s *Server) HandleAPI(pattern string, h APIHandler) { s.handle(pattern, s.bearer(h)) }
+
+// HandlePage registers a page route for signed-in people (session cookie), administrators
+// only when admin is set; strangers are sent to the sign-in page. The handler writes the page.
+func (s *Server) HandlePage(pattern string, admin bool, h APIHandler) {
+	s.handle(pattern, s.signedIn(page{admin: admin}, h))
+}
 
 func (s *Server) apiRoutes() {
 	s.handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error {
@@ -210,7 +223,7 @@ func (s *Server) apiSignIn(w http.ResponseWriter, r *http.Request) error {
 }
 
 // bearer authenticates an API call by its bearer token and applies the per-user rate limit.
-func (s *Server) bearer(h apiHandler) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) bearer(h APIHandler) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 		if !ok {
@@ -224,12 +237,14 @@ func (s *Server) bearer(h apiHandler) func(http.ResponseWriter, *http.Request) e
 			tooMany(w, r, wait, s.log)
 			return nil
 		}
-		r.Header.Set("X-Steward-Token-Id", id)
-		return h(w, r, p)
+		return h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, id)), p)
 	}
 }
 
-func tokenID(r *http.Request) string { return r.Header.Get("X-Steward-Token-Id") }
+type tokenKey struct{}
+
+// tokenID is the id of the token that authenticated the request.
+func tokenID(r *http.Request) string { id, _ := r.Context().Value(tokenKey{}).(string); return id }
 
 // decode reads one JSON object from the body into v, refusing unknown fields and trailing data.
 func decode(r *http.Request, v any) error {

@@ -213,7 +213,7 @@ func (s *Server) pageHandlers(path, title string, pg page, act func(*http.Reques
 }
 
 // signedIn loads the session's principal, sending strangers to the sign-in page.
-func (s *Server) signedIn(pg page, h apiHandler) func(http.ResponseWriter, *http.Request) error {
+func (s *Server) signedIn(pg page, h APIHandler) func(http.ResponseWriter, *http.Request) error {
 	return func(w http.ResponseWriter, r *http.Request) error {
 		name := s.sessions.GetString(r.Context(), "user")
 		if name == "" {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -44,14 +45,16 @@ http://localhost).`,
 			defer done()
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
-			go func() { // expired page sessions
+			go func() { // stale failure counts and expired sessions
 				for t := time.NewTicker(10 * time.Minute); ; {
 					select {
 					case <-ctx.Done():
 						t.Stop()
 						return
 					case <-t.C:
-						access.SessionStore{DB: s.DB}.Cleanup(ctx)
+						if err := s.Sweep(ctx); err != nil {
+							slog.Error("sweep", "err", err)
+						}
 					}
 				}
 			}()

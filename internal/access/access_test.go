@@ -203,6 +203,16 @@ func TestAddressLockAndNoEnumeration(t *testing.T) {
 			t.Errorf("right password from another address: %v", err)
 		}
 		must(t, s.Unlock(ctx, root, access.LockAddress, "198.51.100.1", "office NAT, verified with IT"))
+		// Sweeping keeps counts inside the window; with a zero window it forgets them all.
+		var before, after int
+		must(t, s.Sweep(ctx))
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures`).Scan(&before)
+		s.Config.Window = -time.Second
+		must(t, s.Sweep(ctx))
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures`).Scan(&after)
+		if before != 3 || after != 0 {
+			t.Errorf("failure counts: %d after a sweep within the window, %d after one past it; want 3 (nobody, ann, zed; bob's reset) then 0", before, after)
+		}
 		if _, err := s.SignIn(ctx, "bob", pw, "198.51.100.1"); err != nil {
 			t.Errorf("after unlocking the address: %v", err)
 		}

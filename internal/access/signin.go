@@ -178,6 +178,14 @@ func (s *Service) tellDirectors(ctx context.Context, actor Principal, kind strin
 	s.record(ctx, event(Principal{User: "steward", Source: actor.Source}, "notify", kind, map[string]string{"recipients": fmt.Sprint(len(to))}))
 }
 
+// Sweep forgets failure counts that are no longer locks and older than the window, and
+// expired page sessions, so that spraying made-up names does not grow the tables forever.
+func (s *Service) Sweep(ctx context.Context) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE locked_at IS NULL AND last_at < $1`,
+		store.FormatTime(time.Now().Add(-s.Config.Window)))
+	return errors.Join(err, SessionStore{DB: s.DB}.Cleanup(ctx))
+}
+
 // Lock is a counted or locked account name or source address.
 type Lock struct {
 	Kind     string    `json:"kind"`

@@ -41,7 +41,9 @@ var funcs = template.FuncMap{
 		return strings.Join(s, ", ")
 	},
 	"roles": func() []access.Role { return access.Roles },
-	"manages": func(p access.Principal, x projectRoles) bool { return access.Allowed(p, access.ManageGrants, x.Project) },
+	"manages": func(p access.Principal, x projectRoles) bool {
+		return access.Allowed(p, access.ManageGrants, x.Project)
+	},
 }
 
 func (s *Server) tmpl(name string) *template.Template {

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/web"
+)
+
+func newServe() *cobra.Command {
+	var dsn, addr, smtp, from, cert, key string
+	var cfg access.Config
+	var o web.Options
+	cmd := &cobra.Command{
+		Use:   "serve [--db DSN] [--addr 127.0.0.1:8080]",
+		Short: "Run the web server: sign-in, projects and roles, administration, the audit log",
+		Long: `Serve the pages and the JSON API (/api/v1/, described at /api/v1/openapi.json) over the
+application database: an embedded SQLite file by default, or PostgreSQL with --db postgres://….
+Migrations are applied at start. Create the first administrator with 'steward admin bootstrap'.
+
+Without --tls-cert/--tls-key the server speaks plain HTTP: keep it on loopback or behind a
+TLS-terminating proxy (the session cookie is marked Secure; browsers accept it on
+http://localhost).`,
+		Example: `  steward serve
+  steward serve --addr 127.0.0.1:8080 --smtp mail.example.org:25 --smtp-from steward@example.org
+  steward serve --db postgres://steward@127.0.0.1:5432/steward`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx := cmd.Context()
+			var n access.Notifier
+			if smtp != "" {
+				n = access.Mailer{Addr: smtp, From: from}
+			}
+			s, done, err := openAccess(ctx, dsn, cfg, n)
+			if err != nil {
+				return err
+			}
+			defer done()
+			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
+				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+			go func() { // stale failure counts and expired sessions
+				for t := time.NewTicker(10 * time.Minute); ; {
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return
+					case <-t.C:
+						if err := s.Sweep(ctx); err != nil {
+							slog.Error("sweep", "err", err)
+						}
+					}
+				}
+			}()
+			go func() {
+				<-ctx.Done()
+				shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				srv.Shutdown(shut)
+			}()
+			scheme, serve := "http", srv.ListenAndServe
+			if cert != "" || key != "" {
+				scheme, serve = "https", func() error { return srv.ListenAndServeTLS(cert, key) }
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "steward: serving on %s://%s (database: %s)\n", scheme, addr, s.DB.Dialect)
+			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
+	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
+	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
+	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")
+	f.StringVar(&from, "smtp-from", "steward@localhost", "sender address of notices")
+	f.IntVar(&cfg.AccountLockAfter, "lock-after", 5, "failed sign-ins on one account within --lock-window that lock it")
+	f.IntVar(&cfg.AddressLockAfter, "lock-address-after", 20, "failed sign-ins from one address within --lock-window that lock it")
+	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
+	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
+	f.Float64Var(&o.RateLimit, "rate-limit", 20, "requests per second per source address and per user, bursts of 4× (0: off)")
+	f.BoolVar(&o.InsecureCookies, "insecure-cookies", false, "drop the Secure flag of the session cookie (plain HTTP on a host other than localhost; testing only)")
+	return cmd
+}

@@ -1,0 +1,180 @@
+// Package access decides who may do what in the Steward server.
+//
+// People are users, each belonging to an agency (or to none, for the site's own staff);
+// agencies belong to regions. Work happens in projects, which may belong to an agency. In
+// each project a user holds roles:
+//
+//   - the data-protection track, least to most: DATA_OBFSC (obfuscated counts), DATA_AGG
+//     (exact counts), DATA_LDS (patient-level data without the encrypted blob columns),
+//     DATA_DEID (with them), DATA_PROT (identified data). As in i2b2's PM cell the track is
+//     stored cascaded: granting a role grants every lower one, revoking a role revokes every
+//     higher one, so a user's level is the highest role held.
+//   - PROJECT_ADMIN manages the project's grants; DATA_OFFICER (a data-governance officer)
+//     reviews export requests; ETHICS_BOARD approves ethics applications. These stand alone:
+//     none implies data access.
+//
+// Two roles are site-wide, held on the user: the steward administrator manages users,
+// agencies, regions and projects, unlocks accounts and reads the audit log; a director is
+// told of every lockout and may read the audit log. Neither sees data without a grant.
+//
+// Agencies see only their own records: a user of an agency is refused every action on a
+// project of another agency, and lists (users, projects, audit entries) are cut to their
+// agency. Site staff (no agency) are not cut.
+//
+// Allowed is the one decision: may principal P do action A in project X. Every handler asks
+// it; its test covers every role and action.
+package access
+
+import (
+	"fmt"
+	"slices"
+
+	"github.com/stewardhealth/steward/internal/derrors"
+)
+
+// Role is a role held in a project.
+type Role string
+
+const (
+	DataObfsc    Role = "DATA_OBFSC"
+	DataAgg      Role = "DATA_AGG"
+	DataLDS      Role = "DATA_LDS"
+	DataDeid     Role = "DATA_DEID"
+	DataProt     Role = "DATA_PROT"
+	ProjectAdmin Role = "PROJECT_ADMIN"
+	DataOfficer  Role = "DATA_OFFICER"
+	EthicsBoard  Role = "ETHICS_BOARD"
+)
+
+// Track is the data-protection track, least access first.
+var Track = []Role{DataObfsc, DataAgg, DataLDS, DataDeid, DataProt}
+
+// Roles is every project role, the track first.
+var Roles = append(slices.Clone(Track), ProjectAdmin, DataOfficer, EthicsBoard)
+
+// Level is the role's place on the track counting from 1, or 0 for a role off the track.
+func (r Role) Level() int { return slices.Index(Track, r) + 1 }
+
+// ParseRole checks that s names a project role.
+func ParseRole(s string) (Role, error) {
+	if r := Role(s); slices.Contains(Roles, r) {
+		return r, nil
+	}
+	return "", fmt.Errorf("%w: unknown role %q (want one of %v)", derrors.Invalid, s, Roles)
+}
+
+// Action is something a principal asks to do.
+type Action string
+
+const (
+	ViewProject     Action = "view_project"     // see the project and its own roles in it
+	ObfuscatedCount Action = "obfuscated_count" // cohort counts with noise
+	ExactCount      Action = "exact_count"      // exact counts and breakdowns
+	PatientData     Action = "patient_data"     // patient-level data, blob columns left out
+	PatientBlobs    Action = "patient_blobs"    // patient-level data with blob columns
+	IdentifiedData  Action = "identified_data"  // names, record numbers, addresses
+	RequestExport   Action = "request_export"   // ask for aggregated outputs to leave
+	ReviewExport    Action = "review_export"    // approve or reject an export request
+	ApproveEthics   Action = "approve_ethics"   // decide an ethics application
+	ManageGrants    Action = "manage_grants"    // grant and revoke roles in the project
+	ManageUsers     Action = "manage_users"     // users, agencies, regions, projects (site)
+	UnlockAccount   Action = "unlock_account"   // reinstate a locked account or address (site)
+	ReadAudit       Action = "read_audit"       // read the audit log (site)
+)
+
+// Actions is the whole vocabulary.
+var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, PatientBlobs, IdentifiedData,
+	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit}
+
+// trackNeed is the track level each data action needs.
+var trackNeed = map[Action]int{
+	ObfuscatedCount: DataObfsc.Level(), ExactCount: DataAgg.Level(), PatientData: DataLDS.Level(),
+	PatientBlobs: DataDeid.Level(), IdentifiedData: DataProt.Level(), RequestExport: DataAgg.Level(),
+}
+
+// Principal is a signed-in user with what they hold.
+type Principal struct {
+	User     string
+	Source   string // the address the request came from, or "cli"
+	Agency   string // "" for the site's own staff
+	Admin    bool   // steward administrator
+	Director bool
+	Projects map[string][]Role // project code → roles held (the track cascaded)
+}
+
+// Project is what Allowed needs to know of a project.
+type Project struct {
+	Code   string `json:"code"`
+	Name   string `json:"name"`
+	Agency string `json:"agency,omitempty"` // "" for a project of the whole site
+}
+
+// Level is the principal's highest track role in the project, 0 for none.
+func (p Principal) Level(project string) int {
+	l := 0
+	for _, r := range p.Projects[project] {
+		l = max(l, r.Level())
+	}
+	return l
+}
+
+// Has reports whether the principal holds role r in the project.
+func (p Principal) Has(project string, r Role) bool {
+	return slices.Contains(p.Projects[project], r)
+}
+
+// Sees reports whether the principal may see records of the agency: site staff see every
+// agency's, an agency's users only their own and the site's.
+func (p Principal) Sees(agency string) bool {
+	return p.Agency == "" || agency == "" || agency == p.Agency
+}
+
+// Allowed reports whether p may do a in project x. Site actions (manage users, unlock,
+// read audit) ignore x; every other action needs a project.
+func Allowed(p Principal, a Action, x Project) bool {
+	if p.User == "" {
+		return false
+	}
+	switch a {
+	case ManageUsers, UnlockAccount:
+		return p.Admin
+	case ReadAudit:
+		return p.Admin || p.Director
+	}
+	if x.Code == "" || !p.Sees(x.Agency) {
+		return false
+	}
+	switch a {
+	case ViewProject:
+		return p.Admin || len(p.Projects[x.Code]) > 0
+	case ManageGrants:
+		return p.Admin || p.Has(x.Code, ProjectAdmin)
+	case ReviewExport:
+		return p.Has(x.Code, DataOfficer)
+	case ApproveEthics:
+		return p.Has(x.Code, EthicsBoard)
+	}
+	need, ok := trackNeed[a]
+	return ok && p.Level(x.Code) >= need
+}
+
+// Check is Allowed as an error: derrors.Forbidden naming the action and project.
+func Check(p Principal, a Action, x Project) error {
+	if Allowed(p, a, x) {
+		return nil
+	}
+	if x.Code == "" {
+		return fmt.Errorf("%w: %s", derrors.Forbidden, a)
+	}
+	return fmt.Errorf("%w: %s in project %s", derrors.Forbidden, a, x.Code)
+}
+
+// cascade returns the rows a grant of r adds (r and, on the track, every lower role) and
+// the rows a revoke of r removes (r and, on the track, every higher role).
+func cascade(r Role) (grant, revoke []Role) {
+	l := r.Level()
+	if l == 0 {
+		return []Role{r}, []Role{r}
+	}
+	return Track[:l], Track[l-1:]
+}

@@ -1,0 +1,92 @@
+package access
+
+import (
+	"strings"
+	"testing"
+)
+
+// The whole decision table: for each principal, one mark per action in Actions order —
+// Y allowed, . refused. Written out by hand; the test checks Allowed against every cell.
+//
+//	view obfc exact pat blobs ident reqexp review ethics grants users unlock audit
+func TestAllowedEveryRoleAndAction(t *testing.T) {
+	project := Project{Code: "p", Agency: "north"}
+	holding := func(r Role) map[string][]Role {
+		g, _ := cascade(r)
+		return map[string][]Role{"p": g}
+	}
+	rows := []struct {
+		name string
+		p    Principal
+		want string
+	}{
+		{"nobody", Principal{User: "u", Agency: "north"}, ". . . . . . . . . . . . ."},
+		{"DATA_OBFSC", Principal{User: "u", Agency: "north", Projects: holding(DataObfsc)}, "Y Y . . . . . . . . . . ."},
+		{"DATA_AGG", Principal{User: "u", Agency: "north", Projects: holding(DataAgg)}, "Y Y Y . . . Y . . . . . ."},
+		{"DATA_LDS", Principal{User: "u", Agency: "north", Projects: holding(DataLDS)}, "Y Y Y Y . . Y . . . . . ."},
+		{"DATA_DEID", Principal{User: "u", Agency: "north", Projects: holding(DataDeid)}, "Y Y Y Y Y . Y . . . . . ."},
+		{"DATA_PROT", Principal{User: "u", Agency: "north", Projects: holding(DataProt)}, "Y Y Y Y Y Y Y . . . . . ."},
+		{"PROJECT_ADMIN", Principal{User: "u", Agency: "north", Projects: holding(ProjectAdmin)}, "Y . . . . . . . . Y . . ."},
+		{"DATA_OFFICER", Principal{User: "u", Agency: "north", Projects: holding(DataOfficer)}, "Y . . . . . . Y . . . . ."},
+		{"ETHICS_BOARD", Principal{User: "u", Agency: "north", Projects: holding(EthicsBoard)}, "Y . . . . . . . Y . . . ."},
+		{"site administrator", Principal{User: "u", Admin: true}, "Y . . . . . . . . Y Y Y Y"},
+		{"director", Principal{User: "u", Director: true}, ". . . . . . . . . . . . Y"},
+		{"site staff DATA_AGG", Principal{User: "u", Projects: holding(DataAgg)}, "Y Y Y . . . Y . . . . . ."},
+		{"other agency's DATA_PROT", Principal{User: "u", Agency: "south", Projects: holding(DataProt)}, ". . . . . . . . . . . . ."},
+		{"other agency's PROJECT_ADMIN", Principal{User: "u", Agency: "south", Projects: holding(ProjectAdmin)}, ". . . . . . . . . . . . ."},
+		{"other agency's administrator", Principal{User: "u", Agency: "south", Admin: true}, ". . . . . . . . . . Y Y Y"},
+		{"DATA_PROT in another project", Principal{User: "u", Agency: "north", Projects: map[string][]Role{"q": Track}}, ". . . . . . . . . . . . ."},
+		{"not signed in, holding DATA_PROT", Principal{Agency: "north", Projects: holding(DataProt)}, ". . . . . . . . . . . . ."},
+	}
+	for _, row := range rows {
+		marks := strings.Fields(row.want)
+		if len(marks) != len(Actions) {
+			t.Fatalf("%s: %d marks for %d actions", row.name, len(marks), len(Actions))
+		}
+		for i, a := range Actions {
+			want := marks[i] == "Y"
+			if got := Allowed(row.p, a, project); got != want {
+				t.Errorf("Allowed(%s, %s, project of north): got %v, want %v", row.name, a, got, want)
+			}
+		}
+	}
+}
+
+// A project action without a project is refused to everyone, the administrator included.
+func TestAllowedNeedsAProject(t *testing.T) {
+	admin := Principal{User: "root", Admin: true, Projects: map[string][]Role{"": Roles}}
+	for _, a := range Actions {
+		site := a == ManageUsers || a == UnlockAccount || a == ReadAudit
+		if got := Allowed(admin, a, Project{}); got != site {
+			t.Errorf("Allowed(administrator, %s, no project): got %v, want %v", a, got, site)
+		}
+	}
+}
+
+func TestCascade(t *testing.T) {
+	for _, tc := range []struct {
+		role           Role
+		grant, revoked string
+	}{
+		{DataObfsc, "DATA_OBFSC", "DATA_OBFSC DATA_AGG DATA_LDS DATA_DEID DATA_PROT"},
+		{DataLDS, "DATA_OBFSC DATA_AGG DATA_LDS", "DATA_LDS DATA_DEID DATA_PROT"},
+		{DataProt, "DATA_OBFSC DATA_AGG DATA_LDS DATA_DEID DATA_PROT", "DATA_PROT"},
+		{ProjectAdmin, "PROJECT_ADMIN", "PROJECT_ADMIN"},
+	} {
+		g, r := cascade(tc.role)
+		if got := join(g); got != tc.grant {
+			t.Errorf("grant %s adds %q, want %q", tc.role, got, tc.grant)
+		}
+		if got := join(r); got != tc.revoked {
+			t.Errorf("revoke %s removes %q, want %q", tc.role, got, tc.revoked)
+		}
+	}
+}
+
+func join(rs []Role) string {
+	s := make([]string, len(rs))
+	for i, r := range rs {
+		s[i] = string(r)
+	}
+	return strings.Join(s, " ")
+}

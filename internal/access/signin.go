@@ -1,0 +1,387 @@
+package access
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
+)
+
+// Lock kinds: failures are counted per account name and per source address.
+const (
+	LockAccount = "account"
+	LockAddress = "address"
+)
+
+// ErrSignIn is the one answer to a wrong user name or a wrong password, so that neither the
+// message nor the time taken tells whether the user exists.
+var ErrSignIn = fmt.Errorf("%w: wrong user name or password", derrors.Unauthenticated)
+
+// ErrLocked is the answer while the account or the address is locked.
+var ErrLocked = fmt.Errorf("%w: sign-in refused for this account or address until an administrator reinstates it", derrors.Locked)
+
+// SignIn checks a user name and password coming from source. Every attempt is audited with
+// the source address. A failure counts against the account name (whether or not it exists)
+// and the address; past the thresholds either is locked, the lock audited and the directors
+// emailed. A lock holds until an administrator unlocks it.
+func (s *Service) SignIn(ctx context.Context, name, password, source string) (Principal, error) {
+	locked, err := s.locked(ctx, name, source)
+	if err != nil {
+		return Principal{}, err
+	}
+	actor := Principal{User: name, Source: source}
+	if locked != "" {
+		err := s.record(ctx, event(actor, "login.refused", "user/"+name, map[string]string{"locked": locked}))
+		return Principal{}, errors.Join(ErrLocked, err)
+	}
+	var hash string
+	err = s.DB.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE name = $1`, name).Scan(&hash)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return Principal{}, err
+	}
+	known := err == nil
+	if !known {
+		hash = dummyHash()
+	}
+	if !CheckPassword(hash, password) || !known {
+		return Principal{}, errors.Join(ErrSignIn, s.fail(ctx, actor))
+	}
+	err = s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		_, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE kind = $1 AND key = $2 AND locked_at IS NULL`, LockAccount, name)
+		return event(actor, "login", "user/"+name, nil), err
+	})
+	if err != nil {
+		return Principal{}, err
+	}
+	return s.Principal(ctx, name, source)
+}
+
+// Record appends an audit entry of p's doing: later capabilities record every data access
+// here (counts and identifiers, never values).
+func (s *Service) Record(ctx context.Context, p Principal, action, object string, detail map[string]string) error {
+	return s.record(ctx, event(p, action, object, detail))
+}
+
+// SignOut records the end of a page session.
+func (s *Service) SignOut(ctx context.Context, p Principal) error {
+	return s.record(ctx, event(p, "logout", "user/"+p.User, nil))
+}
+
+func (s *Service) record(ctx context.Context, e audit.Entry) error {
+	_, err := s.Audit.Append(ctx, e)
+	return err
+}
+
+// locked names what is locked of the account and the address ("account", "address"), or "".
+func (s *Service) locked(ctx context.Context, name, source string) (string, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT kind FROM login_failures WHERE locked_at IS NOT NULL
+		AND ((kind = $1 AND key = $2) OR (kind = $3 AND key = $4)) ORDER BY kind`, LockAccount, name, LockAddress, source)
+	if err != nil {
+		return "", err
+	}
+	defer rows.Close()
+	var kinds []string
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return "", err
+		}
+		kinds = append(kinds, k)
+	}
+	return strings.Join(kinds, " "), rows.Err()
+}
+
+// fail counts a failed sign-in against the account name and the address, locks what passed
+// its threshold and tells the directors.
+func (s *Service) fail(ctx context.Context, actor Principal) error {
+	now := time.Now()
+	var newly []string
+	err := s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		for _, k := range []struct {
+			kind, key string
+			limit     int
+		}{{LockAccount, actor.User, s.Config.AccountLockAfter}, {LockAddress, actor.Source, s.Config.AddressLockAfter}} {
+			var count int
+			err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (kind, key, count, first_at, last_at) VALUES ($1, $2, 1, $3, $3)
+				ON CONFLICT (kind, key) DO UPDATE SET
+				  count = CASE WHEN login_failures.first_at < $4 AND login_failures.locked_at IS NULL THEN 1 ELSE login_failures.count + 1 END,
+				  first_at = CASE WHEN login_failures.first_at < $4 AND login_failures.locked_at IS NULL THEN $3 ELSE login_failures.first_at END,
+				  last_at = $3
+				RETURNING count`, k.kind, k.key, store.FormatTime(now), store.FormatTime(now.Add(-s.Config.Window))).Scan(&count)
+			if err != nil {
+				return audit.Entry{}, fmt.Errorf("count failed sign-in: %w", err)
+			}
+			if count < k.limit {
+				continue
+			}
+			res, err := tx.ExecContext(ctx, `UPDATE login_failures SET locked_at = $1 WHERE kind = $2 AND key = $3 AND locked_at IS NULL`,
+				store.FormatTime(now), k.kind, k.key)
+			if err != nil {
+				return audit.Entry{}, err
+			}
+			if n, _ := res.RowsAffected(); n > 0 {
+				newly = append(newly, k.kind)
+				if _, err := s.Audit.AppendTx(ctx, tx, event(actor, "lock", k.kind+"/"+k.key,
+					map[string]string{"failures": fmt.Sprint(count)})); err != nil {
+					return audit.Entry{}, err
+				}
+			}
+		}
+		return event(actor, "login.failed", "user/"+actor.User, nil), nil
+	})
+	if err != nil {
+		return err
+	}
+	for _, kind := range newly {
+		s.tellDirectors(ctx, actor, kind, now)
+	}
+	return nil
+}
+
+// tellDirectors emails every director with an address about a new lock. A failure to send is
+// logged and audited, never returned to the one signing in.
+func (s *Service) tellDirectors(ctx context.Context, actor Principal, kind string, at time.Time) {
+	if s.Notify == nil {
+		return
+	}
+	to, err := list(ctx, s.DB, func(r interface{ Scan(...any) error }) (string, error) {
+		var e string
+		return e, r.Scan(&e)
+	}, `SELECT email FROM users WHERE director AND email <> '' ORDER BY name`)
+	if err != nil || len(to) == 0 {
+		return
+	}
+	what := fmt.Sprintf("the account %q", actor.User)
+	if kind == LockAddress {
+		what = fmt.Sprintf("the source address %s", actor.Source)
+	}
+	subject := "Steward: sign-in locked for " + what
+	body := fmt.Sprintf("Steward locked %s at %s after repeated failed sign-ins\n"+
+		"(account %q, from address %s).\n\nSign-in stays refused until an administrator unlocks it, giving a reason:\n"+
+		"  steward admin unlock --%s %s --reason '…'\nor on the Locked page of the web interface.\n",
+		what, at.UTC().Format(time.RFC3339), actor.User, actor.Source, kind, map[string]string{LockAccount: actor.User, LockAddress: actor.Source}[kind])
+	if err := s.Notify.Notify(ctx, to, subject, body); err != nil {
+		s.Log.Error("lockout notice not sent", "err", err)
+		s.record(ctx, event(Principal{User: "steward", Source: actor.Source}, "notify.failed", kind+"/"+actor.User, map[string]string{"error": err.Error()}))
+		return
+	}
+	s.record(ctx, event(Principal{User: "steward", Source: actor.Source}, "notify", kind, map[string]string{"recipients": fmt.Sprint(len(to))}))
+}
+
+// Sweep forgets failure counts that are no longer locks and older than the window, and
+// expired page sessions, so that spraying made-up names does not grow the tables forever.
+func (s *Service) Sweep(ctx context.Context) error {
+	_, err := s.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE locked_at IS NULL AND last_at < $1`,
+		store.FormatTime(time.Now().Add(-s.Config.Window)))
+	return errors.Join(err, SessionStore{DB: s.DB}.Cleanup(ctx))
+}
+
+// Lock is a counted or locked account name or source address.
+type Lock struct {
+	Kind     string    `json:"kind"`
+	Key      string    `json:"key"`
+	Failures int       `json:"failures"`
+	Last     time.Time `json:"last_failure"`
+	LockedAt time.Time `json:"locked_at"`
+}
+
+// Locks lists what is locked, for administrators.
+func (s *Service) Locks(ctx context.Context, p Principal) ([]Lock, error) {
+	if err := Check(p, UnlockAccount, Project{}); err != nil {
+		return nil, err
+	}
+	return list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Lock, error) {
+		var l Lock
+		var last, at string
+		err := r.Scan(&l.Kind, &l.Key, &l.Failures, &last, &at)
+		if err == nil {
+			l.Last, _ = store.ParseTime(last)
+			l.LockedAt, err = store.ParseTime(at)
+		}
+		return l, err
+	}, `SELECT kind, key, count, last_at, locked_at FROM login_failures WHERE locked_at IS NOT NULL
+		AND ($1 = '' OR kind = $2 OR key IN (SELECT name FROM users WHERE agency = $1)) ORDER BY locked_at`, p.Agency, LockAddress)
+}
+
+// Unlock reinstates a locked account name or address; the reason is required and audited.
+func (s *Service) Unlock(ctx context.Context, p Principal, kind, key, reason string) error {
+	if err := Check(p, UnlockAccount, Project{}); err != nil {
+		return err
+	}
+	if kind != LockAccount && kind != LockAddress {
+		return fmt.Errorf("%w: kind must be %q or %q", derrors.Invalid, LockAccount, LockAddress)
+	}
+	reason = strings.TrimSpace(reason)
+	if len(reason) < 5 {
+		return fmt.Errorf("%w: give a reason for the reinstatement (at least 5 characters)", derrors.Invalid)
+	}
+	if err := checkText("reason", reason, true); err != nil {
+		return err
+	}
+	if kind == LockAccount && p.Agency != "" {
+		if u, err := s.User(ctx, key); err != nil || u.Agency != p.Agency {
+			return fmt.Errorf("%w: no lock on %s %s", derrors.NotFound, kind, key)
+		}
+	}
+	return s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE kind = $1 AND key = $2 AND locked_at IS NOT NULL`, kind, key)
+		if err != nil {
+			return audit.Entry{}, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return audit.Entry{}, fmt.Errorf("%w: no lock on %s %s", derrors.NotFound, kind, key)
+		}
+		return event(p, "unlock", kind+"/"+key, map[string]string{"reason": reason}), nil
+	})
+}
+
+// Token is an API token as listed: never the secret, which is shown once at creation.
+type Token struct {
+	ID      string    `json:"id"`
+	User    string    `json:"user"`
+	Label   string    `json:"label,omitempty"`
+	Created time.Time `json:"created"`
+	Expires time.Time `json:"expires"`
+	Revoked bool      `json:"revoked"`
+}
+
+// TokenPrefix starts every API token, so that leaked tokens are easy to find.
+const TokenPrefix = "stw_"
+
+// CreateToken makes a random API token for p, valid for ttl (the configured default when 0,
+// at most 90 days). Only its SHA-256 is stored; the secret is returned once.
+func (s *Service) CreateToken(ctx context.Context, p Principal, label string, ttl time.Duration) (string, Token, error) {
+	if p.User == "" {
+		return "", Token{}, derrors.Unauthenticated
+	}
+	if err := checkText("label", label, false); err != nil {
+		return "", Token{}, err
+	}
+	if ttl == 0 {
+		ttl = s.Config.TokenTTL
+	}
+	if ttl < time.Minute || ttl > 90*24*time.Hour {
+		return "", Token{}, fmt.Errorf("%w: a token lives from 1 minute to 90 days", derrors.Invalid)
+	}
+	raw := make([]byte, 32)
+	rand.Read(raw)
+	secret := TokenPrefix + base64.RawURLEncoding.EncodeToString(raw)
+	id := make([]byte, 8)
+	rand.Read(id)
+	now := time.Now().UTC().Truncate(time.Microsecond)
+	t := Token{ID: hex.EncodeToString(id), User: p.User, Label: label, Created: now, Expires: now.Add(ttl)}
+	err := s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO api_tokens (id, hash, user_name, label, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			t.ID, tokenHash(secret), t.User, t.Label, store.FormatTime(t.Created), store.FormatTime(t.Expires))
+		return event(p, "token.create", "token/"+t.ID, map[string]string{"expires": store.FormatTime(t.Expires)}), err
+	})
+	return secret, t, err
+}
+
+func tokenHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// Authenticate returns the principal of a live API token and the token's id. The token is
+// looked up by its SHA-256: a 256-bit random secret cannot be guessed from lookup timing.
+func (s *Service) Authenticate(ctx context.Context, secret, source string) (Principal, string, error) {
+	if !strings.HasPrefix(secret, TokenPrefix) || len(secret) != len(TokenPrefix)+43 {
+		return Principal{}, "", fmt.Errorf("%w: malformed token", derrors.Unauthenticated)
+	}
+	var id, expires string
+	var revoked NullString
+	var p Principal
+	var locked bool
+	err := s.DB.QueryRowContext(ctx, `SELECT t.id, t.expires_at, t.revoked_at, `+activeColumns+`
+		FROM api_tokens t JOIN users u ON u.name = t.user_name WHERE t.hash = $2`, LockAccount, tokenHash(secret)).
+		Scan(&id, &expires, &revoked, &p.User, &p.Agency, &p.Admin, &p.Director, &locked)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && (revoked.Valid || expires <= store.FormatTime(time.Now())) {
+		return Principal{}, "", fmt.Errorf("%w: unknown, expired or revoked token", derrors.Unauthenticated)
+	}
+	if err == nil && locked {
+		err = ErrLocked
+	}
+	if err != nil {
+		return Principal{}, "", err
+	}
+	p.Source = source
+	return p, id, s.loadGrants(ctx, &p)
+}
+
+// activeColumns are the user's principal and whether the account is locked ($1: LockAccount).
+const activeColumns = `u.name, COALESCE(u.agency, ''), u.admin, u.director,
+	EXISTS (SELECT 1 FROM login_failures f WHERE f.kind = $1 AND f.key = u.name AND f.locked_at IS NOT NULL)`
+
+// Active is Principal for a session or token already signed in: it refuses a locked account.
+func (s *Service) Active(ctx context.Context, name, source string) (Principal, error) {
+	p := Principal{Source: source}
+	var locked bool
+	err := s.DB.QueryRowContext(ctx, `SELECT `+activeColumns+` FROM users u WHERE u.name = $2`, LockAccount, name).
+		Scan(&p.User, &p.Agency, &p.Admin, &p.Director, &locked)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return Principal{}, fmt.Errorf("%w: user %s", derrors.NotFound, name)
+	case err == nil && locked:
+		err = ErrLocked
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	return p, s.loadGrants(ctx, &p)
+}
+
+// NullString is sql.NullString, named here for brevity.
+type NullString = sql.NullString
+
+// RevokeToken revokes one of p's tokens (an administrator may revoke any they manage).
+func (s *Service) RevokeToken(ctx context.Context, p Principal, id string) error {
+	return s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		var owner string
+		err := tx.QueryRowContext(ctx, `SELECT user_name FROM api_tokens WHERE id = $1 AND revoked_at IS NULL`, id).Scan(&owner)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && owner != p.User && !Allowed(p, ManageUsers, Project{}) {
+			return audit.Entry{}, fmt.Errorf("%w: token %s", derrors.NotFound, id)
+		}
+		if err != nil {
+			return audit.Entry{}, err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE api_tokens SET revoked_at = $1 WHERE id = $2`, store.FormatTime(time.Now()), id)
+		return event(p, "token.revoke", "token/"+id, map[string]string{"owner": owner}), err
+	})
+}
+
+// Tokens lists p's own tokens, newest first.
+func (s *Service) Tokens(ctx context.Context, p Principal) ([]Token, error) {
+	return list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Token, error) {
+		var t Token
+		var c, e string
+		var rev NullString
+		err := r.Scan(&t.ID, &t.User, &t.Label, &c, &e, &rev)
+		t.Created, _ = store.ParseTime(c)
+		t.Expires, _ = store.ParseTime(e)
+		t.Revoked = rev.Valid
+		return t, err
+	}, `SELECT id, user_name, label, created_at, expires_at, revoked_at FROM api_tokens WHERE user_name = $1 ORDER BY created_at DESC`, p.User)
+}
+
+// AuditLog returns audit entries matching f for those who may read the log; an agency's
+// reader sees the entries of their agency's users only.
+func (s *Service) AuditLog(ctx context.Context, p Principal, f store.Filter) ([]audit.Entry, error) {
+	if err := Check(p, ReadAudit, Project{}); err != nil {
+		return nil, err
+	}
+	if p.Agency != "" {
+		f.Agency = p.Agency
+	}
+	return s.Audit.Find(ctx, f)
+}

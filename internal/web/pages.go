@@ -1,0 +1,256 @@
+package web
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"html/template"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/derrors"
+)
+
+// A page is a template over data loaded for the signed-in principal. A form posted to a page
+// runs an action; on success the browser is sent back to the page (303) with a notice, on a
+// refused input the page is shown again with the error and the error's status.
+type page struct {
+	name  string // template file under templates/
+	admin bool   // only administrators (and, for the audit log, directors) see it
+	load  func(r *http.Request, p access.Principal) (any, error)
+}
+
+// view is what every template gets.
+type view struct {
+	Title   string
+	Me      access.Principal
+	Notice  string
+	Error   string
+	Data    any
+	Request *http.Request
+}
+
+var funcs = template.FuncMap{
+	"join": func(rs []access.Role) string {
+		s := make([]string, len(rs))
+		for i, r := range rs {
+			s[i] = string(r)
+		}
+		return strings.Join(s, ", ")
+	},
+	"roles": func() []access.Role { return access.Roles },
+	"manages": func(p access.Principal, x projectRoles) bool {
+		return access.Allowed(p, access.ManageGrants, x.Project)
+	},
+}
+
+func (s *Server) tmpl(name string) *template.Template {
+	return template.Must(template.New("layout.html").Funcs(funcs).ParseFS(files, "templates/layout.html", "templates/"+name))
+}
+
+func (s *Server) pageRoutes() {
+	s.handle("GET /signin", func(w http.ResponseWriter, r *http.Request) error {
+		return s.render(w, r, http.StatusOK, s.tmpl("signin.html"), view{Title: "Sign in"})
+	})
+	signin := s.tmpl("signin.html")
+	s.handle("POST /signin", func(w http.ResponseWriter, r *http.Request) error {
+		name, password := strings.TrimSpace(r.PostFormValue("user")), r.PostFormValue("password")
+		var err error
+		if name == "" || password == "" || len(name) > 200 || len(password) > 1024 {
+			err = fmt.Errorf("%w: give your user name and password", derrors.Invalid)
+		} else {
+			_, err = s.svc.SignIn(r.Context(), name, password, source(r))
+		}
+		if err != nil {
+			if status(err) == http.StatusInternalServerError {
+				return err
+			}
+			return s.render(w, r, status(err), signin, view{Title: "Sign in", Error: err.Error()})
+		}
+		if err := s.sessions.RenewToken(r.Context()); err != nil {
+			return err
+		}
+		s.sessions.Put(r.Context(), "user", name)
+		http.Redirect(w, r, "/", http.StatusSeeOther)
+		return nil
+	})
+	s.handle("POST /signout", func(w http.ResponseWriter, r *http.Request) error {
+		if name := s.sessions.GetString(r.Context(), "user"); name != "" {
+			if err := s.svc.SignOut(r.Context(), access.Principal{User: name, Source: source(r)}); err != nil {
+				return err
+			}
+		}
+		if err := s.sessions.Destroy(r.Context()); err != nil {
+			return err
+		}
+		http.Redirect(w, r, "/signin", http.StatusSeeOther)
+		return nil
+	})
+
+	home := page{name: "home.html", load: func(r *http.Request, p access.Principal) (any, error) { return s.myProjects(r, p) }}
+	s.pageHandlers("/", "My projects", home, nil)
+
+	users := page{name: "users.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+		us, err := s.svc.Users(r.Context(), p)
+		as, err2 := s.svc.Agencies(r.Context(), p)
+		return struct {
+			Users    []access.User
+			Agencies []access.Agency
+		}{us, as}, errors.Join(err, err2)
+	}}
+	s.pageHandlers("/admin/users", "Users", users, func(r *http.Request, p access.Principal) (string, error) {
+		u := access.User{Name: r.PostFormValue("name"), FullName: r.PostFormValue("full_name"), Email: r.PostFormValue("email"),
+			Agency: r.PostFormValue("agency"), Admin: r.PostFormValue("admin") == "on", Director: r.PostFormValue("director") == "on"}
+		return "User " + u.Name + " added.", s.svc.CreateUser(r.Context(), p, u, r.PostFormValue("password"))
+	})
+
+	agencies := page{name: "agencies.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+		rs, err := s.svc.Regions(r.Context())
+		as, err2 := s.svc.Agencies(r.Context(), p)
+		return struct {
+			Regions  []access.Region
+			Agencies []access.Agency
+		}{rs, as}, errors.Join(err, err2)
+	}}
+	s.pageHandlers("/admin/agencies", "Agencies and regions", agencies, func(r *http.Request, p access.Principal) (string, error) {
+		if r.PostFormValue("what") == "region" {
+			x := access.Region{Code: r.PostFormValue("code"), Name: r.PostFormValue("name")}
+			return "Region " + x.Code + " added.", s.svc.CreateRegion(r.Context(), p, x)
+		}
+		x := access.Agency{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Region: r.PostFormValue("region")}
+		return "Agency " + x.Code + " added.", s.svc.CreateAgency(r.Context(), p, x)
+	})
+
+	projects := page{name: "projects.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+		xs, err := s.svc.Projects(r.Context(), p)
+		as, err2 := s.svc.Agencies(r.Context(), p)
+		return struct {
+			Projects []access.Project
+			Agencies []access.Agency
+		}{xs, as}, errors.Join(err, err2)
+	}}
+	s.pageHandlers("/admin/projects", "Projects", projects, func(r *http.Request, p access.Principal) (string, error) {
+		x := access.Project{Code: r.PostFormValue("code"), Name: r.PostFormValue("name"), Agency: r.PostFormValue("agency")}
+		return "Project " + x.Code + " added.", s.svc.CreateProject(r.Context(), p, x)
+	})
+
+	grants := page{name: "grants.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		x, err := s.svc.Project(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		gs, err := s.svc.Grants(r.Context(), p, x.Code)
+		return struct {
+			Project access.Project
+			Grants  []access.Grant
+		}{x, gs}, err
+	}}
+	s.pageHandlers("/projects/{id}/grants", "Grants", grants, func(r *http.Request, p access.Principal) (string, error) {
+		user, role := r.PostFormValue("user"), access.Role(r.PostFormValue("role"))
+		if r.PostFormValue("do") == "revoke" {
+			return fmt.Sprintf("Revoked %s (and every higher data role) from %s.", role, user),
+				s.svc.Revoke(r.Context(), p, user, r.PathValue("id"), role)
+		}
+		return fmt.Sprintf("Granted %s (and every lower data role) to %s.", role, user),
+			s.svc.Grant(r.Context(), p, user, r.PathValue("id"), role)
+	})
+
+	locks := page{name: "locks.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+		return s.svc.Locks(r.Context(), p)
+	}}
+	s.pageHandlers("/admin/locks", "Locked accounts and addresses", locks, func(r *http.Request, p access.Principal) (string, error) {
+		kind, key := r.PostFormValue("kind"), r.PostFormValue("key")
+		return fmt.Sprintf("Unlocked %s %s.", kind, key), s.svc.Unlock(r.Context(), p, kind, key, r.PostFormValue("reason"))
+	})
+
+	auditPage := page{name: "audit.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		f, err := auditFilter(r)
+		if err != nil {
+			return nil, err
+		}
+		return s.svc.AuditLog(r.Context(), p, f)
+	}}
+	s.pageHandlers("/admin/audit", "Audit log", auditPage, nil)
+}
+
+// pageHandlers registers GET for the page and, when act is given, POST running act.
+func (s *Server) pageHandlers(path, title string, pg page, act func(*http.Request, access.Principal) (string, error)) {
+	t := s.tmpl(pg.name)
+	pattern := path
+	if path == "/" {
+		pattern = "/{$}"
+	}
+	show := func(w http.ResponseWriter, r *http.Request, p access.Principal, code int, v view) error {
+		v.Title, v.Me, v.Request = title, p, r
+		data, err := pg.load(r, p)
+		if err != nil && (status(err) == http.StatusInternalServerError || code == http.StatusOK) {
+			return err
+		}
+		v.Data = data
+		return s.render(w, r, code, t, v)
+	}
+	s.handle("GET "+pattern, s.signedIn(pg, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		return show(w, r, p, http.StatusOK, view{Notice: r.URL.Query().Get("notice")})
+	}))
+	if act == nil {
+		return
+	}
+	s.handle("POST "+pattern, s.signedIn(pg, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		if err := r.ParseForm(); err != nil {
+			return fmt.Errorf("%w: form: %v", derrors.Invalid, err)
+		}
+		notice, err := act(r, p)
+		if err != nil {
+			if status(err) == http.StatusInternalServerError {
+				return err
+			}
+			return show(w, r, p, status(err), view{Error: err.Error()})
+		}
+		back := *r.URL
+		back.RawQuery = url.Values{"notice": {notice}}.Encode()
+		http.Redirect(w, r, back.String(), http.StatusSeeOther)
+		return nil
+	}))
+}
+
+// signedIn loads the session's principal, sending strangers to the sign-in page.
+func (s *Server) signedIn(pg page, h APIHandler) func(http.ResponseWriter, *http.Request) error {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		name := s.sessions.GetString(r.Context(), "user")
+		if name == "" {
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return nil
+		}
+		p, err := s.svc.Active(r.Context(), name, source(r))
+		if errors.Is(err, derrors.NotFound) || errors.Is(err, derrors.Locked) {
+			s.sessions.Destroy(r.Context())
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if wait, ok := s.byUser.allow(p.User); !ok {
+			tooMany(w, r, wait, s.log)
+			return nil
+		}
+		if pg.admin && !p.Admin {
+			return fmt.Errorf("%w: this page is for administrators", derrors.Forbidden)
+		}
+		return h(w, r, p)
+	}
+}
+
+// render executes the template into a buffer first, so that a failure is a clean 500.
+func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, t *template.Template, v view) error {
+	var buf bytes.Buffer
+	if err := t.Execute(&buf, v); err != nil {
+		return fmt.Errorf("render %s: %w", t.Name(), err)
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(code)
+	_, err := w.Write(buf.Bytes())
+	return err
+}

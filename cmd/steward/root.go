@@ -10,5 +10,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDeid(), newDemo(), newAudit())
+	root.AddCommand(newTransfer())
 	return root
 }

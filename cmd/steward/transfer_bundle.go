@@ -19,7 +19,7 @@ import (
 
 // transferBundleCommands are the transfer subcommands that make, move and clean up bundles.
 func transferBundleCommands() []*cobra.Command {
-	return []*cobra.Command{newTransferBundle(), newTransferPushLocal(), newTransferS3Presign(), newTransferPushS3(), newTransferCleanup()}
+	return []*cobra.Command{newTransferBundle(), newTransferPushLocal(), newTransferS3Presign(), newTransferPushS3(), newTransferCleanup(), newTransferScript()}
 }
 
 // logHandOver appends an entry to the command line's audit log.

@@ -36,7 +36,7 @@ checks every table, column and type, then updates each table with one UPDATE, al
 transaction. It needs SQL Server 2019 or later and sqlcmd.
 
 Reproduced: ` + sqlserver.Covered + `. Other rules (scrub, placeholder url, hash alphabets other
-than hex, zip3, age_band, hash of integer columns) are refused, naming the table and column:
+than hex, age_band, hash of integer columns) are refused, naming the table and column:
 use 'deid run' on a copy for those.
 
 The key (--key-file, or STEWARD_KEY) computes the self-test values; the script reads the key

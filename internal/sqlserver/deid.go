@@ -403,6 +403,15 @@ func writeChecks(s *scriptWriter, p *policy.Policy, cols []column) {
 	s.f("DECLARE @cols TABLE (id int PRIMARY KEY, w int, type sysname, nullable varchar(3));\n")
 	s.f("DECLARE @type sysname, @len int, @nullable varchar(3), @missing nvarchar(max), @n bigint;\n")
 	s.f("DECLARE @set nvarchar(max), @sql nvarchar(max), @ws nvarchar(10), @cut nvarchar(10), @hw nvarchar(10);\n")
+	if p.Default != policy.Keep {
+		var names []string
+		for _, t := range p.Tables {
+			schema, table := splitTable(t.Name)
+			names = append(names, lit(schema+"."+table))
+		}
+		s.f("SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME)), N', ') FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = N'BASE TABLE' AND CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME) NOT IN (%s);\n", strings.Join(names, ", "))
+		s.f("IF @missing IS NOT NULL\nBEGIN\n    RAISERROR(N'steward: tables not in the policy, whose default is error: %%s', 16, 1, @missing);\n    RETURN;\nEND;\n")
+	}
 	seen := map[string]bool{}
 	for _, c := range cols {
 		qt := ident(c.schema) + "." + ident(c.table)

@@ -5,34 +5,14 @@ import (
 	stdhmac "crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/stewardhealth/steward/internal/golden"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update after reviewing the change)", name)
-	}
-}
 
 var testSecret = []byte("0123456789abcdef-test-key")
 
@@ -127,7 +107,7 @@ func TestDeidScriptGolden(t *testing.T) {
 	if err := DeidScript(&b, DeidOptions{Policy: parse(t, "testdata/policy.yaml", string(src)), Key: testKey(t)}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "deid.sql", b.Bytes())
+	golden.Check(t, "deid.sql", b.Bytes())
 	script := b.String()
 	lexCheck(t, "deid.sql", script, "\x00", 0)
 	if strings.Contains(script, hex.EncodeToString(testSecret)) || strings.Contains(script, string(testSecret)) {
@@ -191,7 +171,7 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 	if err := DeidScript(&b, DeidOptions{Policy: parse(t, "h.yaml", src), Key: testKey(t)}); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "hostile-deid.sql", b.Bytes())
+	golden.Check(t, "hostile-deid.sql", b.Bytes())
 	lexCheck(t, "deid script", b.String(), "DROP TABLE", 0)
 
 	o := BackupOptions{Database: hostile, ContainerURL: "https://acct.blob.core.windows.net/hand-over", Stripes: 2, SAS: "sv=2022-11-02&si=steward-x&sig=a'b"}
@@ -216,7 +196,7 @@ func TestBackupScriptsGolden(t *testing.T) {
 	if err := BackupScript(&b, o); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "backup.sql", b.Bytes())
+	golden.Check(t, "backup.sql", b.Bytes())
 	for _, want := range []string{
 		"CREATE CREDENTIAL [https://vendoracct.blob.core.windows.net/hospital-xt] WITH IDENTITY = 'SHARED ACCESS SIGNATURE', SECRET = '" + SASPlaceholder + "'",
 		"BACKUP DATABASE [XT_deid] TO URL = N''https://vendoracct.blob.core.windows.net/hospital-xt/XT_deid_1.bak'', URL = N''https://vendoracct.blob.core.windows.net/hospital-xt/XT_deid_2.bak'', URL = N''https://vendoracct.blob.core.windows.net/hospital-xt/XT_deid_3.bak'' WITH COMPRESSION, CHECKSUM, FORMAT, STATS = 5",
@@ -230,7 +210,7 @@ func TestBackupScriptsGolden(t *testing.T) {
 	if err := CleanupScript(&b, o); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "cleanup.sql", b.Bytes())
+	golden.Check(t, "cleanup.sql", b.Bytes())
 	for _, want := range []string{"DROP CREDENTIAL [https://vendoracct.blob.core.windows.net/hospital-xt]", "sp_delete_job @job_name = N'Steward backup of XT_deid'", "DROP DATABASE [XT_deid]"} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("clean-up script lacks %q", want)

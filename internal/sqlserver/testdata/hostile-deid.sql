@@ -701,6 +701,12 @@ END;
 DECLARE @cols TABLE (id int PRIMARY KEY, w int, type sysname, nullable varchar(3));
 DECLARE @type sysname, @len int, @nullable varchar(3), @missing nvarchar(max), @n bigint;
 DECLARE @set nvarchar(max), @sql nvarchar(max), @ws nvarchar(10), @cut nvarchar(10), @hw nvarchar(10);
+SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME)), N', ') FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = N'BASE TABLE' AND CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME) NOT IN (N'o''k].we[ird');
+IF @missing IS NOT NULL
+BEGIN
+    RAISERROR(N'steward: tables not in the policy, whose default is error: %s', 16, 1, @missing);
+    RETURN;
+END;
 
 -- [o'k]]].[we[ird]
 IF OBJECT_ID(N'[o''k]]].[we[ird]', N'U') IS NULL

@@ -5,14 +5,11 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"flag"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
-	"path/filepath"
 	"slices"
 	"sort"
 	"strings"
@@ -20,27 +17,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/stewardhealth/steward/internal/golden"
 	"github.com/stewardhealth/steward/internal/transfer"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs from the golden file:\ngot:\n%s\nwant:\n%s", name, got, want)
-	}
-}
 
 func TestCIDRs(t *testing.T) {
 	for _, c := range []struct {
@@ -73,7 +52,7 @@ func TestPolicyGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "policy.json", append(b, '\n'))
+	golden.Check(t, "policy.json", append(b, '\n'))
 }
 
 var (
@@ -109,7 +88,7 @@ func TestPresignGolden(t *testing.T) {
 			fmt.Fprintf(&b, "  %s: %s\n", k, strings.Join(u.Header[k], ","))
 		}
 	}
-	golden(t, "presign.txt", []byte(b.String()))
+	golden.Check(t, "presign.txt", []byte(b.String()))
 }
 
 // sigV4 computes a presigned URL's signature from the AWS documentation's algorithm,

@@ -116,7 +116,7 @@ func bundle(t *testing.T, src string, rs ...age.Recipient) (string, *transfer.Ma
 	return out, m
 }
 
-func restoreEnv(t *testing.T, dsn string) (args, env []string) {
+func restoreEnv(t testing.TB, dsn string) (args, env []string) {
 	u, _ := url.Parse(dsn)
 	pass, _ := u.User.Password()
 	return []string{"-h", u.Hostname(), "-p", u.Port(), "-U", u.User.Username(), "-d", strings.TrimPrefix(u.Path, "/")}, []string{"PGPASSWORD=" + pass}
@@ -270,7 +270,7 @@ func TestBundleFailureLeavesNothing(t *testing.T) {
 	}
 }
 
-func mustURL(t *testing.T, s string) *url.URL {
+func mustURL(t testing.TB, s string) *url.URL {
 	u, err := url.Parse(s)
 	if err != nil {
 		t.Fatal(err)

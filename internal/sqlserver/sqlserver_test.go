@@ -113,6 +113,16 @@ func TestDeidScriptGolden(t *testing.T) {
 	if strings.Contains(script, hex.EncodeToString(testSecret)) || strings.Contains(script, string(testSecret)) {
 		t.Error("the script holds the key, which was not asked for")
 	}
+	// sqlcmd reads $(name) as a variable anywhere, and lines starting with : or !! or only GO
+	// as its own commands: only the key's variable may appear.
+	if n := strings.Count(script, "$("); n != 1 {
+		t.Errorf("script has %d $( sequences, want 1 (the key's sqlcmd variable)", n)
+	}
+	for i, line := range strings.Split(script, "\n") {
+		if strings.HasPrefix(line, ":") || strings.HasPrefix(line, "!!") || strings.EqualFold(strings.TrimSpace(line), "GO") {
+			t.Errorf("line %d would be read as a sqlcmd command: %.40s", i+1, line)
+		}
+	}
 	if !strings.Contains(script, "'$(StewardKey)'") {
 		t.Error("the script does not read the key from the sqlcmd variable StewardKey")
 	}

@@ -53,15 +53,7 @@ func writeBundles(state string, rs []BundleRecord) error {
 	if err := os.MkdirAll(state, 0o700); err != nil {
 		return err
 	}
-	b, err := json.MarshalIndent(rs, "", "  ")
-	if err != nil {
-		return err
-	}
-	tmp := filepath.Join(state, "."+BundlesFile+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, filepath.Join(state, BundlesFile))
+	return writeJSON(state, BundlesFile, rs, 0o600)
 }
 
 // Leftover is something the hand-over left on this machine.

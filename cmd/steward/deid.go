@@ -30,7 +30,7 @@ DSNs: sqlite:PATH, postgres://user:pass@host:port/db, mysql://user:pass@host:por
 The hashing key comes from --key-file or the STEWARD_KEY environment variable and is never
 written anywhere.`,
 	}
-	cmd.AddCommand(newDeidScan(), newDeidRun(), newDeidCheck(), newDeidVerify())
+	cmd.AddCommand(newDeidScan(), newDeidRun(), newDeidCheck(), newDeidVerify(), newDeidScript())
 	return cmd
 }
 

@@ -83,14 +83,17 @@ func ParseManifest(name string, b []byte) (*Manifest, error) {
 }
 
 // Write writes dir/manifest.json (through a temporary file, so a reader never sees half of it).
-func (m *Manifest) Write(dir string) error {
-	b, err := json.MarshalIndent(m, "", "  ")
+func (m *Manifest) Write(dir string) error { return writeJSON(dir, ManifestName, m, 0o644) }
+
+// writeJSON writes v as indented JSON to dir/name through a temporary file renamed over it.
+func writeJSON(dir, name string, v any, perm os.FileMode) error {
+	b, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := filepath.Join(dir, "."+ManifestName+".tmp")
-	if err := os.WriteFile(tmp, append(b, '\n'), 0o644); err != nil {
+	tmp := filepath.Join(dir, "."+name+".tmp")
+	if err := os.WriteFile(tmp, append(b, '\n'), perm); err != nil {
 		return err
 	}
-	return os.Rename(tmp, filepath.Join(dir, ManifestName))
+	return os.Rename(tmp, filepath.Join(dir, name))
 }

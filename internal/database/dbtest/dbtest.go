@@ -21,6 +21,8 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 	"github.com/jackc/pgx/v5"
+	_ "github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite"
 )
 
 // Postgres returns the DSN of a new, empty PostgreSQL database.
@@ -135,4 +137,29 @@ func suffix() string {
 	b := make([]byte, 6)
 	rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// SQL opens any Steward DSN (sqlite:, postgres://, mysql://) with database/sql, for a test's
+// own checks; it is closed when the test ends.
+func SQL(t testing.TB, dsn string) *sql.DB {
+	t.Helper()
+	var db *sql.DB
+	var err error
+	u, perr := url.Parse(dsn)
+	switch {
+	case strings.HasPrefix(dsn, "sqlite:"):
+		db, err = sql.Open("sqlite", "file:"+strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "//"))
+	case perr == nil && (u.Scheme == "postgres" || u.Scheme == "postgresql"):
+		db, err = sql.Open("pgx", dsn)
+	case perr == nil && (u.Scheme == "mysql" || u.Scheme == "mariadb"):
+		pass, _ := u.User.Password()
+		db, err = sql.Open("mysql", fmt.Sprintf("%s:%s@tcp(%s)%s", u.User.Username(), pass, u.Host, u.Path))
+	default:
+		t.Fatalf("dbtest.SQL: unrecognised DSN")
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }

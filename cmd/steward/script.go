@@ -1,0 +1,172 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/spf13/cobra"
+	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/sqlserver"
+)
+
+func checkDialect(d string) error {
+	if d != "sqlserver" {
+		return fmt.Errorf("--dialect %q: only sqlserver is supported (Steward connects to the other databases itself)", d)
+	}
+	return nil
+}
+
+func newDeidScript() *cobra.Command {
+	var dialect, pol, keyFile, out string
+	var embed bool
+	cmd := &cobra.Command{
+		Use:   "script --dialect sqlserver --policy policy.yaml --key-file steward.key [--out deid.sql]",
+		Short: "Write a T-SQL script that applies the policy inside a SQL Server database",
+		Long: `Write a T-SQL script that de-identifies a SQL Server database in place by the policy, for
+servers Steward does not connect to. The script gives the same values as 'deid run' for the same
+key: before changing anything it checks the key's fingerprint and compares its own HMAC-SHA256
+(built from HASHBYTES) and rule expressions with values Steward's engine computed for test
+vectors, and stops with an error if any differs. It reads column sizes from the live schema,
+checks every table, column and type, then updates each table with one UPDATE, all in one
+transaction. It needs SQL Server 2019 or later and sqlcmd.
+
+Reproduced: ` + sqlserver.Covered + `. Other rules (scrub, placeholder url, hash alphabets other
+than hex, age_band, hash of integer columns) are refused, naming the table and column:
+use 'deid run' on a copy for those.
+
+The key (--key-file, or STEWARD_KEY) computes the self-test values; the script reads the key
+at run time from the sqlcmd variable StewardKey, unless --embed-key writes it into the script
+(then only into --out, readable by its owner only).`,
+		Example: `  steward deid script --dialect sqlserver --policy policy.yaml --key-file steward.key --out deid.sql
+  sqlcmd -S sqlhost -d XT_copy -b -f 65001 -i deid.sql -v StewardKey=0x` + "`tr -d '\\r\\n' < steward.key | xxd -p | tr -d '\\n'`",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkDialect(dialect); err != nil {
+				return err
+			}
+			p, err := policy.Load(pol)
+			if err != nil {
+				return err
+			}
+			key, err := loadKey(keyFile, false, cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			o := sqlserver.DeidOptions{Policy: p, Key: key}
+			if embed {
+				if out == "" {
+					return errors.New("--embed-key writes the key into the script: give --out FILE (written readable by its owner only)")
+				}
+				if o.EmbedKey, err = keySecret(keyFile); err != nil {
+					return err
+				}
+			}
+			var b bytes.Buffer
+			if err := sqlserver.DeidScript(&b, o); err != nil {
+				return err
+			}
+			return writeScript(cmd.OutOrStdout(), out, b.Bytes())
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dialect, "dialect", "sqlserver", "SQL dialect of the script (sqlserver)")
+	fl.StringVar(&pol, "policy", "", "policy file (YAML)")
+	fl.StringVar(&keyFile, "key-file", "", "file holding the secret hashing key (else $STEWARD_KEY)")
+	fl.BoolVar(&embed, "embed-key", false, "write the key into the script instead of reading the sqlcmd variable StewardKey")
+	fl.StringVar(&out, "out", "", "write the script to this file (mode 0600) instead of standard output")
+	cmd.MarkFlagRequired("policy")
+	return cmd
+}
+
+// keySecret is the key's bytes, read as loadKey reads them.
+func keySecret(file string) ([]byte, error) {
+	if file == "" {
+		return []byte(os.Getenv("STEWARD_KEY")), nil
+	}
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, fmt.Errorf("key file: %w", err)
+	}
+	return bytes.TrimRight(b, "\r\n"), nil
+}
+
+// writeScript writes a script to path (owner-only), or to w when path is empty.
+func writeScript(w io.Writer, path string, b []byte) error {
+	if path == "" {
+		_, err := w.Write(b)
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+func newTransferScript() *cobra.Command {
+	var dialect, sasFile, out string
+	var o sqlserver.BackupOptions
+	cmd := &cobra.Command{
+		Use:   "script --dialect sqlserver --database DB --container-url URL [--stripes N] [--sas-file F] --out DIR",
+		Short: "Write the SQL Server scripts for the backup to an Azure container and the clean-up",
+		Long: `Write two T-SQL scripts for the DBA of a SQL Server holding the de-identified copy:
+
+  backup.sql   CREATE CREDENTIAL named by the container URL WITH IDENTITY = 'SHARED ACCESS
+               SIGNATURE' (the token from --sas-file, or a placeholder to replace), and a SQL
+               Agent job (sp_add_job, sp_add_jobstep, sp_add_jobserver) running BACKUP DATABASE
+               … TO URL, striped over --stripes blobs, WITH COMPRESSION, CHECKSUM; then starts it.
+  cleanup.sql  DROP CREDENTIAL, sp_delete_job and DROP DATABASE, to run once the vendor has
+               confirmed the transfer.
+
+One blob holds up to about 200 GB: give one stripe per 100–150 GB of compressed backup. The
+files are written readable by their owner only, since backup.sql may hold the token.`,
+		Example: `  steward transfer script --dialect sqlserver --database XT_deid --container-url https://vendoracct.blob.core.windows.net/hospital-xt --stripes 4 --out xt-transfer`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := checkDialect(dialect); err != nil {
+				return err
+			}
+			if sasFile != "" {
+				b, err := os.ReadFile(sasFile)
+				if err != nil {
+					return fmt.Errorf("token file: %w", err)
+				}
+				o.SAS = string(bytes.TrimSpace(b))
+			}
+			var backup, cleanup bytes.Buffer
+			if err := sqlserver.BackupScript(&backup, o); err != nil {
+				return err
+			}
+			if err := sqlserver.CleanupScript(&cleanup, o); err != nil {
+				return err
+			}
+			if err := os.MkdirAll(out, 0o700); err != nil {
+				return err
+			}
+			for name, b := range map[string][]byte{"backup.sql": backup.Bytes(), "cleanup.sql": cleanup.Bytes()} {
+				if err := writeScript(nil, filepath.Join(out, name), b); err != nil {
+					return err
+				}
+			}
+			token := "a placeholder for the token: replace it before running"
+			if o.SAS != "" {
+				token = "the token: delete the file once the job has run"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "wrote %s (credential, job, backup to %d URLs; holds %s) and %s (run after the vendor confirms)\n",
+				filepath.Join(out, "backup.sql"), o.Stripes, token, filepath.Join(out, "cleanup.sql"))
+			return logHandOver(cmd, "transfer.script", o.ContainerURL, map[string]string{"database": o.Database, "stripes": strconv.Itoa(o.Stripes), "token_included": strconv.FormatBool(o.SAS != "")})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&dialect, "dialect", "sqlserver", "SQL dialect of the scripts (sqlserver)")
+	fl.StringVar(&o.Database, "database", "", "the de-identified database to back up")
+	fl.StringVar(&o.ContainerURL, "container-url", "", "https://ACCOUNT.blob.core.windows.net/CONTAINER")
+	fl.IntVar(&o.Stripes, "stripes", 1, "number of backup blobs written in parallel (1-64)")
+	fl.StringVar(&sasFile, "sas-file", "", "file holding the shared-access token (else a placeholder)")
+	fl.StringVar(&out, "out", "", "directory to write backup.sql and cleanup.sql to")
+	for _, f := range []string{"database", "container-url", "out"} {
+		cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}

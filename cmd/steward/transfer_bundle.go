@@ -1,0 +1,292 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"filippo.io/age"
+	"github.com/spf13/cobra"
+	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/transfer"
+	"github.com/stewardhealth/steward/internal/transfer/local"
+	"github.com/stewardhealth/steward/internal/transfer/s3"
+)
+
+// transferBundleCommands are the transfer subcommands that make, move and clean up bundles.
+func transferBundleCommands() []*cobra.Command {
+	return []*cobra.Command{newTransferBundle(), newTransferPushLocal(), newTransferS3Presign(), newTransferPushS3(), newTransferCleanup(), newTransferScript()}
+}
+
+// logHandOver appends an entry to the command line's audit log.
+func logHandOver(cmd *cobra.Command, action, object string, detail map[string]string) error {
+	_, err := audit.FileStore{Path: auditLogPath()}.Append(cmd.Context(), audit.Entry{Actor: handOverActor(), Action: action, Object: object, Detail: detail})
+	if err != nil {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	return nil
+}
+
+// handOverActor names who runs the command, for the audit log.
+func handOverActor() string {
+	if u := os.Getenv("USER"); u != "" {
+		return u
+	}
+	return "uid:" + strconv.Itoa(os.Getuid())
+}
+
+func newTransferBundle() *cobra.Command {
+	var source, out, encryptTo string
+	cmd := &cobra.Command{
+		Use:   "bundle --source DSN --out DIR [--encrypt-to AGE_RECIPIENT_OR_FILE]",
+		Short: "Back up the de-identified copy into a bundle directory with a manifest",
+		Long: `Back up the de-identified copy in its database's own format — pg_dump's custom format
+(restore with pg_restore), a mariadb-dump/mysqldump SQL script made in one transaction with
+routines and triggers (restore with the mysql client), or a VACUUM INTO copy of a SQLite file —
+and write manifest.json with every file's size and SHA-256.
+
+With --encrypt-to (an age public key age1…, or a file of them) every file is encrypted to the
+vendor's key as it is written; only the vendor's identity can read the bundle.
+
+The directory appears only when the bundle is complete: a failure leaves nothing behind. The
+files are readable by their owner only. The password in the DSN reaches pg_dump or mysqldump
+through its environment, never its command line.`,
+		Example: `  steward transfer bundle --source sqlite:steward-demo/hospital-deid.db --out hospital-bundle
+  steward transfer bundle --source postgres://postgres@127.0.0.1:5432/xt_deid --out xt-bundle --encrypt-to vendor.pub`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var rs []age.Recipient
+			if encryptTo != "" {
+				var err error
+				if rs, err = transfer.ParseRecipients(encryptTo); err != nil {
+					return err
+				}
+			}
+			m, err := transfer.Bundle(cmd.Context(), transfer.BundleOptions{Source: source, Out: out, Recipients: rs})
+			if err != nil {
+				return fmt.Errorf("bundle of %s: %w", database.Redact(source), err)
+			}
+			dir, _ := filepath.Abs(out)
+			rec := transfer.BundleRecord{Dir: dir, Created: m.Created, Source: m.Source}
+			if d, _ := database.ParseDSN(source); d.Kind == database.SQLite {
+				rec.Path, _ = filepath.Abs(d.Path)
+			}
+			if err := transfer.RecordBundle(stateDir(), rec); err != nil {
+				return fmt.Errorf("record the bundle for cleanup: %w", err)
+			}
+			var total int64
+			for _, f := range m.Files {
+				total += f.Size
+				fmt.Fprintf(cmd.OutOrStdout(), "%s  %12d  %s\n", f.SHA256, f.Size, f.Name)
+			}
+			enc := "not encrypted"
+			if m.Encrypted != "" {
+				enc = "encrypted with " + m.Encrypted
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "bundle %s: %s of %s %s, %d bytes, %s\n", dir, m.Format, m.Source.Kind, m.Source.Database, total, enc)
+			return logHandOver(cmd, "transfer.bundle", dir, map[string]string{
+				"source": m.Source.Kind + ":" + m.Source.Database, "format": m.Format, "files": strconv.Itoa(len(m.Files)),
+				"bytes": strconv.FormatInt(total, 10), "encrypted": m.Encrypted})
+		},
+	}
+	cmd.Flags().StringVar(&source, "source", "", "DSN of the de-identified copy")
+	cmd.Flags().StringVar(&out, "out", "", "bundle directory to create (must not exist)")
+	cmd.Flags().StringVar(&encryptTo, "encrypt-to", "", "age public key (age1…) or file of keys to encrypt the files to")
+	cmd.MarkFlagRequired("source")
+	cmd.MarkFlagRequired("out")
+	return cmd
+}
+
+func newTransferCleanup() *cobra.Command {
+	var yes bool
+	cmd := &cobra.Command{
+		Use:   "cleanup [--yes]",
+		Short: "List, and with --yes remove, what the hand-over left on this machine",
+		Long: `List what the hand-over created on this machine: the bundle directories 'transfer bundle'
+made, shared-access token files and grant records (under $STEWARD_HOME/grants). With --yes,
+remove them; each removal is recorded in the audit log.
+
+Steward does not drop the de-identified databases. Dropping is irreversible, only the DBA knows
+whether the copy is still needed (the vendor may ask for a second transfer) or in use, and the
+account Steward ran with should not hold that privilege. It prints the exact DROP DATABASE
+statement (for SQLite, the file to remove) for the DBA to run once the vendor has confirmed
+the transfer.`,
+		Example: `  steward transfer cleanup
+  steward transfer cleanup --yes`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			out := cmd.OutOrStdout()
+			ls, rs, err := transfer.Leftovers(stateDir())
+			if err != nil {
+				return err
+			}
+			if len(ls) == 0 {
+				fmt.Fprintln(out, "nothing left from a hand-over on this machine")
+			}
+			for _, l := range ls {
+				fmt.Fprintf(out, "%-12s %s\n", l.What, l.Path)
+			}
+			if len(rs) > 0 {
+				fmt.Fprintln(out, "\nSteward does not drop the de-identified databases; once the transfer is confirmed, the DBA runs:")
+				for _, r := range rs {
+					fmt.Fprintf(out, "  %s\n", r.DropStatement())
+				}
+			}
+			if len(ls) == 0 {
+				return nil
+			}
+			if !yes {
+				fmt.Fprintln(out, "\nnothing removed: add --yes to remove the files listed above")
+				return nil
+			}
+			err = transfer.RemoveLeftovers(stateDir(), ls)
+			detail := map[string]string{"removed": strconv.Itoa(len(ls))}
+			if err != nil {
+				detail["error"] = "some files could not be removed"
+			}
+			for _, l := range ls {
+				detail[l.What+":"+filepath.Base(l.Path)] = l.Path
+			}
+			if aerr := logHandOver(cmd, "transfer.cleanup", stateDir(), detail); err == nil {
+				err = aerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(out, "removed %d items\n", len(ls))
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&yes, "yes", false, "remove what is listed")
+	return cmd
+}
+
+func newTransferPushLocal() *cobra.Command {
+	var to string
+	cmd := &cobra.Command{
+		Use:   "push-local DIR --to FOLDER",
+		Short: "Copy a bundle to a folder (a removable disk, a share), checked against its manifest",
+		Long: `Copy the files of the bundle in DIR to FOLDER, each under a temporary name renamed when
+complete, the manifest last; then read the copies back and check them against the manifest.
+A file changed since the bundle was made is refused.`,
+		Example: `  steward transfer push-local hospital-bundle --to /media/usb/hospital-bundle`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			m, err := transfer.Push(cmd.Context(), args[0], local.Folder{Dir: to})
+			if err == nil {
+				err = transfer.Check(to, m)
+			}
+			if err != nil {
+				return fmt.Errorf("push %s to %s: %w", args[0], to, err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d files copied to %s and checked against the manifest\n", len(m.Files)+1, to)
+			return logHandOver(cmd, "transfer.push", to, map[string]string{"destination": "local", "bundle": args[0], "files": strconv.Itoa(len(m.Files))})
+		},
+	}
+	cmd.Flags().StringVar(&to, "to", "", "destination folder (created if missing)")
+	cmd.MarkFlagRequired("to")
+	return cmd
+}
+
+func newTransferS3Presign() *cobra.Command {
+	var p s3.Presigner
+	var clientIP, out string
+	cmd := &cobra.Command{
+		Use:   "s3-presign DIR --bucket B --region R --prefix P --client-ip RANGE --expires 2h --out uploads.json",
+		Short: "Presign short-lived S3 upload URLs for a bundle, and print the bucket policy that limits them to the client's addresses",
+		Long: `For the owner of an S3 bucket (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
+AWS_SESSION_TOKEN): presign one PUT URL per file of the bundle's manifest (DIR holds at least
+manifest.json), each valid for --expires (at most 7 days) and for that object only, and write
+them to --out, readable by its owner only: the URLs are bearer credentials, so they are never
+printed. Send the file to the client, who runs 'steward transfer push-s3'.
+
+Presigned URLs carry no IP restriction. The command prints a bucket-policy statement denying
+uploads under the prefix from any address outside --client-ip (an address, a CIDR block or a
+range a.b.c.d-e.f.g.h): add it to the bucket's policy before sending the URLs. A presigned URL
+cannot be revoked alone; it dies at its expiry or with the credentials that signed it.`,
+		Example: `  steward transfer s3-presign hospital-bundle --bucket hospital-handover --region eu-west-1 --prefix xt/2026-11 --client-ip 203.0.113.0-203.0.113.255 --expires 3h --out uploads.json`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cidrs, err := s3.CIDRs(clientIP)
+			if err != nil {
+				return err
+			}
+			if p.Credentials, err = s3.EnvCredentials(); err != nil {
+				return err
+			}
+			m, err := transfer.ReadManifest(args[0])
+			if err != nil {
+				return err
+			}
+			mf, err := transfer.HashFile(filepath.Join(args[0], transfer.ManifestName), transfer.ManifestName)
+			if err != nil {
+				return err
+			}
+			ups, err := p.Presign(cmd.Context(), m, mf)
+			if err != nil {
+				return err
+			}
+			if err := writeJSON(out, ups); err != nil {
+				return err
+			}
+			pol, err := s3.Policy(p.Bucket, p.Prefix, cidrs)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "%d presigned uploads, valid until %s, written to %s (owner-only; send it to the client by a private channel)\n\n", len(ups), ups[0].Expires.Format(time.RFC3339), out)
+			fmt.Fprintf(w, "Add this statement to the Statement list of bucket %s's policy first:\n%s\n", p.Bucket, pol)
+			return logHandOver(cmd, "transfer.s3-presign", "s3://"+p.Bucket+"/"+p.Prefix, map[string]string{
+				"files": strconv.Itoa(len(ups)), "expires": ups[0].Expires.Format(time.RFC3339), "client_ip": clientIP})
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&p.Bucket, "bucket", "", "S3 bucket")
+	fl.StringVar(&p.Region, "region", os.Getenv("AWS_REGION"), "the bucket's region (default $AWS_REGION)")
+	fl.StringVar(&p.Prefix, "prefix", "", "key prefix for this hand-over")
+	fl.StringVar(&p.Endpoint, "endpoint", "", "an S3-compatible endpoint URL instead of AWS")
+	fl.DurationVar(&p.Expires, "expires", 2*time.Hour, "how long the URLs stay valid (at most 168h)")
+	fl.StringVar(&clientIP, "client-ip", "", "the client's public address, CIDR block or range a.b.c.d-e.f.g.h")
+	fl.StringVar(&out, "out", "", "file to write the presigned uploads to (JSON, mode 0600)")
+	for _, f := range []string{"bucket", "prefix", "client-ip", "out"} {
+		cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}
+
+func newTransferPushS3() *cobra.Command {
+	var uploads string
+	cmd := &cobra.Command{
+		Use:     "push-s3 DIR --uploads uploads.json",
+		Short:   "Upload a bundle to S3 with the presigned URLs the bucket's owner sent",
+		Example: `  steward transfer push-s3 hospital-bundle --uploads uploads.json`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := os.ReadFile(uploads)
+			if err != nil {
+				return err
+			}
+			var ups []s3.Upload
+			if err := json.Unmarshal(b, &ups); err != nil {
+				return fmt.Errorf("%s: not a list of presigned uploads: %w", uploads, err)
+			}
+			d := s3.Uploads{ByName: map[string]s3.Upload{}}
+			for _, u := range ups {
+				d.ByName[u.Name] = u
+			}
+			m, err := transfer.Push(cmd.Context(), args[0], d)
+			if err != nil {
+				return fmt.Errorf("push %s: %w", args[0], err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%d files uploaded\n", len(m.Files)+1)
+			return logHandOver(cmd, "transfer.push", uploads, map[string]string{"destination": "s3", "bundle": args[0], "files": strconv.Itoa(len(m.Files))})
+		},
+	}
+	cmd.Flags().StringVar(&uploads, "uploads", "", "the presigned uploads file from 'transfer s3-presign'")
+	cmd.MarkFlagRequired("uploads")
+	return cmd
+}

@@ -1,0 +1,920 @@
+-- Steward: de-identification of a SQL Server database in place, by policy testdata/policy.yaml
+-- policy sha256 91bea853d56a3c42, key fingerprint 4719d3c017f1a952. Generated; do not edit.
+--
+-- Run it on the standalone copy only, in SQLCMD mode, on SQL Server 2019 or later (it needs
+-- UTF-8 collations to hash text as the engine does):
+--   sqlcmd -S SERVER -d DATABASE -b -f 65001 -i deid.sql -v StewardKey=0x`tr -d '\r\n' < steward.key | xxd -p | tr -d '\n'`
+--
+-- It checks first and changes nothing if a check fails: the key, its own HMAC and rule
+-- expressions against values Steward's engine computed, every table, column and type. Then
+-- it updates each table with one UPDATE, all in one transaction.
+-- Rules reproduced: keep, null, hash (hex alphabet, character columns), pseudonym, placeholder (fixed text, hostname, email, IPv4 ip), shift_date, generalize year, month and zip3.
+
+SET NOCOUNT ON;
+SET XACT_ABORT ON;
+DECLARE @key varbinary(max) = CONVERT(varbinary(max), '$(StewardKey)', 1);
+DECLARE @k binary(64), @ipad varbinary(64) = 0x, @opad varbinary(64) = 0x, @i int = 1;
+IF @key IS NULL OR DATALENGTH(@key) < 16
+BEGIN
+    RAISERROR(N'steward: no key, or a key shorter than 16 bytes: pass StewardKey=0x<the key file''s bytes in hex>', 16, 1);
+    RETURN;
+END;
+IF DATALENGTH(@key) > 64 SET @key = HASHBYTES('SHA2_256', @key);
+SET @k = CONVERT(binary(64), @key);
+WHILE @i <= 64
+BEGIN
+    SET @ipad = @ipad + CONVERT(binary(1), CONVERT(tinyint, CONVERT(tinyint, SUBSTRING(@k, @i, 1)) ^ 54));
+    SET @opad = @opad + CONVERT(binary(1), CONVERT(tinyint, CONVERT(tinyint, SUBSTRING(@k, @i, 1)) ^ 92));
+    SET @i += 1;
+END;
+
+-- Self-test 1: the key is the one the script was generated for (fingerprint 4719d3c017f1a952).
+IF SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), 'steward key fingerprint'))), 1, 8) <> 0x4719d3c017f1a952
+BEGIN
+    RAISERROR(N'steward: wrong key: its fingerprint is not 4719d3c017f1a952', 16, 1);
+    RETURN;
+END;
+
+-- Self-test 2: T-SQL gives what Steward's engine gives for these inputs.
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'4e838db83ed9d61d67486e03584555d13f1d18b66ee884386663cf21fe842a86')
+BEGIN
+    RAISERROR(N'steward self-test 1 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 1');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'4e838db83ed')
+BEGIN
+    RAISERROR(N'steward self-test 2 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 2');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus 9T1R')
+BEGIN
+    RAISERROR(N'steward self-test 3 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 3');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp 9T1R')
+BEGIN
+    RAISERROR(N'steward self-test 4 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 4');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'9T1R')
+BEGIN
+    RAISERROR(N'steward self-test 5 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 5');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-9a7e120d.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 6 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 6');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-9a7e120d')
+BEGIN
+    RAISERROR(N'steward self-test 7 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 7');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-b0985b9cab@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 8 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 8');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-b0985b9cab')
+BEGIN
+    RAISERROR(N'steward self-test 9 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 9');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'797b8ed9d67e9b574af331b0b423f8803073a7b7523fbb63f8f44ad496d3eabb')
+BEGIN
+    RAISERROR(N'steward self-test 10 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 10');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'797b8ed9d67')
+BEGIN
+    RAISERROR(N'steward self-test 11 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 11');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus BY7W')
+BEGIN
+    RAISERROR(N'steward self-test 12 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 12');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp BY7W')
+BEGIN
+    RAISERROR(N'steward self-test 13 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 13');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'BY7W')
+BEGIN
+    RAISERROR(N'steward self-test 14 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 14');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-e22453d8.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 15 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 15');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-e22453d8')
+BEGIN
+    RAISERROR(N'steward self-test 16 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 16');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-b0a15ffa41@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 17 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 17');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'MRN0012345') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-b0a15ffa41')
+BEGIN
+    RAISERROR(N'steward self-test 18 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 18');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'f9f52a4539e48168f63cff42b2171eb88f7d355707f50b7fbcfda3be47ed695e')
+BEGIN
+    RAISERROR(N'steward self-test 19 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 19');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'f9f52a4539e')
+BEGIN
+    RAISERROR(N'steward self-test 20 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 20');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus 6PT5')
+BEGIN
+    RAISERROR(N'steward self-test 21 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 21');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp 6PT5')
+BEGIN
+    RAISERROR(N'steward self-test 22 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 22');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'6PT5')
+BEGIN
+    RAISERROR(N'steward self-test 23 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 23');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-ee0ed0fa.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 24 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 24');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-ee0ed0fa')
+BEGIN
+    RAISERROR(N'steward self-test 25 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 25');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-9f65482a1b@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 26 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 26');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'Jane Doe') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-9f65482a1b')
+BEGIN
+    RAISERROR(N'steward self-test 27 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 27');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'ca925e11f2a5b41e334978723ea902f3f45d95c5560ca585550d6390a7a897a6')
+BEGIN
+    RAISERROR(N'steward self-test 28 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 28');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'ca925e11f2a')
+BEGIN
+    RAISERROR(N'steward self-test 29 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 29');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus SMC6')
+BEGIN
+    RAISERROR(N'steward self-test 30 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 30');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp SMC6')
+BEGIN
+    RAISERROR(N'steward self-test 31 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 31');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'SMC6')
+BEGIN
+    RAISERROR(N'steward self-test 32 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 32');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-2ee603ee.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 33 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 33');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-2ee603ee')
+BEGIN
+    RAISERROR(N'steward self-test 34 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 34');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-0422ad09a7@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 35 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 35');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE ') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-0422ad09a7')
+BEGIN
+    RAISERROR(N'steward self-test 36 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 36');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'1a73044d6d7084b4579b2849e9f5c7aa31ec0ee38e636692764fc3490222625e')
+BEGIN
+    RAISERROR(N'steward self-test 37 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 37');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'1a73044d6d7')
+BEGIN
+    RAISERROR(N'steward self-test 38 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 38');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus 82HR')
+BEGIN
+    RAISERROR(N'steward self-test 39 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 39');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp 82HR')
+BEGIN
+    RAISERROR(N'steward self-test 40 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 40');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'82HR')
+BEGIN
+    RAISERROR(N'steward self-test 41 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 41');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-56ee7a43.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 42 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 42');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-56ee7a43')
+BEGIN
+    RAISERROR(N'steward self-test 43 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 43');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-b8b8c5285d@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 44 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 44');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'O''Brien	Seán
+') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-b8b8c5285d')
+BEGIN
+    RAISERROR(N'steward self-test 45 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 45');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'525a40ade76dfe535d39ea53db723557c84a94c5d2e546e219b7eb8df92e96ac')
+BEGIN
+    RAISERROR(N'steward self-test 46 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 46');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'525a40ade76')
+BEGIN
+    RAISERROR(N'steward self-test 47 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 47');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus A9D4')
+BEGIN
+    RAISERROR(N'steward self-test 48 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 48');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp A9D4')
+BEGIN
+    RAISERROR(N'steward self-test 49 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 49');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'A9D4')
+BEGIN
+    RAISERROR(N'steward self-test 50 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 50');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-fac1f0f8.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 51 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 51');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-fac1f0f8')
+BEGIN
+    RAISERROR(N'steward self-test 52 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 52');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-c1fa28d48b@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 53 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 53');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'張偉') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-c1fa28d48b')
+BEGIN
+    RAISERROR(N'steward self-test 54 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 54');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'23698d7462e8a2946c91cc402a46958bc6827b55294af420dae92672cf10c09f')
+BEGIN
+    RAISERROR(N'steward self-test 55 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 55');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'23698d7462e')
+BEGIN
+    RAISERROR(N'steward self-test 56 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 56');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus REZW')
+BEGIN
+    RAISERROR(N'steward self-test 57 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 57');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp REZW')
+BEGIN
+    RAISERROR(N'steward self-test 58 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 58');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'REZW')
+BEGIN
+    RAISERROR(N'steward self-test 59 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 59');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-a4f06756.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 60 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 60');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-a4f06756')
+BEGIN
+    RAISERROR(N'steward self-test 61 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 61');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-ef3ba3d6cb@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 62 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 62');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'José 🙂 Müller') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-ef3ba3d6cb')
+BEGIN
+    RAISERROR(N'steward self-test 63 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 63');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 64))), 0x01) <> CONVERT(varbinary(max), N'4cb8aba5ecfd7bb3d70eb91ef84e25614bde675ecfbf7830d6c35283efcf21a0')
+BEGIN
+    RAISERROR(N'steward self-test 64 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 0, input 64');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(LOWER(CONVERT(varchar(64), HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), 11))), 0x01) <> CONVERT(varbinary(max), N'4cb8aba5ecf')
+BEGIN
+    RAISERROR(N'steward self-test 65 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'hash, width 11, input 65');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 0 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Campus 9JWA')
+BEGIN
+    RAISERROR(N'steward self-test 66 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 0, input 66');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 9 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'Camp 9JWA')
+BEGIN
+    RAISERROR(N'steward self-test 67 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 9, input 67');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE 3 WHEN 1 THEN N'' WHEN 2 THEN N'' WHEN 3 THEN N'' WHEN 4 THEN N'' WHEN 5 THEN N'' WHEN 6 THEN N'C ' WHEN 7 THEN N'Ca ' WHEN 8 THEN N'Cam ' WHEN 9 THEN N'Camp ' WHEN 10 THEN N'Campu ' ELSE N'Campus ' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2), NCHAR(9), N' '), NCHAR(10), N' '), NCHAR(11), N' '), NCHAR(12), N' '), NCHAR(13), N' '), NCHAR(133), N' '), NCHAR(160), N' '), NCHAR(5760), N' '), NCHAR(8192), N' '), NCHAR(8193), N' '), NCHAR(8194), N' '), NCHAR(8195), N' '), NCHAR(8196), N' '), NCHAR(8197), N' '), NCHAR(8198), N' '), NCHAR(8199), N' '), NCHAR(8200), N' '), NCHAR(8201), N' '), NCHAR(8202), N' '), NCHAR(8232), N' '), NCHAR(8233), N' '), NCHAR(8239), N' '), NCHAR(8287), N' '), NCHAR(12288), N' '))), N' ', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''), NCHAR(1) + NCHAR(2), N' ') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, '0123456789ABCDEFGHJKMNPQRSTVWXYZ' AS c) AS s))), 0x01) <> CONVERT(varbinary(max), N'9JWA')
+BEGIN
+    RAISERROR(N'steward self-test 68 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{pseudonym: Campus}, width 3, input 68');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 0 = 0 OR 0 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 0) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-dc2439b2.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 69 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 0, input 69');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN 15 = 0 OR 15 >= 21 THEN N'host-' + s.t + N'.invalid' ELSE LEFT(N'host-' + s.t, 15) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s))), 0x01) <> CONVERT(varbinary(max), N'host-dc2439b2')
+BEGIN
+    RAISERROR(N'steward self-test 70 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: hostname}, width 15, input 70');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 4000))), 0x01) <> CONVERT(varbinary(max), N'user-1cbed30e75@example.invalid')
+BEGIN
+    RAISERROR(N'steward self-test 71 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 0, input 71');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), LEFT(N'user-' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), N'ws01.stmarys.local') COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N'@example.invalid', 15))), 0x01) <> CONVERT(varbinary(max), N'user-1cbed30e75')
+BEGIN
+    RAISERROR(N'steward self-test 72 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: email}, width 15, input 72');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'192.168.1.20') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.87.68')
+BEGIN
+    RAISERROR(N'steward self-test 73 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 73');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'192.168.1.20') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.87.68')
+BEGIN
+    RAISERROR(N'steward self-test 74 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 74');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'10.0.0.1/24') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.71.123/24')
+BEGIN
+    RAISERROR(N'steward self-test 75 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 75');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'10.0.0.1/24') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.71.12')
+BEGIN
+    RAISERROR(N'steward self-test 76 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 76');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N' 172.16.5.4 ') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.182.56')
+BEGIN
+    RAISERROR(N'steward self-test 77 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 77');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N' 172.16.5.4 ') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.182.5')
+BEGIN
+    RAISERROR(N'steward self-test 78 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 78');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'010.1.1.1') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.29')
+BEGIN
+    RAISERROR(N'steward self-test 79 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 79');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'010.1.1.1') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.2')
+BEGIN
+    RAISERROR(N'steward self-test 80 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 80');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'1.2.3') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.29')
+BEGIN
+    RAISERROR(N'steward self-test 81 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 81');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'1.2.3') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.2')
+BEGIN
+    RAISERROR(N'steward self-test 82 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 82');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'1.2.3.4.5') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.29')
+BEGIN
+    RAISERROR(N'steward self-test 83 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 83');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'1.2.3.4.5') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.2')
+BEGIN
+    RAISERROR(N'steward self-test 84 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 84');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'256.1.1.1') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.29')
+BEGIN
+    RAISERROR(N'steward self-test 85 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 85');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'256.1.1.1') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.2')
+BEGIN
+    RAISERROR(N'steward self-test 86 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 86');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'[1].2.3.4') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.29')
+BEGIN
+    RAISERROR(N'steward self-test 87 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 87');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'[1].2.3.4') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.18.107.2')
+BEGIN
+    RAISERROR(N'steward self-test 88 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 88');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'0.0.0.0') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.183.137')
+BEGIN
+    RAISERROR(N'steward self-test 89 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 89');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'0.0.0.0') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.183.1')
+BEGIN
+    RAISERROR(N'steward self-test 90 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 90');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 4000) ELSE LEFT(N'198.18.107.29', 4000) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'255.255.255.255/32') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.25.186/32')
+BEGIN
+    RAISERROR(N'steward self-test 91 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 0, input 91');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N'%[^0-9.]%' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N'0') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N'198.' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N'.' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, 12) ELSE LEFT(N'198.18.107.29', 12) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N'/', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N'/', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N'/', v0.v), 4000) ELSE N'' END AS suffix FROM (SELECT CONVERT(nvarchar(max), N'255.255.255.255/32') AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d))), 0x01) <> CONVERT(varbinary(max), N'198.19.25.18')
+BEGIN
+    RAISERROR(N'steward self-test 92 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: ip}, width 12, input 92');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'02139'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'02100')
+BEGIN
+    RAISERROR(N'steward self-test 93 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 93');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'02139'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'021')
+BEGIN
+    RAISERROR(N'steward self-test 94 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 94');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'02139'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'02100')
+BEGIN
+    RAISERROR(N'steward self-test 95 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 95');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'02139-1234'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'02100')
+BEGIN
+    RAISERROR(N'steward self-test 96 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 96');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'02139-1234'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'021')
+BEGIN
+    RAISERROR(N'steward self-test 97 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 97');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'02139-1234'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'02100')
+BEGIN
+    RAISERROR(N'steward self-test 98 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 98');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'03601'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'00000')
+BEGIN
+    RAISERROR(N'steward self-test 99 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 99');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'03601'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 100 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 100');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'03601'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'00000')
+BEGIN
+    RAISERROR(N'steward self-test 101 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 101');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N' 94110 '))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'94100')
+BEGIN
+    RAISERROR(N'steward self-test 102 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 102');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N' 94110 '))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'941')
+BEGIN
+    RAISERROR(N'steward self-test 103 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 103');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N' 94110 '))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'94100')
+BEGIN
+    RAISERROR(N'steward self-test 104 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 104');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'sw1a 1aa'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'SW1')
+BEGIN
+    RAISERROR(N'steward self-test 105 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 105');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'sw1a 1aa'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'SW1')
+BEGIN
+    RAISERROR(N'steward self-test 106 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 106');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'sw1a 1aa'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'SW1')
+BEGIN
+    RAISERROR(N'steward self-test 107 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 107');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'12'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 108 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 108');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'12'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 109 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 109');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'12'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 110 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 110');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'9411'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'941')
+BEGIN
+    RAISERROR(N'steward self-test 111 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 111');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'9411'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'941')
+BEGIN
+    RAISERROR(N'steward self-test 112 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 112');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'9411'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'941')
+BEGIN
+    RAISERROR(N'steward self-test 113 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 113');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'abcde'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'ABC')
+BEGIN
+    RAISERROR(N'steward self-test 114 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 114');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'abcde'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'ABC')
+BEGIN
+    RAISERROR(N'steward self-test 115 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 115');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'abcde'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'ABC')
+BEGIN
+    RAISERROR(N'steward self-test 116 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 116');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (0 = 0 OR 0 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'8930'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 117 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 0, input 117');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (3 = 0 OR 3 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'8930'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 118 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 3, input 118');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), (SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N'000' WHEN s.p LIKE N'%[^0-9]%' THEN s.p WHEN s.p IN (N'036', N'059', N'063', N'102', N'203', N'556', N'692', N'790', N'821', N'823', N'830', N'831', N'878', N'879', N'884', N'890', N'893') THEN N'000' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N'%[^0-9]%' AND (5 = 0 OR 5 >= 5) THEN N'00' ELSE N'' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), N'8930'))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s))), 0x01) <> CONVERT(varbinary(max), N'000')
+BEGIN
+    RAISERROR(N'steward self-test 119 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{generalize: zip3}, width 5, input 119');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CASE WHEN N'x' IS NULL THEN NULL ELSE CASE 6 WHEN 1 THEN N'S' WHEN 2 THEN N'SE' WHEN 3 THEN N'SER' WHEN 4 THEN N'SERV' WHEN 5 THEN N'SERVE' WHEN 6 THEN N'SERVER' WHEN 7 THEN N'SERVER-' WHEN 8 THEN N'SERVER-R' WHEN 9 THEN N'SERVER-RE' WHEN 10 THEN N'SERVER-RED' WHEN 11 THEN N'SERVER-REDA' WHEN 12 THEN N'SERVER-REDAC' WHEN 13 THEN N'SERVER-REDACT' WHEN 14 THEN N'SERVER-REDACTE' ELSE N'SERVER-REDACTED' END END)), 0x01) <> CONVERT(varbinary(max), N'SERVER')
+BEGIN
+    RAISERROR(N'steward self-test 120 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{placeholder: SERVER-REDACTED}, width 6, input 120');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N''), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-03-20')
+BEGIN
+    RAISERROR(N'steward self-test 121 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 121');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'MRN0012345'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-06-27')
+BEGIN
+    RAISERROR(N'steward self-test 122 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 122');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'Jane Doe'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-06-07')
+BEGIN
+    RAISERROR(N'steward self-test 123 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 123');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'  Zoë   LEFÈVRE '), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'1999-07-27')
+BEGIN
+    RAISERROR(N'steward self-test 124 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 124');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'O''Brien	Seán
+'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'1999-11-17')
+BEGIN
+    RAISERROR(N'steward self-test 125 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 125');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'張偉'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'1999-07-04')
+BEGIN
+    RAISERROR(N'steward self-test 126 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 126');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'José 🙂 Müller'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-03-10')
+BEGIN
+    RAISERROR(N'steward self-test 127 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 127');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'ws01.stmarys.local'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-01-06')
+BEGIN
+    RAISERROR(N'steward self-test 128 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 128');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'12345'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-05-19')
+BEGIN
+    RAISERROR(N'steward self-test 129 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 129');
+    RETURN;
+END;
+IF ISNULL(CONVERT(varbinary(max), CONVERT(nvarchar(max), CONVERT(varchar(10), DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), N'-7'), N'') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), DATEFROMPARTS(2000, 1, 1)), 23))), 0x01) <> CONVERT(varbinary(max), N'2000-02-28')
+BEGIN
+    RAISERROR(N'steward self-test 130 failed (%s): this server computes differently from the engine; nothing was changed', 16, 1, N'{shift_date: {by: id, days: 365}}, entity 130');
+    RETURN;
+END;
+
+-- Checks: every table and column exists with a type its rule suits.
+DECLARE @cols TABLE (id int PRIMARY KEY, w int, type sysname, nullable varchar(3));
+DECLARE @type sysname, @len int, @nullable varchar(3), @missing nvarchar(max), @n bigint;
+DECLARE @set nvarchar(max), @sql nvarchar(max), @ws nvarchar(10), @cut nvarchar(10), @hw nvarchar(10);
+SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME)), N', ') FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = N'BASE TABLE' AND CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME) NOT IN (N'dbo.patient', N'dbo.server');
+IF @missing IS NOT NULL
+BEGIN
+    RAISERROR(N'steward: tables not in the policy, whose default is error: %s', 16, 1, @missing);
+    RETURN;
+END;
+
+-- [dbo].[patient]
+IF OBJECT_ID(N'[dbo].[patient]', N'U') IS NULL
+BEGIN
+    RAISERROR(N'steward: table %s.%s does not exist', 16, 1, N'dbo', N'patient');
+    RETURN;
+END;
+SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), COLUMN_NAME), N', ') FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME NOT IN (N'id', N'mrn', N'name', N'birth_date', N'admitted', N'phone', N'zip');
+IF @missing IS NOT NULL
+BEGIN
+    RAISERROR(N'steward: table %s.%s has columns the policy does not list (default: error): %s', 16, 1, N'dbo', N'patient', @missing);
+    RETURN;
+END;
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'id';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'id');
+    RETURN;
+END;
+INSERT @cols VALUES (1, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'mrn';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'mrn');
+    RETURN;
+END;
+IF @type IN (N'tinyint', N'smallint', N'int', N'bigint')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is an integer column: the engine hashes integers by a keyed permutation the T-SQL script does not reproduce; use steward deid run', 16, 1, N'dbo', N'patient', N'mrn');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'patient', N'mrn', @type, N'hash');
+    RETURN;
+END;
+INSERT @cols VALUES (2, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'name';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'name');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'patient', N'name', @type, N'{pseudonym: Patient}');
+    RETURN;
+END;
+INSERT @cols VALUES (3, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'birth_date';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'birth_date');
+    RETURN;
+END;
+IF @type NOT IN (N'date', N'datetime', N'datetime2', N'smalldatetime', N'datetimeoffset')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to date, datetime, datetime2, smalldatetime, datetimeoffset in this script', 16, 1, N'dbo', N'patient', N'birth_date', @type, N'{shift_date: {by: id, days: 365}}');
+    RETURN;
+END;
+INSERT @cols VALUES (4, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'admitted';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'admitted');
+    RETURN;
+END;
+IF @type NOT IN (N'date', N'datetime', N'datetime2', N'smalldatetime', N'datetimeoffset')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to date, datetime, datetime2, smalldatetime, datetimeoffset in this script', 16, 1, N'dbo', N'patient', N'admitted', @type, N'{generalize: month}');
+    RETURN;
+END;
+INSERT @cols VALUES (5, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'phone';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'phone');
+    RETURN;
+END;
+IF @nullable = 'NO' AND @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar', N'tinyint', N'smallint', N'int', N'bigint', N'decimal', N'numeric', N'float', N'real', N'money', N'smallmoney', N'bit', N'binary', N'varbinary')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is NOT NULL and of type %s, which has no empty value: choose another rule', 16, 1, N'dbo', N'patient', N'phone', @type);
+    RETURN;
+END;
+INSERT @cols VALUES (6, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'patient' AND COLUMN_NAME = N'zip';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'patient', N'zip');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'patient', N'zip', @type, N'{generalize: zip3}');
+    RETURN;
+END;
+INSERT @cols VALUES (7, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+
+-- [dbo].[server]
+IF OBJECT_ID(N'[dbo].[server]', N'U') IS NULL
+BEGIN
+    RAISERROR(N'steward: table %s.%s does not exist', 16, 1, N'dbo', N'server');
+    RETURN;
+END;
+SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), COLUMN_NAME), N', ') FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'server' AND COLUMN_NAME NOT IN (N'hostname', N'ip_address', N'contact', N'site');
+IF @missing IS NOT NULL
+BEGIN
+    RAISERROR(N'steward: table %s.%s has columns the policy does not list (default: error): %s', 16, 1, N'dbo', N'server', @missing);
+    RETURN;
+END;
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'server' AND COLUMN_NAME = N'hostname';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'server', N'hostname');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'server', N'hostname', @type, N'{placeholder: hostname}');
+    RETURN;
+END;
+INSERT @cols VALUES (8, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'server' AND COLUMN_NAME = N'ip_address';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'server', N'ip_address');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'server', N'ip_address', @type, N'{placeholder: ip}');
+    RETURN;
+END;
+EXEC sp_executesql N'SELECT @n = COUNT_BIG(*) FROM [dbo].[server] WHERE CHARINDEX(N'':'', CONVERT(nvarchar(max), [ip_address])) > 0', N'@n bigint OUTPUT', @n OUTPUT;
+IF @n > 0
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s holds IPv6 addresses; the T-SQL script maps IPv4 only: use steward deid run', 16, 1, N'dbo', N'server', N'ip_address');
+    RETURN;
+END;
+INSERT @cols VALUES (9, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'server' AND COLUMN_NAME = N'contact';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'server', N'contact');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'server', N'contact', @type, N'{placeholder: email}');
+    RETURN;
+END;
+INSERT @cols VALUES (10, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+SELECT @type = DATA_TYPE, @len = CHARACTER_MAXIMUM_LENGTH, @nullable = IS_NULLABLE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = N'dbo' AND TABLE_NAME = N'server' AND COLUMN_NAME = N'site';
+IF @@ROWCOUNT = 0
+BEGIN
+    RAISERROR(N'steward: column %s.%s.%s does not exist', 16, 1, N'dbo', N'server', N'site');
+    RETURN;
+END;
+IF @type NOT IN (N'char', N'varchar', N'nchar', N'nvarchar')
+BEGIN
+    RAISERROR(N'steward: %s.%s.%s is of type %s; rule %s applies to char, varchar, nchar, nvarchar in this script', 16, 1, N'dbo', N'server', N'site', @type, N'{placeholder: REDACTED}');
+    RETURN;
+END;
+INSERT @cols VALUES (11, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);
+
+-- Updates: one UPDATE per table, all in one transaction.
+BEGIN TRANSACTION;
+
+-- [dbo].[patient]
+SET @set = N'';
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 2;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'mrn') + N' = ' + REPLACE(REPLACE(REPLACE(N'LEFT(LOWER(CONVERT(varchar(64), HASHBYTES(''SHA2_256'', @opad + HASHBYTES(''SHA2_256'', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), CONVERT(nvarchar(max), [mrn]) COLLATE Latin1_General_100_BIN2_UTF8)))), 2)), {hw})', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 3;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'name') + N' = ' + REPLACE(REPLACE(REPLACE(N'(SELECT CASE {w} WHEN 1 THEN N'''' WHEN 2 THEN N'''' WHEN 3 THEN N'''' WHEN 4 THEN N'''' WHEN 5 THEN N'''' WHEN 6 THEN N''P '' WHEN 7 THEN N''Pa '' WHEN 8 THEN N''Pat '' WHEN 9 THEN N''Pati '' WHEN 10 THEN N''Patie '' WHEN 11 THEN N''Patien '' ELSE N''Patient '' END + SUBSTRING(s.c, s.x / 134217728 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4194304 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 131072 % 32 + 1, 1) + SUBSTRING(s.c, s.x / 4096 % 32 + 1, 1) FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES(''SHA2_256'', @opad + HASHBYTES(''SHA2_256'', @ipad + CONVERT(varbinary(max), CONVERT(varchar(max), REPLACE(REPLACE(REPLACE(LTRIM(RTRIM(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(LOWER(CONVERT(nvarchar(max), [name]) COLLATE Latin1_General_100_BIN2), NCHAR(9), N'' ''), NCHAR(10), N'' ''), NCHAR(11), N'' ''), NCHAR(12), N'' ''), NCHAR(13), N'' ''), NCHAR(133), N'' ''), NCHAR(160), N'' ''), NCHAR(5760), N'' ''), NCHAR(8192), N'' ''), NCHAR(8193), N'' ''), NCHAR(8194), N'' ''), NCHAR(8195), N'' ''), NCHAR(8196), N'' ''), NCHAR(8197), N'' ''), NCHAR(8198), N'' ''), NCHAR(8199), N'' ''), NCHAR(8200), N'' ''), NCHAR(8201), N'' ''), NCHAR(8202), N'' ''), NCHAR(8232), N'' ''), NCHAR(8233), N'' ''), NCHAR(8239), N'' ''), NCHAR(8287), N'' ''), NCHAR(12288), N'' ''))), N'' '', NCHAR(1) + NCHAR(2)), NCHAR(2) + NCHAR(1), N''''), NCHAR(1) + NCHAR(2), N'' '') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4)) AS x, ''0123456789ABCDEFGHJKMNPQRSTVWXYZ'' AS c) AS s)', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 4;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'birth_date') + N' = ' + REPLACE(REPLACE(REPLACE(N'DATEADD(day, (SELECT CONVERT(int, (CONVERT(decimal(20,0), s.x) + CASE WHEN s.x < 0 THEN 18446744073709551616 ELSE 0 END) % 731) - 365 FROM (SELECT CONVERT(bigint, SUBSTRING(HASHBYTES(''SHA2_256'', @opad + HASHBYTES(''SHA2_256'', @ipad + 0x00736869667400 + CONVERT(varbinary(max), CONVERT(varchar(max), ISNULL(CONVERT(nvarchar(max), [id]), N'''') COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 8)) AS x) AS s), [birth_date])', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 5;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'admitted') + N' = ' + REPLACE(REPLACE(REPLACE(N'DATEFROMPARTS(YEAR([admitted]), MONTH([admitted]), 1)', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 6;
+SET @set += N', ' + QUOTENAME(N'phone') + N' = ' + CASE WHEN @nullable = 'YES' THEN N'NULL' WHEN @type IN (N'char', N'varchar', N'nchar', N'nvarchar') THEN N'N''''' WHEN @type IN (N'binary', N'varbinary') THEN N'0x' ELSE N'0' END;
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 7;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'zip') + N' = ' + REPLACE(REPLACE(REPLACE(N'(SELECT CASE WHEN s.z IS NULL THEN NULL WHEN LEN(s.z) < 3 THEN N''000'' WHEN s.p LIKE N''%[^0-9]%'' THEN s.p WHEN s.p IN (N''036'', N''059'', N''063'', N''102'', N''203'', N''556'', N''692'', N''790'', N''821'', N''823'', N''830'', N''831'', N''878'', N''879'', N''884'', N''890'', N''893'') THEN N''000'' + s.t ELSE s.p + s.t END FROM (SELECT z0.z, UPPER(LEFT(z0.z, 3)) AS p, CASE WHEN LEN(z0.z) >= 5 AND LEFT(z0.z, 5) NOT LIKE N''%[^0-9]%'' AND ({w} = 0 OR {w} >= 5) THEN N''00'' ELSE N'''' END AS t FROM (SELECT LTRIM(RTRIM(CONVERT(nvarchar(max), [zip]))) COLLATE Latin1_General_100_BIN2 AS z) AS z0) AS s)', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SET @sql = N'UPDATE ' + N'[dbo].[patient]' + N' SET ' + STUFF(@set, 1, 2, N'') + N'; SET @n = ROWCOUNT_BIG();';
+EXEC sp_executesql @sql, N'@ipad varbinary(64), @opad varbinary(64), @n bigint OUTPUT', @ipad, @opad, @n OUTPUT;
+PRINT CONCAT(N'steward: ', N'dbo.patient', N': ', @n, N' rows de-identified');
+
+-- [dbo].[server]
+SET @set = N'';
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 8;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'hostname') + N' = ' + REPLACE(REPLACE(REPLACE(N'(SELECT CASE WHEN {w} = 0 OR {w} >= 21 THEN N''host-'' + s.t + N''.invalid'' ELSE LEFT(N''host-'' + s.t, {w}) END FROM (SELECT LOWER(CONVERT(varchar(8), SUBSTRING(HASHBYTES(''SHA2_256'', @opad + HASHBYTES(''SHA2_256'', @ipad + 0x00686f737400 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), [hostname]) COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 4), 2)) AS t) AS s)', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 9;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'ip_address') + N' = ' + REPLACE(REPLACE(REPLACE(N'(SELECT CASE WHEN s.a IS NULL THEN NULL WHEN CASE WHEN LEN(s.a) > 15 OR s.a LIKE N''%[^0-9.]%'' THEN 0 WHEN PARSENAME(s.a, 4) IS NULL OR LEN(PARSENAME(s.a, 4)) > 3 OR (LEN(PARSENAME(s.a, 4)) > 1 AND LEFT(PARSENAME(s.a, 4), 1) = N''0'') OR TRY_CONVERT(int, PARSENAME(s.a, 4)) > 255 THEN 0 WHEN PARSENAME(s.a, 3) IS NULL OR LEN(PARSENAME(s.a, 3)) > 3 OR (LEN(PARSENAME(s.a, 3)) > 1 AND LEFT(PARSENAME(s.a, 3), 1) = N''0'') OR TRY_CONVERT(int, PARSENAME(s.a, 3)) > 255 THEN 0 WHEN PARSENAME(s.a, 2) IS NULL OR LEN(PARSENAME(s.a, 2)) > 3 OR (LEN(PARSENAME(s.a, 2)) > 1 AND LEFT(PARSENAME(s.a, 2), 1) = N''0'') OR TRY_CONVERT(int, PARSENAME(s.a, 2)) > 255 THEN 0 WHEN PARSENAME(s.a, 1) IS NULL OR LEN(PARSENAME(s.a, 1)) > 3 OR (LEN(PARSENAME(s.a, 1)) > 1 AND LEFT(PARSENAME(s.a, 1), 1) = N''0'') OR TRY_CONVERT(int, PARSENAME(s.a, 1)) > 255 THEN 0 ELSE 1 END = 1 THEN LEFT(N''198.'' + CONVERT(nvarchar(3), 18 + CONVERT(int, SUBSTRING(d.d, 1, 1)) % 2) + N''.'' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 2, 1))) + N''.'' + CONVERT(nvarchar(3), CONVERT(int, SUBSTRING(d.d, 3, 1))) + s.suffix, {cut}) ELSE LEFT(N''198.18.107.29'', {cut}) END FROM (SELECT LTRIM(RTRIM(CASE WHEN CHARINDEX(N''/'', v0.v) > 0 THEN LEFT(v0.v, CHARINDEX(N''/'', v0.v) - 1) ELSE v0.v END)) COLLATE Latin1_General_100_BIN2 AS a, CASE WHEN CHARINDEX(N''/'', v0.v) > 0 THEN SUBSTRING(v0.v, CHARINDEX(N''/'', v0.v), 4000) ELSE N'''' END AS suffix FROM (SELECT CONVERT(nvarchar(max), [ip_address]) AS v) AS v0) AS s CROSS APPLY (SELECT HASHBYTES(''SHA2_256'', @opad + HASHBYTES(''SHA2_256'', @ipad + 0x00697000 + CONVERT(varbinary(max), CONVERT(varchar(max), s.a COLLATE Latin1_General_100_BIN2_UTF8)))) AS d) AS d)', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 10;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'contact') + N' = ' + REPLACE(REPLACE(REPLACE(N'LEFT(N''user-'' + LOWER(CONVERT(varchar(10), SUBSTRING(HASHBYTES(''SHA2_256'', @opad + HASHBYTES(''SHA2_256'', @ipad + 0x00656d61696c00 + CONVERT(varbinary(max), CONVERT(varchar(max), LOWER(CONVERT(nvarchar(max), [contact]) COLLATE Latin1_General_100_BIN2) COLLATE Latin1_General_100_BIN2_UTF8)))), 1, 5), 2)) + N''@example.invalid'', {cut})', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = 11;
+SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);
+SET @set += N', ' + QUOTENAME(N'site') + N' = ' + REPLACE(REPLACE(REPLACE(N'CASE WHEN [site] IS NULL THEN NULL ELSE CASE {w} WHEN 1 THEN N''R'' WHEN 2 THEN N''RE'' WHEN 3 THEN N''RED'' WHEN 4 THEN N''REDA'' WHEN 5 THEN N''REDAC'' WHEN 6 THEN N''REDACT'' WHEN 7 THEN N''REDACTE'' ELSE N''REDACTED'' END END', N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);
+SET @sql = N'UPDATE ' + N'[dbo].[server]' + N' SET ' + STUFF(@set, 1, 2, N'') + N'; SET @n = ROWCOUNT_BIG();';
+EXEC sp_executesql @sql, N'@ipad varbinary(64), @opad varbinary(64), @n bigint OUTPUT', @ipad, @opad, @n OUTPUT;
+PRINT CONCAT(N'steward: ', N'dbo.server', N': ', @n, N' rows de-identified');
+
+COMMIT TRANSACTION;
+PRINT N'steward: done';

@@ -69,7 +69,8 @@ func (r *Refusal) Error() string {
 }
 
 // Explain turns a service refusal of a token into a Refusal; other errors come back
-// unchanged. expiry is the token's se, which tells an expired token from a revoked one.
+// unchanged. expiry is the token's se when it has one (Steward's tokens keep the expiry in
+// the policy, where the token holder cannot see it).
 func Explain(err error, expiry time.Time) error {
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
@@ -105,8 +106,8 @@ func Explain(err error, expiry time.Time) error {
 			r.Reason = "the token's signature does not match its fields: the token was altered or cut short, or the account key was rotated"
 			r.Ask = "use the token file exactly as the vendor sent it, or ask the vendor for a new token"
 		default:
-			r.Reason = "the vendor has revoked the token (deleted its access policy), or the token was altered"
-			r.Ask = "if the upload is not finished, ask the vendor for a new token, and use its file as sent"
+			r.Reason = "the token has expired, or the vendor has revoked it (deleted its access policy), or it was altered"
+			r.Ask = "ask the vendor whether the token is still meant to work (its expiry is in their grant record); if not, ask for a new one, and use its file as sent"
 		}
 	}
 	return r

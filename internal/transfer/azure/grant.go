@@ -158,7 +158,7 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 		Expiry: now.Add(req.Duration + req.Margin), Version: sas.Version}
 	acl.SignedIdentifiers = append(acl.SignedIdentifiers, &container.SignedIdentifier{
 		ID:           to.Ptr(id),
-		AccessPolicy: &container.AccessPolicy{Permission: to.Ptr(g.Permissions)},
+		AccessPolicy: &container.AccessPolicy{Expiry: to.Ptr(g.Expiry), Permission: to.Ptr(g.Permissions)},
 	})
 	_, err = c.SetAccessPolicy(ctx, &container.SetAccessPolicyOptions{
 		ContainerACL: acl.SignedIdentifiers,
@@ -184,7 +184,7 @@ func (a Account) Token(g Grant) (string, error) {
 	}
 	qp, err := sas.BlobSignatureValues{Version: g.Version, Protocol: sas.Protocol(g.Protocol), Identifier: g.ID,
 		IPRange: ipr, ContainerName: g.Container,
-		ExpiryTime: g.Expiry}.SignWithSharedKey(cred)
+	}.SignWithSharedKey(cred)
 	if err != nil {
 		return "", fmt.Errorf("sign token: %w", err)
 	}

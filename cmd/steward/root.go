@@ -9,6 +9,6 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDeid(), newDemo(), newAudit())
+	root.AddCommand(newDeid(), newDemo(), newAudit(), newTransfer())
 	return root
 }

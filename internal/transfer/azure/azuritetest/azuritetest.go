@@ -24,6 +24,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"testing"
 	"time"
 )
@@ -115,7 +116,8 @@ func Start(o Options) (*Server, error) {
 	scheme := "http"
 	if !o.HTTP {
 		scheme = "https"
-		certFile, keyFile, pool, err := selfSigned(o.Dir)
+		certOnce.Do(func() { cert.file, cert.key, cert.pool, cert.err = selfSigned() })
+		certFile, keyFile, pool, err := cert.file, cert.key, cert.pool, cert.err
 		if err != nil {
 			return nil, err
 		}
@@ -179,8 +181,23 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// selfSigned writes a certificate and key for 127.0.0.1 into dir.
-func selfSigned(dir string) (certFile, keyFile string, pool *x509.CertPool, err error) {
+// One certificate serves every Azurite of a process, so that a process trusting it through
+// SSL_CERT_FILE (read once per process) trusts them all.
+var (
+	certOnce sync.Once
+	cert     struct {
+		file, key string
+		pool      *x509.CertPool
+		err       error
+	}
+)
+
+// selfSigned writes a certificate and key for 127.0.0.1 into a new temporary directory.
+func selfSigned() (certFile, keyFile string, pool *x509.CertPool, err error) {
+	dir, err := os.MkdirTemp("", "azurite-cert-")
+	if err != nil {
+		return "", "", nil, err
+	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return "", "", nil, err

@@ -106,6 +106,9 @@ func Start(o Options) (*Server, error) {
 			return nil, err
 		}
 	}
+	if err := os.MkdirAll(o.Dir, 0o700); err != nil {
+		return nil, err
+	}
 	port, err := freePort()
 	if err != nil {
 		return nil, err

@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -17,7 +16,6 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/blockblob"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/stewardhealth/steward/internal/audit"
-	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure"
 	"github.com/stewardhealth/steward/internal/transfer/azure/azuritetest"
 )
@@ -45,7 +43,9 @@ func steward(t *testing.T, args ...string) (string, error) {
 
 var grantIDRE = regexp.MustCompile(`grant (sg-[0-9a-f]+):`)
 
-func grantCLI(t *testing.T, s *azuritetest.Server, containerName string) (id, token string) {
+// grantCLI grants a token with the command line and returns the grant's id, the token and
+// the token's file.
+func grantCLI(t *testing.T, s *azuritetest.Server, containerName string) (id, token, sasFile string) {
 	t.Helper()
 	out, err := steward(t, "transfer", "grant", "--account", azuritetest.Account, "--container", containerName,
 		"--client-ip", "127.0.0.1", "--duration", "1h", "--margin", "30m", "--endpoint", s.Endpoint)
@@ -73,31 +73,12 @@ func grantCLI(t *testing.T, s *azuritetest.Server, containerName string) (id, to
 			t.Errorf("the %s shows the token's signature or the account key", what)
 		}
 	}
-	return m[1], token
+	return m[1], token, path
 }
 
 func readAudit(t *testing.T) string {
 	b, _ := os.ReadFile(auditLogPath())
 	return string(b)
-}
-
-func cliBundle(t *testing.T, sizes map[string]int) string {
-	dir := t.TempDir()
-	m := &transfer.Manifest{Version: 1, Created: time.Now().UTC(), Source: transfer.Source{Kind: "sqlite", Database: "t"}, Format: "test"}
-	for name, size := range sizes {
-		b := make([]byte, size)
-		rand.Read(b)
-		os.WriteFile(filepath.Join(dir, name), b, 0o600)
-		f, err := transfer.HashFile(filepath.Join(dir, name), name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Files = append(m.Files, f)
-	}
-	if err := m.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }
 
 // tokenUpload tries an upload with the token (trusting Azurite through SSL_CERT_FILE).
@@ -113,10 +94,8 @@ func tokenUpload(token string) error {
 // TestTransferHandOver runs the hand-over as vendor and DBA would: grant, push, confirm.
 func TestTransferHandOver(t *testing.T) {
 	s := transferEnv(t)
-	id, token := grantCLI(t, s, "xt-deid")
-	sasFile := filepath.Join(t.TempDir(), "xt.sas")
-	os.WriteFile(sasFile, []byte(token+"\n"), 0o600)
-	dir := cliBundle(t, map[string]int{"xt.dump": 3<<20 + 5, "xtarchive.dump": 1 << 20})
+	id, token, sasFile := grantCLI(t, s, "xt-deid")
+	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 3<<20 + 5, "xtarchive.dump": 1 << 20})
 	out, err := steward(t, "transfer", "push", "--sas-file", sasFile, "--block-mib", "1", dir)
 	if err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
@@ -158,10 +137,8 @@ func TestTransferHandOver(t *testing.T) {
 // revoke then kills it without any check.
 func TestTransferConfirmRefusesDamage(t *testing.T) {
 	s := transferEnv(t)
-	id, token := grantCLI(t, s, "xt-deid")
-	sasFile := filepath.Join(t.TempDir(), "xt.sas")
-	os.WriteFile(sasFile, []byte(token), 0o600)
-	dir := cliBundle(t, map[string]int{"xt.dump": 5000})
+	id, token, sasFile := grantCLI(t, s, "xt-deid")
+	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 5000})
 	if out, err := steward(t, "transfer", "push", "--sas-file", sasFile, dir); err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
@@ -190,11 +167,9 @@ func TestTransferConfirmRefusesDamage(t *testing.T) {
 // sends only the missing ones.
 func TestTransferPushSurvivesKill9(t *testing.T) {
 	s := transferEnv(t)
-	_, token := grantCLI(t, s, "xt-deid")
-	sasFile := filepath.Join(t.TempDir(), "xt.sas")
-	os.WriteFile(sasFile, []byte(token), 0o600)
+	_, token, sasFile := grantCLI(t, s, "xt-deid")
 	const blocks = 48
-	dir := cliBundle(t, map[string]int{"xt.dump": blocks << 20})
+	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": blocks << 20})
 	bin := filepath.Join(t.TempDir(), "steward")
 	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)

@@ -3,46 +3,19 @@ package azure
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
-	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure/azuritetest"
 )
 
 const testBlock = 64 << 10
 
-// bundle writes files of the given sizes (random content) and their manifest into a new
-// directory.
-func bundle(t *testing.T, sizes map[string]int) string {
-	t.Helper()
-	dir := t.TempDir()
-	m := &transfer.Manifest{Version: 1, Created: time.Now().UTC(), Source: transfer.Source{Kind: "sqlite", Database: "test"}, Format: "test"}
-	for name, size := range sizes {
-		b := make([]byte, size)
-		rand.Read(b)
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, b, 0o600); err != nil {
-			t.Fatal(err)
-		}
-		f, err := transfer.HashFile(path, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		m.Files = append(m.Files, f)
-	}
-	if err := m.Write(dir); err != nil {
-		t.Fatal(err)
-	}
-	return dir
-}
+var bundle = azuritetest.Bundle
 
 // counter is a Progress that cancels the push after stop staged blocks (0: never).
 type counter struct {

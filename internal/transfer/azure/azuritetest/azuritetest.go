@@ -27,6 +27,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/stewardhealth/steward/internal/transfer"
 )
 
 // Version is the Azurite release .ci/run installs.
@@ -235,4 +237,29 @@ func selfSigned() (certFile, keyFile string, pool *x509.CertPool, err error) {
 	pool = x509.NewCertPool()
 	pool.AppendCertsFromPEM(certPEM)
 	return certFile, keyFile, pool, nil
+}
+
+// Bundle writes files of the given sizes (random content) and their manifest into a new
+// directory, as `steward transfer bundle` would.
+func Bundle(t testing.TB, sizes map[string]int) string {
+	t.Helper()
+	dir := t.TempDir()
+	m := &transfer.Manifest{Version: 1, Created: time.Now().UTC(), Source: transfer.Source{Kind: "sqlite", Database: "test"}, Format: "test"}
+	for name, size := range sizes {
+		b := make([]byte, size)
+		rand.Read(b)
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, b, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		f, err := transfer.HashFile(path, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m.Files = append(m.Files, f)
+	}
+	if err := m.Write(dir); err != nil {
+		t.Fatal(err)
+	}
+	return dir
 }

@@ -78,15 +78,17 @@ func newTransferGrant() *cobra.Command {
 	var (
 		req                          azure.GrantRequest
 		acct, endpoint, keyFile, out string
-		show, noResume               bool
+		show                         bool
 	)
 	cmd := &cobra.Command{
 		Use:   "grant --account A --container C --client-ip RANGE --duration D",
 		Short: "Mint a revocable, HTTPS-only, IP-bound upload token for one container (vendor side)",
 		Long: `Create the container if missing, add a stored access policy with a fresh identifier
 (the container's other policies are kept; a container holds at most 5), and mint a service
-SAS bound to it: HTTPS only, the client's IP range, permissions read+create+write (read lets an
-interrupted upload resume; --no-resume leaves it out), expiring after --duration plus --margin.
+SAS bound to it: HTTPS only, the client's IP range, expiring after --duration plus --margin,
+with permissions read+create+write (--permissions rcw): create and write upload, read lets an
+interrupted upload find what it already sent; cw gives up resuming; widen only if the client's
+tool needs it (e.g. l to list).
 Deleting the policy (steward transfer confirm / revoke) kills the token.
 
 The token goes to a file readable only by you (default $STEWARD_HOME/grants/ID.sas), never to
@@ -100,9 +102,6 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 			key, err := accountKey(keyFile)
 			if err != nil {
 				return err
-			}
-			if noResume {
-				req.Permissions = "cw"
 			}
 			req.Taken = func(id string) bool {
 				_, err := os.Stat(filepath.Join(grantsDir(), id+".json"))
@@ -147,7 +146,7 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
 	fl.StringVar(&out, "out", "", "token file (default $STEWARD_HOME/grants/ID.sas)")
 	fl.BoolVar(&show, "show-token", false, "also print the token")
-	fl.BoolVar(&noResume, "no-resume", false, "create+write only: an interrupted upload starts its file over")
+	fl.StringVar(&req.Permissions, "permissions", "rcw", "permission letters of racwdl (cw: no resume)")
 	for _, f := range []string{"account", "container", "client-ip", "duration"} {
 		cmd.MarkFlagRequired(f)
 	}

@@ -15,7 +15,7 @@
 // create and write stage and commit blocks; read lets a resumed push ask the service which
 // blocks it already holds (Get Block List) and whether a file is already complete (Get Blob
 // Properties). The container is dedicated to the one hand-over, so read only returns what the
-// token's holder uploaded. A grant with --no-resume leaves read out (cw); push then uploads
+// token's holder uploaded. A grant with permissions cw leaves read out; push then uploads
 // every block again after an interruption.
 //
 // The client (DBA) pushes the bundle with the token: each file as a block blob in fixed-size

@@ -106,6 +106,24 @@ func ParseIPRange(s string) (sas.IPRange, error) {
 	return r, nil
 }
 
+// permissions checks a permission string (letters of "racwdl"; default rcw) and puts it in
+// the service's order.
+func permissions(p string) (string, error) {
+	if p == "" {
+		return "rcw", nil
+	}
+	var out []byte
+	for _, c := range []byte("racwdl") {
+		if strings.IndexByte(p, c) >= 0 {
+			out = append(out, c)
+		}
+	}
+	if strings.Trim(p, "racwdl") != "" || len(out) == 0 {
+		return "", fmt.Errorf("permissions %q: use letters of racwdl (r read, a add, c create, w write, d delete, l list), e.g. rcw", p)
+	}
+	return string(out), nil
+}
+
 func newID() string {
 	b := make([]byte, 8)
 	rand.Read(b)
@@ -123,8 +141,8 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 	if req.Duration <= 0 || req.Margin < 0 {
 		return Grant{}, "", errors.New("the duration must be positive and the margin not negative")
 	}
-	if req.Permissions == "" {
-		req.Permissions = "rcw"
+	if req.Permissions, err = permissions(req.Permissions); err != nil {
+		return Grant{}, "", err
 	}
 	c, _, err := a.container(req.Container)
 	if err != nil {

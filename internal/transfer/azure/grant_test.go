@@ -236,3 +236,12 @@ func ioNopCloser(s string) *nopReadCloser { return &nopReadCloser{strings.NewRea
 type nopReadCloser struct{ *strings.Reader }
 
 func (nopReadCloser) Close() error { return nil }
+
+func TestPermissions(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{{"", "rcw"}, {"wc", "cw"}, {"lwcr", "rcwl"}, {"rcwx", ""}, {"RCW", ""}} {
+		got, err := permissions(tc.in)
+		if got != tc.want || (err != nil) != (tc.want == "") {
+			t.Errorf("permissions(%q) = %q, %v; want %q", tc.in, got, err, tc.want)
+		}
+	}
+}

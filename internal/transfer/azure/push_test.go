@@ -3,9 +3,16 @@ package azure
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/http/httputil"
+	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -158,6 +165,57 @@ func TestPushWithoutRead(t *testing.T) {
 	}
 	if rep.Resumable || rep.BlocksSent != 4 {
 		t.Errorf("push with a create+write token: got %+v, want 4 blocks sent and no resume", rep)
+	}
+	if res, err := a.Check(context.Background(), "handover"); err != nil || !res.OK() {
+		t.Errorf("check: %+v, %v", res, err)
+	}
+}
+
+// TestPushRetries puts a proxy between push and Azurite that answers some block uploads
+// with 503 Server Busy and drops the connection of others: push must retry them and finish,
+// with every file intact.
+func TestPushRetries(t *testing.T) {
+	s := azuritetest.New(t, azuritetest.Options{})
+	a := account(s)
+	_, tok := grant(t, a, GrantRequest{})
+	target, _ := url.Parse(s.Endpoint)
+	rp := httputil.NewSingleHostReverseProxy(&url.URL{Scheme: target.Scheme, Host: target.Host})
+	rp.Transport = s.Client.Transport
+	var n, busy, dropped atomic.Int32
+	proxy := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("comp") == "block" {
+			switch n.Add(1) {
+			case 1, 6:
+				busy.Add(1)
+				io.Copy(io.Discard, r.Body)
+				w.Header().Set("x-ms-error-code", "ServerBusy")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				return
+			case 3, 8:
+				dropped.Add(1)
+				conn, _, _ := w.(http.Hijacker).Hijack()
+				conn.Close()
+				return
+			}
+		}
+		rp.ServeHTTP(w, r)
+	}))
+	cert, err := tls.LoadX509KeyPair(s.CertFile, s.KeyFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+	proxy.StartTLS()
+	defer proxy.Close()
+	viaProxy := strings.Replace(tok, target.Host, strings.TrimPrefix(proxy.URL, "https://"), 1)
+
+	dir := bundle(t, map[string]int{"db.dump": 10 * testBlock})
+	rep, err := Push(context.Background(), viaProxy, dir, PushOptions{BlockSize: testBlock, Client: s.Client})
+	if err != nil {
+		t.Fatalf("push through a flaky proxy: %v", err)
+	}
+	if busy.Load() != 2 || dropped.Load() != 2 || rep.BlocksSent != 11 {
+		t.Errorf("got %d busy answers, %d dropped connections, %d blocks sent; want 2, 2 and 11 blocks", busy.Load(), dropped.Load(), rep.BlocksSent)
 	}
 	if res, err := a.Check(context.Background(), "handover"); err != nil || !res.OK() {
 		t.Errorf("check: %+v, %v", res, err)

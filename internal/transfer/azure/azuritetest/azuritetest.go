@@ -46,10 +46,11 @@ type Server struct {
 	Endpoint string
 	// Client trusts the server's certificate (a plain client for HTTP).
 	Client *http.Client
-	// CertFile is the PEM certificate, for processes that trust it through SSL_CERT_FILE.
-	CertFile string
-	cmd      *exec.Cmd
-	done     chan struct{}
+	// CertFile is the PEM certificate, for processes that trust it through SSL_CERT_FILE;
+	// KeyFile its key (for a test server that poses as Azurite).
+	CertFile, KeyFile string
+	cmd               *exec.Cmd
+	done              chan struct{}
 }
 
 // Options choose how Azurite serves.
@@ -127,7 +128,7 @@ func Start(o Options) (*Server, error) {
 			return nil, err
 		}
 		args = append(args, "--cert", certFile, "--key", keyFile)
-		s.CertFile = certFile
+		s.CertFile, s.KeyFile = certFile, keyFile
 		s.Client = &http.Client{Transport: &http.Transport{
 			TLSClientConfig:     &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
 			MaxIdleConnsPerHost: 64,

@@ -68,13 +68,49 @@ func (r *Refusal) Error() string {
 	return fmt.Sprintf("the storage service refused the token (%s): %s; %s", r.Code, r.Reason, r.Ask)
 }
 
+// ServiceError is the storage service's answer in one line: its code and message, without the
+// request and response dump of the SDK's error.
+type ServiceError struct {
+	Status  int
+	Code    string
+	Message string
+	err     error
+}
+
+func (e *ServiceError) Error() string {
+	if e.Message == "" {
+		return fmt.Sprintf("the storage service answered %d %s", e.Status, e.Code)
+	}
+	return fmt.Sprintf("the storage service answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+func (e *ServiceError) Unwrap() error { return e.err }
+
+var messageRE = regexp.MustCompile(`<Message>([^\n<]*)`)
+
+// brief shortens an error from the service to a ServiceError; other errors come back unchanged.
+func brief(err error) error {
+	var re *azcore.ResponseError
+	if !errors.As(err, &re) {
+		return err
+	}
+	e := &ServiceError{Status: re.StatusCode, Code: re.ErrorCode, err: err}
+	if re.RawResponse != nil {
+		body, _ := runtime.Payload(re.RawResponse)
+		if m := messageRE.FindSubmatch(body); m != nil {
+			e.Message = strings.TrimSpace(string(m[1]))
+		}
+	}
+	return e
+}
+
 // Explain turns a service refusal of a token into a Refusal; other errors come back
 // unchanged. expiry is the token's se when it has one (Steward's tokens keep the expiry in
 // the policy, where the token holder cannot see it).
 func Explain(err error, expiry time.Time) error {
 	var re *azcore.ResponseError
 	if !errors.As(err, &re) || re.StatusCode != http.StatusForbidden {
-		return err
+		return brief(err)
 	}
 	detail := ""
 	if re.RawResponse != nil {

@@ -45,7 +45,7 @@ func (a Account) Check(ctx context.Context, containerName string) (*CheckResult,
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
 		if err != nil {
-			return nil, fmt.Errorf("list container %s: %w", containerName, err)
+			return nil, fmt.Errorf("list container %s: %w", containerName, brief(err))
 		}
 		for _, b := range page.Segment.BlobItems {
 			sizes[*b.Name] = *b.Properties.ContentLength
@@ -98,7 +98,7 @@ func (a Account) Check(ctx context.Context, containerName string) (*CheckResult,
 func download(ctx context.Context, c *container.Client, name string, w io.Writer, keep int64) ([]byte, error) {
 	resp, err := c.NewBlobClient(name).DownloadStream(ctx, nil)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("download %s: %w", name, brief(err))
 	}
 	body := resp.NewRetryReader(ctx, nil)
 	defer body.Close()

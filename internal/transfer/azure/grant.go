@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -106,6 +107,8 @@ func ParseIPRange(s string) (sas.IPRange, error) {
 	return r, nil
 }
 
+var containerRE = regexp.MustCompile(`^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$`)
+
 // permissions checks a permission string (letters of "racwdl"; default rcw) and puts it in
 // the service's order.
 func permissions(p string) (string, error) {
@@ -138,6 +141,9 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 	if err != nil {
 		return Grant{}, "", err
 	}
+	if !containerRE.MatchString(req.Container) || strings.Contains(req.Container, "--") {
+		return Grant{}, "", fmt.Errorf("container name %q: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", req.Container)
+	}
 	if req.Duration <= 0 || req.Margin < 0 {
 		return Grant{}, "", errors.New("the duration must be positive and the margin not negative")
 	}
@@ -149,11 +155,11 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 		return Grant{}, "", err
 	}
 	if _, err := c.Create(ctx, nil); err != nil && !bloberror.HasCode(err, bloberror.ContainerAlreadyExists) {
-		return Grant{}, "", fmt.Errorf("create container %s: %w", req.Container, err)
+		return Grant{}, "", fmt.Errorf("create container %s: %w", req.Container, brief(err))
 	}
 	acl, err := c.GetAccessPolicy(ctx, nil)
 	if err != nil {
-		return Grant{}, "", fmt.Errorf("read the access policies of container %s: %w", req.Container, err)
+		return Grant{}, "", fmt.Errorf("read the access policies of container %s: %w", req.Container, brief(err))
 	}
 	if acl.BlobPublicAccess != nil && *acl.BlobPublicAccess != "" {
 		return Grant{}, "", fmt.Errorf("container %s allows public read access (%s): a hand-over container must be private", req.Container, *acl.BlobPublicAccess)
@@ -184,7 +190,7 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 		AccessConditions: &container.AccessConditions{ModifiedAccessConditions: &container.ModifiedAccessConditions{IfUnmodifiedSince: acl.LastModified}},
 	})
 	if err != nil {
-		return Grant{}, "", fmt.Errorf("add access policy %s to container %s: %w", id, req.Container, err)
+		return Grant{}, "", fmt.Errorf("add access policy %s to container %s: %w", id, req.Container, brief(err))
 	}
 	tok, err := a.Token(g)
 	return g, tok, err
@@ -217,7 +223,7 @@ func (a Account) Policies(ctx context.Context, containerName string) ([]string, 
 	}
 	acl, err := c.GetAccessPolicy(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("read the access policies of container %s: %w", containerName, err)
+		return nil, fmt.Errorf("read the access policies of container %s: %w", containerName, brief(err))
 	}
 	var ids []string
 	for _, si := range acl.SignedIdentifiers {
@@ -235,7 +241,7 @@ func (a Account) Revoke(ctx context.Context, g Grant) (bool, error) {
 	}
 	acl, err := c.GetAccessPolicy(ctx, nil)
 	if err != nil {
-		return false, fmt.Errorf("read the access policies of container %s: %w", g.Container, err)
+		return false, fmt.Errorf("read the access policies of container %s: %w", g.Container, brief(err))
 	}
 	keep := slices.DeleteFunc(slices.Clone(acl.SignedIdentifiers), func(si *container.SignedIdentifier) bool { return *si.ID == g.ID })
 	if len(keep) == len(acl.SignedIdentifiers) {
@@ -244,7 +250,7 @@ func (a Account) Revoke(ctx context.Context, g Grant) (bool, error) {
 	_, err = c.SetAccessPolicy(ctx, &container.SetAccessPolicyOptions{ContainerACL: keep, Access: acl.BlobPublicAccess,
 		AccessConditions: &container.AccessConditions{ModifiedAccessConditions: &container.ModifiedAccessConditions{IfUnmodifiedSince: acl.LastModified}}})
 	if err != nil {
-		return false, fmt.Errorf("delete access policy %s of container %s: %w", g.ID, g.Container, err)
+		return false, fmt.Errorf("delete access policy %s of container %s: %w", g.ID, g.Container, brief(err))
 	}
 	return true, nil
 }
@@ -276,7 +282,7 @@ func (a Account) ProveDead(ctx context.Context, g Grant, wait time.Duration) (*R
 			return r, nil
 		}
 		if err != nil {
-			return nil, fmt.Errorf("upload probe: %w", err)
+			return nil, fmt.Errorf("upload probe: %w", brief(err))
 		}
 		kc.NewBlobClient(probeBlob).Delete(ctx, nil)
 		if time.Now().After(deadline) {

@@ -245,3 +245,22 @@ func TestPermissions(t *testing.T) {
 		}
 	}
 }
+
+func TestGrantRefusesBadInput(t *testing.T) {
+	a := Account{Name: azuritetest.Account, Key: azuritetest.Key, Endpoint: "https://127.0.0.1:1/devstoreaccount1"}
+	for _, tc := range []struct {
+		req  GrantRequest
+		want string
+	}{
+		{GrantRequest{Container: "xt", IPRange: "127.0.0.1", Duration: time.Hour}, "container name"},
+		{GrantRequest{Container: "XT-deid", IPRange: "127.0.0.1", Duration: time.Hour}, "container name"},
+		{GrantRequest{Container: "xt--deid", IPRange: "127.0.0.1", Duration: time.Hour}, "container name"},
+		{GrantRequest{Container: "xt-deid", IPRange: "127.0.0.300", Duration: time.Hour}, "client IP"},
+		{GrantRequest{Container: "xt-deid", IPRange: "127.0.0.1"}, "duration must be positive"},
+		{GrantRequest{Container: "xt-deid", IPRange: "127.0.0.1", Duration: time.Hour, Permissions: "rwx"}, "permissions"},
+	} {
+		if _, _, err := a.Grant(context.Background(), tc.req); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Grant(%+v): got %v, want an error about %s", tc.req, err, tc.want)
+		}
+	}
+}

@@ -310,7 +310,7 @@ non-zero, unless --revoke-anyway.`,
 			if bad > 0 {
 				return fmt.Errorf("%d of %d files do not match the manifest (token revoked anyway)", bad, len(res.Files))
 			}
-			fmt.Fprintf(w, "confirmed: %d files match the manifest\n", len(res.Files))
+			fmt.Fprintf(w, "confirmed: the upload matches the manifest (%d file(s))\n", len(res.Files))
 			return nil
 		},
 	}
@@ -405,5 +405,9 @@ func (u *uploadLine) Done(err error) {
 		fmt.Fprintf(u.l.w, "%-24s stopped after %d of %d bytes\n", u.name, u.done+u.sent, u.size)
 		return
 	}
-	fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d sent now, %d were already there\n", u.name, u.size, u.sent, u.done)
+	if u.done == u.size && u.sent == 0 {
+		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already uploaded\n", u.name, u.size)
+		return
+	}
+	fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d sent now, %d were already staged\n", u.name, u.size, u.sent, u.done)
 }

@@ -110,7 +110,7 @@ func TestTransferHandOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("confirm: %v\n%s", err, out)
 	}
-	for _, want := range []string{"ok    xt.dump", "ok    xtarchive.dump", "extra late.bin", "token is dead", "confirmed: 2 files match"} {
+	for _, want := range []string{"ok    xt.dump", "ok    xtarchive.dump", "extra late.bin", "token is dead", "confirmed: the upload matches the manifest (2 file(s))"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("confirm output lacks %q:\n%s", want, out)
 		}

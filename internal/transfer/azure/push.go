@@ -155,9 +155,15 @@ func (p *pusher) file(ctx context.Context, f transfer.File) (err error) {
 	if err != nil {
 		return err
 	}
-	var done int64
+	done := int64(0)
+	if committed {
+		done = f.Size
+	}
 	var todo []int
 	for i, id := range ids {
+		if committed {
+			break
+		}
 		if size, ok := have[id]; ok && size == min(bs, f.Size-int64(i)*bs) {
 			done += size
 			p.rep.BlocksSkipped++

@@ -155,20 +155,18 @@ func (p *pusher) file(ctx context.Context, f transfer.File) (err error) {
 	if err != nil {
 		return err
 	}
-	done := int64(0)
+	var done int64
+	var todo []int
 	if committed {
 		done = f.Size
-	}
-	var todo []int
-	for i, id := range ids {
-		if committed {
-			break
-		}
-		if size, ok := have[id]; ok && size == min(bs, f.Size-int64(i)*bs) {
-			done += size
-			p.rep.BlocksSkipped++
-		} else {
-			todo = append(todo, i)
+	} else {
+		for i, id := range ids {
+			if size, ok := have[id]; ok && size == min(bs, f.Size-int64(i)*bs) {
+				done += size
+				p.rep.BlocksSkipped++
+			} else {
+				todo = append(todo, i)
+			}
 		}
 	}
 	var fp FileProgress = nopFile{}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/user"
 	"path/filepath"
@@ -130,6 +131,9 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 			fmt.Fprintf(w, "expires %s (in %s)\n", g.Expiry.Format("2006-01-02 15:04 MST"), (req.Duration + req.Margin).String())
 			fmt.Fprintf(w, "token written to %s (readable only by you); hand it to the client's DBA through a secret channel\n", out)
 			fmt.Fprintf(w, "after the upload: steward transfer confirm --grant %s\n", g.ID)
+			if r, _ := azure.ParseIPRange(g.IPRange); isPrivate(r.Start) || isPrivate(r.End) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is a private or loopback address; the service sees the client's public (egress) address, so the token will only work if that is it\n", g.IPRange)
+			}
 			if show {
 				fmt.Fprintln(w, tok)
 			}
@@ -152,6 +156,8 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 	}
 	return cmd
 }
+
+func isPrivate(ip net.IP) bool { return ip != nil && (ip.IsPrivate() || ip.IsLoopback()) }
 
 func newTransferPush() *cobra.Command {
 	var (

@@ -100,6 +100,11 @@ func TestTransferHandOver(t *testing.T) {
 	if err != nil {
 		t.Fatalf("push: %v\n%s", err, out)
 	}
+	show, err := steward(t, "transfer", "grant", "--account", azuritetest.Account, "--container", "other",
+		"--client-ip", "127.0.0.1", "--duration", "1h", "--endpoint", s.Endpoint, "--show-token")
+	if err != nil || !strings.Contains(show, "sig=") || !strings.Contains(show, "private or loopback address") {
+		t.Errorf("grant --show-token for 127.0.0.1: got %v\n%s\nwant the token and a note about the private address", err, show)
+	}
 	if !strings.Contains(out, "pushed 3 files") || !strings.Contains(out, "6 blocks sent") || strings.Contains(out, "sig=") {
 		t.Errorf("push output:\n%s\nwant 3 files, 6 blocks sent, no signature", out)
 	}
@@ -124,8 +129,8 @@ func TestTransferHandOver(t *testing.T) {
 			t.Errorf("audit log lacks %s", action)
 		}
 	}
-	if n, _, err := audit.Verify(context.Background(), audit.FileStore{Path: auditLogPath()}); err != nil || n != 3 {
-		t.Errorf("audit verify: %d entries, %v; want 3, intact", n, err)
+	if n, _, err := audit.Verify(context.Background(), audit.FileStore{Path: auditLogPath()}); err != nil || n != 4 {
+		t.Errorf("audit verify: %d entries, %v; want 4 (two grants, push, confirm), intact", n, err)
 	}
 	g, _ := azure.LoadGrant(grantsDir(), id)
 	if g.Confirmed.IsZero() || g.Revoked.IsZero() {

@@ -133,6 +133,7 @@ func TestRefusals(t *testing.T) {
 	ro, readOnly := grant(t, a, GrantRequest{Permissions: "r"})
 	time.Sleep(time.Until(expired.Expiry.Add(1100 * time.Millisecond)))
 
+	dir := azuritetest.Bundle(t, map[string]int{"db.dump": 1000})
 	plain := azuritetest.New(t, azuritetest.Options{HTTP: true})
 	_, httpTok := grant(t, account(plain), GrantRequest{})
 
@@ -162,6 +163,12 @@ func TestRefusals(t *testing.T) {
 			}
 			if !strings.Contains(r.Error(), tc.reason) || r.Ask == "" {
 				t.Errorf("got %q, want it to say %q and what to ask for", r.Error(), tc.reason)
+			}
+			// Push meets the same refusal, explained the same way.
+			_, err = Push(ctx, tc.token, dir, PushOptions{Client: tc.s.Client})
+			var pr *Refusal
+			if !errors.As(err, &pr) || pr.Code != r.Code || pr.Reason != r.Reason {
+				t.Errorf("push: got %v, want the refusal %v", err, r)
 			}
 		})
 	}

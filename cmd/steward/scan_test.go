@@ -20,15 +20,7 @@ func TestDeidScanThenRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	pol := filepath.Join(dir, "policy.yaml")
-	run := func(args ...string) (string, error) {
-		root := newRoot()
-		var out bytes.Buffer
-		root.SetOut(&out)
-		root.SetErr(&out)
-		root.SetArgs(args)
-		err := root.ExecuteContext(context.Background())
-		return out.String(), err
-	}
+	run := func(args ...string) (string, error) { return steward(t, args...) }
 	if out, err := run("deid", "scan", "--source", "sqlite:"+src, "--sample", "500", "--out", pol); err != nil {
 		t.Fatalf("deid scan: %v\n%s", err, out)
 	} else if !strings.Contains(out, "quasi-identifiers") {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"database/sql"
 	"os"
@@ -12,18 +11,6 @@ import (
 	"github.com/stewardhealth/steward/internal/audit"
 	_ "modernc.org/sqlite"
 )
-
-// steward runs the command line in-process and returns its standard output.
-func steward(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out, errw bytes.Buffer
-	root := newRoot()
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&errw)
-	err := root.ExecuteContext(context.Background())
-	return out.String() + errw.String(), err
-}
 
 func TestHandOverLeavesAuditedTrailAndCleansUp(t *testing.T) {
 	home, work := t.TempDir(), t.TempDir()

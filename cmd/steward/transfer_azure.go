@@ -1,0 +1,419 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/user"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/mattn/go-isatty"
+	"github.com/spf13/cobra"
+	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/transfer/azure"
+	"github.com/vbauerster/mpb/v8"
+	"github.com/vbauerster/mpb/v8/decor"
+)
+
+func grantsDir() string { return filepath.Join(stateDir(), "grants") }
+
+// accountKey reads the storage account key from file, else $AZURE_STORAGE_KEY.
+func accountKey(file string) (string, error) {
+	if file != "" {
+		b, err := os.ReadFile(file)
+		if err != nil {
+			return "", fmt.Errorf("account key: %w", err)
+		}
+		return strings.TrimSpace(string(b)), nil
+	}
+	if k := os.Getenv("AZURE_STORAGE_KEY"); k != "" {
+		return k, nil
+	}
+	return "", errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY")
+}
+
+func actor() string {
+	if u, err := user.Current(); err == nil {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
+
+func record(ctx context.Context, action, object string, detail map[string]string) error {
+	_, err := audit.FileStore{Path: auditLogPath()}.Append(ctx, audit.Entry{Actor: actor(), Action: action, Object: object, Detail: detail})
+	return err
+}
+
+func grantDetail(g azure.Grant) map[string]string {
+	return map[string]string{"account": g.Account, "container": g.Container, "policy": g.ID, "ip_range": g.IPRange,
+		"permissions": g.Permissions, "expiry": g.Expiry.Format(time.RFC3339), "endpoint": g.Endpoint}
+}
+
+// writeSecret writes s to path, readable by its owner only.
+func writeSecret(path, s string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil { // an existing file keeps its mode otherwise
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(s + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+func newTransferGrant() *cobra.Command {
+	var (
+		req                          azure.GrantRequest
+		acct, endpoint, keyFile, out string
+		show                         bool
+	)
+	cmd := &cobra.Command{
+		Use:   "grant --account A --container C --client-ip RANGE --duration D",
+		Short: "Mint a revocable, HTTPS-only, IP-bound upload token for one container (vendor side)",
+		Long: `Create the container if missing, add a stored access policy with a fresh identifier
+(the container's other policies are kept; a container holds at most 5), and mint a service
+SAS bound to it: HTTPS only, the client's IP range, expiring after --duration plus --margin,
+with permissions read+create+write (--permissions rcw): create and write upload, read lets an
+interrupted upload find what it already sent; cw gives up resuming; widen only if the client's
+tool needs it (e.g. l to list).
+Deleting the policy (steward transfer confirm / revoke) kills the token.
+
+The token goes to a file readable only by you (default $STEWARD_HOME/grants/ID.sas), never to
+the terminal unless --show-token; send it to the client's DBA through a secret channel. The
+grant (never the key or the token) is recorded in $STEWARD_HOME/grants/ID.json and the audit log.
+The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
+		Example: `  steward transfer grant --account acmehandover --container xt-deid-2026 --client-ip 203.0.113.0-203.0.113.255 --duration 3h --account-key-file acct.key
+  AZURE_STORAGE_KEY=$(cat acct.key) steward transfer grant --account acmehandover --container xt-deid-2026 --client-ip 203.0.113.7 --duration 90m --margin 1h --out xt.sas`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			key, err := accountKey(keyFile)
+			if err != nil {
+				return err
+			}
+			req.Taken = func(id string) bool {
+				_, err := os.Stat(filepath.Join(grantsDir(), id+".json"))
+				return err == nil
+			}
+			a := azure.Account{Name: acct, Key: key, Endpoint: endpoint}
+			g, tok, err := a.Grant(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			if out == "" {
+				out = filepath.Join(grantsDir(), g.ID+".sas")
+			}
+			if err := g.Save(grantsDir()); err != nil {
+				return fmt.Errorf("record grant %s (policy created; revoke it with steward transfer revoke --grant %s): %w", g.ID, g.ID, err)
+			}
+			if err := writeSecret(out, tok); err != nil {
+				return fmt.Errorf("write the token of grant %s: %w", g.ID, err)
+			}
+			if err := record(cmd.Context(), "transfer.grant", "grant:"+g.ID, grantDetail(g)); err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "grant %s: container %s of account %s, HTTPS only, client IP %s, permissions %s (policy %s)\n",
+				g.ID, g.Container, g.Account, g.IPRange, g.Permissions, g.ID)
+			fmt.Fprintf(w, "expires %s (in %s)\n", g.Expiry.Format("2006-01-02 15:04 MST"), (req.Duration + req.Margin).String())
+			fmt.Fprintf(w, "token written to %s (readable only by you); hand it to the client's DBA through a secret channel\n", out)
+			fmt.Fprintf(w, "after the upload: steward transfer confirm --grant %s\n", g.ID)
+			if r, _ := azure.ParseIPRange(g.IPRange); isPrivate(r.Start) || isPrivate(r.End) {
+				fmt.Fprintf(cmd.ErrOrStderr(), "note: %s is a private or loopback address; the service sees the client's public (egress) address, so the token will only work if that is it\n", g.IPRange)
+			}
+			if show {
+				fmt.Fprintln(w, tok)
+			}
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&acct, "account", "", "storage account name")
+	fl.StringVar(&req.Container, "container", "", "container dedicated to this hand-over (created if missing)")
+	fl.StringVar(&req.IPRange, "client-ip", "", "the client's public address or inclusive range a-b (IPv4)")
+	fl.DurationVar(&req.Duration, "duration", 0, "expected duration of the backup and upload")
+	fl.DurationVar(&req.Margin, "margin", 2*time.Hour, "added to --duration for the token's expiry")
+	fl.StringVar(&endpoint, "endpoint", "", "blob endpoint (default https://ACCOUNT.blob.core.windows.net; Azurite: https://127.0.0.1:10000/devstoreaccount1)")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
+	fl.StringVar(&out, "out", "", "token file (default $STEWARD_HOME/grants/ID.sas)")
+	fl.BoolVar(&show, "show-token", false, "also print the token")
+	fl.StringVar(&req.Permissions, "permissions", "rcw", "permission letters of racwdl (cw: no resume)")
+	for _, f := range []string{"account", "container", "client-ip", "duration"} {
+		cmd.MarkFlagRequired(f)
+	}
+	return cmd
+}
+
+func isPrivate(ip net.IP) bool { return ip != nil && (ip.IsPrivate() || ip.IsLoopback()) }
+
+func newTransferPush() *cobra.Command {
+	var (
+		sasFile  string
+		o        azure.PushOptions
+		blockMiB int
+	)
+	cmd := &cobra.Command{
+		Use:   "push --sas-file F DIR",
+		Short: "Upload a bundle with the vendor's token, resuming where an interrupted upload stopped (client side)",
+		Long: `Upload every file of the bundle in DIR (as listed in DIR/manifest.json), then manifest.json
+itself, as block blobs in fixed-size blocks, several in flight, retrying transient failures.
+Run the same command again after an interruption: blocks and files already on the service are
+not sent again (a rerun must keep the same --block-mib). The token is never printed.`,
+		Example: `  steward transfer push --sas-file xt.sas ./xt-bundle
+  steward transfer push --sas-file xt.sas --block-mib 16 --concurrency 8 ./xt-bundle`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			b, err := os.ReadFile(sasFile)
+			if err != nil {
+				return fmt.Errorf("token file: %w", err)
+			}
+			token := strings.TrimSpace(string(b))
+			o.BlockSize = int64(blockMiB) << 20
+			prog, wait := newUploadProgress(cmd.ErrOrStderr())
+			o.Progress = prog
+			start := time.Now()
+			rep, err := azure.Push(cmd.Context(), token, args[0], o)
+			wait()
+			el := time.Since(start)
+			target := azure.Redact(strings.SplitN(token, "?", 2)[0])
+			detail := map[string]string{"bundle": args[0], "files": fmt.Sprint(rep.Files), "bytes_sent": fmt.Sprint(rep.BytesSent),
+				"blocks_sent": fmt.Sprint(rep.BlocksSent), "blocks_skipped": fmt.Sprint(rep.BlocksSkipped), "outcome": "done"}
+			if err != nil {
+				detail["outcome"] = "failed"
+			}
+			if rerr := record(cmd.Context(), "transfer.push", target, detail); rerr != nil && err == nil {
+				err = rerr
+			}
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "pushed %d files to %s (%d already there): %d blocks sent, %d already staged, %.1f MiB in %s (%.1f MiB/s)\n",
+				rep.Files, target, rep.FilesSkipped, rep.BlocksSent, rep.BlocksSkipped, float64(rep.BytesSent)/(1<<20),
+				el.Round(time.Millisecond), float64(rep.BytesSent)/(1<<20)/max(el.Seconds(), 1e-9))
+			if !rep.Resumable {
+				fmt.Fprintln(cmd.OutOrStdout(), "note: the token cannot read block lists, so an interrupted upload starts its file over")
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), "tell the vendor the upload is complete, so that they confirm it and revoke the token")
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&sasFile, "sas-file", "", "file holding the token (the container's SAS URL) the vendor sent")
+	fl.IntVar(&blockMiB, "block-mib", azure.DefaultBlockSize>>20, "block size in MiB (keep it when resuming)")
+	fl.IntVar(&o.Concurrency, "concurrency", 4, "blocks in flight")
+	cmd.MarkFlagRequired("sas-file")
+	return cmd
+}
+
+// loadGrantAccount reads a grant's record and the account key it needs.
+func loadGrantAccount(id, keyFile string) (azure.Grant, azure.Account, error) {
+	g, err := azure.LoadGrant(grantsDir(), id)
+	if err != nil {
+		return g, azure.Account{}, err
+	}
+	key, err := accountKey(keyFile)
+	return g, azure.Account{Name: g.Account, Key: key, Endpoint: g.Endpoint}, err
+}
+
+// revokeAndProve deletes the grant's policy, proves the token dead, and records both.
+func revokeAndProve(cmd *cobra.Command, a azure.Account, g azure.Grant, action string, detail map[string]string, wait time.Duration) error {
+	ctx, w := cmd.Context(), cmd.OutOrStdout()
+	existed, err := a.Revoke(ctx, g)
+	if err != nil {
+		return err
+	}
+	if !existed {
+		fmt.Fprintf(w, "policy %s was already gone from container %s\n", g.ID, g.Container)
+	} else {
+		fmt.Fprintf(w, "deleted access policy %s of container %s\n", g.ID, g.Container)
+	}
+	refusal, perr := a.ProveDead(ctx, g, wait)
+	for k, v := range grantDetail(g) {
+		detail[k] = v
+	}
+	if perr != nil {
+		detail["token"] = "still accepted: " + perr.Error()
+	} else {
+		detail["token"] = "refused (" + refusal.Code + ")"
+	}
+	g.Revoked = time.Now().UTC()
+	if action == "transfer.confirm" {
+		g.Confirmed = g.Revoked
+	}
+	if err := errors.Join(perr, g.Save(grantsDir()), record(ctx, action, "grant:"+g.ID, detail)); err != nil {
+		return err
+	}
+	fmt.Fprintf(w, "the token is dead: an upload with it was refused (%s)\n", refusal.Code)
+	return nil
+}
+
+func newTransferConfirm() *cobra.Command {
+	var (
+		id, keyFile string
+		anyway      bool
+		wait        time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:   "confirm --grant ID",
+		Short: "Check the uploaded blobs against the bundle's manifest, then revoke the token (vendor side)",
+		Long: `Download the container's manifest.json, check that every file it lists is there with the
+right size and SHA-256 (streaming each blob through the hash), and report each file. When all
+match, delete the grant's stored access policy and prove the token dead by trying an upload with
+it. When a check fails the token stays valid (so the DBA can push again) and the exit status is
+non-zero, unless --revoke-anyway.`,
+		Example: `  steward transfer confirm --grant sg-0123456789abcdef --account-key-file acct.key`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, a, err := loadGrantAccount(id, keyFile)
+			if err != nil {
+				return err
+			}
+			res, err := a.Check(cmd.Context(), g.Container)
+			if err != nil {
+				return err
+			}
+			w := cmd.OutOrStdout()
+			bad := 0
+			for _, f := range res.Files {
+				if f.Problem == "" {
+					fmt.Fprintf(w, "ok    %-32s %14d bytes  sha256 %s…\n", f.Name, f.Size, f.SHA256[:16])
+				} else {
+					bad++
+					fmt.Fprintf(w, "FAIL  %-32s %s\n", f.Name, f.Problem)
+				}
+			}
+			for _, x := range res.Extra {
+				fmt.Fprintf(w, "extra %-32s not in the manifest\n", x)
+			}
+			detail := map[string]string{"files": fmt.Sprint(len(res.Files)), "failed": fmt.Sprint(bad), "extra": fmt.Sprint(len(res.Extra))}
+			if bad > 0 && !anyway {
+				detail["outcome"] = "checks failed, not revoked"
+				if err := record(cmd.Context(), "transfer.confirm", "grant:"+g.ID, detail); err != nil {
+					return err
+				}
+				return fmt.Errorf("%d of %d files do not match the manifest: the token stays valid so that the DBA can push again (or use --revoke-anyway)", bad, len(res.Files))
+			}
+			detail["outcome"] = "confirmed, revoked"
+			if bad > 0 {
+				detail["outcome"] = "checks failed, revoked anyway"
+			}
+			if err := revokeAndProve(cmd, a, g, "transfer.confirm", detail, wait); err != nil {
+				return err
+			}
+			if bad > 0 {
+				return fmt.Errorf("%d of %d files do not match the manifest (token revoked anyway)", bad, len(res.Files))
+			}
+			fmt.Fprintf(w, "confirmed: the upload matches the manifest (%d file(s))\n", len(res.Files))
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&id, "grant", "", "grant id (as transfer grant printed it)")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
+	fl.BoolVar(&anyway, "revoke-anyway", false, "revoke even when a check fails")
+	fl.DurationVar(&wait, "wait", 90*time.Second, "how long to keep trying the token while the revocation spreads (Azure: up to 30s)")
+	cmd.MarkFlagRequired("grant")
+	return cmd
+}
+
+func newTransferRevoke() *cobra.Command {
+	var (
+		id, keyFile string
+		wait        time.Duration
+	)
+	cmd := &cobra.Command{
+		Use:     "revoke --grant ID",
+		Short:   "Delete a grant's access policy without checking the upload, and prove the token dead (vendor side)",
+		Example: `  steward transfer revoke --grant sg-0123456789abcdef --account-key-file acct.key`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, a, err := loadGrantAccount(id, keyFile)
+			if err != nil {
+				return err
+			}
+			return revokeAndProve(cmd, a, g, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&id, "grant", "", "grant id")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
+	fl.DurationVar(&wait, "wait", 90*time.Second, "how long to keep trying the token while the revocation spreads")
+	cmd.MarkFlagRequired("grant")
+	return cmd
+}
+
+// newUploadProgress shows a bar per file on a terminal, and a line per finished file otherwise.
+func newUploadProgress(w io.Writer) (azure.Progress, func()) {
+	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
+		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
+		return uploadBars{p}, p.Wait
+	}
+	return &uploadLines{w: w}, func() {}
+}
+
+type uploadBars struct{ p *mpb.Progress }
+
+func (b uploadBars) File(name string, size, done int64) azure.FileProgress {
+	bar := b.p.AddBar(size,
+		mpb.PrependDecorators(decor.Name(name, decor.WC{W: 24, C: decor.DindentRight}), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth)),
+		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace), decor.OnComplete(decor.AverageETA(decor.ET_STYLE_MMSS, decor.WCSyncSpace), "done")),
+	)
+	bar.SetCurrent(done)
+	return uploadBar{bar}
+}
+
+type uploadBar struct{ bar *mpb.Bar }
+
+func (u uploadBar) Add(n int64) { u.bar.IncrInt64(n) }
+func (u uploadBar) Done(err error) {
+	if err != nil {
+		u.bar.Abort(false)
+		return
+	}
+	u.bar.SetTotal(-1, true)
+}
+
+type uploadLines struct {
+	w  io.Writer
+	mu sync.Mutex
+}
+
+func (l *uploadLines) File(name string, size, done int64) azure.FileProgress {
+	return &uploadLine{l: l, name: name, size: size, done: done, start: time.Now()}
+}
+
+type uploadLine struct {
+	l                *uploadLines
+	name             string
+	size, done, sent int64
+	start            time.Time
+}
+
+func (u *uploadLine) Add(n int64) { u.sent += n }
+
+func (u *uploadLine) Done(err error) {
+	u.l.mu.Lock()
+	defer u.l.mu.Unlock()
+	if err != nil {
+		fmt.Fprintf(u.l.w, "%-24s stopped after %d of %d bytes\n", u.name, u.done+u.sent, u.size)
+		return
+	}
+	if u.done == u.size && u.sent == 0 {
+		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already uploaded\n", u.name, u.size)
+		return
+	}
+	fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d sent now, %d were already staged\n", u.name, u.size, u.sent, u.done)
+}

@@ -2,6 +2,7 @@ package access_test
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"maps"
 	"slices"
@@ -215,6 +216,39 @@ func TestAddressLockAndNoEnumeration(t *testing.T) {
 		}
 		if _, err := s.SignIn(ctx, "bob", pw, "198.51.100.1"); err != nil {
 			t.Errorf("after unlocking the address: %v", err)
+		}
+	})
+}
+
+// A password typed into the user-name field never reaches the audit log or the lockout
+// counters as typed, yet repeated attempts with it still lock.
+func TestUnknownNameIsNotRecordedAsTyped(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		s := world(t, db, access.Config{AccountLockAfter: 3, AddressLockAfter: 100}, nil)
+		const typed = "Tr0ub4dor&3-in-the-wrong-field"
+		for range 3 {
+			s.SignIn(ctx, typed, "", "198.51.100.9")
+		}
+		if _, err := s.SignIn(ctx, typed, "", "198.51.100.9"); !errors.Is(err, derrors.Locked) {
+			t.Errorf("a fourth attempt with the same unknown name: got %v, want locked", err)
+		}
+		var n int
+		db.QueryRowContext(ctx, `SELECT COUNT(*) FROM login_failures WHERE key = $1`, typed).Scan(&n)
+		rows, err := db.QueryContext(ctx, `SELECT actor, object, detail FROM audit_log`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var a, o, d sql.NullString
+			must(t, rows.Scan(&a, &o, &d))
+			if strings.Contains(a.String+o.String+d.String, typed) {
+				t.Fatalf("the audit log holds the typed name: %s %s %s", a.String, o.String, d.String)
+			}
+		}
+		if n != 0 {
+			t.Errorf("the lockout counters hold the typed name")
 		}
 	})
 }

@@ -35,21 +35,26 @@ var ErrLocked = fmt.Errorf("%w: sign-in refused for this account or address unti
 // and the address; past the thresholds either is locked, the lock audited and the directors
 // emailed. A lock holds until an administrator unlocks it.
 func (s *Service) SignIn(ctx context.Context, name, password, source string) (Principal, error) {
-	locked, err := s.locked(ctx, name, source)
-	if err != nil {
-		return Principal{}, err
-	}
-	actor := Principal{User: name, Source: source}
-	if locked != "" {
-		err := s.record(ctx, event(actor, "login.refused", "user/"+name, map[string]string{"locked": locked}))
-		return Principal{}, errors.Join(ErrLocked, err)
-	}
 	var hash string
-	err = s.DB.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE name = $1`, name).Scan(&hash)
+	err := s.DB.QueryRowContext(ctx, `SELECT password_hash FROM users WHERE name = $1`, name).Scan(&hash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return Principal{}, err
 	}
 	known := err == nil
+	actor := Principal{User: name, Source: source}
+	if !known {
+		// What was typed as a user name may be a password typed in the wrong field: it is
+		// audited, counted and locked under a digest, never as typed.
+		actor.User = unknownUser(name)
+	}
+	locked, err := s.locked(ctx, actor.User, source)
+	if err != nil {
+		return Principal{}, err
+	}
+	if locked != "" {
+		err := s.record(ctx, event(actor, "login.refused", "user/"+actor.User, map[string]string{"locked": locked}))
+		return Principal{}, errors.Join(ErrLocked, err)
+	}
 	if !known {
 		hash = dummyHash()
 	}
@@ -80,6 +85,23 @@ func (s *Service) SignOut(ctx context.Context, p Principal) error {
 func (s *Service) record(ctx context.Context, e audit.Entry) error {
 	_, err := s.Audit.Append(ctx, e)
 	return err
+}
+
+// unknownSalt keys the digests of unknown user names; drawn per process, so a digest cannot
+// be tested against guesses offline.
+var unknownSalt = func() []byte {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return b
+}()
+
+// unknownUser stands for a user name that does not exist, in the audit log and the lockout
+// counters: the same name gives the same stand-in while the server runs.
+func unknownUser(name string) string {
+	h := sha256.New()
+	h.Write(unknownSalt)
+	h.Write([]byte(name))
+	return "unknown-" + hex.EncodeToString(h.Sum(nil)[:6])
 }
 
 // locked names what is locked of the account and the address ("account", "address"), or "".

@@ -22,7 +22,8 @@ type APIHandler func(w http.ResponseWriter, r *http.Request, p access.Principal)
 
 // HandleAPI registers an API route for signed-in callers (bearer token, per-user rate limit),
 // e.g. s.HandleAPI("GET /api/v1/projects/{id}/queries", h). Every /api/ route must also be in
-// openapi.json: a test compares the two.
+// the OpenAPI document — openapi.json, plus one fragment per capability in openapi.d/ — a test
+// compares the two.
 func (s *Server) HandleAPI(pattern string, h APIHandler) { s.handle(pattern, s.bearer(h)) }
 
 // HandlePage registers a page route for signed-in people (session cookie), administrators
@@ -33,9 +34,12 @@ func (s *Server) HandlePage(pattern string, admin bool, h APIHandler) {
 
 func (s *Server) apiRoutes() {
 	s.handle("GET /api/v1/openapi.json", func(w http.ResponseWriter, r *http.Request) error {
-		b, _ := files.ReadFile("openapi.json")
+		b, err := openAPI()
+		if err != nil {
+			return err
+		}
 		w.Header().Set("Content-Type", "application/json")
-		_, err := w.Write(b)
+		_, err = w.Write(b)
 		return err
 	})
 	s.handle("POST /api/v1/signin", s.apiSignIn)

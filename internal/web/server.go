@@ -31,7 +31,7 @@ import (
 	"github.com/stewardhealth/steward/internal/derrors"
 )
 
-//go:embed static templates openapi.json
+//go:embed static templates openapi.json openapi.d
 var files embed.FS
 
 // Options tune the server.

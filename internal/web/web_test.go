@@ -382,3 +382,17 @@ func TestLimiterKeepsABucketPerKey(t *testing.T) {
 		t.Errorf("a nil limiter (rate limits off) refused")
 	}
 }
+
+func TestOpenAPIFragmentMayNotRedefine(t *testing.T) {
+	doc := map[string]any{"paths": map[string]any{"/api/v1/me": map[string]any{}}}
+	if err := merge(doc, "paths", map[string]any{"/api/v1/queries": map[string]any{}}, "warehouse.json"); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(doc["paths"].(map[string]any)); got != 2 {
+		t.Errorf("merged paths: got %d, want 2", got)
+	}
+	err := merge(doc, "paths", map[string]any{"/api/v1/me": map[string]any{}}, "other.json")
+	if err == nil || !strings.Contains(err.Error(), "openapi.d/other.json: paths /api/v1/me is defined twice") {
+		t.Errorf("redefined path: got %v", err)
+	}
+}

@@ -53,7 +53,7 @@ func (a Account) Check(ctx context.Context, containerName string) (*CheckResult,
 	}
 	body, err := download(ctx, c, transfer.ManifestName, io.Discard, 16<<20)
 	if bloberror.HasCode(err, bloberror.BlobNotFound) {
-		return nil, fmt.Errorf("container %s has no %s: the upload has not finished (push uploads it last)", containerName, transfer.ManifestName)
+		return nil, fmt.Errorf("container %s has no %s: the upload has not finished (push uploads it last), or SQL Server's BACKUP TO URL wrote it, which writes no manifest: check that one with the RESTORE VERIFYONLY statement `steward transfer script` wrote, then run `steward transfer revoke`", containerName, transfer.ManifestName)
 	}
 	if err != nil {
 		return nil, err

@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stewardhealth/steward/internal/detect"
+	"github.com/stewardhealth/steward/internal/flatmap"
 )
 
 // Dictionary maps the values a run transforms anywhere (names, MRNs, host names…) to their
@@ -23,7 +24,7 @@ import (
 // byte arena. The original values themselves are not kept.
 type Dictionary struct {
 	seed     maphash.Seed
-	index    map[uint64]uint32 // hash of the lower-cased words → position in refs
+	index    *flatmap.Map[uint32] // hash of the lower-cased words → position in refs
 	refs     []ref
 	arena    []byte              // replacements, back to back
 	firsts   map[uint64]struct{} // first words of values of several words
@@ -41,7 +42,7 @@ func (d *Dictionary) mayHave(h uint64) bool {
 // Reserve sizes an empty dictionary for about n values, sparing the index its regrowth.
 func (d *Dictionary) Reserve(n int) {
 	if len(d.refs) == 0 && n > 0 {
-		d.index = make(map[uint64]uint32, n)
+		d.index = flatmap.New[uint32](n)
 		d.refs = make([]ref, 0, n)
 	}
 }
@@ -54,7 +55,7 @@ type ref struct {
 
 // NewDictionary returns an empty dictionary.
 func NewDictionary() *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: map[uint64]uint32{}, firsts: map[uint64]struct{}{}, filter: make([]uint64, filterBits/64)}
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.New[uint32](0), firsts: map[uint64]struct{}{}, filter: make([]uint64, filterBits/64)}
 }
 
 // Len is the number of values in the dictionary.
@@ -85,11 +86,10 @@ func (d *Dictionary) Add(value, replacement string) {
 		return
 	}
 	h := maphash.Bytes(d.seed, key)
-	if _, ok := d.index[h]; ok {
-		return
+	if !d.index.Put(h, uint32(len(d.refs))) {
+		return // the first replacement given wins
 	}
 	first, _ := utf8.DecodeRuneInString(value[words[0].start:])
-	d.index[h] = uint32(len(d.refs))
 	b := h & (filterBits - 1)
 	d.filter[b>>6] |= 1 << (b & 63)
 	d.refs = append(d.refs, ref{off: uint32(len(d.arena)), n: uint16(len(replacement)), anyCase: !unicode.IsUpper(first)})
@@ -196,7 +196,7 @@ func (d *Dictionary) find(text string) []span {
 			if !d.mayHave(hashes[k-1]) {
 				continue
 			}
-			pos, ok := d.index[hashes[k-1]]
+			pos, ok := d.index.Get(hashes[k-1])
 			if !ok {
 				continue
 			}

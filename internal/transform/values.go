@@ -3,6 +3,7 @@ package transform
 import (
 	"encoding/binary"
 	"encoding/hex"
+	"github.com/stewardhealth/steward/internal/flatmap"
 	"hash/maphash"
 	"net/netip"
 	"net/url"
@@ -245,10 +246,11 @@ func isDigits(s string) bool {
 }
 
 // Collisions counts distinct inputs of one column that a cut hash mapped to the same output.
-// It keeps 16 bytes per distinct output, never the values. It is safe for concurrent use.
+// It keeps 16 bytes per distinct output (32 with the table's slack), never the values. It
+// is safe for concurrent use.
 type Collisions struct {
 	mu    sync.Mutex
-	seen  map[uint64]uint64
+	seen  *flatmap.Map[uint64]
 	seed  maphash.Seed
 	count int64
 }
@@ -257,7 +259,7 @@ type Collisions struct {
 func (c *Collisions) Reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.seen = map[uint64]uint64{}
+	c.seen = flatmap.New[uint64](0)
 	c.count = 0
 }
 
@@ -270,7 +272,7 @@ func (c *Collisions) Count() int64 {
 
 // NewCollisions returns an empty counter.
 func NewCollisions() *Collisions {
-	return &Collisions{seen: map[uint64]uint64{}, seed: maphash.MakeSeed()}
+	return &Collisions{seen: flatmap.New[uint64](0), seed: maphash.MakeSeed()}
 }
 
 // add records that an input with digest d gave out. A nil Collisions records nothing.
@@ -282,11 +284,11 @@ func (c *Collisions) add(out string, d []byte) {
 	id := binary.BigEndian.Uint64(d[len(d)-8:])
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if prev, ok := c.seen[k]; ok {
+	if prev, ok := c.seen.Get(k); ok {
 		if prev != id {
 			c.count++
 		}
 		return
 	}
-	c.seen[k] = id
+	c.seen.Put(k, id)
 }

@@ -32,6 +32,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/detect"
+	"github.com/stewardhealth/steward/internal/flatmap"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
 )
@@ -138,6 +139,9 @@ type verifier struct {
 	keys  map[string]*digestSet   // "table(col,col)" → key digests of the copy, for foreign keys
 	wait  map[string][]deferredFK // children read before their parents
 }
+
+// digestSet holds digests (of values, keys, tuples) with the column they came from.
+type digestSet = flatmap.Map[uint16]
 
 type deferredFK struct {
 	child *tableState
@@ -365,7 +369,7 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 			}
 		}
 	}
-	v.exact = newDigestSet(int(min(expect, 1<<27)))
+	v.exact = flatmap.New[uint16](int(min(expect, 1<<27)))
 	v.dict = transform.NewDictionary()
 	v.dict.Reserve(int(min(expect, 1<<26)))
 	for _, st := range v.order {
@@ -392,7 +396,7 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 				if !identifying(st.rules[i], st.src.Columns[i]) || strings.TrimSpace(s) == "" {
 					continue
 				}
-				v.exact.add(maphash.String(v.seed, lowerTrim(s)), st.ids[i])
+				v.exact.Put(maphash.String(v.seed, lowerTrim(s)), st.ids[i])
 				if utf8.RuneCountInString(strings.TrimSpace(s)) >= 4 {
 					v.dict.Add(s, strconv.Itoa(int(st.ids[i])))
 				}
@@ -534,7 +538,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	var provided []keyCols
 	for name := range refd {
 		if tbl, colList, _ := strings.Cut(name, "("); tbl == t.Name {
-			kc := keyCols{name: name, set: newDigestSet(int(t.Rows))}
+			kc := keyCols{name: name, set: flatmap.New[uint16](int(t.Rows))}
 			for _, c := range strings.Split(strings.TrimSuffix(colList, ")"), ",") {
 				if i := t.ColumnIndex(c); i >= 0 && has(i) {
 					kc.idx = append(kc.idx, i)
@@ -573,7 +577,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	for i, r := range st.rules {
 		if r.Kind == policy.Hash && t.Unique(t.Columns[i].Name) && has(i) {
 			uniques = append(uniques, i)
-			uniqueSets = append(uniqueSets, newDigestSet(int(t.Rows)))
+			uniqueSets = append(uniqueSets, flatmap.New[uint16](int(t.Rows)))
 			dups = append(dups, 0)
 		}
 	}
@@ -640,7 +644,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 		}
 		for _, kc := range provided {
 			if k, ok := key(row, kc.idx); ok {
-				kc.set.add(k, 0)
+				kc.set.Put(k, 0)
 			}
 		}
 		for _, f := range fks {
@@ -648,7 +652,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 			switch {
 			case !ok: // a NULL reference points nowhere, by design
 			case f.parent != nil:
-				if _, found := f.parent.get(k); !found {
+				if _, found := f.parent.Get(k); !found {
 					f.orphans++
 				}
 			default:
@@ -656,7 +660,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 			}
 		}
 		for j, i := range uniques {
-			if s, ok := text(at(row, i)); ok && !uniqueSets[j].add(maphash.String(v.seed, s), 0) {
+			if s, ok := text(at(row, i)); ok && !uniqueSets[j].Put(maphash.String(v.seed, s), 0) {
 				dups[j]++
 			}
 		}
@@ -739,7 +743,7 @@ func (v *verifier) orphans(st *tableState, fk *database.ForeignKey, parent *dige
 			n++
 			continue
 		}
-		if _, ok := parent.get(k); !ok {
+		if _, ok := parent.Get(k); !ok {
 			n++
 		}
 	}
@@ -767,7 +771,7 @@ func (v *verifier) search(st *tableState, work <-chan []cell) *counts {
 	c := newCounts(len(st.src.Columns))
 	for batch := range work {
 		for _, x := range batch {
-			if id, ok := v.exact.get(maphash.String(v.seed, lowerTrim(x.value))); ok {
+			if id, ok := v.exact.Get(maphash.String(v.seed, lowerTrim(x.value))); ok {
 				c.exact[x.col]++
 				c.from[[2]int{x.col, int(id)}]++
 			} else if x.inText {

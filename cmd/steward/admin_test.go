@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/ed25519"
 	"crypto/rand"
@@ -14,17 +13,6 @@ import (
 
 	"github.com/stewardhealth/steward/internal/store"
 )
-
-func run(t *testing.T, args ...string) (string, error) {
-	t.Helper()
-	var out bytes.Buffer
-	root := newRoot()
-	root.SetArgs(args)
-	root.SetOut(&out)
-	root.SetErr(&out)
-	err := root.ExecuteContext(context.Background())
-	return out.String(), err
-}
 
 // The offline admin commands, then the audit log they wrote: verify, checkpoint, and a cut
 // log caught by the checkpoint.
@@ -42,17 +30,17 @@ func TestAdminCommandsAndAuditCheckpoint(t *testing.T) {
 		{"admin", "grant", "ann", "diab", "DATA_DEID", "--db", db},
 		{"admin", "revoke", "ann", "diab", "DATA_LDS", "--db", db},
 	} {
-		if out, err := run(t, args...); err != nil {
+		if out, err := steward(t, args...); err != nil {
 			t.Fatalf("steward %s: %v\n%s", strings.Join(args, " "), err, out)
 		}
 	}
-	if _, err := run(t, "admin", "bootstrap", "other", "--password-file", pw, "--db", db); err == nil {
+	if _, err := steward(t, "admin", "bootstrap", "other", "--password-file", pw, "--db", db); err == nil {
 		t.Errorf("second bootstrap: got no error, want a refusal")
 	}
-	if _, err := run(t, "admin", "unlock", "--account", "ann", "--db", db); err == nil {
+	if _, err := steward(t, "admin", "unlock", "--account", "ann", "--db", db); err == nil {
 		t.Errorf("unlock without --reason: got no error")
 	}
-	out, err := run(t, "audit", "verify", "--db", db)
+	out, err := steward(t, "audit", "verify", "--db", db)
 	if err != nil || !strings.Contains(out, "7 entries, chain intact") {
 		t.Fatalf("audit verify: got %q, %v; want 7 entries intact", out, err)
 	}
@@ -61,13 +49,13 @@ func TestAdminCommandsAndAuditCheckpoint(t *testing.T) {
 	der, _ := x509.MarshalPKCS8PrivateKey(priv)
 	key := filepath.Join(dir, "key.pem")
 	os.WriteFile(key, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-	cpJSON, err := run(t, "audit", "checkpoint", "--db", db, "--key-file", key)
+	cpJSON, err := steward(t, "audit", "checkpoint", "--db", db, "--key-file", key)
 	if err != nil || !strings.Contains(cpJSON, `"seq": 7`) {
 		t.Fatalf("checkpoint: got %q, %v", cpJSON, err)
 	}
 	cp := filepath.Join(dir, "cp.json")
 	os.WriteFile(cp, []byte(cpJSON), 0o600)
-	if out, err := run(t, "audit", "verify", "--db", db, "--checkpoint", cp, "--key-file", key); err != nil || !strings.Contains(out, "holds") {
+	if out, err := steward(t, "audit", "verify", "--db", db, "--checkpoint", cp, "--key-file", key); err != nil || !strings.Contains(out, "holds") {
 		t.Errorf("verify with checkpoint: got %q, %v; want it to hold", out, err)
 	}
 	s, err := store.Open(context.Background(), db)
@@ -76,7 +64,7 @@ func TestAdminCommandsAndAuditCheckpoint(t *testing.T) {
 	}
 	s.Exec(`DELETE FROM audit_log WHERE seq = 7`)
 	s.Close()
-	if _, err := run(t, "audit", "verify", "--db", db, "--checkpoint", cp, "--key-file", key); err == nil || !strings.Contains(err.Error(), "entry 7 is missing") {
+	if _, err := steward(t, "audit", "verify", "--db", db, "--checkpoint", cp, "--key-file", key); err == nil || !strings.Contains(err.Error(), "entry 7 is missing") {
 		t.Errorf("verify of a cut log against the checkpoint: got %v, want entry 7 missing", err)
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	_ "github.com/go-sql-driver/mysql"
 	_ "github.com/jackc/pgx/v5/stdlib"
+	"github.com/stewardhealth/steward/internal/database/dbtest"
 	_ "github.com/stewardhealth/steward/internal/database/mysql"
 	_ "github.com/stewardhealth/steward/internal/database/postgres"
 	_ "github.com/stewardhealth/steward/internal/database/sqlite"
@@ -104,7 +105,7 @@ func TestCopyMode(t *testing.T) {
 		t.Run(string(s.Kind), func(t *testing.T) {
 			ctx := context.Background()
 			src := deidtest.Fill(t, s, n)
-			before := deidtest.Dump(t, deidtest.Open(t, src), "patient")
+			before := deidtest.Dump(t, dbtest.SQL(t, src), "patient")
 			dst := s.Target(t)
 			rep, err := deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, Target: dst})
 			if err != nil {
@@ -113,13 +114,13 @@ func TestCopyMode(t *testing.T) {
 			if got := len(rep.Tables); got != 2 {
 				t.Errorf("report: got %d tables, want 2", got)
 			}
-			if !reflect.DeepEqual(deidtest.Dump(t, deidtest.Open(t, src), "patient"), before) {
+			if !reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, src), "patient"), before) {
 				t.Error("copy mode changed the source")
 			}
-			checkDeidentified(t, deidtest.Open(t, src), deidtest.Open(t, dst), n)
+			checkDeidentified(t, dbtest.SQL(t, src), dbtest.SQL(t, dst), n)
 
 			// The copy has the source's keys: a duplicate hashed MRN is refused.
-			_, err = deidtest.Open(t, dst).Exec("INSERT INTO patient (id, mrn) SELECT 999999, mrn FROM patient WHERE id = 1")
+			_, err = dbtest.SQL(t, dst).Exec("INSERT INTO patient (id, mrn) SELECT 999999, mrn FROM patient WHERE id = 1")
 			if err == nil {
 				t.Error("the copy accepted a duplicate mrn: the unique constraint was not rebuilt")
 			}
@@ -129,7 +130,7 @@ func TestCopyMode(t *testing.T) {
 			if _, err := deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, Target: again}); err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(deidtest.Dump(t, deidtest.Open(t, dst), "encounter"), deidtest.Dump(t, deidtest.Open(t, again), "encounter")) {
+			if !reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, dst), "encounter"), deidtest.Dump(t, dbtest.SQL(t, again), "encounter")) {
 				t.Error("two runs with one key gave different copies")
 			}
 			other, _ := transform.NewKey([]byte("another key of sixteen bytes"))
@@ -137,7 +138,7 @@ func TestCopyMode(t *testing.T) {
 			if _, err := deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: other, Source: src, Target: third}); err != nil {
 				t.Fatal(err)
 			}
-			if reflect.DeepEqual(deidtest.Dump(t, deidtest.Open(t, dst), "patient"), deidtest.Dump(t, deidtest.Open(t, third), "patient")) {
+			if reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, dst), "patient"), deidtest.Dump(t, dbtest.SQL(t, third), "patient")) {
 				t.Error("two keys gave the same copy")
 			}
 		})
@@ -158,19 +159,19 @@ func TestInPlaceMatchesCopy(t *testing.T) {
 			if _, err := deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, InPlace: true}); err != nil {
 				t.Fatal(err)
 			}
-			checkDeidentified(t, deidtest.Open(t, ref), deidtest.Open(t, src), n)
+			checkDeidentified(t, dbtest.SQL(t, ref), dbtest.SQL(t, src), n)
 			for _, table := range []string{"patient", "encounter"} {
-				if !reflect.DeepEqual(deidtest.Dump(t, deidtest.Open(t, src), table), deidtest.Dump(t, deidtest.Open(t, copyDst), table)) {
+				if !reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, src), table), deidtest.Dump(t, dbtest.SQL(t, copyDst), table)) {
 					t.Errorf("%s: in-place result differs from copy mode", table)
 				}
 			}
 			// The same command again changes nothing: no value is transformed twice.
-			first := deidtest.Dump(t, deidtest.Open(t, src), "patient")
+			first := deidtest.Dump(t, dbtest.SQL(t, src), "patient")
 			rep, err := deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, InPlace: true})
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(deidtest.Dump(t, deidtest.Open(t, src), "patient"), first) {
+			if !reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, src), "patient"), first) {
 				t.Error("a second in-place run transformed values again")
 			}
 			for _, tr := range rep.Tables {
@@ -211,7 +212,7 @@ func TestPolicyErrorsStopBeforeAnyWrite(t *testing.T) {
 
 func TestCollisionInUniqueColumnFails(t *testing.T) {
 	src := filepath.Join(t.TempDir(), "codes.db")
-	db := deidtest.Open(t, "sqlite:"+src)
+	db := dbtest.SQL(t, "sqlite:"+src)
 	if _, err := db.Exec(`CREATE TABLE voucher (id INTEGER PRIMARY KEY, code VARCHAR(6) NOT NULL UNIQUE)`); err != nil {
 		t.Fatal(err)
 	}

@@ -2,7 +2,6 @@ package scan
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"math/rand/v2"
 	"os"
@@ -214,7 +213,7 @@ func (g *gen) token(tok string) string {
 // load creates the corpus's tables in the database dsn names and fills them.
 func (c *corpus) load(t testing.TB, dsn string, n names) {
 	t.Helper()
-	db := openSQL(t, dsn)
+	db := dbtest.SQL(t, dsn)
 	for _, st := range c.schema {
 		if _, err := db.Exec(st); err != nil {
 			t.Fatalf("%s: %v\n%s", c.name, err, st)
@@ -262,32 +261,6 @@ func (c *corpus) load(t testing.TB, dsn string, n names) {
 	if err := tx.Commit(); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// openSQL gives database/sql access to a DSN, to build fixtures.
-func openSQL(t testing.TB, dsn string) *sql.DB {
-	t.Helper()
-	d, err := database.ParseDSN(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var db *sql.DB
-	switch d.Kind {
-	case database.SQLite:
-		db, err = sql.Open("sqlite", "file:"+d.Path)
-	case database.Postgres:
-		db, err = sql.Open("pgx", dsn)
-	case database.MySQL:
-		rest := strings.TrimPrefix(dsn, "mysql://")
-		at := strings.LastIndex(rest, "@")
-		slash := strings.Index(rest[at:], "/") + at
-		db, err = sql.Open("mysql", rest[:at]+"@tcp("+rest[at+1:slash]+")"+rest[slash:])
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
 }
 
 func corpusFiles(t testing.TB) []string {

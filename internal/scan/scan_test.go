@@ -106,7 +106,7 @@ func TestNoValueInPolicy(t *testing.T) {
 		c := loadCorpus(t, f)
 		path := filepath.Join(t.TempDir(), c.name+".db")
 		res, _, _, _, _ := scanCorpus(t, c, "sqlite:"+path, n)
-		db := openSQL(t, "sqlite:"+path)
+		db := dbtest.SQL(t, "sqlite:"+path)
 		for _, table := range c.tables {
 			for _, col := range c.cols[table] {
 				if !col.identifying {
@@ -132,7 +132,7 @@ func TestNoValueInPolicy(t *testing.T) {
 // TestPostgresTypes: PostgreSQL's own types get rules they can take, and deid run accepts them.
 func TestPostgresTypes(t *testing.T) {
 	src := dbtest.Postgres(t)
-	db := openSQL(t, src)
+	db := dbtest.SQL(t, src)
 	for _, s := range []string{
 		`CREATE TABLE device (id uuid PRIMARY KEY, addr inet NOT NULL, config jsonb, photo bytea, tags text[], seen_at timestamptz)`,
 		`INSERT INTO device VALUES ('2a0b6c1e-5f1b-4b7e-9a43-0d3f3c2b1a10', '10.20.1.5', '{"owner": "maria.garcia@stbrigid.org"}', '\x00ff', '{icu,cow}', now()),

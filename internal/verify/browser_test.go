@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardhealth/steward/internal/database/dbtest"
 	"github.com/stewardhealth/steward/internal/deid/deidtest"
 	"github.com/stewardhealth/steward/internal/verify"
 )
@@ -34,7 +35,7 @@ func TestReportRendersInBrowser(t *testing.T) {
 	browser := chromium(t)
 	pol := deidtest.LoadPolicy(t)
 	src, dst := deidentify(t, deidtest.Servers[0], pol)
-	db := deidtest.Open(t, dst)
+	db := dbtest.SQL(t, dst)
 	row := deidtest.Rows(n)[0]
 	if _, err := db.Exec("UPDATE encounter SET ward = ? WHERE id = 2", row.MRN); err != nil {
 		t.Fatal(err)

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/database/dbtest"
 	_ "github.com/stewardhealth/steward/internal/database/mysql"
 	_ "github.com/stewardhealth/steward/internal/database/postgres"
 	_ "github.com/stewardhealth/steward/internal/database/sqlite"
@@ -146,7 +147,7 @@ func TestCatchesEachFailure(t *testing.T) {
 					}
 					src, dst := deidentify(t, s, pol)
 					if p.sql != nil {
-						conn, err := deidtest.Open(t, dst).Conn(context.Background())
+						conn, err := dbtest.SQL(t, dst).Conn(context.Background())
 						if err != nil {
 							t.Fatal(err)
 						}

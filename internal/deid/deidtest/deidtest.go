@@ -132,37 +132,11 @@ var Servers = []Server{
 	{database.MySQL, func(t *testing.T) string { return dbtest.MySQL(t) }, func(t *testing.T) string { return dbtest.MySQLName(t) }},
 }
 
-// Open gives database/sql access to a DSN, for the test's own checks.
-func Open(t *testing.T, dsn string) *sql.DB {
-	t.Helper()
-	d, err := database.ParseDSN(dsn)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var db *sql.DB
-	switch d.Kind {
-	case database.SQLite:
-		db, err = sql.Open("sqlite", "file:"+d.Path)
-	case database.Postgres:
-		db, err = sql.Open("pgx", dsn)
-	case database.MySQL:
-		rest := strings.TrimPrefix(dsn, "mysql://")
-		at := strings.LastIndex(rest, "@")
-		slash := strings.Index(rest[at:], "/") + at
-		db, err = sql.Open("mysql", rest[:at]+"@tcp("+rest[at+1:slash]+")"+rest[slash:])
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
 // Fill creates a source database of the server's kind holding the fixture's first n patients.
 func Fill(t *testing.T, s Server, n int) string {
 	t.Helper()
 	dsn := s.Source(t)
-	db := Open(t, dsn)
+	db := dbtest.SQL(t, dsn)
 	for _, q := range SQL(s.Kind, n) {
 		if _, err := db.Exec(q); err != nil {
 			t.Fatalf("fixture: %v\n%.200s", err, q)

@@ -165,6 +165,21 @@ func TestExportProcess(t *testing.T) {
 			t.Errorf("released file shows a hidden cell: %q", got)
 		}
 
+		// a link bound to an address range, expiring
+		tok, _, err := s.Issue(ctx, olga, r.ID, "ann", "10.1.0.0/16")
+		must(err)
+		if _, err := s.Download(ctx, ann, tok, "by_age.csv", addr); !errors.Is(err, derrors.Forbidden) {
+			t.Errorf("download from outside the range: got %v, want forbidden", err)
+		}
+		rc, err = s.Download(ctx, ann, tok, "by_age.csv", netip.MustParseAddr("10.1.2.3"))
+		must(err)
+		rc.Close()
+		s.Now = func() time.Time { return time.Now().Add(8 * 24 * time.Hour) }
+		if _, err := s.Download(ctx, ann, tok, "by_age.csv", netip.MustParseAddr("10.1.2.3")); !errors.Is(err, ErrLinkDead) {
+			t.Errorf("download after 8 days: got %v, want dead link", err)
+		}
+		s.Now = time.Now
+
 		// retroactive sample, recall, demotion
 		sample, err := s.Sample(ctx, olga, "diab", 5)
 		must(err)

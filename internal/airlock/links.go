@@ -161,3 +161,29 @@ func randomToken() string {
 	rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Issue makes a further link to a released export for a recipient, optionally bound to an
+// address range (the officer of its project). It returns the token, shown only here.
+func (s *Service) Issue(ctx context.Context, p access.Principal, request, recipient, ipRange string) (string, Link, error) {
+	r, err := s.Get(ctx, p, request)
+	if err != nil {
+		return "", Link{}, err
+	}
+	if _, err := s.project(ctx, p, r.Project, access.ReviewExport); err != nil {
+		return "", Link{}, err
+	}
+	if r.Status != Released {
+		return "", Link{}, fmt.Errorf("%w: export %s is %s, not released", derrors.Conflict, request, r.Status)
+	}
+	st, err := s.Settings(ctx, r.Project)
+	if err != nil {
+		return "", Link{}, err
+	}
+	var l newLink
+	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		var e audit.Entry
+		l, e, err = s.createLink(ctx, tx, p, request, recipient, ipRange, time.Duration(st.LinkDays)*24*time.Hour)
+		return []audit.Entry{e}, err
+	})
+	return l.token, l.Link, err
+}

@@ -55,26 +55,26 @@ func (s *Service) createLink(ctx context.Context, tx *sql.Tx, p access.Principal
 		"ip_range": ipRange, "expires": store.FormatTime(l.Expires)}), err
 }
 
-// Download checks a link's token for principal p coming from addr and opens one file of
-// its export. Every use and every refusal is audited.
-func (s *Service) Download(ctx context.Context, p access.Principal, token, file string, addr netip.Addr) (io.ReadCloser, error) {
+// resolve checks a link's token for principal p coming from addr: known, sent to p, not
+// revoked or recalled, not expired, from inside its address range. A refusal is audited.
+func (s *Service) resolve(ctx context.Context, p access.Principal, token, file string, addr netip.Addr) (Link, *Request, error) {
 	var l Link
-	var created, expires string
+	var expires string
 	var revoked store.NullTime
 	var status Status
-	err := s.DB.QueryRowContext(ctx, `SELECT l.id, l.request_id, l.recipient, l.ip_range, l.created_at, l.expires_at, l.revoked_at, r.status
+	err := s.DB.QueryRowContext(ctx, `SELECT l.id, l.request_id, l.recipient, l.ip_range, l.expires_at, l.revoked_at, r.status
 		FROM download_links l JOIN export_requests r ON r.id = l.request_id WHERE l.hash = $1`, linkHash(token)).
-		Scan(&l.ID, &l.Request, &l.Recipient, &l.IPRange, &created, &expires, &revoked, &status)
-	refuse := func(why string, err error) (io.ReadCloser, error) {
+		Scan(&l.ID, &l.Request, &l.Recipient, &l.IPRange, &expires, &revoked, &status)
+	refuse := func(why string, err error) (Link, *Request, error) {
 		s.Audit.Append(ctx, event(p, "export.download.refused", "link/"+l.ID, map[string]string{"why": why, "file": file}))
-		return nil, err
+		return l, nil, err
 	}
 	if errors.Is(err, sql.ErrNoRows) {
 		l.ID = "unknown"
 		return refuse("unknown link", ErrLinkDead)
 	}
 	if err != nil {
-		return nil, err
+		return l, nil, err
 	}
 	l.Expires, _ = store.ParseTime(expires)
 	switch {
@@ -88,12 +88,25 @@ func (s *Service) Download(ctx context.Context, p access.Principal, token, file 
 		return refuse("outside the address range", fmt.Errorf("%w: this link works only from %s", derrors.Forbidden, l.IPRange))
 	}
 	r, err := s.getUnchecked(ctx, l.Request)
+	return l, r, err
+}
+
+// LinkFiles returns the request whose files a link gives p (the download page).
+func (s *Service) LinkFiles(ctx context.Context, p access.Principal, token string, addr netip.Addr) (*Request, error) {
+	_, r, err := s.resolve(ctx, p, token, "", addr)
+	return r, err
+}
+
+// Download checks a link's token for principal p coming from addr and opens one file of
+// its export. Every use and every refusal is audited.
+func (s *Service) Download(ctx context.Context, p access.Principal, token, file string, addr netip.Addr) (io.ReadCloser, error) {
+	l, r, err := s.resolve(ctx, p, token, file, addr)
 	if err != nil {
 		return nil, err
 	}
 	rc, err := s.open(r, file)
 	if err != nil {
-		return refuse("no such file", err)
+		return nil, err
 	}
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
 		_, err := tx.ExecContext(ctx, `UPDATE download_links SET uses = uses + 1 WHERE id = $1`, l.ID)

@@ -55,7 +55,11 @@ func TestBrowserExportRequest(t *testing.T) {
 		b.eval(`document.querySelector("#user").value = ` + jsString(user) + `; document.querySelector("#password").value = ` + jsString(rootPW) + `; document.querySelector("form.box button").click()`)
 		b.waitFor(user+"'s home page", `document.querySelector("h1") && document.querySelector("h1").innerText === "My projects"`)
 	}
-	signOut := func() { b.navigate(base + "/"); b.eval(`document.querySelector("form[action='/signout'] button").click()`); b.waitFor("sign-in page", `document.querySelector("#password")`) }
+	signOut := func() {
+		b.navigate(base + "/")
+		b.eval(`document.querySelector("form[action='/signout'] button").click()`)
+		b.waitFor("sign-in page", `document.querySelector("#password")`)
+	}
 	set := func(id, v string) string { return `document.querySelector("#` + id + `").value = ` + jsString(v) + `;` }
 
 	// the SPOC puts vera on the list as validated

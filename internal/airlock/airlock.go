@@ -29,6 +29,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -118,10 +119,11 @@ type Request struct {
 
 // File is one file of a request with its check result (evidence, never hidden values).
 type File struct {
-	Name   string             `json:"name"`
-	Meta   disclosure.Meta    `json:"meta"`
-	Result *disclosure.Result `json:"result"`
-	record disclosure.Release
+	Name     string             `json:"name"`
+	Meta     disclosure.Meta    `json:"meta"`
+	Result   *disclosure.Result `json:"result"`
+	record   disclosure.Release
+	original disclosure.Release
 }
 
 // FileInput is one file submitted.
@@ -207,14 +209,16 @@ func (s *Service) SetSettings(ctx context.Context, p access.Principal, project s
 
 // Exporter is one entry of the SPOC's list.
 type Exporter struct {
-	User  string    `json:"user"`
-	Mode  Mode      `json:"mode"`
-	SetBy string    `json:"set_by"`
-	SetAt time.Time `json:"set_at"`
+	User    string    `json:"user"`
+	Mode    Mode      `json:"mode"`
+	IPRange string    `json:"ip_range,omitempty"` // download links work only from here
+	SetBy   string    `json:"set_by"`
+	SetAt   time.Time `json:"set_at"`
 }
 
 // SetExporter puts a user on the project's list (SPOC), or takes them off with mode "".
-func (s *Service) SetExporter(ctx context.Context, p access.Principal, project, user string, m Mode) error {
+// ipRange, when not empty, binds the user's download links to that address range (CIDR).
+func (s *Service) SetExporter(ctx context.Context, p access.Principal, project, user string, m Mode, ipRange string) error {
 	x, err := s.project(ctx, p, project, access.ManageExporters)
 	if err != nil {
 		return err
@@ -222,23 +226,37 @@ func (s *Service) SetExporter(ctx context.Context, p access.Principal, project, 
 	if m != "" && m != Automatic && m != Validated {
 		return fmt.Errorf("%w: mode %q (want automatic or validated)", derrors.Invalid, m)
 	}
-	return s.setMode(ctx, p, x.Code, user, m, "")
+	if ipRange != "" {
+		if _, err := netip.ParsePrefix(ipRange); err != nil {
+			return fmt.Errorf("%w: address range %q: want a CIDR prefix such as 203.0.113.0/24", derrors.Invalid, ipRange)
+		}
+	}
+	return s.setMode(ctx, p, x.Code, user, m, &ipRange, "")
 }
 
-func (s *Service) setMode(ctx context.Context, p access.Principal, project, user string, m Mode, why string) error {
+// setMode writes a user's entry; ipRange nil keeps the range they have.
+func (s *Service) setMode(ctx context.Context, p access.Principal, project, user string, m Mode, ipRange *string, why string) error {
 	return s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
 		var err error
 		if m == "" {
 			_, err = tx.ExecContext(ctx, `DELETE FROM export_users WHERE project = $1 AND user_name = $2`, project, user)
 		} else {
-			_, err = tx.ExecContext(ctx, `INSERT INTO export_users (project, user_name, mode, set_by, set_at) VALUES ($1, $2, $3, $4, $5)
-				ON CONFLICT (project, user_name) DO UPDATE SET mode = $3, set_by = $4, set_at = $5`,
-				project, user, string(m), p.User, store.FormatTime(s.Now()))
+			keep := ipRange == nil
+			if keep {
+				ipRange = new(string)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO export_users (project, user_name, mode, ip_range, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (project, user_name) DO UPDATE SET mode = $3, set_by = $5, set_at = $6,
+				ip_range = CASE WHEN $7 THEN export_users.ip_range ELSE $4 END`,
+				project, user, string(m), *ipRange, p.User, store.FormatTime(s.Now()), keep)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("export list of %s: user %s: %w", project, user, err)
 		}
 		d := map[string]string{"user": user, "mode": string(m)}
+		if ipRange != nil && *ipRange != "" {
+			d["ip_range"] = *ipRange
+		}
 		if why != "" {
 			d["why"] = why
 		}
@@ -255,7 +273,7 @@ func (s *Service) Exporters(ctx context.Context, p access.Principal, project str
 	if !access.Allowed(p, access.ManageExporters, x) && !access.Allowed(p, access.ReviewExport, x) {
 		return nil, access.Check(p, access.ManageExporters, x)
 	}
-	rows, err := s.DB.QueryContext(ctx, `SELECT user_name, mode, set_by, set_at FROM export_users WHERE project = $1 ORDER BY user_name`, x.Code)
+	rows, err := s.DB.QueryContext(ctx, `SELECT user_name, mode, ip_range, set_by, set_at FROM export_users WHERE project = $1 ORDER BY user_name`, x.Code)
 	if err != nil {
 		return nil, err
 	}
@@ -264,7 +282,7 @@ func (s *Service) Exporters(ctx context.Context, p access.Principal, project str
 	for rows.Next() {
 		var e Exporter
 		var at string
-		if err := rows.Scan(&e.User, &e.Mode, &e.SetBy, &at); err != nil {
+		if err := rows.Scan(&e.User, &e.Mode, &e.IPRange, &e.SetBy, &at); err != nil {
 			return nil, err
 		}
 		e.SetAt, _ = store.ParseTime(at)

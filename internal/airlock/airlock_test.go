@@ -7,6 +7,7 @@ import (
 	"mime/quotedprintable"
 	"net/netip"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -53,37 +54,58 @@ func body(t *testing.T, m smtptest.Message) string {
 
 var tokenRE = regexp.MustCompile(`/airlock/download/(\S+)`)
 
+type world struct {
+	s    *Service
+	acc  *access.Service
+	mail *smtptest.Server
+	who  func(string) access.Principal
+}
+
+// newWorld is a project diab of agency north with ann (DATA_AGG and DATA_OFFICER), bob
+// (DATA_AGG), sam (SPOC) and olga (DATA_OFFICER), each with an email address, and an export
+// service mailing through a real SMTP listener.
+func newWorld(t *testing.T, db *store.DB) world {
+	t.Helper()
+	ctx := context.Background()
+	mail := smtptest.Start(t)
+	acc := access.New(db, access.Config{}, nil)
+	s := New(db, acc, Folder{local.Folder{Dir: t.TempDir()}}, access.Mailer{Addr: mail.Addr, From: "steward@example.org"}, "https://steward.test")
+	cli := access.CLI("test")
+	must := func(err error) { t.Helper(); must(t, err) }
+	must(acc.CreateRegion(ctx, cli, access.Region{Code: "west", Name: "West"}))
+	must(acc.CreateAgency(ctx, cli, access.Agency{Code: "north", Name: "North", Region: "west"}))
+	must(acc.CreateProject(ctx, cli, access.Project{Code: "diab", Name: "Diabetes", Agency: "north"}))
+	for _, u := range []struct {
+		name  string
+		roles []access.Role
+	}{{"ann", []access.Role{access.DataAgg, access.DataOfficer}}, {"bob", []access.Role{access.DataAgg}},
+		{"sam", []access.Role{access.SPOC}}, {"olga", []access.Role{access.DataOfficer}}} {
+		must(acc.CreateUser(ctx, cli, access.User{Name: u.name, Agency: "north", Email: u.name + "@example.org"}, "a long enough password 123"))
+		for _, r := range u.roles {
+			must(acc.Grant(ctx, cli, u.name, "diab", r))
+		}
+	}
+	who := func(name string) access.Principal {
+		p, err := acc.Principal(ctx, name, "127.0.0.1")
+		must(err)
+		return p
+	}
+	return world{s, acc, mail, who}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestExportProcess(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
-		mail := smtptest.Start(t)
-		acc := access.New(db, access.Config{}, nil)
-		s := New(db, acc, Folder{local.Folder{Dir: t.TempDir()}}, access.Mailer{Addr: mail.Addr, From: "steward@example.org"}, "https://steward.test")
-		cli := access.CLI("test")
-		must := func(err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		must(acc.CreateRegion(ctx, cli, access.Region{Code: "west", Name: "West"}))
-		must(acc.CreateAgency(ctx, cli, access.Agency{Code: "north", Name: "North", Region: "west"}))
-		must(acc.CreateProject(ctx, cli, access.Project{Code: "diab", Name: "Diabetes", Agency: "north"}))
-		for _, u := range []struct {
-			name  string
-			roles []access.Role
-		}{{"ann", []access.Role{access.DataAgg, access.DataOfficer}}, {"bob", []access.Role{access.DataAgg}},
-			{"sam", []access.Role{access.SPOC}}, {"olga", []access.Role{access.DataOfficer}}} {
-			must(acc.CreateUser(ctx, cli, access.User{Name: u.name, Agency: "north", Email: u.name + "@example.org"}, "a long enough password 123"))
-			for _, r := range u.roles {
-				must(acc.Grant(ctx, cli, u.name, "diab", r))
-			}
-		}
-		who := func(name string) access.Principal {
-			p, err := acc.Principal(ctx, name, "127.0.0.1")
-			must(err)
-			return p
-		}
+		w := newWorld(t, db)
+		s, mail, who := w.s, w.mail, w.who
+		must := func(err error) { t.Helper(); must(t, err) }
 		ann, bob, sam, olga := who("ann"), who("bob"), who("sam"), who("olga")
 		sub := func(data, exception string) Submission {
 			return Submission{Purpose: "outcomes by age", Exception: exception, Files: []FileInput{{Name: "by_age.csv", Meta: meta, Data: data}}}
@@ -92,11 +114,11 @@ func TestExportProcess(t *testing.T) {
 		if _, err := s.Submit(ctx, ann, "diab", sub(table(80), "")); !errors.Is(err, derrors.Forbidden) {
 			t.Fatalf("submit by a user not on the SPOC's list: got %v, want forbidden", err)
 		}
-		if err := s.SetExporter(ctx, ann, "diab", "ann", Automatic); !errors.Is(err, derrors.Forbidden) {
+		if err := s.SetExporter(ctx, ann, "diab", "ann", Automatic, ""); !errors.Is(err, derrors.Forbidden) {
 			t.Fatalf("analyst edits the SPOC's list: got %v, want forbidden", err)
 		}
-		must(s.SetExporter(ctx, sam, "diab", "ann", Validated))
-		must(s.SetExporter(ctx, sam, "diab", "bob", Automatic))
+		must(s.SetExporter(ctx, sam, "diab", "ann", Validated, ""))
+		must(s.SetExporter(ctx, sam, "diab", "bob", Automatic, ""))
 
 		// an automatic analyst's passing export is released at once, and the link mailed
 		r, err := s.Submit(ctx, bob, "diab", sub(table(80), ""))
@@ -203,6 +225,102 @@ func TestExportProcess(t *testing.T) {
 		}
 		if msgs := mail.Wait(3, 5*time.Second); len(msgs) < 3 || !strings.Contains(msgs[2].Data, "recalled") {
 			t.Errorf("recall mail missing")
+		}
+	})
+}
+
+// lastToken returns the download token of the n-th mail (counting from 1).
+func lastToken(t *testing.T, mail *smtptest.Server, n int) (string, smtptest.Message) {
+	t.Helper()
+	msgs := mail.Wait(n, 5*time.Second)
+	if len(msgs) < n {
+		t.Fatalf("got %d mails, want %d", len(msgs), n)
+	}
+	m := tokenRE.FindStringSubmatch(body(t, msgs[n-1]))
+	if m == nil {
+		t.Fatalf("no link in mail %d", n)
+	}
+	return m[1], msgs[n-1]
+}
+
+// An exception releases the original table once the officer approves it; an analyst's
+// address range binds their links; in a bunker project the data publishers (at most two)
+// verify and receive.
+func TestExceptionRangeAndBunker(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		s, who := w.s, w.who
+		bob, sam, olga := who("bob"), who("sam"), who("olga")
+		must(t, s.SetExporter(ctx, sam, "diab", "bob", Automatic, "10.9.0.0/16"))
+		if err := s.SetExporter(ctx, sam, "diab", "bob", Automatic, "not a range"); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("a bad range: got %v, want invalid", err)
+		}
+
+		// an automatic analyst asking an exception waits for the officer; approved, the original leaves
+		r, err := s.Submit(ctx, bob, "diab", Submission{Purpose: "p", Exception: "the 0-17 cell is published in the annual report",
+			Files: []FileInput{{Name: "t.csv", Meta: meta, Data: table(20)}}})
+		must(t, err)
+		if r.Status != Pending {
+			t.Fatalf("exception asked: got %s, want pending_review", r.Status)
+		}
+		_, err = s.Review(ctx, olga, r.ID, true, "agreed: already public")
+		must(t, err)
+		tok, _ := lastToken(t, w.mail, 1)
+		if _, err := s.Download(ctx, bob, tok, "t.csv", netip.MustParseAddr("127.0.0.1")); !errors.Is(err, derrors.Forbidden) {
+			t.Errorf("download from outside bob's range: got %v, want forbidden", err)
+		}
+		rc, err := s.Download(ctx, bob, tok, "t.csv", netip.MustParseAddr("10.9.8.7"))
+		must(t, err)
+		got, _ := io.ReadAll(rc)
+		rc.Close()
+		if !strings.HasPrefix(string(got), "age_band,project,patients\n0-17,P1,5\n") {
+			t.Errorf("approved exception: got %q, want the original file", got)
+		}
+
+		// bunker: publishers, at most two
+		cli := access.CLI("test")
+		for _, u := range []string{"pia", "pete", "paul"} {
+			must(t, w.acc.CreateUser(ctx, cli, access.User{Name: u, Agency: "north", Email: u + "@example.org"}, "a long enough password 123"))
+		}
+		must(t, w.acc.Grant(ctx, cli, "pia", "diab", access.DataPublisher))
+		must(t, w.acc.Grant(ctx, cli, "pete", "diab", access.DataPublisher))
+		if err := w.acc.Grant(ctx, cli, "paul", "diab", access.DataPublisher); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("a third data publisher: got %v, want invalid", err)
+		}
+		must(t, s.SetSettings(ctx, olga, "diab", Settings{Bunker: true, LinkDays: 2}))
+		r, err = s.Submit(ctx, bob, "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "t.csv", Meta: meta, Data: table(500)}}})
+		must(t, err)
+		if r.Status != Pending {
+			t.Fatalf("bunker export: got %s, want pending_review (the publisher verifies)", r.Status)
+		}
+		pia := who("pia")
+		_, err = s.Review(ctx, pia, r.ID, true, "checked the content")
+		must(t, err)
+		tokA, mA := lastToken(t, w.mail, 2)
+		tokB, mB := lastToken(t, w.mail, 3)
+		if to := []string{mA.To[0], mB.To[0]}; !slices.Contains(to, "pia@example.org") || !slices.Contains(to, "pete@example.org") {
+			t.Errorf("bunker links went to %v, want pia and pete", to)
+		}
+		if _, err := s.Download(ctx, bob, tokA, "t.csv", netip.MustParseAddr("10.9.8.7")); err == nil {
+			t.Error("the bunker analyst downloaded a publisher's link")
+		}
+		inbox, err := s.Inbox(ctx, pia)
+		must(t, err)
+		if len(inbox) != 1 || inbox[0].Expires.Sub(inbox[0].Created) != 48*time.Hour {
+			t.Errorf("pia's inbox: got %+v, want one link living 2 days", inbox)
+		}
+		piaTok, peteTok := tokA, tokB
+		if mA.To[0] != "pia@example.org" {
+			piaTok, peteTok = tokB, tokA
+		}
+		if rc, err := s.Download(ctx, pia, piaTok, "t.csv", netip.MustParseAddr("192.0.2.1")); err != nil {
+			t.Errorf("pia with her link: %v", err)
+		} else {
+			rc.Close()
+		}
+		if _, err := s.Download(ctx, pia, peteTok, "t.csv", netip.MustParseAddr("192.0.2.1")); !errors.Is(err, derrors.Forbidden) {
+			t.Errorf("pia with pete's link: got %v, want forbidden", err)
 		}
 	})
 }

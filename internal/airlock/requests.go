@@ -26,8 +26,9 @@ func checkedName(id, file string) string  { return id + "--checked--" + file }
 func originalName(id, file string) string { return id + "--original--" + file }
 
 type evidence struct {
-	Result *disclosure.Result `json:"result"`
-	Record disclosure.Release `json:"record"`
+	Result   *disclosure.Result `json:"result"`
+	Record   disclosure.Release `json:"record"`   // what leaves when the checked file is released
+	Original disclosure.Release `json:"original"` // what leaves when an exception releases the original
 }
 
 // Submit runs the checks on an analyst's files and releases, queues or refuses the request.
@@ -69,8 +70,10 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 			return nil, fmt.Errorf("%w: %w", derrors.Invalid, err)
 		}
 		res := disclosure.Check(t, head, st.Rules, earlier[pop])
-		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(randomID("rel-", 8), p.User, r.ID, now)}
-		earlier[pop] = append(earlier[pop], f.record) // files of one request are compared too
+		id := randomID("rel-", 8)
+		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false),
+			original: res.Record(id, p.User, r.ID, now, true)}
+		earlier[pop] = append(earlier[pop], f.original) // files of one request are compared too, as if all left
 		outright = outright || res.Outright
 		refused = refused || res.Verdict == disclosure.Refused
 		r.Files = append(r.Files, f)
@@ -94,7 +97,7 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		r.Status, r.Comment = Refused, "not aggregated data: refused outright"
 	case refused && r.Exception == "":
 		r.Status, r.Comment = Refused, "checks failed: change the files, or ask for an exception with a written reason"
-	case m == Validated || r.Exception != "":
+	case m == Validated || r.Exception != "" || st.Bunker: // in a bunker the data publishers verify
 		r.Status = Pending
 	default:
 		r.Status = Released
@@ -108,7 +111,7 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		}
 		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files))}
 		for _, f := range r.Files {
-			ev, _ := json.Marshal(evidence{f.Result, f.record})
+			ev, _ := json.Marshal(evidence{f.Result, f.record, f.original})
 			meta, _ := json.Marshal(f.Meta)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO export_files (request_id, name, meta, verdict, evidence) VALUES ($1, $2, $3, $4, $5)`,
 				r.ID, f.Name, string(meta), string(f.Result.Verdict), string(ev)); err != nil {
@@ -137,7 +140,7 @@ func (s *Service) Review(ctx context.Context, p access.Principal, id string, app
 	if err != nil {
 		return nil, err
 	}
-	if _, err := s.project(ctx, p, r.Project, access.ReviewExport); err != nil {
+	if err := s.reviewer(ctx, p, r.Project); err != nil {
 		return nil, err
 	}
 	if r.Author == p.User {
@@ -182,6 +185,21 @@ func (s *Service) Review(ctx context.Context, p access.Principal, id string, app
 	return r, nil
 }
 
+// reviewer checks that p may review the project's requests: its data-governance officers,
+// and in a bunker project its data publishers.
+func (s *Service) reviewer(ctx context.Context, p access.Principal, project string) error {
+	x, err := s.Access.Project(ctx, p, project)
+	if err != nil {
+		return err
+	}
+	if access.Allowed(p, access.ReceiveExport, x) {
+		if st, err := s.Settings(ctx, project); err != nil || st.Bunker {
+			return err
+		}
+	}
+	return access.Check(p, access.ReviewExport, x)
+}
+
 type newLink struct {
 	Link
 	token string
@@ -192,21 +210,30 @@ func (s *Service) release(ctx context.Context, tx *sql.Tx, p access.Principal, r
 	now := s.Now().UTC()
 	var es []audit.Entry
 	for _, f := range r.Files {
-		rec, _ := json.Marshal(f.record)
+		record := f.record
+		if r.Exception != "" { // an approved exception releases the original
+			record = f.original
+		}
+		rec, _ := json.Marshal(record)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO release_ledger (id, request_id, project, population, released_by, released_at, record)
-			VALUES ($1, $2, $3, $4, $5, $6, $7)`, f.record.ID, r.ID, r.Project, f.record.Population, p.User, store.FormatTime(now), string(rec)); err != nil {
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, record.ID, r.ID, r.Project, record.Population, p.User, store.FormatTime(now), string(rec)); err != nil {
 			return nil, nil, err
 		}
-		es = append(es, event(p, "export.ledger", "export/"+r.ID, map[string]string{"release": f.record.ID, "file": f.Name,
-			"population": f.record.Population, "cells shown": fmt.Sprint(len(f.record.Cells))}))
+		es = append(es, event(p, "export.ledger", "export/"+r.ID, map[string]string{"release": record.ID, "file": f.Name,
+			"population": record.Population, "cells shown": fmt.Sprint(len(record.Cells))}))
 	}
 	recipients := []string{r.Author}
+	var ipRange string
+	err := tx.QueryRowContext(ctx, `SELECT ip_range FROM export_users WHERE project = $1 AND user_name = $2`, r.Project, r.Author).Scan(&ipRange)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, err
+	}
 	if st.Bunker { // the analyst is not known: the project's data publishers receive
 		rows, err := tx.QueryContext(ctx, `SELECT user_name FROM grants WHERE project = $1 AND role = $2 ORDER BY user_name`, r.Project, string(access.DataPublisher))
 		if err != nil {
 			return nil, nil, err
 		}
-		recipients = nil
+		recipients, ipRange = nil, ""
 		for rows.Next() {
 			var u string
 			rows.Scan(&u)
@@ -219,7 +246,7 @@ func (s *Service) release(ctx context.Context, tx *sql.Tx, p access.Principal, r
 	}
 	var links []newLink
 	for _, who := range recipients {
-		l, e, err := s.createLink(ctx, tx, p, r.ID, who, "", time.Duration(st.LinkDays)*24*time.Hour)
+		l, e, err := s.createLink(ctx, tx, p, r.ID, who, ipRange, time.Duration(st.LinkDays)*24*time.Hour)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -292,7 +319,7 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 		if err := errors.Join(json.Unmarshal([]byte(meta), &f.Meta), json.Unmarshal([]byte(ev), &e)); err != nil {
 			return nil, fmt.Errorf("export %s file %s: %w", id, f.Name, err)
 		}
-		f.Result, f.record = e.Result, e.Record
+		f.Result, f.record, f.original = e.Result, e.Record, e.Original
 		r.Files = append(r.Files, f)
 	}
 	return r, rows.Err()
@@ -393,7 +420,7 @@ func (s *Service) Recall(ctx context.Context, p access.Principal, id, reason str
 		return err
 	}
 	if demote {
-		if err := s.setMode(ctx, p, r.Project, r.Author, Validated, "recall of "+id); err != nil {
+		if err := s.setMode(ctx, p, r.Project, r.Author, Validated, nil, "recall of "+id); err != nil {
 			return err
 		}
 	}
@@ -408,7 +435,7 @@ func (s *Service) Recall(ctx context.Context, p access.Principal, id, reason str
 func (s *Service) open(r *Request, file string) (io.ReadCloser, error) {
 	for _, f := range r.Files {
 		if f.Name == file {
-			if r.Exception != "" && r.DecidedBy != "" {
+			if r.Exception != "" { // released only through an officer's approval
 				return s.Files.Open(originalName(r.ID, file))
 			}
 			return s.Files.Open(checkedName(r.ID, file))

@@ -72,7 +72,7 @@ func TestCorpus(t *testing.T) {
 				if r.Verdict != Pass {
 					t.Fatalf("earlier release %d: got %s, want pass", i, r.Verdict)
 				}
-				ledger = append(ledger, r.Record(fmt.Sprintf("earlier%d", i), "ann", "req-1", time.Now()))
+				ledger = append(ledger, r.Record(fmt.Sprintf("earlier%d", i), "ann", "req-1", time.Now(), false))
 			}
 			var w want
 			readJSON(t, filepath.Join(dir, "want.json"), &w)

@@ -26,7 +26,8 @@ type Release struct {
 }
 
 // Record returns the ledger entry for releasing the checked file: the visible cells only.
-func (res *Result) Record(id, by, source string, at time.Time) Release {
+// With all set (an exception approved: the original file leaves) every cell is recorded.
+func (res *Result) Record(id, by, source string, at time.Time, all bool) Release {
 	t := res.table
 	rel := Release{ID: id, File: t.Name, Population: t.Meta.Population, Dimensions: t.Meta.Dimensions,
 		Cells: map[string]int64{}, By: by, Source: source, At: at.UTC()}
@@ -35,7 +36,7 @@ func (res *Result) Record(id, by, source string, at time.Time) Release {
 			continue
 		}
 		rel.Total += c.Persons
-		if _, hidden := res.hidden[c]; !hidden {
+		if _, hidden := res.hidden[c]; all || !hidden {
 			rel.Cells[keyOf(c.Key)] = c.Persons
 		}
 	}

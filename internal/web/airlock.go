@@ -59,12 +59,13 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 	})
 	api("PUT /api/v1/projects/{id}/exporters/{user}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		var req struct {
-			Mode airlock.Mode `json:"mode"`
+			Mode    airlock.Mode `json:"mode"`
+			IPRange string       `json:"ip_range"`
 		}
 		if err := decode(r, &req); err != nil {
 			return err
 		}
-		return noContent(w, svc.SetExporter(r.Context(), p, r.PathValue("id"), r.PathValue("user"), req.Mode))
+		return noContent(w, svc.SetExporter(r.Context(), p, r.PathValue("id"), r.PathValue("user"), req.Mode, req.IPRange))
 	})
 	api("GET /api/v1/exports/{eid}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		req, err := svc.Get(r.Context(), p, r.PathValue("eid"))
@@ -200,7 +201,7 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 	}}
 	s.pageHandlers("/projects/{id}/exporters", "Who may request exports", exporters, func(r *http.Request, p access.Principal) (string, error) {
 		user, mode := r.PostFormValue("user"), airlock.Mode(r.PostFormValue("mode"))
-		return fmt.Sprintf("%s: %s.", user, cmp.Or(string(mode), "removed")), svc.SetExporter(r.Context(), p, r.PathValue("id"), user, mode)
+		return fmt.Sprintf("%s: %s.", user, cmp.Or(string(mode), "removed")), svc.SetExporter(r.Context(), p, r.PathValue("id"), user, mode, r.PostFormValue("ip_range"))
 	})
 
 	inbox := page{name: "inbox.html", load: func(r *http.Request, p access.Principal) (any, error) {

@@ -14,6 +14,7 @@ CREATE TABLE export_users (
     project   TEXT NOT NULL REFERENCES projects (code) ON DELETE CASCADE,
     user_name TEXT NOT NULL REFERENCES users (name) ON DELETE CASCADE,
     mode      TEXT NOT NULL,
+    ip_range  TEXT NOT NULL DEFAULT '',
     set_by    TEXT NOT NULL,
     set_at    TEXT NOT NULL,
     PRIMARY KEY (project, user_name)

@@ -19,10 +19,13 @@ type Release struct {
 	Population string           `json:"population"`
 	Dimensions []string         `json:"dimensions"`
 	Cells      map[string]int64 `json:"cells"` // dimension values joined by U+001F → persons
-	Total      int64            `json:"total"`
-	By         string           `json:"by"`
-	Source     string           `json:"source,omitempty"` // the request it came from
-	At         time.Time        `json:"at"`
+	// Withheld holds the hidden cells' persons: never released, kept so that sums over
+	// them — margins, which are public — can be compared with later tables.
+	Withheld map[string]int64 `json:"withheld,omitempty"`
+	Total    int64            `json:"total"`
+	By       string           `json:"by"`
+	Source   string           `json:"source,omitempty"` // the request it came from
+	At       time.Time        `json:"at"`
 }
 
 // Record returns the ledger entry for releasing the checked file: the visible cells only.
@@ -30,7 +33,7 @@ type Release struct {
 func (res *Result) Record(id, by, source string, at time.Time, all bool) Release {
 	t := res.table
 	rel := Release{ID: id, File: t.Name, Population: t.Meta.Population, Dimensions: t.Meta.Dimensions,
-		Cells: map[string]int64{}, By: by, Source: source, At: at.UTC()}
+		Cells: map[string]int64{}, Withheld: map[string]int64{}, By: by, Source: source, At: at.UTC()}
 	for _, c := range t.Cells {
 		if c.Margin(t.Meta.Total) {
 			continue
@@ -38,6 +41,8 @@ func (res *Result) Record(id, by, source string, at time.Time, all bool) Release
 		rel.Total += c.Persons
 		if _, hidden := res.hidden[c]; all || !hidden {
 			rel.Cells[keyOf(c.Key)] = c.Persons
+		} else {
+			rel.Withheld[keyOf(c.Key)] = c.Persons
 		}
 	}
 	return rel
@@ -45,8 +50,9 @@ func (res *Result) Record(id, by, source string, at time.Time, all bool) Release
 
 // differencing compares the table with each earlier release of its population. A table
 // total within 1…MaxDifferencing persons of an earlier one refuses the file (totals are
-// public); a cell within that distance of the same cell, or of the sum of cells, of an
-// earlier release is hidden when it is one cell of this table, else the file is refused.
+// public). Both are then summed onto the dimensions they share; a sum within that distance
+// of the earlier one hides this table's cell when the sum is one cell of it, else (a
+// margin, public) refuses the file.
 func (res *Result) differencing(r Rules, earlier []Release) []string {
 	t := res.table
 	if t.Meta.Population == "" {
@@ -71,45 +77,49 @@ func (res *Result) differencing(r Rules, earlier []Release) []string {
 			why = append(why, fmt.Sprintf("the table's total differs from release %s's by 1 to %d persons (differencing)", e.ID, r.MaxDifferencing))
 			continue
 		}
-		// the earlier release's cells, against this table summed onto its dimensions (an
-		// earlier release with dimensions this table lacks is compared by its total only)
-		if sharedDims(t.Meta.Dimensions, e.Dimensions) == nil {
+		// both summed onto the dimensions they share: the earlier release's shown cells when
+		// this table has all its dimensions, else its sums (margins, public) over every cell
+		var shared []string
+		for _, d := range e.Dimensions {
+			if slices.Contains(t.Meta.Dimensions, d) {
+				shared = append(shared, d)
+			}
+		}
+		if len(shared) == 0 {
 			continue
 		}
-		mine, cellOf, count := map[string]int64{}, map[string]*Cell{}, map[string]int{}
+		theirs := e.Cells
+		if len(shared) < len(e.Dimensions) {
+			theirs = map[string]int64{}
+			for _, m := range []map[string]int64{e.Cells, e.Withheld} {
+				for k, v := range m {
+					theirs[project(strings.Split(k, "\x1f"), e.Dimensions, shared)] += v
+				}
+			}
+		}
+		mine, cellOf := map[string]int64{}, map[string]*Cell{}
 		for _, c := range t.Cells {
 			if c.Margin(t.Meta.Total) {
 				continue
 			}
-			k := project(c.Key, t.Meta.Dimensions, e.Dimensions)
+			k := project(c.Key, t.Meta.Dimensions, shared)
 			mine[k] += c.Persons
 			cellOf[k] = c
-			count[k]++
 		}
 		for k, v := range mine {
-			old, shown := e.Cells[k]
+			old, shown := theirs[k]
 			if !shown || !near(v, old) {
 				continue
 			}
-			if count[k] == 1 && len(e.Dimensions) == len(t.Meta.Dimensions) {
-				res.hide(cellOf[k], RuleDifferencing, "differs from the same cell of release %s by 1 to %d persons", e.ID, r.MaxDifferencing)
+			if len(shared) == len(t.Meta.Dimensions) { // one cell of this table: hide it
+				res.hide(cellOf[k], RuleDifferencing, "differs from the same cells of release %s by 1 to %d persons", e.ID, r.MaxDifferencing)
 				continue
 			}
-			why = append(why, fmt.Sprintf("cells summing to %s differ from release %s by 1 to %d persons", cellLabel(e.Dimensions, strings.Split(k, "\x1f")), e.ID, r.MaxDifferencing))
+			why = append(why, fmt.Sprintf("cells summing to %s differ from release %s by 1 to %d persons", cellLabel(shared, strings.Split(k, "\x1f")), e.ID, r.MaxDifferencing))
 		}
 	}
 	slices.Sort(why)
 	return slices.Compact(why)
-}
-
-// sharedDims returns b when a holds all of b's dimensions, else nil.
-func sharedDims(a, b []string) []string {
-	for _, d := range b {
-		if !slices.Contains(a, d) {
-			return nil
-		}
-	}
-	return b
 }
 
 func project(key, dims, onto []string) string {

@@ -10,5 +10,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer())
+	root.AddCommand(newDisclosure())
 	return root
 }

@@ -23,6 +23,16 @@ func (s *Service) Grant(ctx context.Context, p Principal, user, project string, 
 	add, _ := cascade(r)
 	now := store.FormatTime(time.Now())
 	return s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		if r == DataPublisher { // issue 8: at most MaxPublishers per project
+			var n int
+			if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM grants WHERE project = $1 AND role = $2 AND user_name <> $3`,
+				x.Code, string(r), u.Name).Scan(&n); err != nil {
+				return audit.Entry{}, err
+			}
+			if n >= MaxPublishers {
+				return audit.Entry{}, fmt.Errorf("%w: project %s already has %d data publishers", derrors.Invalid, x.Code, n)
+			}
+		}
 		var added []string
 		for _, role := range add {
 			res, err := tx.ExecContext(ctx, `INSERT INTO grants (user_name, project, role, granted_by, granted_at)

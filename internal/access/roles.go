@@ -44,13 +44,24 @@ const (
 	ProjectAdmin Role = "PROJECT_ADMIN"
 	DataOfficer  Role = "DATA_OFFICER"
 	EthicsBoard  Role = "ETHICS_BOARD"
+
+	// Issue 8 (export requests): the SPOC keeps the list of users who may request exports;
+	// a data publisher (at most MaxPublishers per bunker project) verifies and receives
+	// exports from a bunker, where the analyst is not known; a data validator has the
+	// validation environment only. DATA_OFFICER is the data-governance officer.
+	SPOC          Role = "SPOC"
+	DataPublisher Role = "DATA_PUBLISHER"
+	DataValidator Role = "DATA_VALIDATOR"
 )
+
+// MaxPublishers is how many data publishers a project may have (issue 8).
+const MaxPublishers = 2
 
 // Track is the data-protection track, least access first.
 var Track = []Role{DataObfsc, DataAgg, DataLDS, DataDeid, DataProt}
 
 // Roles is every project role, the track first.
-var Roles = append(slices.Clone(Track), ProjectAdmin, DataOfficer, EthicsBoard)
+var Roles = append(slices.Clone(Track), ProjectAdmin, DataOfficer, EthicsBoard, SPOC, DataPublisher, DataValidator)
 
 // Level is the role's place on the track counting from 1, or 0 for a role off the track.
 func (r Role) Level() int { return slices.Index(Track, r) + 1 }
@@ -80,11 +91,17 @@ const (
 	ManageUsers     Action = "manage_users"     // users, agencies, regions, projects (site)
 	UnlockAccount   Action = "unlock_account"   // reinstate a locked account or address (site)
 	ReadAudit       Action = "read_audit"       // read the audit log (site)
+
+	// Issue 8 (export requests).
+	ManageExporters Action = "manage_exporters" // SPOC: who may request exports, automatic or validated
+	ReceiveExport   Action = "receive_export"   // data publisher: verify and receive bunker exports
+	ValidateData    Action = "validate_data"    // data validator: the validation environment
 )
 
 // Actions is the whole vocabulary.
 var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, PatientBlobs, IdentifiedData,
-	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit}
+	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
+	ManageExporters, ReceiveExport, ValidateData}
 
 // trackNeed is the track level each data action needs.
 var trackNeed = map[Action]int{
@@ -153,6 +170,12 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return p.Has(x.Code, DataOfficer)
 	case ApproveEthics:
 		return p.Has(x.Code, EthicsBoard)
+	case ManageExporters: // issue 8
+		return p.Has(x.Code, SPOC)
+	case ReceiveExport:
+		return p.Has(x.Code, DataPublisher)
+	case ValidateData:
+		return p.Has(x.Code, DataValidator)
 	}
 	need, ok := trackNeed[a]
 	return ok && p.Level(x.Code) >= need

@@ -28,6 +28,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
 )
 
@@ -43,6 +44,7 @@ type Options struct {
 	// host other than localhost). Leave false in production.
 	InsecureCookies bool
 	Log             *slog.Logger
+	Airlock         *airlock.Service // export requests (issue 8); nil: their routes answer 404
 }
 
 // Server serves the API and the pages.
@@ -84,6 +86,7 @@ func New(svc *access.Service, o Options) *Server {
 	}
 	s.apiRoutes()
 	s.pageRoutes()
+	s.airlockRoutes(o.Airlock)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

@@ -1,0 +1,323 @@
+// Package airlock takes export requests of aggregated outputs out of the secure processing
+// environment (healthdata.be's SPE export process, CORI's aggregated-only rule).
+//
+// In each project the SPOC keeps the list of users who may request exports, each either
+// automatic or validated. An analyst submits files (CSV tables with their disclosure.Meta)
+// and a purpose; the disclosure checks run at once. A file that is not an aggregate is
+// refused outright. An automatic analyst's export whose files pass (or only have cells
+// suppressed) is released at once; a validated analyst's export, or one whose analyst asks
+// for an exception with a written reason, waits in the data-governance officer's
+// (DATA_OFFICER's) queue. The officer sees the checks' evidence — which cell, which rule —
+// never the hidden values, and approves or rejects with a comment; nobody reviews their own
+// request. The officer also samples automatic exports after the fact, can recall one (its
+// links die, the analyst is asked for a new export) and move the analyst back to validated.
+//
+// A release records every file in the ledger (what was shown, from which population, by
+// whom), which later checks compare against, and makes a download link per recipient: 32
+// random bytes, stored as their SHA-256, bound to the recipient's sign-in and optionally to
+// an address range, expiring (7 days unless the project says otherwise), revocable, every
+// use audited. The recipient — the analyst, or in a bunker project, where the analyst is not
+// known, the project's data publishers — is told by email.
+package airlock
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/disclosure"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/transfer"
+	"github.com/stewardhealth/steward/internal/transfer/local"
+)
+
+// Mode is how an analyst's exports are provisioned.
+type Mode string
+
+const (
+	Automatic Mode = "automatic"
+	Validated Mode = "validated"
+)
+
+// Status is where a request stands.
+type Status string
+
+const (
+	Released Status = "released"
+	Pending  Status = "pending_review"
+	Rejected Status = "rejected"
+	Refused  Status = "refused"
+	Recalled Status = "recalled"
+)
+
+// Storage keeps the files that leave: a transfer destination that can also be read back.
+type Storage interface {
+	transfer.Destination
+	Open(name string) (io.ReadCloser, error)
+}
+
+// Folder is Storage in a local folder (transfer/local writes each file atomically).
+type Folder struct{ local.Folder }
+
+// Open reads a stored file.
+func (f Folder) Open(name string) (io.ReadCloser, error) {
+	return os.Open(filepath.Join(f.Dir, filepath.Base(name)))
+}
+
+// Service runs export requests over the application database.
+type Service struct {
+	DB      *store.DB
+	Audit   store.Audit
+	Access  *access.Service
+	Files   Storage
+	Notify  access.Notifier // the recipients' email; nil sends none
+	BaseURL string          // where download links point, e.g. https://steward.example.org
+	Now     func() time.Time
+}
+
+// New returns a service.
+func New(db *store.DB, acc *access.Service, files Storage, n access.Notifier, baseURL string) *Service {
+	return &Service{DB: db, Audit: store.Audit{DB: db}, Access: acc, Files: files, Notify: n,
+		BaseURL: strings.TrimRight(baseURL, "/"), Now: time.Now}
+}
+
+// Settings are a project's export settings.
+type Settings struct {
+	Rules    disclosure.Rules `json:"rules"`
+	Bunker   bool             `json:"bunker"`    // analysts are not known: data publishers receive
+	LinkDays int              `json:"link_days"` // download links live this many days (default 7)
+}
+
+// Request is an export request as its author and reviewers see it.
+type Request struct {
+	ID        string    `json:"id"`
+	Project   string    `json:"project"`
+	Author    string    `json:"author"`
+	Mode      Mode      `json:"mode"`
+	Purpose   string    `json:"purpose"`
+	Exception string    `json:"exception,omitempty"`
+	Status    Status    `json:"status"`
+	Created   time.Time `json:"created"`
+	DecidedBy string    `json:"decided_by,omitempty"`
+	Comment   string    `json:"comment,omitempty"`
+	Sampled   bool      `json:"sampled"`
+	Files     []File    `json:"files"`
+}
+
+// File is one file of a request with its check result (evidence, never hidden values).
+type File struct {
+	Name     string             `json:"name"`
+	Meta     disclosure.Meta    `json:"meta"`
+	Result   *disclosure.Result `json:"result"`
+	record   disclosure.Release
+	original disclosure.Release
+}
+
+// FileInput is one file submitted.
+type FileInput struct {
+	Name string          `json:"name"`
+	Meta disclosure.Meta `json:"meta"`
+	Data string          `json:"data"` // the CSV
+}
+
+// Submission is what an analyst sends.
+type Submission struct {
+	Purpose   string      `json:"purpose"`
+	Exception string      `json:"exception,omitempty"` // a written reason to release despite findings
+	Files     []FileInput `json:"files"`
+}
+
+func randomID(prefix string, n int) string {
+	b := make([]byte, n)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}
+
+func (s *Service) change(ctx context.Context, fn func(tx *sql.Tx) ([]audit.Entry, error)) error {
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		es, err := fn(tx)
+		if err != nil {
+			return err
+		}
+		for _, e := range es {
+			if _, err := s.Audit.AppendTx(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+func event(p access.Principal, action, object string, detail map[string]string) audit.Entry {
+	return audit.Entry{Actor: p.User, Source: p.Source, Action: action, Object: object, Detail: detail}
+}
+
+// project returns the project if p may do a in it.
+func (s *Service) project(ctx context.Context, p access.Principal, code string, a access.Action) (access.Project, error) {
+	x, err := s.Access.Project(ctx, p, code)
+	if err != nil {
+		return x, err
+	}
+	return x, access.Check(p, a, x)
+}
+
+// Settings returns a project's export settings (defaults when none were set).
+func (s *Service) Settings(ctx context.Context, project string) (Settings, error) {
+	st := Settings{LinkDays: 7}
+	var rules string
+	err := s.DB.QueryRowContext(ctx, `SELECT rules, bunker, link_days FROM airlock_settings WHERE project = $1`, project).
+		Scan(&rules, &st.Bunker, &st.LinkDays)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, nil
+	}
+	if err != nil {
+		return st, err
+	}
+	return st, json.Unmarshal([]byte(rules), &st.Rules)
+}
+
+// SetSettings changes a project's thresholds, bunker flag and link lifetime (the officer).
+func (s *Service) SetSettings(ctx context.Context, p access.Principal, project string, st Settings) error {
+	x, err := s.project(ctx, p, project, access.ReviewExport)
+	if err != nil {
+		return err
+	}
+	if st.LinkDays <= 0 || st.LinkDays > 90 {
+		return fmt.Errorf("%w: link_days must be 1 to 90", derrors.Invalid)
+	}
+	rules, _ := json.Marshal(st.Rules)
+	return s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		_, err := tx.ExecContext(ctx, `INSERT INTO airlock_settings (project, rules, bunker, link_days) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (project) DO UPDATE SET rules = $2, bunker = $3, link_days = $4`, x.Code, string(rules), st.Bunker, st.LinkDays)
+		return []audit.Entry{event(p, "export.settings", "project/"+x.Code, map[string]string{"rules": string(rules),
+			"bunker": fmt.Sprint(st.Bunker), "link_days": fmt.Sprint(st.LinkDays)})}, err
+	})
+}
+
+// Exporter is one entry of the SPOC's list.
+type Exporter struct {
+	User    string    `json:"user"`
+	Mode    Mode      `json:"mode"`
+	IPRange string    `json:"ip_range,omitempty"` // download links work only from here
+	SetBy   string    `json:"set_by"`
+	SetAt   time.Time `json:"set_at"`
+}
+
+// SetExporter puts a user on the project's list (SPOC), or takes them off with mode "".
+// ipRange, when not empty, binds the user's download links to that address range (CIDR).
+func (s *Service) SetExporter(ctx context.Context, p access.Principal, project, user string, m Mode, ipRange string) error {
+	x, err := s.project(ctx, p, project, access.ManageExporters)
+	if err != nil {
+		return err
+	}
+	if m != "" && m != Automatic && m != Validated {
+		return fmt.Errorf("%w: mode %q (want automatic or validated)", derrors.Invalid, m)
+	}
+	if ipRange != "" {
+		if _, err := netip.ParsePrefix(ipRange); err != nil {
+			return fmt.Errorf("%w: address range %q: want a CIDR prefix such as 203.0.113.0/24", derrors.Invalid, ipRange)
+		}
+	}
+	return s.setMode(ctx, p, x.Code, user, m, &ipRange, "")
+}
+
+// setMode writes a user's entry; ipRange nil keeps the range they have.
+func (s *Service) setMode(ctx context.Context, p access.Principal, project, user string, m Mode, ipRange *string, why string) error {
+	return s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		var err error
+		if m == "" {
+			_, err = tx.ExecContext(ctx, `DELETE FROM export_users WHERE project = $1 AND user_name = $2`, project, user)
+		} else {
+			keep := ipRange == nil
+			if keep {
+				ipRange = new(string)
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO export_users (project, user_name, mode, ip_range, set_by, set_at) VALUES ($1, $2, $3, $4, $5, $6)
+				ON CONFLICT (project, user_name) DO UPDATE SET mode = $3, set_by = $5, set_at = $6,
+				ip_range = CASE WHEN $7 THEN export_users.ip_range ELSE $4 END`,
+				project, user, string(m), *ipRange, p.User, store.FormatTime(s.Now()), keep)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("export list of %s: user %s: %w", project, user, err)
+		}
+		d := map[string]string{"user": user, "mode": string(m)}
+		if ipRange != nil && *ipRange != "" {
+			d["ip_range"] = *ipRange
+		}
+		if why != "" {
+			d["why"] = why
+		}
+		return []audit.Entry{event(p, "export.exporter", "project/"+project+"/user/"+user, d)}, nil
+	})
+}
+
+// Exporters lists the project's list (SPOC and officer).
+func (s *Service) Exporters(ctx context.Context, p access.Principal, project string) ([]Exporter, error) {
+	x, err := s.Access.Project(ctx, p, project)
+	if err != nil {
+		return nil, err
+	}
+	if !access.Allowed(p, access.ManageExporters, x) && !access.Allowed(p, access.ReviewExport, x) {
+		return nil, access.Check(p, access.ManageExporters, x)
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT user_name, mode, ip_range, set_by, set_at FROM export_users WHERE project = $1 ORDER BY user_name`, x.Code)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Exporter{}
+	for rows.Next() {
+		var e Exporter
+		var at string
+		if err := rows.Scan(&e.User, &e.Mode, &e.IPRange, &e.SetBy, &at); err != nil {
+			return nil, err
+		}
+		e.SetAt, _ = store.ParseTime(at)
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+func (s *Service) mode(ctx context.Context, project, user string) (Mode, error) {
+	var m Mode
+	err := s.DB.QueryRowContext(ctx, `SELECT mode FROM export_users WHERE project = $1 AND user_name = $2`, project, user).Scan(&m)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", fmt.Errorf("%w: %s is not on project %s's list of users who may request exports (ask the SPOC)", derrors.Forbidden, user, project)
+	}
+	return m, err
+}
+
+// earlier returns the ledger's releases of a population.
+func (s *Service) earlier(ctx context.Context, population string) ([]disclosure.Release, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT record FROM release_ledger WHERE population = $1 ORDER BY released_at`, population)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []disclosure.Release
+	for rows.Next() {
+		var rec string
+		var r disclosure.Release
+		if err := rows.Scan(&rec); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(rec), &r); err != nil {
+			return nil, fmt.Errorf("release ledger: %w", err)
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
+}

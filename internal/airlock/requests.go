@@ -1,0 +1,445 @@
+package airlock
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/disclosure"
+	"github.com/stewardhealth/steward/internal/store"
+)
+
+// stored names of a request's files: the checked version (hidden cells suppressed) and,
+// when an exception is asked for, the original for release on approval.
+func checkedName(id, file string) string  { return id + "--checked--" + file }
+func originalName(id, file string) string { return id + "--original--" + file }
+
+type evidence struct {
+	Result   *disclosure.Result `json:"result"`
+	Record   disclosure.Release `json:"record"`   // what leaves when the checked file is released
+	Original disclosure.Release `json:"original"` // what leaves when an exception releases the original
+}
+
+// Submit runs the checks on an analyst's files and releases, queues or refuses the request.
+func (s *Service) Submit(ctx context.Context, p access.Principal, project string, sub Submission) (*Request, error) {
+	x, err := s.project(ctx, p, project, access.RequestExport)
+	if err != nil {
+		return nil, err
+	}
+	m, err := s.mode(ctx, x.Code, p.User)
+	if err != nil {
+		return nil, err
+	}
+	if strings.TrimSpace(sub.Purpose) == "" || len(sub.Files) == 0 {
+		return nil, fmt.Errorf("%w: an export request needs a purpose and at least one file", derrors.Invalid)
+	}
+	st, err := s.Settings(ctx, x.Code)
+	if err != nil {
+		return nil, err
+	}
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	r := &Request{ID: randomID("exp-", 8), Project: x.Code, Author: p.User, Mode: m, Purpose: sub.Purpose,
+		Exception: strings.TrimSpace(sub.Exception), Created: now}
+	earlier := map[string][]disclosure.Release{}
+	seen := map[string]bool{}
+	outright, refused := false, false
+	for _, in := range sub.Files {
+		if in.Name != filepath.Base(in.Name) || !strings.HasSuffix(in.Name, ".csv") || seen[in.Name] {
+			return nil, fmt.Errorf("%w: file name %q: want a plain, unique name ending in .csv", derrors.Invalid, in.Name)
+		}
+		seen[in.Name] = true
+		pop := in.Meta.Population
+		if _, ok := earlier[pop]; !ok {
+			if earlier[pop], err = s.earlier(ctx, pop); err != nil {
+				return nil, err
+			}
+		}
+		t, head, err := disclosure.ReadCSV(in.Name, strings.NewReader(in.Data), in.Meta)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", derrors.Invalid, err)
+		}
+		res := disclosure.Check(t, head, st.Rules, earlier[pop])
+		id := randomID("rel-", 8)
+		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false),
+			original: res.Record(id, p.User, r.ID, now, true)}
+		earlier[pop] = append(earlier[pop], f.original) // files of one request are compared too, as if all left
+		outright = outright || res.Outright
+		refused = refused || res.Verdict == disclosure.Refused
+		r.Files = append(r.Files, f)
+		if !res.Outright {
+			var b bytes.Buffer
+			if err := res.WriteReleased(&b); err != nil {
+				return nil, err
+			}
+			if err := s.Files.Put(ctx, checkedName(r.ID, in.Name), &b, int64(b.Len())); err != nil {
+				return nil, fmt.Errorf("store %s: %w", in.Name, err)
+			}
+			if r.Exception != "" {
+				if err := s.Files.Put(ctx, originalName(r.ID, in.Name), strings.NewReader(in.Data), int64(len(in.Data))); err != nil {
+					return nil, fmt.Errorf("store %s: %w", in.Name, err)
+				}
+			}
+		}
+	}
+	switch {
+	case outright:
+		r.Status, r.Comment = Refused, "not aggregated data: refused outright"
+	case refused && r.Exception == "":
+		r.Status, r.Comment = Refused, "checks failed: change the files, or ask for an exception with a written reason"
+	case m == Validated || r.Exception != "" || st.Bunker: // in a bunker the data publishers verify
+		r.Status = Pending
+	default:
+		r.Status = Released
+	}
+	var links []newLink
+	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
+			string(r.Status), store.FormatTime(now), r.Comment); err != nil {
+			return nil, err
+		}
+		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files))}
+		for _, f := range r.Files {
+			ev, _ := json.Marshal(evidence{f.Result, f.record, f.original})
+			meta, _ := json.Marshal(f.Meta)
+			if _, err := tx.ExecContext(ctx, `INSERT INTO export_files (request_id, name, meta, verdict, evidence) VALUES ($1, $2, $3, $4, $5)`,
+				r.ID, f.Name, string(meta), string(f.Result.Verdict), string(ev)); err != nil {
+				return nil, err
+			}
+			d["file:"+f.Name] = fmt.Sprintf("%s, %d of %d cells hidden", f.Result.Verdict, len(f.Result.Hidden), f.Result.Cells)
+		}
+		es := []audit.Entry{event(p, "export.submit", "export/"+r.ID, d)}
+		if r.Status == Released {
+			rel, ls, err := s.release(ctx, tx, p, r, st)
+			links = ls
+			return append(es, rel...), err
+		}
+		return es, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tell(ctx, r, links)
+	return r, nil
+}
+
+// Review approves or rejects a pending request (the officer; never its author).
+func (s *Service) Review(ctx context.Context, p access.Principal, id string, approve bool, comment string) (*Request, error) {
+	r, err := s.Get(ctx, p, id)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.reviewer(ctx, p, r.Project); err != nil {
+		return nil, err
+	}
+	if r.Author == p.User {
+		return nil, fmt.Errorf("%w: the author of export %s cannot review it", derrors.Forbidden, id)
+	}
+	if r.Status != Pending {
+		return nil, fmt.Errorf("%w: export %s is %s, not pending review", derrors.Conflict, id, r.Status)
+	}
+	if strings.TrimSpace(comment) == "" {
+		return nil, fmt.Errorf("%w: a review needs a comment", derrors.Invalid)
+	}
+	st, err := s.Settings(ctx, r.Project)
+	if err != nil {
+		return nil, err
+	}
+	r.Status, r.DecidedBy, r.Comment = Rejected, p.User, comment
+	if approve {
+		r.Status = Released
+	}
+	var links []newLink
+	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		res, err := tx.ExecContext(ctx, `UPDATE export_requests SET status = $1, decided_by = $2, decided_at = $3, comment = $4
+			WHERE id = $5 AND status = $6`, string(r.Status), p.User, store.FormatTime(s.Now()), comment, id, string(Pending))
+		if err != nil {
+			return nil, err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return nil, fmt.Errorf("%w: export %s was decided meanwhile", derrors.Conflict, id)
+		}
+		es := []audit.Entry{event(p, "export.review", "export/"+id, map[string]string{"decision": string(r.Status)})}
+		if approve {
+			rel, ls, err := s.release(ctx, tx, p, r, st)
+			links = ls
+			return append(es, rel...), err
+		}
+		return es, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	s.tell(ctx, r, links)
+	return r, nil
+}
+
+// reviewer checks that p may review the project's requests: its data-governance officers,
+// and in a bunker project its data publishers.
+func (s *Service) reviewer(ctx context.Context, p access.Principal, project string) error {
+	x, err := s.Access.Project(ctx, p, project)
+	if err != nil {
+		return err
+	}
+	if access.Allowed(p, access.ReceiveExport, x) {
+		if st, err := s.Settings(ctx, project); err != nil || st.Bunker {
+			return err
+		}
+	}
+	return access.Check(p, access.ReviewExport, x)
+}
+
+type newLink struct {
+	Link
+	token string
+}
+
+// release writes the ledger entries and the download links of a request, in tx.
+func (s *Service) release(ctx context.Context, tx *sql.Tx, p access.Principal, r *Request, st Settings) ([]audit.Entry, []newLink, error) {
+	now := s.Now().UTC()
+	var es []audit.Entry
+	for _, f := range r.Files {
+		record := f.record
+		if r.Exception != "" { // an approved exception releases the original
+			record = f.original
+		}
+		rec, _ := json.Marshal(record)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO release_ledger (id, request_id, project, population, released_by, released_at, record)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, record.ID, r.ID, r.Project, record.Population, p.User, store.FormatTime(now), string(rec)); err != nil {
+			return nil, nil, err
+		}
+		es = append(es, event(p, "export.ledger", "export/"+r.ID, map[string]string{"release": record.ID, "file": f.Name,
+			"population": record.Population, "cells shown": fmt.Sprint(len(record.Cells))}))
+	}
+	recipients := []string{r.Author}
+	var ipRange string
+	err := tx.QueryRowContext(ctx, `SELECT ip_range FROM export_users WHERE project = $1 AND user_name = $2`, r.Project, r.Author).Scan(&ipRange)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, err
+	}
+	if st.Bunker { // the analyst is not known: the project's data publishers receive
+		rows, err := tx.QueryContext(ctx, `SELECT user_name FROM grants WHERE project = $1 AND role = $2 ORDER BY user_name`, r.Project, string(access.DataPublisher))
+		if err != nil {
+			return nil, nil, err
+		}
+		recipients, ipRange = nil, ""
+		for rows.Next() {
+			var u string
+			rows.Scan(&u)
+			recipients = append(recipients, u)
+		}
+		rows.Close()
+		if len(recipients) == 0 {
+			return nil, nil, fmt.Errorf("%w: bunker project %s has no data publisher to receive the export", derrors.Conflict, r.Project)
+		}
+	}
+	var links []newLink
+	for _, who := range recipients {
+		l, e, err := s.createLink(ctx, tx, p, r.ID, who, ipRange, time.Duration(st.LinkDays)*24*time.Hour)
+		if err != nil {
+			return nil, nil, err
+		}
+		links = append(links, l)
+		es = append(es, e)
+	}
+	return es, links, nil
+}
+
+// tell emails each new link to its recipient, after the transaction committed. A failed
+// email is audited; the link stays valid and shows on the recipient's page.
+func (s *Service) tell(ctx context.Context, r *Request, links []newLink) {
+	if s.Notify == nil {
+		return
+	}
+	for _, l := range links {
+		u, err := s.Access.User(ctx, l.Recipient)
+		if err != nil || u.Email == "" {
+			continue
+		}
+		body := fmt.Sprintf("Export %s of project %s was released to you.\n\nDownload it, signed in as %s, before %s:\n%s/airlock/download/%s\n\nThe link works only for you and can be revoked; every use is recorded.\n",
+			r.ID, r.Project, l.Recipient, l.Expires.Format(time.RFC1123), s.BaseURL, l.token)
+		status := "sent"
+		if err := s.Notify.Notify(ctx, []string{u.Email}, "Steward: export "+r.ID+" is ready", body); err != nil {
+			status = "failed"
+		}
+		s.Audit.Append(ctx, audit.Entry{Actor: "steward", Action: "export.notify", Object: "link/" + l.ID,
+			Detail: map[string]string{"recipient": l.Recipient, "status": status}})
+	}
+}
+
+// Get returns a request for its author, the project's officers and data publishers.
+func (s *Service) Get(ctx context.Context, p access.Principal, id string) (*Request, error) {
+	r, err := s.getUnchecked(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	x, err := s.Access.Project(ctx, p, r.Project)
+	if err != nil || r.Author != p.User && !access.Allowed(p, access.ReviewExport, x) && !access.Allowed(p, access.ReceiveExport, x) {
+		return nil, fmt.Errorf("%w: export %s", derrors.NotFound, id)
+	}
+	return r, nil
+}
+
+func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error) {
+	r := &Request{}
+	var created string
+	err := s.DB.QueryRowContext(ctx, `SELECT id, project, author, mode, purpose, exception, status, created_at, decided_by, comment, sampled
+		FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
+		&created, &r.DecidedBy, &r.Comment, &r.Sampled)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("%w: export %s", derrors.NotFound, id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.Created, _ = store.ParseTime(created)
+	rows, err := s.DB.QueryContext(ctx, `SELECT name, meta, evidence FROM export_files WHERE request_id = $1 ORDER BY name`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var f File
+		var meta, ev string
+		if err := rows.Scan(&f.Name, &meta, &ev); err != nil {
+			return nil, err
+		}
+		var e evidence
+		if err := errors.Join(json.Unmarshal([]byte(meta), &f.Meta), json.Unmarshal([]byte(ev), &e)); err != nil {
+			return nil, fmt.Errorf("export %s file %s: %w", id, f.Name, err)
+		}
+		f.Result, f.record, f.original = e.Result, e.Record, e.Original
+		r.Files = append(r.Files, f)
+	}
+	return r, rows.Err()
+}
+
+// List returns a project's requests: all for its officers, else the user's own.
+func (s *Service) List(ctx context.Context, p access.Principal, project string, status Status) ([]*Request, error) {
+	x, err := s.Access.Project(ctx, p, project)
+	if err != nil {
+		return nil, err
+	}
+	author := p.User
+	if access.Allowed(p, access.ReviewExport, x) {
+		author = ""
+	}
+	rows, err := s.DB.QueryContext(ctx, `SELECT id FROM export_requests WHERE project = $1 AND ($2 = '' OR author = $2)
+		AND ($3 = '' OR status = $3) ORDER BY created_at DESC`, x.Code, author, string(status))
+	if err != nil {
+		return nil, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids = append(ids, id)
+	}
+	rows.Close()
+	out := []*Request{}
+	for _, id := range ids {
+		r, err := s.Get(ctx, p, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+// Sample picks up to n released automatic exports not yet sampled for a retroactive check.
+func (s *Service) Sample(ctx context.Context, p access.Principal, project string, n int) ([]*Request, error) {
+	x, err := s.project(ctx, p, project, access.ReviewExport)
+	if err != nil {
+		return nil, err
+	}
+	all, err := s.List(ctx, p, x.Code, Released)
+	if err != nil {
+		return nil, err
+	}
+	var pool []*Request
+	for _, r := range all {
+		if r.Mode == Automatic && !r.Sampled && r.DecidedBy == "" {
+			pool = append(pool, r)
+		}
+	}
+	rand.Shuffle(len(pool), func(i, j int) { pool[i], pool[j] = pool[j], pool[i] })
+	pool = pool[:min(n, len(pool))]
+	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		var es []audit.Entry
+		for _, r := range pool {
+			r.Sampled = true
+			if _, err := tx.ExecContext(ctx, `UPDATE export_requests SET sampled = TRUE WHERE id = $1`, r.ID); err != nil {
+				return nil, err
+			}
+			es = append(es, event(p, "export.sample", "export/"+r.ID, nil))
+		}
+		return es, nil
+	})
+	return pool, err
+}
+
+// Recall withdraws a released export (the officer): its links die, the analyst is asked
+// for a new export, and with demote the analyst goes back to validated.
+func (s *Service) Recall(ctx context.Context, p access.Principal, id, reason string, demote bool) error {
+	r, err := s.Get(ctx, p, id)
+	if err != nil {
+		return err
+	}
+	if _, err := s.project(ctx, p, r.Project, access.ReviewExport); err != nil {
+		return err
+	}
+	if r.Status != Released {
+		return fmt.Errorf("%w: export %s is %s, not released", derrors.Conflict, id, r.Status)
+	}
+	if strings.TrimSpace(reason) == "" {
+		return fmt.Errorf("%w: a recall needs a reason", derrors.Invalid)
+	}
+	now := store.FormatTime(s.Now())
+	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		if _, err := tx.ExecContext(ctx, `UPDATE export_requests SET status = $1, comment = $2 WHERE id = $3`, string(Recalled), reason, id); err != nil {
+			return nil, err
+		}
+		if _, err := tx.ExecContext(ctx, `UPDATE download_links SET revoked_at = $1 WHERE request_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
+			return nil, err
+		}
+		return []audit.Entry{event(p, "export.recall", "export/"+id, map[string]string{"demote": fmt.Sprint(demote)})}, nil
+	})
+	if err != nil {
+		return err
+	}
+	if demote {
+		if err := s.setMode(ctx, p, r.Project, r.Author, Validated, nil, "recall of "+id); err != nil {
+			return err
+		}
+	}
+	if u, err := s.Access.User(ctx, r.Author); err == nil && u.Email != "" && s.Notify != nil {
+		s.Notify.Notify(ctx, []string{u.Email}, "Steward: export "+id+" was recalled",
+			fmt.Sprintf("Export %s of project %s was recalled by the data-governance officer: %s\n\nIts download links no longer work. Please submit a new export.\n", id, r.Project, reason))
+	}
+	return nil
+}
+
+// Open returns a stored file of a released request, for a download.
+func (s *Service) open(r *Request, file string) (io.ReadCloser, error) {
+	for _, f := range r.Files {
+		if f.Name == file {
+			if r.Exception != "" { // released only through an officer's approval
+				return s.Files.Open(originalName(r.ID, file))
+			}
+			return s.Files.Open(checkedName(r.ID, file))
+		}
+	}
+	return nil, fmt.Errorf("%w: file %s", derrors.NotFound, file)
+}

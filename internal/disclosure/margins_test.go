@@ -1,0 +1,93 @@
+package disclosure
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+// TestDetermined checks the rank test on a 2×2 table with its margins public: a rectangle
+// of four hidden cells is safe; three hidden cells of it are not (each line with a single
+// hidden cell gives it away, and the third follows).
+func TestDetermined(t *testing.T) {
+	// positions: cells 0 1 / 2 3; lines: rows (T0: 0,1), (T1: 2,3); columns (T2: 0,2), (T3: 1,3)
+	lines := [][]int{{10, 0, 1}, {11, 2, 3}, {12, 0, 2}, {13, 1, 3}}
+	for _, tc := range []struct {
+		hidden []int
+		want   bool
+	}{
+		{[]int{0, 1, 2, 3}, false},
+		{[]int{0, 1, 2}, true},
+		{[]int{0, 3}, true},
+		{[]int{0}, true},
+		{nil, false},
+	} {
+		h := map[int]bool{}
+		for _, p := range tc.hidden {
+			h[p] = true
+		}
+		got := determined(lines, func(p int) bool { return h[p] }) >= 0
+		if got != tc.want {
+			t.Errorf("hidden %v: got determined %v, want %v", tc.hidden, got, tc.want)
+		}
+	}
+}
+
+// TestReleasedFile checks that the file that leaves has no contributor column, one row per
+// cell, and no number in a hidden cell.
+func TestReleasedFile(t *testing.T) {
+	in := "age_band,project,patients,cost\n0-17,P1,5,5\n0-17,P2,5,5\n0-17,P3,5,5\n0-17,P4,5,5\n" +
+		"18-64,P1,50,7\n18-64,P2,50,7\n18-64,P3,50,7\n18-64,P4,50,7\n65+,P1,60,9\n65+,P2,60,9\n65+,P3,60,9\n65+,P4,60,9\n"
+	m := Meta{Persons: "patients", Contributor: "project", Dimensions: []string{"age_band"}, Magnitudes: []string{"cost"}, Population: "x"}
+	tab, head, err := ReadCSV("t.csv", strings.NewReader(in), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := Check(tab, head, Rules{}, nil)
+	var b bytes.Buffer
+	if err := r.WriteReleased(&b); err != nil {
+		t.Fatal(err)
+	}
+	want := "age_band,patients,cost\n0-17,suppressed,suppressed\n18-64,suppressed,suppressed\n65+,240,36\n"
+	if b.String() != want {
+		t.Errorf("got released file\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// TestReadErrors checks that bad input names the file, line and column, never the value.
+func TestReadErrors(t *testing.T) {
+	m := Meta{Persons: "n", Dimensions: []string{"sex"}}
+	for _, tc := range []struct{ in, want string }{
+		{"sex,n\nF,12\nM,secret-value\n", "f.csv:3: column n: want a whole number of persons, 0 or more"},
+		{"sex,count\nF,12\n", "f.csv: no column n (named in the metadata)"},
+		{"sex,n\nF,-4\n", "f.csv:2: column n: want a whole number of persons, 0 or more"},
+	} {
+		_, _, err := ReadCSV("f.csv", strings.NewReader(tc.in), m)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("got %v, want %s", err, tc.want)
+		}
+	}
+	if err := (Meta{Persons: "n", Dimensions: []string{"n"}}).Validate(); err == nil {
+		t.Error("a column with two roles was accepted")
+	}
+}
+
+func FuzzReadCSV(f *testing.F) {
+	f.Add("age_band,project,patients\n0-17,P1,40\n")
+	f.Add("age_band,project,patients\n\"a,b\",P1,x\n")
+	f.Add("a\n")
+	m := Meta{Persons: "patients", Contributor: "project", Dimensions: []string{"age_band"}, Total: "Total", Sensitive: []string{"age_band"}}
+	f.Fuzz(func(t *testing.T, in string) {
+		tab, head, err := ReadCSV("f.csv", strings.NewReader(in), m)
+		if err != nil {
+			if strings.Contains(in, "secret") && strings.Contains(err.Error(), "secret") {
+				t.Fatalf("error quotes a value: %v", err)
+			}
+			return
+		}
+		r := Check(tab, head, Rules{}, nil)
+		if r.Verdict == Pass && len(r.Hidden) > 0 {
+			t.Fatal("pass with hidden cells")
+		}
+	})
+}

@@ -1,0 +1,232 @@
+package web
+
+import (
+	"cmp"
+	"fmt"
+	"io"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/airlock"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/disclosure"
+)
+
+// airlockRoutes serves export requests (issue 8): the API under /api/v1/, the project's
+// exports page (the analyst's requests, the officer's queue and sample), the SPOC's list,
+// the inbox of links and the download pages. Without a service every route answers 404.
+func (s *Server) airlockRoutes(svc *airlock.Service) {
+	need := func(h APIHandler) APIHandler {
+		return func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+			if svc == nil {
+				return fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+			}
+			return h(w, r, p)
+		}
+	}
+	api := func(pattern string, h APIHandler) { s.HandleAPI(pattern, need(h)) }
+	api("GET /api/v1/projects/{id}/exports", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		rs, err := svc.List(r.Context(), p, r.PathValue("id"), airlock.Status(r.URL.Query().Get("status")))
+		return reply(w, rs, err)
+	})
+	api("POST /api/v1/projects/{id}/exports", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var sub airlock.Submission
+		if err := decode(r, &sub); err != nil {
+			return err
+		}
+		req, err := svc.Submit(r.Context(), p, r.PathValue("id"), sub)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, req)
+	})
+	api("POST /api/v1/projects/{id}/exports/sample", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var req struct {
+			N int `json:"n"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		rs, err := svc.Sample(r.Context(), p, r.PathValue("id"), max(1, req.N))
+		return reply(w, rs, err)
+	})
+	api("GET /api/v1/projects/{id}/exporters", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		es, err := svc.Exporters(r.Context(), p, r.PathValue("id"))
+		return reply(w, es, err)
+	})
+	api("PUT /api/v1/projects/{id}/exporters/{user}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var req struct {
+			Mode    airlock.Mode `json:"mode"`
+			IPRange string       `json:"ip_range"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		return noContent(w, svc.SetExporter(r.Context(), p, r.PathValue("id"), r.PathValue("user"), req.Mode, req.IPRange))
+	})
+	api("GET /api/v1/exports/{eid}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		req, err := svc.Get(r.Context(), p, r.PathValue("eid"))
+		return reply(w, req, err)
+	})
+	api("POST /api/v1/exports/{eid}/review", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var req struct {
+			Approve bool   `json:"approve"`
+			Comment string `json:"comment"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		out, err := svc.Review(r.Context(), p, r.PathValue("eid"), req.Approve, req.Comment)
+		return reply(w, out, err)
+	})
+	api("POST /api/v1/exports/{eid}/recall", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var req struct {
+			Reason string `json:"reason"`
+			Demote bool   `json:"demote"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		return noContent(w, svc.Recall(r.Context(), p, r.PathValue("eid"), req.Reason, req.Demote))
+	})
+	api("POST /api/v1/exports/{eid}/links", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var req struct {
+			Recipient string `json:"recipient"`
+			IPRange   string `json:"ip_range"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		token, l, err := svc.Issue(r.Context(), p, r.PathValue("eid"), req.Recipient, req.IPRange)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, struct {
+			airlock.Link
+			Token string `json:"token"`
+		}{l, token})
+	})
+	api("GET /api/v1/links", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		ls, err := svc.Inbox(r.Context(), p)
+		return reply(w, ls, err)
+	})
+	api("DELETE /api/v1/links/{lid}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		return noContent(w, svc.RevokeLink(r.Context(), p, r.PathValue("lid")))
+	})
+	download := func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		addr, _ := netip.ParseAddr(source(r))
+		rc, err := svc.Download(r.Context(), p, r.PathValue("token"), r.PathValue("file"), addr)
+		if err != nil {
+			return err
+		}
+		defer rc.Close()
+		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(r.PathValue("file"), `"`, "")+`"`)
+		_, err = io.Copy(w, rc)
+		return err
+	}
+	api("GET /api/v1/download/{token}/{file}", download)
+	s.airlockPages(svc, need, download)
+}
+
+// exportsView is the project's exports page.
+type exportsView struct {
+	Project  access.Project
+	Officer  bool
+	Requests []*airlock.Request
+	Sample   []*airlock.Request
+}
+
+func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHandler, download APIHandler) {
+	exports := page{name: "exports.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		if svc == nil {
+			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		x, err := s.svc.Project(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		rs, err := svc.List(r.Context(), p, x.Code, "")
+		return exportsView{Project: x, Officer: access.Allowed(p, access.ReviewExport, x), Requests: rs}, err
+	}}
+	s.pageHandlers("/projects/{id}/exports", "Export requests", exports, func(r *http.Request, p access.Principal) (string, error) {
+		if svc == nil {
+			return "", fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		f := r.PostFormValue
+		switch f("do") {
+		case "review":
+			out, err := svc.Review(r.Context(), p, f("export"), f("decision") == "approve", f("comment"))
+			if err != nil {
+				return "", err
+			}
+			return fmt.Sprintf("Export %s: %s.", out.ID, out.Status), nil
+		case "recall":
+			return "Export " + f("export") + " recalled.", svc.Recall(r.Context(), p, f("export"), f("reason"), f("demote") == "on")
+		case "sample":
+			n, _ := strconv.Atoi(f("n"))
+			rs, err := svc.Sample(r.Context(), p, r.PathValue("id"), max(1, n))
+			ids := make([]string, len(rs))
+			for i, x := range rs {
+				ids[i] = x.ID
+			}
+			return fmt.Sprintf("Sampled for a retroactive check: %s.", strings.Join(ids, ", ")), err
+		}
+		meta := disclosure.Meta{Persons: f("persons"), Contributor: f("contributor"), Dimensions: fields(f("dimensions")),
+			Sensitive: fields(f("sensitive")), Magnitudes: fields(f("magnitudes")), Total: f("total"), Population: f("population")}
+		out, err := svc.Submit(r.Context(), p, r.PathValue("id"), airlock.Submission{Purpose: f("purpose"), Exception: f("exception"),
+			Files: []airlock.FileInput{{Name: f("name"), Meta: meta, Data: f("data")}}})
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("Export %s: %s.", out.ID, out.Status), nil
+	})
+
+	exporters := page{name: "exporters.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		if svc == nil {
+			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		x, err := s.svc.Project(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		es, err := svc.Exporters(r.Context(), p, x.Code)
+		return struct {
+			Project   access.Project
+			Exporters []airlock.Exporter
+		}{x, es}, err
+	}}
+	s.pageHandlers("/projects/{id}/exporters", "Who may request exports", exporters, func(r *http.Request, p access.Principal) (string, error) {
+		user, mode := r.PostFormValue("user"), airlock.Mode(r.PostFormValue("mode"))
+		return fmt.Sprintf("%s: %s.", user, cmp.Or(string(mode), "removed")), svc.SetExporter(r.Context(), p, r.PathValue("id"), user, mode, r.PostFormValue("ip_range"))
+	})
+
+	inbox := page{name: "inbox.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		if svc == nil {
+			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		return svc.Inbox(r.Context(), p)
+	}}
+	s.pageHandlers("/airlock/inbox", "Exports sent to me", inbox, nil)
+
+	files := page{name: "download.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		if svc == nil {
+			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		addr, _ := netip.ParseAddr(source(r))
+		req, err := svc.LinkFiles(r.Context(), p, r.PathValue("token"), addr)
+		return struct {
+			Token   string
+			Request *airlock.Request
+		}{r.PathValue("token"), req}, err
+	}}
+	s.pageHandlers("/airlock/download/{token}", "Download an export", files, nil)
+	s.handle("GET /airlock/download/{token}/{file}", s.signedIn(page{}, need(download)))
+}
+
+func fields(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}

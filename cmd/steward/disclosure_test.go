@@ -12,7 +12,7 @@ import (
 func TestDisclosureCheck(t *testing.T) {
 	corpus := "../../internal/disclosure/testdata/corpus/"
 	out := filepath.Join(t.TempDir(), "released.csv")
-	got, err := run(t, "disclosure", "check", corpus+"cell_30_persons/table.csv", "--meta", corpus+"cell_30_persons/meta.json", "--out", out)
+	got, err := steward(t, "disclosure", "check", corpus+"cell_30_persons/table.csv", "--meta", corpus+"cell_30_persons/meta.json", "--out", out)
 	if err != nil {
 		t.Fatalf("check: %v\n%s", err, got)
 	}
@@ -25,7 +25,7 @@ func TestDisclosureCheck(t *testing.T) {
 	if want := "age_band,patients\n0-17,suppressed\n18-64,400\n65+,suppressed\n"; string(b) != want {
 		t.Errorf("released file %q, want %q", b, want)
 	}
-	got, err = run(t, "disclosure", "check", corpus+"row_per_person/table.csv", "--meta", corpus+"row_per_person/meta.json")
+	got, err = steward(t, "disclosure", "check", corpus+"row_per_person/table.csv", "--meta", corpus+"row_per_person/meta.json")
 	if err == nil || !strings.Contains(got, "a row per person") {
 		t.Errorf("row-per-person file: got err %v, output\n%s", err, got)
 	}

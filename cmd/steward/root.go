@@ -9,6 +9,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer())
+	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(),
+		newBackup())
 	return root
 }

@@ -80,11 +80,18 @@ const (
 	ManageUsers     Action = "manage_users"     // users, agencies, regions, projects (site)
 	UnlockAccount   Action = "unlock_account"   // reinstate a locked account or address (site)
 	ReadAudit       Action = "read_audit"       // read the audit log (site)
+
+	// Issue 9, governance:
+	SubmitEthics   Action = "submit_ethics"   // submit an ethics application in the project (its investigators)
+	RecordConsent  Action = "record_consent"  // record an agency's or region's consent (administrators, directors)
+	PersonalAccess Action = "personal_access" // one person's report and their corrections (site)
 )
 
 // Actions is the whole vocabulary.
 var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, PatientBlobs, IdentifiedData,
-	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit}
+	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
+	SubmitEthics, RecordConsent, PersonalAccess, // issue 9
+}
 
 // trackNeed is the track level each data action needs.
 var trackNeed = map[Action]int{
@@ -136,7 +143,7 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return false
 	}
 	switch a {
-	case ManageUsers, UnlockAccount:
+	case ManageUsers, UnlockAccount, PersonalAccess:
 		return p.Admin
 	case ReadAudit:
 		return p.Admin || p.Director
@@ -153,6 +160,10 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return p.Has(x.Code, DataOfficer)
 	case ApproveEthics:
 		return p.Has(x.Code, EthicsBoard)
+	case SubmitEthics: // issue 9
+		return p.Level(x.Code) > 0 || p.Has(x.Code, ProjectAdmin)
+	case RecordConsent: // issue 9
+		return p.Admin || p.Director
 	}
 	need, ok := trackNeed[a]
 	return ok && p.Level(x.Code) >= need

@@ -57,10 +57,12 @@ type Config struct {
 
 // Service keeps governance records in the application database.
 type Service struct {
-	DB     *store.DB
-	Audit  store.Audit
-	Config Config
-	Now    func() time.Time // the clock; tests move it
+	DB      *store.DB
+	Audit   store.Audit
+	Config  Config
+	Now     func() time.Time // the clock; tests move it
+	Kinds   []Kind           // the kinds of record retention rules apply to; add yours
+	Sources []Source         // where records about people are held (individual access); add yours
 }
 
 // New returns a service with cfg's zero fields set to the policy's values.
@@ -71,7 +73,7 @@ func New(db *store.DB, cfg Config) *Service {
 	if cfg.AfterCirculation <= 0 {
 		cfg.AfterCirculation = 7 * 24 * time.Hour
 	}
-	return &Service{DB: db, Audit: store.Audit{DB: db}, Config: cfg, Now: time.Now}
+	return &Service{DB: db, Audit: store.Audit{DB: db}, Config: cfg, Now: time.Now, Kinds: builtinKinds(), Sources: builtinSources()}
 }
 
 // Purpose is a purpose a project may state.

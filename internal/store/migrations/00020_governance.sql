@@ -12,6 +12,14 @@ CREATE TABLE project_purposes (
     PRIMARY KEY (project, purpose)
 );
 
+-- When a project's work ends: retention rules count from here.
+CREATE TABLE project_terms (
+    project  TEXT PRIMARY KEY REFERENCES projects (code) ON DELETE CASCADE,
+    ends_on  TEXT NOT NULL,
+    set_by   TEXT NOT NULL,
+    set_at   TEXT NOT NULL
+);
+
 CREATE TABLE ethics_applications (
     id            TEXT PRIMARY KEY,
     project       TEXT NOT NULL REFERENCES projects (code),
@@ -96,4 +104,5 @@ DROP TABLE client_consents;
 DROP TABLE consents;
 DROP TABLE ethics_scope;
 DROP TABLE ethics_applications;
+DROP TABLE project_terms;
 DROP TABLE project_purposes;

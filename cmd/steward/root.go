@@ -10,6 +10,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(),
-		newBackup())
+		newBackup(), newRetention(), newGovernance())
 	return root
 }

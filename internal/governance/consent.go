@@ -38,7 +38,7 @@ type Basis struct {
 // Permit does not filter by consent: call Admit (Permit, then Consenting) for the agencies
 // whose data may enter the answer.
 func (s *Service) Permit(ctx context.Context, project string, agencies []string, analysis string) (Basis, error) {
-	x, err := s.project(ctx, project)
+	x, err := s.Project(ctx, project)
 	if err != nil {
 		return Basis{}, err
 	}
@@ -242,7 +242,7 @@ func (s *Service) RecordConsent(ctx context.Context, p access.Principal, c Conse
 	} else if c.PartyKind != "agency" {
 		return fmt.Errorf("%w: a single-agency evaluation is consented to by the agency", derrors.Invalid)
 	}
-	x, err := s.project(ctx, c.Project)
+	x, err := s.Project(ctx, c.Project)
 	if err != nil {
 		return err
 	}

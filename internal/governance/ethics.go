@@ -87,7 +87,7 @@ var codeLike = func(field, v string) error {
 // Submit records an application by p, an investigator of its project. The purpose must be
 // a research or evaluation purpose the project states; every assurance must be given.
 func (s *Service) Submit(ctx context.Context, p access.Principal, a Application) (Application, error) {
-	x, err := s.project(ctx, a.Project)
+	x, err := s.Project(ctx, a.Project)
 	if err != nil {
 		return a, err
 	}
@@ -102,8 +102,8 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, a Application)
 			return a, err
 		}
 	}
-	if !slices.Contains(researchPurposes, a.Purpose) {
-		return a, fmt.Errorf("%w: purpose %q: research or evaluation must fit one of %v", derrors.Invalid, a.Purpose, researchPurposes)
+	if !slices.Contains(ResearchPurposes, a.Purpose) {
+		return a, fmt.Errorf("%w: purpose %q: research or evaluation must fit one of %v", derrors.Invalid, a.Purpose, ResearchPurposes)
 	}
 	stated, err := s.ProjectPurposes(ctx, a.Project)
 	if err != nil {
@@ -210,7 +210,7 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 		return a, fmt.Errorf("%w: application %s is %s already", derrors.Conflict, id, a.Status)
 	case now.Before(a.EarliestMeeting):
 		return a, fmt.Errorf("%w: the board may meet on application %s from %s (%s after submission, %s after every member received it)",
-			derrors.Conflict, id, a.EarliestMeeting.Format("2006-01-02 15:04 MST"), days(s.Config.AfterSubmission), days(s.Config.AfterCirculation))
+			derrors.Conflict, id, a.EarliestMeeting.Format("2006-01-02 15:04 MST"), Days(s.Config.AfterSubmission), Days(s.Config.AfterCirculation))
 	}
 	status := Rejected
 	if d.Approve {
@@ -228,7 +228,8 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 	return s.Application(ctx, p, id)
 }
 
-func days(d time.Duration) string {
+// Days writes a notice period as people say it: "30 days".
+func Days(d time.Duration) string {
 	if d%(24*time.Hour) == 0 {
 		return fmt.Sprintf("%d days", d/(24*time.Hour))
 	}
@@ -241,7 +242,7 @@ func (s *Service) boardApplication(ctx context.Context, p access.Principal, id s
 	if err != nil {
 		return a, err
 	}
-	x, err := s.project(ctx, a.Project)
+	x, err := s.Project(ctx, a.Project)
 	if err != nil {
 		return a, err
 	}
@@ -258,7 +259,7 @@ func (s *Service) Application(ctx context.Context, p access.Principal, id string
 	if err != nil {
 		return a, err
 	}
-	x, err := s.project(ctx, a.Project)
+	x, err := s.Project(ctx, a.Project)
 	if err != nil {
 		return a, err
 	}

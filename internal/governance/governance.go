@@ -91,12 +91,12 @@ const (
 // Releases of Data).
 var Purposes = []Purpose{CaseManagement, ProgramManagement, ProgramEvaluation, BestPractice, ClientProblems}
 
-// researchPurposes are those an ethics application may name.
-var researchPurposes = []Purpose{ProgramEvaluation, BestPractice, ClientProblems}
+// ResearchPurposes are those an ethics application may name.
+var ResearchPurposes = []Purpose{ProgramEvaluation, BestPractice, ClientProblems}
 
 // SetPurposes states the project's purposes, replacing what it stated before.
 func (s *Service) SetPurposes(ctx context.Context, p access.Principal, project string, purposes []Purpose) error {
-	x, err := s.project(ctx, project)
+	x, err := s.Project(ctx, project)
 	if err != nil {
 		return err
 	}
@@ -136,8 +136,8 @@ func (s *Service) ProjectPurposes(ctx context.Context, project string) ([]Purpos
 	}, `SELECT purpose FROM project_purposes WHERE project = $1 ORDER BY purpose`, project)
 }
 
-// project reads a project.
-func (s *Service) project(ctx context.Context, code string) (access.Project, error) {
+// Project reads a project (no access check: its code and agency are not secret).
+func (s *Service) Project(ctx context.Context, code string) (access.Project, error) {
 	var x access.Project
 	err := s.DB.QueryRowContext(ctx, `SELECT code, name, COALESCE(agency, '') FROM projects WHERE code = $1`, code).Scan(&x.Code, &x.Name, &x.Agency)
 	if errors.Is(err, sql.ErrNoRows) {

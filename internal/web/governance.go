@@ -258,4 +258,3 @@ func (s *Server) governancePages(g *governance.Service) {
 func words(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' || r == '\t' })
 }
-

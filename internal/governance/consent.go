@@ -94,10 +94,7 @@ func (s *Service) Permit(ctx context.Context, project string, agencies []string,
 
 // applicationsOf reads the project's applications that are not rejected, newest first.
 func (s *Service) applicationsOf(ctx context.Context, project string) ([]Application, error) {
-	ids, err := list(ctx, s.DB, func(r scanner) (string, error) {
-		var id string
-		return id, r.Scan(&id)
-	}, `SELECT id FROM ethics_applications WHERE project = $1 AND status <> $2 ORDER BY submitted_at DESC, id`, project, string(Rejected))
+	ids, err := s.strings(ctx, `SELECT id FROM ethics_applications WHERE project = $1 AND status <> $2 ORDER BY submitted_at DESC, id`, project, string(Rejected))
 	if err != nil {
 		return nil, err
 	}
@@ -284,7 +281,7 @@ func (s *Service) RecordConsent(ctx context.Context, p access.Principal, c Conse
 // Consents lists the consents recorded for an application ("" with project for
 // single-agency evaluations).
 func (s *Service) Consents(ctx context.Context, application, project string) ([]Consent, error) {
-	return list(ctx, s.DB, func(r scanner) (Consent, error) {
+	return store.List(ctx, s.DB, func(r scanner) (Consent, error) {
 		var c Consent
 		return c, r.Scan(&c.Application, &c.Project, &c.PartyKind, &c.Party, &c.Consented, &c.Note)
 	}, `SELECT application, project, party_kind, party, consented, note FROM consents
@@ -342,10 +339,7 @@ func (s *Service) ClientFilter(ctx context.Context, agency string, clients []str
 
 // WithdrawnClients is the set of an agency's clients who withdrew (or refused) consent.
 func (s *Service) WithdrawnClients(ctx context.Context, agency string) (map[string]struct{}, error) {
-	ids, err := list(ctx, s.DB, func(r scanner) (string, error) {
-		var c string
-		return c, r.Scan(&c)
-	}, `SELECT client FROM client_consents WHERE agency = $1 AND NOT consented`, agency)
+	ids, err := s.strings(ctx, `SELECT client FROM client_consents WHERE agency = $1 AND NOT consented`, agency)
 	out := map[string]struct{}{}
 	for _, c := range ids {
 		out[c] = struct{}{}

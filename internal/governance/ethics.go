@@ -238,33 +238,35 @@ func Days(d time.Duration) string {
 
 // boardApplication reads an application p decides on (ETHICS_BOARD in its project).
 func (s *Service) boardApplication(ctx context.Context, p access.Principal, id string) (Application, error) {
-	a, err := s.application(ctx, id)
-	if err != nil {
-		return a, err
-	}
-	x, err := s.Project(ctx, a.Project)
-	if err != nil {
-		return a, err
-	}
-	if err := access.Check(p, access.ApproveEthics, x); err != nil {
-		return a, err
-	}
-	return a, nil
+	return s.checkedApplication(ctx, id, func(a Application, x access.Project) error {
+		return access.Check(p, access.ApproveEthics, x)
+	})
 }
 
 // Application returns one application to its investigator, the project's board, its
-// project administrators and the site's administrators.
+// project administrators and the site's administrators and directors.
 func (s *Service) Application(ctx context.Context, p access.Principal, id string) (Application, error) {
+	return s.checkedApplication(ctx, id, func(a Application, x access.Project) error {
+		if !s.mayRead(p, a, x) {
+			return fmt.Errorf("%w: application %s", derrors.NotFound, id)
+		}
+		return nil
+	})
+}
+
+// checkedApplication reads an application and returns it if check, given it and its
+// project, passes.
+func (s *Service) checkedApplication(ctx context.Context, id string, check func(Application, access.Project) error) (Application, error) {
 	a, err := s.application(ctx, id)
 	if err != nil {
 		return a, err
 	}
 	x, err := s.Project(ctx, a.Project)
-	if err != nil {
-		return a, err
+	if err == nil {
+		err = check(a, x)
 	}
-	if !s.mayRead(p, a, x) {
-		return Application{}, fmt.Errorf("%w: application %s", derrors.NotFound, id)
+	if err != nil {
+		return Application{}, err
 	}
 	return a, nil
 }
@@ -276,10 +278,7 @@ func (s *Service) mayRead(p access.Principal, a Application, x access.Project) b
 
 // Applications lists the applications p may read, newest first; project "" for all.
 func (s *Service) Applications(ctx context.Context, p access.Principal, project string) ([]Application, error) {
-	ids, err := list(ctx, s.DB, func(r scanner) (string, error) {
-		var id string
-		return id, r.Scan(&id)
-	}, `SELECT id FROM ethics_applications WHERE ($1 = '' OR project = $1) ORDER BY submitted_at DESC, id`, project)
+	ids, err := s.strings(ctx, `SELECT id FROM ethics_applications WHERE ($1 = '' OR project = $1) ORDER BY submitted_at DESC, id`, project)
 	if err != nil {
 		return nil, err
 	}

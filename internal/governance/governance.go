@@ -130,7 +130,7 @@ func (s *Service) SetPurposes(ctx context.Context, p access.Principal, project s
 
 // ProjectPurposes lists the purposes a project states.
 func (s *Service) ProjectPurposes(ctx context.Context, project string) ([]Purpose, error) {
-	return list(ctx, s.DB, func(r scanner) (Purpose, error) {
+	return store.List(ctx, s.DB, func(r scanner) (Purpose, error) {
 		var v Purpose
 		return v, r.Scan(&v)
 	}, `SELECT purpose FROM project_purposes WHERE project = $1 ORDER BY purpose`, project)
@@ -180,24 +180,14 @@ func event(p access.Principal, action, object string, detail map[string]string) 
 	return audit.Entry{Actor: p.User, Source: p.Source, Action: action, Object: object, Detail: detail}
 }
 
-type scanner interface{ Scan(...any) error }
+type scanner = store.Scanner
 
-// list runs a query and scans every row.
-func list[T any](ctx context.Context, db *store.DB, scan func(scanner) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+// strings runs a query of one text column.
+func (s *Service) strings(ctx context.Context, q string, args ...any) ([]string, error) {
+	return store.List(ctx, s.DB, func(r scanner) (string, error) {
+		var v string
+		return v, r.Scan(&v)
+	}, q, args...)
 }
 
 // dedupe sorts and removes repeats.

@@ -135,10 +135,7 @@ func (s *Service) uses(ctx context.Context, who Person) ([]Item, error) {
 		if err != nil {
 			return nil, err
 		}
-		ids, err := list(ctx, s.DB, func(r scanner) (string, error) {
-			var id string
-			return id, r.Scan(&id)
-		}, `SELECT id FROM ethics_applications WHERE status = $1 ORDER BY decided_at`, string(Approved))
+		ids, err := s.strings(ctx, `SELECT id FROM ethics_applications WHERE status = $1 ORDER BY decided_at`, string(Approved))
 		if err != nil {
 			return nil, err
 		}
@@ -216,7 +213,7 @@ func (accountRecords) About(ctx context.Context, db *store.DB, who Person) ([]It
 	}
 	out := []Item{{Source: "accounts", Agency: agency, What: "Steward account " + who.User,
 		Fields: [][2]string{{"full name", full}, {"email", email}, {"created", created[:10]}}}}
-	grants, err := list(ctx, db, func(r scanner) ([2]string, error) {
+	grants, err := store.List(ctx, db, func(r scanner) ([2]string, error) {
 		var v [2]string
 		return v, r.Scan(&v[0], &v[1])
 	}, `SELECT project, role FROM grants WHERE user_name = $1 ORDER BY project, role`, who.User)
@@ -327,7 +324,7 @@ func (s *Service) Corrections(ctx context.Context, p access.Principal, agency st
 }
 
 func corrections(ctx context.Context, db *store.DB, agency, client string) ([]Correction, error) {
-	return list(ctx, db, func(r scanner) (Correction, error) {
+	return store.List(ctx, db, func(r scanner) (Correction, error) {
 		var c Correction
 		var rec, closed store.NullTime
 		err := r.Scan(&c.ID, &c.Agency, &c.Client, &c.Item, &c.Requested, &c.Status, &c.Response, &rec, &closed)

@@ -3,8 +3,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -111,14 +109,7 @@ func TestBrowserEthicsReview(t *testing.T) {
 	b := startChromium(t)
 	db := storetest.Open(t, store.SQLite)
 	f, g, c := govFixture(t, db)
-	srv := httptest.NewServer(f.web.Handler())
-	t.Cleanup(srv.Close)
-	base := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	shots := os.Getenv("STEWARD_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	os.MkdirAll(shots, 0o755)
+	base, shots := browserServer(t, f)
 	shot := func(name string) { b.screenshot(filepath.Join(shots, "ethics-"+name+".png")) }
 	signIn := func(user string) {
 		b.navigate(base + "/signin")
@@ -180,23 +171,11 @@ func TestBrowserEthicsReview(t *testing.T) {
 // The governance API's bodies, fuzzed through the real handlers: never a server error.
 func FuzzGovernanceBodies(f *testing.F) {
 	fx, _, _ := govFixture(f, storetest.Open(f, store.SQLite))
-	token := fx.signIn("root", rootPW)
-	h := fx.web.Handler()
-	paths := []string{"/api/v1/ethics", "/api/v1/ethics/x/decision", "/api/v1/consents", "/api/v1/permit", "/api/v1/client-consents",
-		"/api/v1/people/report", "/api/v1/corrections", "/api/v1/corrections/x/close"}
-	for i, body := range []string{`{"project":"outcomes","title":"t","purpose":"best_practice_research","agencies":["north"]}`,
-		`{"approve":true,"reasons":"r"}`, `{"application":"","project":"outcomes","party_kind":"agency","party":"north","consented":true}`,
-		`{"project":"outcomes","agencies":["north","river"],"analysis":"a"}`, `{"agency":"north","client":"N-1","consented":false}`,
-		`{"clients":[{"agency":"north","client":"N-1"}],"user":"ann"}`, `{"agency":"north","client":"N-1","item":"i","requested":"r"}`,
-		`{"amended":true,"response":"ok"}`} {
-		f.Add(uint8(i), body)
-		f.Add(uint8(i), body[:len(body)/2])
-	}
-	f.Fuzz(func(t *testing.T, i uint8, body string) {
-		path := paths[int(i)%len(paths)]
-		r := httptest.NewRequest("POST", path, strings.NewReader(body))
-		r.Header.Set("Authorization", "Bearer "+token)
-		r.Header.Set("Content-Type", "application/json")
-		checkAnswer(t, "POST "+path, serve(h, r), true)
-	})
+	fuzzPosts(f, fx, []string{"/api/v1/ethics", "/api/v1/ethics/x/decision", "/api/v1/consents", "/api/v1/permit", "/api/v1/client-consents",
+		"/api/v1/people/report", "/api/v1/corrections", "/api/v1/corrections/x/close"},
+		[]string{`{"project":"outcomes","title":"t","purpose":"best_practice_research","agencies":["north"]}`,
+			`{"approve":true,"reasons":"r"}`, `{"application":"","project":"outcomes","party_kind":"agency","party":"north","consented":true}`,
+			`{"project":"outcomes","agencies":["north","river"],"analysis":"a"}`, `{"agency":"north","client":"N-1","consented":false}`,
+			`{"clients":[{"agency":"north","client":"N-1"}],"user":"ann"}`, `{"agency":"north","client":"N-1","item":"i","requested":"r"}`,
+			`{"amended":true,"response":"ok"}`})
 }

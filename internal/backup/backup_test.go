@@ -224,7 +224,7 @@ func find(ts []Table, name string) Table {
 }
 
 // storeDSN is the DSN a store was opened with.
-func storeDSN(t *testing.T, db *store.DB) string {
+func storeDSN(t testing.TB, db *store.DB) string {
 	if db.Dialect == store.SQLite {
 		var file string
 		var seq int

@@ -11,5 +11,7 @@ func newRoot() *cobra.Command {
 	}
 	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer())
 	root.AddCommand(newDisclosure())
+	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(),
+		newBackup(), newRetention(), newGovernance())
 	return root
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -18,6 +19,7 @@ func newServe() *cobra.Command {
 	var dsn, addr, smtp, from, cert, key string
 	var cfg access.Config
 	var o web.Options
+	var gcfg governance.Config
 	cmd := &cobra.Command{
 		Use:   "serve [--db DSN] [--addr 127.0.0.1:8080]",
 		Short: "Run the web server: sign-in, projects and roles, administration, the audit log",
@@ -44,6 +46,7 @@ http://localhost).`,
 			}
 			defer done()
 			o.Airlock = airlockService(s, n, addr, cert != "")
+			o.Governance = governance.New(s.DB, gcfg)
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 			go func() { // stale failure counts and expired sessions
@@ -88,6 +91,8 @@ http://localhost).`,
 	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
 	f.Float64Var(&o.RateLimit, "rate-limit", 20, "requests per second per source address and per user, bursts of 4× (0: off)")
+	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
+	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")
 	f.BoolVar(&o.InsecureCookies, "insecure-cookies", false, "drop the Secure flag of the session cookie (plain HTTP on a host other than localhost; testing only)")
 	return cmd
 }

@@ -296,20 +296,7 @@ func (s *Service) Users(ctx context.Context, p Principal) ([]User, error) {
 
 // list runs a query and scans every row.
 func list[T any](ctx context.Context, db *store.DB, scan func(interface{ Scan(...any) error }) (T, error), q string, args ...any) ([]T, error) {
-	rows, err := db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := []T{}
-	for rows.Next() {
-		v, err := scan(rows)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return store.List(ctx, db, func(r store.Scanner) (T, error) { return scan(r) }, q, args...)
 }
 
 // CreateRegion adds a region.

@@ -96,12 +96,18 @@ const (
 	ManageExporters Action = "manage_exporters" // SPOC: who may request exports, automatic or validated
 	ReceiveExport   Action = "receive_export"   // data publisher: verify and receive bunker exports
 	ValidateData    Action = "validate_data"    // data validator: the validation environment
+	// Issue 9, governance:
+	SubmitEthics   Action = "submit_ethics"   // submit an ethics application in the project (its investigators)
+	RecordConsent  Action = "record_consent"  // record an agency's or region's consent (administrators, directors)
+	PersonalAccess Action = "personal_access" // one person's report and their corrections (site)
 )
 
 // Actions is the whole vocabulary.
 var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, PatientBlobs, IdentifiedData,
 	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
-	ManageExporters, ReceiveExport, ValidateData}
+	ManageExporters, ReceiveExport, ValidateData, // issue 8
+	SubmitEthics, RecordConsent, PersonalAccess, // issue 9
+}
 
 // trackNeed is the track level each data action needs.
 var trackNeed = map[Action]int{
@@ -153,7 +159,7 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return false
 	}
 	switch a {
-	case ManageUsers, UnlockAccount:
+	case ManageUsers, UnlockAccount, PersonalAccess:
 		return p.Admin
 	case ReadAudit:
 		return p.Admin || p.Director
@@ -176,6 +182,10 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return p.Has(x.Code, DataPublisher)
 	case ValidateData:
 		return p.Has(x.Code, DataValidator)
+	case SubmitEthics: // issue 9
+		return p.Level(x.Code) > 0 || p.Has(x.Code, ProjectAdmin)
+	case RecordConsent: // issue 9
+		return p.Admin || p.Director
 	}
 	need, ok := trackNeed[a]
 	return ok && p.Level(x.Code) >= need

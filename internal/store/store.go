@@ -132,6 +132,27 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	return tx.Commit()
 }
 
+// Scanner is a row: *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(...any) error }
+
+// List runs a query and scans every row with scan.
+func List[T any](ctx context.Context, db *DB, scan func(Scanner) (T, error), q string, args ...any) ([]T, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []T{}
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
 // TimeFormat is how times are kept: UTC, fixed width, to the microsecond, so that text order
 // is time order.
 const TimeFormat = "2006-01-02T15:04:05.000000Z"

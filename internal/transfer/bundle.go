@@ -23,6 +23,9 @@ type BundleOptions struct {
 	// Recipients, when not empty, encrypt every file to these age public keys as it is
 	// written: the manifest then lists the encrypted files (name.age).
 	Recipients []age.Recipient
+	// Snapshot, for PostgreSQL, is a snapshot exported by an open transaction
+	// (pg_export_snapshot()): the dump then shows the database exactly as that transaction does.
+	Snapshot string
 }
 
 // Bundle backs up the database opts.Source names in its own format — pg_dump's custom format
@@ -58,7 +61,7 @@ func Bundle(ctx context.Context, opts BundleOptions) (*Manifest, error) {
 	w := &bundleWriter{dir: tmp, recipients: opts.Recipients}
 	switch dsn.Kind {
 	case database.Postgres:
-		err = dumpPostgres(ctx, dsn, m, w)
+		err = dumpPostgres(ctx, dsn, opts.Snapshot, m, w)
 	case database.MySQL:
 		err = dumpMySQL(ctx, dsn, m, w)
 	case database.SQLite:

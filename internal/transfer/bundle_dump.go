@@ -92,14 +92,25 @@ func (t *tailBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func dumpPostgres(ctx context.Context, dsn database.DSN, m *Manifest, w *bundleWriter) error {
+// PostgresTool is one of PostgreSQL's client programs (pg_dump, pg_restore, psql) set up to
+// reach the database a postgres:// DSN names: the connection goes through PG* environment
+// variables, the password through PGPASSWORD, never the command line.
+type PostgresTool struct {
+	Path     string // the program
+	Database string // the database the DSN names
+	env      []string
+	password string
+}
+
+// FindPostgresTool finds the named PostgreSQL client program for the database dsn names.
+func FindPostgresTool(dsn database.DSN, name string) (*PostgresTool, error) {
 	s, err := parseServer(dsn)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	tool, err := findTool([]string{"pg_dump"}, "/usr/lib/postgresql/*/bin/pg_dump", "/usr/local/pgsql/bin/pg_dump")
+	tool, err := findTool([]string{name}, "/usr/lib/postgresql/*/bin/"+name, "/usr/local/pgsql/bin/"+name)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	env := []string{"PGDATABASE=" + s.database, "PGPASSWORD=" + s.password, "PGCONNECT_TIMEOUT=30"}
 	for k, v := range map[string]string{"PGHOST": s.host, "PGPORT": s.port, "PGUSER": s.user, "PGSSLMODE": s.query.Get("sslmode")} {
@@ -107,19 +118,36 @@ func dumpPostgres(ctx context.Context, dsn database.DSN, m *Manifest, w *bundleW
 			env = append(env, k+"="+v)
 		}
 	}
-	m.Source.Database, m.Format = s.database, "pg_dump -Fc"
-	name, args := s.database+".dump", []string{"--format=custom", "--no-password"}
+	return &PostgresTool{Path: tool, Database: s.database, env: env, password: s.password}, nil
+}
+
+// Run runs the program with args, its standard output streamed to w. On failure the error
+// carries the program's standard error with the password cut out.
+func (t *PostgresTool) Run(ctx context.Context, args []string, w io.Writer) error {
+	return run(ctx, t.Path, args, t.env, t.password, w)
+}
+
+func dumpPostgres(ctx context.Context, dsn database.DSN, snapshot string, m *Manifest, w *bundleWriter) error {
+	t, err := FindPostgresTool(dsn, "pg_dump")
+	if err != nil {
+		return err
+	}
+	m.Source.Database, m.Format = t.Database, "pg_dump -Fc"
+	name, args := t.Database+".dump", []string{"--format=custom", "--no-password"}
+	if snapshot != "" {
+		args = append(args, "--snapshot="+snapshot)
+	}
 	if len(w.recipients) == 0 {
 		// Written to a file, the archive records where each table's data starts, which
 		// pg_restore --jobs needs; through a pipe (to encrypt) it cannot.
 		plain := filepath.Join(w.dir, "."+name+".pg_dump")
-		if err := run(ctx, tool, append(args, "--file="+plain), env, s.password, io.Discard); err != nil {
+		if err := t.Run(ctx, append(args, "--file="+plain), io.Discard); err != nil {
 			os.Remove(plain)
 			return err
 		}
 		return w.adopt(plain, name)
 	}
-	return w.create(name, func(out io.Writer) error { return run(ctx, tool, args, env, s.password, out) })
+	return w.create(name, func(out io.Writer) error { return t.Run(ctx, args, out) })
 }
 
 func dumpMySQL(ctx context.Context, dsn database.DSN, m *Manifest, w *bundleWriter) error {

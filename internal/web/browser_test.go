@@ -20,15 +20,7 @@ import (
 func TestBrowserSignInGrantUnlock(t *testing.T) {
 	b := startChromium(t)
 	f := newFixture(t, storetest.Open(t, store.SQLite), Options{})
-	// A plain-HTTP server on "localhost": browsers keep Secure cookies there.
-	srv := httptest.NewServer(f.web.Handler())
-	t.Cleanup(srv.Close)
-	base := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
-	shots := os.Getenv("STEWARD_SCREENSHOTS")
-	if shots == "" {
-		shots = t.TempDir()
-	}
-	os.MkdirAll(shots, 0o755)
+	base, shots := browserServer(t, f)
 	ctx := context.Background()
 
 	b.navigate(base + "/")
@@ -71,4 +63,18 @@ func TestBrowserSignInGrantUnlock(t *testing.T) {
 	b.navigate(base + "/admin/audit?action=unlock")
 	b.waitFor("the unlock in the audit log", `document.body.innerText.includes("ann called; verified identity")`)
 	b.screenshot(filepath.Join(shots, "6-audit.png"))
+}
+
+// browserServer serves the fixture over plain HTTP on "localhost" (browsers keep Secure
+// cookies there) and returns its address and the folder for screenshots
+// ($STEWARD_SCREENSHOTS when set, else the test's temporary folder).
+func browserServer(t *testing.T, f *fixture) (base, shots string) {
+	srv := httptest.NewServer(f.web.Handler())
+	t.Cleanup(srv.Close)
+	shots = os.Getenv("STEWARD_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	os.MkdirAll(shots, 0o755)
+	return strings.Replace(srv.URL, "127.0.0.1", "localhost", 1), shots
 }

@@ -30,6 +30,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/governance"
 )
 
 //go:embed static templates openapi.json openapi.d
@@ -44,7 +45,8 @@ type Options struct {
 	// host other than localhost). Leave false in production.
 	InsecureCookies bool
 	Log             *slog.Logger
-	Airlock         *airlock.Service // export requests (issue 8); nil: their routes answer 404
+	Airlock         *airlock.Service    // export requests (issue 8); nil: their routes answer 404
+	Governance      *governance.Service // issue 9: ethics review, consent, …; nil: the policy's notice periods
 }
 
 // Server serves the API and the pages.
@@ -87,6 +89,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.apiRoutes()
 	s.pageRoutes()
 	s.airlockRoutes(o.Airlock)
+	s.governanceRoutes(o.Governance)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

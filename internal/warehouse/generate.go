@@ -101,8 +101,9 @@ func dateOf(d int) (int, int, int) {
 	return y, m, dd
 }
 
-// patient generates patient num (1-based) of the warehouse with the seed.
-func patient(seed uint64, num int64) genPatient {
+// patient generates patient num (1-based) of the warehouse with the seed; with full unset,
+// only what comes before the visits (demographics, identity).
+func patient(seed uint64, num int64, full bool) genPatient {
 	r := rand.New(rand.NewPCG(seed, uint64(num)))
 	p := genPatient{num: num, sex: sexes[r.IntN(2)], race: races[min(r.IntN(10), 4)], zip: fmt.Sprintf("%03d", 100+r.IntN(900))}
 	p.firstName, p.lastName = first[r.IntN(len(first))], last[r.IntN(len(last))]
@@ -112,6 +113,9 @@ func patient(seed uint64, num int64) genPatient {
 	ref := epoch + 3652 // 2025-01-01
 	p.age = int64((ref - born) / 365)
 	p.vital = "N"
+	if !full {
+		return p
+	}
 	// Chronic conditions: a skewed draw over the 500 codes, so counts range from rare to common.
 	chronic := make([]int, 1+r.IntN(6))
 	for i := range chronic {
@@ -180,7 +184,7 @@ type funcSource func() ([]any, error)
 func (f funcSource) Next() ([]any, error) { return f() }
 
 // perPatient yields rows for each patient first+1 … first+n in turn.
-func perPatient(seed uint64, first, n int64, rows func(p genPatient) [][]any) Source {
+func perPatient(seed uint64, first, n int64, full bool, rows func(p genPatient) [][]any) Source {
 	num, n := first, first+n
 	var buf [][]any
 	return funcSource(func() ([]any, error) {
@@ -189,7 +193,7 @@ func perPatient(seed uint64, first, n int64, rows func(p genPatient) [][]any) So
 				return nil, io.EOF
 			}
 			num++
-			buf = rows(patient(seed, num))
+			buf = rows(patient(seed, num, full))
 		}
 		r := buf[0]
 		buf = buf[1:]
@@ -198,7 +202,7 @@ func perPatient(seed uint64, first, n int64, rows func(p genPatient) [][]any) So
 }
 
 func sliceSource(rows [][]any) Source {
-	return perPatient(0, 0, 1, func(genPatient) [][]any { return rows })
+	return perPatient(0, 0, 1, false, func(genPatient) [][]any { return rows })
 }
 
 // Synthetic describes a synthetic warehouse.
@@ -249,34 +253,34 @@ func (g Synthetic) Inputs() []Input {
 		}
 	}
 	return append(in, []Input{
-		{Table: "patient_dimension", Estimate: n, Source: perPatient(seed, first, n, func(p genPatient) [][]any {
+		{Table: "patient_dimension", Estimate: n, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
 			return [][]any{{p.num, p.vital, p.birth, nilIfEmpty(p.death), p.sex, p.age, p.race, p.zip, fmt.Sprintf("chart summary of patient %d", p.num)}}
 		})},
-		{Table: "visit_dimension", Estimate: n * 12, Source: perPatient(seed, first, n, func(p genPatient) [][]any {
+		{Table: "visit_dimension", Estimate: n * 12, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
 			var rows [][]any
 			for _, v := range p.visits {
 				rows = append(rows, []any{v.num, p.num, v.start, v.end, v.inout, "", nil, fmt.Sprintf("visit %d summary", v.num)})
 			}
 			return rows
 		})},
-		{Table: "observation_fact", Estimate: n * 100, Source: perPatient(seed, first, n, func(p genPatient) [][]any {
+		{Table: "observation_fact", Estimate: n * 100, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
 			var rows [][]any
 			for _, v := range p.visits {
 				rows = append(rows, v.facts...)
 			}
 			return rows
 		})},
-		{Table: "patient_mapping", Estimate: n, Source: perPatient(seed, first, n, func(p genPatient) [][]any {
+		{Table: "patient_mapping", Estimate: n, Source: perPatient(seed, first, n, false, func(p genPatient) [][]any {
 			return [][]any{{mrn(p.num), "HOSPITAL", p.num, "A", "@"}}
 		})},
-		{Table: "encounter_mapping", Estimate: n * 12, Source: perPatient(seed, first, n, func(p genPatient) [][]any {
+		{Table: "encounter_mapping", Estimate: n * 12, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
 			var rows [][]any
 			for _, v := range p.visits {
 				rows = append(rows, []any{fmt.Sprintf("V%09d", v.num), "HOSPITAL", "@", v.num, mrn(p.num), "HOSPITAL"})
 			}
 			return rows
 		})},
-		{Table: "patient_identity", Estimate: n, Source: perPatient(seed, first, n, func(p genPatient) [][]any {
+		{Table: "patient_identity", Estimate: n, Source: perPatient(seed, first, n, false, func(p genPatient) [][]any {
 			return [][]any{{p.num, p.firstName + " " + p.lastName, mrn(p.num), p.street}}
 		})},
 	}...)

@@ -365,7 +365,7 @@ func (s *csvSource) Next() ([]any, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s line %d column %s: %w", s.file, s.line, c.name, err)
 		}
-		if v == nil && c.required {
+		if c.required && (v == nil || v == "") {
 			return nil, fmt.Errorf("%s line %d column %s: empty, but required", s.file, s.line, c.name)
 		}
 		row[i] = v

@@ -43,6 +43,7 @@ http://localhost).`,
 				return err
 			}
 			defer done()
+			o.Warehouse = serveWarehouse(s, dsn)
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 			go func() { // stale failure counts and expired sessions

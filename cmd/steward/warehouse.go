@@ -4,10 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
 )
@@ -75,6 +78,28 @@ same rows. With --csv, write the CSV files instead of loading them.`,
 	demo.Flags().StringVar(&csvDir, "csv", "", "write CSV files to this folder instead of loading")
 	cmd.AddCommand(load, demo)
 	return cmd
+}
+
+// serveWarehouse is the server's warehouse: its key from $STEWARD_WAREHOUSE_KEY, the file
+// $STEWARD_WAREHOUSE_KEY_FILE or the default beside a SQLite store; noise mode from
+// $STEWARD_WAREHOUSE_NOISE (consistent, the default, or i2b2). Without a key the server runs
+// without cohort queries and says so.
+func serveWarehouse(s *access.Service, dsn string) *warehouse.Warehouse {
+	keys, err := warehouseKeys(dsn, os.Getenv("STEWARD_WAREHOUSE_KEY_FILE"), false)
+	if err != nil {
+		slog.Warn("cohort queries are off: no warehouse key (load a warehouse first, or set STEWARD_WAREHOUSE_KEY_FILE)", "err", err)
+		return nil
+	}
+	w := warehouse.New(s.DB, s, keys)
+	if m := os.Getenv("STEWARD_WAREHOUSE_NOISE"); m != "" {
+		mode, err := warehouse.ParseNoiseMode(m)
+		if err != nil {
+			slog.Warn("STEWARD_WAREHOUSE_NOISE ignored", "err", err)
+		} else {
+			w.Settings.Noise = mode
+		}
+	}
+	return w
 }
 
 // warehouseKeys reads (or, with create, makes) the warehouse key for a store.

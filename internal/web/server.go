@@ -29,6 +29,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
 //go:embed static templates openapi.json openapi.d
@@ -43,6 +44,7 @@ type Options struct {
 	// host other than localhost). Leave false in production.
 	InsecureCookies bool
 	Log             *slog.Logger
+	Warehouse       *warehouse.Warehouse // cohort queries and patient-level data (nil: none)
 }
 
 // Server serves the API and the pages.
@@ -84,6 +86,7 @@ func New(svc *access.Service, o Options) *Server {
 	}
 	s.apiRoutes()
 	s.pageRoutes()
+	s.warehouseRoutes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

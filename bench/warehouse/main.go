@@ -113,6 +113,8 @@ func run(dsn string, facts int64, runs int) error {
 			}
 			if i > 0 {
 				api, hand = append(api, t1.Sub(t0)), append(hand, t2.Sub(t1))
+			} else if panels == 1 {
+				fmt.Printf("first query after the load (reads every concept's patients into bitmaps): %s\n", t1.Sub(t0).Round(time.Millisecond))
 			}
 			last = got
 		}

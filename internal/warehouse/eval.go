@@ -17,6 +17,7 @@ import (
 type scopeData struct {
 	agency   string
 	concepts map[string]*roaring.Bitmap
+	full     bool // concepts holds every concept of the scope
 	paths    map[string][]string
 	all      *roaring.Bitmap
 	demo     map[uint32]demographics
@@ -71,17 +72,42 @@ func (w *Warehouse) codes(ctx context.Context, s *scopeData, key string) ([]stri
 	return out, nil
 }
 
-// conceptPatients is the bitmap of patients with a fact of the concept.
+// conceptPatients is the bitmap of patients with a fact of the concept. The first call in a
+// scope reads every concept's patients in one pass over the fact table (one scan instead of
+// a query per concept; afterwards every plain panel is answered from memory).
 func (w *Warehouse) conceptPatients(ctx context.Context, s *scopeData, code string) (*roaring.Bitmap, error) {
+	if !s.full {
+		rows, err := w.DB.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE $1 = '' OR agency = $1`, s.agency)
+		if err != nil {
+			return nil, fmt.Errorf("observation_fact: %w", err)
+		}
+		defer rows.Close()
+		lists := map[string][]uint32{}
+		for rows.Next() {
+			var c string
+			var n int64
+			if err := rows.Scan(&c, &n); err != nil {
+				return nil, err
+			}
+			if n < 0 || n > math.MaxUint32 {
+				return nil, fmt.Errorf("observation_fact: patient_num out of range")
+			}
+			lists[c] = append(lists[c], uint32(n))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("observation_fact: %w", err)
+		}
+		for c, l := range lists {
+			b := roaring.BitmapOf(l...)
+			b.RunOptimize()
+			s.concepts[c] = b
+		}
+		s.full = true
+	}
 	if b, ok := s.concepts[code]; ok {
 		return b, nil
 	}
-	b, err := w.collect(ctx, `SELECT DISTINCT patient_num FROM observation_fact WHERE concept_cd = $1 AND ($2 = '' OR agency = $2)`, code, s.agency)
-	if err != nil {
-		return nil, fmt.Errorf("observation_fact: %w", err)
-	}
-	s.concepts[code] = b
-	return b, nil
+	return roaring.New(), nil
 }
 
 // collect reads one column of numbers into a bitmap.

@@ -1,10 +1,13 @@
 package web
 
 import (
+	"cmp"
+	"html/template"
 	"io"
 	"mime"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
@@ -73,6 +76,63 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 		}
 		return noContent(w, wh.Unlock(r.Context(), p, r.PathValue("user"), req.Reason))
 	})
+	s.cohortRoutes(wh)
+}
+
+// cohortPage is the page that builds a query from the concept tree and shows the answer.
+type cohortPage struct {
+	Project, Parent, Up string
+	Children            []warehouse.Concept
+	Panels              []string
+	Answer              *warehouse.Answer
+}
+
+func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
+	t := template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).
+		ParseFS(files, "templates/layout.html", "templates/cohort.html"))
+	h := func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		if wh == nil {
+			return derrors.NotFound
+		}
+		d := cohortPage{Project: r.PathValue("id"), Parent: cmp.Or(r.FormValue("parent"), `\i2b2\`), Panels: []string{"", "", ""}}
+		if i := strings.LastIndex(strings.TrimSuffix(d.Parent, `\`), `\`); i > 0 {
+			d.Up = d.Parent[:i+1]
+		}
+		v := view{Title: "Cohort query", Me: p, Data: &d, Request: r}
+		if r.Method == http.MethodPost {
+			var q warehouse.Query
+			for i, text := range r.PostForm["panel"] {
+				if i < len(d.Panels) {
+					d.Panels[i] = text
+				}
+				var items []warehouse.Item
+				for _, line := range strings.Split(text, "\n") {
+					if line = strings.TrimSpace(line); line != "" {
+						items = append(items, warehouse.Item{Key: line})
+					}
+				}
+				if len(items) > 0 {
+					q.Panels = append(q.Panels, warehouse.Panel{Items: items})
+				}
+			}
+			a, err := wh.Run(r.Context(), p, d.Project, q)
+			if err != nil && derrors.Kind(err) != derrors.Invalid && derrors.Kind(err) != derrors.Locked {
+				return err
+			}
+			if err != nil {
+				v.Error = err.Error()
+			} else {
+				d.Answer = &a
+			}
+		}
+		var err error
+		if d.Children, err = wh.Children(r.Context(), p, d.Project, d.Parent); err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusOK, t, v)
+	}
+	s.HandlePage("GET /projects/{id}/cohort", false, h)
+	s.HandlePage("POST /projects/{id}/cohort", false, h)
 }
 
 // readQuery reads a cohort query: JSON, or i2b2's query_definition XML when the body is XML.

@@ -3,6 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -106,5 +110,56 @@ func TestWarehouseAPILockout(t *testing.T) {
 	}
 	if code, _, _ := f.call("POST", "/api/v1/projects/diab/queries", ann, diabetesJSON); code != 201 {
 		t.Errorf("after unlock: got %d, want 201", code)
+	}
+}
+
+func TestCohortPage(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	keys, _ := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	f := newFixture(t, db, Options{InsecureCookies: true, Warehouse: warehouse.New(db, access.New(db, access.Config{}, nil), keys)})
+	ctx := context.Background()
+	if _, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.svc.Grant(ctx, access.CLI("test"), "ann", "diab", access.DataAgg); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	client := &http.Client{Jar: jar}
+	post := func(path string, v url.Values) (int, string) {
+		resp, err := client.PostForm(f.srv.URL+path, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, string(b)
+	}
+	if code, _ := post("/signin", url.Values{"user": {"ann"}, "password": {rootPW}}); code != 200 {
+		t.Fatalf("sign in: %d", code)
+	}
+	resp, err := client.Get(f.srv.URL + "/projects/diab/cohort?parent=" + url.QueryEscape(`\i2b2\Diagnoses\ICD10\`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `Diseases of the circulatory system`) {
+		t.Fatalf("concept tree: got %d, want the ICD-10 chapters", resp.StatusCode)
+	}
+	want, err := f.web.svc.Principal(ctx, "ann", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := warehouse.New(db, f.svc, keys).Run(ctx, want, "diab", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: `\i2b2\Diagnoses\ICD10\E\`}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := post("/projects/diab/cohort", url.Values{"panel": {`\i2b2\Diagnoses\ICD10\E\`, "", ""}})
+	if code != 200 || !strings.Contains(body, "Patients: <strong>"+a.Shown+"</strong>") {
+		t.Errorf("answer on the page: got %d, want Patients: %s", code, a.Shown)
+	}
+	if code, body := post("/projects/diab/cohort", url.Values{"panel": {`\nowhere\`}}); code != 200 || !strings.Contains(body, "no concept at") {
+		t.Errorf("unknown concept: got %d, want the error on the page", code)
 	}
 }

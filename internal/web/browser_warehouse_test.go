@@ -1,7 +1,6 @@
 package web
 
 import (
-	"context"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -11,22 +10,12 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
-	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
 // In headless Chromium: browse the concept tree and count a cohort, with screenshots.
 func TestBrowserCohortQuery(t *testing.T) {
 	b := startChromium(t)
-	db := storetest.Open(t, store.SQLite)
-	keys, _ := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
-	f := newFixture(t, db, Options{Warehouse: warehouse.New(db, access.New(db, access.Config{}, nil), keys)})
-	ctx := context.Background()
-	if _, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.Grant(ctx, access.CLI("test"), "ann", "diab", access.DataObfsc); err != nil {
-		t.Fatal(err)
-	}
+	f, _ := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataObfsc, Options{})
 	server := httptest.NewServer(f.web.Handler())
 	t.Cleanup(server.Close)
 	srv := strings.Replace(server.URL, "127.0.0.1", "localhost", 1) // browsers keep Secure cookies on localhost

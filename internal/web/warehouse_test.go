@@ -19,13 +19,19 @@ import (
 // warehouseFixture is the server with a small synthetic warehouse of north's and ann
 // holding role in diab.
 func warehouseFixture(t *testing.T, db *store.DB, role access.Role) (*fixture, string, string) {
+	f, _ := loadedFixture(t, db, role, Options{})
+	return f, f.signIn("ann", rootPW), f.signIn("root", rootPW)
+}
+
+// loadedFixture is the server with the warehouse loaded and ann holding role in diab.
+func loadedFixture(t *testing.T, db *store.DB, role access.Role, o Options) (*fixture, *warehouse.Warehouse) {
 	t.Helper()
 	keys, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := access.New(db, access.Config{}, nil)
-	f := newFixture(t, db, Options{Warehouse: warehouse.New(db, svc, keys)})
+	o.Warehouse = warehouse.New(db, access.New(db, access.Config{}, nil), keys)
+	f := newFixture(t, db, o)
 	ctx := context.Background()
 	if _, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"}); err != nil {
 		t.Fatal(err)
@@ -33,7 +39,7 @@ func warehouseFixture(t *testing.T, db *store.DB, role access.Role) (*fixture, s
 	if err := f.svc.Grant(ctx, access.CLI("test"), "ann", "diab", role); err != nil {
 		t.Fatal(err)
 	}
-	return f, f.signIn("ann", rootPW), f.signIn("root", rootPW)
+	return f, o.Warehouse
 }
 
 const diabetesJSON = `{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\ICD10\\E\\E11\\"}]},{"items":[{"key":"\\i2b2\\Labs\\LOINC\\2345-7\\","value":{"op":"GT","number":120}}]}]}`
@@ -114,16 +120,8 @@ func TestWarehouseAPILockout(t *testing.T) {
 }
 
 func TestCohortPage(t *testing.T) {
-	db := storetest.Open(t, store.SQLite)
-	keys, _ := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
-	f := newFixture(t, db, Options{InsecureCookies: true, Warehouse: warehouse.New(db, access.New(db, access.Config{}, nil), keys)})
+	f, wh := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataAgg, Options{InsecureCookies: true})
 	ctx := context.Background()
-	if _, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.svc.Grant(ctx, access.CLI("test"), "ann", "diab", access.DataAgg); err != nil {
-		t.Fatal(err)
-	}
 	jar, _ := cookiejar.New(nil)
 	client := &http.Client{Jar: jar}
 	post := func(path string, v url.Values) (int, string) {
@@ -151,7 +149,7 @@ func TestCohortPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := warehouse.New(db, f.svc, keys).Run(ctx, want, "diab", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: `\i2b2\Diagnoses\ICD10\E\`}}}}})
+	a, err := wh.Run(ctx, want, "diab", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: `\i2b2\Diagnoses\ICD10\E\`}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"testing"
+
+	"github.com/spf13/cobra"
 )
 
 // steward runs the command line in-process and returns what it printed, both streams.
@@ -16,4 +18,21 @@ func steward(t *testing.T, args ...string) (string, error) {
 	root.SetErr(&out)
 	err := root.ExecuteContext(context.Background())
 	return out.String(), err
+}
+
+// Every command name is given once in its group, so help lists each once and none shadows
+// another.
+func TestCommandNamesAreUnique(t *testing.T) {
+	var walk func(c *cobra.Command)
+	walk = func(c *cobra.Command) {
+		seen := map[string]bool{}
+		for _, sub := range c.Commands() {
+			if seen[sub.Name()] {
+				t.Errorf("%s: command %s is added twice", c.CommandPath(), sub.Name())
+			}
+			seen[sub.Name()] = true
+			walk(sub)
+		}
+	}
+	walk(newRoot())
 }

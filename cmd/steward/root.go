@@ -9,9 +9,7 @@ func newRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer())
-	root.AddCommand(newDisclosure())
-	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(),
-		newBackup(), newRetention(), newGovernance())
+	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(), newDisclosure(),
+		newBackup(), newRetention(), newGovernance(), newWarehouse())
 	return root
 }

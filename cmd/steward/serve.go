@@ -47,6 +47,7 @@ http://localhost).`,
 			defer done()
 			o.Airlock = airlockService(s, n, addr, cert != "")
 			o.Governance = governance.New(s.DB, gcfg)
+			o.Warehouse = serveWarehouse(s, dsn)
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 			go func() { // stale failure counts and expired sessions

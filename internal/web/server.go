@@ -31,6 +31,7 @@ import (
 	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
 //go:embed static templates openapi.json openapi.d
@@ -45,8 +46,9 @@ type Options struct {
 	// host other than localhost). Leave false in production.
 	InsecureCookies bool
 	Log             *slog.Logger
-	Airlock         *airlock.Service    // export requests (issue 8); nil: their routes answer 404
-	Governance      *governance.Service // issue 9: ethics review, consent, …; nil: the policy's notice periods
+	Airlock         *airlock.Service     // export requests (issue 8); nil: their routes answer 404
+	Governance      *governance.Service  // issue 9: ethics review, consent, …; nil: the policy's notice periods
+	Warehouse       *warehouse.Warehouse // cohort queries and patient-level data (nil: none)
 }
 
 // Server serves the API and the pages.
@@ -90,6 +92,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.pageRoutes()
 	s.airlockRoutes(o.Airlock)
 	s.governanceRoutes(o.Governance)
+	s.warehouseRoutes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

@@ -1,0 +1,191 @@
+// Command warehouse measures cohort count queries through Steward's API against the
+// equivalent hand-written SQL on the same store in the same run.
+//
+//	go run ./bench/warehouse [-facts 1000000] [-db DSN] [-runs 60]
+//
+// It loads the synthetic warehouse (about 100 facts per patient) into a fresh SQLite store in
+// a temporary folder (or the PostgreSQL database -db names, which must be empty), serves the
+// API on loopback, and for 1, 3 and 5 panels (each panel an ICD-10 category folder, items
+// varying from run to run) times POST /api/v1/projects/bench/queries by a DATA_AGG user —
+// sign-in token, JSON, the query stored and audited — beside SELECT COUNT(*) of the
+// INTERSECT of each panel's patients, written by hand. It prints p50 and p95 of both and
+// their ratio.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/web"
+)
+
+func main() {
+	facts := flag.Int64("facts", 1_000_000, "facts to load (about 100 per patient)")
+	dsn := flag.String("db", "", "store DSN (default: a fresh SQLite file in a temporary folder)")
+	runs := flag.Int("runs", 60, "queries timed per panel count")
+	flag.Parse()
+	if err := run(*dsn, *facts, *runs); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/warehouse:", err)
+		os.Exit(1)
+	}
+}
+
+func run(dsn string, facts int64, runs int) error {
+	ctx := context.Background()
+	if dsn == "" {
+		dir, err := os.MkdirTemp("", "steward-bench-warehouse-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		dsn = filepath.Join(dir, "steward.db")
+	}
+	db, err := store.Open(ctx, dsn)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	keys, err := warehouse.NewKeys(bytes.Repeat([]byte{7}, 32))
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	n, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: warehouse.DemoSeed, Patients: facts / 100, Ontology: true}.Inputs(), warehouse.LoadOptions{})
+	if err != nil {
+		return err
+	}
+	fmt.Printf("store %s; loaded %d rows (%d patients) in %s\n", db.Dialect, n, facts/100, time.Since(start).Round(time.Millisecond))
+
+	svc := access.New(db, access.Config{}, nil)
+	cli := access.CLI("bench")
+	const pw = "bench password 1234"
+	for _, err := range []error{
+		svc.Bootstrap(ctx, cli, access.User{Name: "root"}, pw),
+		svc.CreateProject(ctx, cli, access.Project{Code: "bench", Name: "Bench"}),
+		svc.CreateUser(ctx, cli, access.User{Name: "analyst"}, pw),
+		svc.Grant(ctx, cli, "analyst", "bench", access.DataAgg),
+	} {
+		if err != nil {
+			return err
+		}
+	}
+	srv := httptest.NewServer(web.New(svc, web.Options{Warehouse: warehouse.New(db, svc, keys)}).Handler())
+	defer srv.Close()
+	token, err := signIn(srv.URL, pw)
+	if err != nil {
+		return err
+	}
+
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
+	fmt.Fprintln(tw, "panels\tAPI p50\tAPI p95\tSQL p50\tSQL p95\tp95 SQL/API\tcohort (last)\t")
+	for _, panels := range []int{1, 3, 5} {
+		var api, hand []time.Duration
+		var last int64
+		for i := range runs + 1 { // the first run of each warms caches and is not counted
+			paths := categories(panels, i)
+			t0 := time.Now()
+			got, err := apiCount(srv.URL, token, paths)
+			if err != nil {
+				return err
+			}
+			t1 := time.Now()
+			want, err := sqlCount(ctx, db, paths)
+			if err != nil {
+				return err
+			}
+			t2 := time.Now()
+			if got != want {
+				return fmt.Errorf("%d panels run %d: API counted %d, SQL %d", panels, i, got, want)
+			}
+			if i > 0 {
+				api, hand = append(api, t1.Sub(t0)), append(hand, t2.Sub(t1))
+			} else if panels == 1 {
+				fmt.Printf("first query after the load (reads every concept's patients into bitmaps): %s\n", t1.Sub(t0).Round(time.Millisecond))
+			}
+			last = got
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.1f×\t%d\t\n", panels, pct(api, 50), pct(api, 95), pct(hand, 50), pct(hand, 95),
+			float64(pct(hand, 95))/float64(pct(api, 95)), last)
+	}
+	return tw.Flush()
+}
+
+// categories picks the ICD-10 category folders of one query: spread over chapters, the
+// commonest first (the generator's draw is skewed towards low codes), varying with i.
+func categories(panels, i int) []string {
+	var out []string
+	for p := range panels {
+		code := (i*7 + p*53) % 200
+		d := warehouse.DiagnosisPath(code)
+		out = append(out, d[:strings.LastIndex(strings.TrimSuffix(d, `\`), `\`)+1])
+	}
+	return out
+}
+
+func signIn(url, pw string) (string, error) {
+	resp, err := http.Post(url+"/api/v1/signin", "application/json", strings.NewReader(`{"user":"analyst","password":"`+pw+`"}`))
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var r struct{ Token string }
+	if err := json.NewDecoder(resp.Body).Decode(&r); err != nil || r.Token == "" {
+		return "", fmt.Errorf("sign in: status %d", resp.StatusCode)
+	}
+	return r.Token, nil
+}
+
+func apiCount(url, token string, paths []string) (int64, error) {
+	var q warehouse.Query
+	for _, p := range paths {
+		q.Panels = append(q.Panels, warehouse.Panel{Items: []warehouse.Item{{Key: p}}})
+	}
+	body, _ := json.Marshal(q)
+	req, _ := http.NewRequest("POST", url+"/api/v1/projects/bench/queries", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	var a warehouse.Answer
+	if resp.StatusCode != 201 || json.NewDecoder(resp.Body).Decode(&a) != nil {
+		return 0, fmt.Errorf("query: status %d", resp.StatusCode)
+	}
+	return a.Count, nil
+}
+
+// sqlCount is the hand-written query: the patients with a fact under each path, intersected.
+func sqlCount(ctx context.Context, db *store.DB, paths []string) (int64, error) {
+	var parts []string
+	var args []any
+	for _, p := range paths {
+		args = append(args, len(p), p)
+		parts = append(parts, fmt.Sprintf(`SELECT DISTINCT patient_num FROM observation_fact WHERE concept_cd IN
+			(SELECT concept_cd FROM concept_dimension WHERE substr(concept_path, 1, $%d) = $%d)`, len(args)-1, len(args)))
+	}
+	var n int64
+	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+strings.Join(parts, " INTERSECT ")+") c", args...).Scan(&n)
+	return n, err
+}
+
+func pct(ds []time.Duration, p int) time.Duration {
+	s := slices.Clone(ds)
+	slices.Sort(s)
+	return s[min(len(s)-1, len(s)*p/100)].Round(10 * time.Microsecond)
+}

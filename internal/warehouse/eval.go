@@ -1,0 +1,363 @@
+package warehouse
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/stewardhealth/steward/internal/derrors"
+)
+
+// scopeData is what a server keeps in memory of one agency's part of the warehouse: the
+// patients of each concept (filled as queries ask for them), the concept codes under each
+// path, every patient, and the demographics the breakdowns count.
+type scopeData struct {
+	agency   string
+	concepts map[string]*roaring.Bitmap
+	full     bool // concepts holds every concept of the scope
+	paths    map[string][]string
+	all      *roaring.Bitmap
+	demo     map[uint32]demographics
+}
+
+type demographics struct {
+	sex, race, vital string
+	age              int64
+}
+
+// scope returns the cached data of the agency ("" is every agency), dropping every cache when
+// a load happened since it was filled. The caller holds w.mu.
+func (w *Warehouse) scope(ctx context.Context, agency string) (*scopeData, error) {
+	g, err := generation(ctx, w.DB)
+	if err != nil {
+		return nil, err
+	}
+	if g != w.gen || w.cache == nil {
+		w.cache, w.gen = map[string]*scopeData{}, g
+	}
+	s := w.cache[agency]
+	if s == nil {
+		s = &scopeData{agency: agency, concepts: map[string]*roaring.Bitmap{}, paths: map[string][]string{}}
+		w.cache[agency] = s
+	}
+	return s, nil
+}
+
+// codes returns the concept codes at and under an item's path.
+func (w *Warehouse) codes(ctx context.Context, s *scopeData, key string) ([]string, error) {
+	if c, ok := s.paths[key]; ok {
+		return c, nil
+	}
+	rows, err := w.DB.QueryContext(ctx, `SELECT DISTINCT concept_cd FROM concept_dimension
+		WHERE substr(concept_path, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY concept_cd`, len(key), key, s.agency)
+	if err != nil {
+		return nil, fmt.Errorf("concept_dimension: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	s.paths[key] = out
+	return out, nil
+}
+
+// conceptPatients is the bitmap of patients with a fact of the concept. The first call in a
+// scope reads every concept's patients in one pass over the fact table (one scan instead of
+// a query per concept; afterwards every plain panel is answered from memory).
+func (w *Warehouse) conceptPatients(ctx context.Context, s *scopeData, code string) (*roaring.Bitmap, error) {
+	if !s.full {
+		rows, err := w.DB.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE $1 = '' OR agency = $1`, s.agency)
+		if err != nil {
+			return nil, fmt.Errorf("observation_fact: %w", err)
+		}
+		defer rows.Close()
+		lists := map[string][]uint32{}
+		for rows.Next() {
+			var c string
+			var n int64
+			if err := rows.Scan(&c, &n); err != nil {
+				return nil, err
+			}
+			if n < 0 || n > math.MaxUint32 {
+				return nil, fmt.Errorf("observation_fact: patient_num out of range")
+			}
+			lists[c] = append(lists[c], uint32(n))
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("observation_fact: %w", err)
+		}
+		for c, l := range lists {
+			b := roaring.BitmapOf(l...)
+			b.RunOptimize()
+			s.concepts[c] = b
+		}
+		s.full = true
+	}
+	if b, ok := s.concepts[code]; ok {
+		return b, nil
+	}
+	return roaring.New(), nil
+}
+
+// collect reads one column of numbers into a bitmap.
+func (w *Warehouse) collect(ctx context.Context, q string, args ...any) (*roaring.Bitmap, error) {
+	rows, err := w.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	b := roaring.New()
+	var buf []uint32
+	for rows.Next() {
+		var n int64
+		if err := rows.Scan(&n); err != nil {
+			return nil, err
+		}
+		if n < 0 || n > math.MaxUint32 {
+			return nil, fmt.Errorf("patient_num out of range")
+		}
+		buf = append(buf, uint32(n))
+	}
+	b.AddMany(buf)
+	return b, rows.Err()
+}
+
+// allPatients is every patient of the scope.
+func (w *Warehouse) allPatients(ctx context.Context, s *scopeData) (*roaring.Bitmap, error) {
+	if s.all == nil {
+		b, err := w.collect(ctx, `SELECT patient_num FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
+		if err != nil {
+			return nil, fmt.Errorf("patient_dimension: %w", err)
+		}
+		s.all = b
+	}
+	return s.all, nil
+}
+
+// plain reports whether a panel is a union of concepts: no dates, values or counts.
+func plain(p Panel) bool {
+	if p.DateFrom != "" || p.DateTo != "" || p.Occurs != (Occurrence{"GE", 1}) && p.Occurs != (Occurrence{"GT", 0}) {
+		return false
+	}
+	for _, it := range p.Items {
+		if it.Value != nil {
+			return false
+		}
+	}
+	return true
+}
+
+// evaluate returns the patients of a normalized query. The caller holds w.mu.
+func (w *Warehouse) evaluate(ctx context.Context, s *scopeData, q Query) (*roaring.Bitmap, error) {
+	visit := q.Timing == "SAMEVISIT"
+	var in, out []*roaring.Bitmap
+	owner := map[uint32]uint32{} // encounter → patient, for SAMEVISIT
+	for i, p := range q.Panels {
+		var b *roaring.Bitmap
+		var err error
+		if !visit && plain(p) {
+			b, err = w.unionPanel(ctx, s, i, p)
+		} else {
+			b, err = w.sqlPanel(ctx, s, i, p, visit, owner)
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Invert {
+			out = append(out, b)
+		} else {
+			in = append(in, b)
+		}
+	}
+	var res *roaring.Bitmap
+	switch {
+	case len(in) > 0:
+		res = roaring.FastAnd(in...)
+		if len(in) == 1 {
+			res = in[0].Clone()
+		}
+	case visit:
+		return nil, fmt.Errorf("%w: a SAMEVISIT query needs a panel that is not inverted", derrors.Invalid)
+	default:
+		all, err := w.allPatients(ctx, s)
+		if err != nil {
+			return nil, err
+		}
+		res = all.Clone()
+	}
+	if len(out) > 0 {
+		res.AndNot(roaring.FastOr(out...))
+	}
+	if !visit {
+		return res, nil
+	}
+	patients := roaring.New()
+	it := res.Iterator()
+	for it.HasNext() {
+		patients.Add(owner[it.Next()])
+	}
+	return patients, nil
+}
+
+func (w *Warehouse) unionPanel(ctx context.Context, s *scopeData, i int, p Panel) (*roaring.Bitmap, error) {
+	var bs []*roaring.Bitmap
+	for j, it := range p.Items {
+		codes, err := w.itemCodes(ctx, s, i, j, it)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range codes {
+			b, err := w.conceptPatients(ctx, s, c)
+			if err != nil {
+				return nil, err
+			}
+			bs = append(bs, b)
+		}
+	}
+	return roaring.FastOr(bs...), nil
+}
+
+func (w *Warehouse) itemCodes(ctx context.Context, s *scopeData, i, j int, it Item) ([]string, error) {
+	codes, err := w.codes(ctx, s, it.Key)
+	if err == nil && len(codes) == 0 {
+		err = fmt.Errorf("%w: panel %d item %d: no concept at %s", derrors.Invalid, i+1, j+1, it.Key)
+	}
+	return codes, err
+}
+
+// sqlPanel asks the store for the patients (or, for SAMEVISIT, the visits) of a panel.
+func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, visit bool, owner map[uint32]uint32) (*roaring.Bitmap, error) {
+	var args []any
+	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
+	var items []string
+	for j, it := range p.Items {
+		codes, err := w.itemCodes(ctx, s, i, j, it)
+		if err != nil {
+			return nil, err
+		}
+		ph := make([]string, len(codes))
+		for k, c := range codes {
+			ph[k] = arg(c)
+		}
+		cond := "concept_cd IN (" + strings.Join(ph, ", ") + ")"
+		if v := it.Value; v != nil {
+			if v.Op == "BETWEEN" {
+				cond += " AND nval_num BETWEEN " + arg(v.Number) + " AND " + arg(v.High)
+			} else {
+				cond += " AND nval_num " + ops[v.Op] + " " + arg(v.Number)
+			}
+		}
+		items = append(items, "("+cond+")")
+	}
+	a := arg(s.agency)
+	where := "(" + a + " = '' OR agency = " + a + ") AND (" + strings.Join(items, " OR ") + ")"
+	if p.DateFrom != "" {
+		where += " AND start_date >= " + arg(p.DateFrom)
+	}
+	if p.DateTo != "" {
+		where += " AND start_date <= " + arg(p.DateTo)
+	}
+	cols := "patient_num"
+	if visit {
+		cols = "patient_num, encounter_num"
+	}
+	q := "SELECT " + cols + " FROM observation_fact WHERE " + where + " GROUP BY " + cols + " HAVING COUNT(*) " + ops[p.Occurs.Op] + " " + arg(p.Occurs.N)
+	rows, err := w.DB.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("observation_fact: %w", err)
+	}
+	defer rows.Close()
+	b := roaring.New()
+	for rows.Next() {
+		var pn, en int64
+		dst := []any{&pn}
+		if visit {
+			dst = append(dst, &en)
+		}
+		if err := rows.Scan(dst...); err != nil {
+			return nil, err
+		}
+		if pn < 0 || pn > math.MaxUint32 || en < 0 || en > math.MaxUint32 {
+			return nil, fmt.Errorf("observation_fact: patient_num or encounter_num out of range")
+		}
+		if visit {
+			owner[uint32(en)] = uint32(pn)
+			b.Add(uint32(en))
+		} else {
+			b.Add(uint32(pn))
+		}
+	}
+	return b, rows.Err()
+}
+
+// ageBands are i2b2's age breakdown bands.
+var ageBands = []struct {
+	name   string
+	lo, hi int64
+}{{"0-9", 0, 9}, {"10-17", 10, 17}, {"18-34", 18, 34}, {"35-44", 35, 44}, {"45-54", 45, 54}, {"55-64", 55, 64}, {"65-74", 65, 74}, {"75-84", 75, 84}, {"85+", 85, math.MaxInt64}}
+
+// breakdowns counts a cohort by sex, age band, race and vital status.
+func (w *Warehouse) breakdowns(ctx context.Context, s *scopeData, b *roaring.Bitmap) (map[string]map[string]int64, error) {
+	if s.demo == nil {
+		rows, err := w.DB.QueryContext(ctx, `SELECT patient_num, sex_cd, COALESCE(age_in_years_num, -1), race_cd, vital_status_cd
+			FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
+		if err != nil {
+			return nil, fmt.Errorf("patient_dimension: %w", err)
+		}
+		defer rows.Close()
+		demo := map[uint32]demographics{}
+		for rows.Next() {
+			var n int64
+			var d demographics
+			if err := rows.Scan(&n, &d.sex, &d.age, &d.race, &d.vital); err != nil {
+				return nil, err
+			}
+			demo[uint32(n)] = d
+		}
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		s.demo = demo
+	}
+	out := map[string]map[string]int64{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
+	it := b.Iterator()
+	for it.HasNext() {
+		d, ok := s.demo[it.Next()]
+		if !ok {
+			d = demographics{age: -1}
+		}
+		band := "unknown"
+		for _, a := range ageBands {
+			if d.age >= a.lo && d.age <= a.hi {
+				band = a.name
+			}
+		}
+		out["sex"][cmpUnknown(d.sex)]++
+		out["age"][band]++
+		out["race"][cmpUnknown(d.race)]++
+		out["vital_status"][map[string]string{"Y": "deceased", "N": "living"}[d.vital]]++
+	}
+	if n := out["vital_status"][""]; n > 0 {
+		out["vital_status"]["unknown"] += n
+		delete(out["vital_status"], "")
+	}
+	return out, nil
+}
+
+func cmpUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}

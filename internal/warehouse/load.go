@@ -1,0 +1,471 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/csv"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/stewardhealth/steward/internal/deid"
+	"github.com/stewardhealth/steward/internal/store"
+)
+
+// Source yields the rows of one table, each aligned with the table's columns (string, int64,
+// float64 or nil), and io.EOF at the end.
+type Source interface {
+	Next() ([]any, error)
+}
+
+// Input is one table's rows to load.
+type Input struct {
+	Table    string
+	Estimate int64 // rows expected, for the progress bar (0: unknown)
+	Source   Source
+}
+
+// LoadOptions tune a load.
+type LoadOptions struct {
+	Agency   string        // the agency every loaded row belongs to ("" for the whole site)
+	Progress deid.Progress // nil: silent
+}
+
+// Load appends the inputs to the warehouse in one transaction: on any error nothing is kept.
+// PostgreSQL loads by COPY, SQLite by batched multi-row INSERTs. It returns the rows loaded.
+func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptions) (int64, error) {
+	for _, x := range in {
+		if tableNamed(x.Table) == nil {
+			return 0, fmt.Errorf("unknown warehouse table %s", x.Table)
+		}
+	}
+	var total int64
+	each := func(write func(t *table, cols []string, next func() ([]any, error)) (int64, error)) error {
+		for _, x := range in {
+			t := tableNamed(x.Table)
+			var tp deid.TableProgress = nopProgress{}
+			if o.Progress != nil {
+				tp = o.Progress.Table(t.name, x.Estimate)
+			}
+			n, err := write(t, storeColumns(t), func() ([]any, error) {
+				r, err := x.Source.Next()
+				if err != nil {
+					return nil, err
+				}
+				tp.Add(1)
+				return storeRow(keys, t, o.Agency, r)
+			})
+			tp.Done(err)
+			if err != nil {
+				return err
+			}
+			total += n
+		}
+		return nil
+	}
+	// The fact table's indexes are dropped for the load and rebuilt after it (one sort instead
+	// of a million random index inserts), inside the same transaction.
+	drop := []string{`DROP INDEX observation_fact_concept`, `DROP INDEX observation_fact_patient`}
+	build := []string{`CREATE INDEX observation_fact_concept ON observation_fact (concept_cd, patient_num)`,
+		`CREATE INDEX observation_fact_patient ON observation_fact (patient_num)`}
+	now := store.FormatTime(time.Now())
+	const mark = `INSERT INTO warehouse_loads (seq, loaded_at, rows) SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM warehouse_loads`
+	if db.Dialect == store.Postgres {
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return 0, err
+		}
+		defer conn.Close()
+		err = conn.Raw(func(dc any) error {
+			tx, err := dc.(*stdlib.Conn).Conn().Begin(ctx)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback(ctx)
+			for _, q := range drop {
+				if _, err := tx.Exec(ctx, q); err != nil {
+					return err
+				}
+			}
+			err = each(func(t *table, cols []string, next func() ([]any, error)) (int64, error) {
+				return tx.CopyFrom(ctx, pgx.Identifier{t.name}, cols, &copySource{next: next})
+			})
+			if err != nil {
+				return err
+			}
+			for _, q := range append(build, mark) {
+				var args []any
+				if q == mark {
+					args = []any{now, total}
+				}
+				if _, err := tx.Exec(ctx, q, args...); err != nil {
+					return err
+				}
+			}
+			return tx.Commit(ctx)
+		})
+		return total, err
+	}
+	err := db.Tx(ctx, func(tx *sql.Tx) error {
+		// A large page cache keeps the concept index's random inserts off the disk.
+		for _, q := range append([]string{`PRAGMA cache_size = -524288`}, drop...) {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		if err := each(func(t *table, cols []string, next func() ([]any, error)) (int64, error) {
+			return insertBatches(ctx, tx, t.name, cols, next)
+		}); err != nil {
+			return err
+		}
+		for _, q := range build {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return err
+			}
+		}
+		_, err := tx.ExecContext(ctx, mark, now, total)
+		return err
+	})
+	return total, err
+}
+
+type nopProgress struct{}
+
+func (nopProgress) Add(int64)  {}
+func (nopProgress) Done(error) {}
+
+// storeColumns are the table's columns as stored.
+func storeColumns(t *table) []string {
+	if t.name == "patient_identity" {
+		return []string{"patient_num", "identity_blob", "agency"}
+	}
+	cols := make([]string, 0, len(t.cols)+1)
+	for _, c := range t.cols {
+		cols = append(cols, c.name)
+	}
+	return append(cols, "agency")
+}
+
+// Identity is a patient's identified data.
+type Identity struct {
+	Name    string `json:"name"`
+	MRN     string `json:"mrn"`
+	Address string `json:"address"`
+}
+
+// storeRow seals the blob columns of a file row and adds the agency.
+func storeRow(keys *Keys, t *table, agency string, r []any) ([]any, error) {
+	if t.name == "patient_identity" {
+		str := func(v any) string { s, _ := v.(string); return s }
+		b, _ := json.Marshal(Identity{str(r[1]), str(r[2]), str(r[3])})
+		return []any{r[0], keys.seal(string(b), identityPlace(agency, r[0])), agency}, nil
+	}
+	out := make([]any, len(r)+1)
+	copy(out, r)
+	for i, c := range t.cols {
+		if s, ok := r[i].(string); ok && c.kind == blob && s != "" {
+			out[i] = keys.seal(s, t.place(i, agency, r))
+		}
+	}
+	out[len(r)] = agency
+	return out, nil
+}
+
+func identityPlace(agency string, num any) string {
+	return fmt.Sprintf("patient_identity.identity_blob/%s/%v", agency, num)
+}
+
+// copySource adapts a row function to pgx's CopyFromSource.
+type copySource struct {
+	next func() ([]any, error)
+	row  []any
+	err  error
+}
+
+func (c *copySource) Next() bool {
+	c.row, c.err = c.next()
+	if c.err == io.EOF {
+		c.err = nil
+		return false
+	}
+	return c.err == nil
+}
+func (c *copySource) Values() ([]any, error) { return c.row, nil }
+func (c *copySource) Err() error             { return c.err }
+
+// insertBatches writes rows with multi-row INSERTs of up to 200 rows (SQLite).
+func insertBatches(ctx context.Context, tx *sql.Tx, name string, cols []string, next func() ([]any, error)) (int64, error) {
+	const batch = 200
+	stmt := func(rows int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", name, strings.Join(cols, ", "))
+		for i := range rows {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for j := range cols {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("?") // positional: the driver looks each $n up by name, which is quadratic here
+			}
+			b.WriteString(")")
+		}
+		return b.String()
+	}
+	full, err := tx.PrepareContext(ctx, stmt(batch))
+	if err != nil {
+		return 0, err
+	}
+	defer full.Close()
+	var n int64
+	args := make([]any, 0, batch*len(cols))
+	flush := func() error {
+		rows := len(args) / len(cols)
+		if rows == 0 {
+			return nil
+		}
+		var err error
+		if rows == batch {
+			_, err = full.ExecContext(ctx, args...)
+		} else {
+			_, err = tx.ExecContext(ctx, stmt(rows), args...)
+		}
+		n += int64(rows)
+		args = args[:0]
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		return nil
+	}
+	for {
+		r, err := next()
+		if err == io.EOF {
+			return n, flush()
+		}
+		if err != nil {
+			return n, err
+		}
+		args = append(args, r...)
+		if len(args) == batch*len(cols) {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+}
+
+// csvSource reads one table's CSV file: a header naming i2b2's columns (any order, any
+// subset that holds the required ones), then one row per line.
+type csvSource struct {
+	file string
+	t    *table
+	r    *csv.Reader
+	f    *os.File
+	pos  []int // file field → table column
+	line int
+}
+
+// CSVInputs opens DIR/<table>.csv for each warehouse table that has a file there.
+func CSVInputs(dir string) ([]Input, func(), error) {
+	var in []Input
+	var files []*os.File
+	closeAll := func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}
+	for _, t := range Tables {
+		path := filepath.Join(dir, t.name+".csv")
+		f, err := os.Open(path)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		files = append(files, f)
+		src, err := newCSVSource(path, f, t)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
+		var est int64
+		if st, err := f.Stat(); err == nil {
+			est = st.Size() / 60
+		}
+		in = append(in, Input{Table: t.name, Estimate: est, Source: src})
+	}
+	if len(in) == 0 {
+		return nil, nil, fmt.Errorf("%s: no warehouse CSV files (want files named like observation_fact.csv)", dir)
+	}
+	return in, closeAll, nil
+}
+
+func newCSVSource(file string, f io.Reader, t *table) (*csvSource, error) {
+	r := csv.NewReader(f)
+	r.ReuseRecord = true
+	head, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s line 1: no header: %w", file, err)
+	}
+	s := &csvSource{file: file, t: t, r: r, line: 1}
+	seen := map[int]bool{}
+	for _, h := range head {
+		i := t.index(strings.ToLower(strings.TrimSpace(h)))
+		if i < 0 {
+			return nil, fmt.Errorf("%s line 1 column %s: not a column of %s", file, h, t.name)
+		}
+		if seen[i] {
+			return nil, fmt.Errorf("%s line 1 column %s: named twice", file, h)
+		}
+		seen[i] = true
+		s.pos = append(s.pos, i)
+	}
+	for i, c := range t.cols {
+		if c.required && !seen[i] {
+			return nil, fmt.Errorf("%s line 1: column %s is missing", file, c.name)
+		}
+	}
+	return s, nil
+}
+
+func (s *csvSource) Next() ([]any, error) {
+	rec, err := s.r.Read()
+	s.line++
+	if err == io.EOF {
+		return nil, io.EOF
+	}
+	if err != nil {
+		var pe *csv.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("%s line %d: %w", s.file, pe.Line, pe.Err)
+		}
+		return nil, fmt.Errorf("%s line %d: %w", s.file, s.line, err)
+	}
+	s.line, _ = s.r.FieldPos(0)
+	row := make([]any, len(s.t.cols))
+	for i, c := range s.t.cols {
+		row[i], _ = parseValue(c, c.def)
+	}
+	for k, i := range s.pos {
+		c := s.t.cols[i]
+		v, err := parseValue(c, rec[k])
+		if err != nil {
+			return nil, fmt.Errorf("%s line %d column %s: %w", s.file, s.line, c.name, err)
+		}
+		if c.required && (v == nil || v == "") {
+			return nil, fmt.Errorf("%s line %d column %s: empty, but required", s.file, s.line, c.name)
+		}
+		row[i] = v
+	}
+	return row, nil
+}
+
+// parseValue reads a field of a column's kind; errors never repeat the value.
+func parseValue(c column, s string) (any, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		if c.kind == text {
+			return "", nil
+		}
+		if c.def != "" {
+			return parseValue(c, c.def)
+		}
+		return nil, nil
+	}
+	switch c.kind {
+	case integer:
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errors.New("not a whole number")
+		}
+		return n, nil
+	case number:
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil {
+			return nil, errors.New("not a number")
+		}
+		return f, nil
+	case date:
+		d, err := parseDate(s)
+		if err != nil {
+			return nil, err
+		}
+		return d, nil
+	}
+	return s, nil
+}
+
+// parseDate accepts YYYY-MM-DD, optionally followed by a time (dropped: the warehouse keeps dates).
+func parseDate(s string) (string, error) {
+	if len(s) >= 10 {
+		if _, err := time.Parse("2006-01-02", s[:10]); err == nil && (len(s) == 10 || s[10] == ' ' || s[10] == 'T') {
+			return s[:10], nil
+		}
+	}
+	return "", errors.New("not a date (want YYYY-MM-DD)")
+}
+
+// WriteCSV writes each input as DIR/<table>.csv in the layout CSVInputs reads.
+func WriteCSV(dir string, in []Input) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	for _, x := range in {
+		t := tableNamed(x.Table)
+		if err := writeCSV(filepath.Join(dir, t.name+".csv"), t, x.Source); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func writeCSV(path string, t *table, src Source) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w := csv.NewWriter(f)
+	head := make([]string, len(t.cols))
+	for i, c := range t.cols {
+		head[i] = c.name
+	}
+	w.Write(head)
+	rec := make([]string, len(t.cols))
+	for {
+		r, err := src.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		for i, v := range r {
+			rec[i] = ""
+			if v != nil {
+				rec[i] = fmt.Sprint(v)
+			}
+		}
+		if err := w.Write(rec); err != nil {
+			return err
+		}
+	}
+	w.Flush()
+	if err := w.Error(); err != nil {
+		return err
+	}
+	return f.Close()
+}

@@ -1,0 +1,19 @@
+package warehouse_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/store/storetest"
+	"github.com/stewardhealth/steward/internal/warehouse"
+)
+
+// BenchmarkLoadSQLite loads a synthetic warehouse of 500 patients (about 50,000 facts).
+func BenchmarkLoadSQLite(b *testing.B) {
+	for b.Loop() {
+		db := storetest.Open(b, store.SQLite)
+		_, err := warehouse.Load(context.Background(), db, testKey, warehouse.Synthetic{Seed: 1, Patients: 500, Ontology: true}.Inputs(), warehouse.LoadOptions{})
+		must(b, err)
+	}
+}

@@ -1,0 +1,229 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/store/storetest"
+	"github.com/stewardhealth/steward/internal/warehouse"
+)
+
+func diabetics() warehouse.Query {
+	return warehouse.Query{Panels: []warehouse.Panel{panel(item(e11)), panel(item(`\i2b2\Demographics\Sex\F\`), item(`\i2b2\Demographics\Sex\M\`))}}
+}
+
+func TestWhatEachRoleGets(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, users := world(t, db)
+		ctx := context.Background()
+		exact, err := w.Run(ctx, users["agg"], "diab", diabetics())
+		must(t, err)
+		obf, err := w.Run(ctx, users["obfsc"], "diab", diabetics())
+		must(t, err)
+		if obf.Method != "OBTOTAL" || obf.Noise != "consistent" || exact.Method != "" {
+			t.Errorf("methods: obfuscated got %q/%q, exact got %q; want OBTOTAL/consistent and empty", obf.Method, obf.Noise, exact.Method)
+		}
+		if d := obf.Count - exact.Count; d < -8 || d > 8 {
+			t.Errorf("obfuscated count %d is %d away from the true %d: more than 6σ", obf.Count, d, exact.Count)
+		}
+		// Items reordered and written differently: the same cohort, the same answer.
+		re := diabetics()
+		re.Panels[0], re.Panels[1] = re.Panels[1], re.Panels[0]
+		re.Panels[0].Items[0], re.Panels[0].Items[1] = re.Panels[0].Items[1], re.Panels[0].Items[0]
+		again, err := w.Run(ctx, users["obfsc"], "diab", re)
+		must(t, err)
+		if again.Count != obf.Count {
+			t.Errorf("same cohort reordered: got %d, want the first answer %d", again.Count, obf.Count)
+		}
+		stored, err := w.Result(ctx, users["obfsc"], "diab", obf.QueryID)
+		must(t, err)
+		if stored.Count != obf.Count || stored.Shown != obf.Shown {
+			t.Errorf("re-read result: got %d %q, want %d %q", stored.Count, stored.Shown, obf.Count, obf.Shown)
+		}
+		// A tiny cohort: ≤ 3 shows 0 "< 3" to the obfuscated user.
+		tiny := warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 1}, Items: []warehouse.Item{item(warehouse.DiagnosisPath(499))}}}}
+		te, err := w.Run(ctx, users["agg"], "diab", tiny)
+		must(t, err)
+		to, err := w.Run(ctx, users["obfsc"], "diab", tiny)
+		must(t, err)
+		if te.Count <= 3 && (to.Count != 0 || to.Shown != "< 3") {
+			t.Errorf("true count %d: obfuscated got %d %q, want 0 \"< 3\"", te.Count, to.Count, to.Shown)
+		}
+
+		// Patient-level data by role.
+		if _, err := w.Patients(ctx, users["lds"], "diab", exact.QueryID, warehouse.PDOOptions{}); !errors.Is(err, derrors.NotFound) {
+			t.Errorf("PDO of another user's query: got %v, want not found", err)
+		}
+		lq, err := w.Run(ctx, users["lds"], "diab", diabetics())
+		must(t, err)
+		for _, c := range []struct {
+			user                    string
+			blobs, identified, deny bool
+		}{
+			{"agg", false, false, true}, {"lds", false, false, false}, {"lds", true, false, true}, {"lds", false, true, true},
+		} {
+			_, err := w.Patients(ctx, users[c.user], "diab", lq.QueryID, warehouse.PDOOptions{Blobs: c.blobs, Identified: c.identified})
+			if c.deny != errors.Is(err, derrors.Forbidden) {
+				t.Errorf("%s blobs=%v: got %v, want refused=%v", c.user, c.blobs, err, c.deny)
+			}
+		}
+		lds, err := w.Patients(ctx, users["lds"], "diab", lq.QueryID, warehouse.PDOOptions{Limit: 5})
+		must(t, err)
+		if lds.Total != exact.Count || len(lds.Patients) != min(5, int(exact.Count)) || len(lds.Observations) == 0 || len(lds.Concepts) == 0 {
+			t.Fatalf("LDS page: got total %d, %d patients, %d observations, %d concepts; want total %d and 5 patients with data",
+				lds.Total, len(lds.Patients), len(lds.Observations), len(lds.Concepts), exact.Count)
+		}
+		if _, has := lds.Patients[0]["patient_blob"]; has || lds.Identities != nil {
+			t.Errorf("LDS page holds blobs or identities: %v", lds.Patients[0])
+		}
+		for role, o := range map[string]warehouse.PDOOptions{"deid": {Blobs: true, Limit: 5}, "prot": {Blobs: true, Identified: true, Limit: 5}} {
+			q, err := w.Run(ctx, users[role], "diab", diabetics())
+			must(t, err)
+			got, err := w.Patients(ctx, users[role], "diab", q.QueryID, o)
+			must(t, err)
+			want := fmt.Sprintf("chart summary of patient %v", got.Patients[0]["patient_num"])
+			if got.Patients[0]["patient_blob"] != want {
+				t.Errorf("%s: patient_blob got %q, want %q", role, got.Patients[0]["patient_blob"], want)
+			}
+			if role == "prot" && (len(got.Identities) != 5 || !strings.HasPrefix(got.Identities[0]["mrn"].(string), "MRN")) {
+				t.Errorf("prot: identities got %v, want 5 with record numbers", got.Identities)
+			}
+			if role == "deid" && got.Identities != nil {
+				t.Errorf("deid got identities")
+			}
+		}
+		if _, err := w.Patients(ctx, users["deid"], "diab", lq.QueryID, warehouse.PDOOptions{Identified: true}); !errors.Is(err, derrors.Forbidden) && !errors.Is(err, derrors.NotFound) {
+			t.Errorf("deid asking identified data: got %v, want refused", err)
+		}
+		// Nothing sealed is stored in the clear.
+		var plain int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM patient_dimension WHERE patient_blob LIKE 'chart%'`).Scan(&plain))
+		if plain != 0 {
+			t.Errorf("%d patient_blob values stored in the clear", plain)
+		}
+		// Every answer and read is audited, counts only.
+		var audited int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('warehouse.query', 'warehouse.pdo')`).Scan(&audited))
+		// 8 answers (agg 2, obfsc 3, lds, deid, prot) and 4 reads (lds 2, deid, prot); refusals read nothing.
+		if audited != 12 {
+			t.Errorf("audit entries of answers and reads: got %d, want 12", audited)
+		}
+	})
+}
+
+func TestLockoutAfterSevenSameCounts(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, users := world(t, db)
+		ctx := context.Background()
+		obf := users["obfsc"]
+		for i := 1; i <= 14; i++ {
+			a, err := w.Run(ctx, obf, "diab", diabetics())
+			switch {
+			case i <= 7 && err != nil:
+				t.Fatalf("run %d: %v", i, err)
+			case i == 7 && !a.Locked, i < 7 && a.Locked:
+				t.Errorf("run %d: locked=%v, want locked at the 7th", i, a.Locked)
+			case i > 7 && !errors.Is(err, derrors.Locked):
+				t.Errorf("run %d: got %v, want locked", i, err)
+			}
+		}
+		// An exact-count user running the same query is never locked.
+		for range 8 {
+			_, err := w.Run(ctx, users["agg"], "diab", diabetics())
+			must(t, err)
+		}
+		if err := w.Unlock(ctx, users["agg"], "obfsc", "reviewed the queries"); !errors.Is(err, derrors.Forbidden) {
+			t.Errorf("unlock by a non-administrator: got %v, want forbidden", err)
+		}
+		if err := w.Unlock(ctx, root, "obfsc", ""); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("unlock without a reason: got %v, want invalid", err)
+		}
+		locks, err := w.Lockouts(ctx, root)
+		must(t, err)
+		if len(locks) != 1 || locks[0].User != "obfsc" {
+			t.Errorf("lockouts: got %v, want obfsc", locks)
+		}
+		must(t, w.Unlock(ctx, root, "obfsc", "reviewed the queries with the PI"))
+		if _, err := w.Run(ctx, obf, "diab", diabetics()); err != nil {
+			t.Errorf("after unlock: %v", err)
+		}
+		var unlocks int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'warehouse.unlock' AND detail LIKE '%reviewed%'`).Scan(&unlocks))
+		if unlocks != 1 {
+			t.Errorf("audited unlocks with reason: got %d, want 1", unlocks)
+		}
+	})
+}
+
+func TestXMLRunsAsJSON(t *testing.T) {
+	o := newOracle(t, north)
+	def := `<?xml version="1.0"?><ns4:request xmlns:ns4="http://www.i2b2.org/xsd/hive/msg/1.1/"><message_body>
+<query_definition>
+  <query_name>Diabetes with high glucose</query_name>
+  <query_timing>ANY</query_timing>
+  <specificity_scale>0</specificity_scale>
+  <panel><panel_number>1</panel_number><panel_accuracy_scale>100</panel_accuracy_scale><invert>0</invert><panel_timing>ANY</panel_timing>
+    <total_item_occurrences>2</total_item_occurrences>
+    <item><hlevel>4</hlevel><item_name>E11</item_name><item_key>\i2b2\Diagnoses\ICD10\E\E11\</item_key><class>ENC</class></item>
+  </panel>
+  <panel><panel_number>2</panel_number><invert>0</invert><total_item_occurrences>1</total_item_occurrences>
+    <item><item_key>` + glucose + `</item_key>
+      <constrain_by_value><value_operator>GT</value_operator><value_constraint>150</value_constraint><value_unit_of_measure>mg/dL</value_unit_of_measure><value_type>NUMBER</value_type></constrain_by_value>
+    </item>
+  </panel>
+  <panel><panel_number>3</panel_number><invert>1</invert><panel_date_from>2016-01-01T00:00:00.000-05:00</panel_date_from>
+    <item><item_key>\i2b2\Diagnoses\ICD10\C\</item_key></item>
+  </panel>
+</query_definition></message_body></ns4:request>`
+	q, err := warehouse.ParseXML([]byte(def))
+	must(t, err)
+	want := warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 2}, Items: []warehouse.Item{item(e11)}},
+		{Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "GT", Number: 150}}}},
+		{Invert: true, DateFrom: "2016-01-01", Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}
+	must(t, want.Normalize())
+	if q.Canonical() != want.Canonical() || q.Name != "Diabetes with high glucose" {
+		t.Fatalf("parsed XML:\n got %s\nwant %s", q.Canonical(), want.Canonical())
+	}
+	db := storetest.Open(t, store.SQLite)
+	w, users := world(t, db)
+	a, err := w.Run(context.Background(), users["agg"], "diab", q)
+	must(t, err)
+	if n := o.count(want); a.Count != int64(n) {
+		t.Errorf("XML query: got %d, want %d", a.Count, n)
+	}
+	for _, bad := range []string{`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>TEXT</value_type></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><total_item_occurrences>two</total_item_occurrences><item><item_key>\x\</item_key></item></panel></query_definition>`,
+		`<query_definition>`, `<query_definition></query_definition>`} {
+		if _, err := warehouse.ParseXML([]byte(bad)); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("ParseXML(%.60s…): got %v, want invalid", bad, err)
+		}
+	}
+}
+
+func FuzzParseXML(f *testing.F) {
+	f.Add([]byte(`<query_definition><panel><invert>1</invert><total_item_occurrences>3</total_item_occurrences><item><item_key>\a\</item_key></item></panel></query_definition>`))
+	f.Add([]byte(`<query_definition><query_timing>SAMEVISIT</query_timing><panel><item><item_key>\a\</item_key><constrain_by_value><value_type>NUMBER</value_type><value_operator>BETWEEN</value_operator><value_constraint>1 and 2</value_constraint></constrain_by_value></item></panel></query_definition>`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		q, err := warehouse.ParseXML(b)
+		if err != nil {
+			if !errors.Is(err, derrors.Invalid) {
+				t.Fatalf("error not marked invalid: %v", err)
+			}
+			return
+		}
+		again := q
+		again.Panels = append([]warehouse.Panel(nil), q.Panels...)
+		must(t, again.Normalize())
+		if again.Canonical() != q.Canonical() {
+			t.Fatalf("normalizing twice changed the query")
+		}
+	})
+}
+
+var _ = access.Track

@@ -1,0 +1,300 @@
+package warehouse_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/store/storetest"
+	"github.com/stewardhealth/steward/internal/warehouse"
+)
+
+var root = access.CLI("test")
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var testKey = func() *warehouse.Keys {
+	k, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()
+
+// The test warehouse: north's patients 1…300 in project diab (agency north), south's
+// 100001…100100 that north must never see.
+var (
+	north = warehouse.Synthetic{Seed: 11, First: 0, Patients: 300, Ontology: true}
+	south = warehouse.Synthetic{Seed: 12, First: 100000, Patients: 100}
+)
+
+// world is a store with the warehouse loaded and one user per track role in project diab.
+func world(t *testing.T, db *store.DB) (*warehouse.Warehouse, map[string]access.Principal) {
+	t.Helper()
+	ctx := context.Background()
+	s := access.New(db, access.Config{}, nil)
+	must(t, s.CreateRegion(ctx, root, access.Region{Code: "west", Name: "West"}))
+	must(t, s.CreateAgency(ctx, root, access.Agency{Code: "north", Name: "North clinic", Region: "west"}))
+	must(t, s.CreateAgency(ctx, root, access.Agency{Code: "south", Name: "South clinic", Region: "west"}))
+	must(t, s.CreateProject(ctx, root, access.Project{Code: "diab", Name: "Diabetes", Agency: "north"}))
+	users := map[string]access.Principal{}
+	for _, r := range access.Track {
+		name := strings.ToLower(strings.TrimPrefix(string(r), "DATA_"))
+		must(t, s.CreateUser(ctx, root, access.User{Name: name, Agency: "north"}, "correct horse battery"))
+		must(t, s.Grant(ctx, root, name, "diab", r))
+		p, err := s.Principal(ctx, name, "test")
+		must(t, err)
+		users[name] = p
+	}
+	must(t, s.CreateUser(ctx, root, access.User{Name: "sam", Agency: "south"}, "correct horse battery"))
+	p, err := s.Principal(ctx, "sam", "test")
+	must(t, err)
+	users["sam"] = p
+	for agency, g := range map[string]warehouse.Synthetic{"north": north, "south": south} {
+		_, err := warehouse.Load(ctx, db, testKey, g.Inputs(), warehouse.LoadOptions{Agency: agency})
+		must(t, err)
+	}
+	return warehouse.New(db, s, testKey), users
+}
+
+// oracle holds the generated facts to answer queries independently of the warehouse.
+type oracle struct {
+	concepts [][]any // concept_dimension rows
+	facts    [][]any // observation_fact rows
+	patients []int64
+}
+
+func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
+	o := &oracle{}
+	for _, in := range g.Inputs() {
+		var dst *[][]any
+		switch in.Table {
+		case "concept_dimension":
+			dst = &o.concepts
+		case "observation_fact":
+			dst = &o.facts
+		case "patient_dimension":
+		default:
+			continue
+		}
+		for {
+			r, err := in.Source.Next()
+			if err == io.EOF {
+				break
+			}
+			must(t, err)
+			if dst == nil {
+				o.patients = append(o.patients, r[0].(int64))
+			} else {
+				*dst = append(*dst, r)
+			}
+		}
+	}
+	return o
+}
+
+func compare(op string, a, b float64) bool {
+	switch op {
+	case "EQ":
+		return a == b
+	case "NE":
+		return a != b
+	case "GT":
+		return a > b
+	case "LT":
+		return a < b
+	case "LE":
+		return a <= b
+	}
+	return a >= b
+}
+
+// count answers a query the plain way: for each panel, count each patient's (or visit's)
+// matching facts by looping over every fact.
+func (o *oracle) count(q warehouse.Query) int {
+	codes := func(key string) map[string]bool {
+		if !strings.HasSuffix(key, `\`) {
+			key += `\`
+		}
+		m := map[string]bool{}
+		for _, c := range o.concepts {
+			if strings.HasPrefix(c[0].(string), key) {
+				m[c[1].(string)] = true
+			}
+		}
+		return m
+	}
+	visit := q.Timing == "SAMEVISIT"
+	unit := func(f []any) int64 {
+		if visit {
+			return f[0].(int64)
+		}
+		return f[1].(int64)
+	}
+	owner := map[int64]int64{}
+	var sets []map[int64]bool
+	var inverted []bool
+	for _, p := range q.Panels {
+		counts := map[int64]int{}
+		itemCodes := make([]map[string]bool, len(p.Items))
+		for i, it := range p.Items {
+			itemCodes[i] = codes(it.Key)
+		}
+		for _, f := range o.facts {
+			date := f[4].(string)
+			if p.DateFrom != "" && date < p.DateFrom || p.DateTo != "" && date > p.DateTo {
+				continue
+			}
+			for i, it := range p.Items {
+				if !itemCodes[i][f[2].(string)] {
+					continue
+				}
+				if v := it.Value; v != nil {
+					n, ok := f[9].(float64)
+					if !ok || v.Op == "BETWEEN" && (n < v.Number || n > v.High) || v.Op != "BETWEEN" && !compare(v.Op, n, v.Number) {
+						continue
+					}
+				}
+				counts[unit(f)]++
+				owner[f[0].(int64)] = f[1].(int64)
+				break
+			}
+		}
+		op, n := p.Occurs.Op, p.Occurs.N
+		if op == "" {
+			op, n = "GE", 1
+		}
+		set := map[int64]bool{}
+		for u, c := range counts {
+			if compare(op, float64(c), float64(n)) {
+				set[u] = true
+			}
+		}
+		sets = append(sets, set)
+		inverted = append(inverted, p.Invert)
+	}
+	var universe []int64
+	if visit {
+		for e := range owner {
+			universe = append(universe, e)
+		}
+	} else {
+		universe = o.patients
+	}
+	result := map[int64]bool{}
+	for _, u := range universe {
+		ok := true
+		for i, s := range sets {
+			ok = ok && s[u] != inverted[i]
+		}
+		if ok {
+			if visit {
+				result[owner[u]] = true
+			} else {
+				result[u] = true
+			}
+		}
+	}
+	return len(result)
+}
+
+func item(key string) warehouse.Item { return warehouse.Item{Key: key} }
+
+func panel(items ...warehouse.Item) warehouse.Panel { return warehouse.Panel{Items: items} }
+
+var (
+	e11     = `\i2b2\Diagnoses\ICD10\E\E11\`
+	chapE   = `\i2b2\Diagnoses\ICD10\E\`
+	glucose = warehouse.LabPath(0)
+	a1c     = warehouse.LabPath(1)
+)
+
+// conformance is the table of i2b2-style definitions the warehouse must answer as the oracle does.
+var conformance = []struct {
+	name string
+	q    warehouse.Query
+}{
+	{"one leaf concept", warehouse.Query{Panels: []warehouse.Panel{panel(item(warehouse.DiagnosisPath(0)))}}},
+	{"folder means everything under it", warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE))}}},
+	{"items OR-ed", warehouse.Query{Panels: []warehouse.Panel{panel(item(warehouse.DiagnosisPath(3)), item(warehouse.DiagnosisPath(77)))}}},
+	{"panels AND-ed", warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE)), panel(item(`\i2b2\Diagnoses\ICD10\C\`)), panel(item(`\i2b2\Demographics\Sex\F\`))}}},
+	{"NOT panel", warehouse.Query{Panels: []warehouse.Panel{panel(item(`\i2b2\Diagnoses\ICD10\C\`)), {Invert: true, Items: []warehouse.Item{item(chapE)}}}}},
+	{"only NOT", warehouse.Query{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}},
+	{"occurrences GE 3", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 3}, Items: []warehouse.Item{item(chapE)}}}}},
+	{"occurrences EQ 2", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "EQ", N: 2}, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}},
+	{"occurrences LT 3", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "LT", N: 3}, Items: []warehouse.Item{item(chapE)}}}}},
+	{"occurrences NE 1", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "NE", N: 1}, Items: []warehouse.Item{item(chapE)}}}}},
+	{"occurrences GT and LE", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GT", N: 4}, Items: []warehouse.Item{item(glucose)}},
+		{Occurs: warehouse.Occurrence{Op: "LE", N: 6}, Items: []warehouse.Item{item(glucose)}}}}},
+	{"date range", warehouse.Query{Panels: []warehouse.Panel{{DateFrom: "2016-01-01", DateTo: "2016-06-30", Items: []warehouse.Item{item(chapE)}}}}},
+	{"value GT", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "GT", Number: 150}}}}}}},
+	{"value BETWEEN and LE", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: a1c, Value: &warehouse.Value{Op: "BETWEEN", Number: 6.5, High: 8}}}},
+		{Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "LE", Number: 70}}}}}}},
+	{"SAMEVISIT", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(e11)), {Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "GT", Number: 140}}}}}}},
+	{"SAMEVISIT with NOT", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(glucose)), {Invert: true, Items: []warehouse.Item{item(chapE)}}}}},
+}
+
+func TestConformance(t *testing.T) {
+	o := newOracle(t, north)
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, users := world(t, db)
+		ctx := context.Background()
+		nonzero := 0
+		for _, c := range conformance {
+			want := o.count(c.q)
+			a, err := w.Run(ctx, users["agg"], "diab", c.q)
+			if err != nil {
+				t.Fatalf("%s: %v", c.name, err)
+			}
+			if a.Count != int64(want) || a.Method != "" {
+				t.Errorf("%s: got count %d (method %q), want %d exact", c.name, a.Count, a.Method, want)
+			}
+			if want > 0 && want < len(o.patients) {
+				nonzero++
+			}
+			var sum int64
+			for _, n := range a.Breakdowns["sex"] {
+				sum += n
+			}
+			if sum != a.Count {
+				t.Errorf("%s: sex breakdown sums to %d, want %d", c.name, sum, a.Count)
+			}
+		}
+		if nonzero < len(conformance)-2 {
+			t.Errorf("only %d of %d definitions select some but not all patients: the table tests too little", nonzero, len(conformance))
+		}
+	})
+}
+
+func TestSouthIsNeverCounted(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, users := world(t, db)
+		q := warehouse.Query{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Nothing\`)}}}}
+		_, err := w.Run(context.Background(), users["agg"], "diab", q)
+		if !errors.Is(err, derrors.Invalid) {
+			t.Errorf("unknown concept: got %v, want invalid", err)
+		}
+		all := warehouse.Query{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\Z\`)}}}}
+		all.Panels[0].Items[0].Key = `\i2b2\Demographics\`
+		all.Panels = append(all.Panels, panel(item(`\i2b2\Demographics\`)))
+		all.Panels[0].Invert = false
+		a, err := w.Run(context.Background(), users["agg"], "diab", all)
+		must(t, err)
+		if a.Count != north.Patients {
+			t.Errorf("every patient of diab: got %d, want north's %d (south's %d must not count)", a.Count, north.Patients, south.Patients)
+		}
+		if _, err := w.Run(context.Background(), users["sam"], "diab", all); !errors.Is(err, derrors.NotFound) {
+			t.Errorf("south's user in north's project: got %v, want not found", err)
+		}
+	})
+}

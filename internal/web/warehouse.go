@@ -1,0 +1,150 @@
+package web
+
+import (
+	"cmp"
+	"html/template"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/warehouse"
+)
+
+// warehouseRoutes serves cohort queries, patient-level data and query lockouts (issue 7).
+// Without a warehouse the routes answer 404.
+func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
+	api := func(pattern string, h func(w http.ResponseWriter, r *http.Request, p access.Principal) error) {
+		s.HandleAPI(pattern, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+			if wh == nil {
+				return derrors.NotFound
+			}
+			return h(w, r, p)
+		})
+	}
+	api("POST /api/v1/projects/{id}/queries", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		q, err := readQuery(r)
+		if err != nil {
+			return err
+		}
+		a, err := wh.Run(r.Context(), p, r.PathValue("id"), q)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, a)
+	})
+	api("GET /api/v1/projects/{id}/queries", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		as, err := wh.Queries(r.Context(), p, r.PathValue("id"))
+		return reply(w, as, err)
+	})
+	api("GET /api/v1/projects/{id}/queries/{query}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		a, err := wh.Result(r.Context(), p, r.PathValue("id"), r.PathValue("query"))
+		return reply(w, a, err)
+	})
+	api("GET /api/v1/projects/{id}/queries/{query}/patients", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		v := r.URL.Query()
+		o := warehouse.PDOOptions{Blobs: v.Get("blobs") == "true", Identified: v.Get("identified") == "true"}
+		for name, dst := range map[string]*int{"offset": &o.Offset, "limit": &o.Limit} {
+			if s := v.Get(name); s != "" {
+				n, err := strconv.Atoi(s)
+				if err != nil {
+					return derrors.Invalid
+				}
+				*dst = n
+			}
+		}
+		pdo, err := wh.Patients(r.Context(), p, r.PathValue("id"), r.PathValue("query"), o)
+		return reply(w, pdo, err)
+	})
+	api("GET /api/v1/projects/{id}/concepts", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		cs, err := wh.Children(r.Context(), p, r.PathValue("id"), r.URL.Query().Get("parent"))
+		return reply(w, cs, err)
+	})
+	api("GET /api/v1/warehouse/lockouts", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		ls, err := wh.Lockouts(r.Context(), p)
+		return reply(w, ls, err)
+	})
+	api("POST /api/v1/warehouse/lockouts/{user}/unlock", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var req struct {
+			Reason string `json:"reason"`
+		}
+		if err := decode(r, &req); err != nil {
+			return err
+		}
+		return noContent(w, wh.Unlock(r.Context(), p, r.PathValue("user"), req.Reason))
+	})
+	s.cohortRoutes(wh)
+}
+
+// cohortPage is the page that builds a query from the concept tree and shows the answer.
+type cohortPage struct {
+	Project, Parent, Up string
+	Children            []warehouse.Concept
+	Panels              []string
+	Answer              *warehouse.Answer
+}
+
+func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
+	t := template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).
+		ParseFS(files, "templates/layout.html", "templates/cohort.html"))
+	h := func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		if wh == nil {
+			return derrors.NotFound
+		}
+		d := cohortPage{Project: r.PathValue("id"), Parent: cmp.Or(r.FormValue("parent"), `\i2b2\`), Panels: []string{"", "", ""}}
+		if i := strings.LastIndex(strings.TrimSuffix(d.Parent, `\`), `\`); i > 0 {
+			d.Up = d.Parent[:i+1]
+		}
+		v := view{Title: "Cohort query", Me: p, Data: &d, Request: r}
+		if r.Method == http.MethodPost {
+			var q warehouse.Query
+			for i, text := range r.PostForm["panel"] {
+				if i < len(d.Panels) {
+					d.Panels[i] = text
+				}
+				var items []warehouse.Item
+				for _, line := range strings.Split(text, "\n") {
+					if line = strings.TrimSpace(line); line != "" {
+						items = append(items, warehouse.Item{Key: line})
+					}
+				}
+				if len(items) > 0 {
+					q.Panels = append(q.Panels, warehouse.Panel{Items: items})
+				}
+			}
+			a, err := wh.Run(r.Context(), p, d.Project, q)
+			if err != nil && derrors.Kind(err) != derrors.Invalid && derrors.Kind(err) != derrors.Locked {
+				return err
+			}
+			if err != nil {
+				v.Error = err.Error()
+			} else {
+				d.Answer = &a
+			}
+		}
+		var err error
+		if d.Children, err = wh.Children(r.Context(), p, d.Project, d.Parent); err != nil {
+			return err
+		}
+		return s.render(w, r, http.StatusOK, t, v)
+	}
+	s.HandlePage("GET /projects/{id}/cohort", false, h)
+	s.HandlePage("POST /projects/{id}/cohort", false, h)
+}
+
+// readQuery reads a cohort query: JSON, or i2b2's query_definition XML when the body is XML.
+func readQuery(r *http.Request) (warehouse.Query, error) {
+	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "application/xml" || mt == "text/xml" {
+		b, err := io.ReadAll(r.Body)
+		if err != nil {
+			return warehouse.Query{}, err
+		}
+		return warehouse.ParseXML(b)
+	}
+	var q warehouse.Query
+	return q, decode(r, &q)
+}

@@ -16,7 +16,7 @@ import (
 )
 
 func newServe() *cobra.Command {
-	var dsn, addr, smtp, from, cert, key string
+	var dsn, addr, publicURL, smtp, from, cert, key string
 	var cfg access.Config
 	var o web.Options
 	var gcfg governance.Config
@@ -45,7 +45,7 @@ http://localhost).`,
 				return err
 			}
 			defer done()
-			o.Airlock = airlockService(s, n, addr, cert != "")
+			o.Airlock = airlockService(s, n, addr, publicURL, cert != "")
 			o.Governance = governance.New(s.DB, gcfg)
 			o.Warehouse = serveWarehouse(s, dsn)
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
@@ -83,6 +83,7 @@ http://localhost).`,
 	f := cmd.Flags()
 	f.StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
+	f.StringVar(&publicURL, "public-url", "", "the address people reach the server at, for links in emails (e.g. https://steward.example.org; default: http(s)://ADDR)")
 	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")

@@ -375,7 +375,7 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 	for _, st := range v.order {
 		var cols []int
 		for i, r := range st.rules {
-			if r.Transforms() || contains(st.quasi, i) {
+			if r.Transforms() || slices.Contains(st.quasi, i) {
 				cols = append(cols, i)
 			}
 		}
@@ -383,6 +383,7 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 			cols = []int{0} // read one column to count the rows
 		}
 		proj := project(st.src, cols)
+		pos := positions(len(st.src.Columns), cols)
 		var rows int64
 		err := v.src.Scan(ctx, proj, func(row database.Row) error {
 			rows++
@@ -402,7 +403,7 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 				}
 			}
 			if st.kBefore != nil {
-				st.kBefore[v.tuple(row, cols, st.quasi)]++
+				st.kBefore[v.tuple(row, pos, st.quasi)]++
 			}
 			return nil
 		})
@@ -414,13 +415,13 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 	return nil
 }
 
-func contains(xs []int, x int) bool {
-	for _, y := range xs {
-		if y == x {
-			return true
-		}
+// positions maps each of n source columns to its place among cols (the columns read).
+func positions(n int, cols []int) []int {
+	pos := make([]int, n)
+	for j, i := range cols {
+		pos[i] = j
 	}
-	return false
+	return pos
 }
 
 func project(t *database.Table, cols []int) *database.Table {
@@ -429,26 +430,6 @@ func project(t *database.Table, cols []int) *database.Table {
 		p.Columns = append(p.Columns, t.Columns[i])
 	}
 	return p
-}
-
-// tuple digests the quasi-identifier values of a row read with the columns cols.
-func (v *verifier) tuple(row database.Row, cols, quasi []int) uint64 {
-	var h maphash.Hash
-	h.SetSeed(v.seed)
-	for _, q := range quasi {
-		for j, i := range cols {
-			if i == q {
-				s, ok := text(row[j])
-				if ok {
-					h.WriteString(s)
-				} else {
-					h.WriteByte(1)
-				}
-				h.WriteByte(0)
-			}
-		}
-	}
-	return h.Sum64()
 }
 
 // cell is a text value of the copy to search, with where it came from.
@@ -482,11 +463,12 @@ const batchSize = 512
 func (v *verifier) readCopy(ctx context.Context) error {
 	v.keys = map[string]*digestSet{}
 	v.wait = map[string][]deferredFK{}
-	// Which (table, columns) are referenced, so their keys are collected.
-	refd := map[string]bool{}
+	// Which (table, columns) are referenced, so their keys are collected: by key name, the
+	// referencing foreign key (any one: they name the same columns).
+	refd := map[string]*database.ForeignKey{}
 	for _, t := range v.ss.Tables {
 		for _, fk := range t.ForeignKeys {
-			refd[keyName(fk.RefTable, fk.RefColumns)] = true
+			refd[keyName(fk.RefTable, fk.RefColumns)] = fk
 		}
 	}
 	for _, st := range v.order {
@@ -508,26 +490,24 @@ func (v *verifier) readCopy(ctx context.Context) error {
 
 func keyName(table string, cols []string) string { return table + "(" + strings.Join(cols, ",") + ")" }
 
-func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[string]bool) error {
+func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[string]*database.ForeignKey) error {
 	t, d := st.src, st.dst
 	// Read the copy's columns that the original has, in the original's order.
+	dcols := make([]*database.Column, len(t.Columns)) // by source column; nil: not in the copy
 	var cols []int
+	proj := &database.Table{Name: d.Name, Rows: d.Rows}
 	for i, c := range t.Columns {
-		if d.Column(c.Name) != nil {
+		if dcols[i] = d.Column(c.Name); dcols[i] != nil {
 			cols = append(cols, i)
+			proj.Columns = append(proj.Columns, dcols[i])
 		}
 	}
 	if len(cols) == 0 {
 		return nil
 	}
-	proj := &database.Table{Name: d.Name, Rows: d.Rows}
-	pos := make([]int, len(t.Columns)) // source column → position in the row read
-	for j, i := range cols {
-		proj.Columns = append(proj.Columns, d.Column(t.Columns[i].Name))
-		pos[i] = j
-	}
+	pos := positions(len(t.Columns), cols)
 	at := func(row database.Row, i int) any { return row[pos[i]] }
-	has := func(i int) bool { return d.Column(t.Columns[i].Name) != nil }
+	has := func(i int) bool { return dcols[i] != nil }
 
 	// Keys this table's rows provide to children, and keys of this table's foreign keys.
 	type keyCols struct {
@@ -536,10 +516,10 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 		set  *digestSet
 	}
 	var provided []keyCols
-	for name := range refd {
-		if tbl, colList, _ := strings.Cut(name, "("); tbl == t.Name {
+	for name, fk := range refd {
+		if fk.RefTable == t.Name {
 			kc := keyCols{name: name, set: flatmap.New[uint16](int(t.Rows))}
-			for _, c := range strings.Split(strings.TrimSuffix(colList, ")"), ",") {
+			for _, c := range fk.RefColumns {
 				if i := t.ColumnIndex(c); i >= 0 && has(i) {
 					kc.idx = append(kc.idx, i)
 				}
@@ -622,7 +602,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 			if r.Transforms() {
 				st.after[i] += maphash.String(v.seed, s)
 			}
-			if dc := d.Column(c.Name); dc.Type == database.Text {
+			if dc := dcols[i]; dc.Type == database.Text {
 				if dc.Length > 0 && utf8.RuneCountInString(s) > dc.Length {
 					tooLong[i]++
 				}
@@ -665,7 +645,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 			}
 		}
 		if st.kAfter != nil {
-			st.kAfter[v.tupleAt(row, pos, st.quasi)]++
+			st.kAfter[v.tuple(row, pos, st.quasi)]++
 		}
 		return nil
 	})
@@ -722,7 +702,9 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	return nil
 }
 
-func (v *verifier) tupleAt(row database.Row, pos, quasi []int) uint64 {
+// tuple digests the quasi-identifier values of a row, pos giving each source column's place
+// in the row read.
+func (v *verifier) tuple(row database.Row, pos, quasi []int) uint64 {
 	var h maphash.Hash
 	h.SetSeed(v.seed)
 	for _, q := range quasi {

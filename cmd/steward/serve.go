@@ -47,7 +47,10 @@ http://localhost).`,
 			defer done()
 			o.Airlock = airlockService(s, n, addr, publicURL, cert != "")
 			o.Governance = governance.New(s.DB, gcfg)
-			o.Warehouse = serveWarehouse(s, dsn)
+			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
+			if o.Warehouse = serveWarehouse(s, dsn); o.Warehouse != nil {
+				o.Warehouse.Gate = o.Governance
+			}
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 			go func() { // stale failure counts and expired sessions

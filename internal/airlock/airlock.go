@@ -39,6 +39,7 @@ import (
 	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/disclosure"
+	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/local"
@@ -86,12 +87,16 @@ type Service struct {
 	Notify  access.Notifier // the recipients' email; nil sends none
 	BaseURL string          // where download links point, e.g. https://steward.example.org
 	Now     func() time.Time
+	// Gate is issue 9's governance: an export of agencies' data needs its basis (an
+	// approved ethics application, or a single agency's own evaluation) and their consent.
+	// New sets it over the same store.
+	Gate *governance.Service
 }
 
 // New returns a service.
 func New(db *store.DB, acc *access.Service, files Storage, n access.Notifier, baseURL string) *Service {
 	return &Service{DB: db, Audit: store.Audit{DB: db}, Access: acc, Files: files, Notify: n,
-		BaseURL: strings.TrimRight(baseURL, "/"), Now: time.Now}
+		BaseURL: strings.TrimRight(baseURL, "/"), Now: time.Now, Gate: governance.New(db, governance.Config{})}
 }
 
 // Settings are a project's export settings.
@@ -114,6 +119,9 @@ type Request struct {
 	DecidedBy string    `json:"decided_by,omitempty"`
 	Comment   string    `json:"comment,omitempty"`
 	Sampled   bool      `json:"sampled"`
+	Agencies  []string  `json:"agencies,omitempty"` // whose data the files aggregate
+	Analysis  string    `json:"analysis"`           // the analysis that made them
+	Basis     string    `json:"basis,omitempty"`    // the gate's basis: an application id, or single-agency:CODE
 	Files     []File    `json:"files"`
 }
 
@@ -135,9 +143,14 @@ type FileInput struct {
 
 // Submission is what an analyst sends.
 type Submission struct {
-	Purpose   string      `json:"purpose"`
-	Exception string      `json:"exception,omitempty"` // a written reason to release despite findings
-	Files     []FileInput `json:"files"`
+	Purpose   string `json:"purpose"`
+	Exception string `json:"exception,omitempty"` // a written reason to release despite findings
+	// Agencies are the agencies whose data the files aggregate: by default the project's
+	// own; a site-wide project names them. Analysis names the analysis that made the files
+	// as the ethics application names it (default "export"). Issue 9's gate decides on both.
+	Agencies []string    `json:"agencies,omitempty"`
+	Analysis string      `json:"analysis,omitempty"`
+	Files    []FileInput `json:"files"`
 }
 
 func randomID(prefix string, n int) string {

@@ -2,6 +2,7 @@ package airlock
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -44,13 +45,17 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 	if strings.TrimSpace(sub.Purpose) == "" || len(sub.Files) == 0 {
 		return nil, fmt.Errorf("%w: an export request needs a purpose and at least one file", derrors.Invalid)
 	}
+	adm, err := s.admit(ctx, p, x, sub.Agencies, sub.Analysis)
+	if err != nil {
+		return nil, err
+	}
 	st, err := s.Settings(ctx, x.Code)
 	if err != nil {
 		return nil, err
 	}
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	r := &Request{ID: randomID("exp-", 8), Project: x.Code, Author: p.User, Mode: m, Purpose: sub.Purpose,
-		Exception: strings.TrimSpace(sub.Exception), Created: now}
+		Exception: strings.TrimSpace(sub.Exception), Created: now, Agencies: adm.Agencies, Analysis: cmp.Or(sub.Analysis, DefaultAnalysis), Basis: basis(adm)}
 	earlier := map[string][]disclosure.Release{}
 	seen := map[string]bool{}
 	outright, refused := false, false
@@ -104,12 +109,13 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 	}
 	var links []newLink
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
-			string(r.Status), store.FormatTime(now), r.Comment); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment, agencies, analysis, basis)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
+			string(r.Status), store.FormatTime(now), r.Comment, strings.Join(r.Agencies, " "), r.Analysis, r.Basis); err != nil {
 			return nil, err
 		}
-		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files))}
+		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files)),
+			"agencies": strings.Join(r.Agencies, " "), "analysis": r.Analysis, "basis": r.Basis}
 		for _, f := range r.Files {
 			ev, _ := json.Marshal(evidence{f.Result, f.record, f.original})
 			meta, _ := json.Marshal(f.Meta)
@@ -155,6 +161,15 @@ func (s *Service) Review(ctx context.Context, p access.Principal, id string, app
 	st, err := s.Settings(ctx, r.Project)
 	if err != nil {
 		return nil, err
+	}
+	if approve { // consent may have been withdrawn since the request was submitted
+		x, err := s.Access.Project(ctx, p, r.Project)
+		if err != nil {
+			return nil, err
+		}
+		if _, err := s.admit(ctx, p, x, r.Agencies, r.Analysis); err != nil {
+			return nil, fmt.Errorf("export %s may no longer be released: %w", id, err)
+		}
 	}
 	r.Status, r.DecidedBy, r.Comment = Rejected, p.User, comment
 	if approve {
@@ -294,9 +309,11 @@ func (s *Service) Get(ctx context.Context, p access.Principal, id string) (*Requ
 func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error) {
 	r := &Request{}
 	var created string
-	err := s.DB.QueryRowContext(ctx, `SELECT id, project, author, mode, purpose, exception, status, created_at, decided_by, comment, sampled
-		FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
-		&created, &r.DecidedBy, &r.Comment, &r.Sampled)
+	var agencies string
+	err := s.DB.QueryRowContext(ctx, `SELECT id, project, author, mode, purpose, exception, status, created_at, decided_by, comment, sampled,
+		agencies, analysis, basis FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
+		&created, &r.DecidedBy, &r.Comment, &r.Sampled, &agencies, &r.Analysis, &r.Basis)
+	r.Agencies = strings.Fields(agencies)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export %s", derrors.NotFound, id)
 	}

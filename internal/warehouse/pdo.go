@@ -30,6 +30,7 @@ type PDO struct {
 	Observations []map[string]any `json:"observations"`
 	Concepts     []map[string]any `json:"concepts"`
 	Identities   []map[string]any `json:"identities,omitempty"`
+	Governance   *Admission       `json:"governance,omitempty"` // whose data entered (issue 9's gate)
 }
 
 // Patients returns patient-level data of the cohort of the user's stored query id: DATA_LDS
@@ -61,7 +62,11 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 	}
 	w.mu.Lock()
 	s, err := w.scope(ctx, agency)
+	var adm admission
 	var cohort *roaring.Bitmap
+	if err == nil {
+		adm, err = w.admit(ctx, p, x, agency, AnalysisPatients)
+	}
 	if err == nil {
 		cohort, err = w.evaluate(ctx, s, q)
 	}
@@ -69,8 +74,8 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 	if err != nil {
 		return PDO{}, err
 	}
-	all := cohort.ToArray()
-	out := PDO{Total: int64(len(all))}
+	all := adm.apply(cohort).ToArray()
+	out := PDO{Total: int64(len(all)), Governance: adm.shown()}
 	page := all[min(o.Offset, len(all)):min(o.Offset+o.Limit, len(all))]
 	if len(page) > 0 {
 		ids := make([]string, len(page))
@@ -102,6 +107,7 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 	}
 	detail := map[string]string{"patients": strconv.Itoa(len(out.Patients)), "visits": strconv.Itoa(len(out.Visits)),
 		"observations": strconv.Itoa(len(out.Observations)), "blobs": strconv.FormatBool(o.Blobs), "identified": strconv.FormatBool(o.Identified)}
+	adm.audit(detail)
 	return out, w.Access.Record(ctx, p, "warehouse.pdo", "project/"+x.Code+"/query/"+id, detail)
 }
 

@@ -41,7 +41,10 @@ type Answer struct {
 	// count is, i2b2's OBSUBTOTAL).
 	Breakdowns map[string]map[string]int64 `json:"breakdowns,omitempty"`
 	Locked     bool                        `json:"locked,omitempty"` // this answer locked the account for queries
-	Created    time.Time                   `json:"created"`
+	// Governance says whose data entered the answer when agencies' data is read under
+	// issue 9's gate: the basis, the agencies, and how many agencies and clients were left out.
+	Governance *Admission `json:"governance,omitempty"`
+	Created    time.Time  `json:"created"`
 }
 
 // project returns the project if p may see it, and the agency whose rows its queries see.
@@ -86,12 +89,17 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 	}
 	w.mu.Lock()
 	s, err := w.scope(ctx, agency)
+	var adm admission
 	var cohort *roaring.Bitmap
 	var bd map[string]map[string]int64
+	if err == nil {
+		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
+	}
 	if err == nil {
 		cohort, err = w.evaluate(ctx, s, q)
 	}
 	if err == nil {
+		cohort = adm.apply(cohort)
 		bd, err = w.breakdowns(ctx, s, cohort)
 	}
 	w.mu.Unlock()
@@ -100,7 +108,8 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 	}
 	real := int64(cohort.GetCardinality())
 	a := Answer{QueryID: newID("qm-"), InstanceID: newID("qi-"), ResultID: newID("qr-"), Name: q.Name, ResultType: ResultType,
-		Count: real, Shown: strconv.FormatInt(real, 10), Breakdowns: bd, Created: time.Now().UTC().Truncate(time.Microsecond)}
+		Count: real, Shown: strconv.FormatInt(real, 10), Breakdowns: bd, Created: time.Now().UTC().Truncate(time.Microsecond),
+		Governance: adm.shown()}
 	if !exact {
 		a.Method, a.Noise = "OBTOTAL", string(w.Settings.Noise)
 		z := w.z(agency, ResultType, cohort)
@@ -148,6 +157,7 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 	}
 	detail := map[string]string{"result": a.ResultID, "count": strconv.FormatInt(a.Count, 10), "method": cmpOr(a.Method, "exact"),
 		"panels": strconv.Itoa(len(q.Panels))}
+	adm.audit(detail)
 	if err := w.Access.Record(ctx, p, "warehouse.query", "project/"+x.Code+"/query/"+a.QueryID, detail); err != nil {
 		return Answer{}, err
 	}

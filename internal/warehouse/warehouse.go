@@ -24,6 +24,12 @@
 // rule); DATA_AGG exact counts and breakdowns; DATA_LDS patient-level data without blobs;
 // DATA_DEID with blobs; DATA_PROT with identified data. Every answer and read is audited
 // with counts and ids, never values.
+//
+// Governance (issue 9) comes first: before a count or a patient-level read, the gate (Gate,
+// see gate.go) asks whether the project may analyse the agencies' data at all — an approved
+// ethics application, or a single agency's own evaluation — and which agencies and regions
+// consent; the patients of agencies left out and clients who withdrew their consent are taken
+// out of the cohort, and the answer says so.
 package warehouse
 
 import (
@@ -43,6 +49,7 @@ import (
 	"sync"
 
 	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 )
 
@@ -148,10 +155,14 @@ type Warehouse struct {
 	Access   *access.Service
 	Keys     *Keys
 	Settings Settings
+	// Gate is issue 9's governance: whose data an analysis may read (ethics approval,
+	// agency, region and client consent). New sets it over the same store.
+	Gate *governance.Service
 
 	mu    sync.Mutex
 	gen   int64                 // warehouse_loads seq the caches belong to
 	cache map[string]*scopeData // agency scope → cached bitmaps and demographics
+	gates *gateCache            // agencies and their patients, for the gate
 }
 
 // Settings are the obfuscation and lockout settings (i2b2's crc.properties names in brackets).
@@ -172,7 +183,7 @@ func DefaultSettings() Settings {
 
 // New returns a warehouse with i2b2's settings and consistent noise.
 func New(db *store.DB, svc *access.Service, keys *Keys) *Warehouse {
-	return &Warehouse{DB: db, Access: svc, Keys: keys, Settings: DefaultSettings()}
+	return &Warehouse{DB: db, Access: svc, Keys: keys, Settings: DefaultSettings(), Gate: governance.New(db, governance.Config{})}
 }
 
 // generation returns the current load sequence number.

@@ -33,11 +33,12 @@ func withGovernance(dsn *string, fn func(ctx context.Context, g *governance.Serv
 	}
 }
 
-// governanceService is the governance service over db whose individual-access reports include
-// the warehouse's records. Without the warehouse (no key) a report fails when the warehouse
+// governanceService is the governance service over db whose retention rules and
+// individual-access reports include the warehouse's records. Without the warehouse (no key) a report fails when the warehouse
 // holds patients, rather than leave them out.
 func governanceService(db *store.DB, cfg governance.Config, w *warehouse.Warehouse) *governance.Service {
 	g := governance.New(db, cfg)
+	g.Kinds = append(g.Kinds, warehouse.RetentionKinds()...)
 	if w != nil {
 		g.Sources = append(g.Sources, warehouse.Records{W: w})
 	} else {

@@ -166,21 +166,25 @@ type engine struct {
 
 // plan is a table's compiled rules.
 type plan struct {
-	table  *database.Table
-	rules  []policy.Rule
-	funcs  []transform.Func // nil where the value is kept
-	tracks []*transform.Collisions
-	active bool // any column transformed
+	table   *database.Table
+	rules   []policy.Rule
+	funcs   []transform.Func // nil where the value is kept
+	tracks  []*transform.Collisions
+	sources []int // the column's dictionary source; -1 where the column feeds no dictionary
+	active  bool  // any column transformed
 }
 
 func (e *engine) compile() error {
 	e.plans = map[string]*plan{}
 	e.dict = transform.NewDictionary()
+	sources := map[string]transform.Source{} // one per distinct in-text replacement
 	for _, t := range e.schema.Tables {
-		p := &plan{table: t, rules: make([]policy.Rule, len(t.Columns)), funcs: make([]transform.Func, len(t.Columns)), tracks: make([]*transform.Collisions, len(t.Columns))}
+		n := len(t.Columns)
+		p := &plan{table: t, rules: make([]policy.Rule, n), funcs: make([]transform.Func, n), tracks: make([]*transform.Collisions, n), sources: make([]int, n)}
 		for i, c := range t.Columns {
 			r, _ := e.opts.Policy.Rule(t.Name, c.Name)
 			p.rules[i] = r
+			p.sources[i] = -1
 			if !r.Transforms() {
 				continue
 			}
@@ -193,6 +197,18 @@ func (e *engine) compile() error {
 				return fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
 			}
 			p.funcs[i] = f
+			if in := transform.InText(r, c); in != nil && c.Type == database.Text {
+				key := fmt.Sprintf("%s\x00%s\x00%s\x00%d", r.Kind, r.Alphabet, r.Text, c.Length)
+				if r.Kind == policy.Null {
+					key = string(r.Kind)
+				}
+				src, ok := sources[key]
+				if !ok {
+					src = e.dict.Rule(in)
+					sources[key] = src
+				}
+				p.sources[i] = int(src)
+			}
 		}
 		e.plans[t.Name] = p
 	}
@@ -244,8 +260,9 @@ func (p *plan) tableReport() *TableReport {
 	return tr
 }
 
-// buildDictionary reads the values of every column whose rule replaces identifiers, when
-// some column is scrubbed.
+// buildDictionary reads the values of every text column whose rule replaces identifiers,
+// when some column is scrubbed. It keeps a digest of each distinct value and which column's
+// rule replaces it (see transform.Dictionary); nothing is hashed with the key here.
 func (e *engine) buildDictionary(ctx context.Context) error {
 	scrubs := false
 	for _, p := range e.plans {
@@ -258,24 +275,19 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 	}
 	var expect int64
 	for _, t := range e.schema.Tables {
-		for _, r := range e.plans[t.Name].rules {
-			switch r.Kind {
-			case policy.Hash, policy.Pseudonym, policy.Placeholder, policy.Null:
+		for _, src := range e.plans[t.Name].sources {
+			if src >= 0 {
 				expect += t.Rows
 			}
 		}
 	}
 	e.dict.Reserve(int(min(expect, 1<<26)))
-	h := e.opts.Key.NewHasher()
 	for _, t := range e.schema.Tables {
 		p := e.plans[t.Name]
 		var cols []int
-		for i, r := range p.rules {
-			switch r.Kind {
-			case policy.Hash, policy.Pseudonym, policy.Placeholder, policy.Null:
-				if t.Columns[i].Type == database.Text {
-					cols = append(cols, i)
-				}
+		for i, src := range p.sources {
+			if src >= 0 {
+				cols = append(cols, i)
 			}
 		}
 		if len(cols) == 0 {
@@ -288,23 +300,8 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		}
 		err := e.src.Scan(ctx, proj, func(row database.Row) error {
 			for j, i := range cols {
-				s, ok := row[j].(string)
-				if !ok {
-					continue
-				}
-				if p.rules[i].Kind == policy.Null {
-					e.dict.Add(s, "[removed]")
-					continue
-				}
-				out, err := p.funcs[i](h, row, s)
-				if err != nil {
-					return fmt.Errorf("%s.%s: %w", t.Name, t.Columns[i].Name, err)
-				}
-				if o, ok := out.(string); ok {
-					if p.rules[i].Kind == policy.Hash {
-						o = shortHash(o)
-					}
-					e.dict.Add(s, o)
+				if s, ok := row[j].(string); ok {
+					e.dict.AddFrom(s, transform.Source(p.sources[i]))
 				}
 			}
 			return nil
@@ -313,8 +310,6 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 			return fmt.Errorf("read %s for the scrub dictionary: %w", t.Name, err)
 		}
 	}
-	// The dictionary pass has fed every text column's collision counter with all its values,
-	// so a collision in a unique column stops the stream at its first batch.
 	return nil
 }
 
@@ -687,13 +682,4 @@ func (e *engine) rewrite(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// shortHash is how a hashed value appears inside free text: the first 12 characters of the
-// column's hash, enough to recognise it and to keep a note readable.
-func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }

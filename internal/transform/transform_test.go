@@ -253,9 +253,11 @@ func TestScrub(t *testing.T) {
 	d.Add("7", "never") // too short to find safely
 	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
 	cases := []struct{ in, want string }{
+		{"Seen by Haddad", "Seen by Haddad"},
 		{"Pt Jane Doe (MRN0012345) to CT.", "Pt NAME1 NAME2 (a1b2c3) to CT."},
 		{"JANE DOE, bed 7", "NAME1 NAME2, bed 7"},
 		{"Pt may go home in May.", "Pt may go home in NAME3."},
+		{"Mary called", "Mary called"},
 		{"Seen by Mary Ann; Mary said ok", "Seen by NAME4; Mary said ok"},
 		{"no identifiers here", "no identifiers here"},
 	}
@@ -263,6 +265,12 @@ func TestScrub(t *testing.T) {
 		if got := apply(t, f, h, c.in); got != c.want {
 			t.Errorf("scrub %q: got %q, want %q", c.in, got, c.want)
 		}
+	}
+	// One hasher, another dictionary: what the first did not hold, the second may.
+	other := NewDictionary()
+	other.Add("Haddad", "NAME5")
+	if got := other.Scrub(h, "Seen by Haddad", 0); got != "Seen by NAME5" {
+		t.Errorf("a word absent from one dictionary was not looked up in another: got %q", got)
 	}
 	note := "Call 555-201-3344 or mail jdoe@stmarys.org; ssn 123-45-6789 logged from 10.20.1.12 on ws07.stmarys.local"
 	got := apply(t, f, h, note).(string)
@@ -323,4 +331,102 @@ func mustDate(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// BenchmarkScrub scrubs notes like bench/deid's against a dictionary of two million values.
+func BenchmarkScrub(b *testing.B) {
+	h := testKey(b, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	hash := d.Rule(InText(policy.Rule{Kind: policy.Hash}, &database.Column{Type: database.Text, Length: 12}))
+	for _, n := range []string{"Jane", "Doe", "Omar", "Haddad", "Zoë", "Lefèvre"} {
+		d.AddFrom(n, hash)
+	}
+	for i := range 1_000_000 {
+		d.AddFrom(fmt.Sprintf("MRN%09d", i*7919%1_000_000_000), hash)
+		d.AddFrom(fmt.Sprintf("(%03d) %03d-%04d", 201+i%789, 200+i%800, i%10000), hash)
+	}
+	notes := make([]string, 1024)
+	for i := range notes {
+		notes[i] = fmt.Sprintf("Pt Jane Doe (MRN%09d) seen for chest pain; ECG normal, troponin pending. Portal login from 10.%d.%d.7 noted at triage.", (i*131)*7919%1_000_000_000, i%256, i/256)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		d.Scrub(h, notes[i%len(notes)], 0)
+	}
+}
+
+// A value a column's rule transforms is replaced in text as the column's rule replaces it:
+// the hash cut to 12 characters, the pseudonym, the placeholder.
+func TestScrubInText(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	col := func(r policy.Rule, c *database.Column) string {
+		t.Helper()
+		c.Name = "c"
+		got := apply(t, compile(t, r, c, nil), h, map[policy.Kind]string{policy.Hash: "MRN0012345", policy.Pseudonym: "St. Mary's North", policy.Placeholder: "ws07.stmarys.local"}[r.Kind])
+		d.AddFrom(map[policy.Kind]string{policy.Hash: "MRN0012345", policy.Pseudonym: "St. Mary's North", policy.Placeholder: "ws07.stmarys.local"}[r.Kind], d.Rule(InText(r, c)))
+		return got.(string)
+	}
+	mrn := col(policy.Rule{Kind: policy.Hash}, &database.Column{Type: database.Text, Length: 40})
+	site := col(policy.Rule{Kind: policy.Pseudonym, Text: "Campus"}, &database.Column{Type: database.Text, Length: 20})
+	host := col(policy.Rule{Kind: policy.Placeholder, Text: policy.PlaceHostname}, &database.Column{Type: database.Text})
+	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
+	got := apply(t, f, h, "MRN0012345 moved to St. Mary's North, terminal ws07.stmarys.local").(string)
+	if want := mrn[:12] + " moved to " + site + ", terminal " + host; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Another spelling is found too, and replaced by the rule applied to what the text says.
+	if got := apply(t, f, h, "ST. MARY'S  NORTH").(string); got != site {
+		t.Errorf("pseudonym in capitals: got %q, want %q", got, site)
+	}
+}
+
+// A value added from several sources is replaced as the lowest source says, and found in
+// any case if any source gave it in lower case, whatever the order it was added in.
+func TestDictionaryOrderFree(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	for _, order := range [][2]int{{0, 1}, {1, 0}} {
+		d := NewDictionary()
+		srcs := []Source{d.Fixed("A"), d.Fixed("B")}
+		vals := []string{"Hall", "hall"}
+		for _, i := range order {
+			d.AddFrom(vals[i], srcs[i])
+		}
+		if got := d.Scrub(h, "the hall of Hall", 0); got != "the A of A" {
+			t.Errorf("order %v: got %q, want %q", order, got, "the A of A")
+		}
+	}
+}
+
+// Collisions counts each distinct input whose output was taken once, however often it
+// repeats, for outputs that are a digest's prefix and for those that are not.
+func TestCollisionsExact(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	for _, r := range []policy.Rule{{Kind: policy.Hash}, {Kind: policy.Hash, Alphabet: policy.Digits}} {
+		track := NewCollisions()
+		c := &database.Column{Name: "code", Type: database.Text, Length: 4}
+		f, err := Compile(r, &database.Table{Name: "t", Columns: []*database.Column{c}}, c, track, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs := map[string]map[string]bool{}
+		for i := range 3000 {
+			v := fmt.Sprintf("V%d", i)
+			out, _ := f(h, nil, v)
+			if outs[out.(string)] == nil {
+				outs[out.(string)] = map[string]bool{}
+			}
+			outs[out.(string)][v] = true
+		}
+		var want int64
+		for _, ins := range outs {
+			want += int64(len(ins) - 1)
+		}
+		for i := range 3000 { // again: repeats are not collisions
+			f(h, nil, fmt.Sprintf("V%d", i))
+		}
+		if want == 0 || track.Count() != want {
+			t.Errorf("%s: got %d collisions, want %d (and more than none)", r, track.Count(), want)
+		}
+	}
 }

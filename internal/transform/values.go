@@ -3,13 +3,14 @@ package transform
 import (
 	"encoding/binary"
 	"encoding/hex"
-	"github.com/stewardhealth/steward/internal/flatmap"
 	"hash/maphash"
+	stdbits "math/bits"
 	"net/netip"
 	"net/url"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 
@@ -18,6 +19,9 @@ import (
 )
 
 const crockford = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+
+// pseudonymBits is how much of the name's digest a pseudonym shows: four characters of 5 bits.
+const pseudonymBits = 20
 
 // Pseudonym is a readable stand-in for a name, "PREFIX 7KQ3", cut to fit width (0: no limit).
 // Names that differ only in case or spacing get the same pseudonym.
@@ -245,50 +249,136 @@ func isDigits(s string) bool {
 	return s != ""
 }
 
-// Collisions counts distinct inputs of one column that a cut hash mapped to the same output.
-// It keeps 16 bytes per distinct output (32 with the table's slack), never the values. It
-// is safe for concurrent use.
+// Collisions counts the distinct inputs of one column whose output another distinct input
+// already had: the collisions of a hash cut to the column's width. It never keeps a value,
+// only 64-bit digests, 8 bytes a slot in sets kept at most 3/4 full (about 16 bytes per
+// distinct input on average):
+//   - where the output is the first bits of the input's keyed digest (hash in hex or base32,
+//     the pseudonym's suffix), one set of the inputs' digests, placed by those bits, so that
+//     inputs with one output are found side by side;
+//   - otherwise (hash in digits, placeholders) a set of the inputs' digests and a set of the
+//     outputs' digests: a new input whose output is not new is a collision.
+//
+// The count is exact up to 64-bit digests (two distinct inputs share one with probability
+// 2^-64). It is safe for concurrent use: the sets are split in shards, each with its lock.
 type Collisions struct {
-	mu    sync.Mutex
-	seen  *flatmap.Map[uint64]
-	seed  maphash.Seed
-	count int64
+	bits   uint // > 0: the output is the top bits of the input's digest
+	seed   maphash.Seed
+	count  atomic.Int64
+	shards [collisionShards]collisionShard
 }
 
-// Reset forgets everything seen.
-func (c *Collisions) Reset() {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.seen = flatmap.New[uint64](0)
-	c.count = 0
-}
+const collisionShards = 64
 
-// Count is the number of collisions seen so far.
-func (c *Collisions) Count() int64 {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.count
+type collisionShard struct {
+	mu   sync.Mutex
+	ins  wordSet
+	outs wordSet
+	_    [64]byte // keeps two shards' locks off one cache line
 }
 
 // NewCollisions returns an empty counter.
-func NewCollisions() *Collisions {
-	return &Collisions{seen: flatmap.New[uint64](0), seed: maphash.MakeSeed()}
+func NewCollisions() *Collisions { return &Collisions{seed: maphash.MakeSeed()} }
+
+// Count is the number of collisions seen so far.
+func (c *Collisions) Count() int64 { return c.count.Load() }
+
+// prefix says that outputs are the top bits of the input's digest.
+func (c *Collisions) prefix(bits int) {
+	if c != nil {
+		c.bits = uint(bits)
+	}
 }
 
-// add records that an input with digest d gave out. A nil Collisions records nothing.
-func (c *Collisions) add(out string, d []byte) {
+// addDigest records an input by its keyed digest d, whose top bits (prefix) are the output.
+func (c *Collisions) addDigest(d []byte) {
 	if c == nil {
 		return
 	}
-	k := maphash.String(c.seed, out)
-	id := binary.BigEndian.Uint64(d[len(d)-8:])
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if prev, ok := c.seen.Get(k); ok {
-		if prev != id {
-			c.count++
-		}
+	id := binary.BigEndian.Uint64(d)
+	h := mix(id >> (64 - c.bits))
+	s := &c.shards[h>>(64-6)]
+	s.mu.Lock()
+	isNew, shared := s.ins.add(id, c.bits)
+	s.mu.Unlock()
+	if isNew && shared {
+		c.count.Add(1)
+	}
+}
+
+// addOutput records that the input whose digest is id gave out.
+func (c *Collisions) addOutput(id uint64, out string) {
+	if c == nil {
 		return
 	}
-	c.seen.Put(k, id)
+	o := maphash.String(c.seed, out)
+	s := &c.shards[mix(o)>>(64-6)] // one output, one shard
+	s.mu.Lock()
+	isNew, _ := s.ins.add(id, 64)
+	collided := false
+	if isNew {
+		outNew, _ := s.outs.add(o, 64)
+		collided = !outNew
+	}
+	s.mu.Unlock()
+	if collided {
+		c.count.Add(1)
+	}
 }
+
+// addValue records that the input v gave out.
+func (c *Collisions) addValue(v, out string) {
+	if c == nil {
+		return
+	}
+	c.addOutput(maphash.String(c.seed, v), out)
+}
+
+func mix(x uint64) uint64 {
+	x ^= x >> 29
+	return x * 0x9E3779B97F4A7C15
+}
+
+// wordSet is an open-addressed set of non-zero 64-bit words. A word's place depends only on
+// its top bits (all 64 in a plain set), so the words that share them sit in one run.
+type wordSet struct {
+	slots []uint64 // 0: empty
+	n     int
+}
+
+// add adds w, reporting whether it was new and whether another word shares its top bits.
+func (s *wordSet) add(w uint64, bits uint) (isNew, shared bool) {
+	if w == 0 {
+		w = 1
+	}
+	if (s.n+1)*4 > len(s.slots)*3 {
+		s.grow(bits)
+	}
+	shift := 64 - uint(bitsLen(len(s.slots)))
+	mask := uint64(len(s.slots) - 1)
+	for i := (mix(w>>(64-bits)) << 6) >> shift; ; i = (i + 1) & mask {
+		switch x := s.slots[i]; {
+		case x == 0:
+			s.slots[i] = w
+			s.n++
+			return true, shared
+		case x == w:
+			return false, shared
+		case (x^w)>>(64-bits) == 0:
+			shared = true
+		}
+	}
+}
+
+func (s *wordSet) grow(bits uint) {
+	old := s.slots
+	s.slots, s.n = make([]uint64, max(64, 2*len(old))), 0
+	for _, w := range old {
+		if w != 0 {
+			s.add(w, bits)
+		}
+	}
+}
+
+// bitsLen is log2 of a power of two.
+func bitsLen(n int) int { return stdbits.Len(uint(n)) - 1 }

@@ -282,6 +282,43 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		}
 	}
 	e.dict.Reserve(int(min(expect, 1<<26)))
+
+	// The source's goroutine only decodes; workers take the values a chunk at a time, digest
+	// them and add them to the dictionary, one worker at a time.
+	type value struct {
+		s   string
+		src transform.Source
+	}
+	const chunkValues = 4096
+	workers := max(1, runtime.GOMAXPROCS(0))
+	free := make(chan []value, 2*workers)
+	for range cap(free) {
+		free <- make([]value, 0, chunkValues)
+	}
+	work := make(chan []value, cap(free))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := e.dict.NewBatch()
+			for chunk := range work {
+				for _, v := range chunk {
+					b.Add(v.s, v.src)
+				}
+				free <- chunk[:0]
+				mu.Lock()
+				b.Flush()
+				mu.Unlock()
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	chunk := <-free
 	for _, t := range e.schema.Tables {
 		p := e.plans[t.Name]
 		var cols []int
@@ -301,8 +338,12 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		err := e.src.Scan(ctx, proj, func(row database.Row) error {
 			for j, i := range cols {
 				if s, ok := row[j].(string); ok {
-					e.dict.AddFrom(s, transform.Source(p.sources[i]))
+					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
 				}
+			}
+			if len(chunk) >= chunkValues-len(cols) {
+				work <- chunk
+				chunk = <-free
 			}
 			return nil
 		})
@@ -310,6 +351,7 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 			return fmt.Errorf("read %s for the scrub dictionary: %w", t.Name, err)
 		}
 	}
+	work <- chunk
 	return nil
 }
 

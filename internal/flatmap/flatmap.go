@@ -16,6 +16,8 @@ type Map[V any] struct {
 	vals  []V
 	n     int
 	dense bool // grow at 3/4 full instead of 1/2
+
+	touched uint64 // what Touch read, so that the reads are not left out
 }
 
 // New returns a map sized for about n entries, kept at most half full.
@@ -100,6 +102,29 @@ func (m *Map[V]) Get(k uint64) (V, bool) {
 	}
 	var zero V
 	return zero, false
+}
+
+// Reserve makes room for n more entries, so that the next n Puts and Refs do not grow the
+// table (and so move its slots).
+func (m *Map[V]) Reserve(n int) {
+	for len(m.keys) == 0 || m.full(m.n+n, len(m.keys)) {
+		m.grow()
+	}
+}
+
+// Touch reads the slots where keys would go, one after the other, so that the processor
+// fetches them all at once rather than each when its Put or Get comes: call it, then Put or
+// Get those keys, for a batch of keys too many to stay in the cache.
+func (m *Map[V]) Touch(keys []uint64) {
+	if len(m.keys) == 0 {
+		return
+	}
+	mask := uint64(len(m.keys) - 1)
+	var x uint64
+	for _, k := range keys {
+		x += m.keys[k&mask]
+	}
+	m.touched = x
 }
 
 func (m *Map[V]) grow() {

@@ -74,8 +74,8 @@ type Hasher struct {
 	seed maphash.Seed
 	memo *[memoSlots]memoEntry
 
-	absentIn *Dictionary          // the dictionary absent is about
-	absent   *[absentSlots]uint64 // digests of words absentIn does not hold (see find)
+	recentIn *Dictionary                // the dictionary recent is about
+	recent   *[recentSlots]recentLookup // its last lookups (see find)
 }
 
 const (

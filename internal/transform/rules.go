@@ -217,7 +217,9 @@ var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPad
 func encode(alphabet string, d []byte, n int) string {
 	switch alphabet {
 	case policy.Base32:
-		return lowerBase32.EncodeToString(d)[:n]
+		var buf [52]byte
+		lowerBase32.Encode(buf[:], d[:min(len(d), (5*n+7)/8)])
+		return string(buf[:n])
 	case policy.Digits:
 		s := new(big.Int).SetBytes(d).Text(10)
 		if len(s) < 77 {
@@ -226,7 +228,7 @@ func encode(alphabet string, d []byte, n int) string {
 		return s[:n]
 	}
 	var buf [64]byte
-	hex.Encode(buf[:], d)
+	hex.Encode(buf[:], d[:(n+1)/2])
 	return string(buf[:n])
 }
 

@@ -30,7 +30,6 @@ type Dictionary struct {
 	index    *flatmap.Map[uint16]    // digest of the lower-cased words → source<<1 | any case
 	firsts   map[uint64]struct{}     // first words of values of several words
 	firstBit *[firstBits / 64]uint64 // one bit per digest of firsts, small enough to stay in cache
-	filter   []uint64                // one bit per digest, so that most words of a note skip the index
 	maxWords int
 	sources  []source
 	fixed    map[string]Source
@@ -48,18 +47,11 @@ type source struct {
 	rule  func(h *Hasher, found string) string
 }
 
-const filterBits = 1 << 26 // 8 MiB: about 6 % false hits at four million values
-
 const firstBits = 1 << 16
 
 func (d *Dictionary) mayBeFirst(h uint64) bool {
 	b := h >> (64 - 16)
 	return d.firstBit[b>>6]&(1<<(b&63)) != 0
-}
-
-func (d *Dictionary) mayHave(h uint64) bool {
-	b := h & (filterBits - 1)
-	return d.filter[b>>6]&(1<<(b&63)) != 0
 }
 
 // Reserve sizes an empty dictionary for about n values, sparing the index its regrowth.
@@ -71,7 +63,7 @@ func (d *Dictionary) Reserve(n int) {
 
 // NewDictionary returns an empty dictionary.
 func NewDictionary() *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewDense[uint16](0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), filter: make([]uint64, filterBits/64), fixed: map[string]Source{}}
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewDense[uint16](0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
 }
 
 // Len is the number of values in the dictionary.
@@ -116,25 +108,64 @@ func (d *Dictionary) Add(value, replacement string) { d.AddFrom(value, d.Fixed(r
 // short or too common to find safely in text are left out: one character, or fewer than four
 // digits, or more than four words.
 func (d *Dictionary) AddFrom(value string, s Source) {
-	k, first, multi, anyCase, ok := d.key(value)
+	b := Batch{d: d}
+	b.Add(value, s)
+	b.Flush()
+}
+
+// Batch is values on their way into a dictionary: Add computes their digests (several
+// batches may do that at once, on other goroutines), Flush adds them to the dictionary (one
+// at a time). Adding thousands of values at once lets the processor fetch the places they go
+// to together.
+type Batch struct {
+	d        *Dictionary
+	keys     []uint64
+	entries  []uint16
+	firsts   []uint64
+	maxWords int
+}
+
+// NewBatch returns an empty batch for d.
+func (d *Dictionary) NewBatch() *Batch { return &Batch{d: d} }
+
+// Len is the number of values in the batch.
+func (b *Batch) Len() int { return len(b.keys) }
+
+// Add adds value, from source s, to the batch (see AddFrom).
+func (b *Batch) Add(value string, s Source) {
+	k, first, words, anyCase, ok := b.d.key(value)
 	if !ok {
 		return
 	}
-	e := uint16(s)<<1 | b2u(anyCase)
-	p, isNew := d.index.Ref(k)
-	if isNew {
-		*p = e
-	} else {
-		*p = min(*p&^1, e&^1) | (*p|e)&1
+	b.keys = append(b.keys, k)
+	b.entries = append(b.entries, uint16(s)<<1|b2u(anyCase))
+	if words > 1 {
+		b.firsts = append(b.firsts, first)
+		b.maxWords = max(b.maxWords, words)
 	}
-	b := k & (filterBits - 1)
-	d.filter[b>>6] |= 1 << (b & 63)
-	if multi > 1 {
-		d.firsts[first] = struct{}{}
-		b := first >> (64 - 16)
-		d.firstBit[b>>6] |= 1 << (b & 63)
-		d.maxWords = max(d.maxWords, multi)
+}
+
+// Flush adds the batch's values to the dictionary and empties the batch.
+func (b *Batch) Flush() {
+	d := b.d
+	d.index.Reserve(len(b.keys))
+	d.index.Touch(b.keys)
+	for i, k := range b.keys {
+		e := b.entries[i]
+		p, isNew := d.index.Ref(k)
+		if isNew {
+			*p = e
+		} else {
+			*p = min(*p&^1, e&^1) | (*p|e)&1
+		}
 	}
+	for _, f := range b.firsts {
+		d.firsts[f] = struct{}{}
+		x := f >> (64 - 16)
+		d.firstBit[x>>6] |= 1 << (x & 63)
+	}
+	d.maxWords = max(d.maxWords, b.maxWords)
+	b.keys, b.entries, b.firsts, b.maxWords = b.keys[:0], b.entries[:0], b.firsts[:0], 0
 }
 
 func b2u(b bool) uint16 {
@@ -268,21 +299,24 @@ type found struct {
 // right. Words of one value may be apart by up to three characters of punctuation and space,
 // so "Doe, Jane" and "(617) 555-0134" are found as their values were split.
 //
-// h, when not nil, remembers the last words found absent (most words of a note are common
-// words), so that they skip the dictionary's filter and index next time.
+// h, when not nil, remembers the outcome of its last lookups (most words of a note are
+// common words, or names that recur), so that they skip the dictionary's index next time.
 func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
-	var absent *[absentSlots]uint64
+	var recent *[recentSlots]recentLookup
 	if h != nil {
-		if h.absentIn != d {
-			h.absentIn, h.absent = d, new([absentSlots]uint64)
+		if h.recentIn != d {
+			h.recentIn, h.recent = d, new([recentSlots]recentLookup)
 		}
-		absent = h.absent
+		recent = h.recent
 	}
+	// Most notes are ASCII: split and lower-case them in one pass, and take every word's key
+	// from the lower-cased copy.
 	var wb [64]word
-	words := tokenizeInto(wb[:0], text)
-	// Most notes are ASCII: lower-case them once, and take every word's key from that copy.
 	var lb [512]byte
-	lower, ascii := lowerASCII(lb[:0], text)
+	words, lower, ascii := tokenizeASCII(wb[:0], lb[:0], text)
+	if !ascii {
+		words = tokenizeInto(wb[:0], text)
+	}
 	var kb [256]byte
 	var hashes [4]uint64
 	for i := 0; i < len(words); {
@@ -294,13 +328,9 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 			key = appendLower(kb[:0], text[w.start:w.end])
 		}
 		hashes[0] = maphash.Bytes(d.seed, key)
-		if absent != nil && absent[hashes[0]&(absentSlots-1)] == hashes[0] {
-			i++
-			continue
-		}
-		n, multi := 1, false
+		n := 1
 		if d.mayBeFirst(hashes[0]) {
-			if _, multi = d.firsts[hashes[0]]; multi {
+			if _, multi := d.firsts[hashes[0]]; multi {
 				key = append(kb[:0], key...)
 				for n < d.maxWords && i+n < len(words) && words[i+n].start-words[i+n-1].end <= 3 {
 					key = append(key, ' ')
@@ -314,16 +344,12 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 				}
 			}
 		}
-		matched, held := 0, false
+		matched := 0
 		for k := n; k >= 1; k-- {
-			if !d.mayHave(hashes[k-1]) {
-				continue
-			}
-			e, ok := d.index.Get(hashes[k-1])
+			e, ok := d.lookup(recent, hashes[k-1])
 			if !ok {
 				continue
 			}
-			held = held || k == 1
 			if e&1 == 0 { // added only with a capital
 				if c, _ := utf8.DecodeRuneInString(text[w.start:]); !unicode.IsUpper(c) {
 					continue
@@ -333,32 +359,78 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 			matched = k
 			break
 		}
-		if absent != nil && !multi && !held {
-			absent[hashes[0]&(absentSlots-1)] = hashes[0]
-		}
 		i += max(matched, 1)
 	}
 	return fs
 }
 
-// absentSlots is the size of a Hasher's memory of words a dictionary does not hold.
-const absentSlots = 4096
+// recentSlots is the size of a Hasher's memory of its last dictionary lookups.
+const recentSlots = 4096
 
-// lowerASCII appends text in lower case to b, and reports whether text was all ASCII (when
-// it is not, b is left as it was).
-func lowerASCII(b []byte, text string) ([]byte, bool) {
+type recentLookup struct {
+	key   uint64
+	entry uint32 // the index's entry + 1; 0: absent
+}
+
+// lookup is index.Get through recent, when not nil.
+func (d *Dictionary) lookup(recent *[recentSlots]recentLookup, k uint64) (uint16, bool) {
+	if recent == nil {
+		return d.index.Get(k)
+	}
+	r := &recent[k&(recentSlots-1)]
+	if r.key == k && k != 0 {
+		return uint16(r.entry - 1), r.entry != 0
+	}
+	e, ok := d.index.Get(k)
+	r.key, r.entry = k, 0
+	if ok {
+		r.entry = uint32(e) + 1
+	}
+	return e, ok
+}
+
+// tokenizeASCII is tokenizeInto for ASCII text, which it also appends to lower in lower
+// case; ok is false, and the results unusable, when text is not ASCII.
+func tokenizeASCII(words []word, lower []byte, text string) (_ []word, _ []byte, ok bool) {
+	if cap(lower) < len(text) {
+		lower = make([]byte, 0, len(text))
+	}
+	start := -1
 	for i := 0; i < len(text); i++ {
 		c := text[i]
 		if c >= utf8.RuneSelf {
-			return b[:0], false
+			return words, lower, false
 		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
+		lower = append(lower, asciiLower[c])
+		if asciiWord[c] {
+			if start < 0 {
+				start = i
+			}
+			continue
 		}
-		b = append(b, c)
+		if start >= 0 && isJoiner(rune(c)) && i+1 < len(text) && text[i+1] < utf8.RuneSelf && asciiWord[text[i+1]] {
+			continue
+		}
+		if start >= 0 {
+			words = append(words, word{start, i})
+			start = -1
+		}
 	}
-	return b, true
+	if start >= 0 {
+		words = append(words, word{start, len(text)})
+	}
+	return words, lower, true
 }
+
+var asciiLower = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
 
 type word struct{ start, end int }
 

@@ -2,13 +2,14 @@ package transform
 
 import (
 	"fmt"
-	"github.com/stewardhealth/steward/internal/detect"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/detect"
 	"github.com/stewardhealth/steward/internal/policy"
 )
 
@@ -345,9 +346,9 @@ func BenchmarkScrub(b *testing.B) {
 		d.AddFrom(fmt.Sprintf("MRN%09d", i*7919%1_000_000_000), hash)
 		d.AddFrom(fmt.Sprintf("(%03d) %03d-%04d", 201+i%789, 200+i%800, i%10000), hash)
 	}
-	notes := make([]string, 1024)
+	notes := make([]string, 1<<16) // more notes than any cache holds
 	for i := range notes {
-		notes[i] = fmt.Sprintf("Pt Jane Doe (MRN%09d) seen for chest pain; ECG normal, troponin pending. Portal login from 10.%d.%d.7 noted at triage.", (i*131)*7919%1_000_000_000, i%256, i/256)
+		notes[i] = fmt.Sprintf("Pt Jane Doe (MRN%09d) seen for chest pain; ECG normal, troponin pending. Portal login from 10.%d.%d.7 noted at triage.", (i*13)*7919%1_000_000_000, i%256, i/256)
 	}
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
@@ -428,5 +429,51 @@ func TestCollisionsExact(t *testing.T) {
 		if want == 0 || track.Count() != want {
 			t.Errorf("%s: got %d collisions, want %d (and more than none)", r, track.Count(), want)
 		}
+	}
+}
+
+// The shift of YYYY-MM-DD text without the time package agrees with the time package's.
+func TestShiftISODate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200_000 {
+		d := time.Date(1+r.IntN(9999), 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(366))
+		days := r.IntN(2*3650+1) - 3650
+		s := d.Format(time.DateOnly) + []string{"", " 10:20:30", "T08:00:00+02"}[r.IntN(3)]
+		want := d.AddDate(0, 0, days)
+		got, ok := shiftISODate(s, days)
+		if want.Year() < 1 || want.Year() > 9999 {
+			if ok {
+				t.Fatalf("%s %+d: got %q, want no fast path", s, days, got)
+			}
+			continue
+		}
+		if !ok || got != want.Format(time.DateOnly)+s[10:] {
+			t.Fatalf("%s %+d: got %q %v, want %q", s, days, got, ok, want.Format(time.DateOnly)+s[10:])
+		}
+	}
+	for _, s := range []string{"2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "20a4-01-01", "2024/01/01", "0000-01-01", "infinity", "2024-1-01"} {
+		if got, ok := shiftISODate(s, 1); ok {
+			t.Errorf("%q: got %q, want it left to the time package", s, got)
+		}
+	}
+}
+
+// The one-pass split of ASCII text agrees with tokenizeInto, and lower-cases the text.
+func TestTokenizeASCII(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "aZ09 .-_'@:/(),;\t"
+	for range 20_000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		s := string(b)
+		words, lower, ok := tokenizeASCII(nil, nil, s)
+		if want := tokenizeInto(nil, s); !ok || fmt.Sprint(words) != fmt.Sprint(want) || string(lower) != strings.ToLower(s) {
+			t.Fatalf("%q: got %v %q %v, want %v %q", s, words, lower, ok, want, strings.ToLower(s))
+		}
+	}
+	if _, _, ok := tokenizeASCII(nil, nil, "Zoë"); ok {
+		t.Error("Zoë: taken for ASCII")
 	}
 }

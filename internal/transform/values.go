@@ -121,6 +121,9 @@ func shiftDate(v any, days int) (any, error) {
 	case time.Time:
 		return x.AddDate(0, 0, days), nil
 	case string:
+		if out, ok := shiftISODate(x, days); ok {
+			return out, nil
+		}
 		if len(x) < 10 {
 			if special(x) {
 				return x, nil
@@ -137,6 +140,91 @@ func shiftDate(v any, days int) (any, error) {
 		return d.AddDate(0, 0, days).Format(time.DateOnly) + x[10:], nil
 	}
 	return nil, bad("not a date")
+}
+
+// shiftISODate is shiftDate for text that starts with a date in YYYY-MM-DD form within
+// years 1 to 9999, without the time package; ok is false for anything else.
+func shiftISODate(s string, days int) (string, bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return "", false
+	}
+	y, ok1 := atoiDigits(s[0:4])
+	m, ok2 := atoiDigits(s[5:7])
+	d, ok3 := atoiDigits(s[8:10])
+	if !ok1 || !ok2 || !ok3 || y < 1 || m < 1 || m > 12 || d < 1 || d > daysIn(y, m) {
+		return "", false
+	}
+	y, m, d = civil(epochDays(y, m, d) + days)
+	if y < 1 || y > 9999 {
+		return "", false
+	}
+	b := make([]byte, len(s))
+	b[0], b[1], b[2], b[3] = byte('0'+y/1000), byte('0'+y/100%10), byte('0'+y/10%10), byte('0'+y%10)
+	b[4], b[5], b[6] = '-', byte('0'+m/10), byte('0'+m%10)
+	b[7], b[8], b[9] = '-', byte('0'+d/10), byte('0'+d%10)
+	copy(b[10:], s[10:])
+	return string(b), true
+}
+
+func atoiDigits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+func daysIn(y, m int) int {
+	switch m {
+	case 2:
+		if y%4 == 0 && (y%100 != 0 || y%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}
+
+// epochDays is the number of days from 1970-01-01 to the date (Howard Hinnant's
+// days_from_civil), and civil its inverse.
+func epochDays(y, m, d int) int {
+	if m <= 2 {
+		y--
+	}
+	era := y / 400 // y >= 0 here
+	yoe := y - era*400
+	mp := (m + 9) % 12
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+func civil(z int) (y, m, d int) {
+	z += 719468
+	era := z / 146097
+	if z < 0 {
+		era = (z - 146096) / 146097
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	y = yoe + era*400
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	d = doy - (153*mp+2)/5 + 1
+	m = mp + 3
+	if m > 12 {
+		m -= 12
+	}
+	if m <= 2 {
+		y++
+	}
+	return y, m, d
 }
 
 // special reports PostgreSQL's infinite dates, which no shift moves.

@@ -130,10 +130,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		KeyFingerprint: o.Key.Fingerprint(),
 		Run:            RunID(o.Policy, o.Key),
 	}
-	if err := e.buildDictionary(ctx); err != nil {
-		return nil, err
-	}
-	e.report.Dictionary = e.dict.Len()
+	// The dictionary pass runs while the target is created; streaming waits for it.
+	dictCtx, stopDict := context.WithCancel(ctx)
+	dictDone := make(chan error, 1)
+	go func() { dictDone <- e.buildDictionary(dictCtx) }()
+	e.dictionary = sync.OnceValue(func() error {
+		err := <-dictDone
+		if err == nil {
+			e.report.Dictionary = e.dict.Len()
+		}
+		return err
+	})
+	defer func() {
+		stopDict()
+		e.dictionary()
+	}()
 	switch {
 	case !o.InPlace:
 		e.report.Mode = "copy"
@@ -155,13 +166,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 type engine struct {
-	opts   Options
-	schema *database.Schema
-	src    database.DB
-	plans  map[string]*plan
-	dict   *transform.Dictionary
-	report *Report
-	mu     sync.Mutex
+	dictionary func() error // waits for the dictionary pass
+	opts       Options
+	schema     *database.Schema
+	src        database.DB
+	plans      map[string]*plan
+	dict       *transform.Dictionary
+	report     *Report
+	mu         sync.Mutex
 }
 
 // plan is a table's compiled rules.
@@ -546,6 +558,9 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 	if err := dst.CreateTables(ctx, e.schema); err != nil {
 		return fmt.Errorf("create tables in the target: %w", err)
 	}
+	if err := e.dictionary(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tables := make(chan *database.Table)
@@ -676,6 +691,9 @@ func syncFile(path string) error {
 
 // rewrite is in-place mode for server databases: group by group, each in one transaction.
 func (e *engine) rewrite(ctx context.Context) error {
+	if err := e.dictionary(); err != nil {
+		return err
+	}
 	rw, ok := e.src.(database.Rewriter)
 	if !ok {
 		return fmt.Errorf("%s databases cannot be rewritten in place", e.src.Kind())

@@ -400,12 +400,14 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 		go func() {
 			defer wg.Done()
 			h := e.opts.Key.NewHasher()
+			h.DeferCounts()
 			for b := range work {
 				for k := range b.n {
 					if b.err = p.apply(h, b.in[k], b.out[k], b.first+int64(k)); b.err != nil {
 						break
 					}
 				}
+				h.Flush() // the writer checks the unique columns' counts before writing b
 				close(b.done)
 			}
 		}()

@@ -74,6 +74,9 @@ type Hasher struct {
 	seed maphash.Seed
 	memo *[memoSlots]memoEntry
 
+	deferCounts bool           // see DeferCounts
+	counts      []pendingCount // what Flush adds to the collision counters
+
 	recentIn *Dictionary                // the dictionary recent is about
 	recent   *[recentSlots]recentLookup // its last lookups (see find)
 }

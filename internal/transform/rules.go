@@ -50,7 +50,7 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 			return nonNull(func(h *Hasher, v any) (any, error) {
 				d := h.Sum(text(v))
 				out := encode(alpha, d, n)
-				track.addOutput(binary.BigEndian.Uint64(d), out)
+				track.addOutput(h, binary.BigEndian.Uint64(d), out)
 				return out, nil
 			}), nil
 		}
@@ -58,7 +58,7 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		track.prefix(int(float64(n) * alphabetBits(alpha)))
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			d := h.Sum(text(v))
-			track.addDigest(d)
+			track.addDigest(h, d)
 			return encode(alpha, d, n), nil
 		}), nil
 	case policy.Pseudonym:
@@ -66,7 +66,7 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		track.prefix(pseudonymBits)
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			out := Pseudonym(h, prefix, text(v), width)
-			track.addDigest(h.sum) // Pseudonym leaves the name's digest in h.sum
+			track.addDigest(h, h.sum) // Pseudonym leaves the name's digest in h.sum
 			return out, nil
 		}), nil
 	case policy.Placeholder:
@@ -77,7 +77,7 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			s := text(v)
 			out := Place(h, kind, s, width)
-			track.addValue(s, out)
+			track.addValue(h, s, out)
 			return out, nil
 		}), nil
 	case policy.ShiftDate:

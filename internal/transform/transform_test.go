@@ -402,8 +402,17 @@ func TestDictionaryOrderFree(t *testing.T) {
 // Collisions counts each distinct input whose output was taken once, however often it
 // repeats, for outputs that are a digest's prefix and for those that are not.
 func TestCollisionsExact(t *testing.T) {
+	for _, deferred := range []bool{false, true} {
+		collisionsExact(t, deferred)
+	}
+}
+
+func collisionsExact(t *testing.T, deferred bool) {
 	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
-	for _, r := range []policy.Rule{{Kind: policy.Hash}, {Kind: policy.Hash, Alphabet: policy.Digits}} {
+	if deferred {
+		h.DeferCounts()
+	}
+	for _, r := range []policy.Rule{{Kind: policy.Hash}, {Kind: policy.Hash, Alphabet: policy.Digits}, {Kind: policy.Pseudonym, Text: "P"}} {
 		track := NewCollisions()
 		c := &database.Column{Name: "code", Type: database.Text, Length: 4}
 		f, err := Compile(r, &database.Table{Name: "t", Columns: []*database.Column{c}}, c, track, nil)
@@ -425,9 +434,13 @@ func TestCollisionsExact(t *testing.T) {
 		}
 		for i := range 3000 { // again: repeats are not collisions
 			f(h, nil, fmt.Sprintf("V%d", i))
+			if i%100 == 0 {
+				h.Flush()
+			}
 		}
+		h.Flush()
 		if want == 0 || track.Count() != want {
-			t.Errorf("%s: got %d collisions, want %d (and more than none)", r, track.Count(), want)
+			t.Errorf("%s, deferred %v: got %d collisions, want %d (and more than none)", r, deferred, track.Count(), want)
 		}
 	}
 }
@@ -475,5 +488,28 @@ func TestTokenizeASCII(t *testing.T) {
 	}
 	if _, _, ok := tokenizeASCII(nil, nil, "Zoë"); ok {
 		t.Error("Zoë: taken for ASCII")
+	}
+}
+
+// IPv4 placeholders taken without netip are the ones netip gives.
+func TestPlaceIPv4Fast(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20_000 {
+		a := netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		s := a.String()
+		if _, ok := canonicalIPv4(s); !ok {
+			t.Fatalf("%s: not taken as canonical", s)
+		}
+		d := h.Derive("ip", s)
+		want := netip.AddrFrom4([4]byte{198, 18 + d[0]&1, d[1], d[2]}).String()
+		if got := placeIP(h, s); got != want {
+			t.Fatalf("%s: got %s, want %s", s, got, want)
+		}
+	}
+	for _, s := range []string{"010.1.2.3", "1.2.3", "1.2.3.4.", "256.1.1.1", " 1.2.3.4", "1.2.3.4/24", "::1", "1..2.3", ""} {
+		if _, ok := canonicalIPv4(s); ok {
+			t.Errorf("%q: taken as a canonical IPv4 address", s)
+		}
 	}
 }

@@ -77,6 +77,17 @@ func Place(h *Hasher, kind, v string, width int) string {
 }
 
 func placeIP(h *Hasher, v string) string {
+	if _, ok := canonicalIPv4(v); ok {
+		d := h.Derive("ip", v)
+		b := make([]byte, 0, 15)
+		b = append(b, "198."...)
+		b = strconv.AppendUint(b, uint64(18+d[0]&1), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(d[1]), 10)
+		b = append(b, '.')
+		b = strconv.AppendUint(b, uint64(d[2]), 10)
+		return string(b)
+	}
 	addr, suffix := v, ""
 	if i := strings.IndexByte(v, '/'); i >= 0 {
 		addr, suffix = v[:i], v[i:]
@@ -94,6 +105,38 @@ func placeIP(h *Hasher, v string) string {
 		return netip.AddrFrom16(b).String() + suffix
 	}
 	return netip.AddrFrom4([4]byte{198, 18 + d[0]&1, d[1], d[2]}).String() + suffix
+}
+
+// canonicalIPv4 reports whether v is an IPv4 address written as netip writes it (four
+// decimal parts without leading zeros, nothing around them), the common case that placeIP
+// takes without parsing and printing it again.
+func canonicalIPv4(v string) ([4]byte, bool) {
+	var a [4]byte
+	part, digits, n := 0, 0, 0
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		switch {
+		case '0' <= c && c <= '9':
+			if digits > 0 && n == 0 { // a leading zero
+				return a, false
+			}
+			n = n*10 + int(c-'0')
+			digits++
+			if n > 255 {
+				return a, false
+			}
+		case c == '.' && digits > 0 && part < 3:
+			a[part] = byte(n)
+			part, digits, n = part+1, 0, 0
+		default:
+			return a, false
+		}
+	}
+	if part != 3 || digits == 0 {
+		return a, false
+	}
+	a[3] = byte(n)
+	return a, true
 }
 
 func placeURL(h *Hasher, v string) string {
@@ -348,21 +391,15 @@ func isDigits(s string) bool {
 //     outputs' digests: a new input whose output is not new is a collision.
 //
 // The count is exact up to 64-bit digests (two distinct inputs share one with probability
-// 2^-64). It is safe for concurrent use: the sets are split in shards, each with its lock.
+// 2^-64). It is safe for concurrent use. A Hasher that defers counts (DeferCounts) queues
+// what it feeds a counter until its Flush.
 type Collisions struct {
-	bits   uint // > 0: the output is the top bits of the input's digest
-	seed   maphash.Seed
-	count  atomic.Int64
-	shards [collisionShards]collisionShard
-}
-
-const collisionShards = 64
-
-type collisionShard struct {
-	mu   sync.Mutex
-	ins  wordSet
-	outs wordSet
-	_    [64]byte // keeps two shards' locks off one cache line
+	bits  uint // > 0: the output is the top bits of the input's digest
+	seed  maphash.Seed
+	count atomic.Int64
+	mu    sync.Mutex
+	ins   wordSet
+	outs  wordSet
 }
 
 // NewCollisions returns an empty counter.
@@ -378,48 +415,94 @@ func (c *Collisions) prefix(bits int) {
 	}
 }
 
+// pendingCount is an input queued for a counter: its digest, and its output's digest where
+// the output is not a prefix of the input's.
+type pendingCount struct {
+	c       *Collisions
+	id, out uint64
+}
+
 // addDigest records an input by its keyed digest d, whose top bits (prefix) are the output.
-func (c *Collisions) addDigest(d []byte) {
-	if c == nil {
-		return
-	}
-	id := binary.BigEndian.Uint64(d)
-	h := mix(id >> (64 - c.bits))
-	s := &c.shards[h>>(64-6)]
-	s.mu.Lock()
-	isNew, shared := s.ins.add(id, c.bits)
-	s.mu.Unlock()
-	if isNew && shared {
-		c.count.Add(1)
+func (c *Collisions) addDigest(h *Hasher, d []byte) {
+	if c != nil {
+		c.queue(h, pendingCount{c, binary.BigEndian.Uint64(d), 0})
 	}
 }
 
 // addOutput records that the input whose digest is id gave out.
-func (c *Collisions) addOutput(id uint64, out string) {
-	if c == nil {
-		return
-	}
-	o := maphash.String(c.seed, out)
-	s := &c.shards[mix(o)>>(64-6)] // one output, one shard
-	s.mu.Lock()
-	isNew, _ := s.ins.add(id, 64)
-	collided := false
-	if isNew {
-		outNew, _ := s.outs.add(o, 64)
-		collided = !outNew
-	}
-	s.mu.Unlock()
-	if collided {
-		c.count.Add(1)
+func (c *Collisions) addOutput(h *Hasher, id uint64, out string) {
+	if c != nil {
+		c.queue(h, pendingCount{c, id, maphash.String(c.seed, out)})
 	}
 }
 
 // addValue records that the input v gave out.
-func (c *Collisions) addValue(v, out string) {
-	if c == nil {
+func (c *Collisions) addValue(h *Hasher, v, out string) {
+	if c != nil {
+		c.queue(h, pendingCount{c, maphash.String(c.seed, v), maphash.String(c.seed, out)})
+	}
+}
+
+func (c *Collisions) queue(h *Hasher, p pendingCount) {
+	if h != nil && h.deferCounts {
+		h.counts = append(h.counts, p)
 		return
 	}
-	c.addOutput(maphash.String(c.seed, v), out)
+	c.add([]pendingCount{p})
+}
+
+// add records inputs, all of c.
+func (c *Collisions) add(ps []pendingCount) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var n int64
+	if c.bits > 0 {
+		c.ins.reserve(len(ps), c.bits)
+		for _, p := range ps {
+			c.ins.touch(p.id, c.bits)
+		}
+		for _, p := range ps {
+			if isNew, shared := c.ins.add(p.id, c.bits); isNew && shared {
+				n++
+			}
+		}
+	} else {
+		c.ins.reserve(len(ps), 64)
+		c.outs.reserve(len(ps), 64)
+		for _, p := range ps {
+			c.ins.touch(p.id, 64)
+		}
+		for _, p := range ps {
+			if isNew, _ := c.ins.add(p.id, 64); isNew {
+				if outNew, _ := c.outs.add(p.out, 64); !outNew {
+					n++
+				}
+			}
+		}
+	}
+	c.count.Add(n)
+}
+
+// DeferCounts makes h queue what it feeds collision counters until Flush, so that a batch
+// of rows takes each counter's lock once and fetches the counter's slots together.
+func (h *Hasher) DeferCounts() { h.deferCounts = true }
+
+// Flush adds what h queued to the counters, a counter at a time. (The count does not depend
+// on the order inputs come in.)
+func (h *Hasher) Flush() {
+	ps := h.counts
+	for len(ps) > 0 {
+		c, n := ps[0].c, 0
+		for i := range ps {
+			if ps[i].c == c {
+				ps[i], ps[n] = ps[n], ps[i]
+				n++
+			}
+		}
+		c.add(ps[:n])
+		ps = ps[n:]
+	}
+	h.counts = h.counts[:0]
 }
 
 func mix(x uint64) uint64 {
@@ -430,8 +513,27 @@ func mix(x uint64) uint64 {
 // wordSet is an open-addressed set of non-zero 64-bit words. A word's place depends only on
 // its top bits (all 64 in a plain set), so the words that share them sit in one run.
 type wordSet struct {
-	slots []uint64 // 0: empty
-	n     int
+	slots   []uint64 // 0: empty
+	n       int
+	touched uint64 // what touch read, so that the reads are not left out
+}
+
+// home is where w's run starts.
+func (s *wordSet) home(w uint64, bits uint) uint64 {
+	return mix(w>>(64-bits)) >> (64 - uint(bitsLen(len(s.slots))))
+}
+
+// reserve makes room for n more words.
+func (s *wordSet) reserve(n int, bits uint) {
+	for (s.n+n)*4 > len(s.slots)*3 {
+		s.grow(bits)
+	}
+}
+
+// touch reads the slot where w's run starts, so that the processor fetches the slots of a
+// batch together (see flatmap.Map.Touch).
+func (s *wordSet) touch(w uint64, bits uint) {
+	s.touched += s.slots[s.home(w, bits)]
 }
 
 // add adds w, reporting whether it was new and whether another word shares its top bits.
@@ -442,9 +544,8 @@ func (s *wordSet) add(w uint64, bits uint) (isNew, shared bool) {
 	if (s.n+1)*4 > len(s.slots)*3 {
 		s.grow(bits)
 	}
-	shift := 64 - uint(bitsLen(len(s.slots)))
 	mask := uint64(len(s.slots) - 1)
-	for i := (mix(w>>(64-bits)) << 6) >> shift; ; i = (i + 1) & mask {
+	for i := s.home(w, bits); ; i = (i + 1) & mask {
 		switch x := s.slots[i]; {
 		case x == 0:
 			s.slots[i] = w

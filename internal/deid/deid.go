@@ -11,7 +11,14 @@
 // Before any table is written, the engine reads the values of every column whose rule
 // replaces identifiers (hash, pseudonym, placeholder, null on text) into a dictionary, when
 // the policy scrubs any free text, so that scrub can replace those values wherever a note
-// mentions them.
+// mentions them. The dictionary keeps a 64-bit digest of each distinct value and which
+// column's rule replaces it — about 20 bytes a value, not the value — and nothing is hashed
+// with the key in that pass: a note's mention is replaced by applying the rule to it when the
+// note is streamed. The pass reads while the target is created; workers digest the values.
+//
+// Collisions of cut hashes are counted as the rows stream (transform.Collisions, 8-byte
+// digests); a collision in a primary key or unique column stops the stream before the batch
+// that holds it is written.
 //
 // In-place mode never leaves a table half-transformed:
 //   - SQLite: the whole database is written as a copy beside the file and renamed over it

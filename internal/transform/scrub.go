@@ -14,7 +14,7 @@ import (
 // scrub can replace them inside free text. It is built before any table is written and only
 // read afterwards, so it is safe for concurrent reads.
 //
-// A value is found in text as a whole word or a run of whole words (split as tokenize does,
+// A value is found in text as a whole word or a run of whole words (split as tokenizeInto does,
 // lower-cased), with one exception that keeps notes readable: a value written with a capital
 // ("May", "Hall") is matched only where the text capitalises it too, so "may" and "hall" in
 // prose stay — unless the value was also added in lower case.

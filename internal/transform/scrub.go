@@ -74,24 +74,23 @@ func (d *Dictionary) Len() int {
 	return d.index.Len()
 }
 
-// Rule adds a source whose values are replaced by rule (see InText).
+// Rule adds a source whose values are replaced by rule (see InText). Past MaxSources-1
+// sources, it returns the source of Removed.
 func (d *Dictionary) Rule(rule func(h *Hasher, found string) string) Source {
-	if len(d.sources) == MaxSources {
+	if len(d.sources) >= MaxSources-1 {
 		return d.Fixed(Removed)
 	}
 	d.sources = append(d.sources, source{rule: rule})
 	return Source(len(d.sources) - 1)
 }
 
-// Fixed returns the source whose values are replaced by the text replacement.
+// Fixed returns the source whose values are replaced by the text replacement. Past
+// MaxSources-1 sources, it returns the source of Removed (which always has a place).
 func (d *Dictionary) Fixed(replacement string) Source {
 	if s, ok := d.fixed[replacement]; ok {
 		return s
 	}
-	if len(d.sources) == MaxSources {
-		if replacement == Removed {
-			return MaxSources - 1 // cannot happen: the first source past the limit is Removed
-		}
+	if len(d.sources) >= MaxSources-1 && replacement != Removed {
 		return d.Fixed(Removed)
 	}
 	d.sources = append(d.sources, source{fixed: replacement})

@@ -513,3 +513,18 @@ func TestPlaceIPv4Fast(t *testing.T) {
 		}
 	}
 }
+
+// A dictionary out of sources replaces further values by Removed, never by another source's
+// replacement.
+func TestDictionarySourcesRunOut(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	for i := range MaxSources - 1 {
+		d.Fixed(fmt.Sprintf("R%d", i))
+	}
+	d.Add("Haddad", "late")
+	d.AddFrom("Okafor", d.Rule(func(*Hasher, string) string { return "rule" }))
+	if got := d.Scrub(h, "Haddad and Okafor", 0); got != Removed+" and "+Removed {
+		t.Errorf("got %q, want both values %s", got, Removed)
+	}
+}

@@ -11,7 +11,14 @@
 // Before any table is written, the engine reads the values of every column whose rule
 // replaces identifiers (hash, pseudonym, placeholder, null on text) into a dictionary, when
 // the policy scrubs any free text, so that scrub can replace those values wherever a note
-// mentions them.
+// mentions them. The dictionary keeps a 64-bit digest of each distinct value and which
+// column's rule replaces it — about 20 bytes a value, not the value — and nothing is hashed
+// with the key in that pass: a note's mention is replaced by applying the rule to it when the
+// note is streamed. The pass reads while the target is created; workers digest the values.
+//
+// Collisions of cut hashes are counted as the rows stream (transform.Collisions, 8-byte
+// digests); a collision in a primary key or unique column stops the stream before the batch
+// that holds it is written.
 //
 // In-place mode never leaves a table half-transformed:
 //   - SQLite: the whole database is written as a copy beside the file and renamed over it
@@ -130,10 +137,21 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		KeyFingerprint: o.Key.Fingerprint(),
 		Run:            RunID(o.Policy, o.Key),
 	}
-	if err := e.buildDictionary(ctx); err != nil {
-		return nil, err
-	}
-	e.report.Dictionary = e.dict.Len()
+	// The dictionary pass runs while the target is created; streaming waits for it.
+	dictCtx, stopDict := context.WithCancel(ctx)
+	dictDone := make(chan error, 1)
+	go func() { dictDone <- e.buildDictionary(dictCtx) }()
+	e.dictionary = sync.OnceValue(func() error {
+		err := <-dictDone
+		if err == nil {
+			e.report.Dictionary = e.dict.Len()
+		}
+		return err
+	})
+	defer func() {
+		stopDict()
+		e.dictionary()
+	}()
 	switch {
 	case !o.InPlace:
 		e.report.Mode = "copy"
@@ -155,32 +173,37 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 type engine struct {
-	opts   Options
-	schema *database.Schema
-	src    database.DB
-	plans  map[string]*plan
-	dict   *transform.Dictionary
-	report *Report
-	mu     sync.Mutex
+	dictionary func() error // waits for the dictionary pass
+	opts       Options
+	schema     *database.Schema
+	src        database.DB
+	plans      map[string]*plan
+	dict       *transform.Dictionary
+	report     *Report
+	mu         sync.Mutex
 }
 
 // plan is a table's compiled rules.
 type plan struct {
-	table  *database.Table
-	rules  []policy.Rule
-	funcs  []transform.Func // nil where the value is kept
-	tracks []*transform.Collisions
-	active bool // any column transformed
+	table   *database.Table
+	rules   []policy.Rule
+	funcs   []transform.Func // nil where the value is kept
+	tracks  []*transform.Collisions
+	sources []int // the column's dictionary source; -1 where the column feeds no dictionary
+	active  bool  // any column transformed
 }
 
 func (e *engine) compile() error {
 	e.plans = map[string]*plan{}
 	e.dict = transform.NewDictionary()
+	sources := map[string]transform.Source{} // one per distinct in-text replacement
 	for _, t := range e.schema.Tables {
-		p := &plan{table: t, rules: make([]policy.Rule, len(t.Columns)), funcs: make([]transform.Func, len(t.Columns)), tracks: make([]*transform.Collisions, len(t.Columns))}
+		n := len(t.Columns)
+		p := &plan{table: t, rules: make([]policy.Rule, n), funcs: make([]transform.Func, n), tracks: make([]*transform.Collisions, n), sources: make([]int, n)}
 		for i, c := range t.Columns {
 			r, _ := e.opts.Policy.Rule(t.Name, c.Name)
 			p.rules[i] = r
+			p.sources[i] = -1
 			if !r.Transforms() {
 				continue
 			}
@@ -193,6 +216,18 @@ func (e *engine) compile() error {
 				return fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
 			}
 			p.funcs[i] = f
+			if in := transform.InText(r, c); in != nil && c.Type == database.Text {
+				key := fmt.Sprintf("%s\x00%s\x00%s\x00%d", r.Kind, r.Alphabet, r.Text, c.Length)
+				if r.Kind == policy.Null {
+					key = string(r.Kind)
+				}
+				src, ok := sources[key]
+				if !ok {
+					src = e.dict.Rule(in)
+					sources[key] = src
+				}
+				p.sources[i] = int(src)
+			}
 		}
 		e.plans[t.Name] = p
 	}
@@ -244,8 +279,9 @@ func (p *plan) tableReport() *TableReport {
 	return tr
 }
 
-// buildDictionary reads the values of every column whose rule replaces identifiers, when
-// some column is scrubbed.
+// buildDictionary reads the values of every text column whose rule replaces identifiers,
+// when some column is scrubbed. It keeps a digest of each distinct value and which column's
+// rule replaces it (see transform.Dictionary); nothing is hashed with the key here.
 func (e *engine) buildDictionary(ctx context.Context) error {
 	scrubs := false
 	for _, p := range e.plans {
@@ -258,24 +294,56 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 	}
 	var expect int64
 	for _, t := range e.schema.Tables {
-		for _, r := range e.plans[t.Name].rules {
-			switch r.Kind {
-			case policy.Hash, policy.Pseudonym, policy.Placeholder, policy.Null:
+		for _, src := range e.plans[t.Name].sources {
+			if src >= 0 {
 				expect += t.Rows
 			}
 		}
 	}
 	e.dict.Reserve(int(min(expect, 1<<26)))
-	h := e.opts.Key.NewHasher()
+
+	// The source's goroutine only decodes; workers take the values a chunk at a time, digest
+	// them and add them to the dictionary, one worker at a time.
+	type value struct {
+		s   string
+		src transform.Source
+	}
+	const chunkValues = 4096
+	workers := max(1, runtime.GOMAXPROCS(0))
+	free := make(chan []value, 2*workers)
+	for range cap(free) {
+		free <- make([]value, 0, chunkValues)
+	}
+	work := make(chan []value, cap(free))
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b := e.dict.NewBatch()
+			for chunk := range work {
+				for _, v := range chunk {
+					b.Add(v.s, v.src)
+				}
+				free <- chunk[:0]
+				mu.Lock()
+				b.Flush()
+				mu.Unlock()
+			}
+		}()
+	}
+	defer func() {
+		close(work)
+		wg.Wait()
+	}()
+	chunk := <-free
 	for _, t := range e.schema.Tables {
 		p := e.plans[t.Name]
 		var cols []int
-		for i, r := range p.rules {
-			switch r.Kind {
-			case policy.Hash, policy.Pseudonym, policy.Placeholder, policy.Null:
-				if t.Columns[i].Type == database.Text {
-					cols = append(cols, i)
-				}
+		for i, src := range p.sources {
+			if src >= 0 {
+				cols = append(cols, i)
 			}
 		}
 		if len(cols) == 0 {
@@ -288,24 +356,13 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		}
 		err := e.src.Scan(ctx, proj, func(row database.Row) error {
 			for j, i := range cols {
-				s, ok := row[j].(string)
-				if !ok {
-					continue
+				if s, ok := row[j].(string); ok {
+					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
 				}
-				if p.rules[i].Kind == policy.Null {
-					e.dict.Add(s, "[removed]")
-					continue
-				}
-				out, err := p.funcs[i](h, row, s)
-				if err != nil {
-					return fmt.Errorf("%s.%s: %w", t.Name, t.Columns[i].Name, err)
-				}
-				if o, ok := out.(string); ok {
-					if p.rules[i].Kind == policy.Hash {
-						o = shortHash(o)
-					}
-					e.dict.Add(s, o)
-				}
+			}
+			if len(chunk) >= chunkValues-len(cols) {
+				work <- chunk
+				chunk = <-free
 			}
 			return nil
 		})
@@ -313,8 +370,7 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 			return fmt.Errorf("read %s for the scrub dictionary: %w", t.Name, err)
 		}
 	}
-	// The dictionary pass has fed every text column's collision counter with all its values,
-	// so a collision in a unique column stops the stream at its first batch.
+	work <- chunk
 	return nil
 }
 
@@ -351,12 +407,14 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 		go func() {
 			defer wg.Done()
 			h := e.opts.Key.NewHasher()
+			h.DeferCounts()
 			for b := range work {
 				for k := range b.n {
 					if b.err = p.apply(h, b.in[k], b.out[k], b.first+int64(k)); b.err != nil {
 						break
 					}
 				}
+				h.Flush() // the writer checks the unique columns' counts before writing b
 				close(b.done)
 			}
 		}()
@@ -509,6 +567,9 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 	if err := dst.CreateTables(ctx, e.schema); err != nil {
 		return fmt.Errorf("create tables in the target: %w", err)
 	}
+	if err := e.dictionary(); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tables := make(chan *database.Table)
@@ -639,6 +700,9 @@ func syncFile(path string) error {
 
 // rewrite is in-place mode for server databases: group by group, each in one transaction.
 func (e *engine) rewrite(ctx context.Context) error {
+	if err := e.dictionary(); err != nil {
+		return err
+	}
 	rw, ok := e.src.(database.Rewriter)
 	if !ok {
 		return fmt.Errorf("%s databases cannot be rewritten in place", e.src.Kind())
@@ -687,13 +751,4 @@ func (e *engine) rewrite(ctx context.Context) error {
 		}
 	}
 	return nil
-}
-
-// shortHash is how a hashed value appears inside free text: the first 12 characters of the
-// column's hash, enough to recognise it and to keep a note readable.
-func shortHash(s string) string {
-	if len(s) > 12 {
-		return s[:12]
-	}
-	return s
 }

@@ -87,6 +87,14 @@ func checkDeidentified(t *testing.T, src, dst *sql.DB, n int) {
 	if !strings.HasPrefix(note, "Pt ") || !strings.Contains(note, ".invalid") || !strings.Contains(note, "198.1") {
 		t.Errorf("scrubbed note lost its shape: %q", note)
 	}
+	// The note names the patient and their MRN as the row's own columns do (hashes cut to 12).
+	var mrn, name string
+	if err := dst.QueryRow("SELECT mrn, name FROM patient WHERE id = 2").Scan(&mrn, &name); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(note, "Pt "+name[:12]+" ("+mrn+")") {
+		t.Errorf("scrubbed note %q does not name the patient as the copy's name %q and mrn %q do", note, name[:12], mrn)
+	}
 }
 
 func parseTime(t *testing.T, s string) time.Time {

@@ -18,6 +18,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"hash"
+	"hash/maphash"
 	"log/slog"
 )
 
@@ -62,15 +63,38 @@ func (k Key) LogValue() slog.Value { return slog.StringValue(k.String()) }
 
 // Hasher computes digests with a reused HMAC state. It is not safe for concurrent use: give
 // each goroutine its own.
+//
+// It remembers the digests of the last short texts it hashed (a direct-mapped cache of 1024
+// entries, 64 KiB): a row's names and MRN are hashed for their columns, then again where its
+// note mentions them, and names repeat from row to row.
 type Hasher struct {
-	mac hash.Hash
-	buf []byte
-	sum []byte
+	mac  hash.Hash
+	buf  []byte
+	sum  []byte
+	seed maphash.Seed
+	memo *[memoSlots]memoEntry
+
+	deferCounts bool           // see DeferCounts
+	counts      []pendingCount // what Flush adds to the collision counters
+
+	recentIn *Dictionary                // the dictionary recent is about
+	recent   *[recentSlots]recentLookup // its last lookups (see find)
+}
+
+const (
+	memoSlots = 1024
+	memoText  = 31 // longest text remembered, in bytes
+)
+
+type memoEntry struct {
+	n    uint8 // length of the text + 1; 0: empty
+	text [memoText]byte
+	sum  [sha256.Size]byte
 }
 
 // NewHasher returns a Hasher for the key.
 func (k Key) NewHasher() *Hasher {
-	h := &Hasher{buf: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size)}
+	h := &Hasher{buf: make([]byte, 0, 256), sum: make([]byte, 0, sha256.Size), seed: maphash.MakeSeed(), memo: new([memoSlots]memoEntry)}
 	if k.unkeyed {
 		h.mac = sha256.New()
 	} else {
@@ -81,10 +105,23 @@ func (k Key) NewHasher() *Hasher {
 
 // Sum returns the digest of s. The result is reused by the next call.
 func (h *Hasher) Sum(s string) []byte {
+	var e *memoEntry
+	if len(s) <= memoText {
+		e = &h.memo[maphash.String(h.seed, s)&(memoSlots-1)]
+		if int(e.n) == len(s)+1 && string(e.text[:len(s)]) == s {
+			h.sum = append(h.sum[:0], e.sum[:]...)
+			return h.sum
+		}
+	}
 	h.mac.Reset()
 	h.buf = append(h.buf[:0], s...)
 	h.mac.Write(h.buf)
 	h.sum = h.mac.Sum(h.sum[:0])
+	if e != nil {
+		e.n = uint8(len(s) + 1)
+		copy(e.text[:], s)
+		copy(e.sum[:], h.sum)
+	}
 	return h.sum
 }
 

@@ -46,27 +46,38 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		if float64(n)*alphabetBits(alpha) >= 64 {
 			track = nil // a collision is then as likely as guessing the key
 		}
+		if alpha == policy.Digits {
+			return nonNull(func(h *Hasher, v any) (any, error) {
+				d := h.Sum(text(v))
+				out := encode(alpha, d, n)
+				track.addOutput(h, binary.BigEndian.Uint64(d), out)
+				return out, nil
+			}), nil
+		}
+		// In hex and base32 the output is the digest's first 4n or 5n bits.
+		track.prefix(int(float64(n) * alphabetBits(alpha)))
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			d := h.Sum(text(v))
-			out := encode(alpha, d, n)
-			track.add(out, d)
-			return out, nil
+			track.addDigest(h, d)
+			return encode(alpha, d, n), nil
 		}), nil
 	case policy.Pseudonym:
 		prefix := r.Text
+		track.prefix(pseudonymBits)
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			out := Pseudonym(h, prefix, text(v), width)
-			track.add(out, h.sum) // Pseudonym leaves the name's digest in h.sum
+			track.addDigest(h, h.sum) // Pseudonym leaves the name's digest in h.sum
 			return out, nil
 		}), nil
 	case policy.Placeholder:
 		kind := r.Text
-		fixed := !structured(kind)
+		if !structured(kind) {
+			track = nil // one fixed text for every value
+		}
 		return nonNull(func(h *Hasher, v any) (any, error) {
-			out := Place(h, kind, text(v), width)
-			if !fixed && track != nil {
-				track.add(out, h.Sum(text(v)))
-			}
+			s := text(v)
+			out := Place(h, kind, s, width)
+			track.addValue(h, s, out)
 			return out, nil
 		}), nil
 	case policy.ShiftDate:
@@ -95,6 +106,33 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 	}
 	return nil, fmt.Errorf("unknown rule %q", r.Kind)
 }
+
+// InText is how scrub replaces, inside free text, a value that rule r transforms in column c
+// (a text column): by the same rule applied to the value as the text writes it — the hash
+// cut to at most 12 characters (enough to recognise it, short enough to keep a note
+// readable), the pseudonym, the placeholder, or "[removed]" for null. It is nil for the rules
+// that replace no identifier.
+func InText(r policy.Rule, c *database.Column) func(h *Hasher, found string) string {
+	width := c.Length
+	switch r.Kind {
+	case policy.Null:
+		return func(*Hasher, string) string { return Removed }
+	case policy.Hash:
+		alpha := r.Alphabet
+		n := min(HashWidth(alpha, width), 12)
+		return func(h *Hasher, found string) string { return encode(alpha, h.Sum(found), n) }
+	case policy.Pseudonym:
+		prefix := r.Text
+		return func(h *Hasher, found string) string { return Pseudonym(h, prefix, found, width) }
+	case policy.Placeholder:
+		kind := r.Text
+		return func(h *Hasher, found string) string { return Place(h, kind, found, width) }
+	}
+	return nil
+}
+
+// Removed is what scrub writes in place of a value whose column is nulled.
+const Removed = "[removed]"
 
 func nonNull(f func(h *Hasher, v any) (any, error)) Func {
 	return func(h *Hasher, _ database.Row, v any) (any, error) {
@@ -179,7 +217,9 @@ var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPad
 func encode(alphabet string, d []byte, n int) string {
 	switch alphabet {
 	case policy.Base32:
-		return lowerBase32.EncodeToString(d)[:n]
+		var buf [52]byte
+		lowerBase32.Encode(buf[:], d[:min(len(d), (5*n+7)/8)])
+		return string(buf[:n])
 	case policy.Digits:
 		s := new(big.Int).SetBytes(d).Text(10)
 		if len(s) < 77 {
@@ -188,7 +228,7 @@ func encode(alphabet string, d []byte, n int) string {
 		return s[:n]
 	}
 	var buf [64]byte
-	hex.Encode(buf[:], d)
+	hex.Encode(buf[:], d[:(n+1)/2])
 	return string(buf[:n])
 }
 

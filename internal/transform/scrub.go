@@ -10,52 +10,60 @@ import (
 	"github.com/stewardhealth/steward/internal/flatmap"
 )
 
-// Dictionary maps the values a run transforms anywhere (names, MRNs, host names…) to their
-// de-identified counterparts, so that scrub can replace them inside free text. It is built
-// before any table is written and only read afterwards, so it is safe for concurrent reads.
+// Dictionary holds the values a run transforms anywhere (names, MRNs, host names…), so that
+// scrub can replace them inside free text. It is built before any table is written and only
+// read afterwards, so it is safe for concurrent reads.
 //
-// A value is found in text as a whole word or a run of whole words (split as tokenize does,
+// A value is found in text as a whole word or a run of whole words (split as tokenizeInto does,
 // lower-cased), with one exception that keeps notes readable: a value written with a capital
 // ("May", "Hall") is matched only where the text capitalises it too, so "may" and "hall" in
-// prose stay.
+// prose stay — unless the value was also added in lower case.
 //
-// It holds millions of values, so it keeps no pointers the garbage collector would scan: the
-// index maps a 64-bit hash of a value's words to its entry, and the replacements live in one
-// byte arena. The original values themselves are not kept.
+// It holds millions of values, so it keeps neither the values nor their replacements: only a
+// 64-bit digest of each value's lower-cased words, with 16 bits saying where the value came
+// from (its source) — 10 bytes a slot in a table kept at most 3/4 full, about 20 bytes a
+// value. Where a value is found, its source makes the replacement: a fixed text, or the
+// column's rule applied to the words as the text writes them (InText), so a hash is computed
+// only for the values a note mentions.
 type Dictionary struct {
 	seed     maphash.Seed
-	index    *flatmap.Map[uint32] // hash of the lower-cased words → position in refs
-	refs     []ref
-	arena    []byte              // replacements, back to back
-	firsts   map[uint64]struct{} // first words of values of several words
-	filter   []uint64            // one bit per hash, so that most words of a note skip the map
+	index    *flatmap.Map[uint16]    // digest of the lower-cased words → source<<1 | any case
+	firsts   map[uint64]struct{}     // first words of values of several words
+	firstBit *[firstBits / 64]uint64 // one bit per digest of firsts, small enough to stay in cache
 	maxWords int
+	sources  []source
+	fixed    map[string]Source
 }
 
-const filterBits = 1 << 26 // 8 MiB: about 6 % false hits at four million values
+// Source is where dictionary values come from: what replaces them in text.
+type Source uint16
 
-func (d *Dictionary) mayHave(h uint64) bool {
-	b := h & (filterBits - 1)
-	return d.filter[b>>6]&(1<<(b&63)) != 0
+// MaxSources is how many sources a dictionary holds; fixed replacements beyond that are
+// written as Removed.
+const MaxSources = 1 << 15
+
+type source struct {
+	fixed string
+	rule  func(h *Hasher, found string) string
+}
+
+const firstBits = 1 << 16
+
+func (d *Dictionary) mayBeFirst(h uint64) bool {
+	b := h >> (64 - 16)
+	return d.firstBit[b>>6]&(1<<(b&63)) != 0
 }
 
 // Reserve sizes an empty dictionary for about n values, sparing the index its regrowth.
 func (d *Dictionary) Reserve(n int) {
-	if len(d.refs) == 0 && n > 0 {
-		d.index = flatmap.New[uint32](n)
-		d.refs = make([]ref, 0, n)
+	if d.index.Len() == 0 && n > 0 {
+		d.index = flatmap.NewDense[uint16](n)
 	}
-}
-
-type ref struct {
-	off     uint32
-	n       uint16
-	anyCase bool
 }
 
 // NewDictionary returns an empty dictionary.
 func NewDictionary() *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.New[uint32](0), firsts: map[uint64]struct{}{}, filter: make([]uint64, filterBits/64)}
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewDense[uint16](0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
 }
 
 // Len is the number of values in the dictionary.
@@ -63,41 +71,133 @@ func (d *Dictionary) Len() int {
 	if d == nil {
 		return 0
 	}
-	return len(d.refs)
+	return d.index.Len()
 }
 
-// Add records that value becomes replacement. The first replacement given for a value wins.
-// Values too short or too common to find safely in text are left out: one character, or
-// fewer than four digits, or more than four words.
-func (d *Dictionary) Add(value, replacement string) {
-	words := tokenize(value)
-	if len(words) == 0 || len(words) > 4 || len(replacement) > 1<<16-1 {
+// Rule adds a source whose values are replaced by rule (see InText). Past MaxSources-1
+// sources, it returns the source of Removed.
+func (d *Dictionary) Rule(rule func(h *Hasher, found string) string) Source {
+	if len(d.sources) >= MaxSources-1 {
+		return d.Fixed(Removed)
+	}
+	d.sources = append(d.sources, source{rule: rule})
+	return Source(len(d.sources) - 1)
+}
+
+// Fixed returns the source whose values are replaced by the text replacement. Past
+// MaxSources-1 sources, it returns the source of Removed (which always has a place).
+func (d *Dictionary) Fixed(replacement string) Source {
+	if s, ok := d.fixed[replacement]; ok {
+		return s
+	}
+	if len(d.sources) >= MaxSources-1 && replacement != Removed {
+		return d.Fixed(Removed)
+	}
+	d.sources = append(d.sources, source{fixed: replacement})
+	s := Source(len(d.sources) - 1)
+	d.fixed[replacement] = s
+	return s
+}
+
+// Add records that value becomes replacement in text.
+func (d *Dictionary) Add(value, replacement string) { d.AddFrom(value, d.Fixed(replacement)) }
+
+// AddFrom records value, from source s. A value added from several sources is replaced as
+// the first source (the lowest Source) says, whatever the order of the calls. Values too
+// short or too common to find safely in text are left out: one character, or fewer than four
+// digits, or more than four words.
+func (d *Dictionary) AddFrom(value string, s Source) {
+	b := Batch{d: d}
+	b.Add(value, s)
+	b.Flush()
+}
+
+// Batch is values on their way into a dictionary: Add computes their digests (several
+// batches may do that at once, on other goroutines), Flush adds them to the dictionary (one
+// at a time). Adding thousands of values at once lets the processor fetch the places they go
+// to together.
+type Batch struct {
+	d        *Dictionary
+	keys     []uint64
+	entries  []uint16
+	firsts   []uint64
+	maxWords int
+}
+
+// NewBatch returns an empty batch for d.
+func (d *Dictionary) NewBatch() *Batch { return &Batch{d: d} }
+
+// Len is the number of values in the batch.
+func (b *Batch) Len() int { return len(b.keys) }
+
+// Add adds value, from source s, to the batch (see AddFrom).
+func (b *Batch) Add(value string, s Source) {
+	k, first, words, anyCase, ok := b.d.key(value)
+	if !ok {
 		return
+	}
+	b.keys = append(b.keys, k)
+	b.entries = append(b.entries, uint16(s)<<1|b2u(anyCase))
+	if words > 1 {
+		b.firsts = append(b.firsts, first)
+		b.maxWords = max(b.maxWords, words)
+	}
+}
+
+// Flush adds the batch's values to the dictionary and empties the batch.
+func (b *Batch) Flush() {
+	d := b.d
+	d.index.Reserve(len(b.keys))
+	d.index.Touch(b.keys)
+	for i, k := range b.keys {
+		e := b.entries[i]
+		p, isNew := d.index.Ref(k)
+		if isNew {
+			*p = e
+		} else {
+			*p = min(*p&^1, e&^1) | (*p|e)&1
+		}
+	}
+	for _, f := range b.firsts {
+		d.firsts[f] = struct{}{}
+		x := f >> (64 - 16)
+		d.firstBit[x>>6] |= 1 << (x & 63)
+	}
+	d.maxWords = max(d.maxWords, b.maxWords)
+	b.keys, b.entries, b.firsts, b.maxWords = b.keys[:0], b.entries[:0], b.firsts[:0], 0
+}
+
+func b2u(b bool) uint16 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// key is the digest of value's lower-cased words, the digest of its first word and its
+// number of words; ok is false for a value the dictionary leaves out.
+func (d *Dictionary) key(value string) (k, first uint64, words int, anyCase, ok bool) {
+	var wb [8]word
+	ws := tokenizeInto(wb[:0], value)
+	if len(ws) == 0 || len(ws) > 4 {
+		return 0, 0, 0, false, false
 	}
 	var kb [128]byte
 	key := kb[:0]
-	for i, w := range words {
+	for i, w := range ws {
 		if i > 0 {
 			key = append(key, ' ')
 		}
 		key = appendLower(key, value[w.start:w.end])
+		if i == 0 && len(ws) > 1 {
+			first = maphash.Bytes(d.seed, key)
+		}
 	}
 	if utf8.RuneCount(key) < 2 || (isDigits(string(key)) && len(key) < 4) {
-		return
+		return 0, 0, 0, false, false
 	}
-	h := maphash.Bytes(d.seed, key)
-	if !d.index.Put(h, uint32(len(d.refs))) {
-		return // the first replacement given wins
-	}
-	first, _ := utf8.DecodeRuneInString(value[words[0].start:])
-	b := h & (filterBits - 1)
-	d.filter[b>>6] |= 1 << (b & 63)
-	d.refs = append(d.refs, ref{off: uint32(len(d.arena)), n: uint16(len(replacement)), anyCase: !unicode.IsUpper(first)})
-	d.arena = append(d.arena, replacement...)
-	if len(words) > 1 {
-		d.firsts[maphash.Bytes(d.seed, appendLower(kb[:0], value[words[0].start:words[0].end]))] = struct{}{}
-	}
-	d.maxWords = max(d.maxWords, len(words))
+	c, _ := utf8.DecodeRuneInString(value[ws[0].start:])
+	return maphash.Bytes(d.seed, key), first, len(ws), !unicode.IsUpper(c), true
 }
 
 // appendLower appends s in lower case.
@@ -127,9 +227,13 @@ type span struct {
 // package recognises with its de-identified counterpart, and cuts the result to width
 // characters (0: no limit).
 func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
-	var spans []span
-	if d != nil && len(d.refs) > 0 {
-		spans = d.find(text)
+	var sb [8]span
+	spans := sb[:0]
+	if d.Len() > 0 {
+		var fb [8]found
+		for _, f := range d.find(fb[:0], h, text) {
+			spans = append(spans, span{f.start, f.end, d.replacement(h, f.src, text[f.start:f.end])})
+		}
 	}
 	for _, m := range detect.Find(text) {
 		if overlaps(spans, m.Start, m.End) {
@@ -140,8 +244,12 @@ func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	if len(spans) == 0 {
 		return cut(text, width)
 	}
+	n := len(text)
+	for _, s := range spans {
+		n += len(s.repl) - (s.end - s.start)
+	}
 	var b strings.Builder
-	b.Grow(len(text) + 32)
+	b.Grow(n)
 	last := 0
 	for _, s := range spans {
 		b.WriteString(text[last:s.start])
@@ -152,89 +260,155 @@ func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	return cut(b.String(), width)
 }
 
-// Match is a dictionary value found in text: text[Start:End] and what the value was added with.
+func (d *Dictionary) replacement(h *Hasher, s Source, found string) string {
+	src := d.sources[s]
+	if src.rule == nil {
+		return src.fixed
+	}
+	return src.rule(h, found)
+}
+
+// Match is a dictionary value found in text: text[Start:End], its source and, for a source
+// of fixed text, the replacement it was added with.
 type Match struct {
 	Start, End  int
+	Source      Source
 	Replacement string
 }
 
 // Find returns the dictionary values in text, as Scrub finds them.
 func (d *Dictionary) Find(text string) []Match {
-	if d == nil || len(d.refs) == 0 {
+	if d.Len() == 0 {
 		return nil
 	}
-	spans := d.find(text)
-	out := make([]Match, len(spans))
-	for i, s := range spans {
-		out[i] = Match{s.start, s.end, s.repl}
+	fs := d.find(nil, nil, text)
+	out := make([]Match, len(fs))
+	for i, f := range fs {
+		out[i] = Match{f.start, f.end, f.src, d.sources[f.src].fixed}
 	}
 	return out
 }
 
-// find returns the dictionary values in text, the longest run of words first, left to right.
-// Words of one value may be apart by up to three characters of punctuation and space, so
-// "Doe, Jane" and "(617) 555-0134" are found as their values were split.
-func (d *Dictionary) find(text string) []span {
-	words := tokenize(text)
-	var spans []span
+type found struct {
+	start, end int
+	src        Source
+}
+
+// find appends the dictionary values in text to fs, the longest run of words first, left to
+// right. Words of one value may be apart by up to three characters of punctuation and space,
+// so "Doe, Jane" and "(617) 555-0134" are found as their values were split.
+//
+// h, when not nil, remembers the outcome of its last lookups (most words of a note are
+// common words, or names that recur), so that they skip the dictionary's index next time.
+func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
+	var recent *[recentSlots]recentLookup
+	if h != nil {
+		if h.recentIn != d {
+			h.recentIn, h.recent = d, new([recentSlots]recentLookup)
+		}
+		recent = h.recent
+	}
+	// Most notes are ASCII: split and lower-case them in one pass, and take every word's key
+	// from the lower-cased copy.
+	var wb [64]word
+	var lb [512]byte
+	words, lower, ascii := tokenizeASCII(wb[:0], lb[:0], text)
+	if !ascii {
+		words = tokenizeInto(wb[:0], text)
+	}
 	var kb [256]byte
 	var hashes [4]uint64
 	for i := 0; i < len(words); {
-		key := appendLower(kb[:0], text[words[i].start:words[i].end])
+		w := words[i]
+		var key []byte
+		if ascii {
+			key = lower[w.start:w.end]
+		} else {
+			key = appendLower(kb[:0], text[w.start:w.end])
+		}
 		hashes[0] = maphash.Bytes(d.seed, key)
 		n := 1
-		if _, multi := d.firsts[hashes[0]]; multi {
-			for n < d.maxWords && i+n < len(words) && words[i+n].start-words[i+n-1].end <= 3 {
-				key = append(key, ' ')
-				key = appendLower(key, text[words[i+n].start:words[i+n].end])
-				hashes[n] = maphash.Bytes(d.seed, key)
-				n++
+		if d.mayBeFirst(hashes[0]) {
+			if _, multi := d.firsts[hashes[0]]; multi {
+				key = append(kb[:0], key...)
+				for n < d.maxWords && i+n < len(words) && words[i+n].start-words[i+n-1].end <= 3 {
+					key = append(key, ' ')
+					if ascii {
+						key = append(key, lower[words[i+n].start:words[i+n].end]...)
+					} else {
+						key = appendLower(key, text[words[i+n].start:words[i+n].end])
+					}
+					hashes[n] = maphash.Bytes(d.seed, key)
+					n++
+				}
 			}
 		}
 		matched := 0
 		for k := n; k >= 1; k-- {
-			if !d.mayHave(hashes[k-1]) {
-				continue
-			}
-			pos, ok := d.index.Get(hashes[k-1])
+			e, ok := d.lookup(recent, hashes[k-1])
 			if !ok {
 				continue
 			}
-			r := d.refs[pos]
-			if !r.anyCase {
-				if c, _ := utf8.DecodeRuneInString(text[words[i].start:]); !unicode.IsUpper(c) {
+			if e&1 == 0 { // added only with a capital
+				if c, _ := utf8.DecodeRuneInString(text[w.start:]); !unicode.IsUpper(c) {
 					continue
 				}
 			}
-			spans = append(spans, span{words[i].start, words[i+k-1].end, string(d.arena[r.off : r.off+uint32(r.n)])})
+			fs = append(fs, found{w.start, words[i+k-1].end, Source(e >> 1)})
 			matched = k
 			break
 		}
 		i += max(matched, 1)
 	}
-	return spans
+	return fs
 }
 
-type word struct{ start, end int }
+// recentSlots is the size of a Hasher's memory of its last dictionary lookups.
+const recentSlots = 4096
 
-// tokenize splits text into words: runs of letters and digits, joined by . - _ ' @ : / when
-// a letter or digit follows, so that "O'Brien", "MRN-0012", "ws07.stb.local" and
-// "10.1.2.3" are single words and a full stop after a name is not part of it.
-func tokenize(text string) []word {
-	var words []word
+type recentLookup struct {
+	key   uint64
+	entry uint32 // the index's entry + 1; 0: absent
+}
+
+// lookup is index.Get through recent, when not nil.
+func (d *Dictionary) lookup(recent *[recentSlots]recentLookup, k uint64) (uint16, bool) {
+	if recent == nil {
+		return d.index.Get(k)
+	}
+	r := &recent[k&(recentSlots-1)]
+	if r.key == k && k != 0 {
+		return uint16(r.entry - 1), r.entry != 0
+	}
+	e, ok := d.index.Get(k)
+	r.key, r.entry = k, 0
+	if ok {
+		r.entry = uint32(e) + 1
+	}
+	return e, ok
+}
+
+// tokenizeASCII is tokenizeInto for ASCII text, which it also appends to lower in lower
+// case; ok is false, and the results unusable, when text is not ASCII.
+func tokenizeASCII(words []word, lower []byte, text string) (_ []word, _ []byte, ok bool) {
+	if cap(lower) < len(text) {
+		lower = make([]byte, 0, len(text))
+	}
 	start := -1
-	for i, r := range text {
-		if isWordRune(r) {
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c >= utf8.RuneSelf {
+			return words, lower, false
+		}
+		lower = append(lower, asciiLower[c])
+		if asciiWord[c] {
 			if start < 0 {
 				start = i
 			}
 			continue
 		}
-		if start >= 0 && isJoiner(r) {
-			next, _ := utf8.DecodeRuneInString(text[i+utf8.RuneLen(r):])
-			if isWordRune(next) {
-				continue
-			}
+		if start >= 0 && isJoiner(rune(c)) && i+1 < len(text) && text[i+1] < utf8.RuneSelf && asciiWord[text[i+1]] {
+			continue
 		}
 		if start >= 0 {
 			words = append(words, word{start, i})
@@ -244,10 +418,80 @@ func tokenize(text string) []word {
 	if start >= 0 {
 		words = append(words, word{start, len(text)})
 	}
+	return words, lower, true
+}
+
+var asciiLower = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = byte(c)
+		if 'A' <= c && c <= 'Z' {
+			t[c] += 'a' - 'A'
+		}
+	}
+	return t
+}()
+
+type word struct{ start, end int }
+
+// tokenizeInto appends the words of text to words: runs of letters and digits, joined by
+// . - _ ' @ : / when a letter or digit follows, so that "O'Brien", "MRN-0012",
+// "ws07.stb.local" and "10.1.2.3" are single words and a full stop after a name is not part
+// of it.
+func tokenizeInto(words []word, text string) []word {
+	start := -1
+	for i := 0; i < len(text); {
+		r, size := rune(text[i]), 1
+		if r < utf8.RuneSelf {
+			if asciiWord[r] {
+				if start < 0 {
+					start = i
+				}
+				i++
+				continue
+			}
+		} else if r, size = utf8.DecodeRuneInString(text[i:]); isWordRune(r) {
+			if start < 0 {
+				start = i
+			}
+			i += size
+			continue
+		}
+		if start >= 0 && isJoiner(r) && i+size < len(text) {
+			next := rune(text[i+size])
+			if next >= utf8.RuneSelf {
+				next, _ = utf8.DecodeRuneInString(text[i+size:])
+			}
+			if isWordRune(next) {
+				i += size
+				continue
+			}
+		}
+		if start >= 0 {
+			words = append(words, word{start, i})
+			start = -1
+		}
+		i += size
+	}
+	if start >= 0 {
+		words = append(words, word{start, len(text)})
+	}
 	return words
 }
 
-func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+// asciiWord marks the ASCII letters and digits.
+var asciiWord = func() (t [utf8.RuneSelf]bool) {
+	for c := range t {
+		t[c] = 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+	}
+	return t
+}()
+
+func isWordRune(r rune) bool {
+	if r < utf8.RuneSelf {
+		return asciiWord[r]
+	}
+	return unicode.IsLetter(r) || unicode.IsDigit(r)
+}
 
 func isJoiner(r rune) bool {
 	switch r {

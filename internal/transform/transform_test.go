@@ -2,13 +2,14 @@ package transform
 
 import (
 	"fmt"
-	"github.com/stewardhealth/steward/internal/detect"
+	"math/rand/v2"
 	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/detect"
 	"github.com/stewardhealth/steward/internal/policy"
 )
 
@@ -253,9 +254,11 @@ func TestScrub(t *testing.T) {
 	d.Add("7", "never") // too short to find safely
 	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
 	cases := []struct{ in, want string }{
+		{"Seen by Haddad", "Seen by Haddad"},
 		{"Pt Jane Doe (MRN0012345) to CT.", "Pt NAME1 NAME2 (a1b2c3) to CT."},
 		{"JANE DOE, bed 7", "NAME1 NAME2, bed 7"},
 		{"Pt may go home in May.", "Pt may go home in NAME3."},
+		{"Mary called", "Mary called"},
 		{"Seen by Mary Ann; Mary said ok", "Seen by NAME4; Mary said ok"},
 		{"no identifiers here", "no identifiers here"},
 	}
@@ -263,6 +266,12 @@ func TestScrub(t *testing.T) {
 		if got := apply(t, f, h, c.in); got != c.want {
 			t.Errorf("scrub %q: got %q, want %q", c.in, got, c.want)
 		}
+	}
+	// One hasher, another dictionary: what the first did not hold, the second may.
+	other := NewDictionary()
+	other.Add("Haddad", "NAME5")
+	if got := other.Scrub(h, "Seen by Haddad", 0); got != "Seen by NAME5" {
+		t.Errorf("a word absent from one dictionary was not looked up in another: got %q", got)
 	}
 	note := "Call 555-201-3344 or mail jdoe@stmarys.org; ssn 123-45-6789 logged from 10.20.1.12 on ws07.stmarys.local"
 	got := apply(t, f, h, note).(string)
@@ -323,4 +332,199 @@ func mustDate(s string) time.Time {
 		panic(err)
 	}
 	return t
+}
+
+// BenchmarkScrub scrubs notes like bench/deid's against a dictionary of two million values.
+func BenchmarkScrub(b *testing.B) {
+	h := testKey(b, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	hash := d.Rule(InText(policy.Rule{Kind: policy.Hash}, &database.Column{Type: database.Text, Length: 12}))
+	for _, n := range []string{"Jane", "Doe", "Omar", "Haddad", "Zoë", "Lefèvre"} {
+		d.AddFrom(n, hash)
+	}
+	for i := range 1_000_000 {
+		d.AddFrom(fmt.Sprintf("MRN%09d", i*7919%1_000_000_000), hash)
+		d.AddFrom(fmt.Sprintf("(%03d) %03d-%04d", 201+i%789, 200+i%800, i%10000), hash)
+	}
+	notes := make([]string, 1<<16) // more notes than any cache holds
+	for i := range notes {
+		notes[i] = fmt.Sprintf("Pt Jane Doe (MRN%09d) seen for chest pain; ECG normal, troponin pending. Portal login from 10.%d.%d.7 noted at triage.", (i*13)*7919%1_000_000_000, i%256, i/256)
+	}
+	b.ResetTimer()
+	for i := 0; b.Loop(); i++ {
+		d.Scrub(h, notes[i%len(notes)], 0)
+	}
+}
+
+// A value a column's rule transforms is replaced in text as the column's rule replaces it:
+// the hash cut to 12 characters, the pseudonym, the placeholder.
+func TestScrubInText(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	col := func(r policy.Rule, c *database.Column) string {
+		t.Helper()
+		c.Name = "c"
+		got := apply(t, compile(t, r, c, nil), h, map[policy.Kind]string{policy.Hash: "MRN0012345", policy.Pseudonym: "St. Mary's North", policy.Placeholder: "ws07.stmarys.local"}[r.Kind])
+		d.AddFrom(map[policy.Kind]string{policy.Hash: "MRN0012345", policy.Pseudonym: "St. Mary's North", policy.Placeholder: "ws07.stmarys.local"}[r.Kind], d.Rule(InText(r, c)))
+		return got.(string)
+	}
+	mrn := col(policy.Rule{Kind: policy.Hash}, &database.Column{Type: database.Text, Length: 40})
+	site := col(policy.Rule{Kind: policy.Pseudonym, Text: "Campus"}, &database.Column{Type: database.Text, Length: 20})
+	host := col(policy.Rule{Kind: policy.Placeholder, Text: policy.PlaceHostname}, &database.Column{Type: database.Text})
+	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
+	got := apply(t, f, h, "MRN0012345 moved to St. Mary's North, terminal ws07.stmarys.local").(string)
+	if want := mrn[:12] + " moved to " + site + ", terminal " + host; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+	// Another spelling is found too, and replaced by the rule applied to what the text says.
+	if got := apply(t, f, h, "ST. MARY'S  NORTH").(string); got != site {
+		t.Errorf("pseudonym in capitals: got %q, want %q", got, site)
+	}
+}
+
+// A value added from several sources is replaced as the lowest source says, and found in
+// any case if any source gave it in lower case, whatever the order it was added in.
+func TestDictionaryOrderFree(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	for _, order := range [][2]int{{0, 1}, {1, 0}} {
+		d := NewDictionary()
+		srcs := []Source{d.Fixed("A"), d.Fixed("B")}
+		vals := []string{"Hall", "hall"}
+		for _, i := range order {
+			d.AddFrom(vals[i], srcs[i])
+		}
+		if got := d.Scrub(h, "the hall of Hall", 0); got != "the A of A" {
+			t.Errorf("order %v: got %q, want %q", order, got, "the A of A")
+		}
+	}
+}
+
+// Collisions counts each distinct input whose output was taken once, however often it
+// repeats, for outputs that are a digest's prefix and for those that are not.
+func TestCollisionsExact(t *testing.T) {
+	for _, deferred := range []bool{false, true} {
+		collisionsExact(t, deferred)
+	}
+}
+
+func collisionsExact(t *testing.T, deferred bool) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	if deferred {
+		h.DeferCounts()
+	}
+	for _, r := range []policy.Rule{{Kind: policy.Hash}, {Kind: policy.Hash, Alphabet: policy.Digits}, {Kind: policy.Pseudonym, Text: "P"}} {
+		track := NewCollisions()
+		c := &database.Column{Name: "code", Type: database.Text, Length: 4}
+		f, err := Compile(r, &database.Table{Name: "t", Columns: []*database.Column{c}}, c, track, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs := map[string]map[string]bool{}
+		for i := range 3000 {
+			v := fmt.Sprintf("V%d", i)
+			out, _ := f(h, nil, v)
+			if outs[out.(string)] == nil {
+				outs[out.(string)] = map[string]bool{}
+			}
+			outs[out.(string)][v] = true
+		}
+		var want int64
+		for _, ins := range outs {
+			want += int64(len(ins) - 1)
+		}
+		for i := range 3000 { // again: repeats are not collisions
+			f(h, nil, fmt.Sprintf("V%d", i))
+			if i%100 == 0 {
+				h.Flush()
+			}
+		}
+		h.Flush()
+		if want == 0 || track.Count() != want {
+			t.Errorf("%s, deferred %v: got %d collisions, want %d (and more than none)", r, deferred, track.Count(), want)
+		}
+	}
+}
+
+// The shift of YYYY-MM-DD text without the time package agrees with the time package's.
+func TestShiftISODate(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for range 200_000 {
+		d := time.Date(1+r.IntN(9999), 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, r.IntN(366))
+		days := r.IntN(2*3650+1) - 3650
+		s := d.Format(time.DateOnly) + []string{"", " 10:20:30", "T08:00:00+02"}[r.IntN(3)]
+		want := d.AddDate(0, 0, days)
+		got, ok := shiftISODate(s, days)
+		if want.Year() < 1 || want.Year() > 9999 {
+			if ok {
+				t.Fatalf("%s %+d: got %q, want no fast path", s, days, got)
+			}
+			continue
+		}
+		if !ok || got != want.Format(time.DateOnly)+s[10:] {
+			t.Fatalf("%s %+d: got %q %v, want %q", s, days, got, ok, want.Format(time.DateOnly)+s[10:])
+		}
+	}
+	for _, s := range []string{"2024-02-30", "2023-02-29", "2024-13-01", "2024-00-10", "20a4-01-01", "2024/01/01", "0000-01-01", "infinity", "2024-1-01"} {
+		if got, ok := shiftISODate(s, 1); ok {
+			t.Errorf("%q: got %q, want it left to the time package", s, got)
+		}
+	}
+}
+
+// The one-pass split of ASCII text agrees with tokenizeInto, and lower-cases the text.
+func TestTokenizeASCII(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	const alphabet = "aZ09 .-_'@:/(),;\t"
+	for range 20_000 {
+		b := make([]byte, r.IntN(40))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		s := string(b)
+		words, lower, ok := tokenizeASCII(nil, nil, s)
+		if want := tokenizeInto(nil, s); !ok || fmt.Sprint(words) != fmt.Sprint(want) || string(lower) != strings.ToLower(s) {
+			t.Fatalf("%q: got %v %q %v, want %v %q", s, words, lower, ok, want, strings.ToLower(s))
+		}
+	}
+	if _, _, ok := tokenizeASCII(nil, nil, "Zoë"); ok {
+		t.Error("Zoë: taken for ASCII")
+	}
+}
+
+// IPv4 placeholders taken without netip are the ones netip gives.
+func TestPlaceIPv4Fast(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 20_000 {
+		a := netip.AddrFrom4([4]byte{byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256)), byte(r.IntN(256))})
+		s := a.String()
+		if _, ok := canonicalIPv4(s); !ok {
+			t.Fatalf("%s: not taken as canonical", s)
+		}
+		d := h.Derive("ip", s)
+		want := netip.AddrFrom4([4]byte{198, 18 + d[0]&1, d[1], d[2]}).String()
+		if got := placeIP(h, s); got != want {
+			t.Fatalf("%s: got %s, want %s", s, got, want)
+		}
+	}
+	for _, s := range []string{"010.1.2.3", "1.2.3", "1.2.3.4.", "256.1.1.1", " 1.2.3.4", "1.2.3.4/24", "::1", "1..2.3", ""} {
+		if _, ok := canonicalIPv4(s); ok {
+			t.Errorf("%q: taken as a canonical IPv4 address", s)
+		}
+	}
+}
+
+// A dictionary out of sources replaces further values by Removed, never by another source's
+// replacement.
+func TestDictionarySourcesRunOut(t *testing.T) {
+	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
+	d := NewDictionary()
+	for i := range MaxSources - 1 {
+		d.Fixed(fmt.Sprintf("R%d", i))
+	}
+	d.Add("Haddad", "late")
+	d.AddFrom("Okafor", d.Rule(func(*Hasher, string) string { return "rule" }))
+	if got := d.Scrub(h, "Haddad and Okafor", 0); got != Removed+" and "+Removed {
+		t.Errorf("got %q, want both values %s", got, Removed)
+	}
 }

@@ -192,8 +192,16 @@ func appendRow(buf []byte, row database.Row) ([]byte, error) {
 }
 
 func appendEscaped(buf []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; c {
+	for {
+		i := 0
+		for i < len(s) && !copySpecial[s[i]] {
+			i++
+		}
+		buf = append(buf, s[:i]...)
+		if i == len(s) {
+			return buf
+		}
+		switch s[i] {
 		case '\\':
 			buf = append(buf, '\\', '\\')
 		case '\n':
@@ -202,9 +210,10 @@ func appendEscaped(buf []byte, s string) []byte {
 			buf = append(buf, '\\', 'r')
 		case '\t':
 			buf = append(buf, '\\', 't')
-		default:
-			buf = append(buf, c)
 		}
+		s = s[i+1:]
 	}
-	return buf
 }
+
+// copySpecial marks the bytes COPY's text format escapes.
+var copySpecial = [256]bool{'\\': true, '\n': true, '\r': true, '\t': true}

@@ -393,7 +393,15 @@ func (d *DB) Finish(ctx context.Context, s *database.Schema) error {
 			}
 		}
 	}
-	_, err := d.pool.Exec(ctx, "ANALYZE")
+	// The copied tables only: a bare ANALYZE also reads the new database's system catalogs.
+	names := make([]string, len(s.Tables))
+	for i, t := range s.Tables {
+		names[i] = quote(t.Name)
+	}
+	if len(names) == 0 {
+		return nil
+	}
+	_, err := d.pool.Exec(ctx, "ANALYZE "+strings.Join(names, ", "))
 	return err
 }
 

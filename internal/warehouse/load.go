@@ -30,13 +30,14 @@ type Source interface {
 // Input is one table's rows to load.
 type Input struct {
 	Table    string
-	Estimate int64 // rows expected, for the progress bar (0: unknown)
+	Agency   string // the agency these rows belong to ("": LoadOptions.Agency)
+	Estimate int64  // rows expected, for the progress bar (0: unknown)
 	Source   Source
 }
 
 // LoadOptions tune a load.
 type LoadOptions struct {
-	Agency   string        // the agency every loaded row belongs to ("" for the whole site)
+	Agency   string        // the agency the loaded rows belong to ("" for the whole site), unless their Input says
 	Progress deid.Progress // nil: silent
 	// NewStore says the store was made for this load and holds nothing else yet: SQLite then
 	// does not sync to disk while loading (a crash of the machine, not of Steward, can leave
@@ -56,9 +57,14 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 	each := func(write func(t *table, cols []string, next func() ([]any, error)) (int64, error)) error {
 		for _, x := range in {
 			t := tableNamed(x.Table)
+			agency := cmpOr(x.Agency, o.Agency)
 			var tp deid.TableProgress = nopProgress{}
 			if o.Progress != nil {
-				tp = o.Progress.Table(t.name, x.Estimate)
+				label := t.name
+				if x.Agency != "" {
+					label += " (" + x.Agency + ")"
+				}
+				tp = o.Progress.Table(label, x.Estimate)
 			}
 			// Rows are made (read or generated, then sealed) on another core while this one
 			// writes them.
@@ -67,7 +73,7 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 				if err != nil {
 					return nil, err
 				}
-				return storeRow(keys, t, o.Agency, r)
+				return storeRow(keys, t, agency, r)
 			})
 			n, err := write(t, storeColumns(t), func() ([]any, error) {
 				r, err := next()

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 )
 
 // The synthetic warehouse: deterministic (the same seed and size give the same rows), with
@@ -123,6 +124,14 @@ var (
 	labUnits [10]any // as many as labs
 	provIDs  [50]any // "P07"
 	inouts   = []string{"O", "O", "O", "I", "E"}
+	labFlags = []any{"H", "N", "L"}
+)
+
+// Text values: smoking status (a text fact of every patient, flagged A when current) and
+// the severity a chronic diagnosis may carry as a modifier.
+var (
+	smoking    = []string{"never smoked", "former smoker", "current smoker", "current every day smoker", "unknown"}
+	severities = []string{"mild", "moderate", "severe"}
 )
 
 func init() {
@@ -178,29 +187,52 @@ func patient(seed uint64, num int64, level detail) genPatient {
 		if keep {
 			gv.facts = make([][]any, 0, 16)
 		}
-		fact := func(code any, inst int64, valtype string, val any, unit any) {
+		// fact adds a fact of the concept (modifier '@') and returns its provider.
+		fact := func(code any, inst int64, valtype string, tval, val, flag, unit any) any {
 			var note any
 			if r.IntN(50) == 0 && keep {
 				note = "note " + strconv.FormatInt(inst, 10) + " for visit " + strconv.FormatInt(gv.num, 10)
 			}
 			prov := provIDs[r.IntN(50)]
 			if keep {
-				gv.facts = append(gv.facts, []any{vnum, pnum, code, prov, start, "@", inst, valtype, "", val, unit, end, "", note})
+				gv.facts = append(gv.facts, []any{vnum, pnum, code, prov, start, "@", inst, valtype, tval, val, flag, unit, end, "", note})
+			}
+			return prov
+		}
+		// modify adds a modifier fact beside the concept's fact.
+		modify := func(code, prov any, inst int64, modifier any, valtype string, tval, val, unit any) {
+			if keep {
+				gv.facts = append(gv.facts, []any{vnum, pnum, code, prov, start, modifier, inst, valtype, tval, val, "", unit, end, "", nil})
+			}
+		}
+		diagnosis := func(code any, chronic bool) {
+			prov := fact(code, 1, "", "", nil, "", "")
+			if r.IntN(8) == 0 {
+				modify(code, prov, 1, "DX:PRIMARY", "", "", nil, "")
+			}
+			if chronic && r.IntN(6) == 0 {
+				modify(code, prov, 1, "DX:SEVERITY", "T", severities[r.IntN(len(severities))], nil, "")
 			}
 		}
 		if v == 0 {
-			fact("DEM|SEX:"+p.sex, 1, "", nil, "")
-			fact("DEM|RACE:"+p.race, 1, "", nil, "")
+			fact("DEM|SEX:"+p.sex, 1, "", "", nil, "", "")
+			fact("DEM|RACE:"+p.race, 1, "", "", nil, "", "")
+			status := smoking[r.IntN(len(smoking))]
+			flag := "N"
+			if strings.HasPrefix(status, "current") {
+				flag = "A"
+			}
+			fact("OBS:SMOKING", 1, "T", status, nil, flag, "")
 		}
 		seen = seen[:0]
 		for _, c := range chronic {
 			if !slices.Contains(seen, c) && r.IntN(2) == 0 {
 				seen = append(seen, c)
-				fact(dxFacts[c], 1, "", nil, "")
+				diagnosis(dxFacts[c], true)
 			}
 		}
 		if acute := r.IntN(500); !slices.Contains(seen, acute) {
-			fact(dxFacts[acute], 1, "", nil, "")
+			diagnosis(dxFacts[acute], false)
 		}
 		for i, l := range r.Perm(len(labs))[:4+r.IntN(4)] {
 			lab := labs[l]
@@ -208,8 +240,17 @@ func patient(seed uint64, num int64, level detail) genPatient {
 			if diabetic && lab.code == "2345-7" {
 				mean *= 1.5
 			}
-			val := math.Round((mean+lab.sd*r.NormFloat64())*10) / 10
-			fact(labFacts[l], int64(i+1), "N", max(val, 0), labUnits[l])
+			val := max(math.Round((mean+lab.sd*r.NormFloat64())*10)/10, 0)
+			flag := labFlags[1]
+			if val > lab.mean+1.5*lab.sd {
+				flag = labFlags[0]
+			} else if val < lab.mean-1.5*lab.sd {
+				flag = labFlags[2]
+			}
+			prov := fact(labFacts[l], int64(i+1), "N", "", val, flag, labUnits[l])
+			if lab.code == "2345-7" && r.IntN(4) == 0 {
+				modify(labFacts[l], prov, int64(i+1), "LAB:FASTING", "N", "", float64(r.IntN(15)), "h")
+			}
 		}
 		p.visits = append(p.visits, gv)
 		d += 20 + r.IntN(120)
@@ -286,12 +327,19 @@ func (g Synthetic) Inputs() []Input {
 	for i := range 50 {
 		providers = append(providers, []any{fmt.Sprintf("P%02d", i), fmt.Sprintf(`\i2b2\Providers\P%02d\`, i), fmt.Sprintf("Provider %02d", i), nil})
 	}
-	modifiers = append(modifiers, []any{`\i2b2\Modifiers\Primary\`, "DX:PRIMARY", "Primary diagnosis", nil})
+	concepts = append(concepts, []any{`\i2b2\Observations\`, "OBS", "Observations", nil},
+		[]any{`\i2b2\Observations\Smoking\`, "OBS:SMOKING", "Smoking status (text)", nil})
+	modifiers = append(modifiers, []any{`\i2b2\Modifiers\`, "MOD", "Modifiers", nil},
+		[]any{`\i2b2\Modifiers\Diagnosis\`, "DX:MOD", "Diagnosis modifiers", nil},
+		[]any{`\i2b2\Modifiers\Diagnosis\Primary\`, "DX:PRIMARY", "Primary diagnosis", nil},
+		[]any{`\i2b2\Modifiers\Diagnosis\Severity\`, "DX:SEVERITY", "Severity (text: mild, moderate, severe)", nil},
+		[]any{`\i2b2\Modifiers\Lab\`, "LAB:MOD", "Laboratory modifiers", nil},
+		[]any{`\i2b2\Modifiers\Lab\Fasting\`, "LAB:FASTING", "Hours fasting (number)", nil})
 	var in []Input
 	if g.Ontology {
 		in = []Input{
 			{Table: "concept_dimension", Estimate: int64(len(concepts)), Source: sliceSource(concepts)},
-			{Table: "modifier_dimension", Estimate: 1, Source: sliceSource(modifiers)},
+			{Table: "modifier_dimension", Estimate: int64(len(modifiers)), Source: sliceSource(modifiers)},
 			{Table: "provider_dimension", Estimate: 50, Source: sliceSource(providers)},
 		}
 	}

@@ -206,7 +206,74 @@ func TestXMLRunsAsJSON(t *testing.T) {
 	}
 }
 
+// An i2b2 query_definition with TEXT, FLAG and modifier constraints, keys with i2b2's table
+// prefix and an IN list as i2b2 writes it, reads as its JSON twin and counts as the oracle.
+func TestXMLValueConstraints(t *testing.T) {
+	o := newOracle(t, north)
+	def := `<query_definition><query_name>Smokers with severe or primary E diagnoses</query_name>
+  <panel><panel_number>1</panel_number>
+    <item><item_key>\\SMOKING\i2b2\Observations\Smoking\</item_key>
+      <constrain_by_value><value_type>TEXT</value_type><value_operator>IN</value_operator><value_constraint>('current smoker','current every day smoker')</value_constraint></constrain_by_value></item>
+    <item><item_key>\\SMOKING\i2b2\Observations\Smoking\</item_key>
+      <constrain_by_value><value_type>TEXT</value_type><value_operator>LIKE[contains]</value_operator><value_constraint>FORMER</value_constraint></constrain_by_value></item>
+  </panel>
+  <panel><panel_number>2</panel_number>
+    <item><item_key>\\i2b2_DIAG\i2b2\Diagnoses\ICD10\E\</item_key>
+      <constrain_by_modifier><modifier_name>Severity</modifier_name><applied_path>\i2b2\Diagnoses\%</applied_path>
+        <modifier_key>\\i2b2_MOD\i2b2\Modifiers\Diagnosis\Severity\</modifier_key>
+        <constrain_by_value><value_operator>EQ</value_operator><value_constraint>severe</value_constraint><value_type>TEXT</value_type></constrain_by_value>
+      </constrain_by_modifier></item>
+    <item><item_key>\\i2b2_DIAG\i2b2\Diagnoses\ICD10\E\</item_key>
+      <constrain_by_modifier><modifier_key>\\i2b2_MOD\i2b2\Modifiers\Diagnosis\Primary\</modifier_key></constrain_by_modifier></item>
+  </panel>
+  <panel><panel_number>3</panel_number><invert>1</invert>
+    <item><item_key>` + glucose + `</item_key>
+      <constrain_by_value><value_type>FLAG</value_type><value_operator>EQ</value_operator><value_constraint>L</value_constraint></constrain_by_value></item>
+  </panel>
+</query_definition>`
+	q, err := warehouse.ParseXML([]byte(def))
+	must(t, err)
+	want := warehouse.Query{Panels: []warehouse.Panel{
+		{Items: []warehouse.Item{{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "IN", List: []string{"current smoker", "current every day smoker"}}},
+			{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "FORMER"}}}},
+		{Items: []warehouse.Item{{Key: chapE, Modifier: &warehouse.Modifier{Key: severity, Value: &warehouse.Value{Type: "TEXT", Op: "EQ", Text: "severe"}}},
+			{Key: chapE, Modifier: &warehouse.Modifier{Key: primary}}}},
+		{Invert: true, Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "L"}}}}}}
+	must(t, want.Normalize())
+	if q.Canonical() != want.Canonical() {
+		t.Fatalf("parsed XML:\n got %s\nwant %s", q.Canonical(), want.Canonical())
+	}
+	n := o.count(want)
+	if n == 0 || n == len(o.patients) {
+		t.Fatalf("the query selects %d of %d patients: the test would prove little", n, len(o.patients))
+	}
+	db := storetest.Open(t, store.SQLite)
+	w, users := world(t, db)
+	a, err := w.Run(context.Background(), users["agg"], "diab", q)
+	must(t, err)
+	if a.Count != int64(n) {
+		t.Errorf("XML query: got %d, want %d", a.Count, n)
+	}
+	for _, bad := range []string{
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>LARGETEXT</value_type><value_operator>CONTAINS</value_operator><value_constraint>x</value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>FLAG</value_type><value_operator>LIKE</value_operator><value_constraint>H</value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>TEXT</value_type><value_operator>BETWEEN</value_operator><value_constraint>a and b</value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>TEXT</value_type><value_operator>EQ</value_operator><value_constraint></value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_modifier><modifier_key></modifier_key></constrain_by_modifier></item></panel></query_definition>`,
+	} {
+		if _, err := warehouse.ParseXML([]byte(bad)); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("ParseXML(%.90s…): got %v, want invalid", bad[40:], err)
+		}
+	}
+	// A modifier the tree does not have is named in the error.
+	unknown := one(warehouse.Item{Key: chapE, Modifier: &warehouse.Modifier{Key: `\i2b2\Modifiers\Nothing\`}})
+	if _, err := w.Run(context.Background(), users["agg"], "diab", unknown); !errors.Is(err, derrors.Invalid) || !strings.Contains(err.Error(), "no modifier at") {
+		t.Errorf("unknown modifier: got %v, want invalid naming it", err)
+	}
+}
+
 func FuzzParseXML(f *testing.F) {
+	f.Add([]byte(`<query_definition><panel><item><item_key>\\T\a\</item_key><constrain_by_modifier><modifier_key>\m\</modifier_key><constrain_by_value><value_type>FLAG</value_type><value_operator>IN</value_operator><value_constraint>('H','L''s')</value_constraint></constrain_by_value></constrain_by_modifier></item></panel></query_definition>`))
 	f.Add([]byte(`<query_definition><panel><invert>1</invert><total_item_occurrences>3</total_item_occurrences><item><item_key>\a\</item_key></item></panel></query_definition>`))
 	f.Add([]byte(`<query_definition><query_timing>SAMEVISIT</query_timing><panel><item><item_key>\a\</item_key><constrain_by_value><value_type>NUMBER</value_type><value_operator>BETWEEN</value_operator><value_constraint>1 and 2</value_constraint></constrain_by_value></item></panel></query_definition>`))
 	f.Fuzz(func(t *testing.T, b []byte) {

@@ -77,6 +77,13 @@ func (s *Service) Record(ctx context.Context, p Principal, action, object string
 	return s.record(ctx, event(p, action, object, detail))
 }
 
+// RecordTx appends an audit entry within tx, so that a change made in tx and its entry
+// commit together (and cost one commit).
+func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, p Principal, action, object string, detail map[string]string) error {
+	_, err := s.Audit.AppendTx(ctx, tx, event(p, action, object, detail))
+	return err
+}
+
 // SignOut records the end of a page session.
 func (s *Service) SignOut(ctx context.Context, p Principal) error {
 	return s.record(ctx, event(p, "logout", "user/"+p.User, nil))

@@ -21,12 +21,7 @@ type scopeData struct {
 	paths     map[string][]string
 	modifiers map[string][]string // modifier path → modifier codes at and under it
 	all       *roaring.Bitmap
-	demo      map[uint32]demographics
-}
-
-type demographics struct {
-	sex, race, vital string
-	age              int64
+	cells     map[string]map[string]*roaring.Bitmap // breakdown dimension → cell → its patients
 }
 
 // scope returns the cached data of the agency ("" is every agency), dropping every cache when
@@ -394,50 +389,69 @@ var ageBands = []struct {
 	lo, hi int64
 }{{"0-9", 0, 9}, {"10-17", 10, 17}, {"18-34", 18, 34}, {"35-44", 35, 44}, {"45-54", 45, 54}, {"55-64", 55, 64}, {"65-74", 65, 74}, {"75-84", 75, 84}, {"85+", 85, math.MaxInt64}}
 
-// breakdowns counts a cohort by sex, age band, race and vital status.
+// breakdowns counts a cohort by sex, age band, race and vital status: the cohort's overlap
+// with each cell's patients (a bitmap per cell, read once per scope), so the time grows with
+// the number of cells, not of patients. Patients the cohort has and patient_dimension does
+// not are counted as unknown.
 func (w *Warehouse) breakdowns(ctx context.Context, s *scopeData, b *roaring.Bitmap) (map[string]map[string]int64, error) {
-	if s.demo == nil {
+	if s.cells == nil {
 		rows, err := w.DB.QueryContext(ctx, `SELECT patient_num, sex_cd, COALESCE(age_in_years_num, -1), race_cd, vital_status_cd
 			FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)
 		}
 		defer rows.Close()
-		demo := map[uint32]demographics{}
+		lists := map[string]map[string][]uint32{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
 		for rows.Next() {
-			var n int64
-			var d demographics
-			if err := rows.Scan(&n, &d.sex, &d.age, &d.race, &d.vital); err != nil {
+			var n, age int64
+			var sex, race, vital string
+			if err := rows.Scan(&n, &sex, &age, &race, &vital); err != nil {
 				return nil, err
 			}
-			demo[uint32(n)] = d
+			if n < 0 || n > math.MaxUint32 {
+				return nil, fmt.Errorf("patient_dimension: patient_num out of range")
+			}
+			band := "unknown"
+			for _, a := range ageBands {
+				if age >= a.lo && age <= a.hi {
+					band = a.name
+				}
+			}
+			vital = map[string]string{"Y": "deceased", "N": "living"}[vital]
+			for dim, cell := range map[string]string{"sex": cmpUnknown(sex), "age": band, "race": cmpUnknown(race), "vital_status": cmpUnknown(vital)} {
+				lists[dim][cell] = append(lists[dim][cell], uint32(n))
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		s.demo = demo
-	}
-	out := map[string]map[string]int64{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
-	it := b.Iterator()
-	for it.HasNext() {
-		d, ok := s.demo[it.Next()]
-		if !ok {
-			d = demographics{age: -1}
-		}
-		band := "unknown"
-		for _, a := range ageBands {
-			if d.age >= a.lo && d.age <= a.hi {
-				band = a.name
+		s.cells = map[string]map[string]*roaring.Bitmap{}
+		for dim, cells := range lists {
+			s.cells[dim] = map[string]*roaring.Bitmap{}
+			for cell, l := range cells {
+				s.cells[dim][cell] = roaring.BitmapOf(l...)
 			}
 		}
-		out["sex"][cmpUnknown(d.sex)]++
-		out["age"][band]++
-		out["race"][cmpUnknown(d.race)]++
-		out["vital_status"][map[string]string{"Y": "deceased", "N": "living"}[d.vital]]++
 	}
-	if n := out["vital_status"][""]; n > 0 {
-		out["vital_status"]["unknown"] += n
-		delete(out["vital_status"], "")
+	total := int64(b.GetCardinality())
+	out := map[string]map[string]int64{}
+	for dim, cells := range s.cells {
+		out[dim] = map[string]int64{}
+		known := int64(0)
+		for cell, patients := range cells {
+			if n := int64(b.AndCardinality(patients)); n > 0 {
+				out[dim][cell] = n
+				known += n
+			}
+		}
+		if total > known {
+			out[dim]["unknown"] += total - known
+		}
+	}
+	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
+		if out[dim] == nil {
+			out[dim] = map[string]int64{}
+		}
 	}
 	return out, nil
 }

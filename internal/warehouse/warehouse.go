@@ -39,6 +39,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -189,6 +190,28 @@ func New(db *store.DB, svc *access.Service, keys *Keys) *Warehouse {
 // generation returns the current load sequence number.
 func generation(ctx context.Context, db *store.DB) (int64, error) {
 	var g int64
-	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM warehouse_loads`).Scan(&g)
+	st, err := db.Prepared(ctx, `SELECT COALESCE(MAX(seq), 0) FROM warehouse_loads`)
+	if err == nil {
+		err = st.QueryRowContext(ctx).Scan(&g)
+	}
 	return g, err
+}
+
+// txExec runs the constant statement q in tx, prepared once for the store.
+func txExec(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ...any) error {
+	st, err := db.Prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return err
+}
+
+// txQueryRow runs the constant query q in tx, prepared once for the store.
+func txQueryRow(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ...any) *sql.Row {
+	st, err := db.Prepared(ctx, q)
+	if err != nil {
+		return tx.QueryRowContext(ctx, q, args...) // the same error, from the row
+	}
+	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
 }

@@ -3,6 +3,7 @@ package warehouse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"strings"
@@ -74,6 +75,7 @@ type oracle struct {
 	modifiers [][]any // modifier_dimension rows
 	facts     [][]any // observation_fact rows
 	patients  []int64
+	people    map[int64][]any // patient_dimension rows by patient_num
 }
 
 func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
@@ -99,6 +101,10 @@ func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
 			must(t, err)
 			if dst == nil {
 				o.patients = append(o.patients, r[0].(int64))
+				if o.people == nil {
+					o.people = map[int64][]any{}
+				}
+				o.people[r[0].(int64)] = r
 			} else {
 				*dst = append(*dst, r)
 			}
@@ -181,7 +187,10 @@ func valueHolds(v *warehouse.Value, f []any) bool {
 // count answers a query the plain way: for each panel, count each patient's (or visit's)
 // matching facts by looping over every fact. An item matches its concepts' facts (modifier
 // '@') whose value holds, or with a modifier constraint the modifier's facts of its concepts.
-func (o *oracle) count(q warehouse.Query) int {
+func (o *oracle) count(q warehouse.Query) int { return len(o.cohort(q)) }
+
+// cohort is the patients of a query, found as count describes.
+func (o *oracle) cohort(q warehouse.Query) map[int64]bool {
 	codes := func(key string) map[string]bool { return under(o.concepts, key) }
 	visit := q.Timing == "SAMEVISIT"
 	unit := func(f []any) int64 {
@@ -260,7 +269,7 @@ func (o *oracle) count(q warehouse.Query) int {
 			}
 		}
 	}
-	return len(result)
+	return result
 }
 
 func item(key string) warehouse.Item { return warehouse.Item{Key: key} }
@@ -368,6 +377,41 @@ func TestConformance(t *testing.T) {
 			t.Errorf("only %d of %d definitions select some but not all patients: the table tests too little", nonzero, len(conformance))
 		}
 	})
+}
+
+// The breakdowns of an exact answer count the cohort's patients by sex, i2b2's age bands,
+// race and vital status, as their patient_dimension rows say.
+func TestBreakdownsCountTheCohort(t *testing.T) {
+	o := newOracle(t, north)
+	band := func(age int64) string {
+		for _, b := range []struct {
+			hi   int64
+			name string
+		}{{9, "0-9"}, {17, "10-17"}, {34, "18-34"}, {44, "35-44"}, {54, "45-54"}, {64, "55-64"}, {74, "65-74"}, {84, "75-84"}} {
+			if age <= b.hi {
+				return b.name
+			}
+		}
+		return "85+"
+	}
+	db := storetest.Open(t, store.SQLite)
+	w, users := world(t, db)
+	for _, q := range []warehouse.Query{one(item(chapE)), one(item(warehouse.DiagnosisPath(3))),
+		{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}} {
+		want := map[string]map[string]int64{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
+		for n := range o.cohort(q) {
+			r := o.people[n]
+			want["sex"][r[4].(string)]++
+			want["age"][band(r[5].(int64))]++
+			want["race"][r[6].(string)]++
+			want["vital_status"][map[string]string{"N": "living", "Y": "deceased"}[r[1].(string)]]++
+		}
+		a, err := w.Run(context.Background(), users["agg"], "diab", q)
+		must(t, err)
+		if fmt.Sprint(a.Breakdowns) != fmt.Sprint(want) {
+			t.Errorf("breakdowns of %d patients:\n got %v\nwant %v", a.Count, a.Breakdowns, want)
+		}
+	}
 }
 
 func TestSouthIsNeverCounted(t *testing.T) {

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/smtptest"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
@@ -121,6 +125,9 @@ func TestLockoutAfterSevenSameCounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w, users := world(t, db)
 		ctx := context.Background()
+		mail := smtptest.Start(t)
+		w.Access.Notify = access.Mailer{Addr: mail.Addr, From: "steward@example.org"}
+		must(t, w.Access.CreateUser(ctx, root, access.User{Name: "dora", Email: "dora@example.org", Director: true}, "correct horse battery"))
 		obf := users["obfsc"]
 		for i := 1; i <= 14; i++ {
 			a, err := w.Run(ctx, obf, "diab", diabetics())
@@ -132,6 +139,20 @@ func TestLockoutAfterSevenSameCounts(t *testing.T) {
 			case i > 7 && !errors.Is(err, derrors.Locked):
 				t.Errorf("run %d: got %v, want locked", i, err)
 			}
+		}
+		// The directors are told once, without the count; the 7 refused runs are audited.
+		msgs := mail.Wait(1, 10*time.Second)
+		real, err := w.Run(ctx, users["agg"], "diab", diabetics())
+		must(t, err)
+		if len(msgs) != 1 || !slices.Equal(msgs[0].To, []string{"dora@example.org"}) || !strings.Contains(msgs[0].Data, `"obfsc" out of cohort queries`) {
+			t.Errorf("director's mail: got %v, want one to dora naming obfsc", msgs)
+		} else if body := regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:]+Z`).ReplaceAllString(msgs[0].Data, ""); regexp.MustCompile(`\b` + fmt.Sprint(real.Count) + `\b`).MatchString(body) {
+			t.Errorf("director's mail gives the real count %d:\n%s", real.Count, msgs[0].Data)
+		}
+		var refused int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'warehouse.query_refused' AND actor = 'obfsc'`).Scan(&refused))
+		if refused != 7 {
+			t.Errorf("audited refused runs: got %d, want 7", refused)
 		}
 		// An exact-count user running the same query is never locked.
 		for range 8 {

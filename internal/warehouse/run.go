@@ -78,8 +78,9 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 			return Answer{}, err
 		}
 		if at, err := w.lockedSince(ctx, p.User); err != nil || !at.IsZero() {
-			if err == nil {
-				err = fmt.Errorf("%w: %s may not run queries since %s (too many results with the same count); an administrator can unlock", derrors.Locked, p.User, at.Format(time.DateOnly))
+			if err == nil { // the refused attempt is audited
+				err = errors.Join(fmt.Errorf("%w: %s may not run queries since %s (too many results with the same count); an administrator can unlock", derrors.Locked, p.User, at.Format(time.DateOnly)),
+					w.Access.Record(ctx, p, "warehouse.query_refused", "project/"+x.Code, map[string]string{"reason": "locked out of queries", "locked_at": store.FormatTime(at)}))
 			}
 			return Answer{}, err
 		}
@@ -168,6 +169,9 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 	})
 	if err != nil {
 		return Answer{}, fmt.Errorf("store query: %w", err)
+	}
+	if a.Locked {
+		w.tellLockout(ctx, p, x.Code, a.Created)
 	}
 	return a, nil
 }

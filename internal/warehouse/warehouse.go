@@ -48,6 +48,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
@@ -214,4 +215,16 @@ func txQueryRow(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ..
 		return tx.QueryRowContext(ctx, q, args...) // the same error, from the row
 	}
 	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
+// tellLockout emails the directors that p was locked out of queries (issue 6's notice; ids
+// and dates only, never a count).
+func (w *Warehouse) tellLockout(ctx context.Context, p access.Principal, project string, at time.Time) {
+	subject := fmt.Sprintf("Steward: %q locked out of cohort queries", p.User)
+	body := fmt.Sprintf("Steward locked the account %q out of cohort queries at %s: %d of its obfuscated\n"+
+		"answers had the same real count within %d days (i2b2's lockout), the last in project %s.\n\n"+
+		"Queries stay refused until an administrator unlocks it, giving a reason:\n"+
+		"  POST /api/v1/warehouse/lockouts/%s/unlock {\"reason\": \"…\"}\n",
+		p.User, at.UTC().Format(time.RFC3339), w.Settings.LockoutCount, w.Settings.LockoutDays, project, p.User)
+	w.Access.NotifyDirectors(ctx, p.Source, "query-lockout/"+p.User, "query-lockout/"+p.User, subject, body)
 }

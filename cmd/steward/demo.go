@@ -35,7 +35,7 @@ func newDemo() *cobra.Command {
 it, de-identify it into a copy with a fresh random key, and show what changed.
 
 Then make an application store for the server (steward.db, its warehouse key beside it)
-holding a synthetic research warehouse — 10,000 patients and 1,050,909 facts over three
+holding a synthetic research warehouse — 10,000 patients and 1,155,193 facts over three
 agencies in two regions — with a project for two of the agencies and a user for each of
 i2b2's roles, and print the command that serves it and how to sign in.
 

@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -49,6 +50,37 @@ func TestGovernanceAndRetentionCommands(t *testing.T) {
 	}
 	if out, err = steward(t, "governance", "purposes", "outcomes", "marketing"); err == nil || !strings.Contains(err.Error(), "marketing") {
 		t.Errorf("a purpose the policy does not allow: got %v\n%s", err, out)
+	}
+
+	// With a warehouse, the report holds its records of the client; without its key, the
+	// report refuses rather than leave them out.
+	csv := filepath.Join(dir, "csv")
+	if out, err := steward(t, "warehouse", "demo", "--patients", "5", "--csv", csv); err != nil {
+		t.Fatalf("warehouse demo --csv: %v\n%s", err, out)
+	}
+	if out, err := steward(t, "warehouse", "load", "--agency", "north", csv); err != nil {
+		t.Fatalf("warehouse load: %v\n%s", err, out)
+	}
+	b, err := os.ReadFile(filepath.Join(csv, "patient_mapping.csv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	header, rest, _ := strings.Cut(string(b), "\n")
+	at := slices.Index(strings.Split(header, ","), "patient_ide")
+	line, _, _ := strings.Cut(rest, "\n")
+	client := "north:" + strings.Split(line, ",")[at]
+	if out, err = steward(t, "governance", "person-report", "--client", client, "--out", report); err != nil {
+		t.Fatalf("person-report with the warehouse: %v\n%s", err, out)
+	}
+	if b, _ := os.ReadFile(report); !strings.Contains(string(b), "research warehouse") || !strings.Contains(string(b), "patient record") {
+		t.Errorf("person report lacks the warehouse's patient record")
+	}
+	key := filepath.Join(dir, "steward.db.warehouse-key")
+	if err := os.Rename(key, key+".away"); err != nil {
+		t.Fatal(err)
+	}
+	if out, err = steward(t, "governance", "person-report", "--client", client, "--out", report); err == nil || !strings.Contains(err.Error(), "key") {
+		t.Errorf("person-report without the warehouse key: got %v\n%s; want a refusal naming the key", err, out)
 	}
 	if out, err = steward(t, "audit", "verify", "--db", filepath.Join(dir, "steward.db")); err != nil {
 		t.Errorf("audit verify: %v\n%s", err, out)

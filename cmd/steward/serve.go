@@ -46,9 +46,10 @@ http://localhost).`,
 			}
 			defer done()
 			o.Airlock = airlockService(s, n, addr, publicURL, cert != "")
-			o.Governance = governance.New(s.DB, gcfg)
+			o.Warehouse = serveWarehouse(s, dsn)
+			o.Governance = governanceService(s.DB, gcfg, o.Warehouse)
 			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
-			if o.Warehouse = serveWarehouse(s, dsn); o.Warehouse != nil {
+			if o.Warehouse != nil {
 				o.Warehouse.Gate = o.Governance
 			}
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),

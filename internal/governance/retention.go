@@ -45,9 +45,13 @@ func TableKind(name, describe, table, where string) Kind {
 	}
 }
 
+// EndedProjects is the SQL condition, over a table's project column, of the projects that
+// ended before the cutoff $1: the time their records became unnecessary.
+const EndedProjects = `project IN (SELECT project FROM project_terms WHERE ends_on < $1)`
+
 // builtinKinds are the records the governance and access tables hold past their use.
 func builtinKinds() []Kind {
-	ended := `project IN (SELECT project FROM project_terms WHERE ends_on < $1)`
+	ended := EndedProjects
 	return []Kind{
 		TableKind("project_grants", "roles held in projects that ended (no one reads their data any more)", "grants", ended),
 		TableKind("project_consents", "consents recorded for projects that ended", "consents", ended),

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -76,39 +77,44 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 	}
 	all := adm.apply(cohort).ToArray()
 	out := PDO{Total: int64(len(all)), Governance: adm.shown()}
-	page := all[min(o.Offset, len(all)):min(o.Offset+o.Limit, len(all))]
-	if len(page) > 0 {
-		ids := make([]string, len(page))
-		for i, n := range page {
-			ids[i] = strconv.FormatUint(uint64(n), 10)
-		}
-		// The numbers come from the store and are formatted here, so they may be written in.
-		in := "(" + strings.Join(ids, ", ") + ")"
-		scope := "($1 = '' OR agency = $1)"
-		read := func(dst *[]map[string]any, t *table, q string) error {
-			rows, err := w.rows(ctx, t, o.Blobs, q, agency)
-			*dst = rows
-			return err
-		}
-		errs := []error{
-			read(&out.Patients, tableNamed("patient_dimension"), "SELECT %s FROM patient_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num"),
-			read(&out.Visits, tableNamed("visit_dimension"), "SELECT %s FROM visit_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num"),
-			read(&out.Observations, tableNamed("observation_fact"), "SELECT %s FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num, concept_cd, instance_num"),
-			read(&out.Concepts, tableNamed("concept_dimension"), "SELECT %s FROM concept_dimension WHERE (agency = '' OR $1 = '' OR agency = $1) AND concept_cd IN (SELECT DISTINCT concept_cd FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+") ORDER BY concept_path"),
-		}
-		if o.Identified {
-			errs = append(errs, w.identities(ctx, &out, agency, in))
-		}
-		for _, err := range errs {
-			if err != nil {
-				return PDO{}, err
-			}
-		}
+	if err := w.read(ctx, &out, agency, all[min(o.Offset, len(all)):min(o.Offset+o.Limit, len(all))], o); err != nil {
+		return PDO{}, err
 	}
 	detail := map[string]string{"patients": strconv.Itoa(len(out.Patients)), "visits": strconv.Itoa(len(out.Visits)),
 		"observations": strconv.Itoa(len(out.Observations)), "blobs": strconv.FormatBool(o.Blobs), "identified": strconv.FormatBool(o.Identified)}
 	adm.audit(detail)
 	return out, w.Access.Record(ctx, p, "warehouse.pdo", "project/"+x.Code+"/query/"+id, detail)
+}
+
+// read fills out with the rows of the patients page in the agency's scope ("" for every
+// agency): patients, visits, observations, the concepts they use and, when asked, the
+// identified data.
+func (w *Warehouse) read(ctx context.Context, out *PDO, agency string, page []uint32, o PDOOptions) error {
+	if len(page) == 0 {
+		return nil
+	}
+	ids := make([]string, len(page))
+	for i, n := range page {
+		ids[i] = strconv.FormatUint(uint64(n), 10)
+	}
+	// The numbers come from the store and are formatted here, so they may be written in.
+	in := "(" + strings.Join(ids, ", ") + ")"
+	scope := "($1 = '' OR agency = $1)"
+	read := func(dst *[]map[string]any, t *table, q string) error {
+		rows, err := w.rows(ctx, t, o.Blobs, q, agency)
+		*dst = rows
+		return err
+	}
+	errs := []error{
+		read(&out.Patients, tableNamed("patient_dimension"), "SELECT %s FROM patient_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num"),
+		read(&out.Visits, tableNamed("visit_dimension"), "SELECT %s FROM visit_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num"),
+		read(&out.Observations, tableNamed("observation_fact"), "SELECT %s FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num, concept_cd, instance_num"),
+		read(&out.Concepts, tableNamed("concept_dimension"), "SELECT %s FROM concept_dimension WHERE (agency = '' OR $1 = '' OR agency = $1) AND concept_cd IN (SELECT DISTINCT concept_cd FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+") ORDER BY concept_path"),
+	}
+	if o.Identified {
+		errs = append(errs, w.identities(ctx, out, agency, in))
+	}
+	return errors.Join(errs...)
 }
 
 // rows reads rows of a table as column → value, opening blob columns when asked and leaving

@@ -26,13 +26,20 @@ func (c *clock) add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unloc
 
 // govFixture adds to the fixture: region east with agency river, a site project "outcomes"
 // stating best-practice research, ann (north) holding DATA_AGG in it, bob on its board and
-// dora, north's director.
-func govFixture(t testing.TB, db *store.DB) (*fixture, *governance.Service, *clock) {
+// dora, north's director. The governance service gates o's warehouse and airlock, if any.
+func govFixture(t testing.TB, db *store.DB, o Options) (*fixture, *governance.Service, *clock) {
 	t.Helper()
 	c := &clock{t: time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)}
 	g := governance.New(db, governance.Config{})
 	g.Now = c.now
-	f := newFixture(t, db, Options{Governance: g})
+	o.Governance = g
+	if o.Warehouse != nil {
+		o.Warehouse.Gate = g
+	}
+	if o.Airlock != nil {
+		o.Airlock.Gate = g
+	}
+	f := newFixture(t, db, o)
 	ctx, cli := context.Background(), access.CLI("test")
 	for _, err := range []error{
 		f.svc.CreateRegion(ctx, cli, access.Region{Code: "east", Name: "East"}),
@@ -56,7 +63,7 @@ func govFixture(t testing.TB, db *store.DB) (*fixture, *governance.Service, *clo
 // the consenting agencies only.
 func TestGovernanceAPI(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
-		f, _, c := govFixture(t, db)
+		f, _, c := govFixture(t, db, Options{})
 		ann, bob, root := f.signIn("ann", rootPW), f.signIn("bob", rootPW), f.signIn("root", rootPW)
 		permit := `{"project":"outcomes","agencies":["north","river"],"analysis":"outcome_counts"}`
 		assurances, _ := json.Marshal(governance.Assurances)
@@ -108,7 +115,7 @@ func TestGovernanceAPI(t *testing.T) {
 func TestBrowserEthicsReview(t *testing.T) {
 	b := startChromium(t)
 	db := storetest.Open(t, store.SQLite)
-	f, g, c := govFixture(t, db)
+	f, g, c := govFixture(t, db, Options{})
 	base, shots := browserServer(t, f)
 	shot := func(name string) { b.screenshot(filepath.Join(shots, "ethics-"+name+".png")) }
 	signIn := func(user string) {
@@ -170,7 +177,7 @@ func TestBrowserEthicsReview(t *testing.T) {
 
 // The governance API's bodies, fuzzed through the real handlers: never a server error.
 func FuzzGovernanceBodies(f *testing.F) {
-	fx, _, _ := govFixture(f, storetest.Open(f, store.SQLite))
+	fx, _, _ := govFixture(f, storetest.Open(f, store.SQLite), Options{})
 	fuzzPosts(f, fx, []string{"/api/v1/ethics", "/api/v1/ethics/x/decision", "/api/v1/consents", "/api/v1/permit", "/api/v1/client-consents",
 		"/api/v1/people/report", "/api/v1/corrections", "/api/v1/corrections/x/close"},
 		[]string{`{"project":"outcomes","title":"t","purpose":"best_practice_research","agencies":["north"]}`,

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
@@ -159,5 +160,59 @@ func TestCohortPage(t *testing.T) {
 	}
 	if code, body := post("/projects/diab/cohort", url.Values{"panel": {`\nowhere\`}}); code != 200 || !strings.Contains(body, "no concept at") {
 		t.Errorf("unknown concept: got %d, want the error on the page", code)
+	}
+}
+
+// Issue 9 through the API: in the site-wide project outcomes, ann (of north) reads north's
+// data, which needs north's consent to a single-agency evaluation (or an approved ethics
+// application). Refused before with 403, answered after with the basis, and the same count
+// as north's own project gives.
+func TestWarehouseAPIGovernanceGate(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	keys, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wh := warehouse.New(db, access.New(db, access.Config{}, nil), keys)
+	f, g, _ := govFixture(t, db, Options{Warehouse: wh})
+	ctx, cli := context.Background(), access.CLI("test")
+	for _, err := range []error{
+		func() error {
+			_, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"})
+			return err
+		}(),
+		func() error {
+			_, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 6, First: 10000, Patients: 50}.Inputs(), warehouse.LoadOptions{Agency: "river"})
+			return err
+		}(),
+		f.svc.Grant(ctx, cli, "ann", "diab", access.DataAgg),
+	} {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	ann := f.signIn("ann", rootPW)
+	code, body, _ := f.call("POST", "/api/v1/projects/outcomes/queries", ann, diabetesJSON)
+	if code != 403 || !strings.Contains(body, "single-agency evaluation") {
+		t.Fatalf("north's data in a site project without consent: got %d %s, want 403 saying what is missing", code, body)
+	}
+	dora, err := f.svc.Principal(ctx, "dora", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := g.RecordConsent(ctx, dora, governance.Consent{Project: "outcomes", PartyKind: "agency", Party: "north", Consented: true}); err != nil {
+		t.Fatal(err)
+	}
+	var site, own warehouse.Answer
+	code, body, _ = f.call("POST", "/api/v1/projects/outcomes/queries", ann, diabetesJSON)
+	if code != 201 || json.Unmarshal([]byte(body), &site) != nil || site.Governance == nil || site.Governance.SingleAgency != "north" {
+		t.Fatalf("after north's consent: got %d %s, want 201 on north's single-agency basis", code, body)
+	}
+	code, body, _ = f.call("POST", "/api/v1/projects/diab/queries", ann, diabetesJSON)
+	if code != 201 || json.Unmarshal([]byte(body), &own) != nil {
+		t.Fatalf("north's own project: got %d %s", code, body)
+	}
+	if site.Count == 0 || site.Count != own.Count {
+		t.Errorf("site project over north's data: %d patients, north's own project %d; want the same, non-zero", site.Count, own.Count)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/stewardhealth/steward/internal/database"
@@ -19,27 +20,85 @@ import (
 	"github.com/stewardhealth/steward/internal/scan"
 	"github.com/stewardhealth/steward/internal/transform"
 	"github.com/stewardhealth/steward/internal/verify"
+	"github.com/stewardhealth/steward/internal/warehouse"
 	_ "modernc.org/sqlite"
 )
 
 func newDemo() *cobra.Command {
 	var dir string
 	var seed uint64
+	var patients int64
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Build a synthetic hospital database and de-identify it",
+		Short: "Build a synthetic hospital database and de-identify it; load a synthetic research warehouse to query",
 		Long: `Build a synthetic hospital capacity-management database (SQLite), write its policy next to
 it, de-identify it into a copy with a fresh random key, and show what changed.
 
-Everything in it is made up by Steward's own generator, deterministic by --seed.`,
+Then make an application store for the server (steward.db, its warehouse key beside it)
+holding a synthetic research warehouse — 10,000 patients and 1,155,193 facts over three
+agencies in two regions — with a project for two of the agencies and a user for each of
+i2b2's roles, and print the command that serves it and how to sign in.
+
+Everything in it is made up by Steward's own generator, deterministic by --seed (the
+warehouse by its size).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, seed)
+			start := time.Now()
+			if err := runDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, seed); err != nil {
+				return err
+			}
+			if patients > 0 {
+				if err := runSiteDemo(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), dir, patients); err != nil {
+					return err
+				}
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "\nThe demo took %s.\n", time.Since(start).Round(100*time.Millisecond))
+			return nil
 		},
 	}
 	cmd.Flags().StringVar(&dir, "dir", "steward-demo", "folder for the demo's files (its earlier demo files are replaced)")
-	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the synthetic data")
+	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the synthetic hospital database")
+	cmd.Flags().Int64Var(&patients, "warehouse-patients", warehouse.DemoPatients, "patients of the research warehouse, about 100 facts each (0: no warehouse)")
 	return cmd
+}
+
+// runSiteDemo makes the demo's application store with its warehouse and says how to query it.
+func runSiteDemo(ctx context.Context, out, errw io.Writer, dir string, patients int64) error {
+	path := filepath.Join(dir, "steward.db")
+	fmt.Fprintf(out, "\n6. Loading a synthetic research warehouse into the server's store %s\n   (its key: %s)\n", path, warehouse.DefaultKeyFile(path))
+	prog, wait := newProgress(errw)
+	site, err := demo.BuildSite(ctx, path, patients, prog)
+	wait()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "   %d rows, %d of them facts, in %s (%.0f rows/s); the patients by agency:\n", site.Rows, site.Facts,
+		site.Load.Round(100*time.Millisecond), float64(site.Rows)/site.Load.Seconds())
+	for _, a := range site.Agencies {
+		fmt.Fprintf(out, "     %-6s %-16s region %-5s %6d patients (numbers %d to %d)\n", a.Code, a.Name, a.Region, a.Patients, a.First+1, a.First+a.Patients)
+	}
+	fmt.Fprintln(out, "   Projects (each one agency's own evaluation, so the governance gate admits its queries):")
+	for _, x := range site.Projects {
+		fmt.Fprintf(out, "     %-15s %s (agency %s)\n", x.Code, x.Name, x.Agency)
+	}
+	fmt.Fprintf(out, "   Users, all with the password %s:\n", site.Password)
+	for _, u := range site.Users {
+		where := "site"
+		if u.Project != "" {
+			where = fmt.Sprintf("%-6s %-10s in %s", u.Agency, u.Role, u.Project)
+		}
+		fmt.Fprintf(out, "     %-6s %-36s %s\n", u.Name, where, u.Gets)
+	}
+	fmt.Fprintf(out, `
+Query the warehouse:
+  steward serve --db %s        (from a clone: go run ./cmd/steward serve --db %s)
+  then open http://localhost:8080/projects/north-diabetes/cohort and sign in as ana with %s;
+  sign in as rita at /projects/river-diabetes/cohort: the same query counts River's patients only.
+  The API: TOKEN=$(curl -s localhost:8080/api/v1/signin -d '{"user":"ana","password":"%s"}' | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
+           curl -s -H "Authorization: Bearer $TOKEN" localhost:8080/api/v1/projects/north-diabetes/queries \
+             -d '{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\ICD10\\E\\E11\\"}]}]}'
+`, path, path, site.Password, site.Password)
+	return nil
 }
 
 func runDemo(ctx context.Context, out, errw io.Writer, dir string, seed uint64) error {

@@ -21,7 +21,7 @@ func TestVerifyExitStatus(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 	demo := filepath.Join(dir, "demo")
-	demoOut, err := exec.Command(bin, "demo", "--dir", demo).CombinedOutput()
+	demoOut, err := exec.Command(bin, "demo", "--dir", demo, "--warehouse-patients", "0").CombinedOutput()
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, demoOut)
 	}

@@ -77,6 +77,13 @@ func (s *Service) Record(ctx context.Context, p Principal, action, object string
 	return s.record(ctx, event(p, action, object, detail))
 }
 
+// RecordTx appends an audit entry within tx, so that a change made in tx and its entry
+// commit together (and cost one commit).
+func (s *Service) RecordTx(ctx context.Context, tx *sql.Tx, p Principal, action, object string, detail map[string]string) error {
+	_, err := s.Audit.AppendTx(ctx, tx, event(p, action, object, detail))
+	return err
+}
+
 // SignOut records the end of a page session.
 func (s *Service) SignOut(ctx context.Context, p Principal) error {
 	return s.record(ctx, event(p, "logout", "user/"+p.User, nil))
@@ -173,6 +180,22 @@ func (s *Service) fail(ctx context.Context, actor Principal) error {
 // tellDirectors emails every director with an address about a new lock. A failure to send is
 // logged and audited, never returned to the one signing in.
 func (s *Service) tellDirectors(ctx context.Context, actor Principal, kind string, at time.Time) {
+	what := fmt.Sprintf("the account %q", actor.User)
+	if kind == LockAddress {
+		what = fmt.Sprintf("the source address %s", actor.Source)
+	}
+	subject := "Steward: sign-in locked for " + what
+	body := fmt.Sprintf("Steward locked %s at %s after repeated failed sign-ins\n"+
+		"(account %q, from address %s).\n\nSign-in stays refused until an administrator unlocks it, giving a reason:\n"+
+		"  steward admin unlock --%s %s --reason '…'\nor on the Locked page of the web interface.\n",
+		what, at.UTC().Format(time.RFC3339), actor.User, actor.Source, kind, map[string]string{LockAccount: actor.User, LockAddress: actor.Source}[kind])
+	s.NotifyDirectors(ctx, actor.Source, kind, kind+"/"+actor.User, subject, body)
+}
+
+// NotifyDirectors emails every director with an address (through the server's notifier, as
+// sign-in locks do). The send is audited as notify on object, or notify.failed on
+// failedObject; a failure is logged, never returned. Without a notifier nothing is sent.
+func (s *Service) NotifyDirectors(ctx context.Context, source, object, failedObject, subject, body string) {
 	if s.Notify == nil {
 		return
 	}
@@ -183,21 +206,12 @@ func (s *Service) tellDirectors(ctx context.Context, actor Principal, kind strin
 	if err != nil || len(to) == 0 {
 		return
 	}
-	what := fmt.Sprintf("the account %q", actor.User)
-	if kind == LockAddress {
-		what = fmt.Sprintf("the source address %s", actor.Source)
-	}
-	subject := "Steward: sign-in locked for " + what
-	body := fmt.Sprintf("Steward locked %s at %s after repeated failed sign-ins\n"+
-		"(account %q, from address %s).\n\nSign-in stays refused until an administrator unlocks it, giving a reason:\n"+
-		"  steward admin unlock --%s %s --reason '…'\nor on the Locked page of the web interface.\n",
-		what, at.UTC().Format(time.RFC3339), actor.User, actor.Source, kind, map[string]string{LockAccount: actor.User, LockAddress: actor.Source}[kind])
 	if err := s.Notify.Notify(ctx, to, subject, body); err != nil {
-		s.Log.Error("lockout notice not sent", "err", err)
-		s.record(ctx, event(Principal{User: "steward", Source: actor.Source}, "notify.failed", kind+"/"+actor.User, map[string]string{"error": err.Error()}))
+		s.Log.Error("notice to directors not sent", "err", err)
+		s.record(ctx, event(Principal{User: "steward", Source: source}, "notify.failed", failedObject, map[string]string{"error": err.Error()}))
 		return
 	}
-	s.record(ctx, event(Principal{User: "steward", Source: actor.Source}, "notify", kind, map[string]string{"recipients": fmt.Sprint(len(to))}))
+	s.record(ctx, event(Principal{User: "steward", Source: source}, "notify", object, map[string]string{"recipients": fmt.Sprint(len(to))}))
 }
 
 // Sweep forgets failure counts that are no longer locks and older than the window, and

@@ -20,6 +20,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	_ "github.com/jackc/pgx/v5/stdlib"
@@ -42,6 +43,8 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+
+	stmts sync.Map // query text → *sql.Stmt, see Prepared
 }
 
 // Open opens the database a DSN names — postgres://… or postgresql://… for PostgreSQL,
@@ -71,7 +74,7 @@ func open(dsn string) (*DB, error) {
 		}
 		db.SetMaxOpenConns(20)
 		db.SetMaxIdleConns(20)
-		return &DB{db, Postgres}, nil
+		return &DB{DB: db, Dialect: Postgres}, nil
 	}
 	path := strings.TrimPrefix(strings.TrimPrefix(dsn, "sqlite:"), "file:")
 	if path == "" {
@@ -93,7 +96,7 @@ func open(dsn string) (*DB, error) {
 	db.SetMaxOpenConns(8)
 	db.SetMaxIdleConns(8)
 	db.SetConnMaxIdleTime(0)
-	return &DB{db, SQLite}, nil
+	return &DB{DB: db, Dialect: SQLite}, nil
 }
 
 func (db *DB) migrate(ctx context.Context) error {
@@ -130,6 +133,25 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+// Prepared returns the statement q, prepared once for the store and kept: each connection
+// parses it the first time it runs it, not on every run (the SQLite driver does not cache
+// statements itself). Use it for the constant statements of hot paths only; within a
+// transaction, bind it with tx.StmtContext.
+func (db *DB) Prepared(ctx context.Context, q string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(q); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := db.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if prev, loaded := db.stmts.LoadOrStore(q, st); loaded {
+		st.Close()
+		return prev.(*sql.Stmt), nil
+	}
+	return st, nil
 }
 
 // Scanner is a row: *sql.Row or *sql.Rows.

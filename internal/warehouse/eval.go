@@ -15,17 +15,13 @@ import (
 // patients of each concept (filled as queries ask for them), the concept codes under each
 // path, every patient, and the demographics the breakdowns count.
 type scopeData struct {
-	agency   string
-	concepts map[string]*roaring.Bitmap
-	full     bool // concepts holds every concept of the scope
-	paths    map[string][]string
-	all      *roaring.Bitmap
-	demo     map[uint32]demographics
-}
-
-type demographics struct {
-	sex, race, vital string
-	age              int64
+	agency    string
+	concepts  map[string]*roaring.Bitmap
+	full      bool // concepts holds every concept of the scope
+	paths     map[string][]string
+	modifiers map[string][]string // modifier path → modifier codes at and under it
+	all       *roaring.Bitmap
+	cells     map[string]map[string]*roaring.Bitmap // breakdown dimension → cell → its patients
 }
 
 // scope returns the cached data of the agency ("" is every agency), dropping every cache when
@@ -77,7 +73,7 @@ func (w *Warehouse) codes(ctx context.Context, s *scopeData, key string) ([]stri
 // a query per concept; afterwards every plain panel is answered from memory).
 func (w *Warehouse) conceptPatients(ctx context.Context, s *scopeData, code string) (*roaring.Bitmap, error) {
 	if !s.full {
-		rows, err := w.DB.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE $1 = '' OR agency = $1`, s.agency)
+		rows, err := w.DB.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE ($1 = '' OR agency = $1) AND modifier_cd = '@'`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("observation_fact: %w", err)
 		}
@@ -151,7 +147,7 @@ func plain(p Panel) bool {
 		return false
 	}
 	for _, it := range p.Items {
-		if it.Value != nil {
+		if it.Value != nil || it.Modifier != nil {
 			return false
 		}
 	}
@@ -251,12 +247,26 @@ func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, 
 			ph[k] = arg(c)
 		}
 		cond := "concept_cd IN (" + strings.Join(ph, ", ") + ")"
-		if v := it.Value; v != nil {
-			if v.Op == "BETWEEN" {
-				cond += " AND nval_num BETWEEN " + arg(v.Number) + " AND " + arg(v.High)
-			} else {
-				cond += " AND nval_num " + ops[v.Op] + " " + arg(v.Number)
+		v := it.Value
+		if m := it.Modifier; m != nil {
+			mods, err := w.modifierCodes(ctx, s, m.Key)
+			if err != nil {
+				return nil, err
 			}
+			if len(mods) == 0 {
+				return nil, fmt.Errorf("%w: panel %d item %d: no modifier at %s", derrors.Invalid, i+1, j+1, m.Key)
+			}
+			ph := make([]string, len(mods))
+			for k, c := range mods {
+				ph[k] = arg(c)
+			}
+			cond += " AND modifier_cd IN (" + strings.Join(ph, ", ") + ")"
+			v = m.Value
+		} else {
+			cond += " AND modifier_cd = '@'"
+		}
+		if v != nil {
+			cond += " AND " + valueCondition(v, arg)
 		}
 		items = append(items, "("+cond+")")
 	}
@@ -301,56 +311,147 @@ func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, 
 	return b, rows.Err()
 }
 
+// valueCondition is the SQL condition of a normalized value constraint on a fact row.
+func valueCondition(v *Value, arg func(any) string) string {
+	switch v.Type {
+	case "TEXT":
+		return "valtype_cd = 'T' AND " + textCondition("tval_char", v, arg)
+	case "FLAG":
+		return textCondition("valueflag_cd", v, arg)
+	}
+	if v.Op == "BETWEEN" {
+		return "nval_num BETWEEN " + arg(v.Number) + " AND " + arg(v.High)
+	}
+	return "nval_num " + ops[v.Op] + " " + arg(v.Number)
+}
+
+// textCondition compares a text column: EQ, NE (never the empty value), IN, and the LIKE
+// forms, which ignore case and take the value literally (% and _ in it match themselves).
+func textCondition(col string, v *Value, arg func(any) string) string {
+	switch v.Op {
+	case "EQ":
+		return col + " = " + arg(v.Text)
+	case "NE":
+		return col + " <> " + arg(v.Text) + " AND " + col + " <> ''"
+	case "IN":
+		ph := make([]string, len(v.List))
+		for i, x := range v.List {
+			ph[i] = arg(x)
+		}
+		return col + " IN (" + strings.Join(ph, ", ") + ")"
+	case "LIKE[EXACT]":
+		return "lower(" + col + ") = lower(" + arg(v.Text) + ")"
+	}
+	lit := strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(v.Text)
+	switch v.Op {
+	case "LIKE[BEGIN]":
+		lit += "%"
+	case "LIKE[END]":
+		lit = "%" + lit
+	default: // LIKE[CONTAINS]
+		lit = "%" + lit + "%"
+	}
+	return "lower(" + col + ") LIKE lower(" + arg(lit) + ") ESCAPE '\\'"
+}
+
+// modifierCodes returns the modifier codes at and under a modifier path.
+func (w *Warehouse) modifierCodes(ctx context.Context, s *scopeData, key string) ([]string, error) {
+	if c, ok := s.modifiers[key]; ok {
+		return c, nil
+	}
+	rows, err := w.DB.QueryContext(ctx, `SELECT DISTINCT modifier_cd FROM modifier_dimension
+		WHERE substr(modifier_path, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY modifier_cd`, len(key), key, s.agency)
+	if err != nil {
+		return nil, fmt.Errorf("modifier_dimension: %w", err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			return nil, err
+		}
+		out = append(out, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("modifier_dimension: %w", err)
+	}
+	if s.modifiers == nil {
+		s.modifiers = map[string][]string{}
+	}
+	s.modifiers[key] = out
+	return out, nil
+}
+
 // ageBands are i2b2's age breakdown bands.
 var ageBands = []struct {
 	name   string
 	lo, hi int64
 }{{"0-9", 0, 9}, {"10-17", 10, 17}, {"18-34", 18, 34}, {"35-44", 35, 44}, {"45-54", 45, 54}, {"55-64", 55, 64}, {"65-74", 65, 74}, {"75-84", 75, 84}, {"85+", 85, math.MaxInt64}}
 
-// breakdowns counts a cohort by sex, age band, race and vital status.
+// breakdowns counts a cohort by sex, age band, race and vital status: the cohort's overlap
+// with each cell's patients (a bitmap per cell, read once per scope), so the time grows with
+// the number of cells, not of patients. Patients the cohort has and patient_dimension does
+// not are counted as unknown.
 func (w *Warehouse) breakdowns(ctx context.Context, s *scopeData, b *roaring.Bitmap) (map[string]map[string]int64, error) {
-	if s.demo == nil {
+	if s.cells == nil {
 		rows, err := w.DB.QueryContext(ctx, `SELECT patient_num, sex_cd, COALESCE(age_in_years_num, -1), race_cd, vital_status_cd
 			FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)
 		}
 		defer rows.Close()
-		demo := map[uint32]demographics{}
+		lists := map[string]map[string][]uint32{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
 		for rows.Next() {
-			var n int64
-			var d demographics
-			if err := rows.Scan(&n, &d.sex, &d.age, &d.race, &d.vital); err != nil {
+			var n, age int64
+			var sex, race, vital string
+			if err := rows.Scan(&n, &sex, &age, &race, &vital); err != nil {
 				return nil, err
 			}
-			demo[uint32(n)] = d
+			if n < 0 || n > math.MaxUint32 {
+				return nil, fmt.Errorf("patient_dimension: patient_num out of range")
+			}
+			band := "unknown"
+			for _, a := range ageBands {
+				if age >= a.lo && age <= a.hi {
+					band = a.name
+				}
+			}
+			vital = map[string]string{"Y": "deceased", "N": "living"}[vital]
+			for dim, cell := range map[string]string{"sex": cmpUnknown(sex), "age": band, "race": cmpUnknown(race), "vital_status": cmpUnknown(vital)} {
+				lists[dim][cell] = append(lists[dim][cell], uint32(n))
+			}
 		}
 		if err := rows.Err(); err != nil {
 			return nil, err
 		}
-		s.demo = demo
-	}
-	out := map[string]map[string]int64{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
-	it := b.Iterator()
-	for it.HasNext() {
-		d, ok := s.demo[it.Next()]
-		if !ok {
-			d = demographics{age: -1}
-		}
-		band := "unknown"
-		for _, a := range ageBands {
-			if d.age >= a.lo && d.age <= a.hi {
-				band = a.name
+		s.cells = map[string]map[string]*roaring.Bitmap{}
+		for dim, cells := range lists {
+			s.cells[dim] = map[string]*roaring.Bitmap{}
+			for cell, l := range cells {
+				s.cells[dim][cell] = roaring.BitmapOf(l...)
 			}
 		}
-		out["sex"][cmpUnknown(d.sex)]++
-		out["age"][band]++
-		out["race"][cmpUnknown(d.race)]++
-		out["vital_status"][map[string]string{"Y": "deceased", "N": "living"}[d.vital]]++
 	}
-	if n := out["vital_status"][""]; n > 0 {
-		out["vital_status"]["unknown"] += n
-		delete(out["vital_status"], "")
+	total := int64(b.GetCardinality())
+	out := map[string]map[string]int64{}
+	for dim, cells := range s.cells {
+		out[dim] = map[string]int64{}
+		known := int64(0)
+		for cell, patients := range cells {
+			if n := int64(b.AndCardinality(patients)); n > 0 {
+				out[dim][cell] = n
+				known += n
+			}
+		}
+		if total > known {
+			out[dim]["unknown"] += total - known
+		}
+	}
+	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
+		if out[dim] == nil {
+			out[dim] = map[string]int64{}
+		}
 	}
 	return out, nil
 }

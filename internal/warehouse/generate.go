@@ -5,6 +5,9 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 )
 
 // The synthetic warehouse: deterministic (the same seed and size give the same rows), with
@@ -80,7 +83,9 @@ var epoch = 16436 // 2015-01-01 in days since 1970
 
 func day(d int) string {
 	y, m, dd := dateOf(d)
-	return fmt.Sprintf("%04d-%02d-%02d", y, m, dd)
+	b := [10]byte{byte('0' + y/1000), byte('0' + y/100%10), byte('0' + y/10%10), byte('0' + y%10), '-',
+		byte('0' + m/10), byte('0' + m%10), '-', byte('0' + dd/10), byte('0' + dd%10)}
+	return string(b[:])
 }
 
 func dateOf(d int) (int, int, int) {
@@ -101,21 +106,62 @@ func dateOf(d int) (int, int, int) {
 	return y, m, dd
 }
 
-// patient generates patient num (1-based) of the warehouse with the seed; with full unset,
-// only what comes before the visits (demographics, identity).
-func patient(seed uint64, num int64, full bool) genPatient {
+// detail says how much of a patient to generate: every level makes the same random draws up
+// to where it stops, so each level agrees with the fuller ones.
+type detail int
+
+const (
+	demographicsOnly detail = iota // what comes before the visits (demographics, identity)
+	visitsOnly                     // visits and death date; the facts are drawn but not kept
+	withFacts                      // everything, observation_fact rows included
+)
+
+// Precomputed codes and names, so that generating a fact allocates little.
+var (
+	dxFacts  [500]any    // "ICD10:E11.0"
+	dxCats   [500]string // "E11"
+	labFacts [10]any
+	labUnits [10]any // as many as labs
+	provIDs  [50]any // "P07"
+	inouts   = []string{"O", "O", "O", "I", "E"}
+	labFlags = []any{"H", "N", "L"}
+)
+
+// Text values: smoking status (a text fact of every patient, flagged A when current) and
+// the severity a chronic diagnosis may carry as a modifier.
+var (
+	smoking    = []string{"never smoked", "former smoker", "current smoker", "current every day smoker", "unknown"}
+	severities = []string{"mild", "moderate", "severe"}
+)
+
+func init() {
+	for i := range dxFacts {
+		_, cat, code := diagnosisCode(i)
+		dxFacts[i], dxCats[i] = "ICD10:"+code, cat
+	}
+	for i, l := range labs {
+		labFacts[i], labUnits[i] = "LOINC:"+l.code, l.unit
+	}
+	for i := range provIDs {
+		provIDs[i] = fmt.Sprintf("P%02d", i)
+	}
+}
+
+// patient generates patient num (1-based) of the warehouse with the seed, to the detail asked.
+func patient(seed uint64, num int64, level detail) genPatient {
 	r := rand.New(rand.NewPCG(seed, uint64(num)))
-	p := genPatient{num: num, sex: sexes[r.IntN(2)], race: races[min(r.IntN(10), 4)], zip: fmt.Sprintf("%03d", 100+r.IntN(900))}
+	p := genPatient{num: num, sex: sexes[r.IntN(2)], race: races[min(r.IntN(10), 4)], zip: strconv.Itoa(100 + r.IntN(900))}
 	p.firstName, p.lastName = first[r.IntN(len(first))], last[r.IntN(len(last))]
-	p.street = fmt.Sprintf("%d %s Street", 1+r.IntN(999), last[r.IntN(len(last))])
+	p.street = strconv.Itoa(1+r.IntN(999)) + " " + last[r.IntN(len(last))] + " Street"
 	born := epoch - 365*(r.IntN(90)+1) - r.IntN(365)
 	p.birth = day(born)
 	ref := epoch + 3652 // 2025-01-01
 	p.age = int64((ref - born) / 365)
 	p.vital = "N"
-	if !full {
+	if level == demographicsOnly {
 		return p
 	}
+	keep := level == withFacts
 	// Chronic conditions: a skewed draw over the 500 codes, so counts range from rare to common.
 	chronic := make([]int, 1+r.IntN(6))
 	for i := range chronic {
@@ -123,41 +169,70 @@ func patient(seed uint64, num int64, full bool) genPatient {
 	}
 	diabetic := false
 	for _, c := range chronic {
-		_, cat, _ := diagnosisCode(c)
-		diabetic = diabetic || cat == "E11"
+		diabetic = diabetic || dxCats[c] == "E11"
 	}
+	var pnum any = num
 	nv := 5 + r.IntN(16)
+	p.visits = make([]genVisit, 0, nv)
 	d := epoch + r.IntN(1200)
+	var seen []int
 	for v := range nv {
-		gv := genVisit{num: num*100 + int64(v), start: day(d), inout: []string{"O", "O", "O", "I", "E"}[r.IntN(5)]}
+		gv := genVisit{num: num*100 + int64(v), start: day(d), inout: inouts[r.IntN(5)]}
 		stay := 0
 		if gv.inout == "I" {
 			stay = 1 + r.IntN(7)
 		}
 		gv.end = day(d + stay)
-		fact := func(code string, inst int64, valtype string, val any, unit string) {
+		var vnum, start, end any = gv.num, gv.start, gv.end
+		if keep {
+			gv.facts = make([][]any, 0, 16)
+		}
+		// fact adds a fact of the concept (modifier '@') and returns its provider.
+		fact := func(code any, inst int64, valtype string, tval, val, flag, unit any) any {
 			var note any
-			if r.IntN(50) == 0 {
-				note = fmt.Sprintf("note %d for visit %d", inst, gv.num)
+			if r.IntN(50) == 0 && keep {
+				note = "note " + strconv.FormatInt(inst, 10) + " for visit " + strconv.FormatInt(gv.num, 10)
 			}
-			gv.facts = append(gv.facts, []any{gv.num, num, code, fmt.Sprintf("P%02d", r.IntN(50)), gv.start, "@", inst,
-				valtype, "", val, unit, gv.end, "", note})
+			prov := provIDs[r.IntN(50)]
+			if keep {
+				gv.facts = append(gv.facts, []any{vnum, pnum, code, prov, start, "@", inst, valtype, tval, val, flag, unit, end, "", note})
+			}
+			return prov
+		}
+		// modify adds a modifier fact beside the concept's fact.
+		modify := func(code, prov any, inst int64, modifier any, valtype string, tval, val, unit any) {
+			if keep {
+				gv.facts = append(gv.facts, []any{vnum, pnum, code, prov, start, modifier, inst, valtype, tval, val, "", unit, end, "", nil})
+			}
+		}
+		diagnosis := func(code any, chronic bool) {
+			prov := fact(code, 1, "", "", nil, "", "")
+			if r.IntN(8) == 0 {
+				modify(code, prov, 1, "DX:PRIMARY", "", "", nil, "")
+			}
+			if chronic && r.IntN(6) == 0 {
+				modify(code, prov, 1, "DX:SEVERITY", "T", severities[r.IntN(len(severities))], nil, "")
+			}
 		}
 		if v == 0 {
-			fact("DEM|SEX:"+p.sex, 1, "", nil, "")
-			fact("DEM|RACE:"+p.race, 1, "", nil, "")
+			fact("DEM|SEX:"+p.sex, 1, "", "", nil, "", "")
+			fact("DEM|RACE:"+p.race, 1, "", "", nil, "", "")
+			status := smoking[r.IntN(len(smoking))]
+			flag := "N"
+			if strings.HasPrefix(status, "current") {
+				flag = "A"
+			}
+			fact("OBS:SMOKING", 1, "T", status, nil, flag, "")
 		}
-		seen := map[int]bool{}
+		seen = seen[:0]
 		for _, c := range chronic {
-			if !seen[c] && r.IntN(2) == 0 {
-				seen[c] = true
-				_, _, code := diagnosisCode(c)
-				fact("ICD10:"+code, 1, "", nil, "")
+			if !slices.Contains(seen, c) && r.IntN(2) == 0 {
+				seen = append(seen, c)
+				diagnosis(dxFacts[c], true)
 			}
 		}
-		if acute := r.IntN(500); !seen[acute] {
-			_, _, code := diagnosisCode(acute)
-			fact("ICD10:"+code, 1, "", nil, "")
+		if acute := r.IntN(500); !slices.Contains(seen, acute) {
+			diagnosis(dxFacts[acute], false)
 		}
 		for i, l := range r.Perm(len(labs))[:4+r.IntN(4)] {
 			lab := labs[l]
@@ -165,8 +240,17 @@ func patient(seed uint64, num int64, full bool) genPatient {
 			if diabetic && lab.code == "2345-7" {
 				mean *= 1.5
 			}
-			val := math.Round((mean+lab.sd*r.NormFloat64())*10) / 10
-			fact("LOINC:"+lab.code, int64(i+1), "N", max(val, 0), lab.unit)
+			val := max(math.Round((mean+lab.sd*r.NormFloat64())*10)/10, 0)
+			flag := labFlags[1]
+			if val > lab.mean+1.5*lab.sd {
+				flag = labFlags[0]
+			} else if val < lab.mean-1.5*lab.sd {
+				flag = labFlags[2]
+			}
+			prov := fact(labFacts[l], int64(i+1), "N", "", val, flag, labUnits[l])
+			if lab.code == "2345-7" && r.IntN(4) == 0 {
+				modify(labFacts[l], prov, int64(i+1), "LAB:FASTING", "N", "", float64(r.IntN(15)), "h")
+			}
 		}
 		p.visits = append(p.visits, gv)
 		d += 20 + r.IntN(120)
@@ -184,7 +268,7 @@ type funcSource func() ([]any, error)
 func (f funcSource) Next() ([]any, error) { return f() }
 
 // perPatient yields rows for each patient first+1 … first+n in turn.
-func perPatient(seed uint64, first, n int64, full bool, rows func(p genPatient) [][]any) Source {
+func perPatient(seed uint64, first, n int64, level detail, rows func(p genPatient) [][]any) Source {
 	num, n := first, first+n
 	var buf [][]any
 	return funcSource(func() ([]any, error) {
@@ -193,7 +277,7 @@ func perPatient(seed uint64, first, n int64, full bool, rows func(p genPatient) 
 				return nil, io.EOF
 			}
 			num++
-			buf = rows(patient(seed, num, full))
+			buf = rows(patient(seed, num, level))
 		}
 		r := buf[0]
 		buf = buf[1:]
@@ -202,7 +286,7 @@ func perPatient(seed uint64, first, n int64, full bool, rows func(p genPatient) 
 }
 
 func sliceSource(rows [][]any) Source {
-	return perPatient(0, 0, 1, false, func(genPatient) [][]any { return rows })
+	return perPatient(0, 0, 1, demographicsOnly, func(genPatient) [][]any { return rows })
 }
 
 // Synthetic describes a synthetic warehouse.
@@ -243,44 +327,51 @@ func (g Synthetic) Inputs() []Input {
 	for i := range 50 {
 		providers = append(providers, []any{fmt.Sprintf("P%02d", i), fmt.Sprintf(`\i2b2\Providers\P%02d\`, i), fmt.Sprintf("Provider %02d", i), nil})
 	}
-	modifiers = append(modifiers, []any{`\i2b2\Modifiers\Primary\`, "DX:PRIMARY", "Primary diagnosis", nil})
+	concepts = append(concepts, []any{`\i2b2\Observations\`, "OBS", "Observations", nil},
+		[]any{`\i2b2\Observations\Smoking\`, "OBS:SMOKING", "Smoking status (text)", nil})
+	modifiers = append(modifiers, []any{`\i2b2\Modifiers\`, "MOD", "Modifiers", nil},
+		[]any{`\i2b2\Modifiers\Diagnosis\`, "DX:MOD", "Diagnosis modifiers", nil},
+		[]any{`\i2b2\Modifiers\Diagnosis\Primary\`, "DX:PRIMARY", "Primary diagnosis", nil},
+		[]any{`\i2b2\Modifiers\Diagnosis\Severity\`, "DX:SEVERITY", "Severity (text: mild, moderate, severe)", nil},
+		[]any{`\i2b2\Modifiers\Lab\`, "LAB:MOD", "Laboratory modifiers", nil},
+		[]any{`\i2b2\Modifiers\Lab\Fasting\`, "LAB:FASTING", "Hours fasting (number)", nil})
 	var in []Input
 	if g.Ontology {
 		in = []Input{
 			{Table: "concept_dimension", Estimate: int64(len(concepts)), Source: sliceSource(concepts)},
-			{Table: "modifier_dimension", Estimate: 1, Source: sliceSource(modifiers)},
+			{Table: "modifier_dimension", Estimate: int64(len(modifiers)), Source: sliceSource(modifiers)},
 			{Table: "provider_dimension", Estimate: 50, Source: sliceSource(providers)},
 		}
 	}
 	return append(in, []Input{
-		{Table: "patient_dimension", Estimate: n, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
+		{Table: "patient_dimension", Estimate: n, Source: perPatient(seed, first, n, visitsOnly, func(p genPatient) [][]any {
 			return [][]any{{p.num, p.vital, p.birth, nilIfEmpty(p.death), p.sex, p.age, p.race, p.zip, fmt.Sprintf("chart summary of patient %d", p.num)}}
 		})},
-		{Table: "visit_dimension", Estimate: n * 12, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
+		{Table: "visit_dimension", Estimate: n * 12, Source: perPatient(seed, first, n, visitsOnly, func(p genPatient) [][]any {
 			var rows [][]any
 			for _, v := range p.visits {
 				rows = append(rows, []any{v.num, p.num, v.start, v.end, v.inout, "", nil, fmt.Sprintf("visit %d summary", v.num)})
 			}
 			return rows
 		})},
-		{Table: "observation_fact", Estimate: n * 100, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
+		{Table: "observation_fact", Estimate: n * 100, Source: perPatient(seed, first, n, withFacts, func(p genPatient) [][]any {
 			var rows [][]any
 			for _, v := range p.visits {
 				rows = append(rows, v.facts...)
 			}
 			return rows
 		})},
-		{Table: "patient_mapping", Estimate: n, Source: perPatient(seed, first, n, false, func(p genPatient) [][]any {
+		{Table: "patient_mapping", Estimate: n, Source: perPatient(seed, first, n, demographicsOnly, func(p genPatient) [][]any {
 			return [][]any{{mrn(p.num), "HOSPITAL", p.num, "A", "@"}}
 		})},
-		{Table: "encounter_mapping", Estimate: n * 12, Source: perPatient(seed, first, n, true, func(p genPatient) [][]any {
+		{Table: "encounter_mapping", Estimate: n * 12, Source: perPatient(seed, first, n, visitsOnly, func(p genPatient) [][]any {
 			var rows [][]any
 			for _, v := range p.visits {
 				rows = append(rows, []any{fmt.Sprintf("V%09d", v.num), "HOSPITAL", "@", v.num, mrn(p.num), "HOSPITAL"})
 			}
 			return rows
 		})},
-		{Table: "patient_identity", Estimate: n, Source: perPatient(seed, first, n, false, func(p genPatient) [][]any {
+		{Table: "patient_identity", Estimate: n, Source: perPatient(seed, first, n, demographicsOnly, func(p genPatient) [][]any {
 			return [][]any{{p.num, p.firstName + " " + p.lastName, mrn(p.num), p.street}}
 		})},
 	}...)

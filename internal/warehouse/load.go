@@ -2,7 +2,7 @@ package warehouse
 
 import (
 	"context"
-	"database/sql"
+	"database/sql/driver"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -30,14 +30,19 @@ type Source interface {
 // Input is one table's rows to load.
 type Input struct {
 	Table    string
-	Estimate int64 // rows expected, for the progress bar (0: unknown)
+	Agency   string // the agency these rows belong to ("": LoadOptions.Agency)
+	Estimate int64  // rows expected, for the progress bar (0: unknown)
 	Source   Source
 }
 
 // LoadOptions tune a load.
 type LoadOptions struct {
-	Agency   string        // the agency every loaded row belongs to ("" for the whole site)
+	Agency   string        // the agency the loaded rows belong to ("" for the whole site), unless their Input says
 	Progress deid.Progress // nil: silent
+	// NewStore says the store was made for this load and holds nothing else yet: SQLite then
+	// does not sync to disk while loading (a crash of the machine, not of Steward, can leave
+	// the file unusable; make it again).
+	NewStore bool
 }
 
 // Load appends the inputs to the warehouse in one transaction: on any error nothing is kept.
@@ -52,18 +57,32 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 	each := func(write func(t *table, cols []string, next func() ([]any, error)) (int64, error)) error {
 		for _, x := range in {
 			t := tableNamed(x.Table)
+			agency := cmpOr(x.Agency, o.Agency)
 			var tp deid.TableProgress = nopProgress{}
 			if o.Progress != nil {
-				tp = o.Progress.Table(t.name, x.Estimate)
+				label := t.name
+				if x.Agency != "" {
+					label += " (" + x.Agency + ")"
+				}
+				tp = o.Progress.Table(label, x.Estimate)
 			}
-			n, err := write(t, storeColumns(t), func() ([]any, error) {
+			// Rows are made (read or generated, then sealed) on another core while this one
+			// writes them.
+			next, stop := prefetch(func() ([]any, error) {
 				r, err := x.Source.Next()
 				if err != nil {
 					return nil, err
 				}
-				tp.Add(1)
-				return storeRow(keys, t, o.Agency, r)
+				return storeRow(keys, t, agency, r)
 			})
+			n, err := write(t, storeColumns(t), func() ([]any, error) {
+				r, err := next()
+				if err == nil {
+					tp.Add(1)
+				}
+				return r, err
+			})
+			stop()
 			tp.Done(err)
 			if err != nil {
 				return err
@@ -115,27 +134,245 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 		})
 		return total, err
 	}
-	err := db.Tx(ctx, func(tx *sql.Tx) error {
-		// A large page cache keeps the concept index's random inserts off the disk.
-		for _, q := range append([]string{`PRAGMA cache_size = -524288`}, drop...) {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
-				return err
-			}
-		}
-		if err := each(func(t *table, cols []string, next func() ([]any, error)) (int64, error) {
-			return insertBatches(ctx, tx, t.name, cols, next)
-		}); err != nil {
+	// SQLite: below database/sql, on one connection, so that a row's values go to the driver
+	// as they are (no per-value conversion) through statements prepared once per table.
+	conn, err := db.Conn(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	err = conn.Raw(func(dc any) error {
+		c, err := newLiteConn(ctx, dc)
+		if err != nil {
 			return err
 		}
-		for _, q := range build {
-			if _, err := tx.ExecContext(ctx, q); err != nil {
+		// A large page cache keeps the load and the index builds off the disk until the
+		// commit; a new store is not synced to disk while it loads.
+		pragmas, restore := []string{`PRAGMA cache_size = -524288`}, []string{`PRAGMA cache_size = -2000`}
+		if o.NewStore {
+			pragmas, restore = append(pragmas, `PRAGMA synchronous = OFF`), append(restore, `PRAGMA synchronous = NORMAL`)
+		}
+		defer func() {
+			for _, q := range restore {
+				c.exec(q)
+			}
+		}()
+		for _, q := range append(pragmas, `BEGIN IMMEDIATE`) {
+			if err := c.exec(q); err != nil {
 				return err
 			}
 		}
-		_, err := tx.ExecContext(ctx, mark, now, total)
+		err = func() error {
+			for _, q := range drop {
+				if err := c.exec(q); err != nil {
+					return err
+				}
+			}
+			if err := each(func(t *table, cols []string, next func() ([]any, error)) (int64, error) {
+				return c.insertBatches(t.name, cols, next)
+			}); err != nil {
+				return err
+			}
+			for _, q := range build {
+				if err := c.exec(q); err != nil {
+					return err
+				}
+			}
+			if err := c.exec(mark, now, total); err != nil {
+				return err
+			}
+			return c.exec(`COMMIT`)
+		}()
+		if err != nil {
+			c.exec(`ROLLBACK`)
+		}
 		return err
 	})
 	return total, err
+}
+
+// liteConn is a SQLite connection as its driver offers it.
+type liteConn struct {
+	ctx  context.Context
+	conn driver.ConnPrepareContext
+}
+
+func newLiteConn(ctx context.Context, dc any) (*liteConn, error) {
+	c, ok := dc.(driver.ConnPrepareContext)
+	if !ok {
+		return nil, fmt.Errorf("sqlite driver %T cannot prepare statements", dc)
+	}
+	return &liteConn{ctx, c}, nil
+}
+
+func (c *liteConn) prepare(q string) (driver.StmtExecContext, func(), error) {
+	st, err := c.conn.PrepareContext(c.ctx, q)
+	if err != nil {
+		return nil, nil, err
+	}
+	x, ok := st.(driver.StmtExecContext)
+	if !ok {
+		st.Close()
+		return nil, nil, fmt.Errorf("sqlite driver statement %T cannot execute with a context", st)
+	}
+	return x, func() { st.Close() }, nil
+}
+
+// exec runs one statement with positional arguments of driver types.
+func (c *liteConn) exec(q string, args ...any) error {
+	st, done, err := c.prepare(q)
+	if err != nil {
+		return err
+	}
+	defer done()
+	nv := make([]driver.NamedValue, len(args))
+	for i, a := range args {
+		if nv[i].Value, err = driver.DefaultParameterConverter.ConvertValue(a); err != nil {
+			return err
+		}
+		nv[i].Ordinal = i + 1
+	}
+	_, err = st.ExecContext(c.ctx, nv)
+	return err
+}
+
+// insertBatches writes rows with multi-row INSERTs of up to 200 rows, one statement prepared
+// for the full batches.
+func (c *liteConn) insertBatches(name string, cols []string, next func() ([]any, error)) (int64, error) {
+	const batch = 200
+	stmt := func(rows int) string {
+		var b strings.Builder
+		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", name, strings.Join(cols, ", "))
+		for i := range rows {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString("(")
+			for j := range cols {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("?") // positional: the driver looks each $n up by name, which is quadratic here
+			}
+			b.WriteString(")")
+		}
+		return b.String()
+	}
+	full, done, err := c.prepare(stmt(batch))
+	if err != nil {
+		return 0, err
+	}
+	defer done()
+	var n int64
+	args := make([]driver.NamedValue, batch*len(cols))
+	for i := range args {
+		args[i].Ordinal = i + 1
+	}
+	k := 0 // values in args
+	flush := func() error {
+		rows := k / len(cols)
+		if rows == 0 {
+			return nil
+		}
+		st := full
+		if rows < batch {
+			last, done, err := c.prepare(stmt(rows))
+			if err != nil {
+				return fmt.Errorf("table %s: %w", name, err)
+			}
+			defer done()
+			st = last
+		}
+		_, err := st.ExecContext(c.ctx, args[:k])
+		n += int64(rows)
+		k = 0
+		if err != nil {
+			return fmt.Errorf("table %s: %w", name, err)
+		}
+		return nil
+	}
+	for {
+		r, err := next()
+		if err == io.EOF {
+			return n, flush()
+		}
+		if err != nil {
+			return n, err
+		}
+		for _, v := range r {
+			switch v.(type) {
+			case nil, int64, float64, string:
+			default:
+				if v, err = driver.DefaultParameterConverter.ConvertValue(v); err != nil {
+					return n, fmt.Errorf("table %s: %w", name, err)
+				}
+			}
+			args[k].Value = v
+			k++
+		}
+		if k == len(args) {
+			if err := flush(); err != nil {
+				return n, err
+			}
+		}
+	}
+}
+
+// prefetch calls next in a goroutine of its own, some rows ahead of the caller, until it
+// returns an error (io.EOF at the end); the returned function yields the same rows and then
+// that error. stop ends the goroutine early; call it once the rows are no longer wanted.
+func prefetch(next func() ([]any, error)) (get func() ([]any, error), stop func()) {
+	const size = 512
+	type chunk struct {
+		rows [][]any
+		err  error
+	}
+	ch := make(chan chunk, 8)
+	done := make(chan struct{})
+	go func() {
+		defer close(ch)
+		for {
+			c := chunk{rows: make([][]any, 0, size)}
+			for len(c.rows) < size && c.err == nil {
+				r, err := next()
+				if err != nil {
+					c.err = err
+				} else {
+					c.rows = append(c.rows, r)
+				}
+			}
+			select {
+			case ch <- c:
+			case <-done:
+				return
+			}
+			if c.err != nil {
+				return
+			}
+		}
+	}()
+	var cur chunk
+	i := 0
+	get = func() ([]any, error) {
+		for i == len(cur.rows) {
+			if cur.err != nil {
+				return nil, cur.err
+			}
+			c, ok := <-ch
+			if !ok {
+				return nil, errors.New("rows ended early")
+			}
+			cur, i = c, 0
+		}
+		i++
+		return cur.rows[i-1], nil
+	}
+	stop = func() {
+		close(done)
+		for range ch {
+		}
+	}
+	return get, stop
 }
 
 type nopProgress struct{}
@@ -201,69 +438,6 @@ func (c *copySource) Next() bool {
 }
 func (c *copySource) Values() ([]any, error) { return c.row, nil }
 func (c *copySource) Err() error             { return c.err }
-
-// insertBatches writes rows with multi-row INSERTs of up to 200 rows (SQLite).
-func insertBatches(ctx context.Context, tx *sql.Tx, name string, cols []string, next func() ([]any, error)) (int64, error) {
-	const batch = 200
-	stmt := func(rows int) string {
-		var b strings.Builder
-		fmt.Fprintf(&b, "INSERT INTO %s (%s) VALUES ", name, strings.Join(cols, ", "))
-		for i := range rows {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(")
-			for j := range cols {
-				if j > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("?") // positional: the driver looks each $n up by name, which is quadratic here
-			}
-			b.WriteString(")")
-		}
-		return b.String()
-	}
-	full, err := tx.PrepareContext(ctx, stmt(batch))
-	if err != nil {
-		return 0, err
-	}
-	defer full.Close()
-	var n int64
-	args := make([]any, 0, batch*len(cols))
-	flush := func() error {
-		rows := len(args) / len(cols)
-		if rows == 0 {
-			return nil
-		}
-		var err error
-		if rows == batch {
-			_, err = full.ExecContext(ctx, args...)
-		} else {
-			_, err = tx.ExecContext(ctx, stmt(rows), args...)
-		}
-		n += int64(rows)
-		args = args[:0]
-		if err != nil {
-			return fmt.Errorf("table %s: %w", name, err)
-		}
-		return nil
-	}
-	for {
-		r, err := next()
-		if err == io.EOF {
-			return n, flush()
-		}
-		if err != nil {
-			return n, err
-		}
-		args = append(args, r...)
-		if len(args) == batch*len(cols) {
-			if err := flush(); err != nil {
-				return n, err
-			}
-		}
-	}
-}
 
 // csvSource reads one table's CSV file: a header naming i2b2's columns (any order, any
 // subset that holds the required ones), then one row per line.

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -35,18 +36,41 @@ type Occurrence struct {
 	N  int    `json:"n"`
 }
 
-// Item is a concept (a path in the concept tree; a folder means everything under it),
-// optionally with a constraint on the fact's numeric value.
+// Item is a concept (a path in the concept tree; a folder means everything under it). It
+// matches the concept's facts (modifier_cd '@'), optionally only those whose value meets a
+// constraint; or, with Modifier, the concept's facts of a modifier instead.
 type Item struct {
-	Key   string `json:"key"`
-	Value *Value `json:"value,omitempty"`
+	Key      string    `json:"key"`
+	Value    *Value    `json:"value,omitempty"`
+	Modifier *Modifier `json:"modifier,omitempty"`
 }
 
-// Value constrains nval_num: Op EQ NE GT LT GE LE with Number, or BETWEEN Number and High.
+// Value constrains a fact's value, as i2b2's constrain_by_value does.
+//
+//   - NUMBER (the default type) compares nval_num: EQ NE GT LT GE LE with Number, or
+//     BETWEEN Number and High.
+//   - TEXT compares tval_char of text facts (valtype_cd T): EQ or NE with Text, IN with List,
+//     or LIKE[begin] (also plain LIKE), LIKE[end], LIKE[contains], LIKE[exact] with Text,
+//     ignoring case.
+//   - FLAG compares valueflag_cd (i2b2's H high, L low, A abnormal, N normal…): EQ or NE with
+//     Text, IN with List.
+//
+// NE never matches an empty value (i2b2's rule).
 type Value struct {
-	Op     string  `json:"op"`
-	Number float64 `json:"number"`
-	High   float64 `json:"high,omitempty"`
+	Type   string   `json:"type,omitempty"` // NUMBER (default), TEXT, FLAG
+	Op     string   `json:"op"`
+	Number float64  `json:"number,omitempty"`
+	High   float64  `json:"high,omitempty"`
+	Text   string   `json:"text,omitempty"`
+	List   []string `json:"list,omitempty"`
+}
+
+// Modifier narrows an item to the facts that carry a modifier (i2b2's constrain_by_modifier):
+// Key is a path in modifier_dimension (a folder means every modifier under it), Value an
+// optional constraint on the modifier facts' values.
+type Modifier struct {
+	Key   string `json:"key"`
+	Value *Value `json:"value,omitempty"`
 }
 
 var ops = map[string]string{"EQ": "=", "NE": "<>", "GT": ">", "LT": "<", "GE": ">=", "LE": "<="}
@@ -91,20 +115,27 @@ func (q *Query) Normalize() error {
 		}
 		for j := range p.Items {
 			it := &p.Items[j]
-			it.Key = strings.TrimSpace(it.Key)
-			if it.Key == "" || len(it.Key) > 700 {
-				return fmt.Errorf("%w: %s item %d: empty or overlong key", derrors.Invalid, where, j+1)
+			at := fmt.Sprintf("%s item %d", where, j+1)
+			var ok bool
+			if it.Key, ok = pathKey(it.Key); !ok {
+				return fmt.Errorf("%w: %s: empty or overlong key", derrors.Invalid, at)
 			}
-			if !strings.HasSuffix(it.Key, `\`) {
-				it.Key += `\`
+			if m := it.Modifier; m != nil {
+				if it.Value != nil {
+					return fmt.Errorf("%w: %s: a value constraint goes on the item or on its modifier, not both", derrors.Invalid, at)
+				}
+				if m.Key, ok = pathKey(m.Key); !ok {
+					return fmt.Errorf("%w: %s: empty or overlong modifier key", derrors.Invalid, at)
+				}
+				if m.Value != nil {
+					if err := m.Value.normalize(); err != nil {
+						return fmt.Errorf("%w: %s modifier: %v", derrors.Invalid, at, err)
+					}
+				}
 			}
 			if v := it.Value; v != nil {
-				v.Op = strings.ToUpper(v.Op)
-				if _, ok := ops[v.Op]; !ok && v.Op != "BETWEEN" {
-					return fmt.Errorf("%w: %s item %d: value operator %q (want EQ NE GT LT GE LE BETWEEN)", derrors.Invalid, where, j+1, v.Op)
-				}
-				if v.Op != "BETWEEN" {
-					v.High = 0
+				if err := v.normalize(); err != nil {
+					return fmt.Errorf("%w: %s: %v", derrors.Invalid, at, err)
 				}
 			}
 		}
@@ -114,6 +145,86 @@ func (q *Query) Normalize() error {
 	slices.SortFunc(q.Panels, func(a, b Panel) int { return strings.Compare(panelKey(a), panelKey(b)) })
 	q.Panels = slices.CompactFunc(q.Panels, func(a, b Panel) bool { return panelKey(a) == panelKey(b) })
 	return nil
+}
+
+// pathKey puts a concept or modifier key in the form the trees use: trimmed, with i2b2's
+// table prefix (\\TABLE_CD) taken off and a trailing backslash. It reports false for an
+// empty or overlong key.
+func pathKey(k string) (string, bool) {
+	k = strings.TrimSpace(k)
+	if rest, ok := strings.CutPrefix(k, `\\`); ok {
+		if i := strings.Index(rest, `\`); i >= 0 {
+			k = rest[i:]
+		}
+	}
+	if k == "" || len(k) > 700 {
+		return "", false
+	}
+	if !strings.HasSuffix(k, `\`) {
+		k += `\`
+	}
+	return k, true
+}
+
+// textOps are the operators of TEXT and FLAG constraints.
+var textOps = map[string]bool{"EQ": true, "NE": true, "IN": true}
+
+// likeOps are TEXT's LIKE operators (LIKE alone is LIKE[begin]).
+var likeOps = map[string]bool{"LIKE[BEGIN]": true, "LIKE[END]": true, "LIKE[CONTAINS]": true, "LIKE[EXACT]": true}
+
+// normalize checks a value constraint and puts it in canonical form; errors never repeat
+// the values asked for.
+func (v *Value) normalize() error {
+	v.Type = strings.ToUpper(strings.TrimSpace(v.Type))
+	v.Op = strings.ToUpper(strings.ReplaceAll(v.Op, " ", ""))
+	switch v.Type {
+	case "", "NUMBER":
+		v.Type = "NUMBER"
+		if _, ok := ops[v.Op]; !ok && v.Op != "BETWEEN" {
+			return fmt.Errorf("NUMBER value operator %q (want EQ NE GT LT GE LE BETWEEN)", v.Op)
+		}
+		if v.Op != "BETWEEN" {
+			v.High = 0
+		}
+		v.Text, v.List = "", nil
+		return nil
+	case "TEXT", "FLAG":
+		if v.Op == "LIKE" {
+			v.Op = "LIKE[BEGIN]"
+		}
+		if !textOps[v.Op] && !(v.Type == "TEXT" && likeOps[v.Op]) {
+			want := "EQ NE IN"
+			if v.Type == "TEXT" {
+				want += " LIKE[begin] LIKE[end] LIKE[contains] LIKE[exact]"
+			}
+			return fmt.Errorf("%s value operator %q (want %s)", v.Type, v.Op, want)
+		}
+		v.Number, v.High = 0, 0
+		if v.Op == "IN" {
+			v.Text = ""
+			if len(v.List) == 0 || len(v.List) > 200 {
+				return fmt.Errorf("%s IN needs 1 to 200 values", v.Type)
+			}
+			for _, x := range v.List {
+				if len(x) > 255 {
+					return fmt.Errorf("%s IN: a value is longer than 255 bytes", v.Type)
+				}
+			}
+			slices.Sort(v.List)
+			v.List = slices.Compact(v.List)
+			return nil
+		}
+		v.List = nil
+		if v.Text == "" || len(v.Text) > 255 {
+			return fmt.Errorf("%s %s needs a value of 1 to 255 bytes", v.Type, v.Op)
+		}
+		return nil
+	case "LARGETEXT":
+		return errors.New("value_type LARGETEXT searches observation_blob, which the warehouse keeps sealed: not supported")
+	case "MODIFIER":
+		return errors.New("value_type MODIFIER (valtype_cd M) is not supported; constrain by modifier instead")
+	}
+	return fmt.Errorf("value type %q (want NUMBER TEXT FLAG)", v.Type)
 }
 
 func itemKey(it Item) string { b, _ := json.Marshal(it); return string(b) }
@@ -147,18 +258,94 @@ type xmlPanel struct {
 		Op string `xml:"operator,attr"` // an extension: psm 1.1 means GE
 	} `xml:"total_item_occurrences"`
 	Items []struct {
-		Key   string `xml:"item_key"`
-		Value *struct {
-			Type       string `xml:"value_type"`
-			Operator   string `xml:"value_operator"`
-			Constraint string `xml:"value_constraint"`
-		} `xml:"constrain_by_value"`
+		Key      string     `xml:"item_key"`
+		Values   []xmlValue `xml:"constrain_by_value"`
+		Modifier *struct {
+			Key    string     `xml:"modifier_key"`
+			Values []xmlValue `xml:"constrain_by_value"`
+		} `xml:"constrain_by_modifier"`
 	} `xml:"item"`
 }
 
+type xmlValue struct {
+	Type       string `xml:"value_type"`
+	Operator   string `xml:"value_operator"`
+	Constraint string `xml:"value_constraint"`
+}
+
+// xmlValueOf reads an item's or modifier's constrain_by_value (none: nil; more than one is
+// refused).
+func xmlValueOf(vs []xmlValue) (*Value, error) {
+	switch len(vs) {
+	case 0:
+		return nil, nil
+	case 1:
+	default:
+		return nil, errors.New("more than one constrain_by_value")
+	}
+	x := vs[0]
+	v := &Value{Type: strings.ToUpper(strings.TrimSpace(x.Type)), Op: strings.ToUpper(strings.ReplaceAll(x.Operator, " ", ""))}
+	switch v.Type {
+	case "", "NUMBER":
+		n, err := parseConstraint(v.Op, x.Constraint)
+		if err != nil {
+			return nil, err
+		}
+		n.Type = "NUMBER"
+		return n, nil
+	case "TEXT", "FLAG":
+		if v.Op == "IN" {
+			v.List = parseINList(x.Constraint)
+		} else {
+			v.Text = strings.TrimSpace(x.Constraint)
+		}
+	}
+	return v, nil
+}
+
+// parseINList reads i2b2's IN constraint: values in single quotes (a quote doubled inside),
+// separated by commas, optionally in parentheses: ('H','L'). Unquoted values are taken as
+// they are.
+func parseINList(c string) []string {
+	c = strings.TrimSpace(c)
+	if strings.HasPrefix(c, "(") && strings.HasSuffix(c, ")") {
+		c = c[1 : len(c)-1]
+	}
+	var out []string
+	for c = strings.TrimSpace(c); c != ""; c = strings.TrimSpace(c) {
+		if c[0] != '\'' {
+			v, rest, _ := strings.Cut(c, ",")
+			out = append(out, strings.TrimSpace(v))
+			c = rest
+			continue
+		}
+		var b strings.Builder
+		i := 1
+		for ; i < len(c); i++ {
+			if c[i] == '\'' {
+				if i+1 < len(c) && c[i+1] == '\'' {
+					b.WriteByte('\'')
+					i++
+					continue
+				}
+				break
+			}
+			b.WriteByte(c[i])
+		}
+		out = append(out, b.String())
+		c = strings.TrimSpace(c[min(i+1, len(c)):])
+		c = strings.TrimPrefix(c, ",")
+	}
+	return out
+}
+
 // ParseXML reads an i2b2 query_definition (psm 1.1). The occurrence count is
-// total_item_occurrences (GE n, i2b2's meaning); NUMBER value constraints with EQ NE GT LT GE
-// LE BETWEEN ("low and high") are read; other value types are refused by name.
+// total_item_occurrences (GE n, i2b2's meaning). Value constraints (constrain_by_value) of
+// types NUMBER (EQ NE GT LT GE LE, BETWEEN "low and high"), TEXT (EQ NE IN LIKE[…]) and FLAG
+// (EQ NE IN) are read, IN lists as i2b2 writes them ('a','b'); so are modifier constraints
+// (constrain_by_modifier: modifier_key, optionally with a constrain_by_value). Item and
+// modifier keys may carry i2b2's table prefix (\\i2b2_DIAG\i2b2\…). LARGETEXT and MODIFIER
+// value types are refused by name.
 func ParseXML(b []byte) (Query, error) {
 	var x xmlQuery
 	b = stripRequestWrapper(b)
@@ -180,16 +367,17 @@ func ParseXML(b []byte) (Query, error) {
 			p.Occurs = Occurrence{cmp.Or(strings.TrimSpace(xp.Occurrences.Op), "GE"), n}
 		}
 		for j, xi := range xp.Items {
+			at := fmt.Sprintf("%s item %d", where, j+1)
 			it := Item{Key: strings.TrimSpace(xi.Key)}
-			if v := xi.Value; v != nil {
-				if t := strings.ToUpper(strings.TrimSpace(v.Type)); t != "NUMBER" {
-					return Query{}, fmt.Errorf("%w: %s item %d: value_type %s is not supported (NUMBER is)", derrors.Invalid, where, j+1, t)
+			var err error
+			if it.Value, err = xmlValueOf(xi.Values); err != nil {
+				return Query{}, fmt.Errorf("%w: %s: %v", derrors.Invalid, at, err)
+			}
+			if m := xi.Modifier; m != nil {
+				it.Modifier = &Modifier{Key: m.Key}
+				if it.Modifier.Value, err = xmlValueOf(m.Values); err != nil {
+					return Query{}, fmt.Errorf("%w: %s modifier: %v", derrors.Invalid, at, err)
 				}
-				val, err := parseConstraint(strings.ToUpper(strings.TrimSpace(v.Operator)), v.Constraint)
-				if err != nil {
-					return Query{}, fmt.Errorf("%w: %s item %d: %v", derrors.Invalid, where, j+1, err)
-				}
-				it.Value = val
 			}
 			p.Items = append(p.Items, it)
 		}

@@ -4,11 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/smtptest"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
@@ -121,6 +125,9 @@ func TestLockoutAfterSevenSameCounts(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w, users := world(t, db)
 		ctx := context.Background()
+		mail := smtptest.Start(t)
+		w.Access.Notify = access.Mailer{Addr: mail.Addr, From: "steward@example.org"}
+		must(t, w.Access.CreateUser(ctx, root, access.User{Name: "dora", Email: "dora@example.org", Director: true}, "correct horse battery"))
 		obf := users["obfsc"]
 		for i := 1; i <= 14; i++ {
 			a, err := w.Run(ctx, obf, "diab", diabetics())
@@ -132,6 +139,20 @@ func TestLockoutAfterSevenSameCounts(t *testing.T) {
 			case i > 7 && !errors.Is(err, derrors.Locked):
 				t.Errorf("run %d: got %v, want locked", i, err)
 			}
+		}
+		// The directors are told once, without the count; the 7 refused runs are audited.
+		msgs := mail.Wait(1, 10*time.Second)
+		real, err := w.Run(ctx, users["agg"], "diab", diabetics())
+		must(t, err)
+		if len(msgs) != 1 || !slices.Equal(msgs[0].To, []string{"dora@example.org"}) || !strings.Contains(msgs[0].Data, `"obfsc" out of cohort queries`) {
+			t.Errorf("director's mail: got %v, want one to dora naming obfsc", msgs)
+		} else if body := regexp.MustCompile(`\d{4}-\d\d-\d\dT[\d:]+Z`).ReplaceAllString(msgs[0].Data, ""); regexp.MustCompile(`\b` + fmt.Sprint(real.Count) + `\b`).MatchString(body) {
+			t.Errorf("director's mail gives the real count %d:\n%s", real.Count, msgs[0].Data)
+		}
+		var refused int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'warehouse.query_refused' AND actor = 'obfsc'`).Scan(&refused))
+		if refused != 7 {
+			t.Errorf("audited refused runs: got %d, want 7", refused)
 		}
 		// An exact-count user running the same query is never locked.
 		for range 8 {
@@ -206,7 +227,74 @@ func TestXMLRunsAsJSON(t *testing.T) {
 	}
 }
 
+// An i2b2 query_definition with TEXT, FLAG and modifier constraints, keys with i2b2's table
+// prefix and an IN list as i2b2 writes it, reads as its JSON twin and counts as the oracle.
+func TestXMLValueConstraints(t *testing.T) {
+	o := newOracle(t, north)
+	def := `<query_definition><query_name>Smokers with severe or primary E diagnoses</query_name>
+  <panel><panel_number>1</panel_number>
+    <item><item_key>\\SMOKING\i2b2\Observations\Smoking\</item_key>
+      <constrain_by_value><value_type>TEXT</value_type><value_operator>IN</value_operator><value_constraint>('current smoker','current every day smoker')</value_constraint></constrain_by_value></item>
+    <item><item_key>\\SMOKING\i2b2\Observations\Smoking\</item_key>
+      <constrain_by_value><value_type>TEXT</value_type><value_operator>LIKE[contains]</value_operator><value_constraint>FORMER</value_constraint></constrain_by_value></item>
+  </panel>
+  <panel><panel_number>2</panel_number>
+    <item><item_key>\\i2b2_DIAG\i2b2\Diagnoses\ICD10\E\</item_key>
+      <constrain_by_modifier><modifier_name>Severity</modifier_name><applied_path>\i2b2\Diagnoses\%</applied_path>
+        <modifier_key>\\i2b2_MOD\i2b2\Modifiers\Diagnosis\Severity\</modifier_key>
+        <constrain_by_value><value_operator>EQ</value_operator><value_constraint>severe</value_constraint><value_type>TEXT</value_type></constrain_by_value>
+      </constrain_by_modifier></item>
+    <item><item_key>\\i2b2_DIAG\i2b2\Diagnoses\ICD10\E\</item_key>
+      <constrain_by_modifier><modifier_key>\\i2b2_MOD\i2b2\Modifiers\Diagnosis\Primary\</modifier_key></constrain_by_modifier></item>
+  </panel>
+  <panel><panel_number>3</panel_number><invert>1</invert>
+    <item><item_key>` + glucose + `</item_key>
+      <constrain_by_value><value_type>FLAG</value_type><value_operator>EQ</value_operator><value_constraint>L</value_constraint></constrain_by_value></item>
+  </panel>
+</query_definition>`
+	q, err := warehouse.ParseXML([]byte(def))
+	must(t, err)
+	want := warehouse.Query{Panels: []warehouse.Panel{
+		{Items: []warehouse.Item{{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "IN", List: []string{"current smoker", "current every day smoker"}}},
+			{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "FORMER"}}}},
+		{Items: []warehouse.Item{{Key: chapE, Modifier: &warehouse.Modifier{Key: severity, Value: &warehouse.Value{Type: "TEXT", Op: "EQ", Text: "severe"}}},
+			{Key: chapE, Modifier: &warehouse.Modifier{Key: primary}}}},
+		{Invert: true, Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "L"}}}}}}
+	must(t, want.Normalize())
+	if q.Canonical() != want.Canonical() {
+		t.Fatalf("parsed XML:\n got %s\nwant %s", q.Canonical(), want.Canonical())
+	}
+	n := o.count(want)
+	if n == 0 || n == len(o.patients) {
+		t.Fatalf("the query selects %d of %d patients: the test would prove little", n, len(o.patients))
+	}
+	db := storetest.Open(t, store.SQLite)
+	w, users := world(t, db)
+	a, err := w.Run(context.Background(), users["agg"], "diab", q)
+	must(t, err)
+	if a.Count != int64(n) {
+		t.Errorf("XML query: got %d, want %d", a.Count, n)
+	}
+	for _, bad := range []string{
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>LARGETEXT</value_type><value_operator>CONTAINS</value_operator><value_constraint>x</value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>FLAG</value_type><value_operator>LIKE</value_operator><value_constraint>H</value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>TEXT</value_type><value_operator>BETWEEN</value_operator><value_constraint>a and b</value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_value><value_type>TEXT</value_type><value_operator>EQ</value_operator><value_constraint></value_constraint></constrain_by_value></item></panel></query_definition>`,
+		`<query_definition><panel><item><item_key>\x\</item_key><constrain_by_modifier><modifier_key></modifier_key></constrain_by_modifier></item></panel></query_definition>`,
+	} {
+		if _, err := warehouse.ParseXML([]byte(bad)); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("ParseXML(%.90s…): got %v, want invalid", bad[40:], err)
+		}
+	}
+	// A modifier the tree does not have is named in the error.
+	unknown := one(warehouse.Item{Key: chapE, Modifier: &warehouse.Modifier{Key: `\i2b2\Modifiers\Nothing\`}})
+	if _, err := w.Run(context.Background(), users["agg"], "diab", unknown); !errors.Is(err, derrors.Invalid) || !strings.Contains(err.Error(), "no modifier at") {
+		t.Errorf("unknown modifier: got %v, want invalid naming it", err)
+	}
+}
+
 func FuzzParseXML(f *testing.F) {
+	f.Add([]byte(`<query_definition><panel><item><item_key>\\T\a\</item_key><constrain_by_modifier><modifier_key>\m\</modifier_key><constrain_by_value><value_type>FLAG</value_type><value_operator>IN</value_operator><value_constraint>('H','L''s')</value_constraint></constrain_by_value></constrain_by_modifier></item></panel></query_definition>`))
 	f.Add([]byte(`<query_definition><panel><invert>1</invert><total_item_occurrences>3</total_item_occurrences><item><item_key>\a\</item_key></item></panel></query_definition>`))
 	f.Add([]byte(`<query_definition><query_timing>SAMEVISIT</query_timing><panel><item><item_key>\a\</item_key><constrain_by_value><value_type>NUMBER</value_type><value_operator>BETWEEN</value_operator><value_constraint>1 and 2</value_constraint></constrain_by_value></item></panel></query_definition>`))
 	f.Fuzz(func(t *testing.T, b []byte) {

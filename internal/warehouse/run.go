@@ -78,8 +78,9 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 			return Answer{}, err
 		}
 		if at, err := w.lockedSince(ctx, p.User); err != nil || !at.IsZero() {
-			if err == nil {
-				err = fmt.Errorf("%w: %s may not run queries since %s (too many results with the same count); an administrator can unlock", derrors.Locked, p.User, at.Format(time.DateOnly))
+			if err == nil { // the refused attempt is audited
+				err = errors.Join(fmt.Errorf("%w: %s may not run queries since %s (too many results with the same count); an administrator can unlock", derrors.Locked, p.User, at.Format(time.DateOnly)),
+					w.Access.Record(ctx, p, "warehouse.query_refused", "project/"+x.Code, map[string]string{"reason": "locked out of queries", "locked_at": store.FormatTime(at)}))
 			}
 			return Answer{}, err
 		}
@@ -123,15 +124,16 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 	}
 	def, _ := json.Marshal(q)
 	now := store.FormatTime(a.Created)
-	err = w.DB.Tx(ctx, func(tx *sql.Tx) error {
-		_, err := tx.ExecContext(ctx, `INSERT INTO qt_query_master (query_master_id, project, user_name, name, definition, canonical, created_at)
+	// The query is stored, the lockout applied and the answer audited in one transaction.
+	save := func(tx *sql.Tx) error {
+		err := txExec(ctx, w.DB, tx, `INSERT INTO qt_query_master (query_master_id, project, user_name, name, definition, canonical, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.QueryID, x.Code, p.User, q.Name, string(def), q.Canonical(), now)
 		if err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO qt_query_instance (query_instance_id, query_master_id, user_name, status, start_date, end_date)
+			err = txExec(ctx, w.DB, tx, `INSERT INTO qt_query_instance (query_instance_id, query_master_id, user_name, status, start_date, end_date)
 				VALUES ($1, $2, $3, 'FINISHED', $4, $4)`, a.InstanceID, a.QueryID, p.User, now)
 		}
 		if err == nil {
-			_, err = tx.ExecContext(ctx, `INSERT INTO qt_query_result_instance (result_instance_id, query_instance_id, user_name, result_type,
+			err = txExec(ctx, w.DB, tx, `INSERT INTO qt_query_result_instance (result_instance_id, query_instance_id, user_name, result_type,
 				set_size, real_set_size, obfuscation_method, shown, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 				a.ResultID, a.InstanceID, p.User, a.ResultType, a.Count, real, a.Method, a.Shown, now)
 		}
@@ -141,7 +143,7 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 		// i2b2's lockout: the user's obfuscated results of this type with this real count.
 		var n int
 		since := store.FormatTime(a.Created.AddDate(0, 0, -w.Settings.LockoutDays))
-		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM qt_query_result_instance WHERE user_name = $1 AND result_type = $2
+		if err := txQueryRow(ctx, w.DB, tx, `SELECT COUNT(*) FROM qt_query_result_instance WHERE user_name = $1 AND result_type = $2
 			AND real_set_size = $3 AND obfuscation_method <> '' AND created_at >= $4`, p.User, a.ResultType, real, since).Scan(&n); err != nil {
 			return err
 		}
@@ -149,22 +151,29 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 			return nil
 		}
 		a.Locked = true
-		_, err = tx.ExecContext(ctx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`, p.User, now, n)
+		err = txExec(ctx, w.DB, tx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`, p.User, now, n)
+		return err
+	}
+	detail := map[string]string{"result": a.ResultID, "count": strconv.FormatInt(a.Count, 10), "method": cmpOr(a.Method, "exact"),
+		"panels": strconv.Itoa(len(q.Panels))}
+	adm.audit(detail)
+	err = w.DB.Tx(ctx, func(tx *sql.Tx) error {
+		err := save(tx)
+		if err == nil {
+			err = w.Access.RecordTx(ctx, tx, p, "warehouse.query", "project/"+x.Code+"/query/"+a.QueryID, detail)
+		}
+		if err == nil && a.Locked {
+			err = w.Access.RecordTx(ctx, tx, p, "warehouse.lockout", "user/"+p.User, map[string]string{"result": a.ResultID, "same_count_results": strconv.Itoa(w.Settings.LockoutCount)})
+		}
 		return err
 	})
 	if err != nil {
 		return Answer{}, fmt.Errorf("store query: %w", err)
 	}
-	detail := map[string]string{"result": a.ResultID, "count": strconv.FormatInt(a.Count, 10), "method": cmpOr(a.Method, "exact"),
-		"panels": strconv.Itoa(len(q.Panels))}
-	adm.audit(detail)
-	if err := w.Access.Record(ctx, p, "warehouse.query", "project/"+x.Code+"/query/"+a.QueryID, detail); err != nil {
-		return Answer{}, err
-	}
 	if a.Locked {
-		err = w.Access.Record(ctx, p, "warehouse.lockout", "user/"+p.User, map[string]string{"result": a.ResultID, "same_count_results": strconv.Itoa(w.Settings.LockoutCount)})
+		w.tellLockout(ctx, p, x.Code, a.Created)
 	}
-	return a, err
+	return a, nil
 }
 
 func cmpOr(a, b string) string {

@@ -67,7 +67,7 @@ var Tables = []*table{
 		{name: "encounter_num", kind: integer, required: true}, {name: "patient_num", kind: integer, required: true}, {name: "concept_cd", required: true},
 		{name: "provider_id", def: "@"}, {name: "start_date", kind: date, required: true}, {name: "modifier_cd", def: "@"},
 		{name: "instance_num", kind: integer, def: "1"}, {name: "valtype_cd"}, {name: "tval_char"}, {name: "nval_num", kind: number},
-		{name: "units_cd"}, {name: "end_date", kind: date}, {name: "location_cd"}, {name: "observation_blob", kind: blob}}},
+		{name: "valueflag_cd"}, {name: "units_cd"}, {name: "end_date", kind: date}, {name: "location_cd"}, {name: "observation_blob", kind: blob}}},
 	{name: "patient_mapping", key: []string{"patient_ide", "patient_ide_source"}, cols: []column{
 		{name: "patient_ide", required: true}, {name: "patient_ide_source", required: true}, {name: "patient_num", kind: integer, required: true},
 		{name: "patient_ide_status"}, {name: "project_id", def: "@"}}},

@@ -39,6 +39,7 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
@@ -47,6 +48,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
@@ -189,6 +191,40 @@ func New(db *store.DB, svc *access.Service, keys *Keys) *Warehouse {
 // generation returns the current load sequence number.
 func generation(ctx context.Context, db *store.DB) (int64, error) {
 	var g int64
-	err := db.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM warehouse_loads`).Scan(&g)
+	st, err := db.Prepared(ctx, `SELECT COALESCE(MAX(seq), 0) FROM warehouse_loads`)
+	if err == nil {
+		err = st.QueryRowContext(ctx).Scan(&g)
+	}
 	return g, err
+}
+
+// txExec runs the constant statement q in tx, prepared once for the store.
+func txExec(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ...any) error {
+	st, err := db.Prepared(ctx, q)
+	if err != nil {
+		return err
+	}
+	_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	return err
+}
+
+// txQueryRow runs the constant query q in tx, prepared once for the store.
+func txQueryRow(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ...any) *sql.Row {
+	st, err := db.Prepared(ctx, q)
+	if err != nil {
+		return tx.QueryRowContext(ctx, q, args...) // the same error, from the row
+	}
+	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+}
+
+// tellLockout emails the directors that p was locked out of queries (issue 6's notice; ids
+// and dates only, never a count).
+func (w *Warehouse) tellLockout(ctx context.Context, p access.Principal, project string, at time.Time) {
+	subject := fmt.Sprintf("Steward: %q locked out of cohort queries", p.User)
+	body := fmt.Sprintf("Steward locked the account %q out of cohort queries at %s: %d of its obfuscated\n"+
+		"answers had the same real count within %d days (i2b2's lockout), the last in project %s.\n\n"+
+		"Queries stay refused until an administrator unlocks it, giving a reason:\n"+
+		"  POST /api/v1/warehouse/lockouts/%s/unlock {\"reason\": \"…\"}\n",
+		p.User, at.UTC().Format(time.RFC3339), w.Settings.LockoutCount, w.Settings.LockoutDays, project, p.User)
+	w.Access.NotifyDirectors(ctx, p.Source, "query-lockout/"+p.User, "query-lockout/"+p.User, subject, body)
 }

@@ -3,7 +3,9 @@ package warehouse_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 
@@ -69,9 +71,11 @@ func world(t *testing.T, db *store.DB) (*warehouse.Warehouse, map[string]access.
 
 // oracle holds the generated facts to answer queries independently of the warehouse.
 type oracle struct {
-	concepts [][]any // concept_dimension rows
-	facts    [][]any // observation_fact rows
-	patients []int64
+	concepts  [][]any // concept_dimension rows
+	modifiers [][]any // modifier_dimension rows
+	facts     [][]any // observation_fact rows
+	patients  []int64
+	people    map[int64][]any // patient_dimension rows by patient_num
 }
 
 func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
@@ -81,6 +85,8 @@ func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
 		switch in.Table {
 		case "concept_dimension":
 			dst = &o.concepts
+		case "modifier_dimension":
+			dst = &o.modifiers
 		case "observation_fact":
 			dst = &o.facts
 		case "patient_dimension":
@@ -95,6 +101,10 @@ func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
 			must(t, err)
 			if dst == nil {
 				o.patients = append(o.patients, r[0].(int64))
+				if o.people == nil {
+					o.people = map[int64][]any{}
+				}
+				o.people[r[0].(int64)] = r
 			} else {
 				*dst = append(*dst, r)
 			}
@@ -119,21 +129,69 @@ func compare(op string, a, b float64) bool {
 	return a >= b
 }
 
-// count answers a query the plain way: for each panel, count each patient's (or visit's)
-// matching facts by looping over every fact.
-func (o *oracle) count(q warehouse.Query) int {
-	codes := func(key string) map[string]bool {
-		if !strings.HasSuffix(key, `\`) {
-			key += `\`
-		}
-		m := map[string]bool{}
-		for _, c := range o.concepts {
-			if strings.HasPrefix(c[0].(string), key) {
-				m[c[1].(string)] = true
-			}
-		}
-		return m
+// under returns the codes (column 1) of the tree rows whose path (column 0) is at or under key.
+func under(tree [][]any, key string) map[string]bool {
+	if !strings.HasSuffix(key, `\`) {
+		key += `\`
 	}
+	m := map[string]bool{}
+	for _, c := range tree {
+		if strings.HasPrefix(c[0].(string), key) {
+			m[c[1].(string)] = true
+		}
+	}
+	return m
+}
+
+// valueHolds says whether fact f meets value constraint v, read the plain way from the row:
+// NUMBER nval_num (column 9); TEXT tval_char (8) of valtype T (7); FLAG valueflag_cd (10).
+func valueHolds(v *warehouse.Value, f []any) bool {
+	if v == nil {
+		return true
+	}
+	typ, op := strings.ToUpper(v.Type), strings.ToUpper(v.Op)
+	if typ == "" || typ == "NUMBER" {
+		n, ok := f[9].(float64)
+		if op == "BETWEEN" {
+			return ok && n >= v.Number && n <= v.High
+		}
+		return ok && compare(op, n, v.Number)
+	}
+	s := f[10].(string)
+	if typ == "TEXT" {
+		if f[7] != "T" {
+			return false
+		}
+		s = f[8].(string)
+	}
+	lower, want := strings.ToLower(s), strings.ToLower(v.Text)
+	switch op {
+	case "EQ":
+		return s == v.Text
+	case "NE":
+		return s != v.Text && s != ""
+	case "IN":
+		return slices.Contains(v.List, s)
+	case "LIKE", "LIKE[BEGIN]":
+		return strings.HasPrefix(lower, want)
+	case "LIKE[END]":
+		return strings.HasSuffix(lower, want)
+	case "LIKE[CONTAINS]":
+		return strings.Contains(lower, want)
+	case "LIKE[EXACT]":
+		return lower == want
+	}
+	panic("oracle: operator " + op)
+}
+
+// count answers a query the plain way: for each panel, count each patient's (or visit's)
+// matching facts by looping over every fact. An item matches its concepts' facts (modifier
+// '@') whose value holds, or with a modifier constraint the modifier's facts of its concepts.
+func (o *oracle) count(q warehouse.Query) int { return len(o.cohort(q)) }
+
+// cohort is the patients of a query, found as count describes.
+func (o *oracle) cohort(q warehouse.Query) map[int64]bool {
+	codes := func(key string) map[string]bool { return under(o.concepts, key) }
 	visit := q.Timing == "SAMEVISIT"
 	unit := func(f []any) int64 {
 		if visit {
@@ -147,8 +205,13 @@ func (o *oracle) count(q warehouse.Query) int {
 	for _, p := range q.Panels {
 		counts := map[int64]int{}
 		itemCodes := make([]map[string]bool, len(p.Items))
+		itemMods := make([]map[string]bool, len(p.Items))
 		for i, it := range p.Items {
 			itemCodes[i] = codes(it.Key)
+			itemMods[i] = map[string]bool{"@": true}
+			if it.Modifier != nil {
+				itemMods[i] = under(o.modifiers, it.Modifier.Key)
+			}
 		}
 		for _, f := range o.facts {
 			date := f[4].(string)
@@ -156,14 +219,15 @@ func (o *oracle) count(q warehouse.Query) int {
 				continue
 			}
 			for i, it := range p.Items {
-				if !itemCodes[i][f[2].(string)] {
+				if !itemCodes[i][f[2].(string)] || !itemMods[i][f[5].(string)] {
 					continue
 				}
-				if v := it.Value; v != nil {
-					n, ok := f[9].(float64)
-					if !ok || v.Op == "BETWEEN" && (n < v.Number || n > v.High) || v.Op != "BETWEEN" && !compare(v.Op, n, v.Number) {
-						continue
-					}
+				v := it.Value
+				if it.Modifier != nil {
+					v = it.Modifier.Value
+				}
+				if !valueHolds(v, f) {
+					continue
 				}
 				counts[unit(f)]++
 				owner[f[0].(int64)] = f[1].(int64)
@@ -205,7 +269,7 @@ func (o *oracle) count(q warehouse.Query) int {
 			}
 		}
 	}
-	return len(result)
+	return result
 }
 
 func item(key string) warehouse.Item { return warehouse.Item{Key: key} }
@@ -242,6 +306,45 @@ var conformance = []struct {
 		{Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "LE", Number: 70}}}}}}},
 	{"SAMEVISIT", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(e11)), {Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "GT", Number: 140}}}}}}},
 	{"SAMEVISIT with NOT", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(glucose)), {Invert: true, Items: []warehouse.Item{item(chapE)}}}}},
+	// TEXT constraints on tval_char of text facts.
+	{"text EQ", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "EQ", Text: "current smoker"}})},
+	{"text NE", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "NE", Text: "never smoked"}})},
+	{"text IN", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "IN", List: []string{"never smoked", "former smoker"}}})},
+	{"text LIKE begins", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "text", Op: "LIKE", Text: "Current"}})},
+	{"text LIKE ends", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[end]", Text: "SMOKER"}})},
+	{"text LIKE contains", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "every"}})},
+	{"text LIKE exact", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[exact]", Text: "Unknown"}})},
+	{"LIKE takes % literally", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "%"}})},
+	{"text on numeric facts matches nothing", one(warehouse.Item{Key: glucose, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "1"}})},
+	// FLAG constraints on valueflag_cd.
+	{"flag EQ H", one(warehouse.Item{Key: glucose, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "H"}})},
+	{"flag NE N over a folder", one(warehouse.Item{Key: `\i2b2\Labs\`, Value: &warehouse.Value{Type: "FLAG", Op: "NE", Text: "N"}})},
+	{"flag IN, twice", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 2},
+		Items: []warehouse.Item{{Key: warehouse.LabPath(2), Value: &warehouse.Value{Type: "FLAG", Op: "IN", List: []string{"L", "H"}}}}}}}},
+	{"flag A on text, NOT", warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE)),
+		{Invert: true, Items: []warehouse.Item{{Key: smoking, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "A"}}}}}}},
+	// Modifier constraints: the concept's facts of a modifier, with or without a value.
+	{"modifier", one(warehouse.Item{Key: chapE, Modifier: &warehouse.Modifier{Key: primary}})},
+	{"modifier folder", one(warehouse.Item{Key: `\i2b2\Diagnoses\ICD10\C\`, Modifier: &warehouse.Modifier{Key: `\i2b2\Modifiers\Diagnosis\`}})},
+	{"modifier with text", one(warehouse.Item{Key: `\i2b2\Diagnoses\`, Modifier: &warehouse.Modifier{Key: severity, Value: &warehouse.Value{Type: "TEXT", Op: "EQ", Text: "severe"}}})},
+	{"modifier with number", one(warehouse.Item{Key: glucose, Modifier: &warehouse.Modifier{Key: fasting, Value: &warehouse.Value{Op: "GE", Number: 8}}})},
+	{"modifier occurrences", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 3},
+		Items: []warehouse.Item{{Key: `\i2b2\Diagnoses\`, Modifier: &warehouse.Modifier{Key: primary}}}}}}},
+	{"modifier SAMEVISIT with value", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(`\i2b2\Diagnoses\ICD10\E\`)),
+		{Items: []warehouse.Item{{Key: glucose, Modifier: &warehouse.Modifier{Key: fasting, Value: &warehouse.Value{Op: "LT", Number: 4}}},
+			{Key: glucose, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "H"}}}}}}},
+}
+
+var (
+	smoking  = `\i2b2\Observations\Smoking\`
+	primary  = `\i2b2\Modifiers\Diagnosis\Primary\`
+	severity = `\i2b2\Modifiers\Diagnosis\Severity\`
+	fasting  = `\i2b2\Modifiers\Lab\Fasting\`
+)
+
+// one is a query of one panel of one item.
+func one(it warehouse.Item) warehouse.Query {
+	return warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{it}}}}
 }
 
 func TestConformance(t *testing.T) {
@@ -270,10 +373,45 @@ func TestConformance(t *testing.T) {
 				t.Errorf("%s: sex breakdown sums to %d, want %d", c.name, sum, a.Count)
 			}
 		}
-		if nonzero < len(conformance)-2 {
+		if nonzero < len(conformance)-4 {
 			t.Errorf("only %d of %d definitions select some but not all patients: the table tests too little", nonzero, len(conformance))
 		}
 	})
+}
+
+// The breakdowns of an exact answer count the cohort's patients by sex, i2b2's age bands,
+// race and vital status, as their patient_dimension rows say.
+func TestBreakdownsCountTheCohort(t *testing.T) {
+	o := newOracle(t, north)
+	band := func(age int64) string {
+		for _, b := range []struct {
+			hi   int64
+			name string
+		}{{9, "0-9"}, {17, "10-17"}, {34, "18-34"}, {44, "35-44"}, {54, "45-54"}, {64, "55-64"}, {74, "65-74"}, {84, "75-84"}} {
+			if age <= b.hi {
+				return b.name
+			}
+		}
+		return "85+"
+	}
+	db := storetest.Open(t, store.SQLite)
+	w, users := world(t, db)
+	for _, q := range []warehouse.Query{one(item(chapE)), one(item(warehouse.DiagnosisPath(3))),
+		{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}} {
+		want := map[string]map[string]int64{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
+		for n := range o.cohort(q) {
+			r := o.people[n]
+			want["sex"][r[4].(string)]++
+			want["age"][band(r[5].(int64))]++
+			want["race"][r[6].(string)]++
+			want["vital_status"][map[string]string{"N": "living", "Y": "deceased"}[r[1].(string)]]++
+		}
+		a, err := w.Run(context.Background(), users["agg"], "diab", q)
+		must(t, err)
+		if fmt.Sprint(a.Breakdowns) != fmt.Sprint(want) {
+			t.Errorf("breakdowns of %d patients:\n got %v\nwant %v", a.Count, a.Breakdowns, want)
+		}
+	}
 }
 
 func TestSouthIsNeverCounted(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
 )
 
 // scopeData is what a server keeps in memory of one agency's part of the warehouse: the
@@ -44,27 +45,32 @@ func (w *Warehouse) scope(ctx context.Context, agency string) (*scopeData, error
 
 // codes returns the concept codes at and under an item's path.
 func (w *Warehouse) codes(ctx context.Context, s *scopeData, key string) ([]string, error) {
-	if c, ok := s.paths[key]; ok {
+	return w.under(ctx, &s.paths, "concept_dimension", "concept_cd", "concept_path", key, s.agency)
+}
+
+// modifierCodes returns the modifier codes at and under a modifier path.
+func (w *Warehouse) modifierCodes(ctx context.Context, s *scopeData, key string) ([]string, error) {
+	return w.under(ctx, &s.modifiers, "modifier_dimension", "modifier_cd", "modifier_path", key, s.agency)
+}
+
+// under reads (once per scope, then from cache) the codes of a dimension table at and under
+// a path, in the agency's scope. Table and column names are the callers' constants.
+func (w *Warehouse) under(ctx context.Context, cache *map[string][]string, table, code, path, key, agency string) ([]string, error) {
+	if c, ok := (*cache)[key]; ok {
 		return c, nil
 	}
-	rows, err := w.DB.QueryContext(ctx, `SELECT DISTINCT concept_cd FROM concept_dimension
-		WHERE substr(concept_path, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY concept_cd`, len(key), key, s.agency)
-	if err != nil {
-		return nil, fmt.Errorf("concept_dimension: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
+	out, err := store.List(ctx, w.DB, func(r store.Scanner) (string, error) {
 		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
+		return c, r.Scan(&c)
+	}, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY `+code,
+		len(key), key, agency)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", table, err)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, err
+	if *cache == nil {
+		*cache = map[string][]string{}
 	}
-	s.paths[key] = out
+	(*cache)[key] = out
 	return out, nil
 }
 
@@ -352,35 +358,6 @@ func textCondition(col string, v *Value, arg func(any) string) string {
 		lit = "%" + lit + "%"
 	}
 	return "lower(" + col + ") LIKE lower(" + arg(lit) + ") ESCAPE '\\'"
-}
-
-// modifierCodes returns the modifier codes at and under a modifier path.
-func (w *Warehouse) modifierCodes(ctx context.Context, s *scopeData, key string) ([]string, error) {
-	if c, ok := s.modifiers[key]; ok {
-		return c, nil
-	}
-	rows, err := w.DB.QueryContext(ctx, `SELECT DISTINCT modifier_cd FROM modifier_dimension
-		WHERE substr(modifier_path, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY modifier_cd`, len(key), key, s.agency)
-	if err != nil {
-		return nil, fmt.Errorf("modifier_dimension: %w", err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var c string
-		if err := rows.Scan(&c); err != nil {
-			return nil, err
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("modifier_dimension: %w", err)
-	}
-	if s.modifiers == nil {
-		s.modifiers = map[string][]string{}
-	}
-	s.modifiers[key] = out
-	return out, nil
 }
 
 // ageBands are i2b2's age breakdown bands.

@@ -189,8 +189,9 @@ type plan struct {
 	rules   []policy.Rule
 	funcs   []transform.Func // nil where the value is kept
 	tracks  []*transform.Collisions
-	sources []int // the column's dictionary source; -1 where the column feeds no dictionary
-	active  bool  // any column transformed
+	sources []int  // the column's dictionary source; -1 where the column feeds no dictionary
+	pass    []bool // kept columns no rule reads: the source may hand them over undecoded
+	active  bool   // any column transformed
 }
 
 func (e *engine) compile() error {
@@ -199,12 +200,13 @@ func (e *engine) compile() error {
 	sources := map[string]transform.Source{} // one per distinct in-text replacement
 	for _, t := range e.schema.Tables {
 		n := len(t.Columns)
-		p := &plan{table: t, rules: make([]policy.Rule, n), funcs: make([]transform.Func, n), tracks: make([]*transform.Collisions, n), sources: make([]int, n)}
+		p := &plan{table: t, rules: make([]policy.Rule, n), funcs: make([]transform.Func, n), tracks: make([]*transform.Collisions, n), sources: make([]int, n), pass: make([]bool, n)}
 		for i, c := range t.Columns {
 			r, _ := e.opts.Policy.Rule(t.Name, c.Name)
 			p.rules[i] = r
 			p.sources[i] = -1
 			if !r.Transforms() {
+				p.pass[i] = true
 				continue
 			}
 			p.active = true
@@ -229,9 +231,25 @@ func (e *engine) compile() error {
 				p.sources[i] = int(src)
 			}
 		}
+		for _, r := range p.rules {
+			if r.By != "" { // shift_date reads the value of another column
+				if i := t.ColumnIndex(r.By); i >= 0 {
+					p.pass[i] = false
+				}
+			}
+		}
 		e.plans[t.Name] = p
 	}
 	return nil
+}
+
+// scan reads t from the source, its kept columns undecoded where the source can (the copy's
+// writer is of the same adapter: a copy goes into the same kind of database).
+func (e *engine) scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+	if ps, ok := e.src.(database.Passer); ok {
+		return ps.ScanPassing(ctx, t, e.plans[t.Name].pass, fn)
+	}
+	return e.src.Scan(ctx, t, fn)
 }
 
 // apply transforms in into out.
@@ -455,7 +473,7 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 		order <- cur
 		cur = nil
 	}
-	err := e.src.Scan(ctx, t, func(in database.Row) error {
+	err := e.scan(ctx, t, func(in database.Row) error {
 		if cur == nil {
 			select {
 			case cur = <-free:

@@ -193,7 +193,7 @@ func (d *Dictionary) key(value string) (k, first uint64, words int, anyCase, ok 
 			first = maphash.Bytes(d.seed, key)
 		}
 	}
-	if utf8.RuneCount(key) < 2 || (isDigits(string(key)) && len(key) < 4) {
+	if utf8.RuneCount(key) < 2 || (len(key) < 4 && isDigits(string(key))) {
 		return 0, 0, 0, false, false
 	}
 	c, _ := utf8.DecodeRuneInString(value[ws[0].start:])

@@ -12,16 +12,32 @@ import (
 )
 
 // lineReader splits the stream COPY … TO STDOUT writes into rows of COPY's text format and
-// hands each decoded row to fn. Every non-NULL value is a string: PostgreSQL's own text form.
+// hands each decoded row to fn. Every non-NULL value is a string: PostgreSQL's own text form,
+// except in the columns pass marks, whose values are *passed.
 type lineReader struct {
 	fn   func(database.Row) error
 	row  database.Row
+	pass []bool // nil: none
+	slab []passed
 	rest []byte
 	err  error
 }
 
-func newLineReader(cols int, fn func(database.Row) error) *lineReader {
-	return &lineReader{fn: fn, row: make(database.Row, cols)}
+// passed is a value handed over as COPY wrote it, still escaped, for appendRow to write back
+// as it is. Values are taken from a slab, so that a row's passed values cost no allocation of
+// their own (a *passed fits in an interface as it is; a string would be copied to the heap).
+type passed struct{ text string }
+
+const slabValues = 1024
+
+func newLineReader(cols int, pass []bool, fn func(database.Row) error) *lineReader {
+	r := &lineReader{fn: fn, row: make(database.Row, cols)}
+	for _, p := range pass {
+		if p && len(pass) == cols {
+			r.pass = pass
+		}
+	}
+	return r
 }
 
 func (r *lineReader) Write(p []byte) (int, error) {
@@ -74,6 +90,12 @@ func (r *lineReader) line(b []byte) error {
 		switch {
 		case f == `\N`:
 			r.row[col] = nil
+		case r.pass != nil && r.pass[col]:
+			if len(r.slab) == cap(r.slab) {
+				r.slab = make([]passed, 0, slabValues) // the old slab stays while rows hold its values
+			}
+			r.slab = append(r.slab, passed{f})
+			r.row[col] = &r.slab[len(r.slab)-1]
 		case strings.IndexByte(f, '\\') >= 0:
 			r.row[col] = unescape(f)
 		default:
@@ -160,6 +182,8 @@ func appendRow(buf []byte, row database.Row) ([]byte, error) {
 		switch x := v.(type) {
 		case nil:
 			buf = append(buf, `\N`...)
+		case *passed:
+			buf = append(buf, x.text...)
 		case string:
 			buf = appendEscaped(buf, x)
 		case int64:

@@ -280,12 +280,18 @@ func columnList(t *database.Table) string {
 
 // Scan streams t by COPY TO STDOUT.
 func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+	return d.ScanPassing(ctx, t, nil, fn)
+}
+
+// ScanPassing is Scan with the columns pass marks handed over as COPY wrote them, for a
+// copyWriter to write back without decoding or encoding them again.
+func (d *DB) ScanPassing(ctx context.Context, t *database.Table, pass []bool, fn func(database.Row) error) error {
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	lr := newLineReader(len(t.Columns), fn)
+	lr := newLineReader(len(t.Columns), pass, fn)
 	_, err = conn.Conn().PgConn().CopyTo(ctx, lr, "COPY "+quote(t.Name)+" ("+columnList(t)+") TO STDOUT")
 	if lr.err != nil {
 		if lr.err == errColumns {

@@ -251,7 +251,10 @@ func TestScrub(t *testing.T) {
 	d.Add("MRN0012345", "a1b2c3")
 	d.Add("May", "NAME3")
 	d.Add("Mary Ann", "NAME4")
-	d.Add("7", "never") // too short to find safely
+	d.Add("7", "never")  // too short to find safely
+	d.Add("Al", "NAME6") // the shortest values it keeps: two letters, four digits
+	d.Add("1234", "PIN")
+	d.Add("12 Oak", "ADDR") // a value whose first word is too short to find alone
 	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
 	cases := []struct{ in, want string }{
 		{"Seen by Haddad", "Seen by Haddad"},
@@ -261,6 +264,7 @@ func TestScrub(t *testing.T) {
 		{"Mary called", "Mary called"},
 		{"Seen by Mary Ann; Mary said ok", "Seen by NAME4; Mary said ok"},
 		{"no identifiers here", "no identifiers here"},
+		{"Al paid 1234 at 12 Oak Lane, room 12, bed 7", "NAME6 paid PIN at ADDR Lane, room 12, bed 7"},
 	}
 	for _, c := range cases {
 		if got := apply(t, f, h, c.in); got != c.want {

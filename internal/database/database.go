@@ -39,7 +39,8 @@ type DB interface {
 type Passer interface {
 	// ScanPassing is Scan, except that the non-NULL values of the columns pass marks are
 	// opaque: fit only to be written, unchanged, by a RowWriter of the same adapter. NULL is
-	// still nil.
+	// still nil. The values may share memory with other rows' (a value kept keeps more than
+	// its own bytes alive): it is for consumers that let go of rows once they are written.
 	ScanPassing(ctx context.Context, t *Table, pass []bool, fn func(Row) error) error
 }
 

@@ -280,18 +280,23 @@ func columnList(t *database.Table) string {
 
 // Scan streams t by COPY TO STDOUT.
 func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
-	return d.ScanPassing(ctx, t, nil, fn)
+	return d.scan(ctx, t, newLineReader(len(t.Columns), nil, false, fn))
 }
 
 // ScanPassing is Scan with the columns pass marks handed over as COPY wrote them, for a
-// copyWriter to write back without decoding or encoding them again.
+// copyWriter to write back without decoding or encoding them again. Its consumer lets go of
+// the rows it is handed once written, so the rows' text is kept in shared 64 KiB blocks
+// rather than a string a row (see lineReader.text).
 func (d *DB) ScanPassing(ctx context.Context, t *database.Table, pass []bool, fn func(database.Row) error) error {
+	return d.scan(ctx, t, newLineReader(len(t.Columns), pass, true, fn))
+}
+
+func (d *DB) scan(ctx context.Context, t *database.Table, lr *lineReader) error {
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	lr := newLineReader(len(t.Columns), pass, fn)
 	_, err = conn.Conn().PgConn().CopyTo(ctx, lr, "COPY "+quote(t.Name)+" ("+columnList(t)+") TO STDOUT")
 	if lr.err != nil {
 		if lr.err == errColumns {

@@ -372,7 +372,13 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		for _, i := range cols {
 			proj.Columns = append(proj.Columns, t.Columns[i])
 		}
-		err := e.src.Scan(ctx, proj, func(row database.Row) error {
+		scan := e.src.Scan
+		if ps, ok := e.src.(database.Passer); ok {
+			scan = func(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+				return ps.ScanPassing(ctx, t, nil, fn) // no value outlives its chunk
+			}
+		}
+		err := scan(ctx, proj, func(row database.Row) error {
 			for j, i := range cols {
 				if s, ok := row[j].(string); ok {
 					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
@@ -426,6 +432,7 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 			defer wg.Done()
 			h := e.opts.Key.NewHasher()
 			h.DeferCounts()
+			h.ShareOutputs() // the writer lets go of each batch of rows once written
 			for b := range work {
 				for k := range b.n {
 					if b.err = p.apply(h, b.in[k], b.out[k], b.first+int64(k)); b.err != nil {

@@ -532,3 +532,25 @@ func TestDictionarySourcesRunOut(t *testing.T) {
 		t.Errorf("got %q, want both values %s", got, Removed)
 	}
 }
+
+// A hasher that shares its outputs' memory gives the same hashes as one that does not, and
+// an output stays as it was while later ones are written (blocks are never written over).
+func TestShareOutputs(t *testing.T) {
+	k := testKey(t, "a key of sixteen bytes or more")
+	plain, shared := k.NewHasher(), k.NewHasher()
+	shared.ShareOutputs()
+	for _, alpha := range []string{policy.Hex, policy.Base32, policy.Digits} {
+		f := compile(t, policy.Rule{Kind: policy.Hash, Alphabet: alpha}, &database.Column{Name: "mrn", Type: database.Text, Length: 12}, nil)
+		var want, got []string
+		for i := range 2 * outputBlock / 12 { // outputs enough for several blocks
+			v := fmt.Sprint("MRN", i)
+			want = append(want, apply(t, f, plain, v).(string))
+			got = append(got, apply(t, f, shared, v).(string))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s hash %d: got %q sharing memory, %q not", alpha, i, got[i], want[i])
+			}
+		}
+	}
+}

@@ -179,7 +179,11 @@ func b2u(b bool) uint16 {
 // number of words; ok is false for a value the dictionary leaves out.
 func (d *Dictionary) key(value string) (k, first uint64, words int, anyCase, ok bool) {
 	var wb [8]word
-	ws := tokenizeInto(wb[:0], value)
+	var lb [128]byte
+	ws, lower, ascii := tokenizeASCII(wb[:0], lb[:0], value)
+	if !ascii {
+		ws = tokenizeInto(wb[:0], value)
+	}
 	if len(ws) == 0 || len(ws) > 4 {
 		return 0, 0, 0, false, false
 	}
@@ -189,7 +193,11 @@ func (d *Dictionary) key(value string) (k, first uint64, words int, anyCase, ok 
 		if i > 0 {
 			key = append(key, ' ')
 		}
-		key = appendLower(key, value[w.start:w.end])
+		if ascii {
+			key = append(key, lower[w.start:w.end]...)
+		} else {
+			key = appendLower(key, value[w.start:w.end])
+		}
 		if i == 0 && len(ws) > 1 {
 			first = maphash.Bytes(d.seed, key)
 		}

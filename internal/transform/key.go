@@ -79,6 +79,7 @@ type Hasher struct {
 
 	recentIn *Dictionary                // the dictionary recent is about
 	recent   *[recentSlots]recentLookup // its last lookups (see find)
+	fetched  uint64                     // what find's reads ahead read, so that they are not left out
 
 	outputs []byte // nil, or the block hashes are written into (see ShareOutputs)
 }

@@ -326,6 +326,27 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 		words = tokenizeInto(wb[:0], text)
 	}
 	var kb [256]byte
+	// Every word's digest first; then, for the words the recent lookups do not hold, a read
+	// of the index's line, all at once: the processor waits for those lines together (the
+	// words of a note are looked up one after the other, each a cache miss when new).
+	var db, pb [64]uint64
+	digests, fetch := db[:0], pb[:0]
+	for _, w := range words {
+		var key []byte
+		if ascii {
+			key = lower[w.start:w.end]
+		} else {
+			key = appendLower(kb[:0], text[w.start:w.end])
+		}
+		k := maphash.Bytes(d.seed, key)
+		digests = append(digests, k)
+		if recent != nil && recent[k&(recentSlots-1)].key != k {
+			fetch = append(fetch, k)
+		}
+	}
+	if len(fetch) > 1 {
+		h.fetched += d.index.Prefetch(fetch)
+	}
 	var hashes [4]uint64
 	for i := 0; i < len(words); {
 		w := words[i]
@@ -335,7 +356,7 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 		} else {
 			key = appendLower(kb[:0], text[w.start:w.end])
 		}
-		hashes[0] = maphash.Bytes(d.seed, key)
+		hashes[0] = digests[i]
 		// A word the dictionary leaves out alone (see AddFrom) is not looked up alone.
 		alone := len(key) >= 2 && (len(key) >= 4 || !asciiDigits(key))
 		n := 1

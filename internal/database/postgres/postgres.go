@@ -2,7 +2,9 @@
 //
 // Rows move by COPY in both directions, in COPY's text format: every value is read as the
 // text PostgreSQL prints and written back as text it parses, so a value no rule touches is
-// copied exactly, whatever its type (arrays, JSON, ranges, user types).
+// copied exactly, whatever its type (arrays, JSON, ranges, user types). ScanPassing hands the
+// columns a copy keeps over still in COPY's text, and a copyWriter writes them back as they
+// came, so kept values are neither unescaped nor escaped again.
 //
 // A copy creates each table with its columns only, loads it by COPY FROM STDIN, then adds
 // primary keys, unique and check constraints, indexes, identity and serial sequences (moved

@@ -34,6 +34,16 @@ type DB interface {
 	Close() error
 }
 
+// Passer is a DB that can hand over, undecoded, the columns a consumer only copies into a
+// table of the same kind of database (a copy's or in-place run's kept columns).
+type Passer interface {
+	// ScanPassing is Scan, except that the non-NULL values of the columns pass marks are
+	// opaque: fit only to be written, unchanged, by a RowWriter of the same adapter. NULL is
+	// still nil. The values may share memory with other rows' (a value kept keeps more than
+	// its own bytes alive): it is for consumers that let go of rows once they are written.
+	ScanPassing(ctx context.Context, t *Table, pass []bool, fn func(Row) error) error
+}
+
 // RowWriter loads rows into one table by the database's bulk path.
 type RowWriter interface {
 	// Write adds a row; the writer does not keep the slice after it returns.

@@ -6,7 +6,9 @@
 // columns go through their compiled rule (package transform), and the target adapter loads
 // them by its bulk path into tables that have no indexes or foreign keys yet; keys, indexes
 // and constraints are built once every table is loaded. Tables are independent at that point,
-// so several load at once.
+// so several load at once. A kept column that no rule reads is not decoded at all where the
+// adapter can hand it over as it read it (database.Passer: PostgreSQL's COPY text goes back
+// out as it came in).
 //
 // Before any table is written, the engine reads the values of every column whose rule
 // replaces identifiers (hash, pseudonym, placeholder, null on text) into a dictionary, when
@@ -189,8 +191,9 @@ type plan struct {
 	rules   []policy.Rule
 	funcs   []transform.Func // nil where the value is kept
 	tracks  []*transform.Collisions
-	sources []int // the column's dictionary source; -1 where the column feeds no dictionary
-	active  bool  // any column transformed
+	sources []int  // the column's dictionary source; -1 where the column feeds no dictionary
+	pass    []bool // kept columns no rule reads: the source may hand them over undecoded
+	active  bool   // any column transformed
 }
 
 func (e *engine) compile() error {
@@ -199,12 +202,13 @@ func (e *engine) compile() error {
 	sources := map[string]transform.Source{} // one per distinct in-text replacement
 	for _, t := range e.schema.Tables {
 		n := len(t.Columns)
-		p := &plan{table: t, rules: make([]policy.Rule, n), funcs: make([]transform.Func, n), tracks: make([]*transform.Collisions, n), sources: make([]int, n)}
+		p := &plan{table: t, rules: make([]policy.Rule, n), funcs: make([]transform.Func, n), tracks: make([]*transform.Collisions, n), sources: make([]int, n), pass: make([]bool, n)}
 		for i, c := range t.Columns {
 			r, _ := e.opts.Policy.Rule(t.Name, c.Name)
 			p.rules[i] = r
 			p.sources[i] = -1
 			if !r.Transforms() {
+				p.pass[i] = true
 				continue
 			}
 			p.active = true
@@ -229,9 +233,25 @@ func (e *engine) compile() error {
 				p.sources[i] = int(src)
 			}
 		}
+		for _, r := range p.rules {
+			if r.By != "" { // shift_date reads the value of another column
+				if i := t.ColumnIndex(r.By); i >= 0 {
+					p.pass[i] = false
+				}
+			}
+		}
 		e.plans[t.Name] = p
 	}
 	return nil
+}
+
+// scan reads t from the source, its kept columns undecoded where the source can (the copy's
+// writer is of the same adapter: a copy goes into the same kind of database).
+func (e *engine) scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+	if ps, ok := e.src.(database.Passer); ok {
+		return ps.ScanPassing(ctx, t, e.plans[t.Name].pass, fn)
+	}
+	return e.src.Scan(ctx, t, fn)
 }
 
 // apply transforms in into out.
@@ -354,7 +374,13 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		for _, i := range cols {
 			proj.Columns = append(proj.Columns, t.Columns[i])
 		}
-		err := e.src.Scan(ctx, proj, func(row database.Row) error {
+		scan := e.src.Scan
+		if ps, ok := e.src.(database.Passer); ok {
+			scan = func(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+				return ps.ScanPassing(ctx, t, nil, fn) // no value outlives its chunk
+			}
+		}
+		err := scan(ctx, proj, func(row database.Row) error {
 			for j, i := range cols {
 				if s, ok := row[j].(string); ok {
 					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
@@ -408,6 +434,7 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 			defer wg.Done()
 			h := e.opts.Key.NewHasher()
 			h.DeferCounts()
+			h.ShareOutputs() // the writer lets go of each batch of rows once written
 			for b := range work {
 				for k := range b.n {
 					if b.err = p.apply(h, b.in[k], b.out[k], b.first+int64(k)); b.err != nil {
@@ -455,7 +482,7 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 		order <- cur
 		cur = nil
 	}
-	err := e.src.Scan(ctx, t, func(in database.Row) error {
+	err := e.scan(ctx, t, func(in database.Row) error {
 		if cur == nil {
 			select {
 			case cur = <-free:

@@ -79,6 +79,38 @@ func checkDeidentified(t *testing.T, src, dst *sql.DB, n int) {
 			t.Fatalf("encounter %s: shifted by %v, more than 30 days", before[i][0], shift)
 		}
 	}
+	// Each patient's birth date moves by the days its id names under the key, in every kind of
+	// database (the id is kept, and read by the shift).
+	h := deidtest.Key.NewHasher()
+	births := func(db *sql.DB) map[string]time.Time {
+		rows, err := db.Query("SELECT id, birth_date FROM patient WHERE birth_date IS NOT NULL")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		out := map[string]time.Time{}
+		for rows.Next() {
+			var id, d string
+			if err := rows.Scan(&id, &d); err != nil {
+				t.Fatal(err)
+			}
+			v, err := time.Parse(time.DateOnly, d[:min(len(d), 10)])
+			if err != nil {
+				t.Fatalf("birth date of patient %s: %v", id, err)
+			}
+			out[id] = v
+		}
+		return out
+	}
+	was, now := births(src), births(dst)
+	if len(was) == 0 || len(now) != len(was) {
+		t.Fatalf("birth dates: %d in the source, %d in the copy", len(was), len(now))
+	}
+	for id, d := range was {
+		if want := d.AddDate(0, 0, transform.ShiftDays(h, id, 365)); !now[id].Equal(want) {
+			t.Fatalf("patient %s: birth date shifted to %s, want %s", id, now[id].Format(time.DateOnly), want.Format(time.DateOnly))
+		}
+	}
 	// Free text stays readable and keeps its shape.
 	var note string
 	if err := dst.QueryRow("SELECT note FROM patient WHERE id = 2").Scan(&note); err != nil {

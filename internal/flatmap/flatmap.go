@@ -5,6 +5,9 @@
 // keeps millions of digests of identifiers in these (the scrub dictionary, verify's lookups),
 // where Go's map costs twice the memory and several cache misses a lookup.
 //
+// Tags is the same for 16-bit values kept in their key's cache line, six keys to a line, for
+// the largest table (the scrub dictionary): one cache miss a lookup instead of two.
+//
 // The keys are digests already (hash/maphash with a random seed), so they are used as they
 // are; the key 0 is stored as 1.
 package flatmap

@@ -79,7 +79,18 @@ type Hasher struct {
 
 	recentIn *Dictionary                // the dictionary recent is about
 	recent   *[recentSlots]recentLookup // its last lookups (see find)
+	fetched  uint64                     // what find's reads ahead read, so that they are not left out
+
+	outputs []byte // nil, or the block hashes are written into (see ShareOutputs)
 }
+
+const outputBlock = 4 << 10
+
+// ShareOutputs makes the hash rules' outputs strings that share 4 KiB blocks, one
+// allocation a block instead of one an output. A block's bytes are never written again once
+// a string points to them, so the strings are as immutable as any; but an output kept keeps
+// its block from the collector. For a consumer that lets go of its rows once written.
+func (h *Hasher) ShareOutputs() { h.outputs = make([]byte, 0, outputBlock) }
 
 const (
 	memoSlots = 1024

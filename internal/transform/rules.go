@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/policy"
@@ -59,7 +60,7 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		return nonNull(func(h *Hasher, v any) (any, error) {
 			d := h.Sum(text(v))
 			track.addDigest(h, d)
-			return encode(alpha, d, n), nil
+			return h.encode(alpha, d, n), nil
 		}), nil
 	case policy.Pseudonym:
 		prefix := r.Text
@@ -214,13 +215,32 @@ func alphabetBits(alphabet string) float64 {
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // encode writes the first n characters of a digest in an alphabet.
-func encode(alphabet string, d []byte, n int) string {
-	switch alphabet {
-	case policy.Base32:
-		var buf [52]byte
+// encode is the package's encode, into h's shared blocks when it has them (ShareOutputs).
+func (h *Hasher) encode(alphabet string, d []byte, n int) string {
+	if h.outputs == nil || alphabet == policy.Digits || n > 64 {
+		return encode(alphabet, d, n)
+	}
+	if len(h.outputs)+n > cap(h.outputs) {
+		h.outputs = make([]byte, 0, outputBlock)
+	}
+	start := len(h.outputs)
+	h.outputs = appendEncoded(h.outputs, alphabet, d, n)
+	return unsafe.String(&h.outputs[start], n)
+}
+
+// appendEncoded appends the first n characters of d in hex or base32 to b.
+func appendEncoded(b []byte, alphabet string, d []byte, n int) []byte {
+	var buf [64]byte
+	if alphabet == policy.Base32 {
 		lowerBase32.Encode(buf[:], d[:min(len(d), (5*n+7)/8)])
-		return string(buf[:n])
-	case policy.Digits:
+	} else {
+		hex.Encode(buf[:], d[:(n+1)/2])
+	}
+	return append(b, buf[:n]...)
+}
+
+func encode(alphabet string, d []byte, n int) string {
+	if alphabet == policy.Digits {
 		s := new(big.Int).SetBytes(d).Text(10)
 		if len(s) < 77 {
 			s = strings.Repeat("0", 77-len(s)) + s
@@ -228,8 +248,7 @@ func encode(alphabet string, d []byte, n int) string {
 		return s[:n]
 	}
 	var buf [64]byte
-	hex.Encode(buf[:], d[:(n+1)/2])
-	return string(buf[:n])
+	return string(appendEncoded(buf[:0], alphabet, d, n))
 }
 
 // permutation maps integers one-to-one onto the same range, keyed: a four-round Feistel

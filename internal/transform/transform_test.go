@@ -251,7 +251,10 @@ func TestScrub(t *testing.T) {
 	d.Add("MRN0012345", "a1b2c3")
 	d.Add("May", "NAME3")
 	d.Add("Mary Ann", "NAME4")
-	d.Add("7", "never") // too short to find safely
+	d.Add("7", "never")  // too short to find safely
+	d.Add("Al", "NAME6") // the shortest values it keeps: two letters, four digits
+	d.Add("1234", "PIN")
+	d.Add("12 Oak", "ADDR") // a value whose first word is too short to find alone
 	f := compile(t, policy.Rule{Kind: policy.Scrub}, &database.Column{Name: "note", Type: database.Text}, d)
 	cases := []struct{ in, want string }{
 		{"Seen by Haddad", "Seen by Haddad"},
@@ -261,6 +264,7 @@ func TestScrub(t *testing.T) {
 		{"Mary called", "Mary called"},
 		{"Seen by Mary Ann; Mary said ok", "Seen by NAME4; Mary said ok"},
 		{"no identifiers here", "no identifiers here"},
+		{"Al paid 1234 at 12 Oak Lane, room 12, bed 7", "NAME6 paid PIN at ADDR Lane, room 12, bed 7"},
 	}
 	for _, c := range cases {
 		if got := apply(t, f, h, c.in); got != c.want {
@@ -526,5 +530,27 @@ func TestDictionarySourcesRunOut(t *testing.T) {
 	d.AddFrom("Okafor", d.Rule(func(*Hasher, string) string { return "rule" }))
 	if got := d.Scrub(h, "Haddad and Okafor", 0); got != Removed+" and "+Removed {
 		t.Errorf("got %q, want both values %s", got, Removed)
+	}
+}
+
+// A hasher that shares its outputs' memory gives the same hashes as one that does not, and
+// an output stays as it was while later ones are written (blocks are never written over).
+func TestShareOutputs(t *testing.T) {
+	k := testKey(t, "a key of sixteen bytes or more")
+	plain, shared := k.NewHasher(), k.NewHasher()
+	shared.ShareOutputs()
+	for _, alpha := range []string{policy.Hex, policy.Base32, policy.Digits} {
+		f := compile(t, policy.Rule{Kind: policy.Hash, Alphabet: alpha}, &database.Column{Name: "mrn", Type: database.Text, Length: 12}, nil)
+		var want, got []string
+		for i := range 2 * outputBlock / 12 { // outputs enough for several blocks
+			v := fmt.Sprint("MRN", i)
+			want = append(want, apply(t, f, plain, v).(string))
+			got = append(got, apply(t, f, shared, v).(string))
+		}
+		for i := range want {
+			if got[i] != want[i] {
+				t.Fatalf("%s hash %d: got %q sharing memory, %q not", alpha, i, got[i], want[i])
+			}
+		}
 	}
 }

@@ -7,21 +7,44 @@ import (
 	"math"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"github.com/stewardhealth/steward/internal/database"
 )
 
 // lineReader splits the stream COPY … TO STDOUT writes into rows of COPY's text format and
-// hands each decoded row to fn. Every non-NULL value is a string: PostgreSQL's own text form.
+// hands each decoded row to fn. Every non-NULL value is a string: PostgreSQL's own text form,
+// except in the columns pass marks, whose values are *passed.
 type lineReader struct {
-	fn   func(database.Row) error
-	row  database.Row
-	rest []byte
-	err  error
+	fn    func(database.Row) error
+	row   database.Row
+	pass  []bool // nil: none
+	slab  []passed
+	block []byte // nil: a string a line (see text)
+	rest  []byte
+	err   error
 }
 
-func newLineReader(cols int, fn func(database.Row) error) *lineReader {
-	return &lineReader{fn: fn, row: make(database.Row, cols)}
+// passed is a value handed over as COPY wrote it, still escaped, for appendRow to write back
+// as it is. Values are taken from a slab, so that a row's passed values cost no allocation of
+// their own (a *passed fits in an interface as it is; a string would be copied to the heap).
+type passed struct{ text string }
+
+const slabValues = 1024
+
+// newLineReader returns a reader of rows of cols columns. With blocks, the rows' text is kept
+// in shared blocks (see text).
+func newLineReader(cols int, pass []bool, blocks bool, fn func(database.Row) error) *lineReader {
+	r := &lineReader{fn: fn, row: make(database.Row, cols)}
+	if blocks {
+		r.block = make([]byte, 0, blockSize)
+	}
+	for _, p := range pass {
+		if p && len(pass) == cols {
+			r.pass = pass
+		}
+	}
+	return r
 }
 
 func (r *lineReader) Write(p []byte) (int, error) {
@@ -55,9 +78,29 @@ func (r *lineReader) Write(p []byte) (int, error) {
 	}
 }
 
-// line decodes one row. The values share one string allocation unless they hold escapes.
+const blockSize = 64 << 10
+
+// text returns a line as a string. Without blocks, each line is a string of its own. With
+// blocks, lines are copied one after the other into 64 KiB blocks, and the strings point into
+// them: one allocation a block instead of one a line. A block's bytes are never written again
+// once a string points to them (the next line goes after them, or into a new block), so the
+// strings are as immutable as any; a value kept keeps its whole block from the collector,
+// which is why only consumers that let go of their rows ask for blocks.
+func (r *lineReader) text(b []byte) string {
+	if r.block == nil || len(b) == 0 || len(b) > blockSize/8 {
+		return string(b)
+	}
+	if len(r.block)+len(b) > cap(r.block) {
+		r.block = make([]byte, 0, blockSize)
+	}
+	start := len(r.block)
+	r.block = append(r.block, b...)
+	return unsafe.String(&r.block[start], len(b))
+}
+
+// line decodes one row. The values share the line's string unless they hold escapes.
 func (r *lineReader) line(b []byte) error {
-	s := string(b)
+	s := r.text(b)
 	col := 0
 	for start := 0; ; {
 		end := strings.IndexByte(s[start:], '\t')
@@ -74,6 +117,12 @@ func (r *lineReader) line(b []byte) error {
 		switch {
 		case f == `\N`:
 			r.row[col] = nil
+		case r.pass != nil && r.pass[col]:
+			if len(r.slab) == cap(r.slab) {
+				r.slab = make([]passed, 0, slabValues) // the old slab stays while rows hold its values
+			}
+			r.slab = append(r.slab, passed{f})
+			r.row[col] = &r.slab[len(r.slab)-1]
 		case strings.IndexByte(f, '\\') >= 0:
 			r.row[col] = unescape(f)
 		default:
@@ -160,6 +209,8 @@ func appendRow(buf []byte, row database.Row) ([]byte, error) {
 		switch x := v.(type) {
 		case nil:
 			buf = append(buf, `\N`...)
+		case *passed:
+			buf = append(buf, x.text...)
 		case string:
 			buf = appendEscaped(buf, x)
 		case int64:

@@ -2,7 +2,9 @@
 //
 // Rows move by COPY in both directions, in COPY's text format: every value is read as the
 // text PostgreSQL prints and written back as text it parses, so a value no rule touches is
-// copied exactly, whatever its type (arrays, JSON, ranges, user types).
+// copied exactly, whatever its type (arrays, JSON, ranges, user types). ScanPassing hands the
+// columns a copy keeps over still in COPY's text, and a copyWriter writes them back as they
+// came, so kept values are neither unescaped nor escaped again.
 //
 // A copy creates each table with its columns only, loads it by COPY FROM STDIN, then adds
 // primary keys, unique and check constraints, indexes, identity and serial sequences (moved
@@ -280,12 +282,23 @@ func columnList(t *database.Table) string {
 
 // Scan streams t by COPY TO STDOUT.
 func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
+	return d.scan(ctx, t, newLineReader(len(t.Columns), nil, false, fn))
+}
+
+// ScanPassing is Scan with the columns pass marks handed over as COPY wrote them, for a
+// copyWriter to write back without decoding or encoding them again. Its consumer lets go of
+// the rows it is handed once written, so the rows' text is kept in shared 64 KiB blocks
+// rather than a string a row (see lineReader.text).
+func (d *DB) ScanPassing(ctx context.Context, t *database.Table, pass []bool, fn func(database.Row) error) error {
+	return d.scan(ctx, t, newLineReader(len(t.Columns), pass, true, fn))
+}
+
+func (d *DB) scan(ctx context.Context, t *database.Table, lr *lineReader) error {
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer conn.Release()
-	lr := newLineReader(len(t.Columns), fn)
 	_, err = conn.Conn().PgConn().CopyTo(ctx, lr, "COPY "+quote(t.Name)+" ("+columnList(t)+") TO STDOUT")
 	if lr.err != nil {
 		if lr.err == errColumns {

@@ -214,8 +214,8 @@ func alphabetBits(alphabet string) float64 {
 
 var lowerBase32 = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
-// encode writes the first n characters of a digest in an alphabet.
-// encode is the package's encode, into h's shared blocks when it has them (ShareOutputs).
+// encode writes the first n characters of a digest in an alphabet, as the package's encode
+// does, into h's shared blocks when it has them (ShareOutputs).
 func (h *Hasher) encode(alphabet string, d []byte, n int) string {
 	if h.outputs == nil || alphabet == policy.Digits || n > 64 {
 		return encode(alphabet, d, n)

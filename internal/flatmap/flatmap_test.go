@@ -8,9 +8,7 @@ import (
 // The map agrees with Go's map over a million random digests, through several growths,
 // including the digest 0 and keys that probe past the end of the table.
 func TestAgreesWithMap(t *testing.T) {
-	for _, m := range []*Map[uint32]{{}, NewDense[uint32](0)} {
-		agreesWithMap(t, m)
-	}
+	agreesWithMap(t, &Map[uint32]{})
 }
 
 func agreesWithMap(t *testing.T, m *Map[uint32]) {
@@ -54,18 +52,6 @@ func agreesWithMap(t *testing.T, m *Map[uint32]) {
 			t.Fatalf("Get(%d) after a change through Ref: got %d, want %d", k, got, v+1)
 		}
 		break
-	}
-}
-
-// A dense map takes a quarter fewer slots than a plain one for the same entries.
-func TestDenseIsSmaller(t *testing.T) {
-	plain, dense := New[uint16](0), NewDense[uint16](0)
-	for i := range uint64(700_000) {
-		plain.Put(i*0x9E3779B97F4A7C15, 1)
-		dense.Put(i*0x9E3779B97F4A7C15, 1)
-	}
-	if len(plain.keys) != 2<<20 || len(dense.keys) != 1<<20 {
-		t.Errorf("700,000 entries: got %d slots plain and %d dense, want %d and %d", len(plain.keys), len(dense.keys), 2<<20, 1<<20)
 	}
 }
 

@@ -2,7 +2,7 @@ package flatmap
 
 import "math/bits"
 
-// Tags maps digests to 16-bit tags, like a dense Map[uint16], but keeps each tag in the same
+// Tags maps digests to 16-bit tags, like a Map[uint16], but keeps each tag in the same
 // 64-byte line as its key: six keys and their six tags to a line. Finding a key that is there
 // reads one line of memory, where Map reads the key's slot and then the value's: one cache
 // miss instead of two in a table of tens of megabytes. A key goes in the first free slot of
@@ -115,17 +115,8 @@ func (t *Tags) Reserve(n int) {
 }
 
 // Touch reads the lines where keys would go, so that the processor fetches them together
-// (see Map.Touch).
-func (t *Tags) Touch(keys []uint64) {
-	if len(t.lines) == 0 {
-		return
-	}
-	var x uint64
-	for _, k := range keys {
-		x += t.lines[t.line(max(k, 1))].keys[0]
-	}
-	t.touched = x
-}
+// before a batch of Refs (Prefetch for writers).
+func (t *Tags) Touch(keys []uint64) { t.touched = t.Prefetch(keys) }
 
 // Prefetch reads the lines where keys are, one after the other, so that the processor fetches
 // them together before they are looked up one at a time; it returns what it read, for the

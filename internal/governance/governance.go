@@ -184,10 +184,7 @@ type scanner = store.Scanner
 
 // strings runs a query of one text column.
 func (s *Service) strings(ctx context.Context, q string, args ...any) ([]string, error) {
-	return store.List(ctx, s.DB, func(r scanner) (string, error) {
-		var v string
-		return v, r.Scan(&v)
-	}, q, args...)
+	return store.Strings(ctx, s.DB, q, args...)
 }
 
 // dedupe sorts and removes repeats.

@@ -175,6 +175,14 @@ func List[T any](ctx context.Context, db *DB, scan func(Scanner) (T, error), q s
 	return out, rows.Err()
 }
 
+// Strings runs a query of one text column.
+func Strings(ctx context.Context, db *DB, q string, args ...any) ([]string, error) {
+	return List(ctx, db, func(r Scanner) (string, error) {
+		var v string
+		return v, r.Scan(&v)
+	}, q, args...)
+}
+
 // TimeFormat is how times are kept: UTC, fixed width, to the microsecond, so that text order
 // is time order.
 const TimeFormat = "2006-01-02T15:04:05.000000Z"

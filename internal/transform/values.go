@@ -531,7 +531,7 @@ func (s *wordSet) reserve(n int, bits uint) {
 }
 
 // touch reads the slot where w's run starts, so that the processor fetches the slots of a
-// batch together (see flatmap.Map.Touch).
+// batch together (see flatmap.Tags.Touch).
 func (s *wordSet) touch(w uint64, bits uint) {
 	s.touched += s.slots[s.home(w, bits)]
 }

@@ -59,10 +59,7 @@ func (w *Warehouse) under(ctx context.Context, cache *map[string][]string, table
 	if c, ok := (*cache)[key]; ok {
 		return c, nil
 	}
-	out, err := store.List(ctx, w.DB, func(r store.Scanner) (string, error) {
-		var c string
-		return c, r.Scan(&c)
-	}, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY `+code,
+	out, err := store.Strings(ctx, w.DB, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY `+code,
 		len(key), key, agency)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", table, err)

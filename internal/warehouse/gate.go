@@ -12,6 +12,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/store"
 )
 
 // The analyses an ethics application names to cover the warehouse's reads (issue 9's gate).
@@ -140,22 +141,11 @@ func (w *Warehouse) cached() *gateCache {
 func (w *Warehouse) agencies(ctx context.Context) ([]string, error) {
 	c := w.cached()
 	if c.agencies == nil {
-		rows, err := w.DB.QueryContext(ctx, `SELECT DISTINCT agency FROM patient_dimension WHERE agency <> '' ORDER BY agency`)
+		as, err := store.Strings(ctx, w.DB, `SELECT DISTINCT agency FROM patient_dimension WHERE agency <> '' ORDER BY agency`)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)
 		}
-		defer rows.Close()
-		c.agencies = []string{}
-		for rows.Next() {
-			var a string
-			if err := rows.Scan(&a); err != nil {
-				return nil, err
-			}
-			c.agencies = append(c.agencies, a)
-		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("patient_dimension: %w", err)
-		}
+		c.agencies = as
 	}
 	return c.agencies, nil
 }

@@ -42,11 +42,11 @@ func (a Audit) AppendTx(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.E
 		}
 	}
 	var last *audit.Entry
-	lastStmt, err := a.DB.Prepared(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
+	lastStmt, err := a.DB.TxStmt(ctx, tx, `SELECT `+auditColumns+` FROM audit_log ORDER BY seq DESC LIMIT 1`)
 	if err != nil {
 		return e, err
 	}
-	row := tx.StmtContext(ctx, lastStmt).QueryRowContext(ctx)
+	row := lastStmt.QueryRowContext(ctx)
 	switch l, err := scanEntry(row); {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -60,12 +60,12 @@ func (a Audit) AppendTx(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.E
 		b, _ := json.Marshal(e.Detail)
 		detail = string(b)
 	}
-	insert, err := a.DB.Prepared(ctx, `INSERT INTO audit_log (seq, time, actor, action, object, source, detail, prev, hash)
+	insert, err := a.DB.TxStmt(ctx, tx, `INSERT INTO audit_log (seq, time, actor, action, object, source, detail, prev, hash)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
 	if err != nil {
 		return e, err
 	}
-	_, err = tx.StmtContext(ctx, insert).ExecContext(ctx, e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.Object, e.Source, detail, e.Prev, e.Hash)
+	_, err = insert.ExecContext(ctx, e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.Object, e.Source, detail, e.Prev, e.Hash)
 	return e, err
 }
 

@@ -138,7 +138,7 @@ func (db *DB) Tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // Prepared returns the statement q, prepared once for the store and kept: each connection
 // parses it the first time it runs it, not on every run (the SQLite driver does not cache
 // statements itself). Use it for the constant statements of hot paths only; within a
-// transaction, bind it with tx.StmtContext.
+// transaction use TxStmt.
 func (db *DB) Prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := db.stmts.Load(q); ok {
 		return st.(*sql.Stmt), nil
@@ -152,6 +152,18 @@ func (db *DB) Prepared(ctx context.Context, q string) (*sql.Stmt, error) {
 		return prev.(*sql.Stmt), nil
 	}
 	return st, nil
+}
+
+// TxStmt returns the constant statement q bound to tx, prepared once for the store as Prepared
+// does. Until it is, the statement is prepared on tx's own connection and, in the background,
+// for the store: preparing for the store inside a transaction could wait for a second
+// connection that every other transaction holds while it waits for this one's write lock.
+func (db *DB) TxStmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	if st, ok := db.stmts.Load(q); ok {
+		return tx.StmtContext(ctx, st.(*sql.Stmt)), nil
+	}
+	go db.Prepared(context.WithoutCancel(ctx), q)
+	return tx.PrepareContext(ctx, q)
 }
 
 // Scanner is a row: *sql.Row or *sql.Rows.

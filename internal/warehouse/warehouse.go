@@ -200,21 +200,21 @@ func generation(ctx context.Context, db *store.DB) (int64, error) {
 
 // txExec runs the constant statement q in tx, prepared once for the store.
 func txExec(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ...any) error {
-	st, err := db.Prepared(ctx, q)
+	st, err := db.TxStmt(ctx, tx, q)
 	if err != nil {
 		return err
 	}
-	_, err = tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	_, err = st.ExecContext(ctx, args...)
 	return err
 }
 
 // txQueryRow runs the constant query q in tx, prepared once for the store.
 func txQueryRow(ctx context.Context, db *store.DB, tx *sql.Tx, q string, args ...any) *sql.Row {
-	st, err := db.Prepared(ctx, q)
+	st, err := db.TxStmt(ctx, tx, q)
 	if err != nil {
 		return tx.QueryRowContext(ctx, q, args...) // the same error, from the row
 	}
-	return tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	return st.QueryRowContext(ctx, args...)
 }
 
 // tellLockout emails the directors that p was locked out of queries (issue 6's notice; ids

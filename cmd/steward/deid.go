@@ -16,6 +16,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/deid"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
 )
@@ -35,8 +36,8 @@ written anywhere.`,
 }
 
 type runFlags struct {
-	policy, source, target, keyFile, report string
-	inPlace, yes, unkeyed                   bool
+	policy, source, target, keyFile, report, workDir string
+	inPlace, yes, unkeyed                            bool
 }
 
 func newDeidRun() *cobra.Command {
@@ -58,6 +59,7 @@ func newDeidRun() *cobra.Command {
 	fl.StringVar(&f.keyFile, "key-file", "", "file holding the secret hashing key (else $STEWARD_KEY)")
 	fl.BoolVar(&f.unkeyed, "unkeyed", false, "hash with plain SHA-256 and no key (weak: see the warning)")
 	fl.StringVar(&f.report, "report", "", "write the run's report as JSON to this file")
+	fl.StringVar(&f.workDir, "work-dir", "", "directory for the temporary files that hold the scrub dictionary and collision sets of large tables, removed as they are made (default: $TMPDIR, or /var/tmp where /tmp is in memory)")
 	cmd.MarkFlagRequired("policy")
 	cmd.MarkFlagRequired("source")
 	return cmd
@@ -153,8 +155,14 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 			return err
 		}
 	}
+	var work *filemem.Dir
+	if f.workDir != "" {
+		if work, err = filemem.New(f.workDir, filemem.DefaultMinBytes); err != nil {
+			return err
+		}
+	}
 	prog, wait := newProgress(errw)
-	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog})
+	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog, Work: work})
 	wait()
 	if rep != nil {
 		printReport(out, rep)
@@ -240,6 +248,9 @@ func printReport(w io.Writer, rep *deid.Report) {
 		}
 	}
 	fmt.Fprintf(w, "%-24s %10d rows, %.0f rows/s\n", "total", total, float64(total)/max(rep.Elapsed.Seconds(), 1e-9))
+	for _, warning := range rep.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warning)
+	}
 }
 
 func writeJSON(path string, v any) error {

@@ -22,6 +22,11 @@
 // digests); a collision in a primary key or unique column stops the stream before the batch
 // that holds it is written.
 //
+// The dictionary and the collision counters hold one digest per distinct identifier, so
+// they grow with the tables; once large, they are kept in files mapped into memory under the
+// work directory (package filemem), not on the heap, and the engine's own memory stays flat
+// in the number of rows.
+//
 // In-place mode never leaves a table half-transformed:
 //   - SQLite: the whole database is written as a copy beside the file and renamed over it
 //     once complete; an interrupted run leaves the original as it was and a stale copy that
@@ -47,6 +52,7 @@ import (
 	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
 )
@@ -58,7 +64,8 @@ type Options struct {
 	Source   string // DSN
 	Target   string // DSN of the copy; empty for in-place
 	InPlace  bool
-	Progress Progress // nil: silent
+	Progress Progress     // nil: silent
+	Work     *filemem.Dir // where large tables go (see package filemem); nil: the default
 }
 
 // Progress is told about each table as it goes.
@@ -78,7 +85,9 @@ type Report struct {
 	Source, Target string // DSNs with passwords hidden
 	KeyFingerprint string
 	Run            string
-	Dictionary     int // values scrub looks for in free text
+	Dictionary     int      // values scrub looks for in free text
+	WorkDir        string   // where the dictionary and collision sets went once large
+	Warnings       []string // what the run could not do as planned, though it finished
 	Tables         []*TableReport
 	Elapsed        time.Duration
 }
@@ -131,14 +140,26 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	e := &engine{opts: o, schema: schema, src: src}
-	if err := e.compile(); err != nil {
-		return nil, err
-	}
 	e.report = &Report{
 		Source:         database.Redact(o.Source),
 		KeyFingerprint: o.Key.Fingerprint(),
 		Run:            RunID(o.Policy, o.Key),
 	}
+	if e.opts.Work == nil {
+		if e.opts.Work, err = filemem.New("", filemem.DefaultMinBytes); err != nil {
+			e.report.Warnings = append(e.report.Warnings, fmt.Sprintf("%v: the dictionary and collision sets were kept on the heap", err))
+		}
+	}
+	e.report.WorkDir = e.opts.Work.Path()
+	defer func() {
+		if err := e.opts.Work.Err(); err != nil {
+			e.report.Warnings = append(e.report.Warnings, fmt.Sprintf("%v: some of the dictionary and collision sets were kept on the heap", err))
+		}
+	}()
+	if err := e.compile(); err != nil {
+		return nil, err
+	}
+	defer e.free()
 	// The dictionary pass runs while the target is created; streaming waits for it.
 	dictCtx, stopDict := context.WithCancel(ctx)
 	dictDone := make(chan error, 1)
@@ -152,7 +173,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	})
 	defer func() {
 		stopDict()
-		e.dictionary()
+		e.dictionary() // before the dictionary is freed
 	}()
 	switch {
 	case !o.InPlace:
@@ -198,7 +219,7 @@ type plan struct {
 
 func (e *engine) compile() error {
 	e.plans = map[string]*plan{}
-	e.dict = transform.NewDictionary()
+	e.dict = transform.NewDictionaryIn(e.opts.Work)
 	sources := map[string]transform.Source{} // one per distinct in-text replacement
 	for _, t := range e.schema.Tables {
 		n := len(t.Columns)
@@ -213,7 +234,7 @@ func (e *engine) compile() error {
 			}
 			p.active = true
 			if r.Kind == policy.Hash || r.Kind == policy.Pseudonym || r.Kind == policy.Placeholder {
-				p.tracks[i] = transform.NewCollisions()
+				p.tracks[i] = transform.NewCollisionsIn(e.opts.Work)
 			}
 			f, err := transform.Compile(r, t, c, p.tracks[i], e.dict)
 			if err != nil {
@@ -243,6 +264,17 @@ func (e *engine) compile() error {
 		e.plans[t.Name] = p
 	}
 	return nil
+}
+
+// free gives back the dictionary's and the collision counters' memory, once no table
+// streams.
+func (e *engine) free() {
+	e.dict.Close()
+	for _, p := range e.plans {
+		for _, c := range p.tracks {
+			c.Close()
+		}
+	}
 }
 
 // scan reads t from the source, its kept columns undecoded where the source can (the copy's

@@ -19,6 +19,7 @@ import (
 	_ "github.com/stewardhealth/steward/internal/database/sqlite"
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/deid/deidtest"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
 )
@@ -165,13 +166,31 @@ func TestCopyMode(t *testing.T) {
 				t.Error("the copy accepted a duplicate mrn: the unique constraint was not rebuilt")
 			}
 
-			// Same key, same output; another key, another output.
-			again := s.Target(t)
-			if _, err := deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, Target: again}); err != nil {
+			// Same key, same output, with the dictionary and collision sets in files this time
+			// (every table, however small), and no file left behind; another key, another output.
+			workDir := t.TempDir()
+			work, err := filemem.New(workDir, 0)
+			if err != nil {
 				t.Fatal(err)
 			}
-			if !reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, dst), "encounter"), deidtest.Dump(t, dbtest.SQL(t, again), "encounter")) {
-				t.Error("two runs with one key gave different copies")
+			again := s.Target(t)
+			rep, err = deid.Run(ctx, deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, Target: again, Work: work})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(rep.Warnings) > 0 || rep.WorkDir != workDir {
+				t.Errorf("work directory %q, warnings %q: want %q and none", rep.WorkDir, rep.Warnings, workDir)
+			}
+			for _, table := range []string{"patient", "encounter"} {
+				if !reflect.DeepEqual(deidtest.Dump(t, dbtest.SQL(t, dst), table), deidtest.Dump(t, dbtest.SQL(t, again), table)) {
+					t.Errorf("%s: two runs with one key gave different copies (the second with its tables in files)", table)
+				}
+			}
+			if left, _ := os.ReadDir(workDir); len(left) > 0 {
+				t.Errorf("the run left %d files in its work directory", len(left))
+			}
+			if maps, err := os.ReadFile("/proc/self/maps"); err == nil && strings.Contains(string(maps), workDir) {
+				t.Error("the run's files are still mapped after it returned")
 			}
 			other, _ := transform.NewKey([]byte("another key of sixteen bytes"))
 			third := s.Target(t)

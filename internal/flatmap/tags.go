@@ -1,6 +1,10 @@
 package flatmap
 
-import "math/bits"
+import (
+	"math/bits"
+
+	"github.com/stewardhealth/steward/internal/filemem"
+)
 
 // Tags maps digests to 16-bit tags, like a Map[uint16], but keeps each tag in the same
 // 64-byte line as its key: six keys and their six tags to a line. Finding a key that is there
@@ -11,11 +15,14 @@ import "math/bits"
 // scaled to the number of lines, which need not be a power of two: the table takes about
 // 64 / 6 / 0.75 ≈ 14 bytes a key.
 //
-// The zero Tags is empty and ready to use. It is not safe for concurrent writes; concurrent
-// reads of a Tags no longer written to are safe. The key 0 is stored as 1.
+// The zero Tags is empty and ready to use, on the heap; NewTagsIn puts its lines in a file
+// (package filemem). It is not safe for concurrent writes; concurrent reads of a Tags no
+// longer written to are safe. The key 0 is stored as 1.
 type Tags struct {
 	lines []tagLine
 	n     int
+	mem   *filemem.Dir
+	free  func() // frees lines
 
 	touched uint64 // what Touch read, so that the reads are not left out
 }
@@ -31,10 +38,22 @@ type tagLine struct {
 }
 
 // NewTags returns a table sized for about n keys.
-func NewTags(n int) *Tags {
-	t := &Tags{}
+func NewTags(n int) *Tags { return NewTagsIn(nil, n) }
+
+// NewTagsIn returns a table sized for about n keys whose lines, once large, are kept in a
+// file under d (nil: on the heap). Free gives the file back.
+func NewTagsIn(d *filemem.Dir, n int) *Tags {
+	t := &Tags{mem: d}
 	t.alloc(n)
 	return t
+}
+
+// Free empties the table and gives back its memory.
+func (t *Tags) Free() {
+	if t.free != nil {
+		t.free()
+	}
+	t.lines, t.n, t.free = nil, 0, nil
 }
 
 func tagsFull(n, lines int) bool { return n*4 > lines*lineSlots*3 }
@@ -44,7 +63,8 @@ func (t *Tags) alloc(n int) {
 	if need := (n*4 + lineSlots*3 - 1) / (lineSlots * 3); need > lines {
 		lines = need
 	}
-	t.lines, t.n = make([]tagLine, lines), 0
+	t.lines, t.free = filemem.Make[tagLine](t.mem, lines)
+	t.n = 0
 }
 
 // Len is the number of keys.
@@ -135,7 +155,10 @@ func (t *Tags) Prefetch(keys []uint64) uint64 {
 
 // grow makes room for more keys: twice the lines, or as many as more keys need.
 func (t *Tags) grow(more int) {
-	old := t.lines
+	old, free := t.lines, t.free
+	if free != nil {
+		defer free()
+	}
 	t.alloc(max(t.n+more, 2*len(old)*lineSlots*3/4))
 	for i := range old {
 		for j, k := range old[i].keys {

@@ -4,13 +4,20 @@ import (
 	"math/rand/v2"
 	"testing"
 	"unsafe"
+
+	"github.com/stewardhealth/steward/internal/filemem"
 )
 
 // Tags agrees with Go's map over a million random digests, through several growths, with
-// digests that crowd the first lines (shared high bits) and the digest 0; Ref changes a tag
-// where it is kept.
+// digests that crowd the first lines (shared high bits) and the digest 0, on the heap and in
+// files; Ref changes a tag where it is kept.
 func TestTagsAgreesWithMap(t *testing.T) {
-	for _, m := range []*Tags{{}, NewTags(0), NewTags(3_000_000)} {
+	files, err := filemem.New(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range []*Tags{{}, NewTags(0), NewTags(3_000_000), NewTagsIn(files, 0), NewTagsIn(files, 3_000_000)} {
+		defer m.Free()
 		want := map[uint64]uint16{}
 		r := rand.New(rand.NewPCG(1, 2))
 		keys := []uint64{0, 1, ^uint64(0)}
@@ -46,6 +53,9 @@ func TestTagsAgreesWithMap(t *testing.T) {
 			if _, ok := m.Get(k); ok != had {
 				t.Fatalf("Get(%d): found = %v, want %v", k, ok, had)
 			}
+		}
+		if err := files.Err(); err != nil {
+			t.Fatal(err)
 		}
 		for k, v := range want {
 			p, isNew := m.Ref(k)

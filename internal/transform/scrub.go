@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/stewardhealth/steward/internal/detect"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/flatmap"
 )
 
@@ -34,6 +35,7 @@ type Dictionary struct {
 	maxWords int
 	sources  []source
 	fixed    map[string]Source
+	mem      *filemem.Dir // where the index goes once large; nil: the heap
 }
 
 // Source is where dictionary values come from: what replaces them in text.
@@ -58,13 +60,26 @@ func (d *Dictionary) mayBeFirst(h uint64) bool {
 // Reserve sizes an empty dictionary for about n values, sparing the index its regrowth.
 func (d *Dictionary) Reserve(n int) {
 	if d.index.Len() == 0 && n > 0 {
-		d.index = flatmap.NewTags(n)
+		d.index.Free()
+		d.index = flatmap.NewTagsIn(d.mem, n)
 	}
 }
 
-// NewDictionary returns an empty dictionary.
-func NewDictionary() *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTags(0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
+// NewDictionary returns an empty dictionary, on the heap.
+func NewDictionary() *Dictionary { return NewDictionaryIn(nil) }
+
+// NewDictionaryIn returns an empty dictionary whose index, once large, is kept in a file
+// under mem (see package filemem); Close gives the file back.
+func NewDictionaryIn(mem *filemem.Dir) *Dictionary {
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}, mem: mem}
+}
+
+// Close empties the dictionary and gives back its index's memory. Nothing may use the
+// dictionary meanwhile or afterwards.
+func (d *Dictionary) Close() {
+	if d != nil {
+		d.index.Free()
+	}
 }
 
 // Len is the number of values in the dictionary.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/detect"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 )
 
@@ -404,20 +405,31 @@ func TestDictionaryOrderFree(t *testing.T) {
 }
 
 // Collisions counts each distinct input whose output was taken once, however often it
-// repeats, for outputs that are a digest's prefix and for those that are not.
+// repeats, for outputs that are a digest's prefix and for those that are not, with its sets
+// on the heap and in files.
 func TestCollisionsExact(t *testing.T) {
+	files, err := filemem.New(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, deferred := range []bool{false, true} {
-		collisionsExact(t, deferred)
+		for _, mem := range []*filemem.Dir{nil, files} {
+			collisionsExact(t, deferred, mem)
+		}
+	}
+	if err := files.Err(); err != nil {
+		t.Fatal(err)
 	}
 }
 
-func collisionsExact(t *testing.T, deferred bool) {
+func collisionsExact(t *testing.T, deferred bool, mem *filemem.Dir) {
 	h := testKey(t, "a key of sixteen bytes or more").NewHasher()
 	if deferred {
 		h.DeferCounts()
 	}
 	for _, r := range []policy.Rule{{Kind: policy.Hash}, {Kind: policy.Hash, Alphabet: policy.Digits}, {Kind: policy.Pseudonym, Text: "P"}} {
-		track := NewCollisions()
+		track := NewCollisionsIn(mem)
+		defer track.Close()
 		c := &database.Column{Name: "code", Type: database.Text, Length: 4}
 		f, err := Compile(r, &database.Table{Name: "t", Columns: []*database.Column{c}}, c, track, nil)
 		if err != nil {
@@ -444,7 +456,7 @@ func collisionsExact(t *testing.T, deferred bool) {
 		}
 		h.Flush()
 		if want == 0 || track.Count() != want {
-			t.Errorf("%s, deferred %v: got %d collisions, want %d (and more than none)", r, deferred, track.Count(), want)
+			t.Errorf("%s, deferred %v, in files %v: got %d collisions, want %d (and more than none)", r, deferred, mem != nil, track.Count(), want)
 		}
 	}
 }

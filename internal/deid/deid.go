@@ -215,6 +215,7 @@ type plan struct {
 	sources []int  // the column's dictionary source; -1 where the column feeds no dictionary
 	pass    []bool // kept columns no rule reads: the source may hand them over undecoded
 	active  bool   // any column transformed
+	scrubs  bool   // any column scrubbed: the table waits for the dictionary
 }
 
 func (e *engine) compile() error {
@@ -233,6 +234,7 @@ func (e *engine) compile() error {
 				continue
 			}
 			p.active = true
+			p.scrubs = p.scrubs || r.Kind == policy.Scrub
 			if r.Kind == policy.Hash || r.Kind == policy.Pseudonym || r.Kind == policy.Placeholder {
 				p.tracks[i] = transform.NewCollisionsIn(e.opts.Work)
 			}
@@ -337,9 +339,7 @@ func (p *plan) tableReport() *TableReport {
 func (e *engine) buildDictionary(ctx context.Context) error {
 	scrubs := false
 	for _, p := range e.plans {
-		for _, r := range p.rules {
-			scrubs = scrubs || r.Kind == policy.Scrub
-		}
+		scrubs = scrubs || p.scrubs
 	}
 	if !scrubs {
 		return nil
@@ -626,9 +626,6 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 	if err := dst.CreateTables(ctx, e.schema); err != nil {
 		return fmt.Errorf("create tables in the target: %w", err)
 	}
-	if err := e.dictionary(); err != nil {
-		return err
-	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	tables := make(chan *database.Table)
@@ -646,10 +643,17 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 			}
 		}()
 	}
-	for _, t := range e.schema.Tables {
-		select {
-		case tables <- t:
-		case <-ctx.Done():
+	// Tables that scrub no text need no dictionary: they go first, while the dictionary pass
+	// may still be reading; the others wait for it (copyTable).
+	for _, scrubs := range []bool{false, true} {
+		for _, t := range e.schema.Tables {
+			if e.plans[t.Name].scrubs != scrubs {
+				continue
+			}
+			select {
+			case tables <- t:
+			case <-ctx.Done():
+			}
 		}
 	}
 	close(tables)
@@ -673,6 +677,11 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 }
 
 func (e *engine) copyTable(ctx context.Context, dst database.Target, t *database.Table) error {
+	if e.plans[t.Name].scrubs {
+		if err := e.dictionary(); err != nil {
+			return err
+		}
+	}
 	w, err := dst.Writer(ctx, t)
 	if err != nil {
 		return fmt.Errorf("load %s: %w", t.Name, err)

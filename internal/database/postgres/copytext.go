@@ -78,6 +78,21 @@ func (r *lineReader) Write(p []byte) (int, error) {
 	}
 }
 
+func (r *lineReader) failed() (fnErr, bad error) {
+	if r.err == errColumns {
+		return nil, r.err
+	}
+	return r.err, nil
+}
+
+// finish reports a stream that ended inside a line.
+func (r *lineReader) finish() error {
+	if len(r.rest) > 0 {
+		return errEnded
+	}
+	return nil
+}
+
 const blockSize = 64 << 10
 
 // text returns a line as a string. Without blocks, each line is a string of its own. With

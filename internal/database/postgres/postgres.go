@@ -1,10 +1,22 @@
 // Package postgres is Steward's adapter for PostgreSQL, through pgx.
 //
-// Rows move by COPY in both directions, in COPY's text format: every value is read as the
-// text PostgreSQL prints and written back as text it parses, so a value no rule touches is
-// copied exactly, whatever its type (arrays, JSON, ranges, user types). ScanPassing hands the
-// columns a copy keeps over still in COPY's text, and a copyWriter writes them back as they
-// came, so kept values are neither unescaped nor escaped again.
+// Rows move by COPY in both directions. Scan reads COPY's text format: every value is the
+// text PostgreSQL prints. ScanPassing and the writers move a table by binary COPY when all
+// its columns are of the types this package codes (binaryKinds: the text types, integers,
+// floats, numeric, boolean, date, timestamps, bytea, uuid, inet, cidr, json, jsonb), and in
+// COPY's text format otherwise (arrays, ranges, enums, domains, user types): each side
+// decides from the table's columns alone, so both always agree. Either way a value no rule
+// touches is copied exactly: ScanPassing hands the columns a copy keeps over as COPY sent
+// them and a copyWriter writes them back as they came, neither decoded nor encoded (nor
+// escaped, in text). Binary COPY spares the server its output and input functions for them.
+//
+// Every other value ScanPassing hands over is the string COPY's text format would give on
+// the same connection, in either format: in binary, the reader prints the text types,
+// integers, booleans and uuids, and dates and timestamps when DateStyle is ISO; the server
+// prints the rest, whose text depends on the session (TimeZone, extra_float_digits,
+// bytea_output, DateStyle), by its output functions (see planBinary). The binary writer
+// encodes the plain forms PostgreSQL prints itself and has the server read any other string
+// with the writing session's settings, as COPY's text format would have (see resolver).
 //
 // A copy creates each table with its columns only, loads it by COPY FROM STDIN, then adds
 // primary keys, unique and check constraints, indexes, identity and serial sequences (moved
@@ -280,17 +292,44 @@ func columnList(t *database.Table) string {
 	return strings.Join(cols, ", ")
 }
 
-// Scan streams t by COPY TO STDOUT.
+// Scan streams t by COPY TO STDOUT, in COPY's text format.
 func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) error) error {
 	return d.scan(ctx, t, newLineReader(len(t.Columns), nil, false, fn))
 }
 
-// ScanPassing is Scan with the columns pass marks handed over as COPY wrote them, for a
-// copyWriter to write back without decoding or encoding them again. Its consumer lets go of
-// the rows it is handed once written, so the rows' text is kept in shared 64 KiB blocks
-// rather than a string a row (see lineReader.text).
+// ScanPassing is Scan with the columns pass marks handed over as COPY sent them, for a
+// copyWriter to write back without decoding or encoding them again. A table whose columns
+// all have a known kind (binaryKinds) is read by binary COPY, the others in COPY's text
+// format; the values of the other columns are the same strings either way. Its consumer
+// lets go of the rows it is handed once written, so the rows' bytes are kept in shared
+// 64 KiB blocks rather than a string a row (see lineReader.text).
 func (d *DB) ScanPassing(ctx context.Context, t *database.Table, pass []bool, fn func(database.Row) error) error {
-	return d.scan(ctx, t, newLineReader(len(t.Columns), pass, true, fn))
+	kinds := binaryKinds(t)
+	if kinds == nil {
+		return d.scan(ctx, t, newLineReader(len(t.Columns), pass, true, fn))
+	}
+	conn, err := d.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	pc := conn.Conn().PgConn()
+	iso := strings.HasPrefix(pc.ParameterStatus("DateStyle"), "ISO") && pc.ParameterStatus("integer_datetimes") == "on"
+	plan := planBinary(kinds, pass, iso)
+	if plan.printed {
+		// The server prints some columns, so the COPY reads a query of the table alone, which
+		// of a partitioned table is nothing: that stays a COPY of the table, in text, which
+		// PostgreSQL refuses as it always has.
+		var relkind string
+		if err := conn.QueryRow(ctx, "SELECT relkind::text FROM pg_class WHERE oid = $1::regclass", quote(t.Name)).Scan(&relkind); err != nil {
+			return fmt.Errorf("read %s: %w", t.Name, database.RedactError(err))
+		}
+		if relkind != "r" {
+			conn.Release()
+			return d.scan(ctx, t, newLineReader(len(t.Columns), pass, true, fn))
+		}
+	}
+	return copyOut(ctx, pc, t, plan.statement(t), newBinaryReader(t, plan, fn))
 }
 
 func (d *DB) scan(ctx context.Context, t *database.Table, lr *lineReader) error {
@@ -299,18 +338,38 @@ func (d *DB) scan(ctx context.Context, t *database.Table, lr *lineReader) error 
 		return err
 	}
 	defer conn.Release()
-	_, err = conn.Conn().PgConn().CopyTo(ctx, lr, "COPY "+quote(t.Name)+" ("+columnList(t)+") TO STDOUT")
-	if lr.err != nil {
-		if lr.err == errColumns {
-			return fmt.Errorf("read %s: %w", t.Name, lr.err)
-		}
-		return lr.err
+	return copyOut(ctx, conn.Conn().PgConn(), t, "COPY "+quote(t.Name)+" ("+columnList(t)+") TO STDOUT", lr)
+}
+
+// copyReader takes the stream of a COPY … TO STDOUT.
+type copyReader interface {
+	io.Writer
+	// failed gives, once COPY has stopped, the error of the function rows are handed to, or
+	// else what is wrong with the stream.
+	failed() (fnErr, bad error)
+	// finish says whether the stream, which the server ended well, ended at a row's end.
+	finish() error
+}
+
+// copyOut runs sql, a COPY … TO STDOUT, into r. The errors of r's function come back as they
+// are; the others name the table, never a value.
+func copyOut(ctx context.Context, pc *pgconn.PgConn, t *database.Table, sql string, r copyReader) error {
+	_, err := pc.CopyTo(ctx, r, sql)
+	return copyResult(t, r, err)
+}
+
+// copyResult is what a scan of t returns once COPY has stopped, with err.
+func copyResult(t *database.Table, r copyReader, err error) error {
+	if fnErr, bad := r.failed(); fnErr != nil {
+		return fnErr
+	} else if bad != nil {
+		return fmt.Errorf("read %s: %w", t.Name, bad)
 	}
 	if err != nil {
 		return fmt.Errorf("read %s: %w", t.Name, database.RedactError(err))
 	}
-	if len(lr.rest) > 0 {
-		return fmt.Errorf("read %s: COPY ended inside a row", t.Name)
+	if err := r.finish(); err != nil {
+		return fmt.Errorf("read %s: %w", t.Name, err)
 	}
 	return nil
 }
@@ -412,18 +471,30 @@ func (d *DB) Finish(ctx context.Context, s *database.Schema) error {
 	return nil
 }
 
-// Writer loads t by COPY FROM STDIN on a connection of its own.
+// Writer loads t by COPY FROM STDIN on a connection of its own, in the format ScanPassing
+// reads t in.
 func (d *DB) Writer(ctx context.Context, t *database.Table) (database.RowWriter, error) {
 	conn, err := d.pool.Acquire(ctx)
 	if err != nil {
 		return nil, err
 	}
-	return startCopy(ctx, conn.Conn().PgConn(), quote(t.Name), t, conn.Release), nil
+	return startCopy(ctx, conn.Conn().PgConn(), quote(t.Name), t, conn.Release, d.binaryWriter(ctx, t)), nil
+}
+
+// binaryWriter is the encoder of t's rows for binary COPY, or nil when t moves in COPY's text
+// format (see binaryKinds).
+func (d *DB) binaryWriter(ctx context.Context, t *database.Table) *binaryWriter {
+	kinds := binaryKinds(t)
+	if kinds == nil {
+		return nil
+	}
+	return &binaryWriter{ctx: ctx, table: t, kinds: kinds, res: resolver{pool: d.pool}}
 }
 
 type copyWriter struct {
 	pw      *io.PipeWriter
 	bw      *bufio.Writer
+	bin     *binaryWriter // nil: COPY's text format
 	buf     []byte
 	done    chan error
 	rows    int64
@@ -432,10 +503,15 @@ type copyWriter struct {
 	closed  bool
 }
 
-func startCopy(ctx context.Context, pc *pgconn.PgConn, rel string, t *database.Table, release func()) *copyWriter {
+// startCopy starts COPY rel FROM STDIN with t's columns: binary with bin, else text.
+func startCopy(ctx context.Context, pc *pgconn.PgConn, rel string, t *database.Table, release func(), bin *binaryWriter) *copyWriter {
 	pr, pw := io.Pipe()
-	w := &copyWriter{pw: pw, bw: bufio.NewWriterSize(pw, 256<<10), done: make(chan error, 1), table: t.Name, release: release}
+	w := &copyWriter{pw: pw, bw: bufio.NewWriterSize(pw, 256<<10), bin: bin, done: make(chan error, 1), table: t.Name, release: release}
 	sql := "COPY " + rel + " (" + columnList(t) + ") FROM STDIN"
+	if bin != nil {
+		sql += " (FORMAT binary)"
+		w.bw.Write(binaryHeader) // into the buffer: no error before it is flushed
+	}
 	go func() {
 		_, err := pc.CopyFrom(ctx, pr, sql)
 		pr.CloseWithError(err)
@@ -446,7 +522,11 @@ func startCopy(ctx context.Context, pc *pgconn.PgConn, rel string, t *database.T
 
 func (w *copyWriter) Write(row database.Row) error {
 	var err error
-	w.buf, err = appendRow(w.buf[:0], row)
+	if w.bin != nil {
+		w.buf, err = w.bin.appendRow(w.buf[:0], row)
+	} else {
+		w.buf, err = appendRow(w.buf[:0], row)
+	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", w.table, err)
 	}
@@ -462,7 +542,13 @@ func (w *copyWriter) Close() (int64, error) {
 		return w.rows, nil
 	}
 	w.closed = true
-	err := w.bw.Flush()
+	var err error
+	if w.bin != nil {
+		_, err = w.bw.Write(binaryTrailer)
+	}
+	if err == nil {
+		err = w.bw.Flush()
+	}
 	w.pw.CloseWithError(err)
 	if cerr := <-w.done; cerr != nil {
 		err = cerr

@@ -52,7 +52,7 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table, 
 		if _, err := tx.Exec(ctx, createTable(t, stage[i], true)); err != nil {
 			return fmt.Errorf("stage %s: %w", t.Name, err)
 		}
-		w := startCopy(ctx, conn.Conn().PgConn(), stage[i], t, nil)
+		w := startCopy(ctx, conn.Conn().PgConn(), stage[i], t, nil, d.binaryWriter(ctx, t))
 		if err := fill(ctx, t, w); err != nil {
 			w.Abort()
 			return err

@@ -7,7 +7,7 @@
 // them by its bulk path into tables that have no indexes or foreign keys yet; keys, indexes
 // and constraints are built once every table is loaded. Tables are independent at that point,
 // so several load at once. A kept column that no rule reads is not decoded at all where the
-// adapter can hand it over as it read it (database.Passer: PostgreSQL's COPY text goes back
+// adapter can hand it over as it read it (database.Passer: PostgreSQL's COPY data goes back
 // out as it came in).
 //
 // Before any table is written, the engine reads the values of every column whose rule

@@ -14,6 +14,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/filemem"
@@ -59,7 +60,7 @@ func newDeidRun() *cobra.Command {
 	fl.StringVar(&f.keyFile, "key-file", "", "file holding the secret hashing key (else $STEWARD_KEY)")
 	fl.BoolVar(&f.unkeyed, "unkeyed", false, "hash with plain SHA-256 and no key (weak: see the warning)")
 	fl.StringVar(&f.report, "report", "", "write the run's report as JSON to this file")
-	fl.StringVar(&f.workDir, "work-dir", "", "directory for the temporary files that hold the scrub dictionary and collision sets of large tables, removed as they are made (default: $TMPDIR, or /var/tmp where /tmp is in memory)")
+	addWorkDirFlag(fl, &f.workDir)
 	cmd.MarkFlagRequired("policy")
 	cmd.MarkFlagRequired("source")
 	return cmd
@@ -155,11 +156,9 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 			return err
 		}
 	}
-	var work *filemem.Dir
-	if f.workDir != "" {
-		if work, err = filemem.New(f.workDir, filemem.DefaultMinBytes); err != nil {
-			return err
-		}
+	work, err := workDir(f.workDir)
+	if err != nil {
+		return err
 	}
 	prog, wait := newProgress(errw)
 	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog, Work: work})
@@ -176,6 +175,19 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 		return fmt.Errorf("%w\nnothing half-done was kept: run the same command again to finish", err)
 	}
 	return err
+}
+
+// addWorkDirFlag adds --work-dir, where deid run and verify keep what grows with the rows.
+func addWorkDirFlag(fl *pflag.FlagSet, p *string) {
+	fl.StringVar(p, "work-dir", "", "directory for the temporary files that hold the lookups of large tables (digests, never values), removed as they are made (default: $TMPDIR, or /var/tmp where /tmp is in memory)")
+}
+
+// workDir opens the --work-dir directory; nil for the default.
+func workDir(path string) (*filemem.Dir, error) {
+	if path == "" {
+		return nil, nil
+	}
+	return filemem.New(path, filemem.DefaultMinBytes)
 }
 
 // confirmInPlace says what will change and asks, unless --yes.

@@ -26,7 +26,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func newDeidVerify() *cobra.Command {
-	var pol, source, target, report string
+	var pol, source, target, report, workPath string
 	var minK int
 	cmd := &cobra.Command{
 		Use:   "verify --policy policy.yaml --source ORIGINAL --target COPY [--report FILE]",
@@ -55,7 +55,11 @@ database cannot be read, the copy is not a copy of the original, the policy does
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}
-			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK})
+			work, err := workDir(workPath)
+			if err != nil {
+				return &exitError{exitBadInput, err}
+			}
+			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK, Work: work})
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}
@@ -77,6 +81,7 @@ database cannot be read, the copy is not a copy of the original, the policy does
 	fl.StringVar(&source, "source", "", "DSN of the original database")
 	fl.StringVar(&target, "target", "", "DSN of the de-identified copy")
 	fl.StringVar(&report, "report", "", "write the report to this file (.html, .json or .md)")
+	addWorkDirFlag(fl, &workPath)
 	fl.IntVar(&minK, "min-k", 0, "fail when a table's quasi-identifiers leave a group smaller than this in the copy (0: report only)")
 	for _, f := range []string{"policy", "source", "target"} {
 		cmd.MarkFlagRequired(f)

@@ -11,19 +11,51 @@
 // are; the key 0 is stored as 1.
 package flatmap
 
-// Map maps digests to values of V. The zero Map is empty and ready to use. It is not safe for
-// concurrent writes; concurrent reads of a Map no longer written to are safe.
+import (
+	"iter"
+
+	"github.com/stewardhealth/steward/internal/filemem"
+)
+
+// Map maps digests to values of V. The zero Map is empty and ready to use, on the heap; NewIn
+// puts its arrays in files (package filemem). It is not safe for concurrent writes; concurrent
+// reads of a Map no longer written to are safe.
 type Map[V any] struct {
 	keys []uint64 // 0: empty slot
 	vals []V
 	n    int
+	mem  *filemem.Dir
+	free func() // frees keys and vals
 }
 
 // New returns a map sized for about n entries, kept at most half full.
-func New[V any](n int) *Map[V] {
-	m := &Map[V]{}
+func New[V any](n int) *Map[V] { return NewIn[V](nil, n) }
+
+// NewIn returns a map sized for about n entries whose arrays, once large, are kept in files
+// under d (nil: on the heap); V must hold no pointers then. Free gives the files back.
+func NewIn[V any](d *filemem.Dir, n int) *Map[V] {
+	m := &Map[V]{mem: d}
 	m.alloc(n)
 	return m
+}
+
+// Free empties the map and gives back its memory.
+func (m *Map[V]) Free() {
+	if m.free != nil {
+		m.free()
+	}
+	m.keys, m.vals, m.n, m.free = nil, nil, 0, nil
+}
+
+// All yields every key and its value, in no particular order.
+func (m *Map[V]) All() iter.Seq2[uint64, V] {
+	return func(yield func(uint64, V) bool) {
+		for i, k := range m.keys {
+			if k != 0 && !yield(k, m.vals[i]) {
+				return
+			}
+		}
+	}
 }
 
 func full(n, slots int) bool { return n*2 > slots }
@@ -33,7 +65,10 @@ func (m *Map[V]) alloc(n int) {
 	for full(n, size) {
 		size <<= 1
 	}
-	m.keys, m.vals, m.n = make([]uint64, size), make([]V, size), 0
+	keys, freeKeys := filemem.Make[uint64](m.mem, size)
+	vals, freeVals := filemem.Make[V](m.mem, size)
+	m.keys, m.vals, m.n = keys, vals, 0
+	m.free = func() { freeKeys(); freeVals() }
 }
 
 // Len is the number of entries.
@@ -92,7 +127,10 @@ func (m *Map[V]) Get(k uint64) (V, bool) {
 }
 
 func (m *Map[V]) grow() {
-	keys, vals := m.keys, m.vals
+	keys, vals, free := m.keys, m.vals, m.free
+	if free != nil {
+		defer free()
+	}
 	m.alloc(max(m.n+1, len(keys))) // twice the slots, or the first 1024
 	for i, k := range keys {
 		if k != 0 {

@@ -3,12 +3,25 @@ package flatmap
 import (
 	"math/rand/v2"
 	"testing"
+
+	"github.com/stewardhealth/steward/internal/filemem"
 )
 
 // The map agrees with Go's map over a million random digests, through several growths,
-// including the digest 0 and keys that probe past the end of the table.
+// including the digest 0 and keys that probe past the end of the table, on the heap and in
+// files.
 func TestAgreesWithMap(t *testing.T) {
 	agreesWithMap(t, &Map[uint32]{})
+	files, err := filemem.New(t.TempDir(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := NewIn[uint32](files, 0)
+	defer m.Free()
+	agreesWithMap(t, m)
+	if err := files.Err(); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func agreesWithMap(t *testing.T, m *Map[uint32]) {
@@ -33,6 +46,21 @@ func agreesWithMap(t *testing.T, m *Map[uint32]) {
 	for k, v := range want {
 		if got, ok := m.Get(k); !ok || got != v {
 			t.Fatalf("Get(%d): got %d %v, want %d", k, got, ok, v)
+		}
+	}
+	all := map[uint64]uint32{}
+	for k, v := range m.All() {
+		if _, twice := all[k]; twice {
+			t.Fatalf("All yielded %d twice", k)
+		}
+		all[k] = v
+	}
+	if len(all) != len(want) {
+		t.Fatalf("All yielded %d keys, want %d", len(all), len(want))
+	}
+	for k, v := range want {
+		if all[k] != v {
+			t.Fatalf("All yielded %d for %d, want %d", all[k], k, v)
 		}
 	}
 	for range 1000 {

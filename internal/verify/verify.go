@@ -32,6 +32,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/detect"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/flatmap"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
@@ -45,6 +46,9 @@ type Options struct {
 	// MinK, when above 0, makes the risk check fail for a table whose quasi-identifiers leave
 	// a group smaller than MinK in the copy. At 0 the risk figures are reported only.
 	MinK int
+	// Work is where the lookups of every identifier, key and group go once large (see package
+	// filemem), so that memory does not grow with the rows; nil: the default directory.
+	Work *filemem.Dir
 }
 
 // InputError is bad input: verification could not start. Its message names what is wrong.
@@ -95,7 +99,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			Source: database.Redact(o.Source), Target: database.Redact(o.Target), MinK: o.MinK,
 		},
 		tables: map[string]*tableState{},
+		mem:    o.Work,
 	}
+	if v.mem == nil {
+		v.mem, _ = filemem.New("", filemem.DefaultMinBytes) // nil on failure: the heap
+	}
+	defer v.free()
 	v.plan()
 	v.structure()
 	if err := v.readOriginal(ctx); err != nil {
@@ -126,6 +135,8 @@ func matches(ss, ts *database.Schema) error {
 
 type verifier struct {
 	o        Options
+	mem      *filemem.Dir
+	sets     []interface{ Free() } // what free gives back
 	src, dst database.DB
 	ss, ts   *database.Schema
 	seed     maphash.Seed
@@ -142,6 +153,25 @@ type verifier struct {
 
 // digestSet holds digests (of values, keys, tuples) with the column they came from.
 type digestSet = flatmap.Map[uint16]
+
+// groupCounts counts the records of each combination of quasi-identifiers, by its digest.
+type groupCounts = flatmap.Map[int64]
+
+// newSet returns a map sized for about n entries, kept in the verifier's work directory
+// once large, and freed with the verifier.
+func newSet[V any](v *verifier, n int) *flatmap.Map[V] {
+	m := flatmap.NewIn[V](v.mem, n)
+	v.sets = append(v.sets, m)
+	return m
+}
+
+// free gives back the memory of every lookup and of the dictionary.
+func (v *verifier) free() {
+	for _, s := range v.sets {
+		s.Free()
+	}
+	v.dict.Close()
+}
 
 type deferredFK struct {
 	child *tableState
@@ -160,8 +190,8 @@ type tableState struct {
 	before, after []uint64
 	nBefore       []int64
 	quasi         []int // source column positions
-	kBefore       map[uint64]int64
-	kAfter        map[uint64]int64
+	kBefore       *groupCounts
+	kAfter        *groupCounts
 	done          bool
 }
 
@@ -204,7 +234,7 @@ func (v *verifier) plan() {
 				st.quasi = append(st.quasi, t.ColumnIndex(q.Name))
 				st.rep.Risk.QuasiIdentifiers = append(st.rep.Risk.QuasiIdentifiers, q.Name)
 			}
-			st.kBefore, st.kAfter = map[uint64]int64{}, map[uint64]int64{}
+			st.kBefore, st.kAfter = newSet[int64](v, 0), newSet[int64](v, 0)
 		}
 		v.tables[t.Name] = st
 		v.rep.Tables = append(v.rep.Tables, st.rep)
@@ -369,8 +399,8 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 			}
 		}
 	}
-	v.exact = flatmap.New[uint16](int(min(expect, 1<<27)))
-	v.dict = transform.NewDictionary()
+	v.exact = newSet[uint16](v, int(min(expect, 1<<27)))
+	v.dict = transform.NewDictionaryIn(v.mem)
 	v.dict.Reserve(int(min(expect, 1<<26)))
 	for _, st := range v.order {
 		var cols []int
@@ -403,7 +433,8 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 				}
 			}
 			if st.kBefore != nil {
-				st.kBefore[v.tuple(row, pos, st.quasi)]++
+				n, _ := st.kBefore.Ref(v.tuple(row, pos, st.quasi))
+				*n++
 			}
 			return nil
 		})
@@ -518,7 +549,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	var provided []keyCols
 	for name, fk := range refd {
 		if fk.RefTable == t.Name {
-			kc := keyCols{name: name, set: flatmap.New[uint16](int(t.Rows))}
+			kc := keyCols{name: name, set: newSet[uint16](v, int(t.Rows))}
 			for _, c := range fk.RefColumns {
 				if i := t.ColumnIndex(c); i >= 0 && has(i) {
 					kc.idx = append(kc.idx, i)
@@ -557,7 +588,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	for i, r := range st.rules {
 		if r.Kind == policy.Hash && t.Unique(t.Columns[i].Name) && has(i) {
 			uniques = append(uniques, i)
-			uniqueSets = append(uniqueSets, flatmap.New[uint16](int(t.Rows)))
+			uniqueSets = append(uniqueSets, newSet[uint16](v, int(t.Rows)))
 			dups = append(dups, 0)
 		}
 	}
@@ -645,7 +676,8 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 			}
 		}
 		if st.kAfter != nil {
-			st.kAfter[v.tuple(row, pos, st.quasi)]++
+			n, _ := st.kAfter.Ref(v.tuple(row, pos, st.quasi))
+			*n++
 		}
 		return nil
 	})
@@ -820,9 +852,9 @@ func (v *verifier) finish() {
 	}
 }
 
-func kstats(groups map[uint64]int64) KStats {
+func kstats(groups *groupCounts) KStats {
 	var s KStats
-	for _, n := range groups {
+	for _, n := range groups.All() {
 		s.Records += n
 		s.Groups++
 		if s.K == 0 || n < s.K {

@@ -19,6 +19,7 @@ import (
 	_ "github.com/stewardhealth/steward/internal/database/sqlite"
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/deid/deidtest"
+	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/verify"
 )
@@ -130,7 +131,22 @@ var plants = []plant{
 		}},
 }
 
+// Each way of spoiling a copy is caught, with verify's lookups kept in files (every one,
+// however small: they are kept on the heap in TestPassesOnCorrectCopy).
 func TestCatchesEachFailure(t *testing.T) {
+	workDir := t.TempDir()
+	work, err := filemem.New(workDir, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := work.Err(); err != nil {
+			t.Error(err)
+		}
+		if left, _ := os.ReadDir(workDir); len(left) > 0 {
+			t.Errorf("verify left %d files in its work directory", len(left))
+		}
+	}()
 	row := deidtest.Rows(n)[0]
 	original := map[string]string{"mrn": row.MRN, "name": row.Name}
 	for _, s := range deidtest.Servers {
@@ -158,7 +174,7 @@ func TestCatchesEachFailure(t *testing.T) {
 						}
 						conn.Close()
 					}
-					rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
+					rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst, Work: work})
 					if err != nil {
 						t.Fatal(err)
 					}

@@ -35,7 +35,6 @@ type Dictionary struct {
 	maxWords int
 	sources  []source
 	fixed    map[string]Source
-	mem      *filemem.Dir // where the index goes once large; nil: the heap
 }
 
 // Source is where dictionary values come from: what replaces them in text.
@@ -60,8 +59,7 @@ func (d *Dictionary) mayBeFirst(h uint64) bool {
 // Reserve sizes an empty dictionary for about n values, sparing the index its regrowth.
 func (d *Dictionary) Reserve(n int) {
 	if d.index.Len() == 0 && n > 0 {
-		d.index.Free()
-		d.index = flatmap.NewTagsIn(d.mem, n)
+		d.index.Reserve(n) // in the index's own place: the heap or its file
 	}
 }
 
@@ -71,7 +69,7 @@ func NewDictionary() *Dictionary { return NewDictionaryIn(nil) }
 // NewDictionaryIn returns an empty dictionary whose index, once large, is kept in a file
 // under mem (see package filemem); Close gives the file back.
 func NewDictionaryIn(mem *filemem.Dir) *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}, mem: mem}
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
 }
 
 // Close empties the dictionary and gives back its index's memory. Nothing may use the

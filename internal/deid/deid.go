@@ -478,10 +478,11 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 			}
 		}()
 	}
-	written := make(chan error, 1)
+	writerDone := make(chan error, 1)
 	var n int64
 	go func() {
 		var err error
+		var written int64
 		for b := range order {
 			<-b.done
 			if err == nil && b.err != nil {
@@ -499,13 +500,17 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 			}
 			if err != nil {
 				cancel(err)
-			} else if tp != nil {
-				tp.Add(int64(b.n))
+			} else {
+				written += int64(b.n)
+				database.Checkpointf("%s: %d rows written", t.Name, written)
+				if tp != nil {
+					tp.Add(int64(b.n))
+				}
 			}
 			b.reset()
 			free <- b
 		}
-		written <- err
+		writerDone <- err
 	}()
 
 	var cur *batch
@@ -537,7 +542,7 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 	close(work)
 	close(order)
 	wg.Wait()
-	if werr := <-written; werr != nil {
+	if werr := <-writerDone; werr != nil {
 		err = werr // the writer's error is the cause; the source only saw the cancel
 	}
 	if err == nil {
@@ -742,14 +747,20 @@ func (e *engine) rewriteFile(ctx context.Context) error {
 		os.Remove(tmp)
 		return err
 	}
+	database.Checkpoint("copy written")
 	if err := syncFile(tmp); err != nil {
 		return err
 	}
+	database.Checkpoint("copy synced")
 	e.src.Close()
 	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
 		os.Remove(path + suffix)
 	}
-	return os.Rename(tmp, path)
+	if err := os.Rename(tmp, path); err != nil {
+		return err
+	}
+	database.Checkpoint("copy renamed")
+	return nil
 }
 
 // beside names the hidden file a SQLite copy is written to before it is renamed to path.
@@ -804,6 +815,7 @@ func (e *engine) rewrite(ctx context.Context) error {
 			continue
 		}
 		var reports []*TableReport
+		database.Checkpointf("group %s: begin", todo[0].Name)
 		err := rw.Rewrite(ctx, run, todo, func(ctx context.Context, t *database.Table, w database.RowWriter) error {
 			tr, err := e.stream(ctx, t, w)
 			if err == nil {
@@ -814,6 +826,7 @@ func (e *engine) rewrite(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		database.Checkpointf("group %s: committed", todo[0].Name)
 		for _, tr := range reports {
 			e.addReport(tr)
 		}

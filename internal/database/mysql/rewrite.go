@@ -131,6 +131,7 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 		}
 	}
 
+	database.Checkpointf("group %s: staged", names[0])
 	// Swap: one transaction replaces every table's rows and records them as done.
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -146,12 +147,14 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fail(err)
 		}
+		database.Checkpointf("group %s: %s swapped", names[0], t.Name)
 		_, err := tx.ExecContext(ctx, "INSERT INTO "+ledgerTable+" (run, table_name, done_at) VALUES (?, ?, UTC_TIMESTAMP())"+
 			" ON DUPLICATE KEY UPDATE done_at = VALUES(done_at)", run, t.Name)
 		if err != nil {
 			return fail(err)
 		}
 	}
+	database.Checkpointf("group %s: recorded", names[0])
 	if testHookBeforeCommit != nil {
 		if err := testHookBeforeCommit(ctx, tx); err != nil {
 			return fail(err)

@@ -66,6 +66,7 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table, 
 	for i, t := range tables {
 		names[i] = t.Name
 	}
+	database.Checkpointf("group %s: staged", names[0])
 	rows, err := tx.Query(ctx, `
 		SELECT c.relname, con.conname, pg_get_constraintdef(con.oid)
 		FROM pg_constraint con
@@ -109,10 +110,12 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table, 
 			return fmt.Errorf("table %s, foreign key %s: %w", f.table, f.name, database.RedactError(err))
 		}
 	}
+	database.Checkpointf("group %s: swapped", names[0])
 	for _, t := range tables {
 		if _, err := tx.Exec(ctx, "INSERT INTO steward_progress (run, table_name) VALUES ($1, $2)", run, t.Name); err != nil {
 			return err
 		}
 	}
+	database.Checkpointf("group %s: recorded", names[0])
 	return tx.Commit(ctx)
 }

@@ -171,7 +171,7 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 			}
 		}
 	}
-	if err != nil && f.inPlace {
+	if err != nil && f.inPlace && !errors.Is(err, deid.ErrOtherRun) {
 		return fmt.Errorf("%w\nnothing half-done was kept: run the same command again to finish", err)
 	}
 	return err
@@ -230,7 +230,7 @@ func confirmInPlace(cmd *cobra.Command, pol *policy.Policy, f runFlags) error {
 }
 
 func printReport(w io.Writer, rep *deid.Report) {
-	fmt.Fprintf(w, "\n%s run %s, key %s, %s\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "\n%s run %s, key %s, rules %s, %s\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.PolicyDigest, rep.Elapsed.Round(time.Millisecond))
 	if rep.Dictionary > 0 {
 		fmt.Fprintf(w, "free text scrubbed for %d transformed values and the identifier patterns\n", rep.Dictionary)
 	}

@@ -73,13 +73,15 @@ type Target interface {
 // how it keeps a table from ever being half-transformed.
 type Rewriter interface {
 	DB
-	// Done lists the tables that run (an identifier of the policy and key) has already rewritten.
-	Done(ctx context.Context, run string) (map[string]bool, error)
-	// Rewrite replaces the rows of tables — a group that foreign keys tie together — with the
-	// rows fill writes for each, and records them as done for run, all at once: after a crash
-	// either every table of the group is rewritten and recorded, or none is touched. fill
-	// reads the original rows with Scan, which stays usable while Rewrite runs.
-	Rewrite(ctx context.Context, run string, tables []*Table, fill func(ctx context.Context, t *Table, w RowWriter) error) error
+	// Ledger reads every row of the ledger (LedgerTable), of any run; none when there is no
+	// ledger yet.
+	Ledger(ctx context.Context) ([]Progress, error)
+	// Rewrite replaces the rows of g's tables — a group that foreign keys tie together — with
+	// the rows g.Fill writes for each, and records them in the ledger, all at once: after a
+	// crash either every table of the group is rewritten and recorded, or none is touched.
+	// Before anything else it takes a lock that one rewrite of the database holds at a time,
+	// and asks g.Check; skipped reports that Check said the group was done.
+	Rewrite(ctx context.Context, g *RewriteGroup) (skipped bool, err error)
 }
 
 // Opener opens a DSN of one kind. create asks for a database that may not exist yet (a copy

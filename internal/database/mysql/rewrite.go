@@ -2,10 +2,15 @@ package mysql
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
 )
@@ -13,6 +18,11 @@ import (
 const ledgerDDL = "CREATE TABLE IF NOT EXISTS " + ledgerTable + ` (
 	run VARCHAR(64) NOT NULL,
 	table_name VARCHAR(64) NOT NULL,
+	key_fingerprint VARCHAR(64) NOT NULL,
+	policy_digest VARCHAR(64) NOT NULL,
+	tables INT NOT NULL,
+	policy MEDIUMTEXT NOT NULL,
+	started_at DATETIME NOT NULL,
 	done_at DATETIME NOT NULL,
 	PRIMARY KEY (run, table_name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`
@@ -27,66 +37,120 @@ func (d *DB) ensureLedger(ctx context.Context) error {
 	return nil
 }
 
-// Done lists the tables that run has rewritten, from the ledger table steward_progress.
-func (d *DB) Done(ctx context.Context, run string) (map[string]bool, error) {
-	if err := d.ensureLedger(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := d.db.QueryContext(ctx, "SELECT table_name FROM "+ledgerTable+" WHERE run = ?", run)
-	if err != nil {
+// Ledger reads every row of the ledger table steward_progress.
+func (d *DB) Ledger(ctx context.Context) ([]database.Progress, error) {
+	l, err := d.readLedger(ctx, d.db)
+	if err != nil && !errors.Is(err, database.ErrOldLedger) {
 		return nil, d.errorf("read the ledger of", err)
 	}
-	done := map[string]bool{}
-	err = each(rows, func() error {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return err
-		}
-		done[name] = true
-		return nil
-	})
-	if err != nil {
-		return nil, d.errorf("read the ledger of", err)
-	}
-	return done, nil
+	return l, err
 }
 
-// Rewrite replaces the rows of tables with those fill writes, all in one transaction; see
-// the package comment.
-func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
-	fill func(ctx context.Context, t *database.Table, w database.RowWriter) error) error {
-	if len(tables) == 0 {
-		return nil
+func (d *DB) readLedger(ctx context.Context, ex execer) ([]database.Progress, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, ledgerTable)
+	if err != nil {
+		return nil, err
 	}
-	if run == "" || len(run) > 64 {
-		return fmt.Errorf("rewrite: the run identifier must have 1 to 64 characters, not %d", len(run))
+	var cols []string
+	if err := each(rows, func() error {
+		var c string
+		cols = append(cols, c)
+		return rows.Scan(&cols[len(cols)-1])
+	}); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	if !slices.Contains(cols, "key_fingerprint") {
+		return nil, database.ErrOldLedger
+	}
+	rows, err = ex.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at FROM "+ledgerTable+" ORDER BY done_at, table_name")
+	if err != nil {
+		return nil, err
+	}
+	var out []database.Progress
+	err = each(rows, func() error {
+		var p database.Progress
+		var started, done string
+		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done); err != nil {
+			return err
+		}
+		p.Started, _ = time.Parse(time.DateTime, started)
+		p.Done, _ = time.Parse(time.DateTime, done)
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// lockName is the name of the lock (GET_LOCK) that one rewrite of the database holds at a
+// time: lock names are server-wide and at most 64 characters.
+func (d *DB) lockName() string {
+	sum := sha256.Sum256([]byte(d.name))
+	return "steward_rewrite_" + hex.EncodeToString(sum[:16])
+}
+
+// Rewrite replaces the rows of the group's tables with those g.Fill writes, all in one
+// transaction; see the package comment.
+func (d *DB) Rewrite(ctx context.Context, g *database.RewriteGroup) (skipped bool, err error) {
+	tables := g.Tables
+	if len(tables) == 0 {
+		return false, nil
+	}
+	if len(g.Run.ID) == 0 || len(g.Run.ID) > 64 {
+		return false, fmt.Errorf("rewrite: the run identifier must have 1 to 64 characters, not %d", len(g.Run.ID))
 	}
 	names := make([]string, len(tables))
 	for i, t := range tables {
 		names[i] = t.Name
 		if strings.HasPrefix(t.Name, "steward_stage_") || t.Name == ledgerTable {
-			return fmt.Errorf("rewrite %s: Steward keeps that name for itself", t.Name)
+			return false, fmt.Errorf("rewrite %s: Steward keeps that name for itself", t.Name)
 		}
 	}
 	group := strings.Join(names, ", ")
 	if err := d.ensureLedger(ctx); err != nil {
-		return err
+		return false, err
 	}
 	if err := d.checkRewritable(ctx, names); err != nil {
-		return err
+		return false, err
 	}
 
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
-		return d.errorf("rewrite "+group+" in", err)
+		return false, d.errorf("rewrite "+group+" in", err)
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			discard(conn) // with its temporary tables and foreign_key_checks = 0
+			discard(conn) // with its temporary tables, its lock and foreign_key_checks = 0
 		}
 	}()
-	fail := func(err error) error { return d.errorf("rewrite "+group+" in", err) }
+	fail := func(err error) (bool, error) { return false, d.errorf("rewrite "+group+" in", err) }
+
+	// One rewrite at a time: a killed run's session may still be running on the server; it
+	// holds this lock until the server has committed or rolled back its transaction.
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 3600)", d.lockName()).Scan(&got); err != nil {
+		return fail(err)
+	}
+	if got.Int64 != 1 {
+		return false, d.errorf("wait an hour for another in-place run to end: gave up on", errors.New("the lock is still held"))
+	}
+	ledger, err := d.readLedger(ctx, conn)
+	if err != nil {
+		if errors.Is(err, database.ErrOldLedger) {
+			return false, err
+		}
+		return fail(err)
+	}
+	if skip, err := g.Check(ledger); err != nil || skip {
+		if _, rerr := conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", d.lockName()); rerr == nil {
+			committed = true // nothing to discard
+			conn.Close()
+		}
+		return skip, err
+	}
 
 	if _, err := conn.ExecContext(ctx, "SET foreign_key_checks = 0"); err != nil {
 		return fail(err)
@@ -122,12 +186,12 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 			return fail(err)
 		}
 		w := &stageWriter{rowWriter: inner}
-		if err := fill(ctx, t, w); err != nil {
+		if err := g.Fill(ctx, t, w); err != nil {
 			w.Abort()
-			return fmt.Errorf("rewrite %s: %w", t.Name, err)
+			return false, fmt.Errorf("rewrite %s: %w", t.Name, err)
 		}
 		if err := w.finish(); err != nil {
-			return fmt.Errorf("rewrite %s: %w", t.Name, err)
+			return false, fmt.Errorf("rewrite %s: %w", t.Name, err)
 		}
 	}
 
@@ -148,8 +212,10 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 			return fail(err)
 		}
 		database.Checkpointf("group %s: %s swapped", names[0], t.Name)
-		_, err := tx.ExecContext(ctx, "INSERT INTO "+ledgerTable+" (run, table_name, done_at) VALUES (?, ?, UTC_TIMESTAMP())"+
-			" ON DUPLICATE KEY UPDATE done_at = VALUES(done_at)", run, t.Name)
+		r := g.Run
+		_, err := tx.ExecContext(ctx, "INSERT INTO "+ledgerTable+" (run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP())",
+			r.ID, t.Name, r.KeyFingerprint, r.PolicyDigest, r.Tables, r.Policy, r.Started.UTC().Format(time.DateTime))
 		if err != nil {
 			return fail(err)
 		}
@@ -167,15 +233,18 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 	// Done; tidy the connection up for the pool, or drop it.
 	for _, s := range stages {
 		if _, err := conn.ExecContext(ctx, "DROP TEMPORARY TABLE "+quoteIdent(s)); err != nil {
-			return nil // committed: the deferred discard drops the rest
+			return false, nil // committed: the deferred discard drops the rest
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "SET foreign_key_checks = DEFAULT"); err != nil {
-		return nil
+		return false, nil
+	}
+	if _, err := conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", d.lockName()); err != nil {
+		return false, nil
 	}
 	committed = true
 	conn.Close()
-	return nil
+	return false, nil
 }
 
 // stageWriter is the RowWriter fill gets: fill may close it or leave that to Rewrite, but a

@@ -40,6 +40,11 @@ tables:
     columns:
       id: keep
       hostname: {placeholder: hostname}
+  staff:
+    columns:
+      id: keep
+      name: hash
+      remark: scrub
   transport_request:
     columns:
       id: keep
@@ -52,7 +57,7 @@ tables:
 `
 
 // ResumeTables are the resume fixture's tables.
-var ResumeTables = []string{"asset", "audit_event", "encounter", "patient", "server", "transport_request", "zone"}
+var ResumeTables = []string{"asset", "audit_event", "encounter", "patient", "server", "staff", "transport_request", "zone"}
 
 // ResumeIdentifiers are the values of the resume fixture's first n patients (and its
 // servers) that the notes and comments repeat: none may survive a de-identification.
@@ -62,7 +67,7 @@ func ResumeIdentifiers(n int) []string {
 		ids = append(ids, r.MRN, r.Name)
 	}
 	for i := range resumeServers(n) {
-		ids = append(ids, serverName(i))
+		ids = append(ids, serverName(i), staffName(i))
 	}
 	return ids
 }
@@ -71,6 +76,11 @@ func resumeServers(n int) int { return max(1, n/10) }
 
 // serverName is a bare host name, which no pattern recognises: only the dictionary does.
 func serverName(i int) string { return fmt.Sprintf("xt-app%03d", i) }
+
+// staffName is a member of staff, whom patients' notes name.
+func staffName(i int) string {
+	return fmt.Sprintf("Nurse Quill%c%c", 'a'+rune(i%26), 'a'+rune(i/26%26))
+}
 
 // ResumeSQL creates and fills the resume fixture with n patients in one kind of database.
 func ResumeSQL(kind database.Kind, n int) []string {
@@ -84,18 +94,21 @@ func ResumeSQL(kind database.Kind, n int) []string {
 			FOREIGN KEY (mrn) REFERENCES patient (mrn))`,
 		`CREATE TABLE transport_request (id INTEGER PRIMARY KEY, patient_id INTEGER, comment TEXT,
 			FOREIGN KEY (patient_id) REFERENCES patient (id))`,
+		`CREATE TABLE staff (id INTEGER PRIMARY KEY, name VARCHAR(40) NOT NULL, remark TEXT)`,
 		`CREATE TABLE zone (id INTEGER PRIMARY KEY, number INTEGER NOT NULL)`,
 	}
-	var asset, server, audit, patient, encounter, transport, zone []string
+	var asset, server, audit, patient, encounter, staff, transport, zone []string
 	servers := resumeServers(n)
+	rows := Rows(n)
 	for i := range servers {
 		server = append(server, fmt.Sprintf("(%d, '%s')", i+1, serverName(i)))
+		staff = append(staff, fmt.Sprintf("(%d, '%s', %s)", i+1, staffName(i), sq(fmt.Sprintf("visited %s on %s", rows[i].Name, wards[i%len(wards)]))))
 	}
-	for i, r := range Rows(n) {
+	for i, r := range rows {
 		asset = append(asset, fmt.Sprintf("(%d, %d)", i+1, 70000+i*13))
 		zone = append(zone, fmt.Sprintf("(%d, %d)", i+1, 500+i*3))
 		patient = append(patient, fmt.Sprintf("(%d, '%s', '%s', %s)", i+1, r.MRN, r.Name,
-			sq(fmt.Sprintf("Pt %s (%s) admitted", r.Name, r.MRN))))
+			sq(fmt.Sprintf("Pt %s (%s) admitted by %s", r.Name, r.MRN, staffName(i%servers)))))
 		encounter = append(encounter, fmt.Sprintf("(%d, '%s', '%s')", i+1, r.MRN, wards[i%len(wards)]))
 		transport = append(transport, fmt.Sprintf("(%d, %d, %s)", i+1, i+1,
 			sq(fmt.Sprintf("Move %s, MRN %s, to %s; porter paged from %s", r.Name, r.MRN, wards[(i+1)%len(wards)], serverName(i%servers)))))
@@ -105,7 +118,7 @@ func ResumeSQL(kind database.Kind, n int) []string {
 	for _, t := range []struct {
 		name string
 		rows []string
-	}{{"asset", asset}, {"server", server}, {"audit_event", audit}, {"patient", patient}, {"encounter", encounter}, {"transport_request", transport}, {"zone", zone}} {
+	}{{"asset", asset}, {"server", server}, {"audit_event", audit}, {"patient", patient}, {"encounter", encounter}, {"staff", staff}, {"transport_request", transport}, {"zone", zone}} {
 		for rows := t.rows; len(rows) > 0; {
 			k := min(len(rows), 500)
 			stmts = append(stmts, "INSERT INTO "+t.name+" VALUES "+strings.Join(rows[:k], ", "))

@@ -50,8 +50,9 @@
 // While any table still has text to scrub, no table that feeds the dictionary has been
 // committed, so the run, resumed, reads the same dictionary from the same original values; once
 // a source is committed, no table is left to scrub, and the dictionary is not read at all.
-// Keeping digests would have put a 64-bit unkeyed digest of every identifier into the very
-// database that is shipped (an SSN is recovered from one by trying every candidate), and one
+// Keeping the digests would have put a 64-bit digest of every identifier, and the seed that
+// computes them (random per process today), into the very database that is shipped — an SSN
+// is recovered from its digest by trying every candidate — and one
 // transaction over the whole database would make MySQL's undo log and the lock time grow with
 // it. The engine proves the order at run time too (unsafeToScrub): a run that finds a source
 // rewritten while text is left to scrub refuses rather than scrubbing with the hashes.

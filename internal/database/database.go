@@ -58,6 +58,11 @@ type RowWriter interface {
 // CreateTables once, then Writer for every table (possibly several at once), then Finish.
 type Target interface {
 	DB
+	// Existing names what the target already holds that a copy of s would create — its
+	// tables, and the names its indexes, sequences and constraints would take where they
+	// share a namespace with other tables' — each as "table NAME", "index NAME"…; none for an
+	// empty target. The engine refuses a target with any before it creates anything.
+	Existing(ctx context.Context, s *Schema) ([]string, error)
 	// CreateTables creates the tables of s with their columns only — no indexes or foreign
 	// keys yet, so that loading is fast — failing if any already exists.
 	CreateTables(ctx context.Context, s *Schema) error

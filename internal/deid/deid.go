@@ -81,6 +81,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -633,7 +634,16 @@ func (e *engine) copy(ctx context.Context, target string) error {
 	}
 	if dsn.Kind == database.SQLite {
 		if _, err := os.Stat(dsn.Path); err == nil {
-			return fmt.Errorf("target %s already exists: remove it or name a new file", dsn.Path)
+			what := ""
+			if db, err := database.Open(ctx, target); err == nil {
+				if t, ok := db.(database.Target); ok {
+					if held, err := t.Existing(ctx, e.schema); err == nil && len(held) > 0 {
+						what = " and holds " + strings.Join(held, ", ") + ", which the copy would create"
+					}
+				}
+				db.Close()
+			}
+			return fmt.Errorf("target %s already exists%s: remove it or name a new file", dsn.Path, what)
 		}
 		return e.copyFile(ctx, dsn.Path)
 	}
@@ -661,6 +671,13 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 		return fmt.Errorf("open target: %w", err)
 	}
 	defer dst.Close()
+	held, err := dst.Existing(ctx, e.schema)
+	if err != nil {
+		return fmt.Errorf("check the target: %w", err)
+	}
+	if len(held) > 0 {
+		return fmt.Errorf("target %s already holds %s, which the copy would create: refused before anything was written (name a new database, or drop them first)", database.Redact(target), strings.Join(held, ", "))
+	}
 	if err := dst.CreateTables(ctx, e.schema); err != nil {
 		return fmt.Errorf("create tables in the target: %w", err)
 	}

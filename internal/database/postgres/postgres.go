@@ -377,6 +377,61 @@ func copyResult(t *database.Table, r copyReader, err error) error {
 // Parallel is 2: a pipe per core.
 func (d *DB) Parallel() int { return 2 }
 
+// Existing names the relations and types of the current schema that a copy of s would
+// create: its tables (each also a row type), their primary keys', unique constraints' and
+// indexes' names (indexes share the tables' namespace) and their serial columns' sequences.
+func (d *DB) Existing(ctx context.Context, s *database.Schema) ([]string, error) {
+	var names, types []string
+	for _, t := range s.Tables {
+		names = append(names, t.Name)
+		types = append(types, t.Name)
+		if name, ok := constraintName(t.Def); ok {
+			names = append(names, name)
+		}
+		for _, ix := range t.Indexes {
+			names = append(names, ix.Name)
+		}
+		for _, c := range t.Columns {
+			if c.Identity && strings.HasPrefix(c.Default, "nextval(") {
+				names = append(names, t.Name+"_"+c.Name+"_seq")
+			}
+		}
+	}
+	rows, err := d.pool.Query(ctx, `
+		SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+		       WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'relation' END || ' ' || c.relname
+		FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)
+		UNION
+		SELECT 'type ' || ty.typname FROM pg_type ty
+		WHERE ty.typnamespace = current_schema()::regnamespace AND ty.typname = ANY($2) AND ty.typrelid = 0
+		ORDER BY 1`, names, types)
+	if err != nil {
+		return nil, fmt.Errorf("read what the target holds: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// constraintName reads the name out of a "CONSTRAINT "name" …" definition.
+func constraintName(def string) (string, bool) {
+	rest, ok := strings.CutPrefix(def, `CONSTRAINT "`)
+	if !ok {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '"' {
+			if i+1 < len(rest) && rest[i+1] == '"' {
+				b.WriteByte('"')
+				i++
+				continue
+			}
+			return b.String(), true
+		}
+		b.WriteByte(rest[i])
+	}
+	return "", false
+}
+
 // CreateTables creates every table with its columns only.
 func (d *DB) CreateTables(ctx context.Context, s *database.Schema) error {
 	for _, t := range s.Tables {

@@ -290,6 +290,34 @@ func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) 
 // Parallel is 1: SQLite has one writer.
 func (d *DB) Parallel() int { return 1 }
 
+// Existing names the tables, indexes, views and triggers of the file that a copy of s would
+// create (they share one namespace).
+func (d *DB) Existing(ctx context.Context, s *database.Schema) ([]string, error) {
+	want := map[string]bool{}
+	for _, t := range s.Tables {
+		want[strings.ToLower(t.Name)] = true
+		for _, ix := range t.Indexes {
+			want[strings.ToLower(ix.Name)] = true
+		}
+	}
+	rows, err := d.db.QueryContext(ctx, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
+			return nil, err
+		}
+		if want[strings.ToLower(name)] {
+			out = append(out, typ+" "+name)
+		}
+	}
+	return out, rows.Err()
+}
+
 // CreateTables replays the source's CREATE TABLE statements.
 func (d *DB) CreateTables(ctx context.Context, s *database.Schema) error {
 	for _, t := range s.Tables {

@@ -49,11 +49,23 @@ type Report struct {
 	Passed       bool          `json:"passed"`
 }
 
+// Status is a check's outcome.
+type Status string
+
+// The outcomes of a check.
+const (
+	StatusPassed      Status = "passed"
+	StatusFailed      Status = "failed"
+	StatusReview      Status = "needs review" // nothing failed, but a person must look (k < 5 without --min-k)
+	StatusNotMeasured Status = "not measured" // there was nothing to measure (no quasi-identifiers)
+)
+
 // CheckResult is one check's outcome over the whole copy.
 type CheckResult struct {
 	CheckInfo
-	Findings int64 `json:"findings"`
-	Passed   bool  `json:"passed"`
+	Findings int64  `json:"findings"`
+	Status   Status `json:"status"`
+	Passed   bool   `json:"passed"` // Status is StatusPassed
 }
 
 // Table is one table's part of the report.

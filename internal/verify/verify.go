@@ -847,6 +847,7 @@ func (v *verifier) finish() {
 				res.Passed = false
 			}
 		}
+		res.Status = map[bool]Status{true: StatusPassed, false: StatusFailed}[res.Passed]
 		v.rep.Passed = v.rep.Passed && res.Passed
 		v.rep.Summary = append(v.rep.Summary, res)
 	}

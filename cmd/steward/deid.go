@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -255,14 +256,35 @@ func printReport(w io.Writer, rep *deid.Report) {
 			desc = "already done by an earlier run"
 		}
 		fmt.Fprintf(w, "%-24s %10d  %s\n", t.Name, t.Rows, desc)
-		for col, n := range t.Collisions {
-			fmt.Fprintf(w, "%-24s %10s  note: %d distinct %s values share a cut hash\n", "", "", n, col)
+		cols := make([]string, 0, len(t.Collisions))
+		for col := range t.Collisions {
+			cols = append(cols, col)
+		}
+		sort.Strings(cols)
+		for _, col := range cols {
+			fmt.Fprintf(w, "%-24s %10s  note: %d distinct %s values share %s\n", "", "", t.Collisions[col], col, sharedOutput(t.Rules, col))
 		}
 	}
 	fmt.Fprintf(w, "%-24s %10d rows, %.0f rows/s\n", "total", total, float64(total)/max(rep.Elapsed.Seconds(), 1e-9))
 	for _, warning := range rep.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
+}
+
+// sharedOutput names what distinct values of a column can share, by its rule: a hash cut to
+// the column's width, a placeholder or a pseudonym.
+func sharedOutput(rules map[string][]string, col string) string {
+	for rule, cols := range rules {
+		if slices.Contains(cols, col) {
+			switch rule {
+			case "placeholder":
+				return "a placeholder"
+			case "pseudonym":
+				return "a pseudonym"
+			}
+		}
+	}
+	return "a cut hash"
 }
 
 func writeJSON(path string, v any) error {

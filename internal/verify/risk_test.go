@@ -29,6 +29,8 @@ func TestRiskCheckTellsTheTruth(t *testing.T) {
 		{"groups smaller than 5", smallGroups, 0, verify.StatusReview, false, map[string]string{"html": "Needs review", "md": "Needs review"}},
 		{"groups smaller than --min-k", smallGroups, 5, verify.StatusFailed, true, map[string]string{"html": "Failed", "md": "Failed"}},
 		{"no quasi-identifiers and --min-k", noQuasi, 5, verify.StatusFailed, true, map[string]string{"html": "Failed", "md": "Failed"}},
+		// Four wards over 300 encounters: groups of 75, none under 5, all under --min-k 100.
+		{"groups of 75 under --min-k 100", strings.Replace(noQuasi, "      ward: keep\n", "      ward: keep\n    quasi_identifiers: [ward]\n", 1), 100, verify.StatusFailed, true, map[string]string{"html": "Failed", "md": "Failed"}},
 	}
 	s := deidtest.Servers[0]
 	for _, c := range cases {

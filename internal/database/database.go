@@ -87,6 +87,12 @@ type Rewriter interface {
 	// Before anything else it takes a lock that one rewrite of the database holds at a time,
 	// and asks g.Check; skipped reports that Check said the group was done.
 	Rewrite(ctx context.Context, g *RewriteGroup) (skipped bool, err error)
+	// ClearResidue removes what the rewrites of the tables the ledger records for run, and
+	// not yet as cleared, left of their original values in the database's own files — rows
+	// deleted in place, statistics sampled from the originals — and records them as
+	// cleared. What it cannot do (a privilege missing) it returns as warnings, and leaves
+	// the tables to be cleared by the next run. It never touches the server's logs.
+	ClearResidue(ctx context.Context, run string) (warnings []string, err error)
 }
 
 // Opener opens a DSN of one kind. create asks for a database that may not exist yet (a copy

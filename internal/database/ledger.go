@@ -24,8 +24,9 @@ type Run struct {
 // Progress is one row of the ledger: a table a run has rewritten.
 type Progress struct {
 	Run
-	Table string
-	Done  time.Time
+	Table   string
+	Done    time.Time
+	Cleared bool // what the rewrite left of the original values in the database's own files is gone (Rewriter.ClearResidue)
 }
 
 // ErrOldLedger is what Ledger returns for a ledger written by an earlier version of Steward,

@@ -388,7 +388,18 @@ func (e *engine) rewrite(ctx context.Context) error {
 			e.addReport(tr)
 		}
 	}
-	return nil
+	// What the rewrites left of the originals in the database's own files, once every group
+	// is done (again on each run, until the ledger says it is cleared).
+	recorded := len(done) > 0
+	for _, tr := range e.report.Tables {
+		recorded = recorded || !tr.Skipped
+	}
+	if !recorded {
+		return nil
+	}
+	warnings, err := rw.ClearResidue(ctx, e.run.ID)
+	e.report.Warnings = append(e.report.Warnings, warnings...)
+	return err
 }
 
 func partlyDone(finished, todo []*database.Table) error {

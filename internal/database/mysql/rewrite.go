@@ -24,6 +24,7 @@ const ledgerDDL = "CREATE TABLE IF NOT EXISTS " + ledgerTable + ` (
 	policy MEDIUMTEXT NOT NULL,
 	started_at DATETIME NOT NULL,
 	done_at DATETIME NOT NULL,
+	cleared TINYINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (run, table_name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`
 
@@ -62,10 +63,10 @@ func (d *DB) readLedger(ctx context.Context, ex execer) ([]database.Progress, er
 	if len(cols) == 0 {
 		return nil, nil
 	}
-	if !slices.Contains(cols, "key_fingerprint") {
+	if !slices.Contains(cols, "cleared") {
 		return nil, database.ErrOldLedger
 	}
-	rows, err = ex.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at FROM "+ledgerTable+" ORDER BY done_at, table_name")
+	rows, err = ex.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at, cleared FROM "+ledgerTable+" ORDER BY done_at, table_name")
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +74,7 @@ func (d *DB) readLedger(ctx context.Context, ex execer) ([]database.Progress, er
 	err = each(rows, func() error {
 		var p database.Progress
 		var started, done string
-		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done); err != nil {
+		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done, &p.Cleared); err != nil {
 			return err
 		}
 		p.Started, _ = time.Parse(time.DateTime, started)
@@ -245,6 +246,101 @@ func (d *DB) Rewrite(ctx context.Context, g *database.RewriteGroup) (skipped boo
 	committed = true
 	conn.Close()
 	return false, nil
+}
+
+// ClearResidue rebuilds the tables run rewrote, and the statistics sampled from their
+// original rows. InnoDB's DELETE marks rows deleted and purge frees their space, but the
+// bytes stay in the pages of the table's file until overwritten: ALTER TABLE … FORCE copies
+// the live rows into a new file and drops the old one (with innodb_file_per_table, the
+// default; in the shared system tablespace the old pages are freed, not emptied — a warning
+// says so). Engine-independent statistics (ANALYZE TABLE … PERSISTENT) keep a column's
+// minimum and maximum, and histograms, in mysql.column_stats: they are collected again, and
+// that table (Aria) rebuilt by OPTIMIZE TABLE, which needs privileges on the mysql schema;
+// without them a warning says what to run.
+func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT table_name FROM "+ledgerTable+" WHERE run = ? AND cleared = 0 ORDER BY table_name", run)
+	if err != nil {
+		return nil, d.errorf("read the ledger of", err)
+	}
+	var tables []string
+	if err := each(rows, func() error {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		tables = append(tables, t)
+		return nil
+	}); err != nil {
+		return nil, d.errorf("read the ledger of", err)
+	}
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	var warnings []string
+	var perFile int
+	if err := d.db.QueryRowContext(ctx, "SELECT @@innodb_file_per_table").Scan(&perFile); err == nil && perFile == 0 {
+		warnings = append(warnings, "innodb_file_per_table is off: the rebuilt tables' old pages stay in the shared tablespace (ibdata1) until reused, with the original rows in them; ship only the bundle")
+	}
+	args := make([]any, len(tables))
+	for i, t := range tables {
+		args[i] = t
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(tables)), ", ")
+	var stats int
+	statsErr := d.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.column_stats WHERE db_name = DATABASE() AND table_name IN ("+in+")", args...).Scan(&stats)
+	for _, t := range tables {
+		if _, err := d.db.ExecContext(ctx, "ALTER TABLE "+quoteIdent(t)+" FORCE"); err != nil {
+			return nil, d.errorf("rebuild "+t+" in", err)
+		}
+		database.Checkpointf("residue: %s rebuilt", t)
+	}
+	switch {
+	case statsErr != nil:
+		warnings = append(warnings, fmt.Sprintf("could not read mysql.column_stats (%v): if ANALYZE TABLE … PERSISTENT ever ran on %s, it holds their columns' smallest and largest original values; have an administrator run ANALYZE TABLE … PERSISTENT FOR ALL on them and OPTIMIZE TABLE mysql.column_stats", database.RedactError(statsErr), strings.Join(tables, ", ")))
+		stats = 0
+	case stats > 0:
+		for _, t := range tables {
+			if err := d.tableCommand(ctx, "ANALYZE TABLE "+quoteIdent(t)+" PERSISTENT FOR ALL"); err != nil {
+				return nil, d.errorf("analyze "+t+" in", err)
+			}
+		}
+		if err := d.tableCommand(ctx, "OPTIMIZE TABLE mysql.column_stats"); err != nil {
+			warnings = append(warnings, fmt.Sprintf("could not rebuild mysql.column_stats (%v): its file may keep the smallest and largest original values of %s's columns; have an administrator run OPTIMIZE TABLE mysql.column_stats (and run this command again, or ship only the bundle)", database.RedactError(err), strings.Join(tables, ", ")))
+			return warnings, nil
+		}
+		database.Checkpoint("residue: mysql.column_stats rebuilt")
+	}
+	if _, err := d.db.ExecContext(ctx, "UPDATE "+ledgerTable+" SET cleared = 1 WHERE run = ? AND table_name IN ("+in+")", append([]any{run}, args...)...); err != nil {
+		return nil, d.errorf("record "+strings.Join(tables, ", ")+" as cleared in", err)
+	}
+	return warnings, nil
+}
+
+// tableCommand runs ANALYZE or OPTIMIZE TABLE, which report failure in their result rows
+// (Msg_type error) rather than as an error.
+func (d *DB) tableCommand(ctx context.Context, q string) error {
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	err = each(rows, func() error {
+		var table, op, typ, text string
+		if err := rows.Scan(&table, &op, &typ, &text); err != nil {
+			return err
+		}
+		if strings.EqualFold(typ, "error") {
+			problems = append(problems, table+": "+text)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 // stageWriter is the RowWriter fill gets: fill may close it or leave that to Rewrite, but a

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stewardhealth/steward/internal/database"
@@ -14,6 +15,7 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS ` + database.LedgerTable + ` (
 	run text NOT NULL, table_name text NOT NULL,
 	key_fingerprint text NOT NULL, policy_digest text NOT NULL, tables integer NOT NULL,
 	policy text NOT NULL, started_at timestamptz NOT NULL, done_at timestamptz NOT NULL,
+	cleared boolean NOT NULL DEFAULT false,
 	PRIMARY KEY (run, table_name))`
 
 // rewriteLock is the transaction-level advisory lock that one rewrite of a database holds at
@@ -46,17 +48,17 @@ func readLedger(ctx context.Context, q queryer) ([]database.Progress, error) {
 	if len(cols) == 0 {
 		return nil, nil
 	}
-	if !slices.Contains(cols, "key_fingerprint") {
+	if !slices.Contains(cols, "cleared") {
 		return nil, database.ErrOldLedger
 	}
-	rows, err = q.Query(ctx, `SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at
+	rows, err = q.Query(ctx, `SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at, cleared
 		FROM `+database.LedgerTable+` ORDER BY done_at, table_name`)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (database.Progress, error) {
 		var p database.Progress
-		err := r.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &p.Started, &p.Done)
+		err := r.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &p.Started, &p.Done, &p.Cleared)
 		p.Started, p.Done = p.Started.UTC(), p.Done.UTC()
 		return p, err
 	})
@@ -172,4 +174,72 @@ func (d *DB) Rewrite(ctx context.Context, g *database.RewriteGroup) (skipped boo
 	}
 	database.Checkpointf("group %s: recorded", names[0])
 	return false, tx.Commit(ctx)
+}
+
+// ClearResidue refreshes the statistics of the tables run rewrote and rewrites the catalogs
+// that hold statistics. The rewrite itself leaves no original row in the tables' files:
+// TRUNCATE gives them new files and empties the old ones at commit. But pg_statistic (and
+// pg_statistic_ext_data, for extended statistics) keeps values sampled by the last ANALYZE —
+// most common values, histogram bounds — of the originals: ANALYZE replaces them, and VACUUM
+// FULL of those catalogs writes them into new files, emptying the old ones that still hold
+// the replaced rows. VACUUM FULL of a catalog needs the database's owner or a superuser;
+// without, the tables stay uncleared and a warning says what to run.
+func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
+	rows, err := d.pool.Query(ctx, "SELECT table_name FROM "+database.LedgerTable+" WHERE run = $1 AND NOT cleared ORDER BY table_name", run)
+	if err != nil {
+		return nil, fmt.Errorf("read the ledger %s: %w", database.LedgerTable, err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		return nil, err
+	}
+	// ANALYZE in a transaction of its own, whose id tells when the rows it replaced died.
+	var xid string
+	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
+		for _, t := range tables {
+			if _, err := tx.Exec(ctx, "ANALYZE "+quote(t)); err != nil {
+				return fmt.Errorf("analyze %s: %w", t, database.RedactError(err))
+			}
+		}
+		return tx.QueryRow(ctx, "SELECT pg_current_xact_id()::xid::text").Scan(&xid)
+	})
+	if err != nil {
+		return nil, err
+	}
+	database.Checkpoint("residue: analyzed")
+	var owner bool
+	if err := d.pool.QueryRow(ctx, `SELECT pg_has_role(current_user, datdba, 'MEMBER') OR (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+		FROM pg_database WHERE datname = current_database()`).Scan(&owner); err != nil {
+		return nil, err
+	}
+	if !owner {
+		return []string{fmt.Sprintf("pg_statistic may still hold values ANALYZE sampled from the original rows of %s: only the database's owner or a superuser can rewrite it; have one run VACUUM FULL pg_statistic, pg_statistic_ext_data in database %s (and run this command again, or ship only the bundle)", strings.Join(tables, ", "), d.name)}, nil
+	}
+	// VACUUM FULL copies the rows some open snapshot may still see: wait until no other
+	// session of this database (autovacuum's included) began before the ANALYZE committed.
+	var warnings []string
+	for wait := time.Now(); ; time.Sleep(100 * time.Millisecond) {
+		var older int
+		if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
+			AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::xid)`, xid).Scan(&older); err != nil {
+			return nil, err
+		}
+		if older == 0 {
+			break
+		}
+		if time.Since(wait) > time.Minute {
+			warnings = append(warnings, fmt.Sprintf("%d other session(s) of database %s kept a snapshot older than the statistics of %s for a minute: pg_statistic may keep the replaced statistics, sampled from the original rows; run VACUUM FULL pg_statistic once they end (or this command again), or ship only the bundle", older, d.name, strings.Join(tables, ", ")))
+			return warnings, nil
+		}
+	}
+	for _, catalog := range []string{"pg_statistic", "pg_statistic_ext_data"} {
+		if _, err := d.pool.Exec(ctx, "VACUUM FULL "+catalog); err != nil {
+			return nil, fmt.Errorf("vacuum full %s: %w", catalog, err)
+		}
+		database.Checkpointf("residue: %s rewritten", catalog)
+	}
+	if _, err := d.pool.Exec(ctx, "UPDATE "+database.LedgerTable+" SET cleared = true WHERE run = $1 AND table_name = ANY($2)", run, tables); err != nil {
+		return nil, fmt.Errorf("record %s as cleared: %w", strings.Join(tables, ", "), err)
+	}
+	return warnings, nil
 }

@@ -405,6 +405,7 @@ const ledgerDDL = `CREATE TABLE IF NOT EXISTS ` + database.LedgerTable + ` (
 	run TEXT NOT NULL, table_name TEXT NOT NULL,
 	key_fingerprint TEXT NOT NULL, policy_digest TEXT NOT NULL, tables INTEGER NOT NULL,
 	policy TEXT NOT NULL, started_at TEXT NOT NULL, done_at TEXT NOT NULL,
+	cleared INTEGER NOT NULL DEFAULT 1,
 	PRIMARY KEY (run, table_name))`
 
 // Ledger reads the rows of steward_progress: the engine records the tables of an in-place run
@@ -430,10 +431,10 @@ func (d *DB) Ledger(ctx context.Context) ([]database.Progress, error) {
 	if len(cols) == 0 {
 		return nil, nil
 	}
-	if !slices.Contains(cols, "key_fingerprint") {
+	if !slices.Contains(cols, "cleared") {
 		return nil, database.ErrOldLedger
 	}
-	rows, err = d.db.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at FROM "+database.LedgerTable+" ORDER BY done_at, table_name")
+	rows, err = d.db.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at, cleared FROM "+database.LedgerTable+" ORDER BY done_at, table_name")
 	if err != nil {
 		return nil, err
 	}
@@ -442,7 +443,7 @@ func (d *DB) Ledger(ctx context.Context) ([]database.Progress, error) {
 	for rows.Next() {
 		var p database.Progress
 		var started, done string
-		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done); err != nil {
+		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done, &p.Cleared); err != nil {
 			return nil, err
 		}
 		p.Started, _ = time.Parse(time.DateTime, started)
@@ -452,7 +453,8 @@ func (d *DB) Ledger(ctx context.Context) ([]database.Progress, error) {
 	return out, rows.Err()
 }
 
-// MarkDone records the tables of an in-place run as rewritten.
+// MarkDone records the tables of an in-place run as rewritten. The engine writes a new file,
+// which never held an original row, so they are cleared too.
 func (d *DB) MarkDone(ctx context.Context, done []database.Progress) error {
 	if _, err := d.db.ExecContext(ctx, ledgerDDL); err != nil {
 		return err

@@ -63,6 +63,11 @@
 // committed or rolled back, so a run started at once after a kill never stages rows from a
 // state about to change.
 //
+// Once every group is rewritten, the adapter clears what the rewrites left of the originals
+// in the database's own files (database.Rewriter.ClearResidue: statistics sampled from them,
+// rows deleted in place), recorded per table so that a run killed before it finishes does it
+// next time. The servers' logs are not the database's to clear: only the bundle is shipped.
+//
 // A run is its policy and key. The ledger records, with every table, the run's identifier,
 // the key's fingerprint, the policy normalised against the database — every column's rule,
 // by table and column name, so comments, layout, order and an equivalent default do not

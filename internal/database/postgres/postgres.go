@@ -24,16 +24,29 @@
 //
 // In-place mode (Rewrite) works on a group of tables that transformed foreign keys tie
 // together, on one connection, in one transaction:
+//  0. it takes a transaction-level advisory lock, which one rewrite of the database holds at
+//     a time (a killed run's transaction keeps it until the server has rolled it back), and
+//     reads the ledger again under it: a group already recorded is left alone;
 //  1. each table's transformed rows are loaded by COPY into a temporary staging table
 //     (LIKE the original, dropped at commit), reading the originals on other connections;
 //  2. the foreign keys that touch the group are dropped, the group's tables are truncated
 //     together and refilled from staging, and the foreign keys are added back (and so
 //     checked again);
-//  3. the group is recorded in steward_progress, and the transaction commits.
+//  3. the group is recorded in steward_progress (run, table, key fingerprint, normalised
+//     policy and its digest, when), and the transaction commits.
 //
 // PostgreSQL's DDL and TRUNCATE are transactional, so a run killed at any point leaves every
 // table of the group as it was and unrecorded; the next run redoes that group from the
 // original values. Indexes are kept, so user triggers on INSERT fire during step 2.
+//
+// TRUNCATE gives the tables new files and empties the old ones at commit, so no original row
+// stays in the tables' files. What does stay is what ANALYZE sampled from the originals into
+// pg_statistic (most common values, histogram bounds; compressed in its TOAST table when
+// large) and pg_statistic_ext_data: ClearResidue analyzes the rewritten tables again and
+// rewrites those catalogs with VACUUM FULL, once no session of the database holds an older
+// snapshot. The write-ahead log (pg_wal) is the server's: it holds whatever was written to
+// any database until its segments are recycled, originals included; it never travels in a
+// bundle (pg_dump).
 package postgres
 
 import (

@@ -164,7 +164,7 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	prog, wait := newProgress(errw)
 	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog, Work: work})
 	wait()
-	if rep != nil {
+	if rep != nil && (err == nil || len(rep.Tables) > 0) {
 		printReport(out, rep)
 		if f.report != "" {
 			if werr := writeJSON(f.report, rep); werr != nil && err == nil {

@@ -266,6 +266,9 @@ func printReport(w io.Writer, rep *deid.Report) {
 		}
 	}
 	fmt.Fprintf(w, "%-24s %10d rows, %.0f rows/s\n", "total", total, float64(total)/max(rep.Elapsed.Seconds(), 1e-9))
+	if rep.Clearing > 0 {
+		fmt.Fprintf(w, "what the rewrite left of the originals in the database's files cleared in %s (statistics, rebuilt tables)\n", rep.Clearing.Round(time.Millisecond))
+	}
 	for _, warning := range rep.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}

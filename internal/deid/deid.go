@@ -130,6 +130,7 @@ type Report struct {
 	Warnings       []string // what the run could not do as planned, though it finished
 	Tables         []*TableReport
 	Elapsed        time.Duration
+	Clearing       time.Duration // in-place: clearing what the rewrite left in the database's files (part of Elapsed)
 }
 
 // TableReport is one table's line of the report.

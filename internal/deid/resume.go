@@ -397,7 +397,9 @@ func (e *engine) rewrite(ctx context.Context) error {
 	if !recorded {
 		return nil
 	}
+	start := time.Now()
 	warnings, err := rw.ClearResidue(ctx, e.run.ID)
+	e.report.Clearing = time.Since(start)
 	e.report.Warnings = append(e.report.Warnings, warnings...)
 	return err
 }

@@ -166,3 +166,29 @@ func dumpFixture(t *testing.T, dsn string) map[string][][]string {
 	defer db.Close()
 	return map[string][][]string{"patient": deidtest.Dump(t, db, "patient"), "encounter": deidtest.Dump(t, db, "encounter")}
 }
+
+// A ledger an earlier version of Steward wrote (run, table_name, done_at: no key, no policy)
+// cannot say whether this run is the one that began: refused, and nothing changed.
+func TestOldLedgerIsRefused(t *testing.T) {
+	for _, s := range deidtest.Servers {
+		t.Run(string(s.Kind), func(t *testing.T) {
+			src := deidtest.Fill(t, s, 20)
+			db := dbtest.SQL(t, src)
+			if _, err := db.Exec("CREATE TABLE steward_progress (run VARCHAR(64) NOT NULL, table_name VARCHAR(64) NOT NULL, done_at TIMESTAMP NOT NULL, PRIMARY KEY (run, table_name))"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := db.Exec("INSERT INTO steward_progress VALUES ('0123456789abcdef01234567', 'patient', '2026-11-30 10:00:00')"); err != nil {
+				t.Fatal(err)
+			}
+			db.Close()
+			before := dumpFixture(t, src)
+			_, err := deid.Run(context.Background(), deid.Options{Policy: deidtest.LoadPolicy(t), Key: deidtest.Key, Source: src, InPlace: true})
+			if err == nil || !strings.Contains(err.Error(), "earlier version of Steward") {
+				t.Errorf("got %v, want a refusal naming the earlier version's ledger", err)
+			}
+			if got := dumpFixture(t, src); !reflect.DeepEqual(got, before) {
+				t.Error("the refused run changed the database")
+			}
+		})
+	}
+}

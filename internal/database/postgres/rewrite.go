@@ -3,11 +3,15 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"regexp"
 	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/stewardhealth/steward/internal/database"
 )
 
@@ -176,13 +180,43 @@ func (d *DB) Rewrite(ctx context.Context, g *database.RewriteGroup) (skipped boo
 	return false, tx.Commit(ctx)
 }
 
+// recentlyDead reads VACUUM VERBOSE's count of dead rows it had to keep.
+var recentlyDead = regexp.MustCompile(`(\d+) dead row versions cannot be removed yet`)
+
+// vacuumFull rewrites a catalog with VACUUM FULL on a connection of its own, and returns how
+// many dead rows it had to copy because some snapshot may still see them.
+func (d *DB) vacuumFull(ctx context.Context, catalog string) (kept int, err error) {
+	cfg := d.pool.Config().ConnConfig.Copy()
+	var mu sync.Mutex
+	cfg.OnNotice = func(_ *pgconn.PgConn, n *pgconn.Notice) {
+		if m := recentlyDead.FindStringSubmatch(n.Detail + " " + n.Message); m != nil {
+			k, _ := strconv.Atoi(m[1])
+			mu.Lock()
+			kept += k
+			mu.Unlock()
+		}
+	}
+	conn, err := pgx.ConnectConfig(ctx, cfg)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "VACUUM (FULL, VERBOSE) "+catalog); err != nil {
+		return 0, fmt.Errorf("vacuum full %s: %w", catalog, err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return kept, nil
+}
+
 // ClearResidue refreshes the statistics of the tables run rewrote and rewrites the catalogs
 // that hold statistics. The rewrite itself leaves no original row in the tables' files:
 // TRUNCATE gives them new files and empties the old ones at commit. But pg_statistic (and
 // pg_statistic_ext_data, for extended statistics) keeps values sampled by the last ANALYZE —
 // most common values, histogram bounds — of the originals: ANALYZE replaces them, and VACUUM
 // FULL of those catalogs writes them into new files, emptying the old ones that still hold
-// the replaced rows. VACUUM FULL of a catalog needs the database's owner or a superuser;
+// the replaced rows (again, until it reports that it kept no dead row for an older snapshot).
+// VACUUM FULL of a catalog needs the database's owner or a superuser;
 // without, the tables stay uncleared and a warning says what to run.
 func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
 	rows, err := d.pool.Query(ctx, "SELECT table_name FROM "+database.LedgerTable+" WHERE run = $1 AND NOT cleared ORDER BY table_name", run)
@@ -193,18 +227,10 @@ func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
 	if err != nil || len(tables) == 0 {
 		return nil, err
 	}
-	// ANALYZE in a transaction of its own, whose id tells when the rows it replaced died.
-	var xid string
-	err = pgx.BeginFunc(ctx, d.pool, func(tx pgx.Tx) error {
-		for _, t := range tables {
-			if _, err := tx.Exec(ctx, "ANALYZE "+quote(t)); err != nil {
-				return fmt.Errorf("analyze %s: %w", t, database.RedactError(err))
-			}
+	for _, t := range tables {
+		if _, err := d.pool.Exec(ctx, "ANALYZE "+quote(t)); err != nil {
+			return nil, fmt.Errorf("analyze %s: %w", t, database.RedactError(err))
 		}
-		return tx.QueryRow(ctx, "SELECT pg_current_xact_id()::xid::text").Scan(&xid)
-	})
-	if err != nil {
-		return nil, err
 	}
 	database.Checkpoint("residue: analyzed")
 	var owner bool
@@ -215,28 +241,25 @@ func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
 	if !owner {
 		return []string{fmt.Sprintf("pg_statistic may still hold values ANALYZE sampled from the original rows of %s: only the database's owner or a superuser can rewrite it; have one run VACUUM FULL pg_statistic, pg_statistic_ext_data in database %s (and run this command again, or ship only the bundle)", strings.Join(tables, ", "), d.name)}, nil
 	}
-	// VACUUM FULL copies the rows some open snapshot may still see: wait until no other
-	// session of this database (autovacuum's included) began before the ANALYZE committed.
+	// VACUUM FULL copies the rows that some snapshot may still see (a session of this
+	// database, autovacuum's included, that began before the ANALYZE committed; a replication
+	// slot), and says how many: it runs again until it copied none of the dead rows.
 	var warnings []string
-	for wait := time.Now(); ; time.Sleep(100 * time.Millisecond) {
-		var older int
-		if err := d.pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()
-			AND backend_xmin IS NOT NULL AND age(backend_xmin) >= age($1::xid)`, xid).Scan(&older); err != nil {
-			return nil, err
-		}
-		if older == 0 {
-			break
-		}
-		if time.Since(wait) > time.Minute {
-			warnings = append(warnings, fmt.Sprintf("%d other session(s) of database %s kept a snapshot older than the statistics of %s for a minute: pg_statistic may keep the replaced statistics, sampled from the original rows; run VACUUM FULL pg_statistic once they end (or this command again), or ship only the bundle", older, d.name, strings.Join(tables, ", ")))
-			return warnings, nil
-		}
-	}
 	for _, catalog := range []string{"pg_statistic", "pg_statistic_ext_data"} {
-		if _, err := d.pool.Exec(ctx, "VACUUM FULL "+catalog); err != nil {
-			return nil, fmt.Errorf("vacuum full %s: %w", catalog, err)
+		for wait := time.Now(); ; time.Sleep(200 * time.Millisecond) {
+			kept, err := d.vacuumFull(ctx, catalog)
+			if err != nil {
+				return nil, err
+			}
+			database.Checkpointf("residue: %s rewritten", catalog)
+			if kept == 0 {
+				break
+			}
+			if time.Since(wait) > time.Minute {
+				warnings = append(warnings, fmt.Sprintf("for a minute another session of database %s (or a replication slot) kept a snapshot older than the new statistics of %s: %s still holds %d replaced row(s), sampled from the original rows; run VACUUM FULL %s once it ends (or this command again), or ship only the bundle", d.name, strings.Join(tables, ", "), catalog, kept, catalog))
+				return warnings, nil
+			}
 		}
-		database.Checkpointf("residue: %s rewritten", catalog)
 	}
 	if _, err := d.pool.Exec(ctx, "UPDATE "+database.LedgerTable+" SET cleared = true WHERE run = $1 AND table_name = ANY($2)", run, tables); err != nil {
 		return nil, fmt.Errorf("record %s as cleared: %w", strings.Join(tables, ", "), err)

@@ -251,8 +251,8 @@ func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
 			if err != nil {
 				return nil, err
 			}
-			database.Checkpointf("residue: %s rewritten", catalog)
 			if kept == 0 {
+				database.Checkpointf("residue: %s rewritten", catalog) // after the last pass: the same points in every run
 				break
 			}
 			if time.Since(wait) > time.Minute {

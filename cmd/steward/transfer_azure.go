@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -15,13 +13,13 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
-	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
 
-func grantsDir() string { return filepath.Join(stateDir(), "grants") }
+func grantsDir() string { return filepath.Join(stateDir(), transfer.GrantsDir) }
 
 // accountKey reads the storage account key from file, else $AZURE_STORAGE_KEY.
 func accountKey(file string) (string, error) {
@@ -36,18 +34,6 @@ func accountKey(file string) (string, error) {
 		return k, nil
 	}
 	return "", errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY")
-}
-
-func actor() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return os.Getenv("USER")
-}
-
-func record(ctx context.Context, action, object string, detail map[string]string) error {
-	_, err := audit.FileStore{Path: auditLogPath()}.Append(ctx, audit.Entry{Actor: actor(), Action: action, Object: object, Detail: detail})
-	return err
 }
 
 func grantDetail(g azure.Grant) map[string]string {
@@ -104,25 +90,23 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 			if err != nil {
 				return err
 			}
-			req.Taken = func(id string) bool {
-				_, err := os.Stat(filepath.Join(grantsDir(), id+".json"))
-				return err == nil
-			}
+			l := ledger()
+			req.Taken = l.Taken
 			a := azure.Account{Name: acct, Key: key, Endpoint: endpoint}
 			g, tok, err := a.Grant(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
 			if out == "" {
-				out = filepath.Join(grantsDir(), g.ID+".sas")
+				out = l.TokenPath(g.ID)
 			}
-			if err := g.Save(grantsDir()); err != nil {
-				return fmt.Errorf("record grant %s (policy created; revoke it with steward transfer revoke --grant %s): %w", g.ID, g.ID, err)
+			if err := l.Save(&g); err != nil {
+				return fmt.Errorf("record grant %s (policy created; delete policy %s of container %s by hand): %w", g.ID, g.ID, g.Container, err)
 			}
 			if err := writeSecret(out, tok); err != nil {
 				return fmt.Errorf("write the token of grant %s: %w", g.ID, err)
 			}
-			if err := record(cmd.Context(), "transfer.grant", "grant:"+g.ID, grantDetail(g)); err != nil {
+			if err := l.Audit(cmd.Context(), "transfer.grant", "grant:"+g.ID, grantDetail(g)); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -194,7 +178,7 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 			if err != nil {
 				detail["outcome"] = "failed"
 			}
-			if rerr := record(cmd.Context(), "transfer.push", target, detail); rerr != nil && err == nil {
+			if rerr := ledger().Audit(cmd.Context(), "transfer.push", target, detail); rerr != nil && err == nil {
 				err = rerr
 			}
 			if err != nil {
@@ -220,9 +204,12 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 
 // loadGrantAccount reads a grant's record and the account key it needs.
 func loadGrantAccount(id, keyFile string) (azure.Grant, azure.Account, error) {
-	g, err := azure.LoadGrant(grantsDir(), id)
-	if err != nil {
+	var g azure.Grant
+	if err := ledger().Load(id, &g); err != nil {
 		return g, azure.Account{}, err
+	}
+	if g.KindOrDefault() != transfer.KindAzure {
+		return g, azure.Account{}, fmt.Errorf("grant %s is an %s grant, not an Azure one", id, g.KindOrDefault())
 	}
 	key, err := accountKey(keyFile)
 	return g, azure.Account{Name: g.Account, Key: key, Endpoint: g.Endpoint}, err
@@ -230,33 +217,20 @@ func loadGrantAccount(id, keyFile string) (azure.Grant, azure.Account, error) {
 
 // revokeAndProve deletes the grant's policy, proves the token dead, and records both.
 func revokeAndProve(cmd *cobra.Command, a azure.Account, g azure.Grant, action string, detail map[string]string, wait time.Duration) error {
-	ctx, w := cmd.Context(), cmd.OutOrStdout()
-	existed, err := a.Revoke(ctx, g)
+	w := cmd.OutOrStdout()
+	for k, v := range grantDetail(g) {
+		detail[k] = v
+	}
+	rev, err := ledger().Revoke(cmd.Context(), &g, a.Killer(g), action, detail, wait)
 	if err != nil {
 		return err
 	}
-	if !existed {
+	if !rev.Existed {
 		fmt.Fprintf(w, "policy %s was already gone from container %s\n", g.ID, g.Container)
 	} else {
 		fmt.Fprintf(w, "deleted access policy %s of container %s\n", g.ID, g.Container)
 	}
-	refusal, perr := a.ProveDead(ctx, g, wait)
-	for k, v := range grantDetail(g) {
-		detail[k] = v
-	}
-	if perr != nil {
-		detail["token"] = "still accepted: " + perr.Error()
-	} else {
-		detail["token"] = "refused (" + refusal.Code + ")"
-	}
-	g.Revoked = time.Now().UTC()
-	if action == "transfer.confirm" {
-		g.Confirmed = g.Revoked
-	}
-	if err := errors.Join(perr, g.Save(grantsDir()), record(ctx, action, "grant:"+g.ID, detail)); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "the token is dead: an upload with it was refused (%s)\n", refusal.Code)
+	fmt.Fprintf(w, "the token is dead: %s\n", rev.Proof)
 	return nil
 }
 
@@ -301,7 +275,7 @@ non-zero, unless --revoke-anyway.`,
 			detail := map[string]string{"files": fmt.Sprint(len(res.Files)), "failed": fmt.Sprint(bad), "extra": fmt.Sprint(len(res.Extra))}
 			if bad > 0 && !anyway {
 				detail["outcome"] = "checks failed, not revoked"
-				if err := record(cmd.Context(), "transfer.confirm", "grant:"+g.ID, detail); err != nil {
+				if err := ledger().Audit(cmd.Context(), "transfer.confirm", "grant:"+g.ID, detail); err != nil {
 					return err
 				}
 				return fmt.Errorf("%d of %d files do not match the manifest: the token stays valid so that the DBA can push again (or use --revoke-anyway)", bad, len(res.Files))
@@ -329,6 +303,21 @@ non-zero, unless --revoke-anyway.`,
 	return cmd
 }
 
+// revokeGrant revokes the grant of record r, whatever its kind, and proves its token dead.
+func revokeGrant(cmd *cobra.Command, r transfer.Record, keyFile string, wait time.Duration) error {
+	switch r.KindOrDefault() {
+	case transfer.KindAzure:
+		g, a, err := loadGrantAccount(r.ID, keyFile)
+		if err != nil {
+			return err
+		}
+		return revokeAndProve(cmd, a, g, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
+	case transfer.KindS3:
+		return revokeS3(cmd, r.ID, wait)
+	}
+	return fmt.Errorf("grant %s: unknown kind %q", r.ID, r.Kind)
+}
+
 func newTransferRevoke() *cobra.Command {
 	var (
 		id, keyFile string
@@ -340,11 +329,11 @@ func newTransferRevoke() *cobra.Command {
 		Example: `  steward transfer revoke --grant sg-0123456789abcdef --account-key-file acct.key`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, a, err := loadGrantAccount(id, keyFile)
-			if err != nil {
+			var r transfer.Record
+			if err := ledger().Load(id, &r); err != nil {
 				return err
 			}
-			return revokeAndProve(cmd, a, g, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
+			return revokeGrant(cmd, r, keyFile, wait)
 		},
 	}
 	fl := cmd.Flags()

@@ -121,7 +121,7 @@ func TestTransferHandOver(t *testing.T) {
 	if n, _, err := audit.Verify(context.Background(), audit.FileStore{Path: auditLogPath()}); err != nil || n != 4 {
 		t.Errorf("audit verify: %d entries, %v; want 4 (two grants, push, confirm), intact", n, err)
 	}
-	g, _ := azure.LoadGrant(grantsDir(), id)
+	g, _ := loadGrantRecord(id)
 	if g.Confirmed.IsZero() || g.Revoked.IsZero() {
 		t.Errorf("grant record after confirm: %+v, want confirmed and revoked times", g)
 	}
@@ -202,4 +202,10 @@ func TestTransferPushSurvivesKill9(t *testing.T) {
 	if res, err := a.Check(context.Background(), "xt-deid"); err != nil || !res.OK() {
 		t.Errorf("check after the resumed push: %+v, %v", res, err)
 	}
+}
+
+func loadGrantRecord(id string) (azure.Grant, error) {
+	var g azure.Grant
+	err := ledger().Load(id, &g)
+	return g, err
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,7 +11,6 @@ import (
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
-	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/local"
@@ -24,19 +24,7 @@ func transferBundleCommands() []*cobra.Command {
 
 // logHandOver appends an entry to the command line's audit log.
 func logHandOver(cmd *cobra.Command, action, object string, detail map[string]string) error {
-	_, err := audit.FileStore{Path: auditLogPath()}.Append(cmd.Context(), audit.Entry{Actor: handOverActor(), Action: action, Object: object, Detail: detail})
-	if err != nil {
-		return fmt.Errorf("audit log: %w", err)
-	}
-	return nil
-}
-
-// handOverActor names who runs the command, for the audit log.
-func handOverActor() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "uid:" + strconv.Itoa(os.Getuid())
+	return ledger().Audit(cmd.Context(), action, object, detail)
 }
 
 func newTransferBundle() *cobra.Command {
@@ -102,13 +90,24 @@ through its environment, never its command line.`,
 }
 
 func newTransferCleanup() *cobra.Command {
-	var yes bool
+	var (
+		yes, revoke bool
+		keyFile     string
+		wait        time.Duration
+	)
 	cmd := &cobra.Command{
-		Use:   "cleanup [--yes]",
+		Use:   "cleanup [--yes [--revoke]]",
 		Short: "List, and with --yes remove, what the hand-over left on this machine",
 		Long: `List what the hand-over created on this machine: the bundle directories 'transfer bundle'
 made, shared-access token files and grant records (under $STEWARD_HOME/grants). With --yes,
-remove them; each removal is recorded in the audit log.
+remove them; the removal is recorded in the audit log.
+
+A grant record is what revokes its token, so cleanup never forgets a grant whose token may
+still work: while one is live (or expired with its stored access policy still in the
+container, where whoever holds the account key can extend it), cleanup --yes refuses and
+removes nothing. With --revoke it first revokes each such grant and proves its token dead
+(as 'transfer revoke' does; the account key from --account-key-file or AZURE_STORAGE_KEY),
+then removes everything.
 
 Steward does not drop the de-identified databases. Dropping is irreversible, only the DBA knows
 whether the copy is still needed (the vendor may ask for a second transfer) or in use, and the
@@ -116,7 +115,8 @@ account Steward ran with should not hold that privilege. It prints the exact DRO
 statement (for SQLite, the file to remove) for the DBA to run once the vendor has confirmed
 the transfer.`,
 		Example: `  steward transfer cleanup
-  steward transfer cleanup --yes`,
+  steward transfer cleanup --yes
+  steward transfer cleanup --yes --revoke --account-key-file acct.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -127,8 +127,13 @@ the transfer.`,
 			if len(ls) == 0 {
 				fmt.Fprintln(out, "nothing left from a hand-over on this machine")
 			}
+			now := time.Now()
 			for _, l := range ls {
-				fmt.Fprintf(out, "%-12s %s\n", l.What, l.Path)
+				state := ""
+				if l.Grant != nil {
+					state = "  (" + string(l.Grant.State(now)) + ")"
+				}
+				fmt.Fprintf(out, "%-12s %s%s\n", l.What, l.Path, state)
 			}
 			if len(rs) > 0 {
 				fmt.Fprintln(out, "\nSteward does not drop the de-identified databases; once the transfer is confirmed, the DBA runs:")
@@ -139,12 +144,30 @@ the transfer.`,
 			if len(ls) == 0 {
 				return nil
 			}
+			live := transfer.LiveGrants(ls)
 			if !yes {
 				fmt.Fprintln(out, "\nnothing removed: add --yes to remove the files listed above")
+				if len(live) > 0 {
+					fmt.Fprintf(out, "%d grant(s) may still be used: --yes also needs --revoke, or revoke them first\n", len(live))
+				}
 				return nil
 			}
+			if len(live) > 0 && !revoke {
+				err := &transfer.LiveError{Grants: live}
+				return errors.Join(fmt.Errorf("nothing removed: %w", err), logHandOver(cmd, "transfer.cleanup", stateDir(), map[string]string{"outcome": "refused: live grants", "live": strconv.Itoa(len(live))}))
+			}
+			for _, g := range live {
+				if err := revokeGrant(cmd, g, keyFile, wait); err != nil {
+					return fmt.Errorf("nothing removed: revoke grant %s: %w", g.ID, err)
+				}
+			}
+			if len(live) > 0 { // the records now say revoked
+				if ls, _, err = transfer.Leftovers(stateDir()); err != nil {
+					return err
+				}
+			}
 			err = transfer.RemoveLeftovers(stateDir(), ls)
-			detail := map[string]string{"removed": strconv.Itoa(len(ls))}
+			detail := map[string]string{"removed": strconv.Itoa(len(ls)), "revoked": strconv.Itoa(len(live))}
 			if err != nil {
 				detail["error"] = "some files could not be removed"
 			}
@@ -161,7 +184,11 @@ the transfer.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "remove what is listed")
+	fl := cmd.Flags()
+	fl.BoolVar(&yes, "yes", false, "remove what is listed")
+	fl.BoolVar(&revoke, "revoke", false, "with --yes: revoke every grant that may still be used and prove its token dead first")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the Azure account key for --revoke (default $AZURE_STORAGE_KEY)")
+	fl.DurationVar(&wait, "wait", 90*time.Second, "how long --revoke keeps trying each token while the revocation spreads")
 	return cmd
 }
 

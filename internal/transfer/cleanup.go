@@ -58,7 +58,7 @@ func writeBundles(state string, rs []BundleRecord) error {
 
 // Leftover is something the hand-over left on this machine.
 type Leftover struct {
-	What  string  // "bundle", "token", "grant record"
+	What  string // "bundle", "token", "grant record"
 	Path  string
 	Grant *Record // the grant a record or token file belongs to, when known
 }

@@ -186,7 +186,9 @@ func (l Ledger) Records() ([]Record, error) {
 		}
 		rs = append(rs, r)
 	}
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Created.Before(rs[j].Created) || rs[i].Created.Equal(rs[j].Created) && rs[i].ID < rs[j].ID })
+	sort.Slice(rs, func(i, j int) bool {
+		return rs[i].Created.Before(rs[j].Created) || rs[i].Created.Equal(rs[j].Created) && rs[i].ID < rs[j].ID
+	})
 	return rs, nil
 }
 

@@ -135,7 +135,13 @@ func TestRefusals(t *testing.T) {
 
 	dir := azuritetest.Bundle(t, map[string]int{"db.dump": 1000})
 	plain := azuritetest.New(t, azuritetest.Options{HTTP: true})
-	_, httpTok := grant(t, account(plain), GrantRequest{})
+	_, httpTok, err := account(plain).grant(ctx, GrantRequest{Container: "handover", IPRange: "127.0.0.1", Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := account(plain).Grant(ctx, GrantRequest{Container: "handover", IPRange: "127.0.0.1", Duration: time.Hour}); err == nil || !strings.Contains(err.Error(), "HTTPS only") {
+		t.Errorf("grant against %s: got %v, want a refusal: HTTPS only", plain.Endpoint, err)
+	}
 
 	for _, tc := range []struct {
 		name   string

@@ -113,7 +113,9 @@ func newTransferScript() *cobra.Command {
 		Long: `Write two T-SQL scripts for the DBA of a SQL Server holding the de-identified copy:
 
   backup.sql   CREATE CREDENTIAL named by the container URL WITH IDENTITY = 'SHARED ACCESS
-               SIGNATURE' (the token from --sas-file, or a placeholder to replace), and a SQL
+               SIGNATURE' and, as SECRET, the token's query string alone (--sas-file is the
+               token file 'transfer grant' wrote; a token for another account or container
+               than --container-url is refused), or a placeholder to replace; and a SQL
                Agent job (sp_add_job, sp_add_jobstep, sp_add_jobserver) running BACKUP DATABASE
                … TO URL, striped over --stripes blobs, WITH COMPRESSION, CHECKSUM; then starts it.
   cleanup.sql  DROP CREDENTIAL, sp_delete_job and DROP DATABASE, to run once the vendor has
@@ -133,6 +135,14 @@ files are written readable by their owner only, since backup.sql may hold the to
 					return fmt.Errorf("token file: %w", err)
 				}
 				o.SAS = string(bytes.TrimSpace(b))
+				c, _, err := sqlserver.SplitToken(o.SAS, o.ContainerURL)
+				if err != nil {
+					return fmt.Errorf("token file %s: %w", sasFile, err)
+				}
+				o.ContainerURL = c
+			}
+			if o.ContainerURL == "" {
+				return errors.New("give --container-url, or --sas-file with the grant's token file (its container is then the backup's)")
 			}
 			var backup, cleanup bytes.Buffer
 			if err := sqlserver.BackupScript(&backup, o); err != nil {
@@ -161,11 +171,11 @@ files are written readable by their owner only, since backup.sql may hold the to
 	fl := cmd.Flags()
 	fl.StringVar(&dialect, "dialect", "sqlserver", "SQL dialect of the scripts (sqlserver)")
 	fl.StringVar(&o.Database, "database", "", "the de-identified database to back up")
-	fl.StringVar(&o.ContainerURL, "container-url", "", "https://ACCOUNT.blob.core.windows.net/CONTAINER")
+	fl.StringVar(&o.ContainerURL, "container-url", "", "https://ACCOUNT.blob.core.windows.net/CONTAINER (default: the token's)")
 	fl.IntVar(&o.Stripes, "stripes", 1, "number of backup blobs written in parallel (1-64)")
-	fl.StringVar(&sasFile, "sas-file", "", "file holding the shared-access token (else a placeholder)")
+	fl.StringVar(&sasFile, "sas-file", "", "the grant's token file, the container's SAS URL (else a placeholder)")
 	fl.StringVar(&out, "out", "", "directory to write backup.sql and cleanup.sql to")
-	for _, f := range []string{"database", "container-url", "out"} {
+	for _, f := range []string{"database", "out"} {
 		cmd.MarkFlagRequired(f)
 	}
 	return cmd

@@ -101,3 +101,23 @@ func TestAttackGrantOverHTTP(t *testing.T) {
 		t.Errorf("a refused grant left %v", ids)
 	}
 }
+
+// grant --for sqlserver gives exactly the permissions BACKUP TO URL needs (see
+// azure.SQLServerBackupPermissions for where the fact comes from), and nothing else.
+func TestGrantForSQLServer(t *testing.T) {
+	s := transferEnv(t)
+	out, err := steward(t, "transfer", "grant", "--account", azuritetest.Account, "--container", "xt-sql",
+		"--client-ip", "127.0.0.1", "--duration", "1h", "--endpoint", s.Endpoint, "--for", "sqlserver")
+	if err != nil {
+		t.Fatalf("grant --for sqlserver: %v\n%s", err, out)
+	}
+	id := grantIDRE.FindStringSubmatch(out)[1]
+	g, err := loadGrantRecord(id)
+	if err != nil || g.Permissions != "rwdl" {
+		t.Errorf("grant --for sqlserver: permissions %q, %v; want rwdl", g.Permissions, err)
+	}
+	if out, err := steward(t, "transfer", "grant", "--account", azuritetest.Account, "--container", "xt-sql",
+		"--client-ip", "127.0.0.1", "--duration", "1h", "--endpoint", s.Endpoint, "--for", "sqlserver", "--permissions", "rcwl"); err == nil {
+		t.Errorf("--for sqlserver with --permissions accepted:\n%s", out)
+	}
+}

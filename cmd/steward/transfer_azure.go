@@ -66,6 +66,7 @@ func newTransferGrant() *cobra.Command {
 		req                          azure.GrantRequest
 		acct, endpoint, keyFile, out string
 		show                         bool
+		forTool                      string
 	)
 	cmd := &cobra.Command{
 		Use:   "grant --account A --container C --client-ip RANGE --duration D",
@@ -75,7 +76,9 @@ func newTransferGrant() *cobra.Command {
 SAS bound to it: HTTPS only, the client's IP range, expiring after --duration plus --margin,
 with permissions read+create+write (--permissions rcw): create and write upload, read lets an
 interrupted upload find what it already sent; cw gives up resuming; widen only if the client's
-tool needs it (e.g. l to list).
+tool needs it (e.g. l to list). --for sqlserver gives what SQL Server's BACKUP TO URL needs
+through a SAS credential, read+write+delete+list (rwdl, as Microsoft's "SQL Server Backup to
+URL" article makes the policy); then write the backup job with 'transfer script --sas-file'.
 Deleting the policy (steward transfer confirm / revoke) kills the token.
 
 The token goes to a file readable only by you (default $STEWARD_HOME/grants/ID.sas), never to
@@ -86,6 +89,16 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
   AZURE_STORAGE_KEY=$(cat acct.key) steward transfer grant --account acmehandover --container xt-deid-2026 --client-ip 203.0.113.7 --duration 90m --margin 1h --out xt.sas`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch forTool {
+			case "push":
+			case "sqlserver":
+				if cmd.Flags().Changed("permissions") {
+					return errors.New("--for sqlserver gives the permissions SQL Server's BACKUP TO URL needs (" + azure.SQLServerBackupPermissions + "): leave --permissions out")
+				}
+				req.Permissions = azure.SQLServerBackupPermissions
+			default:
+				return fmt.Errorf("--for %q: push (steward transfer push) or sqlserver (BACKUP TO URL through a SAS credential)", forTool)
+			}
 			key, err := accountKey(keyFile)
 			if err != nil {
 				return err
@@ -135,6 +148,7 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 	fl.StringVar(&out, "out", "", "token file (default $STEWARD_HOME/grants/ID.sas)")
 	fl.BoolVar(&show, "show-token", false, "also print the token")
 	fl.StringVar(&req.Permissions, "permissions", "rcw", "permission letters of racwdl (cw: no resume)")
+	fl.StringVar(&forTool, "for", "push", "what uploads with the token: push, or sqlserver (BACKUP TO URL: permissions rwdl)")
 	for _, f := range []string{"account", "container", "client-ip", "duration"} {
 		cmd.MarkFlagRequired(f)
 	}

@@ -184,7 +184,7 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 	golden.Check(t, "hostile-deid.sql", b.Bytes())
 	lexCheck(t, "deid script", b.String(), "DROP TABLE", 0)
 
-	o := BackupOptions{Database: hostile, ContainerURL: "https://acct.blob.core.windows.net/hand-over", Stripes: 2, SAS: "sv=2022-11-02&si=steward-x&sig=a'b"}
+	o := BackupOptions{Database: hostile, ContainerURL: "https://acct.blob.core.windows.net/hand-over", Stripes: 2, SAS: "https://acct.blob.core.windows.net/hand-over?sv=2022-11-02&sr=c&si=steward-x&sig=a'b"}
 	for name, f := range map[string]func(*bytes.Buffer, BackupOptions) error{
 		"backup":  func(b *bytes.Buffer, o BackupOptions) error { return BackupScript(b, o) },
 		"cleanup": func(b *bytes.Buffer, o BackupOptions) error { return CleanupScript(b, o) },
@@ -228,10 +228,24 @@ func TestBackupScriptsGolden(t *testing.T) {
 	}
 
 	b.Reset()
-	o.SAS = "?sv=2022-11-02&si=steward-20261123-ab12&sr=c&sig=abc%2Bdef"
-	BackupScript(&b, o)
+	o.SAS = "https://vendoracct.blob.core.windows.net/hospital-xt?sv=2022-11-02&si=steward-20261123-ab12&sr=c&sig=abc%2Bdef"
+	if err := BackupScript(&b, o); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(b.String(), "SECRET = 'sv=2022-11-02&si=steward-20261123-ab12&sr=c&sig=abc%2Bdef'") {
-		t.Error("the token is not the credential's secret without its leading ?")
+		t.Error("the credential's secret is not the token's bare query string")
+	}
+	for _, bad := range []struct{ token, want string }{
+		{"?sv=2022-11-02&sr=c&sig=abc", "not a container address"},
+		{"https://vendoracct.blob.core.windows.net/other?sv=2022-11-02&sr=c&sig=abc", "container other"},
+		{"https://evil.blob.core.windows.net/hospital-xt?sv=2022-11-02&sr=c&sig=abc", "account host evil"},
+		{"https://vendoracct.blob.core.windows.net/hospital-xt/x.bak?sv=2022-11-02&sr=b&sig=abc", "not a container"},
+		{"http://vendoracct.blob.core.windows.net/hospital-xt?sv=2022-11-02&sr=c&sig=abc", "HTTPS only"},
+	} {
+		o.SAS = bad.token
+		if err := BackupScript(&bytes.Buffer{}, o); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("token %s: got %v, want a refusal saying %q", bad.token, err, bad.want)
+		}
 	}
 	for _, bad := range []BackupOptions{
 		{Database: "x", ContainerURL: "http://a.blob.core.windows.net/c", Stripes: 1},

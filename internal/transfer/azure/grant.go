@@ -23,6 +23,15 @@ import (
 	"github.com/stewardhealth/steward/internal/transfer"
 )
 
+// SQLServerBackupPermissions are the permissions of a token SQL Server's BACKUP TO URL uses
+// through a SAS credential: read, write, delete and list. The fact comes from Microsoft's
+// "SQL Server Backup to URL" article (sql-docs, docs/relational-databases/backup-restore/
+// sql-server-backup-to-url.md), whose example makes the stored access policy of a backup
+// container with -Permission "rwld", and from the RESTORE article's examples, whose backup
+// containers' stored access policies have "read, write, delete, and list" rights. The
+// container is dedicated to the hand-over, so delete and list reach only its own blobs.
+const SQLServerBackupPermissions = "rwdl"
+
 // MaxPolicies is how many stored access policies a container may hold.
 const MaxPolicies = 5
 

@@ -1,10 +1,6 @@
 package main
 
 import (
-	"fmt"
-	"time"
-
-	"github.com/spf13/cobra"
 	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/transfer"
 )
@@ -14,9 +10,4 @@ import (
 // command line knows (cliPrincipal, "cli:" and the OS user name).
 func ledger() transfer.Ledger {
 	return transfer.Ledger{Dir: grantsDir(), Log: audit.FileStore{Path: auditLogPath()}, Actor: cliPrincipal().User}
-}
-
-// revokeS3 is filled in with the S3 grants.
-func revokeS3(cmd *cobra.Command, id string, wait time.Duration) error {
-	return fmt.Errorf("grant %s: S3 grants cannot be revoked yet", id)
 }

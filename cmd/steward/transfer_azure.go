@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -257,19 +258,30 @@ func newTransferConfirm() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "confirm --grant ID",
 		Short: "Check the uploaded blobs against the bundle's manifest, then revoke the token (vendor side)",
-		Long: `Download the container's manifest.json, check that every file it lists is there with the
-right size and SHA-256 (streaming each blob through the hash), and report each file. When all
-match, delete the grant's stored access policy and prove the token dead by trying an upload with
-it. When a check fails the token stays valid (so the DBA can push again) and the exit status is
-non-zero, unless --revoke-anyway.`,
+		Long: `Azure: download the container's manifest.json, check that every file it lists is there with
+the right size and SHA-256 (streaming each blob through the hash), and report each file. When
+all match, delete the grant's stored access policy and prove the token dead by trying an upload
+with it. S3: stream every granted object through SHA-256 and compare it with the digests the
+grant recorded from the manifest; then abort the uploads still open and prove every upload id
+closed (ListParts answers NoSuchUpload). When a check fails the token stays valid (so the
+client can push again) and the exit status is non-zero, unless --revoke-anyway.`,
 		Example: `  steward transfer confirm --grant sg-0123456789abcdef --account-key-file acct.key`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var r transfer.Record
+			if err := ledger().Load(id, &r); err != nil {
+				return err
+			}
+			if r.KindOrDefault() == transfer.KindS3 {
+				return confirmS3(cmd, id, anyway, wait)
+			}
 			g, a, err := loadGrantAccount(id, keyFile)
 			if err != nil {
 				return err
 			}
-			res, err := a.Check(cmd.Context(), g.Container)
+			prog, done := newUploadProgress(cmd.ErrOrStderr())
+			res, err := a.Check(cmd.Context(), g.Container, prog)
+			done()
 			if err != nil {
 				return err
 			}
@@ -327,7 +339,7 @@ func revokeGrant(cmd *cobra.Command, r transfer.Record, keyFile string, wait tim
 		}
 		return revokeAndProve(cmd, a, g, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
 	case transfer.KindS3:
-		return revokeS3(cmd, r.ID, wait)
+		return revokeS3(cmd, r.ID, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
 	}
 	return fmt.Errorf("grant %s: unknown kind %q", r.ID, r.Kind)
 }
@@ -358,19 +370,25 @@ func newTransferRevoke() *cobra.Command {
 	return cmd
 }
 
-// newUploadProgress shows a bar per file on a terminal, and a line per finished file otherwise.
-func newUploadProgress(w io.Writer) (azure.Progress, func()) {
+// newUploadProgress shows a bar per file on a terminal; otherwise a line for every file in
+// progress every progressEvery, and one when each file ends. The returned func ends it.
+func newUploadProgress(w io.Writer) (transfer.Progress, func()) {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
 		return uploadBars{p}, p.Wait
 	}
-	return &uploadLines{w: w}, func() {}
+	l := &uploadLines{w: w, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go l.tick()
+	return l, func() { close(l.stop); <-l.stopped }
 }
+
+// progressEvery is how often progress lines are written when not on a terminal.
+var progressEvery = 5 * time.Second
 
 type uploadBars struct{ p *mpb.Progress }
 
-func (b uploadBars) File(name string, size, done int64) azure.FileProgress {
-	bar := b.p.AddBar(size,
+func (b uploadBars) File(name string, size, done int64) transfer.FileProgress {
+	bar := b.p.AddBar(max(size, 0),
 		mpb.PrependDecorators(decor.Name(name, decor.WC{W: 24, C: decor.DindentRight}), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth)),
 		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace), decor.OnComplete(decor.AverageETA(decor.ET_STYLE_MMSS, decor.WCSyncSpace), "done")),
 	)
@@ -390,33 +408,72 @@ func (u uploadBar) Done(err error) {
 }
 
 type uploadLines struct {
-	w  io.Writer
-	mu sync.Mutex
+	w             io.Writer
+	mu            sync.Mutex
+	active        []*uploadLine
+	stop, stopped chan struct{}
 }
 
-func (l *uploadLines) File(name string, size, done int64) azure.FileProgress {
-	return &uploadLine{l: l, name: name, size: size, done: done, start: time.Now()}
+func (l *uploadLines) File(name string, size, done int64) transfer.FileProgress {
+	u := &uploadLine{l: l, name: name, size: size, done: done, start: time.Now()}
+	l.mu.Lock()
+	l.active = append(l.active, u)
+	l.mu.Unlock()
+	return u
 }
+
+func (l *uploadLines) tick() {
+	defer close(l.stopped)
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			for _, u := range l.active {
+				sent := u.sent.Load()
+				el := time.Since(u.start).Seconds()
+				if u.size > 0 {
+					fmt.Fprintf(l.w, "%-24s %s of %s (%d%%), %.1f MiB/s\n", u.name, mib(u.done+sent), mib(u.size), (u.done+sent)*100/u.size, float64(sent)/(1<<20)/max(el, 1e-9))
+				} else {
+					fmt.Fprintf(l.w, "%-24s %s, %.1f MiB/s\n", u.name, mib(u.done+sent), float64(sent)/(1<<20)/max(el, 1e-9))
+				}
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 type uploadLine struct {
-	l                *uploadLines
-	name             string
-	size, done, sent int64
-	start            time.Time
+	l          *uploadLines
+	name       string
+	size, done int64
+	sent       atomic.Int64
+	start      time.Time
 }
 
-func (u *uploadLine) Add(n int64) { u.sent += n }
+func (u *uploadLine) Add(n int64) { u.sent.Add(n) }
 
 func (u *uploadLine) Done(err error) {
 	u.l.mu.Lock()
 	defer u.l.mu.Unlock()
-	if err != nil {
-		fmt.Fprintf(u.l.w, "%-24s stopped after %d of %d bytes\n", u.name, u.done+u.sent, u.size)
-		return
+	for i, a := range u.l.active {
+		if a == u {
+			u.l.active = append(u.l.active[:i], u.l.active[i+1:]...)
+			break
+		}
 	}
-	if u.done == u.size && u.sent == 0 {
-		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already uploaded\n", u.name, u.size)
-		return
+	sent := u.sent.Load()
+	switch {
+	case err != nil:
+		fmt.Fprintf(u.l.w, "%-24s stopped after %d of %d bytes\n", u.name, u.done+sent, u.size)
+	case u.size > 0 && u.done == u.size && sent == 0:
+		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already done\n", u.name, u.size)
+	default:
+		fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d now, %d before, %s\n", u.name, max(u.size, u.done+sent), sent, u.done, time.Since(u.start).Round(time.Millisecond))
 	}
-	fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d sent now, %d were already staged\n", u.name, u.size, u.sent, u.done)
 }

@@ -199,7 +199,7 @@ func TestTransferPushSurvivesKill9(t *testing.T) {
 		t.Errorf("rerun sent %d and skipped %d blocks; want at least the %d staged before the kill skipped, %d in all", sent, skipped, staged, blocks+1)
 	}
 	a := azure.Account{Name: azuritetest.Account, Key: azuritetest.Key, Endpoint: s.Endpoint, Client: s.Client}
-	if res, err := a.Check(context.Background(), "xt-deid"); err != nil || !res.OK() {
+	if res, err := a.Check(context.Background(), "xt-deid", nil); err != nil || !res.OK() {
 		t.Errorf("check after the resumed push: %+v, %v", res, err)
 	}
 }

@@ -41,16 +41,10 @@ type PushOptions struct {
 }
 
 // Progress follows an upload, file by file.
-type Progress interface {
-	// File starts a file of size bytes, of which done are already on the service.
-	File(name string, size, done int64) FileProgress
-}
+type Progress = transfer.Progress
 
 // FileProgress follows one file.
-type FileProgress interface {
-	Add(n int64) // n more bytes were staged
-	Done(err error)
-}
+type FileProgress = transfer.FileProgress
 
 // PushReport counts what Push did.
 type PushReport struct {

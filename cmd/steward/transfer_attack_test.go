@@ -121,3 +121,39 @@ func TestGrantForSQLServer(t *testing.T) {
 		t.Errorf("--for sqlserver with --permissions accepted:\n%s", out)
 	}
 }
+
+// deid script --key-include writes the sqlcmd file that gives the script its key, owner-only;
+// the script reads it by :r $(StewardKeyFile), so the key is on no command line.
+func TestDeidScriptKeyInclude(t *testing.T) {
+	dir := t.TempDir()
+	pol := filepath.Join(dir, "p.yaml")
+	os.WriteFile(pol, []byte("version: 1\ndefault: keep\ntables:\n  patient:\n    columns:\n      mrn: hash\n"), 0o600)
+	key := filepath.Join(dir, "steward.key")
+	os.WriteFile(key, []byte("3f1c0a9d8e7b6a5f4e3d2c1b0a998877\n"), 0o600)
+	inc := filepath.Join(dir, "steward-key.sql")
+	out, err := steward(t, "deid", "script", "--dialect", "sqlserver", "--policy", pol, "--key-file", key, "--out", filepath.Join(dir, "deid.sql"), "--key-include", inc)
+	if err != nil {
+		t.Fatalf("deid script: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(inc)
+	if want := ":setvar StewardKey 0x" + hexOf("3f1c0a9d8e7b6a5f4e3d2c1b0a998877") + "\n"; string(b) != want {
+		t.Errorf("key include: got %q, want %q", b, want)
+	}
+	if st, _ := os.Stat(inc); st == nil || st.Mode().Perm() != 0o600 {
+		t.Error("the key include file is not readable by its owner only")
+	}
+	script, _ := os.ReadFile(filepath.Join(dir, "deid.sql"))
+	if !strings.Contains(string(script), "\n:r $(StewardKeyFile)\n") || strings.Contains(string(script), hexOf("3f1c0a9d8e7b6a5f4e3d2c1b0a998877")) {
+		t.Error("the script does not read the key from StewardKeyFile, or holds the key")
+	}
+}
+
+func hexOf(s string) string {
+	const digits = "0123456789abcdef"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		b.WriteByte(digits[s[i]>>4])
+		b.WriteByte(digits[s[i]&15])
+	}
+	return b.String()
+}

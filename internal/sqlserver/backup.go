@@ -122,6 +122,7 @@ func BackupScript(w io.Writer, o BackupOptions) error {
 	} else {
 		s.f("-- THIS SCRIPT CONTAINS THE SHARED-ACCESS TOKEN: delete it once the job has run.\n")
 	}
+	s.f("-- Run it after deid.sql has run to its end (it rebuilds the rewritten tables, cleans free space and\n-- empties the log, so that the backup's pages hold no old value; see dbo.steward_progress, step finished).\n")
 	s.f("-- Tell the vendor when the job has succeeded; after the vendor confirms, run the clean-up script.\n\n")
 	s.f("USE [master];\nIF EXISTS (SELECT 1 FROM sys.credentials WHERE name = %s)\n    DROP CREDENTIAL %s;\n", lit(container), ident(container))
 	s.f("CREATE CREDENTIAL %s WITH IDENTITY = 'SHARED ACCESS SIGNATURE', SECRET = %s;\nGO\n\n", ident(container), alit(secret))

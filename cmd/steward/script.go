@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/sqlserver"
+	"github.com/stewardhealth/steward/internal/transfer/azure"
 )
 
 func checkDialect(d string) error {
@@ -157,7 +158,7 @@ files are written readable by their owner only, since backup.sql may hold the to
 				if err != nil {
 					return fmt.Errorf("token file: %w", err)
 				}
-				o.SAS = string(bytes.TrimSpace(b))
+				o.SAS = azure.ParseTokenFile(b).Token
 				c, _, err := sqlserver.SplitToken(o.SAS, o.ContainerURL)
 				if err != nil {
 					return fmt.Errorf("token file %s: %w", sasFile, err)

@@ -18,7 +18,7 @@ transfer revoke kills a token at once; transfer status lists the grants (live, r
 confirmed); push-local, s3-presign and push-s3 use other destinations; transfer script writes the
 SQL Server backup-to-URL job.`,
 	}
-	cmd.AddCommand(newTransferGrant(), newTransferPush(), newTransferConfirm(), newTransferRevoke(), newTransferStatus())
+	cmd.AddCommand(newTransferGrant(), newTransferPush(), newTransferConfirm(), newTransferRevoke(), newTransferStatus(), newTransferDiagnose())
 	cmd.AddCommand(transferBundleCommands()...)
 	return cmd
 }

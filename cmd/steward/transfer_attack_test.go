@@ -157,3 +157,35 @@ func hexOf(s string) string {
 	}
 	return b.String()
 }
+
+// Refusals say which: a token file altered on its way is refused by push before the service is
+// asked; after a revocation the vendor's diagnose names it, where Azurite's answer
+// (AuthorizationFailure) does not.
+func TestRefusalsSayWhich(t *testing.T) {
+	s := transferEnv(t)
+	id, _, sasFile := grantCLI(t, s, "xt-deid")
+	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 1000})
+	b, _ := os.ReadFile(sasFile)
+	altered := filepath.Join(t.TempDir(), "altered.sas")
+	os.WriteFile(altered, []byte(strings.Replace(string(b), "sip=127.0.0.1", "sip=127.0.0.2", 1)), 0o600)
+	if out, err := steward(t, "transfer", "push", "--sas-file", altered, dir); err == nil || !strings.Contains(err.Error(), "signature does not match (altered)") {
+		t.Errorf("push with an altered token file: %v\n%s\nwant it refused as altered", err, out)
+	}
+	if out, err := steward(t, "transfer", "diagnose", "--grant", id, "--sas-file", sasFile); err != nil || !strings.Contains(out, "policy is in place") {
+		t.Errorf("diagnose of a good token: %v\n%s", err, out)
+	}
+	if out, err := steward(t, "transfer", "revoke", "--grant", id, "--wait", "10s"); err != nil {
+		t.Fatalf("revoke: %v\n%s", err, out)
+	}
+	out, err := steward(t, "transfer", "push", "--sas-file", sasFile, dir)
+	if err == nil || !strings.Contains(err.Error(), "revoked (no such policy), or signature does not match") || !strings.Contains(err.Error(), "transfer diagnose") {
+		t.Errorf("push after revocation on Azurite: %v\n%s\nwant the two classes the service leaves open and the way to tell", err, out)
+	}
+	out, err = steward(t, "transfer", "diagnose", "--grant", id, "--sas-file", sasFile)
+	if err == nil || !strings.Contains(out, "revoked: revoked (no such policy)") {
+		t.Errorf("diagnose after revocation: %v\n%s\nwant revoked (no such policy)", err, out)
+	}
+	if out, _ := steward(t, "transfer", "status"); !regexp.MustCompile(id + `\s+azure\s+revoked`).MatchString(out) {
+		t.Errorf("status after revocation:\n%s", out)
+	}
+}

@@ -117,7 +117,7 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 			if err := l.Save(&g); err != nil {
 				return fmt.Errorf("record grant %s (policy created; delete policy %s of container %s by hand): %w", g.ID, g.ID, g.Container, err)
 			}
-			if err := writeSecret(out, tok); err != nil {
+			if err := writeSecret(out, strings.TrimSuffix(azure.FormatTokenFile(g, tok), "\n")); err != nil {
 				return fmt.Errorf("write the token of grant %s: %w", g.ID, err)
 			}
 			if err := l.Audit(cmd.Context(), "transfer.grant", "grant:"+g.ID, grantDetail(g)); err != nil {
@@ -179,7 +179,13 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 			if err != nil {
 				return fmt.Errorf("token file: %w", err)
 			}
-			token := strings.TrimSpace(string(b))
+			tf := azure.ParseTokenFile(b)
+			if tf.Altered() {
+				return fmt.Errorf("token file %s: %w", sasFile, &azure.Refusal{Code: "checksum", Reason: "signature does not match (altered): the token is not the one the vendor wrote (its checksum in the file's comment line differs)",
+					Ask: "use the token file exactly as the vendor sent it, or ask the vendor for a new token"})
+			}
+			token := tf.Token
+			o.Expiry = tf.Expiry
 			o.BlockSize = int64(blockMiB) << 20
 			prog, wait := newUploadProgress(cmd.ErrOrStderr())
 			o.Progress = prog
@@ -342,6 +348,58 @@ func revokeGrant(cmd *cobra.Command, r transfer.Record, keyFile string, wait tim
 		return revokeS3(cmd, r.ID, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
 	}
 	return fmt.Errorf("grant %s: unknown kind %q", r.ID, r.Kind)
+}
+
+func newTransferDiagnose() *cobra.Command {
+	var id, keyFile, sasFile string
+	cmd := &cobra.Command{
+		Use:   "diagnose --grant ID [--sas-file F]",
+		Short: "Tell, with the account key, why the service refuses a grant's token (vendor side)",
+		Long: `Compute what is wrong with a grant's token instead of reading the service's answer (which
+does not always say, and which Azurite gives alike for all of these): another account or
+container, not HTTPS, a signed field altered, a signature made with another key than the
+account's, the stored access policy deleted (revoked), the policy expired, or the policy's
+permissions narrower than the grant's. --sas-file is the token file the DBA holds; without it
+the token the record mints is checked. Exit status 1 when something is wrong.`,
+		Example: `  steward transfer diagnose --grant sg-0123456789abcdef --sas-file xt.sas --account-key-file acct.key`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, a, err := loadGrantAccount(id, keyFile)
+			if err != nil {
+				return err
+			}
+			token := ""
+			if sasFile != "" {
+				b, err := os.ReadFile(sasFile)
+				if err != nil {
+					return fmt.Errorf("token file: %w", err)
+				}
+				tf := azure.ParseTokenFile(b)
+				if tf.Altered() {
+					fmt.Fprintln(cmd.OutOrStdout(), "signature: signature does not match (altered): the token line differs from the checksum in the file's comment line")
+				}
+				token = tf.Token
+			}
+			fs, err := a.Diagnose(cmd.Context(), g, token)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			if len(fs) > 0 {
+				return fmt.Errorf("grant %s: the token is refused: %d finding(s)", g.ID, len(fs))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "grant %s: the token is as the account key signs it and its policy is in place, unexpired, with permissions %s\n", g.ID, g.Permissions)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&id, "grant", "", "grant id")
+	fl.StringVar(&sasFile, "sas-file", "", "the token file the DBA holds (default: the token the record mints)")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
+	cmd.MarkFlagRequired("grant")
+	return cmd
 }
 
 func newTransferRevoke() *cobra.Command {

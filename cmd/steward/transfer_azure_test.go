@@ -54,7 +54,7 @@ func grantCLI(t *testing.T, s *azuritetest.Server, containerName string) (id, to
 		t.Errorf("token file mode %o, want 600", st.Mode().Perm())
 	}
 	b, _ := os.ReadFile(path)
-	token = strings.TrimSpace(string(b))
+	token = azure.ParseTokenFile(b).Token
 	rec, _ := os.ReadFile(filepath.Join(os.Getenv("STEWARD_HOME"), "grants", m[1]+".json"))
 	sig := regexp.MustCompile(`sig=([^&]+)`).FindStringSubmatch(token)[1]
 	for what, text := range map[string]string{"grant's output": out, "grant record": string(rec), "audit log": readAudit(t)} {

@@ -5,6 +5,13 @@
 // Azurite is found at $STEWARD_AZURITE (the azurite-blob script) or under
 // ~/.cache/steward/azurite (installed by `npm install --prefix ~/.cache/steward/azurite
 // azurite@Version`, as .ci/run does). Without it New skips the test, unless CI=true.
+//
+// Azurite's quirks the tests rely on or work around: it checks a SAS's signature, expiry, start,
+// stored access policy, protocol and permissions, but answers a revoked (policy deleted),
+// expired, altered or wrongly signed token alike — 403 AuthorizationFailure, no
+// AuthenticationErrorDetail — where Azure says AuthenticationFailed with a detail; it does not
+// check sip; it accepts more than 5 policies; it lets the policy win when a field is in both;
+// it needs --skipApiVersionCheck with recent SDKs.
 package azuritetest
 
 import (

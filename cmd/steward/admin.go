@@ -197,9 +197,9 @@ terminal, never taken from a flag's value.`,
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tACCOUNT OR ADDRESS\tFAILURES\tLOCKED AT (UTC)")
+			fmt.Fprintln(tw, "KIND\tACCOUNT OR ADDRESS\tFAILURES\tLOCKED AT (UTC)\tCAUSE\tFROM ADDRESS\tUNLOCK ASKED BY")
 			for _, l := range ls {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", l.Kind, l.Key, l.Failures, l.LockedAt.Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", l.Kind, l.Key, l.Failures, l.LockedAt.Format("2006-01-02 15:04:05"), l.Cause, l.Address, l.RequestedBy)
 			}
 			return tw.Flush()
 		}),
@@ -219,8 +219,13 @@ terminal, never taken from a flag's value.`,
 			if address != "" {
 				kind, key = access.LockAddress, address
 			}
-			if err := s.Unlock(ctx, cliPrincipal(), kind, key, reason); err != nil {
+			res, err := s.Unlock(ctx, cliPrincipal(), kind, key, reason)
+			if err != nil {
 				return err
+			}
+			if res == access.AwaitingDirector {
+				fmt.Fprintf(out, "%s %s is locked for refused access: only a director reinstates it; the directors were asked\n", kind, key)
+				return nil
 			}
 			fmt.Fprintf(out, "%s %s unlocked\n", kind, key)
 			return nil

@@ -25,6 +25,8 @@ type Service struct {
 	Config Config
 	Notify Notifier // who hears of lockouts; nil: nobody is emailed (the lock is still audited)
 	Log    *slog.Logger
+
+	blocked blockCache
 }
 
 // Config holds the lockout and token settings.
@@ -33,6 +35,10 @@ type Config struct {
 	AddressLockAfter int           // failed sign-ins from one source address within Window that lock it (default 20)
 	Window           time.Duration // failures older than this no longer count (default 15 minutes)
 	TokenTTL         time.Duration // lifetime of the token a sign-in returns (default 12 hours)
+	// Refused requests of one signed-in user within RefusalWindow that lock the account
+	// (seed 002: unauthorized access is locked at once; defaults 10 within 10 minutes).
+	RefusalLockAfter int
+	RefusalWindow    time.Duration
 }
 
 // Notifier sends a message to people (email in the server).
@@ -53,6 +59,12 @@ func New(db *store.DB, cfg Config, n Notifier) *Service {
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.RefusalLockAfter <= 0 {
+		cfg.RefusalLockAfter = 10
+	}
+	if cfg.RefusalWindow <= 0 {
+		cfg.RefusalWindow = 10 * time.Minute
 	}
 	return &Service{DB: db, Audit: store.Audit{DB: db}, Config: cfg, Notify: n, Log: slog.Default()}
 }

@@ -89,7 +89,10 @@ const (
 	ApproveEthics   Action = "approve_ethics"   // decide an ethics application
 	ManageGrants    Action = "manage_grants"    // grant and revoke roles in the project
 	ManageUsers     Action = "manage_users"     // users, agencies, regions, projects (site)
-	UnlockAccount   Action = "unlock_account"   // reinstate a locked account or address (site)
+	UnlockAccount   Action = "unlock_account"   // list locks; lift a lock for failed sign-ins, or ask a director to (site)
+	// ReinstateAccount lifts a lock for refused access (suspected unauthorized access): the
+	// seed's "the user must contact the Director of the CORI to reinstate the user's access".
+	ReinstateAccount Action = "reinstate_account"
 	ReadAudit       Action = "read_audit"       // read the audit log (site)
 
 	// Issue 8 (export requests).
@@ -107,6 +110,7 @@ var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, Pa
 	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
 	ManageExporters, ReceiveExport, ValidateData, // issue 8
 	SubmitEthics, RecordConsent, PersonalAccess, // issue 9
+	ReinstateAccount, // issue 18
 }
 
 // trackNeed is the track level each data action needs.
@@ -159,10 +163,12 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return false
 	}
 	switch a {
-	case ManageUsers, UnlockAccount, PersonalAccess:
+	case ManageUsers, PersonalAccess:
 		return p.Admin
-	case ReadAudit:
+	case ReadAudit, UnlockAccount:
 		return p.Admin || p.Director
+	case ReinstateAccount:
+		return p.Director
 	}
 	if x.Code == "" || !p.Sees(x.Agency) {
 		return false

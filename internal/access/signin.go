@@ -17,10 +17,18 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 )
 
-// Lock kinds: failures are counted per account name and per source address.
+// Lock kinds: failures are counted per account name and per source address; refused
+// requests per signed-in user.
 const (
 	LockAccount = "account"
 	LockAddress = "address"
+	countRefused = "refused" // a count of a user's refused requests, never a lock itself
+)
+
+// Causes of a lock.
+const (
+	CauseSignIn  = "failed sign-ins"
+	CauseRefused = "refused access" // suspected unauthorized access: only a director reinstates
 )
 
 // ErrSignIn is the one answer to a wrong user name or a wrong password, so that neither the
@@ -140,30 +148,19 @@ func (s *Service) fail(ctx context.Context, actor Principal) error {
 			kind, key string
 			limit     int
 		}{{LockAccount, actor.User, s.Config.AccountLockAfter}, {LockAddress, actor.Source, s.Config.AddressLockAfter}} {
-			var count int
-			err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (kind, key, count, first_at, last_at) VALUES ($1, $2, 1, $3, $3)
-				ON CONFLICT (kind, key) DO UPDATE SET
-				  count = CASE WHEN login_failures.first_at < $4 AND login_failures.locked_at IS NULL THEN 1 ELSE login_failures.count + 1 END,
-				  first_at = CASE WHEN login_failures.first_at < $4 AND login_failures.locked_at IS NULL THEN $3 ELSE login_failures.first_at END,
-				  last_at = $3
-				RETURNING count`, k.kind, k.key, store.FormatTime(now), store.FormatTime(now.Add(-s.Config.Window))).Scan(&count)
+			count, err := countFailure(ctx, tx, k.kind, k.key, now, s.Config.Window)
 			if err != nil {
 				return audit.Entry{}, fmt.Errorf("count failed sign-in: %w", err)
 			}
 			if count < k.limit {
 				continue
 			}
-			res, err := tx.ExecContext(ctx, `UPDATE login_failures SET locked_at = $1 WHERE kind = $2 AND key = $3 AND locked_at IS NULL`,
-				store.FormatTime(now), k.kind, k.key)
+			locked, err := s.lockTx(ctx, tx, actor, k.kind, k.key, CauseSignIn, actor.Source, now, map[string]string{"failures": fmt.Sprint(count)})
 			if err != nil {
 				return audit.Entry{}, err
 			}
-			if n, _ := res.RowsAffected(); n > 0 {
+			if locked {
 				newly = append(newly, k.kind)
-				if _, err := s.Audit.AppendTx(ctx, tx, event(actor, "lock", k.kind+"/"+k.key,
-					map[string]string{"failures": fmt.Sprint(count)})); err != nil {
-					return audit.Entry{}, err
-				}
 			}
 		}
 		return event(actor, "login.failed", "user/"+actor.User, nil), nil
@@ -175,6 +172,42 @@ func (s *Service) fail(ctx context.Context, actor Principal) error {
 		s.tellDirectors(ctx, actor, kind, now)
 	}
 	return nil
+}
+
+// countFailure adds one to the count of (kind, key) within the window and returns it. A
+// count older than the window starts again, unless it is a lock.
+func countFailure(ctx context.Context, tx *sql.Tx, kind, key string, now time.Time, window time.Duration) (int, error) {
+	var count int
+	err := tx.QueryRowContext(ctx, `INSERT INTO login_failures (kind, key, count, first_at, last_at) VALUES ($1, $2, 1, $3, $3)
+		ON CONFLICT (kind, key) DO UPDATE SET
+		  count = CASE WHEN login_failures.first_at < $4 AND login_failures.locked_at IS NULL THEN 1 ELSE login_failures.count + 1 END,
+		  first_at = CASE WHEN login_failures.first_at < $4 AND login_failures.locked_at IS NULL THEN $3 ELSE login_failures.first_at END,
+		  last_at = $3
+		RETURNING count`, kind, key, store.FormatTime(now), store.FormatTime(now.Add(-window))).Scan(&count)
+	return count, err
+}
+
+// lockTx locks (kind, key) for cause, recording the address that caused it, and audits the
+// lock; it reports false when it was locked already.
+func (s *Service) lockTx(ctx context.Context, tx *sql.Tx, actor Principal, kind, key, cause, address string, now time.Time, detail map[string]string) (bool, error) {
+	t := store.FormatTime(now)
+	res, err := tx.ExecContext(ctx, `INSERT INTO login_failures (kind, key, count, first_at, last_at, locked_at, cause, address)
+		VALUES ($1, $2, 1, $3, $3, $3, $4, $5)
+		ON CONFLICT (kind, key) DO UPDATE SET locked_at = $3, cause = $4, address = $5, last_at = $3
+		WHERE login_failures.locked_at IS NULL`, kind, key, t, cause, address)
+	if err != nil {
+		return false, fmt.Errorf("lock %s %s: %w", kind, key, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return false, nil
+	}
+	d := map[string]string{"cause": cause, "address": address}
+	for k, v := range detail {
+		d[k] = v
+	}
+	s.blocked.forget()
+	_, err = s.Audit.AppendTx(ctx, tx, event(actor, "lock", kind+"/"+key, d))
+	return err == nil, err
 }
 
 // tellDirectors emails every director with an address about a new lock. A failure to send is
@@ -220,65 +253,6 @@ func (s *Service) Sweep(ctx context.Context) error {
 	_, err := s.DB.ExecContext(ctx, `DELETE FROM login_failures WHERE locked_at IS NULL AND last_at < $1`,
 		store.FormatTime(time.Now().Add(-s.Config.Window)))
 	return errors.Join(err, SessionStore{DB: s.DB}.Cleanup(ctx))
-}
-
-// Lock is a counted or locked account name or source address.
-type Lock struct {
-	Kind     string    `json:"kind"`
-	Key      string    `json:"key"`
-	Failures int       `json:"failures"`
-	Last     time.Time `json:"last_failure"`
-	LockedAt time.Time `json:"locked_at"`
-}
-
-// Locks lists what is locked, for administrators.
-func (s *Service) Locks(ctx context.Context, p Principal) ([]Lock, error) {
-	if err := Check(p, UnlockAccount, Project{}); err != nil {
-		return nil, err
-	}
-	return list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Lock, error) {
-		var l Lock
-		var last, at string
-		err := r.Scan(&l.Kind, &l.Key, &l.Failures, &last, &at)
-		if err == nil {
-			l.Last, _ = store.ParseTime(last)
-			l.LockedAt, err = store.ParseTime(at)
-		}
-		return l, err
-	}, `SELECT kind, key, count, last_at, locked_at FROM login_failures WHERE locked_at IS NOT NULL
-		AND ($1 = '' OR kind = $2 OR key IN (SELECT name FROM users WHERE agency = $1)) ORDER BY locked_at`, p.Agency, LockAddress)
-}
-
-// Unlock reinstates a locked account name or address; the reason is required and audited.
-func (s *Service) Unlock(ctx context.Context, p Principal, kind, key, reason string) error {
-	if err := Check(p, UnlockAccount, Project{}); err != nil {
-		return err
-	}
-	if kind != LockAccount && kind != LockAddress {
-		return fmt.Errorf("%w: kind must be %q or %q", derrors.Invalid, LockAccount, LockAddress)
-	}
-	reason = strings.TrimSpace(reason)
-	if len(reason) < 5 {
-		return fmt.Errorf("%w: give a reason for the reinstatement (at least 5 characters)", derrors.Invalid)
-	}
-	if err := checkText("reason", reason, true); err != nil {
-		return err
-	}
-	if kind == LockAccount && p.Agency != "" {
-		if u, err := s.User(ctx, key); err != nil || u.Agency != p.Agency {
-			return fmt.Errorf("%w: no lock on %s %s", derrors.NotFound, kind, key)
-		}
-	}
-	return s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
-		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE kind = $1 AND key = $2 AND locked_at IS NOT NULL`, kind, key)
-		if err != nil {
-			return audit.Entry{}, err
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return audit.Entry{}, fmt.Errorf("%w: no lock on %s %s", derrors.NotFound, kind, key)
-		}
-		return event(p, "unlock", kind+"/"+key, map[string]string{"reason": reason}), nil
-	})
 }
 
 // Token is an API token as listed: never the secret, which is shown once at creation.

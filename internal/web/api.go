@@ -26,10 +26,15 @@ type APIHandler func(w http.ResponseWriter, r *http.Request, p access.Principal)
 // compares the two.
 func (s *Server) HandleAPI(pattern string, h APIHandler) { s.handle(pattern, s.bearer(h)) }
 
-// HandlePage registers a page route for signed-in people (session cookie), administrators
-// only when admin is set; strangers are sent to the sign-in page. The handler writes the page.
+// HandlePage registers a page route for signed-in people (session cookie), site
+// administrators only (access.ManageUsers) when admin is set; strangers are sent to the
+// sign-in page. The handler writes the page.
 func (s *Server) HandlePage(pattern string, admin bool, h APIHandler) {
-	s.handle(pattern, s.signedIn(page{admin: admin}, h))
+	pg := page{}
+	if admin {
+		pg.need = access.ManageUsers
+	}
+	s.handle(pattern, s.signedIn(pg, h))
 }
 
 func (s *Server) apiRoutes() {
@@ -140,7 +145,12 @@ func (s *Server) apiRoutes() {
 		if err := decode(r, &u); err != nil {
 			return err
 		}
-		return noContent(w, s.svc.Unlock(r.Context(), p, u.Kind, u.Key, u.Reason))
+		res, err := s.svc.Unlock(r.Context(), p, u.Kind, u.Key, u.Reason)
+		if err != nil || res == access.Unlocked {
+			return noContent(w, err)
+		}
+		return writeJSON(w, http.StatusAccepted, map[string]string{"result": string(res),
+			"message": "the lock is for refused access: a director reinstates the account; the directors have been mailed your request"})
 	}))
 	s.handle("GET /api/v1/audit", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		f, err := auditFilter(r)
@@ -241,7 +251,7 @@ func (s *Server) bearer(h APIHandler) func(http.ResponseWriter, *http.Request) e
 			tooMany(w, r, wait, s.log)
 			return nil
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, id)), p)
+		return s.watch(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, id)), p, h)
 	}
 }
 

@@ -93,7 +93,7 @@ const (
 	// ReinstateAccount lifts a lock for refused access (suspected unauthorized access): the
 	// seed's "the user must contact the Director of the CORI to reinstate the user's access".
 	ReinstateAccount Action = "reinstate_account"
-	ReadAudit       Action = "read_audit"       // read the audit log (site)
+	ReadAudit        Action = "read_audit" // read the audit log (site)
 
 	// Issue 8 (export requests).
 	ManageExporters Action = "manage_exporters" // SPOC: who may request exports, automatic or validated

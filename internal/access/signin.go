@@ -20,8 +20,8 @@ import (
 // Lock kinds: failures are counted per account name and per source address; refused
 // requests per signed-in user.
 const (
-	LockAccount = "account"
-	LockAddress = "address"
+	LockAccount  = "account"
+	LockAddress  = "address"
 	countRefused = "refused" // a count of a user's refused requests, never a lock itself
 )
 

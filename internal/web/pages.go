@@ -17,9 +17,9 @@ import (
 // runs an action; on success the browser is sent back to the page (303) with a notice, on a
 // refused input the page is shown again with the error and the error's status.
 type page struct {
-	name  string // template file under templates/
-	need  access.Action // a site action the page needs (access.Allowed decides); "" for any signed-in user
-	load  func(r *http.Request, p access.Principal) (any, error)
+	name string        // template file under templates/
+	need access.Action // a site action the page needs (access.Allowed decides); "" for any signed-in user
+	load func(r *http.Request, p access.Principal) (any, error)
 }
 
 // view is what every template gets.

@@ -16,15 +16,15 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/stewardhealth/steward/internal/access"
-	"github.com/stewardhealth/steward/internal/store"
 )
 
 // appDBPath is the server's default application database.
 func appDBPath() string { return filepath.Join(stateDir(), "steward.db") }
 
-// openAccess opens the application database (migrating it) and the access service over it.
+// openAccess opens the application database (migrating it, with the server key) and the
+// access service over it.
 func openAccess(ctx context.Context, dsn string, cfg access.Config, n access.Notifier) (*access.Service, func(), error) {
-	db, err := store.Open(ctx, dsn)
+	db, _, err := openStore(ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}

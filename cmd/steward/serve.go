@@ -18,6 +18,7 @@ import (
 func newServe() *cobra.Command {
 	var dsn, addr, publicURL, smtp, from, cert, key string
 	var cfg access.Config
+	var checkpointEvery time.Duration
 	var o web.Options
 	var gcfg governance.Config
 	cmd := &cobra.Command{
@@ -45,6 +46,8 @@ http://localhost).`,
 				return err
 			}
 			defer done()
+			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
+			defer waitCheckpoints()
 			o.Airlock = airlockService(s, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
 			o.Governance = governanceService(s.DB, gcfg, o.Warehouse)
@@ -96,6 +99,9 @@ http://localhost).`,
 	f.IntVar(&cfg.AddressLockAfter, "lock-address-after", 20, "failed sign-ins from one address within --lock-window that lock it")
 	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
+	f.DurationVar(&checkpointEvery, "audit-checkpoint-every", time.Minute, "sign a checkpoint of the audit log this often (and at shutdown), beside the store")
+	f.IntVar(&cfg.RefusalLockAfter, "lock-refused-after", 10, "refused requests of one signed-in user within --lock-refused-window that lock the account")
+	f.DurationVar(&cfg.RefusalWindow, "lock-refused-window", 10*time.Minute, "how long a refused request counts")
 	f.Float64Var(&o.RateLimit, "rate-limit", 20, "requests per second per source address and per user, bursts of 4× (0: off)")
 	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
 	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")

@@ -157,7 +157,7 @@ func publicMessage(err error, code int) string {
 	if code == http.StatusInternalServerError {
 		return "internal error"
 	}
-	return err.Error()
+	return neutralText(err.Error())
 }
 
 // writeError answers with the error's status: JSON under /api/, text elsewhere.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -95,8 +96,22 @@ http://localhost).`,
 	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")
 	f.StringVar(&from, "smtp-from", "steward@localhost", "sender address of notices")
-	f.IntVar(&cfg.AccountLockAfter, "lock-after", 5, "failed sign-ins on one account within --lock-window that lock it")
-	f.IntVar(&cfg.AddressLockAfter, "lock-address-after", 20, "failed sign-ins from one address within --lock-window that lock it")
+	f.IntVar(&cfg.AccountLockAfter, "lock-after", 5, "failed sign-ins on one account from one address within --lock-window that lock the account from that address")
+	f.IntVar(&cfg.AddressLockAfter, "lock-address-after", 20, "failed sign-ins from one address (any accounts) within --lock-window that lock the address")
+	f.IntVar(&cfg.AccountAlertAfter, "alert-account-after", 50, "failed sign-ins on one account from anywhere within --lock-window that alert the directors (never a lock)")
+	f.DurationVar(&cfg.SignInDelay, "sign-in-delay", time.Second, "after 2 failures from one address on one account, the wait before the next attempt, doubling each time (negative: none)")
+	f.Func("trusted-proxy", "a reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For names the client; from other peers the header is ignored", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return fmt.Errorf("not an address or CIDR: %q", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		o.TrustedProxies = append(o.TrustedProxies, p)
+		return nil
+	})
 	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
 	f.DurationVar(&checkpointEvery, "audit-checkpoint-every", time.Minute, "sign a checkpoint of the audit log this often (and at shutdown), beside the store")

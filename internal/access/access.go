@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustelem/zxcvbn"
+
 	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/store"
@@ -31,10 +33,12 @@ type Service struct {
 
 // Config holds the lockout and token settings.
 type Config struct {
-	AccountLockAfter int           // failed sign-ins for one account name within Window that lock it (default 5)
-	AddressLockAfter int           // failed sign-ins from one source address within Window that lock it (default 20)
-	Window           time.Duration // failures older than this no longer count (default 15 minutes)
-	TokenTTL         time.Duration // lifetime of the token a sign-in returns (default 12 hours)
+	AccountLockAfter  int           // failed sign-ins on one account from one address within Window that lock the account from there (default 5)
+	AddressLockAfter  int           // failed sign-ins from one source address within Window that lock it (default 20)
+	AccountAlertAfter int           // failed sign-ins on one account from anywhere within Window that alert the directors, never a lock (default 50)
+	SignInDelay       time.Duration // the first delay after 2 failures from one address on one account, doubling (default 1 s; negative: none)
+	Window            time.Duration // failures older than this no longer count (default 15 minutes)
+	TokenTTL          time.Duration // lifetime of the token a sign-in returns (default 12 hours)
 	// Refused requests of one signed-in user within RefusalWindow that lock the account
 	// (seed 002: unauthorized access is locked at once; defaults 10 within 10 minutes).
 	RefusalLockAfter int
@@ -53,6 +57,12 @@ func New(db *store.DB, cfg Config, n Notifier) *Service {
 	}
 	if cfg.AddressLockAfter <= 0 {
 		cfg.AddressLockAfter = 20
+	}
+	if cfg.AccountAlertAfter <= 0 {
+		cfg.AccountAlertAfter = 50
+	}
+	if cfg.SignInDelay == 0 {
+		cfg.SignInDelay = time.Second
 	}
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
@@ -127,9 +137,29 @@ func checkText(field, v string, required bool) error {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 12
 
-func checkPassword(pw string) error {
+// MinPasswordScore is the least zxcvbn score (0–4) a password must have: at 3, about 10⁸
+// guesses, beyond what the lockout lets anyone try online.
+const MinPasswordScore = 3
+
+// checkPassword refuses passwords too short, too long, or easy to guess: zxcvbn's estimate
+// (github.com/trustelem/zxcvbn, which bundles lists of common and leaked passwords, names
+// and words, and finds repeats, sequences, keyboard rows and dates) must reach
+// MinPasswordScore, the user's own name, full name and e-mail address counting as known.
+func checkPassword(pw string, known ...string) error {
 	if len(pw) < MinPasswordLen || len(pw) > 1024 {
 		return fmt.Errorf("%w: a password must be %d to 1024 bytes long", derrors.Invalid, MinPasswordLen)
+	}
+	inputs := []string{"steward", "cori", "homes"}
+	for _, k := range known {
+		if k != "" {
+			inputs = append(inputs, k)
+			if local, _, ok := strings.Cut(k, "@"); ok {
+				inputs = append(inputs, local)
+			}
+		}
+	}
+	if r := zxcvbn.PasswordStrength(pw, inputs); r.Score < MinPasswordScore {
+		return fmt.Errorf("%w: the password is easy to guess (a common or leaked password, a name, or a pattern such as repeats, sequences or keyboard rows; about %.0g guesses): use several unrelated words", derrors.Invalid, r.Guesses)
 	}
 	return nil
 }
@@ -211,7 +241,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, u User, password 
 			return fmt.Errorf("%w: email is not an address (want name@example.org)", derrors.Invalid)
 		}
 	}
-	if err := checkPassword(password); err != nil {
+	if err := checkPassword(password, u.Name, u.FullName, u.Email); err != nil {
 		return err
 	}
 	hash := HashPassword(password)
@@ -239,7 +269,11 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, name, password s
 			return err
 		}
 	}
-	if err := checkPassword(password); err != nil {
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := checkPassword(password, u.Name, u.FullName, u.Email); err != nil {
 		return err
 	}
 	hash := HashPassword(password)

@@ -93,7 +93,10 @@ const (
 	// ReinstateAccount lifts a lock for refused access (suspected unauthorized access): the
 	// seed's "the user must contact the Director of the CORI to reinstate the user's access".
 	ReinstateAccount Action = "reinstate_account"
-	ReadAudit        Action = "read_audit" // read the audit log (site)
+	// MintToken makes an API token: any signed-in user for themself, but a token only when it
+	// carries the admin scope (a script's token cannot make itself more tokens).
+	MintToken Action = "mint_token"
+	ReadAudit Action = "read_audit" // read the audit log (site)
 
 	// Issue 8 (export requests).
 	ManageExporters Action = "manage_exporters" // SPOC: who may request exports, automatic or validated
@@ -110,7 +113,7 @@ var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, Pa
 	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
 	ManageExporters, ReceiveExport, ValidateData, // issue 8
 	SubmitEthics, RecordConsent, PersonalAccess, // issue 9
-	ReinstateAccount, // issue 18
+	ReinstateAccount, MintToken, // issue 18
 }
 
 // trackNeed is the track level each data action needs.
@@ -127,6 +130,7 @@ type Principal struct {
 	Admin    bool   // steward administrator
 	Director bool
 	Projects map[string][]Role // project code → roles held (the track cascaded)
+	Scopes   []Scope           // an API token's scopes; nil for a page session or the command line
 }
 
 // Project is what Allowed needs to know of a project.
@@ -159,10 +163,12 @@ func (p Principal) Sees(agency string) bool {
 // Allowed reports whether p may do a in project x. Site actions (manage users, unlock,
 // read audit) ignore x; every other action needs a project.
 func Allowed(p Principal, a Action, x Project) bool {
-	if p.User == "" {
+	if p.User == "" || !p.HasScope(actionScope[a]) {
 		return false
 	}
 	switch a {
+	case MintToken:
+		return true
 	case ManageUsers, PersonalAccess:
 		return p.Admin
 	case ReadAudit, UnlockAccount:

@@ -105,8 +105,10 @@ func (s *Service) Locks(ctx context.Context, p Principal) ([]Lock, error) {
 		}
 		return l, err
 	}, `SELECT kind, key, count, last_at, locked_at, cause, address, unlock_requested_by, unlock_reason FROM login_failures
-		WHERE locked_at IS NOT NULL AND kind IN ($3, $2)
-		AND ($1 = '' OR kind = $2 OR key IN (SELECT name FROM users WHERE agency = $1)) ORDER BY locked_at`, p.Agency, LockAddress, LockAccount)
+		WHERE locked_at IS NOT NULL AND kind IN ($3, $2, $4)
+		AND ($1 = '' OR kind = $2 OR key IN (SELECT name FROM users WHERE agency = $1)
+		  OR kind = $4 AND substr(key, 1, length(key) - length(address) - 1) IN (SELECT name FROM users WHERE agency = $1))
+		ORDER BY locked_at`, p.Agency, LockAddress, LockAccount, LockFromAddress)
 }
 
 // UnlockResult says what an unlock did.
@@ -125,8 +127,16 @@ func (s *Service) Unlock(ctx context.Context, p Principal, kind, key, reason str
 	if err := Check(p, UnlockAccount, Project{}); err != nil {
 		return "", err
 	}
-	if kind != LockAccount && kind != LockAddress {
-		return "", fmt.Errorf("%w: kind must be %q or %q", derrors.Invalid, LockAccount, LockAddress)
+	if kind != LockAccount && kind != LockAddress && kind != LockFromAddress {
+		return "", fmt.Errorf("%w: kind must be %q (every lock of the account), %q or %q (NAME@ADDRESS)", derrors.Invalid, LockAccount, LockAddress, LockFromAddress)
+	}
+	user := key
+	if kind == LockFromAddress {
+		i := strings.LastIndexByte(key, '@')
+		if i <= 0 {
+			return "", fmt.Errorf("%w: an %s lock is named NAME@ADDRESS", derrors.Invalid, LockFromAddress)
+		}
+		user = key[:i]
 	}
 	reason = strings.TrimSpace(reason)
 	if len(reason) < 5 {
@@ -136,12 +146,12 @@ func (s *Service) Unlock(ctx context.Context, p Principal, kind, key, reason str
 		return "", err
 	}
 	noLock := fmt.Errorf("%w: no lock on %s %s", derrors.NotFound, kind, key)
-	if kind == LockAccount && p.Agency != "" {
-		if u, err := s.User(ctx, key); err != nil || u.Agency != p.Agency {
+	if kind != LockAddress && p.Agency != "" {
+		if u, err := s.User(ctx, user); err != nil || u.Agency != p.Agency {
 			return "", noLock
 		}
 	}
-	if kind == LockAccount && key == p.User {
+	if kind != LockAddress && user == p.User {
 		return "", fmt.Errorf("%w: nobody reinstates their own account; ask a director", derrors.Forbidden)
 	}
 	var result UnlockResult
@@ -150,6 +160,9 @@ func (s *Service) Unlock(ctx context.Context, p Principal, kind, key, reason str
 		var requestedBy, request string
 		err := tx.QueryRowContext(ctx, `SELECT cause, address, unlock_requested_by, unlock_reason FROM login_failures
 			WHERE kind = $1 AND key = $2 AND locked_at IS NOT NULL`, kind, key).Scan(&cause, &address, &requestedBy, &request)
+		if errors.Is(err, sql.ErrNoRows) && kind == LockAccount {
+			err = nil // no lock of the account from everywhere: its locks from single addresses
+		}
 		if errors.Is(err, sql.ErrNoRows) {
 			return audit.Entry{}, noLock
 		}
@@ -163,8 +176,13 @@ func (s *Service) Unlock(ctx context.Context, p Principal, kind, key, reason str
 			return event(p, "unlock.requested", kind+"/"+key, map[string]string{"reason": reason, "cause": cause}), err
 		}
 		result = Unlocked
-		if _, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE kind = $1 AND key = $2 AND locked_at IS NOT NULL`, kind, key); err != nil {
+		res, err := tx.ExecContext(ctx, `DELETE FROM login_failures WHERE locked_at IS NOT NULL AND (kind = $1 AND key = $2
+			OR $1 = $3 AND kind = $4 AND substr(key, 1, length($2) + 1) = $2 || '@')`, kind, key, LockAccount, LockFromAddress)
+		if err != nil {
 			return audit.Entry{}, err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return audit.Entry{}, noLock
 		}
 		d := map[string]string{"reason": reason, "cause": cause}
 		if requestedBy != "" {

@@ -118,8 +118,9 @@ func (s *Server) apiRoutes() {
 	}))
 	s.handle("POST /api/v1/tokens", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		var req struct {
-			Label      string `json:"label"`
-			TTLSeconds int64  `json:"ttl_seconds"`
+			Label      string   `json:"label"`
+			TTLSeconds int64    `json:"ttl_seconds"`
+			Scopes     []string `json:"scopes"`
 		}
 		if err := decode(r, &req); err != nil {
 			return err
@@ -127,7 +128,14 @@ func (s *Server) apiRoutes() {
 		if req.TTLSeconds < 0 || req.TTLSeconds > 1<<31 {
 			return fmt.Errorf("%w: ttl_seconds out of range", derrors.Invalid)
 		}
-		secret, t, err := s.svc.CreateToken(r.Context(), p, req.Label, time.Duration(req.TTLSeconds)*time.Second)
+		if len(req.Scopes) == 0 {
+			req.Scopes = []string{string(access.ScopeRead)} // least privilege unless asked
+		}
+		scopes, err := access.ParseScopes(req.Scopes)
+		if err != nil {
+			return err
+		}
+		secret, t, err := s.svc.CreateToken(r.Context(), p, req.Label, time.Duration(req.TTLSeconds)*time.Second, scopes...)
 		if err != nil {
 			return err
 		}
@@ -251,7 +259,13 @@ func (s *Server) bearer(h APIHandler) func(http.ResponseWriter, *http.Request) e
 			tooMany(w, r, wait, s.log)
 			return nil
 		}
-		return s.watch(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, id)), p, h)
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, id))
+		return s.watch(w, r, p, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+			if sc := needScope(r); sc != "" && !p.HasScope(sc) {
+				return fmt.Errorf("%w: this token lacks the %s scope %s needs", derrors.Forbidden, sc, r.Pattern)
+			}
+			return h(w, r, p)
+		})
 	}
 }
 

@@ -2,7 +2,10 @@ package web
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 	"net/http/httptest"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -22,7 +25,7 @@ func watchedFixture(t *testing.T, db *store.DB, cfg access.Config) (*fixture, *s
 	t.Helper()
 	mail := smtptest.Start(t)
 	if cfg.AccountLockAfter == 0 {
-		cfg.AccountLockAfter, cfg.AddressLockAfter = 3, 50
+		cfg.AccountLockAfter, cfg.AddressLockAfter, cfg.SignInDelay = 3, 50, -1
 	}
 	svc := access.New(db, cfg, access.Mailer{Addr: mail.Addr, From: "steward@example.org"})
 	ctx, cli := context.Background(), access.CLI("test")
@@ -119,4 +122,91 @@ func newTestServer(t *testing.T, w *Server) *httptest.Server {
 	srv := httptest.NewServer(w.Handler())
 	t.Cleanup(srv.Close)
 	return srv
+}
+
+// The address lock behind a reverse proxy: every request reaches the server from the
+// proxy's address, so 20 failed sign-ins by anyone used to lock the proxy's address — and
+// with it everyone. With the proxy configured as trusted, the client's address comes from
+// X-Forwarded-For; from any other peer that header is ignored, so rotating it does not
+// evade the lock either.
+func TestAttackAddressLockBehindAProxyLocksOnlyTheGuesser(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		trusted []netip.Prefix
+		want    int // what ann gets after 25 failures by others
+	}{
+		{"behind a trusted proxy", []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}, 200},
+		{"from an untrusted peer that sends the header", []netip.Prefix{netip.MustParsePrefix("10.9.9.9/32")}, 423},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			db := storetest.Open(t, store.SQLite)
+			svc := access.New(db, access.Config{SignInDelay: -1}, nil) // defaults: address locked at 20
+			ctx, cli := context.Background(), access.CLI("test")
+			for _, err := range []error{
+				svc.Bootstrap(ctx, cli, access.User{Name: "root"}, rootPW),
+				svc.CreateUser(ctx, cli, access.User{Name: "ann"}, rootPW),
+			} {
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			f := &fixture{t: t, svc: svc, web: New(svc, Options{TrustedProxies: tc.trusted})}
+			f.srv = newTestServer(t, f.web)
+			for i := range 25 {
+				f.call("POST", "/api/v1/signin", "", fmt.Sprintf(`{"user":"guess%d","password":"wrong wrong wrong"}`, i),
+					"X-Forwarded-For", fmt.Sprintf("203.0.113.%d", i+1))
+			}
+			code, body, _ := f.call("POST", "/api/v1/signin", "", `{"user":"ann","password":"`+rootPW+`"}`, "X-Forwarded-For", "198.51.100.7")
+			if code != tc.want {
+				t.Errorf("ann after 25 failures by others: got %d %.120s, want %d", code, body, tc.want)
+			}
+		})
+	}
+}
+
+// A token minted for a script with the read scope cannot mint another token, nor run a
+// query, nor administer. Before: tokens had no scope, and any token minted more.
+func TestAttackTokensCannotMintTokensOrExceedTheirScope(t *testing.T) {
+	f, _ := warehouseFixtureScoped(t)
+	ann := f.signIn("ann", rootPW)
+	code, body, _ := f.call("POST", "/api/v1/tokens", ann, `{"label":"report script","scopes":["read"]}`)
+	if code != 201 || !strings.Contains(body, `"read"`) {
+		t.Fatalf("mint a read token: got %d %s", code, body)
+	}
+	var r struct{ Token string }
+	json.Unmarshal([]byte(body), &r)
+	read := r.Token
+	for _, c := range []struct {
+		method, path, body string
+		want               int
+	}{
+		{"GET", "/api/v1/me", "", 200},
+		{"GET", "/api/v1/projects/diab", "", 200},
+		{"GET", "/api/v1/projects/diab/queries", "", 403}, // stored answers are query's
+		{"POST", "/api/v1/tokens", `{"label":"more"}`, 403},
+		{"POST", "/api/v1/tokens", `{"label":"more","scopes":["admin"]}`, 403},
+		{"POST", "/api/v1/projects/diab/queries", diabetesJSON, 403},
+		{"POST", "/api/v1/projects/diab/grants", `{"user":"ann","role":"DATA_AGG"}`, 403},
+	} {
+		if code, body, _ := f.call(c.method, c.path, read, c.body); code != c.want {
+			t.Errorf("read token %s %s: got %d %.150s, want %d", c.method, c.path, code, body, c.want)
+		}
+	}
+	// A query token may query but not widen itself.
+	code, body, _ = f.call("POST", "/api/v1/tokens", ann, `{"scopes":["query"]}`)
+	json.Unmarshal([]byte(body), &r)
+	if code, body, _ := f.call("POST", "/api/v1/projects/diab/queries", r.Token, diabetesJSON); code != 201 {
+		t.Errorf("query token runs a query: got %d %.150s, want 201", code, body)
+	}
+	if code, _, _ := f.call("POST", "/api/v1/tokens", r.Token, `{"scopes":["query"]}`); code != 403 {
+		t.Errorf("query token mints: got %d, want 403", code)
+	}
+	if code, body, _ := f.call("POST", "/api/v1/tokens", ann, `{"scopes":["everything"]}`); code != 400 || !strings.Contains(body, "everything") {
+		t.Errorf("unknown scope: got %d %s, want 400 naming it", code, body)
+	}
+}
+
+func warehouseFixtureScoped(t *testing.T) (*fixture, string) {
+	f, _ := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataAgg, Options{})
+	return f, ""
 }

@@ -71,7 +71,8 @@ terminal, never taken from a flag's value.`,
 		if withRoles {
 			c.Flags().StringVar(&u.Agency, "agency", "", "agency code (none: the site's own staff)")
 			c.Flags().BoolVar(&u.Admin, "admin", false, "steward administrator")
-			c.Flags().BoolVar(&u.Director, "director", false, "director: told by email of every lockout")
+			c.Flags().BoolVar(&u.Director, "director", false, "director: told by email of every lockout and refused access; reinstates accounts")
+			c.Flags().Var((*levelFlag)(&u.Level), "level", "CORI access level: evaluation_group (an agency's personnel; the default), district (a regional agency's personnel: the agencies of its region, aggregates only), database_administrator (CORI's own staff, no agency: the default)")
 		}
 	}
 
@@ -154,14 +155,17 @@ terminal, never taken from a flag's value.`,
 		}),
 	}
 	var regionCode, agencyCode string
+	var regional bool
 	agency := &cobra.Command{
-		Use: "agency-add CODE NAME --region CODE", Short: "Create an agency in a region", Args: cobra.ExactArgs(2),
-		Example: `  steward admin agency-add north "North clinic" --region west`,
+		Use: "agency-add CODE NAME --region CODE [--regional]", Short: "Create an agency in a region", Args: cobra.ExactArgs(2),
+		Example: `  steward admin agency-add north "North clinic" --region west
+  steward admin agency-add westhealth "Western health region" --region west --regional`,
 		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
-			return s.CreateAgency(ctx, cliPrincipal(), access.Agency{Code: args[0], Name: args[1], Region: regionCode})
+			return s.CreateAgency(ctx, cliPrincipal(), access.Agency{Code: args[0], Name: args[1], Region: regionCode, Regional: regional})
 		}),
 	}
 	agency.Flags().StringVar(&regionCode, "region", "", "the agency's region (required)")
+	agency.Flags().BoolVar(&regional, "regional", false, "an associate regional agency: its personnel may hold district level")
 	agency.MarkFlagRequired("region")
 	project := &cobra.Command{
 		Use: "project-add CODE NAME [--agency CODE]", Short: "Create a project, of an agency or of the whole site", Args: cobra.ExactArgs(2),
@@ -281,4 +285,15 @@ func readPassword(file, prompt string) (string, error) {
 		return "", errors.New("the two passwords differ")
 	}
 	return pw, nil
+}
+
+// levelFlag is a --level flag, checked as it is read.
+type levelFlag access.Level
+
+func (l *levelFlag) String() string { return string(*l) }
+func (l *levelFlag) Type() string   { return "level" }
+func (l *levelFlag) Set(v string) error {
+	lv, err := access.ParseLevel(v)
+	*l = levelFlag(lv)
+	return err
 }

@@ -87,6 +87,7 @@ type User struct {
 	Agency   string    `json:"agency,omitempty"`
 	Admin    bool      `json:"admin"`
 	Director bool      `json:"director"`
+	Level    Level     `json:"level,omitempty"` // CORI's access level ("" when creating: the default of the affiliation)
 	Created  time.Time `json:"created"`
 }
 
@@ -98,9 +99,10 @@ type Region struct {
 
 // Agency is an organisation whose users see only their own records.
 type Agency struct {
-	Code   string `json:"code"`
-	Name   string `json:"name"`
-	Region string `json:"region"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Region   string `json:"region"`
+	Regional bool   `json:"regional,omitempty"` // an associate regional agency: its personnel may hold district level
 }
 
 // Grant is one role a user holds in a project.
@@ -244,11 +246,15 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, u User, password 
 	if err := checkPassword(password, u.Name, u.FullName, u.Email); err != nil {
 		return err
 	}
+	level, err := s.checkLevel(ctx, u)
+	if err != nil {
+		return err
+	}
 	hash := HashPassword(password)
 	return s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, full_name, email, agency, password_hash, admin, director, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			u.Name, u.FullName, u.Email, nullable(u.Agency), hash, u.Admin, u.Director, store.FormatTime(time.Now()))
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, full_name, email, agency, password_hash, admin, director, created_at, level)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			u.Name, u.FullName, u.Email, nullable(u.Agency), hash, u.Admin, u.Director, store.FormatTime(time.Now()), string(level))
 		switch {
 		case isUnique(err):
 			return audit.Entry{}, fmt.Errorf("%w: user %s exists already", derrors.Conflict, u.Name)
@@ -258,7 +264,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, u User, password 
 			return audit.Entry{}, fmt.Errorf("create user %s: %w", u.Name, err)
 		}
 		return event(p, "user.create", "user/"+u.Name, map[string]string{
-			"agency": u.Agency, "admin": fmt.Sprint(u.Admin), "director": fmt.Sprint(u.Director)}), nil
+			"agency": u.Agency, "admin": fmt.Sprint(u.Admin), "director": fmt.Sprint(u.Director), "level": string(level)}), nil
 	})
 }
 
@@ -311,12 +317,12 @@ func nullable(s string) any {
 	return s
 }
 
-const userColumns = `name, full_name, email, COALESCE(agency, ''), admin, director, created_at`
+const userColumns = `name, full_name, email, COALESCE(agency, ''), admin, director, created_at, level`
 
 func scanUser(r interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created string
-	err := r.Scan(&u.Name, &u.FullName, &u.Email, &u.Agency, &u.Admin, &u.Director, &created)
+	err := r.Scan(&u.Name, &u.FullName, &u.Email, &u.Agency, &u.Admin, &u.Director, &created, &u.Level)
 	if err == nil {
 		u.Created, err = store.ParseTime(created)
 	}
@@ -366,7 +372,7 @@ func (s *Service) CreateAgency(ctx context.Context, p Principal, a Agency) error
 		return err
 	}
 	return s.insert(ctx, p, "agency.create", "agency/"+a.Code, "agency "+a.Code, "region "+a.Region,
-		`INSERT INTO agencies (code, name, region) VALUES ($1, $2, $3)`, a.Code, a.Name, a.Region)
+		`INSERT INTO agencies (code, name, region, regional) VALUES ($1, $2, $3, $4)`, a.Code, a.Name, a.Region, a.Regional)
 }
 
 // CreateProject adds a project, of an agency or of the whole site.
@@ -431,8 +437,8 @@ func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 func (s *Service) Agencies(ctx context.Context, p Principal) ([]Agency, error) {
 	return list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Agency, error) {
 		var v Agency
-		return v, r.Scan(&v.Code, &v.Name, &v.Region)
-	}, `SELECT code, name, region FROM agencies WHERE ($1 = '' OR code = $1) ORDER BY code`, p.Agency)
+		return v, r.Scan(&v.Code, &v.Name, &v.Region, &v.Regional)
+	}, `SELECT code, name, region, regional FROM agencies WHERE ($1 = '' OR code = $1) ORDER BY code`, p.Agency)
 }
 
 func scanProject(r interface{ Scan(...any) error }) (Project, error) {

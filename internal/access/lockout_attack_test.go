@@ -69,3 +69,38 @@ func TestAttackCommonPasswordsAreRefused(t *testing.T) {
 	}
 	must(t, s.CreateUser(ctx, root, access.User{Name: "carol", Agency: "north"}, "Fj4-overt-quilt-Maple9"))
 }
+
+// Seed 002's caps: "Associate Agency personnel will only have a maximum of Evaluation Group
+// level access … Associate Regional Agency personnel … a maximum of District level".
+func TestLevelCaps(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	ctx := context.Background()
+	s := world(t, db, access.Config{}, nil)
+	must(t, s.CreateAgency(ctx, root, access.Agency{Code: "westhealth", Name: "Western health", Region: "west", Regional: true}))
+	const good = "Fj4-overt-quilt-Maple9"
+	for _, c := range []struct {
+		u  access.User
+		ok bool
+	}{
+		{access.User{Name: "a1", Agency: "north", Level: access.LevelDistrict}, false},
+		{access.User{Name: "a2", Agency: "north", Level: access.LevelDatabaseAdministrator}, false},
+		{access.User{Name: "a3", Agency: "westhealth", Level: access.LevelDistrict}, true},
+		{access.User{Name: "a4", Agency: "westhealth", Level: access.LevelDatabaseAdministrator}, false},
+		{access.User{Name: "a5", Level: access.LevelEvaluationGroup}, false},
+		{access.User{Name: "a6", Agency: "north"}, true},
+		{access.User{Name: "a7", Level: "king"}, false},
+	} {
+		err := s.CreateUser(ctx, root, c.u, good)
+		if (err == nil) != c.ok || err != nil && !errors.Is(err, derrors.Invalid) {
+			t.Errorf("user %s of %q at level %q: got %v, want allowed=%v", c.u.Name, c.u.Agency, c.u.Level, err, c.ok)
+		}
+	}
+	p, err := s.Principal(ctx, "a3", "")
+	must(t, err)
+	if p.AccessLevel != access.LevelDistrict || strings.Join(p.District, " ") != "north south westhealth" {
+		t.Errorf("a3: level %s, district %v; want district over north south westhealth", p.AccessLevel, p.District)
+	}
+	if p, _ := s.Principal(ctx, "a6", ""); p.AccessLevel != access.LevelEvaluationGroup {
+		t.Errorf("a6 (north, no level given): got %s, want evaluation_group", p.AccessLevel)
+	}
+}

@@ -96,7 +96,10 @@ const (
 	// MintToken makes an API token: any signed-in user for themself, but a token only when it
 	// carries the admin scope (a script's token cannot make itself more tokens).
 	MintToken Action = "mint_token"
-	ReadAudit Action = "read_audit" // read the audit log (site)
+	// AgencyRecords answers an agency's clients' corrections and records their consent: the
+	// agency's director or an administrator (who must also see the agency).
+	AgencyRecords Action = "agency_records"
+	ReadAudit     Action = "read_audit" // read the audit log (site)
 
 	// Issue 8 (export requests).
 	ManageExporters Action = "manage_exporters" // SPOC: who may request exports, automatic or validated
@@ -113,7 +116,7 @@ var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, Pa
 	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
 	ManageExporters, ReceiveExport, ValidateData, // issue 8
 	SubmitEthics, RecordConsent, PersonalAccess, // issue 9
-	ReinstateAccount, MintToken, // issue 18
+	ReinstateAccount, MintToken, AgencyRecords, // issue 18
 }
 
 // trackNeed is the track level each data action needs.
@@ -131,6 +134,10 @@ type Principal struct {
 	Director bool
 	Projects map[string][]Role // project code → roles held (the track cascaded)
 	Scopes   []Scope           // an API token's scopes; nil for a page session or the command line
+	// AccessLevel is CORI's access level (levels.go); District the agencies of the user's
+	// region when it is LevelDistrict.
+	AccessLevel Level
+	District    []string
 }
 
 // Project is what Allowed needs to know of a project.
@@ -171,12 +178,17 @@ func Allowed(p Principal, a Action, x Project) bool {
 		return true
 	case ManageUsers, PersonalAccess:
 		return p.Admin
-	case ReadAudit, UnlockAccount:
+	case ReadAudit, UnlockAccount, AgencyRecords:
 		return p.Admin || p.Director
 	case ReinstateAccount:
 		return p.Director
 	}
 	if x.Code == "" || !p.Sees(x.Agency) {
+		return false
+	}
+	// At district level, a project of the whole site reads every agency of the district:
+	// aggregates only (seed 002), whatever the roles held.
+	if x.Agency == "" && p.level() == LevelDistrict && !aggregate[a] {
 		return false
 	}
 	switch a {

@@ -71,5 +71,5 @@ var actionScope = map[Action]Scope{
 	ReviewExport: ScopeRead, ManageExporters: ScopeRead,
 	ManageGrants: ScopeAdmin, ManageUsers: ScopeAdmin, UnlockAccount: ScopeAdmin, ReinstateAccount: ScopeAdmin,
 	PersonalAccess: ScopeAdmin, RecordConsent: ScopeAdmin, ApproveEthics: ScopeAdmin, SubmitEthics: ScopeAdmin,
-	MintToken: ScopeAdmin,
+	MintToken: ScopeAdmin, AgencyRecords: ScopeAdmin,
 }

@@ -193,11 +193,12 @@ type newUser struct {
 	Agency   string `json:"agency"`
 	Admin    bool   `json:"admin"`
 	Director bool   `json:"director"`
+	Level    string `json:"level"`
 	Password string `json:"password"`
 }
 
 func (u newUser) user() access.User {
-	return access.User{Name: u.Name, FullName: u.FullName, Email: u.Email, Agency: u.Agency, Admin: u.Admin, Director: u.Director}
+	return access.User{Name: u.Name, FullName: u.FullName, Email: u.Email, Agency: u.Agency, Admin: u.Admin, Director: u.Director, Level: access.Level(u.Level)}
 }
 
 type tokenReply struct {

@@ -10,6 +10,9 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 const everyDiagnosis = `{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\"}]}]}`
@@ -25,7 +28,7 @@ const everyDiagnosis = `{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\"}]}]}`
 // agency's personnel had no way to see their district.
 func TestEachLevelSeesExactlyItsScope(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
-	keys, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	keys, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -33,7 +36,7 @@ func TestEachLevelSeesExactlyItsScope(t *testing.T) {
 	f, g, c := govFixture(t, db, Options{Warehouse: wh})
 	ctx, cli := context.Background(), access.CLI("test")
 	load := func(agency string, seed uint64, first, n int64) error {
-		_, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: seed, First: first, Patients: n, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: agency})
+		_, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: seed, First: first, Patients: n, Ontology: true}.Inputs(), load.Options{Agency: agency})
 		return err
 	}
 	must := func(err error) {

@@ -16,6 +16,9 @@ import (
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/transfer/local"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // Every route, with every role and level: north's ann (evaluation group, DATA_LDS, and
@@ -29,7 +32,7 @@ func TestEveryRouteEveryRoleAndLevel(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
 	ctx, cli := context.Background(), access.CLI("test")
 	svc := access.New(db, access.Config{RefusalLockAfter: 1 << 20, AccountLockAfter: 1000, AddressLockAfter: 1 << 20, SignInDelay: -1}, nil)
-	keys, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	keys, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +72,7 @@ func TestEveryRouteEveryRoleAndLevel(t *testing.T) {
 		{"ann", "diab", access.EthicsBoard}, {"eve", "south-p", access.DataAgg}, {"wes", "outcomes", access.DataAgg}, {"ann", "outcomes", access.DataLDS}} {
 		must(svc.Grant(ctx, cli, g.user, g.project, g.role))
 	}
-	if _, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 50, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"}); err != nil {
+	if _, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: 5, Patients: 50, Ontology: true}.Inputs(), load.Options{Agency: "north"}); err != nil {
 		t.Fatal(err)
 	}
 	users := []string{"ann", "eve", "wes", "dora", "tess", "root"}

@@ -19,7 +19,7 @@ import (
 func newServe() *cobra.Command {
 	var dsn, addr, publicURL, smtp, from, cert, key string
 	var cfg access.Config
-	var checkpointEvery time.Duration
+	var checkpointEvery, exportRetention time.Duration
 	var o web.Options
 	var gcfg governance.Config
 	cmd := &cobra.Command{
@@ -49,7 +49,7 @@ http://localhost).`,
 			defer done()
 			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
 			defer waitCheckpoints()
-			o.Airlock = airlockService(s, n, addr, publicURL, cert != "")
+			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
 			o.Governance = governanceService(s.DB, gcfg, o.Warehouse)
 			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
@@ -68,6 +68,7 @@ http://localhost).`,
 						if err := s.Sweep(ctx); err != nil {
 							slog.Error("sweep", "err", err)
 						}
+						sweepExports(ctx, s, exportFiles(s, dsn), exportRetention)
 					}
 				}
 			}()
@@ -114,6 +115,7 @@ http://localhost).`,
 	})
 	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
+	f.DurationVar(&exportRetention, "export-retention", 30*24*time.Hour, "released export files, sealed beside the store, are removed this long after their release")
 	f.DurationVar(&checkpointEvery, "audit-checkpoint-every", time.Minute, "sign a checkpoint of the audit log this often (and at shutdown), beside the store")
 	f.IntVar(&cfg.RefusalLockAfter, "lock-refused-after", 10, "refused requests of one signed-in user within --lock-refused-window that lock the account")
 	f.DurationVar(&cfg.RefusalWindow, "lock-refused-window", 10*time.Minute, "how long a refused request counts")

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
@@ -240,7 +241,29 @@ terminal, never taken from a flag's value.`,
 	unlock.Flags().StringVar(&reason, "reason", "", "why the access is reinstated (recorded in the audit log)")
 	unlock.MarkFlagRequired("reason")
 
-	cmd.AddCommand(bootstrap, userAdd, password, users, region, agency, project, grant, revoke, locks, unlock)
+	var smtpAddr, smtpFrom string
+	digest := &cobra.Command{
+		Use:     "digest --smtp HOST:PORT",
+		Short:   "Mail the directors the digest of unauthorized attempts since the last one (serve sends it every business day)",
+		Example: `  steward admin digest --smtp mail.example.org:25 --smtp-from steward@example.org`,
+		Args:    cobra.NoArgs,
+		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
+			if smtpAddr == "" {
+				return errors.New("give --smtp HOST:PORT: the digest is mailed to the directors")
+			}
+			s.Notify = access.Mailer{Addr: smtpAddr, From: smtpFrom}
+			d, err := s.SendDigest(ctx, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(out, d.Text())
+			return nil
+		}),
+	}
+	digest.Flags().StringVar(&smtpAddr, "smtp", "", "SMTP server host:port")
+	digest.Flags().StringVar(&smtpFrom, "smtp-from", "steward@localhost", "sender address")
+
+	cmd.AddCommand(bootstrap, userAdd, password, users, region, agency, project, grant, revoke, locks, unlock, digest)
 	return cmd
 }
 

@@ -20,6 +20,7 @@ func newServe() *cobra.Command {
 	var dsn, addr, publicURL, smtp, from, cert, key string
 	var cfg access.Config
 	var checkpointEvery, exportRetention time.Duration
+	var digestHour int
 	var o web.Options
 	var gcfg governance.Config
 	cmd := &cobra.Command{
@@ -72,6 +73,21 @@ http://localhost).`,
 					}
 				}
 			}()
+			go func() { // the business day's digest of unauthorized attempts to the directors
+				for t := time.NewTicker(5 * time.Minute); ; {
+					if due, err := s.DigestDue(ctx, time.Now(), digestHour); err == nil && due {
+						if _, err := s.SendDigest(ctx, time.Now()); err != nil {
+							slog.Error("digest", "err", err)
+						}
+					}
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return
+					case <-t.C:
+					}
+				}
+			}()
 			go func() {
 				<-ctx.Done()
 				shut, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -115,6 +131,7 @@ http://localhost).`,
 	})
 	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
+	f.IntVar(&digestHour, "digest-hour", 7, "hour (local time) of each business day (Monday to Friday) at which the directors are mailed the digest of unauthorized attempts")
 	f.DurationVar(&exportRetention, "export-retention", 30*24*time.Hour, "released export files, sealed beside the store, are removed this long after their release")
 	f.DurationVar(&checkpointEvery, "audit-checkpoint-every", time.Minute, "sign a checkpoint of the audit log this often (and at shutdown), beside the store")
 	f.IntVar(&cfg.RefusalLockAfter, "lock-refused-after", 10, "refused requests of one signed-in user within --lock-refused-window that lock the account")

@@ -245,3 +245,33 @@ func (s *Service) AddressBlocked(ctx context.Context, address string) (bool, err
 	}
 	return c.set[address], nil
 }
+
+// TokenRefused records an API token refused at route from source (unknown, expired,
+// revoked, malformed, or of a locked account) and counts it against the address like a
+// failed sign-in: guessing tokens from one address locks the address. The token is never
+// recorded.
+func (s *Service) TokenRefused(ctx context.Context, source, route string, reason error) error {
+	why := "unknown, expired or revoked"
+	if errors.Is(reason, derrors.Locked) {
+		why = "account locked"
+	}
+	actor := Principal{User: "token", Source: source}
+	now := time.Now()
+	var locked bool
+	err := s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
+		count, err := countFailure(ctx, tx, LockAddress, source, now, s.Config.Window)
+		if err != nil {
+			return audit.Entry{}, err
+		}
+		if count >= s.Config.AddressLockAfter {
+			if locked, err = s.lockTx(ctx, tx, actor, LockAddress, source, "refused tokens", source, now, map[string]string{"failures": fmt.Sprint(count)}); err != nil {
+				return audit.Entry{}, err
+			}
+		}
+		return event(actor, "token.refused", "route/"+route, map[string]string{"route": route, "reason": why}), nil
+	})
+	if err == nil && locked {
+		s.tellDirectors(ctx, actor, LockAddress, now)
+	}
+	return err
+}

@@ -125,6 +125,12 @@ func (a Audit) WalkFrom(ctx context.Context, seq int64, fn func(audit.Entry) err
 	return a.query(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= $1 ORDER BY seq`, []any{seq}, fn)
 }
 
+// Query calls fn for the entries a WHERE … ORDER BY clause selects (the caller's constant
+// text, values as $n arguments).
+func (a Audit) Query(ctx context.Context, where string, args []any, fn func(audit.Entry) error) error {
+	return a.query(ctx, `SELECT `+auditColumns+` FROM audit_log `+where, args, fn)
+}
+
 func (a Audit) query(ctx context.Context, q string, args []any, fn func(audit.Entry) error) error {
 	rows, err := a.DB.QueryContext(ctx, q, args...)
 	if err != nil {

@@ -254,6 +254,11 @@ func (s *Server) bearer(h APIHandler) func(http.ResponseWriter, *http.Request) e
 		}
 		p, id, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(secret), source(r))
 		if err != nil {
+			if k := derrors.Kind(err); k == derrors.Unauthenticated || k == derrors.Locked {
+				if rerr := s.svc.TokenRefused(r.Context(), source(r), r.Pattern, err); rerr != nil {
+					s.log.Error("record refused token", "err", rerr)
+				}
+			}
 			return err
 		}
 		if wait, ok := s.byUser.allow(p.User); !ok {

@@ -210,3 +210,23 @@ func warehouseFixtureScoped(t *testing.T) (*fixture, string) {
 	f, _ := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataAgg, Options{})
 	return f, ""
 }
+
+// Every refused token is audited with the address and route, never the token itself.
+func TestRefusedTokensAreAudited(t *testing.T) {
+	f := newFixture(t, storetest.Open(t, store.SQLite), Options{})
+	bad := "stw_" + strings.Repeat("Q", 43)
+	for range 3 {
+		if code, _, _ := f.call("GET", "/api/v1/projects/diab", bad, ""); code != 401 {
+			t.Fatalf("unknown token: got %d, want 401", code)
+		}
+	}
+	es, err := f.svc.Audit.Find(context.Background(), store.Filter{Action: "token.refused"})
+	if err != nil || len(es) != 3 || es[0].Source == "" || es[0].Detail["route"] != "GET /api/v1/projects/{id}" {
+		t.Fatalf("token.refused entries: got %+v, %v; want 3 naming the address and the route", es, err)
+	}
+	for _, e := range es {
+		if strings.Contains(fmt.Sprint(e), "QQQQ") {
+			t.Errorf("entry %d holds the token", e.Seq)
+		}
+	}
+}

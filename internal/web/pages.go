@@ -44,6 +44,8 @@ var funcs = template.FuncMap{
 	"manages": func(p access.Principal, x projectRoles) bool {
 		return access.Allowed(p, access.ManageGrants, x.Project)
 	},
+	// may is a site action as access.Allowed decides it, for what a page offers.
+	"may": func(p access.Principal, a string) bool { return access.Allowed(p, access.Action(a), access.Project{}) },
 }
 
 func (s *Server) tmpl(name string) *template.Template {

@@ -14,15 +14,26 @@
 //     none implies data access.
 //
 // Two roles are site-wide, held on the user: the steward administrator manages users,
-// agencies, regions and projects, unlocks accounts and reads the audit log; a director is
-// told of every lockout and may read the audit log. Neither sees data without a grant.
+// agencies, regions and projects, lifts locks for failed sign-ins and reads the audit log; a
+// director is mailed every lock and refused access, reinstates accounts locked for refused
+// access (seed 002: "the user must contact the Director") and may read the audit log.
+// Neither sees data without a grant.
+//
+// Each user also has CORI's access level (levels.go): evaluation group (their agency),
+// district (their region's agencies, aggregates only), database administrator (every
+// agency; CORI's own staff). The level bounds what the roles reach.
 //
 // Agencies see only their own records: a user of an agency is refused every action on a
-// project of another agency, and lists (users, projects, audit entries) are cut to their
-// agency. Site staff (no agency) are not cut.
+// project of another agency — as not found, the same answer as for a project that does not
+// exist — and lists (users, projects, audit entries) are cut to their agency. Site staff (no
+// agency) are not cut.
 //
-// Allowed is the one decision: may principal P do action A in project X. Every handler asks
-// it; its test covers every role and action.
+// An API token carries scopes (scopes.go); a page session and the command line do not.
+//
+// Allowed is the one decision: may principal P do action A in project X. Every handler,
+// page and route asks it; its test covers every role, level and action. Refused requests are
+// recorded and counted (watch.go), and failed sign-ins locked per account and address
+// (signin.go), so that what is refused is evidence too.
 package access
 
 import (

@@ -230,3 +230,24 @@ func TestRefusedTokensAreAudited(t *testing.T) {
 		}
 	}
 }
+
+// Probing for pages no route serves is refused access too: a signed-in user's 404s on
+// made-up paths are audited and lock the account like any other refusal.
+func TestProbingUnknownPathsIsWatched(t *testing.T) {
+	f, _ := watchedFixture(t, storetest.Open(t, store.SQLite), access.Config{})
+	eve := f.signIn("eve", rootPW)
+	for i := range 10 {
+		if code, _, _ := f.call("GET", fmt.Sprintf("/api/v1/admin/backdoor%d", i), eve, ""); code != 404 {
+			t.Fatalf("probe %d: got %d, want 404", i, code)
+		}
+	}
+	if code, _, _ := f.call("GET", "/api/v1/me", eve, ""); code != 423 {
+		t.Errorf("eve after 10 probes of unknown paths: got %d, want 423", code)
+	}
+	es, _ := f.svc.Audit.Find(context.Background(), store.Filter{Action: "access.refused", Actor: "eve"})
+	if len(es) != 10 || es[0].Detail["route"] != "(no route)" {
+		t.Errorf("refusals audited: got %d (%+v), want 10 of no route", len(es), es)
+	}
+	// Strangers' 404s are not anyone's refusals.
+	f.call("GET", "/nowhere", "", "")
+}

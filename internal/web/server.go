@@ -108,7 +108,7 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: cross-origin request refused", derrors.Forbidden), s.log)
 	}))
-	return recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.mux)))))), s.log)
+	return recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(s.mux))))))), s.log)
 }
 
 // handle registers a handler that returns an error.

@@ -77,3 +77,38 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 
 // Unwrap lets http.ResponseController reach the connection's writer (flushes, deadlines).
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// watchUnknown records a 404 for a path no route serves when the request carries a live
+// token or session: probing for hidden pages is refused access too.
+func (s *Server) watchUnknown(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, pattern := s.mux.Handler(r); pattern != "" {
+			h.ServeHTTP(w, r)
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		h.ServeHTTP(sw, r)
+		if sw.code != http.StatusNotFound {
+			return
+		}
+		var p access.Principal
+		var err error
+		if secret, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok {
+			p, _, err = s.svc.Authenticate(r.Context(), strings.TrimSpace(secret), source(r))
+		} else if name := s.sessions.GetString(r.Context(), "user"); name != "" {
+			p, err = s.svc.Active(r.Context(), name, source(r))
+		} else {
+			return
+		}
+		if err != nil {
+			return
+		}
+		path := r.URL.Path
+		if len(path) > 200 {
+			path = path[:200]
+		}
+		if rerr := s.svc.Refused(r.Context(), p, "(no route)", path, http.StatusNotFound); rerr != nil {
+			s.log.Error("record refused request", "err", rerr)
+		}
+	})
+}

@@ -73,7 +73,13 @@ http://localhost).`,
 					}
 				}
 			}()
+			if n == nil {
+				slog.Warn("no --smtp: the directors are not mailed of locks, refused access or the business-day digest (all are still audited)")
+			}
 			go func() { // the business day's digest of unauthorized attempts to the directors
+				if n == nil {
+					return
+				}
 				for t := time.NewTicker(5 * time.Minute); ; {
 					if due, err := s.DigestDue(ctx, time.Now(), digestHour); err == nil && due {
 						if _, err := s.SendDigest(ctx, time.Now()); err != nil {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"sync"
 	"time"
@@ -274,4 +275,34 @@ func (s *Service) TokenRefused(ctx context.Context, source, route string, reason
 		s.tellDirectors(ctx, actor, LockAddress, now)
 	}
 	return err
+}
+
+// Block locks a source address by hand (a director or an administrator, with a reason): every
+// request from it is refused until one of them releases it (Unlock).
+func (s *Service) Block(ctx context.Context, p Principal, address, reason string) error {
+	if err := Check(p, UnlockAccount, Project{}); err != nil {
+		return err
+	}
+	a, err := netip.ParseAddr(address)
+	if err != nil {
+		return fmt.Errorf("%w: %q is not an IP address", derrors.Invalid, address)
+	}
+	address = a.Unmap().String()
+	if address == p.Source {
+		return fmt.Errorf("%w: that is the address you are using", derrors.Invalid)
+	}
+	reason = strings.TrimSpace(reason)
+	if len(reason) < 5 {
+		return fmt.Errorf("%w: give a reason for the block (at least 5 characters)", derrors.Invalid)
+	}
+	if err := checkText("reason", reason, true); err != nil {
+		return err
+	}
+	return s.DB.Tx(ctx, func(tx *sql.Tx) error {
+		ok, err := s.lockTx(ctx, tx, p, LockAddress, address, "blocked by "+p.User, address, time.Now(), map[string]string{"reason": reason})
+		if err == nil && !ok {
+			err = fmt.Errorf("%w: address %s is locked already", derrors.Conflict, address)
+		}
+		return err
+	})
 }

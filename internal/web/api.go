@@ -160,6 +160,16 @@ func (s *Server) apiRoutes() {
 		return writeJSON(w, http.StatusAccepted, map[string]string{"result": string(res),
 			"message": "the lock is for refused access: a director reinstates the account; the directors have been mailed your request"})
 	}))
+	s.handle("POST /api/v1/locks/block", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var b struct {
+			Address string `json:"address"`
+			Reason  string `json:"reason"`
+		}
+		if err := decode(r, &b); err != nil {
+			return err
+		}
+		return noContent(w, s.svc.Block(r.Context(), p, b.Address, b.Reason))
+	}))
 	s.handle("GET /api/v1/audit", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		f, err := auditFilter(r)
 		if err != nil {

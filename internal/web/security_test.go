@@ -251,3 +251,32 @@ func TestProbingUnknownPathsIsWatched(t *testing.T) {
 	// Strangers' 404s are not anyone's refusals.
 	f.call("GET", "/nowhere", "", "")
 }
+
+// A director blocks an address by hand, with a reason; every request from it is then
+// refused before sign-in, until released with a reason.
+func TestDirectorBlocksAndReleasesAnAddress(t *testing.T) {
+	f, _ := watchedFixture(t, storetest.Open(t, store.SQLite), access.Config{})
+	dora := f.signIn("dora", rootPW)
+	if code, body, _ := f.call("POST", "/api/v1/locks/block", dora, `{"address":"203.0.113.66","reason":"x"}`); code != 400 {
+		t.Errorf("block without a reason: got %d %s, want 400", code, body)
+	}
+	eve := f.signIn("eve", rootPW)
+	if code, _, _ := f.call("POST", "/api/v1/locks/block", eve, `{"address":"203.0.113.66","reason":"because I can"}`); code != 403 {
+		t.Errorf("eve blocks an address: got %d, want 403", code)
+	}
+	if code, body, _ := f.call("POST", "/api/v1/locks/block", dora, `{"address":"127.0.0.1","reason":"probing from the lab"}`); code != 400 {
+		t.Errorf("director blocks her own address: got %d %s, want 400", code, body)
+	}
+	ctx := context.Background()
+	doraP, _ := f.svc.Principal(ctx, "dora", "198.51.100.1")
+	if err := f.svc.Block(ctx, doraP, "127.0.0.1", "the lab's address probed us"); err != nil {
+		t.Fatal(err)
+	}
+	if code, _, _ := f.call("POST", "/api/v1/signin", "", `{"user":"ann","password":"`+rootPW+`"}`); code != 423 {
+		t.Errorf("sign-in from the blocked address: got %d, want 423", code)
+	}
+	if _, err := f.svc.Unlock(ctx, doraP, access.LockAddress, "127.0.0.1", "spoke with the lab"); err != nil {
+		t.Fatal(err)
+	}
+	f.signIn("ann", rootPW)
+}

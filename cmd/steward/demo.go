@@ -96,6 +96,8 @@ Query the warehouse:
   steward serve --db %s        (from a clone: go run ./cmd/steward serve --db %s)
   then open http://localhost:8080/projects/north-diabetes/cohort and sign in as ana with %s;
   sign in as rita at /projects/river-diabetes/cohort: the same query counts River's patients only.
+  The director dora (dora@example.org) is mailed every lock, refused access and digest when serve
+  is given --smtp HOST:PORT; she reinstates locked accounts on /admin/locks.
   The API: TOKEN=$(curl -s localhost:8080/api/v1/signin -d '{"user":"ana","password":"%s"}' | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
            curl -s -H "Authorization: Bearer $TOKEN" localhost:8080/api/v1/projects/north-diabetes/queries \
              -d '{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\ICD10\\E\\E11\\"}]}]}'

@@ -70,7 +70,7 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 		adm, err = w.admit(ctx, p, x, agency, AnalysisPatients)
 	}
 	if err == nil {
-		patients, err = s.Patients(ctx, q)
+		patients, err = s.Patients(ctx, q, w.resolver(p, x))
 	}
 	w.mu.Unlock()
 	if err != nil {

@@ -98,10 +98,11 @@ func stamp(t time.Time) string { return t.Format(time.DateTime) }
 func makeSite(seed uint64, n int) *siteData {
 	r := rand.New(rand.NewPCG(seed, 99))
 	d := &siteData{
-		concepts: [][2]string{{`\i2b2\`, "i2b2"}, {`\i2b2\Diagnoses\`, "DX"}, {pCirc, "ICD10:I"}, {pI10, cI10}, {pI25, cI25},
-			{`\i2b2\Labs\`, "LAB"}, {pGlucose, cGlucose}, {`\i2b2\Medications\`, "MED"}, {pAmox, cAmox},
-			{`\i2b2\Demographics\`, "DEM"}, {`\i2b2\Demographics\Gender\`, "DEM|SEX"}, {pFemale, "DEM|SEX:f"}, {pMale, "DEM|SEX:m"}},
-		modifiers: [][2]string{{`\i2b2\Modifiers\`, "MOD"}, {pDose, cDose}, {pRoute, cRoute}},
+		// Folder rows have no code, as i2b2 exports them.
+		concepts: [][2]string{{`\i2b2\`, ""}, {`\i2b2\Diagnoses\`, ""}, {pCirc, ""}, {pI10, cI10}, {pI25, cI25},
+			{`\i2b2\Labs\`, ""}, {pGlucose, cGlucose}, {`\i2b2\Medications\`, ""}, {pAmox, cAmox},
+			{`\i2b2\Demographics\`, ""}, {`\i2b2\Demographics\Gender\`, ""}, {pFemale, "DEM|SEX:f"}, {pMale, "DEM|SEX:m"}},
+		modifiers: [][2]string{{`\i2b2\Modifiers\`, ""}, {pDose, cDose}, {pRoute, cRoute}},
 	}
 	tvals := []string{"E", "E", "E", "E", "E", "E", "E", "E", "E", "E", "E", "E", "G", "G", "L", "L", "GE", "LE", "NE"}
 	for p := int64(1); p <= int64(n); p++ {
@@ -199,13 +200,22 @@ func (d *siteData) value(table string, i int, col string) string {
 		case "name_char":
 			parts := strings.Split(strings.Trim(row[0], `\`), `\`)
 			return parts[len(parts)-1]
+		case "concept_blob", "modifier_blob":
+			return ""
+		case "update_date", "download_date", "import_date":
+			return "2019-05-01 10:11:12.0"
+		case "sourcesystem_cd":
+			return "DEMO"
+		case "upload_id":
+			return "17"
 		}
 	case "patient_dimension":
 		p := d.patients[i]
 		m := map[string]string{"patient_num": strconv.FormatInt(p.num, 10), "vital_status_cd": p.vital, "birth_date": p.birth,
 			"death_date": p.death, "sex_cd": p.sex, "race_cd": p.race, "zip_cd": p.zip, "language_cd": p.language,
 			"marital_status_cd": p.marital, "religion_cd": p.religion, "income_cd": p.income, "statecityzip_path": p.statecity,
-			"update_date": p.updated, "download_date": p.downloaded, "import_date": p.imported, "sourcesystem_cd": p.source, "upload_id": p.upload}
+			"update_date": p.updated, "download_date": p.downloaded, "import_date": p.imported, "sourcesystem_cd": p.source, "upload_id": p.upload,
+			"patient_blob": ""}
 		if p.hasAge {
 			m["age_in_years_num"] = strconv.FormatInt(p.age, 10)
 		}
@@ -215,7 +225,7 @@ func (d *siteData) value(table string, i int, col string) string {
 		m := map[string]string{"encounter_num": strconv.FormatInt(v.enc, 10), "patient_num": strconv.FormatInt(v.patient, 10),
 			"start_date": v.start, "end_date": v.end, "inout_cd": v.inout, "location_cd": v.location, "length_of_stay": strconv.FormatInt(v.stay, 10),
 			"active_status_cd": "F", "location_path": `\Hospital\`, "update_date": "2019-05-01 10:11:12", "download_date": "2019-04-30 23:59:59",
-			"import_date": "2019-05-02 00:00:00", "sourcesystem_cd": "DEMO", "upload_id": "17"}
+			"import_date": "2019-05-02 00:00:00", "sourcesystem_cd": "DEMO", "upload_id": "17", "visit_blob": ""}
 		return m[col]
 	case "observation_fact":
 		f := d.facts[i]

@@ -12,6 +12,7 @@ import (
 	"github.com/RoaringBitmap/roaring/v2"
 
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/schema"
 )
 
 // patientCols are the patient_dimension columns an ontology entry may name (text, read as
@@ -160,6 +161,7 @@ func (s *Scope) visitsOf(ctx context.Context) ([]visitRow, error) {
 		if err := checkNums(v.patient, v.enc); err != nil {
 			return nil, fmt.Errorf("visit_dimension: %w", err)
 		}
+		v.start, v.end = schema.StoredTime(v.start), schema.StoredTime(v.end)
 		out = append(out, v)
 	}
 	s.visits = out

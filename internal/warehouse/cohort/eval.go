@@ -10,6 +10,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/schema"
 )
 
 // Resolver reads the definition of a stored query a masterid item names (the caller decides
@@ -452,6 +453,7 @@ func (s *Scope) scanFacts(ctx context.Context, q string, args []any, each func(f
 			return fmt.Errorf("observation_fact: %w", err)
 		}
 		f.nval, f.hasNval = nval.Float64, nval.Valid
+		f.start, f.end = schema.StoredTime(f.start), schema.StoredTime(f.end)
 		each(&f)
 	}
 	return rows.Err()

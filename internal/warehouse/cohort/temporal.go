@@ -105,12 +105,14 @@ func (e *evaluation) temporal(ctx context.Context, q querydef.Query) (*roaring.B
 	// What dates each constrained event's rows carry: the facts' or the visits'.
 	visitDates := map[string]bool{}
 	factDates := map[string]bool{}
+	endDates := map[string]bool{}
 	for _, c := range q.Constraints {
 		for _, s := range []querydef.Side{c.First, c.Second} {
 			if strings.HasPrefix(s.Column, "ENCOUNTER_") {
 				visitDates[s.Event] = true
 			} else {
 				factDates[s.Event] = true
+				endDates[s.Event] = endDates[s.Event] || s.Column == "ENDDATE"
 			}
 		}
 	}
@@ -122,13 +124,18 @@ func (e *evaluation) temporal(ctx context.Context, q querydef.Query) (*roaring.B
 		if visitDates[id] && factDates[id] {
 			return nil, refuse("subquery %q: constraints on both its facts' dates and its visits' dates are not supported", id)
 		}
-		c, err := e.panels(ctx, ev.Panels, levelOf(ev.Timing), fmt.Sprintf("subquery %q ", id))
+		all, ok, err := e.datedEvent(ctx, ev, visitDates[id] || endDates[id])
 		if err != nil {
 			return nil, err
 		}
-		all, err := e.s.eventRows(ctx, c, visitDates[id])
-		if err != nil {
-			return nil, err
+		if !ok {
+			c, err := e.panels(ctx, ev.Panels, levelOf(ev.Timing), fmt.Sprintf("subquery %q ", id))
+			if err != nil {
+				return nil, err
+			}
+			if all, err = e.s.eventRows(ctx, c, visitDates[id], endDates[id]); err != nil {
+				return nil, err
+			}
 		}
 		rows[id] = byPatient(all)
 		if k == 0 {
@@ -325,10 +332,51 @@ func addSpan(t time.Time, n int, units string) time.Time {
 	return time.Date(y, m, min(d, last), t.Hour(), t.Minute(), t.Second(), 0, time.UTC)
 }
 
+// datedEvent reads the rows of an event of one panel of SAMEINSTANCENUM timing whose items
+// are concepts bounded by start dates only, when only its start dates are compared: its
+// facts' starts, from the dated facts, no SQL. It reports false for other events.
+func (e *evaluation) datedEvent(ctx context.Context, ev *querydef.Event, other bool) ([]eventRow, bool, error) {
+	if other || len(ev.Panels) != 1 || ev.Timing != querydef.SameInstNo {
+		return nil, false, nil
+	}
+	p := &ev.Panels[0]
+	if p.Invert || p.Timing != querydef.SameInstNo || !defaultOccurs(p) {
+		return nil, false, nil
+	}
+	var out []eventRow
+	for j := range p.Items {
+		it := &p.Items[j]
+		if it.Master() != "" || len(it.Values) > 0 || it.Modifier != nil {
+			return nil, false, nil
+		}
+		for _, b := range bounds(p, it) {
+			if b != nil && b.EndDate() {
+				return nil, false, nil
+			}
+		}
+		ps, err := e.resolveKey(ctx, it.Key, "")
+		if err != nil || len(ps.conds) > 0 || len(ps.codes) == 0 {
+			return nil, false, nil // the general path says what is wrong
+		}
+		rs, err := e.s.datedRows(ctx, ps.codes, p, it)
+		if err != nil {
+			return nil, false, err
+		}
+		out = append(out, rs...)
+	}
+	return out, true, nil
+}
+
 // eventRows are the dated rows of an event's members (see the comment above).
-func (s *Scope) eventRows(ctx context.Context, c *set, visitDates bool) ([]eventRow, error) {
+func (s *Scope) eventRows(ctx context.Context, c *set, visitDates, endDates bool) ([]eventRow, error) {
 	patients := c.toPatients()
 	var out []eventRow
+	if !visitDates && !endDates && c.level == instanceLevel {
+		for k := range c.instances {
+			out = append(out, eventRow{patient: k.patient, start: k.start})
+		}
+		return out, nil
+	}
 	if visitDates {
 		vs, err := s.visitsOf(ctx)
 		if err != nil {

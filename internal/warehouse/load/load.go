@@ -86,9 +86,25 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 				}
 				return storeRow(keys, t, agency, r, demo)
 			})
-			n, err := write(t, t.StoreColumns(), func() ([]any, error) {
-				r, err := next()
+			// A Source may leave out the columns at the end of the table's list (those added
+			// since it was written): the first row says how many it has, and the store's
+			// defaults fill the rest.
+			first, ferr := next()
+			cols := t.StoreColumns()
+			if ferr == nil && len(first)-1 < len(cols)-1 {
+				cols = append(cols[:len(first)-1:len(first)-1], "agency")
+			}
+			n, err := write(t, cols, func() ([]any, error) {
+				r, err := first, ferr
+				if first != nil || ferr != nil {
+					first, ferr = nil, nil
+				} else {
+					r, err = next()
+				}
 				if err == nil {
+					if len(r) != len(cols) {
+						return nil, fmt.Errorf("table %s: a row of %d values after rows of %d", t.Name, len(r)-1, len(cols)-1)
+					}
 					tp.Add(1)
 				}
 				return r, err
@@ -408,21 +424,21 @@ func storeRow(keys *seal.Keys, t *schema.Table, agency string, r []any, demograp
 		b, _ := json.Marshal(schema.Identity{Name: str(r[1]), MRN: str(r[2]), Address: str(r[3])})
 		return []any{r[0], keys.Seal(string(b), schema.IdentityPlace(agency, r[0])), agency}, nil
 	}
-	if len(r) > len(t.Cols) {
-		return nil, fmt.Errorf("table %s: a row of %d values, want at most %d", t.Name, len(r), len(t.Cols))
+	need := 0 // the row must hold the columns that name it
+	for _, k := range t.Key {
+		need = max(need, t.Index(k)+1)
 	}
-	// Columns a Source leaves out at the end are empty: text '', others NULL or their default.
-	out := make([]any, len(t.Cols)+1)
+	if len(r) > len(t.Cols) || len(r) < need {
+		return nil, fmt.Errorf("table %s: a row of %d values, want %d to %d", t.Name, len(r), need, len(t.Cols))
+	}
+	out := make([]any, len(r)+1)
 	copy(out, r)
-	for i := len(r); i < len(t.Cols); i++ {
-		out[i], _ = parseValue(t.Cols[i], t.Cols[i].Default)
-	}
-	for i, c := range t.Cols {
+	for i, c := range t.Cols[:len(r)] {
 		if s, ok := out[i].(string); ok && c.Kind == schema.Blob && s != "" {
 			out[i] = keys.Seal(s, t.Place(i, agency, out))
 		}
 	}
-	out[len(t.Cols)] = agency
+	out[len(r)] = agency
 	if t.Name == "patient_dimension" && demographics != nil {
 		demographics.add(t, out)
 	}

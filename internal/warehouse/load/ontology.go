@@ -46,6 +46,9 @@ func newDemographics() *demographics { return &demographics{values: map[string]m
 func (d *demographics) add(t *schema.Table, row []any) {
 	for _, f := range demographicFolders {
 		i := t.Index(f.column)
+		if i >= len(row)-1 {
+			continue // a row without the column (its last value is the agency)
+		}
 		if s, ok := row[i].(string); ok && s != "" && len(s) <= 50 {
 			if d.values[f.column] == nil {
 				d.values[f.column] = map[string]bool{}

@@ -160,6 +160,8 @@ type Constraint struct {
 	Op     string `json:"op"` // EQUAL LESS LESSEQUAL GREATER GREATEREQUAL
 	Second Side   `json:"second"`
 	Spans  []Span `json:"spans,omitempty"`
+
+	notes []string // what the XML reader skipped, for the query's notes
 }
 
 // Side is one event of a constraint.

@@ -320,6 +320,8 @@ func readQuery(e *node, q *Query, where string, sub bool) (string, error) {
 			if err := readConstraint(c, &k); err != nil {
 				return err
 			}
+			q.Notes = append(q.Notes, k.notes...)
+			k.notes = nil
 			q.Constraints = append(q.Constraints, k)
 		default:
 			return c.errorf("element %s is not supported here", c.n.name)
@@ -400,23 +402,26 @@ func readBound(e *element) (*Bound, error) {
 	if err != nil {
 		return nil, e.errorf("%v", err)
 	}
+	// i2b2 reads a value outside its schema's list (upper case) as absent, that is as the
+	// default: a spelling that means the default is read so; one that means otherwise is
+	// refused, since i2b2 would answer as if it were not there.
 	b := &Bound{At: at}
 	if t, ok := e.attr("time"); ok {
-		switch t {
-		case "START_DATE":
-		case "END_DATE":
+		switch {
+		case t == "END_DATE":
 			b.Column = "END_DATE"
+		case strings.EqualFold(t, "START_DATE") || t == "":
 		default:
-			return nil, e.errorf(`attribute time=%q is not supported: i2b2's schema has START_DATE and END_DATE (i2b2 itself reads other spellings as absent)`, t)
+			return nil, e.errorf(`attribute time=%q is not supported: i2b2's schema has START_DATE and END_DATE, and i2b2 reads other spellings as absent (the start date)`, t)
 		}
 	}
 	if in, ok := e.attr("inclusive"); ok {
-		switch in {
-		case "YES":
-		case "NO":
+		switch {
+		case in == "NO":
 			b.Exclusive = true
+		case strings.EqualFold(in, "YES") || in == "":
 		default:
-			return nil, e.errorf(`attribute inclusive=%q is not supported: i2b2's schema has YES and NO (i2b2 itself reads other spellings as absent)`, in)
+			return nil, e.errorf(`attribute inclusive=%q is not supported: i2b2's schema has YES and NO, and i2b2 reads other spellings as absent (inclusive)`, in)
 		}
 	}
 	return b, nil
@@ -637,7 +642,16 @@ func readConstraint(e *element, k *Constraint) error {
 				}
 				return err
 			})
-			k.Spans = append(k.Spans, s)
+			// i2b2 compares a span only when it has units (without an operator, as EQUAL).
+			switch {
+			case strings.TrimSpace(s.Units) == "":
+				k.notes = append(k.notes, fmt.Sprintf("%s: a span without units is no condition (as in i2b2)", c.where))
+			default:
+				if strings.TrimSpace(s.Op) == "" {
+					s.Op = "EQUAL"
+				}
+				k.Spans = append(k.Spans, s)
+			}
 		default:
 			return c.errorf("element %s is not supported here", c.n.name)
 		}

@@ -433,6 +433,13 @@ func storeRow(keys *seal.Keys, t *schema.Table, agency string, r []any, demograp
 	}
 	out := make([]any, len(r)+1)
 	copy(out, r)
+	if t.Name == "observation_fact" && len(r) > 9 {
+		// A numeric value without i2b2's qualifier is an equal one (E), as i2b2's loaders
+		// write it: NUMBER constraints read tval_char, and would never see it otherwise.
+		if vt, _ := r[7].(string); vt == "N" && r[9] != nil && r[8] == "" {
+			out[8] = "E"
+		}
+	}
 	for i, c := range t.Cols[:len(r)] {
 		if s, ok := out[i].(string); ok && c.Kind == schema.Blob && s != "" {
 			out[i] = keys.Seal(s, t.Place(i, agency, out))

@@ -76,8 +76,10 @@ type Scope struct {
 	people    []person
 	visits    []visitRow
 	ontology  map[string]ontologyRow
-	dated     datedFacts
-	cells     *cells
+	// ontologyPaths are the ontology's paths, sorted, for the entries under a folder.
+	ontologyPaths []string
+	dated         datedFacts
+	cells         *cells
 }
 
 // Scope returns the cached data of the agency ("" is every agency), dropping every cache when

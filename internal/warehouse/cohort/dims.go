@@ -4,7 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -297,6 +299,7 @@ func (s *Scope) ontologyOf(ctx context.Context) (map[string]ontologyRow, error) 
 		r.operator, r.datatype = strings.TrimSpace(r.operator), strings.TrimSpace(r.datatype)
 		out[r.path] = r
 	}
+	s.ontologyPaths = slices.Sorted(maps.Keys(out))
 	s.ontology = out
 	return out, rows.Err()
 }

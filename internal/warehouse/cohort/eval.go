@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"sort"
 	"strings"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -182,11 +183,19 @@ func (e *evaluation) resolveKey(ctx context.Context, key, at string) (parts, err
 	if ps.codes, err = e.s.codes(ctx, key); err != nil {
 		return parts{}, err
 	}
-	for path, r := range ont {
-		if len(path) > len(key) && strings.HasPrefix(path, key) {
-			if err := add(&ps, r); err != nil {
-				return parts{}, err
-			}
+	// A folder without an entry of its own: every entry under it too (the loader's
+	// demographics folders). Entries that find concepts already under the folder add nothing.
+	paths := e.s.ontologyPaths
+	for i := sort.SearchStrings(paths, key); i < len(paths) && strings.HasPrefix(paths[i], key); i++ {
+		r := ont[paths[i]]
+		if r.path == key {
+			continue
+		}
+		if r.table == "concept_dimension" && strings.HasPrefix(trimPercent(unquote(r.dimcode)), key) {
+			continue
+		}
+		if err := add(&ps, r); err != nil {
+			return parts{}, err
 		}
 	}
 	return ps, nil

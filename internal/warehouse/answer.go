@@ -37,6 +37,8 @@ type Answer struct {
 	// count is, i2b2's OBSUBTOTAL).
 	Breakdowns map[string]map[string]int64 `json:"breakdowns,omitempty"`
 	Locked     bool                        `json:"locked,omitempty"` // this answer locked the account for queries
+	// Notes say what of the definition was read and has no effect, as in i2b2 (see querydef).
+	Notes []string `json:"notes,omitempty"`
 	// Governance says whose data entered the answer when agencies' data is read under
 	// issue 9's gate: the basis, the agencies, and how many agencies and clients were left out.
 	Governance *Admission `json:"governance,omitempty"`
@@ -93,7 +95,7 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
 	}
 	if err == nil {
-		patients, err = s.Patients(ctx, q)
+		patients, err = s.Patients(ctx, q, w.resolver(p, x))
 	}
 	if err == nil {
 		patients = adm.apply(patients)
@@ -106,7 +108,7 @@ func (w *Warehouse) Run(ctx context.Context, p access.Principal, projectCode str
 	real := int64(patients.GetCardinality())
 	a := Answer{QueryID: newID("qm-"), InstanceID: newID("qi-"), ResultID: newID("qr-"), Name: q.Name, ResultType: ResultType,
 		Count: real, Shown: strconv.FormatInt(real, 10), Breakdowns: bd, Created: time.Now().UTC().Truncate(time.Microsecond),
-		Governance: adm.shown()}
+		Governance: adm.shown(), Notes: q.Notes}
 	if !exact {
 		a.Method, a.Noise = "OBTOTAL", string(w.Settings.Noise)
 		z := w.z(agency, ResultType, patients)

@@ -97,6 +97,9 @@ type Finding struct {
 	Column string `json:"column,omitempty"`
 	Count  int64  `json:"count"`
 	What   string `json:"what"`
+	// Keys names the rows, by the copy's primary key ("id=7"), for the findings that are
+	// about cells; at most MaxKeys of them.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // Failed lists the checks that did not pass.

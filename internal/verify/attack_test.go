@@ -1,0 +1,184 @@
+package verify_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/database/dbtest"
+	"github.com/stewardhealth/steward/internal/deid"
+	"github.com/stewardhealth/steward/internal/deid/deidtest"
+	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/verify"
+)
+
+// The attack fixture: an organisation, a server and patients whose identifiers a careless
+// fix-up script, or a scrub that misses a spelling, could leave in the copy. Row 1 holds the
+// values the spellings below are spelt from.
+const attackPolicy = `version: 1
+default: error
+tables:
+  enterprise:
+    columns:
+      id: keep
+      name: {pseudonym: Enterprise}
+  server:
+    columns:
+      id: keep
+      fqdn: {placeholder: hostname}
+  patient:
+    columns:
+      id: keep
+      mrn: hash
+      first_name: hash
+      last_name: hash
+      ssn: hash
+      phone: hash
+      email: {placeholder: email}
+      label: keep
+      comment: keep
+      note: scrub
+`
+
+const attackRows = 30
+
+var (
+	attackFirst = []string{"Zoë", "Okonkwo", "Thandiwe", "Ruairí", "Bartholomew", "Siobhán"}
+	attackLast  = []string{"Vasquez-Ortiz", "Lindqvist", "Abernathy", "Nakashima", "Przybylski", "Featherstone"}
+)
+
+func attackSQL(kind database.Kind) []string {
+	stmts := []string{
+		`CREATE TABLE enterprise (id INTEGER PRIMARY KEY, name VARCHAR(80))`,
+		`CREATE TABLE server (id INTEGER PRIMARY KEY, fqdn VARCHAR(120))`,
+		`CREATE TABLE patient (id INTEGER PRIMARY KEY, mrn VARCHAR(12), first_name VARCHAR(40), last_name VARCHAR(60),
+			ssn CHAR(11), phone VARCHAR(20), email VARCHAR(120), label VARCHAR(40), comment TEXT, note TEXT)`,
+		`INSERT INTO enterprise VALUES (1, 'Allegheny Riverside Health System'), (2, 'Monongahela Valley Medical Group')`,
+		`INSERT INTO server VALUES (1, 'trcn-xt-app01.trcn.local'), (2, 'mvmg-db-07.mvmg.local')`,
+	}
+	for i := 1; i <= attackRows; i++ {
+		mrn := fmt.Sprintf("MRN%09d", 518998294+(i-1)*7919)
+		first, last := attackFirst[(i-1)%len(attackFirst)], attackLast[(i-1)%len(attackLast)]
+		ssn := fmt.Sprintf("%03d-%02d-%04d", 835+i-1, 12+i-1, 6709+i-1)
+		phone := fmt.Sprintf("412-867-%04d", 5309+i-1)
+		email := fmt.Sprintf("patient%d@example.org", i)
+		if i == 1 {
+			email = "z.vasquez@example.org"
+		}
+		note := fmt.Sprintf("Pt %s %s seen on the ward, stable, plan reviewed.", first, last)
+		stmts = append(stmts, fmt.Sprintf("INSERT INTO patient VALUES (%d, '%s', '%s', '%s', '%s', '%s', '%s', 'Bed %d', 'stable overnight', '%s')",
+			i, mrn, first, last, ssn, phone, email, i, note))
+	}
+	return stmts
+}
+
+// spellings are the ways row 1's identifiers were found to survive (issue 15), and the other
+// spellings a note writes them in. Each, planted alone in one cell of the copy, must make
+// verify fail its survivors check naming that cell's table, column and key.
+var spellings = []struct{ name, text string }{
+	{"MRN before a slash", "see MRN518998294/att for the scan"},
+	{"MRN after a colon", "key:MRN518998294"},
+	{"MRN possessive", "MRN518998294's chart"},
+	{"MRN after a hyphen", "ref x-MRN518998294"},
+	{"MRN with spaces", "MRN 518 998 294"},
+	{"MRN lower case", "mrn518998294"},
+	{"surname with digit and possessive", "Vasquez-Ortiz1's room"},
+	{"surname lower case", "asked for vasquez-ortiz"},
+	{"surname upper case", "VASQUEZ ORTIZ"},
+	{"name without diacritics", "Zoe Vasquez-Ortiz"},
+	{"given name without diacritics", "zoe"},
+	{"bare short host name", "rebooted trcn-xt-app01 twice"},
+	{"host name upper case", "TRCN-XT-APP01.TRCN.LOCAL"},
+	{"organisation lower case", "allegheny riverside health system"},
+	{"organisation over a line break", "Allegheny Riverside\nHealth  System"},
+	{"SSN with spaces", "SSN 835 12 6709"},
+	{"SSN without separators", "ssn835126709"},
+	{"phone with dots", "call 412.867.5309"},
+	{"phone with parentheses", "call (412) 867 5309"},
+	{"phone without separators", "tel 4128675309"},
+	{"e-mail upper case", "Z.VASQUEZ@EXAMPLE.ORG"},
+}
+
+// TestVerifyFindsEverySpelling is the attack on verify: the copy is made correctly, then each
+// spelling is written into one cell (a kept label, a kept text column, a scrubbed note) with
+// an UPDATE, as a fix-up script would, and verify must fail.
+func TestVerifyFindsEverySpelling(t *testing.T) {
+	pol, err := policy.Parse("attack.yaml", []byte(attackPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range deidtest.Servers {
+		t.Run(string(s.Kind), func(t *testing.T) {
+			src := s.Source(t)
+			db := dbtest.SQL(t, src)
+			for _, q := range attackSQL(s.Kind) {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("fixture: %v\n%.200s", err, q)
+				}
+			}
+			dst := s.Target(t)
+			if _, err := deid.Run(context.Background(), deid.Options{Policy: pol, Key: deidtest.Key, Source: src, Target: dst}); err != nil {
+				t.Fatalf("deid run: %v", err)
+			}
+			rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Passed {
+				t.Fatalf("the copy before any plant failed %v: %+v", failedChecks(rep), rep.Findings)
+			}
+			copyDB := dbtest.SQL(t, dst)
+			param := "?"
+			if s.Kind == database.Postgres {
+				param = "$1"
+			}
+			for _, col := range []string{"label", "comment", "note"} {
+				var was string
+				if err := copyDB.QueryRow("SELECT " + col + " FROM patient WHERE id = 7").Scan(&was); err != nil {
+					t.Fatal(err)
+				}
+				for _, sp := range spellings {
+					t.Run(col+"/"+sp.name, func(t *testing.T) {
+						if _, err := copyDB.Exec("UPDATE patient SET "+col+" = "+param+" WHERE id = 7", sp.text); err != nil {
+							t.Fatal(err)
+						}
+						defer func() {
+							if _, err := copyDB.Exec("UPDATE patient SET "+col+" = "+param+" WHERE id = 7", was); err != nil {
+								t.Fatal(err)
+							}
+						}()
+						rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
+						if err != nil {
+							t.Fatal(err)
+						}
+						if rep.Passed || !slices.Contains(rep.Failed(), verify.Survivors) {
+							t.Fatalf("verify passed the survivors check with %q planted in patient.%s (failed: %v)", sp.text, col, failedChecks(rep))
+						}
+						i := slices.IndexFunc(rep.Findings, func(f verify.Finding) bool {
+							return f.Check == verify.Survivors && f.Table == "patient" && f.Column == col
+						})
+						if i < 0 {
+							t.Fatalf("no survivors finding names patient.%s: %+v", col, rep.Findings)
+						}
+						if f := rep.Findings[i]; f.Count != 1 || !slices.Equal(f.Keys, []string{"id=7"}) {
+							t.Errorf("finding %q: got count %d, keys %v; want 1, [id=7]", f.What, f.Count, f.Keys)
+						}
+						for _, format := range []string{"html", "json", "md"} {
+							var b bytes.Buffer
+							if err := verify.Render(&b, format, rep); err != nil {
+								t.Fatal(err)
+							}
+							if strings.Contains(b.String(), sp.text) || strings.Contains(b.String(), "518998294") {
+								t.Fatalf("the %s report shows the planted value", format)
+							}
+						}
+					})
+				}
+			}
+		})
+	}
+}

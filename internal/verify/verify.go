@@ -147,7 +147,7 @@ type verifier struct {
 
 	wit  *witness                // every original value, in normal form (see witness)
 	keys map[string]*digestSet   // "table(col,col)" → key digests of the copy, for foreign keys
-	wait  map[string][]deferredFK // children read before their parents
+	wait map[string][]deferredFK // children read before their parents
 }
 
 // digestSet holds digests (of values, keys, tuples) with the column they came from.
@@ -384,7 +384,6 @@ func text(v any) (string, bool) {
 	}
 	return fmt.Sprint(v), true
 }
-
 
 // readOriginal reads the original: row counts, the identifier lookups, the multiset digests
 // of transformed columns, and the quasi-identifier groups before.

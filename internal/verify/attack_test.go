@@ -182,3 +182,67 @@ func TestVerifyFindsEverySpelling(t *testing.T) {
 		})
 	}
 }
+
+// TestScrubFindsEverySpelling plants each spelling in the original's scrubbed note, runs the
+// engine, and requires the copy's note to hold none of it (its letters and digits, in any
+// case, compared without separators) and verify to pass.
+func TestScrubFindsEverySpelling(t *testing.T) {
+	pol, err := policy.Parse("attack.yaml", []byte(attackPolicy))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range deidtest.Servers {
+		t.Run(string(s.Kind), func(t *testing.T) {
+			src := s.Source(t)
+			db := dbtest.SQL(t, src)
+			for _, q := range attackSQL(s.Kind) {
+				if _, err := db.Exec(q); err != nil {
+					t.Fatalf("fixture: %v\n%.200s", err, q)
+				}
+			}
+			param := "?"
+			if s.Kind == database.Postgres {
+				param = "$1"
+			}
+			for i, sp := range spellings {
+				if _, err := db.Exec("UPDATE patient SET note = "+param+" WHERE id = "+fmt.Sprint(i+2), "Note: "+sp.text+" (seen)."); err != nil {
+					t.Fatal(err)
+				}
+			}
+			dst := s.Target(t)
+			if _, err := deid.Run(context.Background(), deid.Options{Policy: pol, Key: deidtest.Key, Source: src, Target: dst}); err != nil {
+				t.Fatalf("deid run: %v", err)
+			}
+			copyDB := dbtest.SQL(t, dst)
+			for i, sp := range spellings {
+				var note string
+				if err := copyDB.QueryRow("SELECT note FROM patient WHERE id = " + fmt.Sprint(i+2)).Scan(&note); err != nil {
+					t.Fatal(err)
+				}
+				for _, left := range []string{"518998294", "vasquez", "ortiz", "zoe", "trcnxt", "allegheny", "835126709", "4128675309"} {
+					if strings.Contains(alnum(note), left) && strings.Contains(alnum(sp.text), left) {
+						t.Errorf("%s: %q became %q, which still holds %q", sp.name, sp.text, note, left)
+					}
+				}
+			}
+			rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !rep.Passed {
+				t.Errorf("verify failed %v: %+v", failedChecks(rep), rep.Findings)
+			}
+		})
+	}
+}
+
+// alnum is s's letters and digits, lower case, with the diacritics of ë dropped.
+func alnum(s string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(strings.ReplaceAll(s, "ë", "e")) {
+		if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}

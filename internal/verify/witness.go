@@ -48,7 +48,7 @@ import (
 //
 // One exception keeps the check about identity, not vocabulary: an original made only of
 // common English words ("Hall", "West", "Fox Crossing") counts inside text only where the
-// text capitalises it, and, when it is a single word, only in scrubbed columns (whose rule
+// text capitalises it (every word of it), and, when it is a single word, only in scrubbed columns (whose rule
 // promises to replace it there); "4 West Med-Surg" in a kept label is a ward. Such a value is
 // still a survivor when it is a cell's whole value.
 type witness struct {
@@ -402,14 +402,23 @@ func (w *witness) match(n *normal, s, e int, scrubbed bool) (int, bool) {
 	if l, d := n.seps(s, e); !o.agrees(l, d, n.flags[s]&fDigits == 0 && n.flags[e]&fDigits == 0) {
 		return 0, false
 	}
-	upper := n.flags[s]&fUpper != 0
 	switch {
-	case o.info&patProseWord != 0 && !(scrubbed && upper):
+	case o.info&patProseWord != 0 && !(scrubbed && n.capitalised(s, e)):
 		return 0, false
-	case o.info&patProsePhrase != 0 && !upper:
+	case o.info&patProsePhrase != 0 && !n.capitalised(s, e):
 		return 0, false
 	}
 	return int(o.info & patColumn), true
+}
+
+// capitalised reports whether every word of b[s:e] starts with a capital in the text.
+func (n *normal) capitalised(s, e int) bool {
+	for p := s; p < e; p++ {
+		if n.flags[p]&fBoundary != 0 && n.flags[p]&fUpper == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // folds are the letters whose normal form is not their lower case: Latin letters with

@@ -30,6 +30,10 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -59,12 +63,12 @@ func run(dsn string, facts int64, runs int) error {
 		return err
 	}
 	defer db.Close()
-	keys, err := warehouse.NewKeys(bytes.Repeat([]byte{7}, 32))
+	keys, err := seal.NewKeys(bytes.Repeat([]byte{7}, 32))
 	if err != nil {
 		return err
 	}
 	start := time.Now()
-	n, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: warehouse.DemoSeed, Patients: facts / 100, Ontology: true}.Inputs(), warehouse.LoadOptions{})
+	n, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: synthetic.DemoSeed, Patients: facts / 100, Ontology: true}.Inputs(), load.Options{})
 	if err != nil {
 		return err
 	}
@@ -130,7 +134,7 @@ func categories(panels, i int) []string {
 	var out []string
 	for p := range panels {
 		code := (i*7 + p*53) % 200
-		d := warehouse.DiagnosisPath(code)
+		d := synthetic.DiagnosisPath(code)
 		out = append(out, d[:strings.LastIndex(strings.TrimSuffix(d, `\`), `\`)+1])
 	}
 	return out
@@ -150,9 +154,9 @@ func signIn(url, pw string) (string, error) {
 }
 
 func apiCount(url, token string, paths []string) (int64, error) {
-	var q warehouse.Query
+	var q querydef.Query
 	for _, p := range paths {
-		q.Panels = append(q.Panels, warehouse.Panel{Items: []warehouse.Item{{Key: p}}})
+		q.Panels = append(q.Panels, querydef.Panel{Items: []querydef.Item{{Key: p}}})
 	}
 	body, _ := json.Marshal(q)
 	req, _ := http.NewRequest("POST", url+"/api/v1/projects/bench/queries", bytes.NewReader(body))

@@ -20,7 +20,8 @@ import (
 	"github.com/stewardhealth/steward/internal/scan"
 	"github.com/stewardhealth/steward/internal/transform"
 	"github.com/stewardhealth/steward/internal/verify"
-	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 	_ "modernc.org/sqlite"
 )
 
@@ -58,14 +59,14 @@ warehouse by its size).`,
 	}
 	cmd.Flags().StringVar(&dir, "dir", "steward-demo", "folder for the demo's files (its earlier demo files are replaced)")
 	cmd.Flags().Uint64Var(&seed, "seed", 1, "seed of the synthetic hospital database")
-	cmd.Flags().Int64Var(&patients, "warehouse-patients", warehouse.DemoPatients, "patients of the research warehouse, about 100 facts each (0: no warehouse)")
+	cmd.Flags().Int64Var(&patients, "warehouse-patients", synthetic.DemoPatients, "patients of the research warehouse, about 100 facts each (0: no warehouse)")
 	return cmd
 }
 
 // runSiteDemo makes the demo's application store with its warehouse and says how to query it.
 func runSiteDemo(ctx context.Context, out, errw io.Writer, dir string, patients int64) error {
 	path := filepath.Join(dir, "steward.db")
-	fmt.Fprintf(out, "\n6. Loading a synthetic research warehouse into the server's store %s\n   (its key: %s)\n", path, warehouse.DefaultKeyFile(path))
+	fmt.Fprintf(out, "\n6. Loading a synthetic research warehouse into the server's store %s\n   (its key: %s)\n", path, seal.DefaultKeyFile(path))
 	prog, wait := newProgress(errw)
 	site, err := demo.BuildSite(ctx, path, patients, prog)
 	wait()

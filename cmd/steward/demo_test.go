@@ -15,6 +15,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -82,7 +83,7 @@ func TestDemoServesItsWarehouse(t *testing.T) {
 	// The patients with an endocrine diagnosis, from the generated rows.
 	want := func(first, n int64) int64 {
 		seen := map[int64]bool{}
-		for _, in := range (warehouse.Synthetic{Seed: warehouse.DemoSeed, First: first, Patients: n}).Inputs() {
+		for _, in := range (synthetic.Warehouse{Seed: synthetic.DemoSeed, First: first, Patients: n}).Inputs() {
 			if in.Table != "observation_fact" {
 				continue
 			}

@@ -15,6 +15,7 @@ import (
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
 )
 
 // withGovernance opens the store and runs fn with the governance service over it.
@@ -57,7 +58,7 @@ func (sealedWarehouse) About(ctx context.Context, db *store.DB, who governance.P
 	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM patient_dimension`).Scan(&n); err != nil || n == 0 || len(who.Clients) == 0 {
 		return nil, err
 	}
-	return nil, fmt.Errorf("the warehouse holds patient records but its key is not available here: set %s or STEWARD_WAREHOUSE_KEY_FILE", warehouse.KeyEnv)
+	return nil, fmt.Errorf("the warehouse holds patient records but its key is not available here: set %s or STEWARD_WAREHOUSE_KEY_FILE", seal.KeyEnv)
 }
 
 func newRetention() *cobra.Command {

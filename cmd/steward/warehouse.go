@@ -13,6 +13,10 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/noise"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 func newWarehouse() *cobra.Command {
@@ -34,7 +38,7 @@ $STEWARD_WAREHOUSE_KEY. For a SQLite store the default key file is the database 
 	pf.StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
 	pf.StringVar(&keyFile, "key-file", "", "warehouse key file (default: beside a SQLite database)")
 	pf.StringVar(&agency, "agency", "", "agency the loaded rows belong to (none: the whole site)")
-	load := &cobra.Command{
+	loadCmd := &cobra.Command{
 		Use:   "load DIR",
 		Short: "Load CSV files named after i2b2's tables (observation_fact.csv, …) in one transaction",
 		Long: `Load DIR/<table>.csv for every warehouse table that has a file: a header naming i2b2's
@@ -46,7 +50,7 @@ with its file, line and column, and nothing of the load is kept.`,
   steward warehouse load --db other.db --agency '' warehouse-csv`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(c *cobra.Command, args []string) error {
-			in, done, err := warehouse.CSVInputs(args[0])
+			in, done, err := load.CSVInputs(args[0])
 			if err != nil {
 				return err
 			}
@@ -67,16 +71,16 @@ same rows. With --csv, write the CSV files instead of loading them.`,
   steward warehouse demo --db steward.db --patients 100000`,
 		Args: cobra.NoArgs,
 		RunE: func(c *cobra.Command, _ []string) error {
-			in := warehouse.Synthetic{Seed: warehouse.DemoSeed, Patients: patients, Ontology: true}.Inputs()
+			in := synthetic.Warehouse{Seed: synthetic.DemoSeed, Patients: patients, Ontology: true}.Inputs()
 			if csvDir != "" {
-				return warehouse.WriteCSV(csvDir, in)
+				return load.WriteCSV(csvDir, in)
 			}
 			return loadWarehouse(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), dsn, keyFile, agency, in)
 		},
 	}
-	demo.Flags().Int64Var(&patients, "patients", warehouse.DemoPatients, "patients to make (about 100 facts each)")
+	demo.Flags().Int64Var(&patients, "patients", synthetic.DemoPatients, "patients to make (about 100 facts each)")
 	demo.Flags().StringVar(&csvDir, "csv", "", "write CSV files to this folder instead of loading")
-	cmd.AddCommand(load, demo)
+	cmd.AddCommand(loadCmd, demo)
 	return cmd
 }
 
@@ -92,7 +96,7 @@ func serveWarehouse(s *access.Service, dsn string) *warehouse.Warehouse {
 	}
 	w := warehouse.New(s.DB, s, keys)
 	if m := os.Getenv("STEWARD_WAREHOUSE_NOISE"); m != "" {
-		mode, err := warehouse.ParseNoiseMode(m)
+		mode, err := noise.ParseMode(m)
 		if err != nil {
 			slog.Warn("STEWARD_WAREHOUSE_NOISE ignored", "err", err)
 		} else {
@@ -103,14 +107,14 @@ func serveWarehouse(s *access.Service, dsn string) *warehouse.Warehouse {
 }
 
 // warehouseKeys reads (or, with create, makes) the warehouse key for a store.
-func warehouseKeys(dsn, keyFile string, create bool) (*warehouse.Keys, error) {
+func warehouseKeys(dsn, keyFile string, create bool) (*seal.Keys, error) {
 	if keyFile == "" {
-		keyFile = warehouse.DefaultKeyFile(dsn)
+		keyFile = seal.DefaultKeyFile(dsn)
 	}
-	return warehouse.LoadKeys(keyFile, create)
+	return seal.LoadKeys(keyFile, create)
 }
 
-func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agency string, in []warehouse.Input) error {
+func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agency string, in []load.Input) error {
 	keys, err := warehouseKeys(dsn, keyFile, true)
 	if err != nil {
 		return err
@@ -122,7 +126,7 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 	defer db.Close()
 	start := time.Now()
 	prog, wait := newProgress(errw)
-	n, err := warehouse.Load(ctx, db, keys, in, warehouse.LoadOptions{Agency: agency, Progress: prog})
+	n, err := load.Run(ctx, db, keys, in, load.Options{Agency: agency, Progress: prog})
 	wait()
 	if err != nil {
 		return fmt.Errorf("warehouse load (nothing kept): %w", err)

@@ -12,7 +12,9 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/store"
-	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // The demo's server: an application store holding the synthetic research warehouse spread
@@ -57,20 +59,20 @@ var siteShares = []struct {
 }
 
 // BuildSite makes a new application store at path (an earlier one there, and its key, are
-// replaced) with the synthetic warehouse of patients patients (warehouse.DemoSeed; the same
+// replaced) with the synthetic warehouse of patients patients (synthetic.DemoSeed; the same
 // rows as `steward warehouse demo`), its agencies, projects and users. The warehouse key is
-// made beside the store (warehouse.DefaultKeyFile), unless $STEWARD_WAREHOUSE_KEY holds one.
+// made beside the store (seal.DefaultKeyFile), unless $STEWARD_WAREHOUSE_KEY holds one.
 func BuildSite(ctx context.Context, path string, patients int64, progress deid.Progress) (Site, error) {
 	if patients < 10 {
 		return Site{}, fmt.Errorf("demo site: %d patients is too few to spread over agencies", patients)
 	}
-	site := Site{Store: path, KeyFile: warehouse.DefaultKeyFile(path)}
+	site := Site{Store: path, KeyFile: seal.DefaultKeyFile(path)}
 	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal", site.KeyFile} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return Site{}, err
 		}
 	}
-	keys, err := warehouse.LoadKeys(site.KeyFile, true)
+	keys, err := seal.LoadKeys(site.KeyFile, true)
 	if err != nil {
 		return Site{}, err
 	}
@@ -86,7 +88,7 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 	site.Password = "demo-" + hex.EncodeToString(secret)
 
 	// The ontology belongs to the whole site; each agency's patients to the agency.
-	in := warehouse.Synthetic{Ontology: true}.Inputs()
+	in := synthetic.Warehouse{Ontology: true}.Inputs()
 	var first int64
 	for i, s := range siteShares {
 		n := patients * s.share / 100
@@ -94,7 +96,7 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 			n = patients - first
 		}
 		site.Agencies = append(site.Agencies, SiteAgency{Agency: s.agency, First: first, Patients: n})
-		for _, x := range (warehouse.Synthetic{Seed: warehouse.DemoSeed, First: first, Patients: n}).Inputs() {
+		for _, x := range (synthetic.Warehouse{Seed: synthetic.DemoSeed, First: first, Patients: n}).Inputs() {
 			x.Agency = s.agency.Code
 			in = append(in, x)
 		}
@@ -107,7 +109,7 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 		}
 	}
 	start := time.Now()
-	site.Rows, err = warehouse.Load(ctx, db, keys, in, warehouse.LoadOptions{Progress: progress, NewStore: true})
+	site.Rows, err = load.Run(ctx, db, keys, in, load.Options{Progress: progress, NewStore: true})
 	if err != nil {
 		return Site{}, fmt.Errorf("demo warehouse: %w", err)
 	}
@@ -160,7 +162,7 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 
 // counted counts the rows a Source yields.
 type counted struct {
-	warehouse.Source
+	load.Source
 	n *int64
 }
 

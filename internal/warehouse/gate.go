@@ -13,6 +13,7 @@ import (
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/cohort"
 )
 
 // The analyses an ethics application names to cover the warehouse's reads (issue 9's gate).
@@ -52,7 +53,7 @@ func (a admission) shown() *Admission {
 // the site's own and pass without asking. Patients of agencies left out (no consent, or
 // consent withdrawn by the agency or its region) and clients whose own consent is withdrawn
 // are taken out of the answer through exclude. A refusal is audited. The caller holds w.mu,
-// after w.scope.
+// after w.cohorts.Scope.
 func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Project, agency, analysis string) (admission, error) {
 	var agencies []string
 	if agency != "" {
@@ -129,10 +130,10 @@ type gateCache struct {
 }
 
 // cached returns the gate cache of the current generation. The caller holds w.mu, after
-// w.scope (which reads the generation).
+// w.cohorts.Scope (which reads the generation).
 func (w *Warehouse) cached() *gateCache {
-	if w.gates == nil || w.gates.gen != w.gen {
-		w.gates = &gateCache{gen: w.gen, patients: map[string]*roaring.Bitmap{}}
+	if g := w.cohorts.Generation(); w.gates == nil || w.gates.gen != g {
+		w.gates = &gateCache{gen: g, patients: map[string]*roaring.Bitmap{}}
 	}
 	return w.gates
 }
@@ -156,7 +157,7 @@ func (w *Warehouse) agencyPatients(ctx context.Context, agency string) (*roaring
 	if b, ok := c.patients[agency]; ok {
 		return b, nil
 	}
-	b, err := w.collect(ctx, `SELECT patient_num FROM patient_dimension WHERE agency = $1`, agency)
+	b, err := cohort.Collect(ctx, w.DB, `SELECT patient_num FROM patient_dimension WHERE agency = $1`, agency)
 	if err != nil {
 		return nil, fmt.Errorf("patient_dimension: %w", err)
 	}
@@ -183,7 +184,7 @@ func (w *Warehouse) withdrawn(ctx context.Context, agency string) (*roaring.Bitm
 		for j := range part {
 			marks[j] = "$" + strconv.Itoa(j+2)
 		}
-		b, err := w.collect(ctx, `SELECT DISTINCT patient_num FROM patient_mapping WHERE agency = $1 AND patient_ide IN (`+strings.Join(marks, ", ")+`)`,
+		b, err := cohort.Collect(ctx, w.DB, `SELECT DISTINCT patient_num FROM patient_mapping WHERE agency = $1 AND patient_ide IN (`+strings.Join(marks, ", ")+`)`,
 			append([]any{agency}, part...)...)
 		if err != nil {
 			return nil, fmt.Errorf("patient_mapping: %w", err)

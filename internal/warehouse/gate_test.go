@@ -15,6 +15,9 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // Issue 9 through the warehouse: a site-wide project reads three agencies' data in two
@@ -24,8 +27,8 @@ import (
 // and in patient-level data. Every expected count comes from the generated rows, not from
 // the warehouse.
 func TestGovernanceGatesCohortQueries(t *testing.T) {
-	river := warehouse.Synthetic{Seed: 13, First: 200000, Patients: 80}
-	gens := map[string]warehouse.Synthetic{"north": north, "south": south, "river": river}
+	river := synthetic.Warehouse{Seed: 13, First: 200000, Patients: 80}
+	gens := map[string]synthetic.Warehouse{"north": north, "south": south, "river": river}
 	oracles := map[string]*oracle{}
 	for a, g := range gens {
 		oracles[a] = newOracle(t, g)
@@ -33,7 +36,7 @@ func TestGovernanceGatesCohortQueries(t *testing.T) {
 	for _, a := range []string{"south", "river"} {
 		oracles[a].concepts = oracles["north"].concepts // the ontology is loaded once, with north
 	}
-	q := warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE))}}
+	q := querydef.Query{Panels: []querydef.Panel{panel(item(chapE))}}
 	expect := func(agencies ...string) int64 {
 		n := 0
 		for _, a := range agencies {
@@ -62,7 +65,7 @@ func TestGovernanceGatesCohortQueries(t *testing.T) {
 		must(t, acc.Grant(ctx, root, "ann", "outcomes", access.DataLDS))
 		must(t, acc.Grant(ctx, root, "bob", "outcomes", access.EthicsBoard))
 		for a, g := range gens {
-			_, err := warehouse.Load(ctx, db, testKey, g.Inputs(), warehouse.LoadOptions{Agency: a})
+			_, err := load.Run(ctx, db, testKey, g.Inputs(), load.Options{Agency: a})
 			must(t, err)
 		}
 		principal := func(name string) access.Principal {

@@ -12,6 +12,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/warehouse/schema"
 )
 
 // PDOOptions ask for patient-level data of a stored query's cohort (i2b2's PDO request).
@@ -62,20 +63,20 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 		return PDO{}, err
 	}
 	w.mu.Lock()
-	s, err := w.scope(ctx, agency)
+	s, err := w.cohorts.Scope(ctx, agency)
 	var adm admission
-	var cohort *roaring.Bitmap
+	var patients *roaring.Bitmap
 	if err == nil {
 		adm, err = w.admit(ctx, p, x, agency, AnalysisPatients)
 	}
 	if err == nil {
-		cohort, err = w.evaluate(ctx, s, q)
+		patients, err = s.Patients(ctx, q)
 	}
 	w.mu.Unlock()
 	if err != nil {
 		return PDO{}, err
 	}
-	all := adm.apply(cohort).ToArray()
+	all := adm.apply(patients).ToArray()
 	out := PDO{Total: int64(len(all)), Governance: adm.shown()}
 	if err := w.read(ctx, &out, agency, all[min(o.Offset, len(all)):min(o.Offset+o.Limit, len(all))], o); err != nil {
 		return PDO{}, err
@@ -100,16 +101,16 @@ func (w *Warehouse) read(ctx context.Context, out *PDO, agency string, page []ui
 	// The numbers come from the store and are formatted here, so they may be written in.
 	in := "(" + strings.Join(ids, ", ") + ")"
 	scope := "($1 = '' OR agency = $1)"
-	read := func(dst *[]map[string]any, t *table, q string) error {
+	read := func(dst *[]map[string]any, t *schema.Table, q string) error {
 		rows, err := w.rows(ctx, t, o.Blobs, q, agency)
 		*dst = rows
 		return err
 	}
 	errs := []error{
-		read(&out.Patients, tableNamed("patient_dimension"), "SELECT %s FROM patient_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num"),
-		read(&out.Visits, tableNamed("visit_dimension"), "SELECT %s FROM visit_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num"),
-		read(&out.Observations, tableNamed("observation_fact"), "SELECT %s FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num, concept_cd, instance_num"),
-		read(&out.Concepts, tableNamed("concept_dimension"), "SELECT %s FROM concept_dimension WHERE (agency = '' OR $1 = '' OR agency = $1) AND concept_cd IN (SELECT DISTINCT concept_cd FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+") ORDER BY concept_path"),
+		read(&out.Patients, schema.Named("patient_dimension"), "SELECT %s FROM patient_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num"),
+		read(&out.Visits, schema.Named("visit_dimension"), "SELECT %s FROM visit_dimension WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num"),
+		read(&out.Observations, schema.Named("observation_fact"), "SELECT %s FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+" ORDER BY patient_num, encounter_num, concept_cd, instance_num"),
+		read(&out.Concepts, schema.Named("concept_dimension"), "SELECT %s FROM concept_dimension WHERE (agency = '' OR $1 = '' OR agency = $1) AND concept_cd IN (SELECT DISTINCT concept_cd FROM observation_fact WHERE "+scope+" AND patient_num IN "+in+") ORDER BY concept_path"),
 	}
 	if o.Identified {
 		errs = append(errs, w.identities(ctx, out, agency, in))
@@ -119,16 +120,16 @@ func (w *Warehouse) read(ctx context.Context, out *PDO, agency string, page []ui
 
 // rows reads rows of a table as column → value, opening blob columns when asked and leaving
 // them out otherwise. q has one %s for the column list.
-func (w *Warehouse) rows(ctx context.Context, t *table, blobs bool, q string, args ...any) ([]map[string]any, error) {
+func (w *Warehouse) rows(ctx context.Context, t *schema.Table, blobs bool, q string, args ...any) ([]map[string]any, error) {
 	var cols []string
-	for _, c := range t.cols {
-		if c.kind != blob || blobs {
-			cols = append(cols, c.name)
+	for _, c := range t.Cols {
+		if c.Kind != schema.Blob || blobs {
+			cols = append(cols, c.Name)
 		}
 	}
 	rows, err := w.DB.QueryContext(ctx, fmt.Sprintf(q, strings.Join(append(cols, "agency"), ", ")), args...)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", t.name, err)
+		return nil, fmt.Errorf("%s: %w", t.Name, err)
 	}
 	defer rows.Close()
 	out := []map[string]any{}
@@ -143,24 +144,24 @@ func (w *Warehouse) rows(ctx context.Context, t *table, blobs bool, q string, ar
 			return nil, err
 		}
 		m := make(map[string]any, len(cols))
-		file := make([]any, len(t.cols)) // the row in file order, to bind sealed values
+		file := make([]any, len(t.Cols)) // the row in file order, to bind sealed values
 		for i, c := range cols {
 			if b, ok := vals[i].([]byte); ok {
 				vals[i] = string(b)
 			}
 			m[c] = vals[i]
-			file[t.index(c)] = vals[i]
+			file[t.Index(c)] = vals[i]
 		}
-		for i, c := range t.cols {
-			sealed, ok := m[c.name].(string)
-			if c.kind != blob || !ok || sealed == "" {
+		for i, c := range t.Cols {
+			sealed, ok := m[c.Name].(string)
+			if c.Kind != schema.Blob || !ok || sealed == "" {
 				continue
 			}
-			plain, err := w.Keys.open(sealed, t.place(i, rowAgency, file))
+			plain, err := w.Keys.Open(sealed, t.Place(i, rowAgency, file))
 			if err != nil {
-				return nil, fmt.Errorf("%s.%s: %w", t.name, c.name, err)
+				return nil, fmt.Errorf("%s.%s: %w", t.Name, c.Name, err)
 			}
-			m[c.name] = plain
+			m[c.Name] = plain
 		}
 		out = append(out, m)
 	}
@@ -179,11 +180,11 @@ func (w *Warehouse) identities(ctx context.Context, out *PDO, agency, in string)
 		if err := rows.Scan(&n, &sealed, &rowAgency); err != nil {
 			return err
 		}
-		plain, err := w.Keys.open(sealed, identityPlace(rowAgency, n))
+		plain, err := w.Keys.Open(sealed, schema.IdentityPlace(rowAgency, n))
 		if err != nil {
 			return fmt.Errorf("patient_identity: %w", err)
 		}
-		var id Identity
+		var id schema.Identity
 		if err := json.Unmarshal([]byte(plain), &id); err != nil {
 			return fmt.Errorf("patient_identity: %w", err)
 		}

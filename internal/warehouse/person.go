@@ -8,6 +8,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/cohort"
 )
 
 // Records is the warehouse as a source of issue 9's individual-access report (Part A, 9):
@@ -23,7 +24,7 @@ func (Records) Name() string { return "research warehouse" }
 func (r Records) About(ctx context.Context, _ *store.DB, who governance.Person) ([]governance.Item, error) {
 	var out []governance.Item
 	for _, c := range who.Clients {
-		nums, err := r.W.collect(ctx, `SELECT DISTINCT patient_num FROM patient_mapping WHERE agency = $1 AND patient_ide = $2`, c.Agency, c.Client)
+		nums, err := cohort.Collect(ctx, r.W.DB, `SELECT DISTINCT patient_num FROM patient_mapping WHERE agency = $1 AND patient_ide = $2`, c.Agency, c.Client)
 		if err != nil {
 			return nil, fmt.Errorf("patient_mapping: %w", err)
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 )
 
 // Stored queries of a project that ended are past a retention rule and removed with their
@@ -22,7 +23,7 @@ func TestRetentionOfEndedProjectsQueries(t *testing.T) {
 		must(t, w.Access.Grant(ctx, root, "agg", "later", access.DataAgg))
 		agg, err := w.Access.Principal(ctx, users["agg"].User, "test")
 		must(t, err)
-		q := warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE))}}
+		q := querydef.Query{Panels: []querydef.Panel{panel(item(chapE))}}
 		for _, project := range []string{"diab", "diab", "later"} {
 			_, err := w.Run(ctx, agg, project, q)
 			must(t, err)

@@ -14,6 +14,10 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 var root = access.CLI("test")
@@ -25,8 +29,8 @@ func must(t testing.TB, err error) {
 	}
 }
 
-var testKey = func() *warehouse.Keys {
-	k, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+var testKey = func() *seal.Keys {
+	k, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		panic(err)
 	}
@@ -36,8 +40,8 @@ var testKey = func() *warehouse.Keys {
 // The test warehouse: north's patients 1…300 in project diab (agency north), south's
 // 100001…100100 that north must never see.
 var (
-	north = warehouse.Synthetic{Seed: 11, First: 0, Patients: 300, Ontology: true}
-	south = warehouse.Synthetic{Seed: 12, First: 100000, Patients: 100}
+	north = synthetic.Warehouse{Seed: 11, First: 0, Patients: 300, Ontology: true}
+	south = synthetic.Warehouse{Seed: 12, First: 100000, Patients: 100}
 )
 
 // world is a store with the warehouse loaded and one user per track role in project diab.
@@ -62,8 +66,8 @@ func world(t *testing.T, db *store.DB) (*warehouse.Warehouse, map[string]access.
 	p, err := s.Principal(ctx, "sam", "test")
 	must(t, err)
 	users["sam"] = p
-	for agency, g := range map[string]warehouse.Synthetic{"north": north, "south": south} {
-		_, err := warehouse.Load(ctx, db, testKey, g.Inputs(), warehouse.LoadOptions{Agency: agency})
+	for agency, g := range map[string]synthetic.Warehouse{"north": north, "south": south} {
+		_, err := load.Run(ctx, db, testKey, g.Inputs(), load.Options{Agency: agency})
 		must(t, err)
 	}
 	return warehouse.New(db, s, testKey), users
@@ -78,7 +82,7 @@ type oracle struct {
 	people    map[int64][]any // patient_dimension rows by patient_num
 }
 
-func newOracle(t testing.TB, g warehouse.Synthetic) *oracle {
+func newOracle(t testing.TB, g synthetic.Warehouse) *oracle {
 	o := &oracle{}
 	for _, in := range g.Inputs() {
 		var dst *[][]any
@@ -145,7 +149,7 @@ func under(tree [][]any, key string) map[string]bool {
 
 // valueHolds says whether fact f meets value constraint v, read the plain way from the row:
 // NUMBER nval_num (column 9); TEXT tval_char (8) of valtype T (7); FLAG valueflag_cd (10).
-func valueHolds(v *warehouse.Value, f []any) bool {
+func valueHolds(v *querydef.Value, f []any) bool {
 	if v == nil {
 		return true
 	}
@@ -187,10 +191,10 @@ func valueHolds(v *warehouse.Value, f []any) bool {
 // count answers a query the plain way: for each panel, count each patient's (or visit's)
 // matching facts by looping over every fact. An item matches its concepts' facts (modifier
 // '@') whose value holds, or with a modifier constraint the modifier's facts of its concepts.
-func (o *oracle) count(q warehouse.Query) int { return len(o.cohort(q)) }
+func (o *oracle) count(q querydef.Query) int { return len(o.cohort(q)) }
 
 // cohort is the patients of a query, found as count describes.
-func (o *oracle) cohort(q warehouse.Query) map[int64]bool {
+func (o *oracle) cohort(q querydef.Query) map[int64]bool {
 	codes := func(key string) map[string]bool { return under(o.concepts, key) }
 	visit := q.Timing == "SAMEVISIT"
 	unit := func(f []any) int64 {
@@ -272,67 +276,67 @@ func (o *oracle) cohort(q warehouse.Query) map[int64]bool {
 	return result
 }
 
-func item(key string) warehouse.Item { return warehouse.Item{Key: key} }
+func item(key string) querydef.Item { return querydef.Item{Key: key} }
 
-func panel(items ...warehouse.Item) warehouse.Panel { return warehouse.Panel{Items: items} }
+func panel(items ...querydef.Item) querydef.Panel { return querydef.Panel{Items: items} }
 
 var (
 	e11     = `\i2b2\Diagnoses\ICD10\E\E11\`
 	chapE   = `\i2b2\Diagnoses\ICD10\E\`
-	glucose = warehouse.LabPath(0)
-	a1c     = warehouse.LabPath(1)
+	glucose = synthetic.LabPath(0)
+	a1c     = synthetic.LabPath(1)
 )
 
 // conformance is the table of i2b2-style definitions the warehouse must answer as the oracle does.
 var conformance = []struct {
 	name string
-	q    warehouse.Query
+	q    querydef.Query
 }{
-	{"one leaf concept", warehouse.Query{Panels: []warehouse.Panel{panel(item(warehouse.DiagnosisPath(0)))}}},
-	{"folder means everything under it", warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE))}}},
-	{"items OR-ed", warehouse.Query{Panels: []warehouse.Panel{panel(item(warehouse.DiagnosisPath(3)), item(warehouse.DiagnosisPath(77)))}}},
-	{"panels AND-ed", warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE)), panel(item(`\i2b2\Diagnoses\ICD10\C\`)), panel(item(`\i2b2\Demographics\Sex\F\`))}}},
-	{"NOT panel", warehouse.Query{Panels: []warehouse.Panel{panel(item(`\i2b2\Diagnoses\ICD10\C\`)), {Invert: true, Items: []warehouse.Item{item(chapE)}}}}},
-	{"only NOT", warehouse.Query{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}},
-	{"occurrences GE 3", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 3}, Items: []warehouse.Item{item(chapE)}}}}},
-	{"occurrences EQ 2", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "EQ", N: 2}, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}},
-	{"occurrences LT 3", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "LT", N: 3}, Items: []warehouse.Item{item(chapE)}}}}},
-	{"occurrences NE 1", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "NE", N: 1}, Items: []warehouse.Item{item(chapE)}}}}},
-	{"occurrences GT and LE", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GT", N: 4}, Items: []warehouse.Item{item(glucose)}},
-		{Occurs: warehouse.Occurrence{Op: "LE", N: 6}, Items: []warehouse.Item{item(glucose)}}}}},
-	{"date range", warehouse.Query{Panels: []warehouse.Panel{{DateFrom: "2016-01-01", DateTo: "2016-06-30", Items: []warehouse.Item{item(chapE)}}}}},
-	{"value GT", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "GT", Number: 150}}}}}}},
-	{"value BETWEEN and LE", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: a1c, Value: &warehouse.Value{Op: "BETWEEN", Number: 6.5, High: 8}}}},
-		{Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "LE", Number: 70}}}}}}},
-	{"SAMEVISIT", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(e11)), {Items: []warehouse.Item{{Key: glucose, Value: &warehouse.Value{Op: "GT", Number: 140}}}}}}},
-	{"SAMEVISIT with NOT", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(glucose)), {Invert: true, Items: []warehouse.Item{item(chapE)}}}}},
+	{"one leaf concept", querydef.Query{Panels: []querydef.Panel{panel(item(synthetic.DiagnosisPath(0)))}}},
+	{"folder means everything under it", querydef.Query{Panels: []querydef.Panel{panel(item(chapE))}}},
+	{"items OR-ed", querydef.Query{Panels: []querydef.Panel{panel(item(synthetic.DiagnosisPath(3)), item(synthetic.DiagnosisPath(77)))}}},
+	{"panels AND-ed", querydef.Query{Panels: []querydef.Panel{panel(item(chapE)), panel(item(`\i2b2\Diagnoses\ICD10\C\`)), panel(item(`\i2b2\Demographics\Sex\F\`))}}},
+	{"NOT panel", querydef.Query{Panels: []querydef.Panel{panel(item(`\i2b2\Diagnoses\ICD10\C\`)), {Invert: true, Items: []querydef.Item{item(chapE)}}}}},
+	{"only NOT", querydef.Query{Panels: []querydef.Panel{{Invert: true, Items: []querydef.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}},
+	{"occurrences GE 3", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "GE", N: 3}, Items: []querydef.Item{item(chapE)}}}}},
+	{"occurrences EQ 2", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "EQ", N: 2}, Items: []querydef.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}},
+	{"occurrences LT 3", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "LT", N: 3}, Items: []querydef.Item{item(chapE)}}}}},
+	{"occurrences NE 1", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "NE", N: 1}, Items: []querydef.Item{item(chapE)}}}}},
+	{"occurrences GT and LE", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "GT", N: 4}, Items: []querydef.Item{item(glucose)}},
+		{Occurs: querydef.Occurrence{Op: "LE", N: 6}, Items: []querydef.Item{item(glucose)}}}}},
+	{"date range", querydef.Query{Panels: []querydef.Panel{{DateFrom: "2016-01-01", DateTo: "2016-06-30", Items: []querydef.Item{item(chapE)}}}}},
+	{"value GT", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: glucose, Value: &querydef.Value{Op: "GT", Number: 150}}}}}}},
+	{"value BETWEEN and LE", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: a1c, Value: &querydef.Value{Op: "BETWEEN", Number: 6.5, High: 8}}}},
+		{Items: []querydef.Item{{Key: glucose, Value: &querydef.Value{Op: "LE", Number: 70}}}}}}},
+	{"SAMEVISIT", querydef.Query{Timing: "SAMEVISIT", Panels: []querydef.Panel{panel(item(e11)), {Items: []querydef.Item{{Key: glucose, Value: &querydef.Value{Op: "GT", Number: 140}}}}}}},
+	{"SAMEVISIT with NOT", querydef.Query{Timing: "SAMEVISIT", Panels: []querydef.Panel{panel(item(glucose)), {Invert: true, Items: []querydef.Item{item(chapE)}}}}},
 	// TEXT constraints on tval_char of text facts.
-	{"text EQ", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "EQ", Text: "current smoker"}})},
-	{"text NE", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "NE", Text: "never smoked"}})},
-	{"text IN", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "IN", List: []string{"never smoked", "former smoker"}}})},
-	{"text LIKE begins", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "text", Op: "LIKE", Text: "Current"}})},
-	{"text LIKE ends", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[end]", Text: "SMOKER"}})},
-	{"text LIKE contains", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "every"}})},
-	{"text LIKE exact", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[exact]", Text: "Unknown"}})},
-	{"LIKE takes % literally", one(warehouse.Item{Key: smoking, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "%"}})},
-	{"text on numeric facts matches nothing", one(warehouse.Item{Key: glucose, Value: &warehouse.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "1"}})},
+	{"text EQ", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "EQ", Text: "current smoker"}})},
+	{"text NE", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "NE", Text: "never smoked"}})},
+	{"text IN", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "IN", List: []string{"never smoked", "former smoker"}}})},
+	{"text LIKE begins", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "text", Op: "LIKE", Text: "Current"}})},
+	{"text LIKE ends", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[end]", Text: "SMOKER"}})},
+	{"text LIKE contains", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "every"}})},
+	{"text LIKE exact", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[exact]", Text: "Unknown"}})},
+	{"LIKE takes % literally", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "%"}})},
+	{"text on numeric facts matches nothing", one(querydef.Item{Key: glucose, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "1"}})},
 	// FLAG constraints on valueflag_cd.
-	{"flag EQ H", one(warehouse.Item{Key: glucose, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "H"}})},
-	{"flag NE N over a folder", one(warehouse.Item{Key: `\i2b2\Labs\`, Value: &warehouse.Value{Type: "FLAG", Op: "NE", Text: "N"}})},
-	{"flag IN, twice", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 2},
-		Items: []warehouse.Item{{Key: warehouse.LabPath(2), Value: &warehouse.Value{Type: "FLAG", Op: "IN", List: []string{"L", "H"}}}}}}}},
-	{"flag A on text, NOT", warehouse.Query{Panels: []warehouse.Panel{panel(item(chapE)),
-		{Invert: true, Items: []warehouse.Item{{Key: smoking, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "A"}}}}}}},
+	{"flag EQ H", one(querydef.Item{Key: glucose, Value: &querydef.Value{Type: "FLAG", Op: "EQ", Text: "H"}})},
+	{"flag NE N over a folder", one(querydef.Item{Key: `\i2b2\Labs\`, Value: &querydef.Value{Type: "FLAG", Op: "NE", Text: "N"}})},
+	{"flag IN, twice", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "GE", N: 2},
+		Items: []querydef.Item{{Key: synthetic.LabPath(2), Value: &querydef.Value{Type: "FLAG", Op: "IN", List: []string{"L", "H"}}}}}}}},
+	{"flag A on text, NOT", querydef.Query{Panels: []querydef.Panel{panel(item(chapE)),
+		{Invert: true, Items: []querydef.Item{{Key: smoking, Value: &querydef.Value{Type: "FLAG", Op: "EQ", Text: "A"}}}}}}},
 	// Modifier constraints: the concept's facts of a modifier, with or without a value.
-	{"modifier", one(warehouse.Item{Key: chapE, Modifier: &warehouse.Modifier{Key: primary}})},
-	{"modifier folder", one(warehouse.Item{Key: `\i2b2\Diagnoses\ICD10\C\`, Modifier: &warehouse.Modifier{Key: `\i2b2\Modifiers\Diagnosis\`}})},
-	{"modifier with text", one(warehouse.Item{Key: `\i2b2\Diagnoses\`, Modifier: &warehouse.Modifier{Key: severity, Value: &warehouse.Value{Type: "TEXT", Op: "EQ", Text: "severe"}}})},
-	{"modifier with number", one(warehouse.Item{Key: glucose, Modifier: &warehouse.Modifier{Key: fasting, Value: &warehouse.Value{Op: "GE", Number: 8}}})},
-	{"modifier occurrences", warehouse.Query{Panels: []warehouse.Panel{{Occurs: warehouse.Occurrence{Op: "GE", N: 3},
-		Items: []warehouse.Item{{Key: `\i2b2\Diagnoses\`, Modifier: &warehouse.Modifier{Key: primary}}}}}}},
-	{"modifier SAMEVISIT with value", warehouse.Query{Timing: "SAMEVISIT", Panels: []warehouse.Panel{panel(item(`\i2b2\Diagnoses\ICD10\E\`)),
-		{Items: []warehouse.Item{{Key: glucose, Modifier: &warehouse.Modifier{Key: fasting, Value: &warehouse.Value{Op: "LT", Number: 4}}},
-			{Key: glucose, Value: &warehouse.Value{Type: "FLAG", Op: "EQ", Text: "H"}}}}}}},
+	{"modifier", one(querydef.Item{Key: chapE, Modifier: &querydef.Modifier{Key: primary}})},
+	{"modifier folder", one(querydef.Item{Key: `\i2b2\Diagnoses\ICD10\C\`, Modifier: &querydef.Modifier{Key: `\i2b2\Modifiers\Diagnosis\`}})},
+	{"modifier with text", one(querydef.Item{Key: `\i2b2\Diagnoses\`, Modifier: &querydef.Modifier{Key: severity, Value: &querydef.Value{Type: "TEXT", Op: "EQ", Text: "severe"}}})},
+	{"modifier with number", one(querydef.Item{Key: glucose, Modifier: &querydef.Modifier{Key: fasting, Value: &querydef.Value{Op: "GE", Number: 8}}})},
+	{"modifier occurrences", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "GE", N: 3},
+		Items: []querydef.Item{{Key: `\i2b2\Diagnoses\`, Modifier: &querydef.Modifier{Key: primary}}}}}}},
+	{"modifier SAMEVISIT with value", querydef.Query{Timing: "SAMEVISIT", Panels: []querydef.Panel{panel(item(`\i2b2\Diagnoses\ICD10\E\`)),
+		{Items: []querydef.Item{{Key: glucose, Modifier: &querydef.Modifier{Key: fasting, Value: &querydef.Value{Op: "LT", Number: 4}}},
+			{Key: glucose, Value: &querydef.Value{Type: "FLAG", Op: "EQ", Text: "H"}}}}}}},
 }
 
 var (
@@ -343,8 +347,8 @@ var (
 )
 
 // one is a query of one panel of one item.
-func one(it warehouse.Item) warehouse.Query {
-	return warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{it}}}}
+func one(it querydef.Item) querydef.Query {
+	return querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{it}}}}
 }
 
 func TestConformance(t *testing.T) {
@@ -396,8 +400,8 @@ func TestBreakdownsCountTheCohort(t *testing.T) {
 	}
 	db := storetest.Open(t, store.SQLite)
 	w, users := world(t, db)
-	for _, q := range []warehouse.Query{one(item(chapE)), one(item(warehouse.DiagnosisPath(3))),
-		{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}} {
+	for _, q := range []querydef.Query{one(item(chapE)), one(item(synthetic.DiagnosisPath(3))),
+		{Panels: []querydef.Panel{{Invert: true, Items: []querydef.Item{item(`\i2b2\Diagnoses\ICD10\C\`)}}}}} {
 		want := map[string]map[string]int64{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
 		for n := range o.cohort(q) {
 			r := o.people[n]
@@ -417,12 +421,12 @@ func TestBreakdownsCountTheCohort(t *testing.T) {
 func TestSouthIsNeverCounted(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		w, users := world(t, db)
-		q := warehouse.Query{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Nothing\`)}}}}
+		q := querydef.Query{Panels: []querydef.Panel{{Invert: true, Items: []querydef.Item{item(`\i2b2\Nothing\`)}}}}
 		_, err := w.Run(context.Background(), users["agg"], "diab", q)
 		if !errors.Is(err, derrors.Invalid) {
 			t.Errorf("unknown concept: got %v, want invalid", err)
 		}
-		all := warehouse.Query{Panels: []warehouse.Panel{{Invert: true, Items: []warehouse.Item{item(`\i2b2\Diagnoses\ICD10\Z\`)}}}}
+		all := querydef.Query{Panels: []querydef.Panel{{Invert: true, Items: []querydef.Item{item(`\i2b2\Diagnoses\ICD10\Z\`)}}}}
 		all.Panels[0].Items[0].Key = `\i2b2\Demographics\`
 		all.Panels = append(all.Panels, panel(item(`\i2b2\Demographics\`)))
 		all.Panels[0].Invert = false

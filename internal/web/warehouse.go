@@ -12,6 +12,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 )
 
 // warehouseRoutes serves cohort queries, patient-level data and query lockouts (issue 7).
@@ -100,19 +101,19 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 		}
 		v := view{Title: "Cohort query", Me: p, Data: &d, Request: r}
 		if r.Method == http.MethodPost {
-			var q warehouse.Query
+			var q querydef.Query
 			for i, text := range r.PostForm["panel"] {
 				if i < len(d.Panels) {
 					d.Panels[i] = text
 				}
-				var items []warehouse.Item
+				var items []querydef.Item
 				for _, line := range strings.Split(text, "\n") {
 					if line = strings.TrimSpace(line); line != "" {
-						items = append(items, warehouse.Item{Key: line})
+						items = append(items, querydef.Item{Key: line})
 					}
 				}
 				if len(items) > 0 {
-					q.Panels = append(q.Panels, warehouse.Panel{Items: items})
+					q.Panels = append(q.Panels, querydef.Panel{Items: items})
 				}
 			}
 			a, err := wh.Run(r.Context(), p, d.Project, q)
@@ -136,15 +137,15 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 }
 
 // readQuery reads a cohort query: JSON, or i2b2's query_definition XML when the body is XML.
-func readQuery(r *http.Request) (warehouse.Query, error) {
+func readQuery(r *http.Request) (querydef.Query, error) {
 	mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
 	if mt == "application/xml" || mt == "text/xml" {
 		b, err := io.ReadAll(r.Body)
 		if err != nil {
-			return warehouse.Query{}, err
+			return querydef.Query{}, err
 		}
-		return warehouse.ParseXML(b)
+		return querydef.ParseXML(b)
 	}
-	var q warehouse.Query
+	var q querydef.Query
 	return q, decode(r, &q)
 }

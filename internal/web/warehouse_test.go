@@ -15,6 +15,10 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // warehouseFixture is the server with a small synthetic warehouse of north's and ann
@@ -27,14 +31,14 @@ func warehouseFixture(t *testing.T, db *store.DB, role access.Role) (*fixture, s
 // loadedFixture is the server with the warehouse loaded and ann holding role in diab.
 func loadedFixture(t *testing.T, db *store.DB, role access.Role, o Options) (*fixture, *warehouse.Warehouse) {
 	t.Helper()
-	keys, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	keys, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	o.Warehouse = warehouse.New(db, access.New(db, access.Config{}, nil), keys)
 	f := newFixture(t, db, o)
 	ctx := context.Background()
-	if _, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"}); err != nil {
+	if _, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: 5, Patients: 200, Ontology: true}.Inputs(), load.Options{Agency: "north"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.svc.Grant(ctx, access.CLI("test"), "ann", "diab", role); err != nil {
@@ -150,7 +154,7 @@ func TestCohortPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := wh.Run(ctx, want, "diab", warehouse.Query{Panels: []warehouse.Panel{{Items: []warehouse.Item{{Key: `\i2b2\Diagnoses\ICD10\E\`}}}}})
+	a, err := wh.Run(ctx, want, "diab", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\i2b2\Diagnoses\ICD10\E\`}}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +173,7 @@ func TestCohortPage(t *testing.T) {
 // as north's own project gives.
 func TestWarehouseAPIGovernanceGate(t *testing.T) {
 	db := storetest.Open(t, store.SQLite)
-	keys, err := warehouse.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	keys, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,11 +182,11 @@ func TestWarehouseAPIGovernanceGate(t *testing.T) {
 	ctx, cli := context.Background(), access.CLI("test")
 	for _, err := range []error{
 		func() error {
-			_, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 5, Patients: 200, Ontology: true}.Inputs(), warehouse.LoadOptions{Agency: "north"})
+			_, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: 5, Patients: 200, Ontology: true}.Inputs(), load.Options{Agency: "north"})
 			return err
 		}(),
 		func() error {
-			_, err := warehouse.Load(ctx, db, keys, warehouse.Synthetic{Seed: 6, First: 10000, Patients: 50}.Inputs(), warehouse.LoadOptions{Agency: "river"})
+			_, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: 6, First: 10000, Patients: 50}.Inputs(), load.Options{Agency: "river"})
 			return err
 		}(),
 		f.svc.Grant(ctx, cli, "ann", "diab", access.DataAgg),

@@ -1,4 +1,4 @@
-package warehouse_test
+package load_test
 
 import (
 	"context"
@@ -6,14 +6,15 @@ import (
 
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
-	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // BenchmarkLoadSQLite loads a synthetic warehouse of 500 patients (about 50,000 facts).
 func BenchmarkLoadSQLite(b *testing.B) {
 	for b.Loop() {
 		db := storetest.Open(b, store.SQLite)
-		_, err := warehouse.Load(context.Background(), db, testKey, warehouse.Synthetic{Seed: 1, Patients: 500, Ontology: true}.Inputs(), warehouse.LoadOptions{})
+		_, err := load.Run(context.Background(), db, testKey, synthetic.Warehouse{Seed: 1, Patients: 500, Ontology: true}.Inputs(), load.Options{})
 		must(b, err)
 	}
 }

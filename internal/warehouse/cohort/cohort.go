@@ -1,4 +1,13 @@
-package warehouse
+// Package cohort finds the patients of a query definition (package querydef) in the
+// warehouse tables of a store, and counts a cohort's breakdowns. Plain panels (a union of
+// concepts, no dates, values, modifiers or counts) are answered from per-concept patient
+// bitmaps (roaring), read for every concept of a scope in one pass over the fact table at the
+// first query after a load and kept in memory; other panels go to SQL. Everything cached
+// belongs to one load generation (warehouse_loads) and is dropped when a load happened since.
+//
+// An Evaluator is not safe for concurrent use: its caller serialises (the warehouse holds one
+// lock around an answer).
+package cohort
 
 import (
 	"context"
@@ -10,12 +19,37 @@ import (
 
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 )
 
-// scopeData is what a server keeps in memory of one agency's part of the warehouse: the
+// Evaluator answers query definitions over a store's warehouse, caching per scope and load.
+type Evaluator struct {
+	DB    *store.DB
+	gen   int64             // warehouse_loads seq the caches belong to
+	cache map[string]*Scope // agency scope → cached bitmaps and demographics
+}
+
+// New returns an evaluator over the store's warehouse tables.
+func New(db *store.DB) *Evaluator { return &Evaluator{DB: db} }
+
+// Generation is the load sequence number the caches belong to, as of the last Scope.
+func (e *Evaluator) Generation() int64 { return e.gen }
+
+// generation returns the current load sequence number.
+func generation(ctx context.Context, db *store.DB) (int64, error) {
+	var g int64
+	st, err := db.Prepared(ctx, `SELECT COALESCE(MAX(seq), 0) FROM warehouse_loads`)
+	if err == nil {
+		err = st.QueryRowContext(ctx).Scan(&g)
+	}
+	return g, err
+}
+
+// Scope is what a server keeps in memory of one agency's part of the warehouse: the
 // patients of each concept (filled as queries ask for them), the concept codes under each
 // path, every patient, and the demographics the breakdowns count.
-type scopeData struct {
+type Scope struct {
+	db        *store.DB
 	agency    string
 	concepts  map[string]*roaring.Bitmap
 	full      bool // concepts holds every concept of the scope
@@ -25,41 +59,41 @@ type scopeData struct {
 	cells     map[string]map[string]*roaring.Bitmap // breakdown dimension → cell → its patients
 }
 
-// scope returns the cached data of the agency ("" is every agency), dropping every cache when
-// a load happened since it was filled. The caller holds w.mu.
-func (w *Warehouse) scope(ctx context.Context, agency string) (*scopeData, error) {
-	g, err := generation(ctx, w.DB)
+// Scope returns the cached data of the agency ("" is every agency), dropping every cache when
+// a load happened since it was filled.
+func (e *Evaluator) Scope(ctx context.Context, agency string) (*Scope, error) {
+	g, err := generation(ctx, e.DB)
 	if err != nil {
 		return nil, err
 	}
-	if g != w.gen || w.cache == nil {
-		w.cache, w.gen = map[string]*scopeData{}, g
+	if g != e.gen || e.cache == nil {
+		e.cache, e.gen = map[string]*Scope{}, g
 	}
-	s := w.cache[agency]
+	s := e.cache[agency]
 	if s == nil {
-		s = &scopeData{agency: agency, concepts: map[string]*roaring.Bitmap{}, paths: map[string][]string{}}
-		w.cache[agency] = s
+		s = &Scope{db: e.DB, agency: agency, concepts: map[string]*roaring.Bitmap{}, paths: map[string][]string{}}
+		e.cache[agency] = s
 	}
 	return s, nil
 }
 
 // codes returns the concept codes at and under an item's path.
-func (w *Warehouse) codes(ctx context.Context, s *scopeData, key string) ([]string, error) {
-	return w.under(ctx, &s.paths, "concept_dimension", "concept_cd", "concept_path", key, s.agency)
+func (s *Scope) codes(ctx context.Context, key string) ([]string, error) {
+	return s.under(ctx, &s.paths, "concept_dimension", "concept_cd", "concept_path", key, s.agency)
 }
 
 // modifierCodes returns the modifier codes at and under a modifier path.
-func (w *Warehouse) modifierCodes(ctx context.Context, s *scopeData, key string) ([]string, error) {
-	return w.under(ctx, &s.modifiers, "modifier_dimension", "modifier_cd", "modifier_path", key, s.agency)
+func (s *Scope) modifierCodes(ctx context.Context, key string) ([]string, error) {
+	return s.under(ctx, &s.modifiers, "modifier_dimension", "modifier_cd", "modifier_path", key, s.agency)
 }
 
 // under reads (once per scope, then from cache) the codes of a dimension table at and under
 // a path, in the agency's scope. Table and column names are the callers' constants.
-func (w *Warehouse) under(ctx context.Context, cache *map[string][]string, table, code, path, key, agency string) ([]string, error) {
+func (s *Scope) under(ctx context.Context, cache *map[string][]string, table, code, path, key, agency string) ([]string, error) {
 	if c, ok := (*cache)[key]; ok {
 		return c, nil
 	}
-	out, err := store.Strings(ctx, w.DB, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY `+code,
+	out, err := store.Strings(ctx, s.db, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY `+code,
 		len(key), key, agency)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", table, err)
@@ -74,9 +108,9 @@ func (w *Warehouse) under(ctx context.Context, cache *map[string][]string, table
 // conceptPatients is the bitmap of patients with a fact of the concept. The first call in a
 // scope reads every concept's patients in one pass over the fact table (one scan instead of
 // a query per concept; afterwards every plain panel is answered from memory).
-func (w *Warehouse) conceptPatients(ctx context.Context, s *scopeData, code string) (*roaring.Bitmap, error) {
+func (s *Scope) conceptPatients(ctx context.Context, code string) (*roaring.Bitmap, error) {
 	if !s.full {
-		rows, err := w.DB.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE ($1 = '' OR agency = $1) AND modifier_cd = '@'`, s.agency)
+		rows, err := s.db.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE ($1 = '' OR agency = $1) AND modifier_cd = '@'`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("observation_fact: %w", err)
 		}
@@ -109,9 +143,9 @@ func (w *Warehouse) conceptPatients(ctx context.Context, s *scopeData, code stri
 	return roaring.New(), nil
 }
 
-// collect reads one column of numbers into a bitmap.
-func (w *Warehouse) collect(ctx context.Context, q string, args ...any) (*roaring.Bitmap, error) {
-	rows, err := w.DB.QueryContext(ctx, q, args...)
+// Collect reads one column of numbers (patient numbers) into a bitmap.
+func Collect(ctx context.Context, db *store.DB, q string, args ...any) (*roaring.Bitmap, error) {
+	rows, err := db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -132,10 +166,10 @@ func (w *Warehouse) collect(ctx context.Context, q string, args ...any) (*roarin
 	return b, rows.Err()
 }
 
-// allPatients is every patient of the scope.
-func (w *Warehouse) allPatients(ctx context.Context, s *scopeData) (*roaring.Bitmap, error) {
+// All is every patient of the scope.
+func (s *Scope) All(ctx context.Context) (*roaring.Bitmap, error) {
 	if s.all == nil {
-		b, err := w.collect(ctx, `SELECT patient_num FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
+		b, err := Collect(ctx, s.db, `SELECT patient_num FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)
 		}
@@ -145,8 +179,8 @@ func (w *Warehouse) allPatients(ctx context.Context, s *scopeData) (*roaring.Bit
 }
 
 // plain reports whether a panel is a union of concepts: no dates, values or counts.
-func plain(p Panel) bool {
-	if p.DateFrom != "" || p.DateTo != "" || p.Occurs != (Occurrence{"GE", 1}) && p.Occurs != (Occurrence{"GT", 0}) {
+func plain(p querydef.Panel) bool {
+	if p.DateFrom != "" || p.DateTo != "" || p.Occurs != (querydef.Occurrence{Op: "GE", N: 1}) && p.Occurs != (querydef.Occurrence{Op: "GT", N: 0}) {
 		return false
 	}
 	for _, it := range p.Items {
@@ -157,8 +191,8 @@ func plain(p Panel) bool {
 	return true
 }
 
-// evaluate returns the patients of a normalized query. The caller holds w.mu.
-func (w *Warehouse) evaluate(ctx context.Context, s *scopeData, q Query) (*roaring.Bitmap, error) {
+// Patients returns the patients of a normalized query.
+func (s *Scope) Patients(ctx context.Context, q querydef.Query) (*roaring.Bitmap, error) {
 	visit := q.Timing == "SAMEVISIT"
 	var in, out []*roaring.Bitmap
 	owner := map[uint32]uint32{} // encounter → patient, for SAMEVISIT
@@ -166,9 +200,9 @@ func (w *Warehouse) evaluate(ctx context.Context, s *scopeData, q Query) (*roari
 		var b *roaring.Bitmap
 		var err error
 		if !visit && plain(p) {
-			b, err = w.unionPanel(ctx, s, i, p)
+			b, err = s.unionPanel(ctx, i, p)
 		} else {
-			b, err = w.sqlPanel(ctx, s, i, p, visit, owner)
+			b, err = s.sqlPanel(ctx, i, p, visit, owner)
 		}
 		if err != nil {
 			return nil, err
@@ -189,7 +223,7 @@ func (w *Warehouse) evaluate(ctx context.Context, s *scopeData, q Query) (*roari
 	case visit:
 		return nil, fmt.Errorf("%w: a SAMEVISIT query needs a panel that is not inverted", derrors.Invalid)
 	default:
-		all, err := w.allPatients(ctx, s)
+		all, err := s.All(ctx)
 		if err != nil {
 			return nil, err
 		}
@@ -209,15 +243,15 @@ func (w *Warehouse) evaluate(ctx context.Context, s *scopeData, q Query) (*roari
 	return patients, nil
 }
 
-func (w *Warehouse) unionPanel(ctx context.Context, s *scopeData, i int, p Panel) (*roaring.Bitmap, error) {
+func (s *Scope) unionPanel(ctx context.Context, i int, p querydef.Panel) (*roaring.Bitmap, error) {
 	var bs []*roaring.Bitmap
 	for j, it := range p.Items {
-		codes, err := w.itemCodes(ctx, s, i, j, it)
+		codes, err := s.itemCodes(ctx, i, j, it)
 		if err != nil {
 			return nil, err
 		}
 		for _, c := range codes {
-			b, err := w.conceptPatients(ctx, s, c)
+			b, err := s.conceptPatients(ctx, c)
 			if err != nil {
 				return nil, err
 			}
@@ -227,8 +261,8 @@ func (w *Warehouse) unionPanel(ctx context.Context, s *scopeData, i int, p Panel
 	return roaring.FastOr(bs...), nil
 }
 
-func (w *Warehouse) itemCodes(ctx context.Context, s *scopeData, i, j int, it Item) ([]string, error) {
-	codes, err := w.codes(ctx, s, it.Key)
+func (s *Scope) itemCodes(ctx context.Context, i, j int, it querydef.Item) ([]string, error) {
+	codes, err := s.codes(ctx, it.Key)
 	if err == nil && len(codes) == 0 {
 		err = fmt.Errorf("%w: panel %d item %d: no concept at %s", derrors.Invalid, i+1, j+1, it.Key)
 	}
@@ -236,12 +270,12 @@ func (w *Warehouse) itemCodes(ctx context.Context, s *scopeData, i, j int, it It
 }
 
 // sqlPanel asks the store for the patients (or, for SAMEVISIT, the visits) of a panel.
-func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, visit bool, owner map[uint32]uint32) (*roaring.Bitmap, error) {
+func (s *Scope) sqlPanel(ctx context.Context, i int, p querydef.Panel, visit bool, owner map[uint32]uint32) (*roaring.Bitmap, error) {
 	var args []any
 	arg := func(v any) string { args = append(args, v); return fmt.Sprintf("$%d", len(args)) }
 	var items []string
 	for j, it := range p.Items {
-		codes, err := w.itemCodes(ctx, s, i, j, it)
+		codes, err := s.itemCodes(ctx, i, j, it)
 		if err != nil {
 			return nil, err
 		}
@@ -252,7 +286,7 @@ func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, 
 		cond := "concept_cd IN (" + strings.Join(ph, ", ") + ")"
 		v := it.Value
 		if m := it.Modifier; m != nil {
-			mods, err := w.modifierCodes(ctx, s, m.Key)
+			mods, err := s.modifierCodes(ctx, m.Key)
 			if err != nil {
 				return nil, err
 			}
@@ -286,7 +320,7 @@ func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, 
 		cols = "patient_num, encounter_num"
 	}
 	q := "SELECT " + cols + " FROM observation_fact WHERE " + where + " GROUP BY " + cols + " HAVING COUNT(*) " + ops[p.Occurs.Op] + " " + arg(p.Occurs.N)
-	rows, err := w.DB.QueryContext(ctx, q, args...)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, fmt.Errorf("observation_fact: %w", err)
 	}
@@ -315,7 +349,7 @@ func (w *Warehouse) sqlPanel(ctx context.Context, s *scopeData, i int, p Panel, 
 }
 
 // valueCondition is the SQL condition of a normalized value constraint on a fact row.
-func valueCondition(v *Value, arg func(any) string) string {
+func valueCondition(v *querydef.Value, arg func(any) string) string {
 	switch v.Type {
 	case "TEXT":
 		return "valtype_cd = 'T' AND " + textCondition("tval_char", v, arg)
@@ -330,7 +364,7 @@ func valueCondition(v *Value, arg func(any) string) string {
 
 // textCondition compares a text column: EQ, NE (never the empty value), IN, and the LIKE
 // forms, which ignore case and take the value literally (% and _ in it match themselves).
-func textCondition(col string, v *Value, arg func(any) string) string {
+func textCondition(col string, v *querydef.Value, arg func(any) string) string {
 	switch v.Op {
 	case "EQ":
 		return col + " = " + arg(v.Text)
@@ -358,18 +392,21 @@ func textCondition(col string, v *Value, arg func(any) string) string {
 }
 
 // ageBands are i2b2's age breakdown bands.
+// ops are the SQL forms of i2b2's comparison operators.
+var ops = map[string]string{"EQ": "=", "NE": "<>", "GT": ">", "LT": "<", "GE": ">=", "LE": "<="}
+
 var ageBands = []struct {
 	name   string
 	lo, hi int64
 }{{"0-9", 0, 9}, {"10-17", 10, 17}, {"18-34", 18, 34}, {"35-44", 35, 44}, {"45-54", 45, 54}, {"55-64", 55, 64}, {"65-74", 65, 74}, {"75-84", 75, 84}, {"85+", 85, math.MaxInt64}}
 
-// breakdowns counts a cohort by sex, age band, race and vital status: the cohort's overlap
+// Breakdowns counts a cohort by sex, age band, race and vital status: the cohort's overlap
 // with each cell's patients (a bitmap per cell, read once per scope), so the time grows with
 // the number of cells, not of patients. Patients the cohort has and patient_dimension does
 // not are counted as unknown.
-func (w *Warehouse) breakdowns(ctx context.Context, s *scopeData, b *roaring.Bitmap) (map[string]map[string]int64, error) {
+func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]map[string]int64, error) {
 	if s.cells == nil {
-		rows, err := w.DB.QueryContext(ctx, `SELECT patient_num, sex_cd, COALESCE(age_in_years_num, -1), race_cd, vital_status_cd
+		rows, err := s.db.QueryContext(ctx, `SELECT patient_num, sex_cd, COALESCE(age_in_years_num, -1), race_cd, vital_status_cd
 			FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)

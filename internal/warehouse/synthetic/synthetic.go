@@ -1,4 +1,9 @@
-package warehouse
+// Package synthetic makes a made-up research warehouse: deterministic (the same seed and
+// size give the same rows), with diagnoses on ICD-10-like concept paths, labs with numeric
+// values and flags, a text fact (smoking status), modifiers, visits, demographics,
+// providers, mappings and identified data. Each patient's rows come from a generator seeded
+// by the patient's number, so every table can be produced on its own and still agree.
+package synthetic
 
 import (
 	"fmt"
@@ -8,12 +13,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-)
+	"sync"
 
-// The synthetic warehouse: deterministic (the same seed and size give the same rows), with
-// diagnoses on ICD-10-like concept paths, labs with numeric values, visits, demographics,
-// providers, mappings and identified data. Each patient's rows come from a generator seeded
-// by the patient's number, so every table can be produced on its own and still agree.
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+)
 
 // Demo sizes: about 100 facts per patient.
 const (
@@ -116,13 +119,32 @@ const (
 	withFacts                      // everything, observation_fact rows included
 )
 
-// Precomputed codes and names, so that generating a fact allocates little.
-var (
+// codeTables are the codes and names precomputed so that generating a fact allocates little.
+type codeTables struct {
 	dxFacts  [500]any    // "ICD10:E11.0"
 	dxCats   [500]string // "E11"
 	labFacts [10]any
 	labUnits [10]any // as many as labs
 	provIDs  [50]any // "P07"
+}
+
+// tables are made at the first patient generated.
+var tables = sync.OnceValue(func() *codeTables {
+	t := &codeTables{}
+	for i := range t.dxFacts {
+		_, cat, code := diagnosisCode(i)
+		t.dxFacts[i], t.dxCats[i] = "ICD10:"+code, cat
+	}
+	for i, l := range labs {
+		t.labFacts[i], t.labUnits[i] = "LOINC:"+l.code, l.unit
+	}
+	for i := range t.provIDs {
+		t.provIDs[i] = fmt.Sprintf("P%02d", i)
+	}
+	return t
+})
+
+var (
 	inouts   = []string{"O", "O", "O", "I", "E"}
 	labFlags = []any{"H", "N", "L"}
 )
@@ -134,21 +156,10 @@ var (
 	severities = []string{"mild", "moderate", "severe"}
 )
 
-func init() {
-	for i := range dxFacts {
-		_, cat, code := diagnosisCode(i)
-		dxFacts[i], dxCats[i] = "ICD10:"+code, cat
-	}
-	for i, l := range labs {
-		labFacts[i], labUnits[i] = "LOINC:"+l.code, l.unit
-	}
-	for i := range provIDs {
-		provIDs[i] = fmt.Sprintf("P%02d", i)
-	}
-}
-
 // patient generates patient num (1-based) of the warehouse with the seed, to the detail asked.
 func patient(seed uint64, num int64, level detail) genPatient {
+	tb := tables()
+	dxFacts, dxCats, labFacts, labUnits, provIDs := &tb.dxFacts, &tb.dxCats, &tb.labFacts, &tb.labUnits, &tb.provIDs
 	r := rand.New(rand.NewPCG(seed, uint64(num)))
 	p := genPatient{num: num, sex: sexes[r.IntN(2)], race: races[min(r.IntN(10), 4)], zip: strconv.Itoa(100 + r.IntN(900))}
 	p.firstName, p.lastName = first[r.IntN(len(first))], last[r.IntN(len(last))]
@@ -262,13 +273,13 @@ func patient(seed uint64, num int64, level detail) genPatient {
 	return p
 }
 
-// funcSource is a Source over a function.
+// funcSource is a load.Source over a function.
 type funcSource func() ([]any, error)
 
 func (f funcSource) Next() ([]any, error) { return f() }
 
 // perPatient yields rows for each patient first+1 … first+n in turn.
-func perPatient(seed uint64, first, n int64, level detail, rows func(p genPatient) [][]any) Source {
+func perPatient(seed uint64, first, n int64, level detail, rows func(p genPatient) [][]any) load.Source {
 	num, n := first, first+n
 	var buf [][]any
 	return funcSource(func() ([]any, error) {
@@ -285,20 +296,20 @@ func perPatient(seed uint64, first, n int64, level detail, rows func(p genPatien
 	})
 }
 
-func sliceSource(rows [][]any) Source {
+func sliceSource(rows [][]any) load.Source {
 	return perPatient(0, 0, 1, demographicsOnly, func(genPatient) [][]any { return rows })
 }
 
-// Synthetic describes a synthetic warehouse.
-type Synthetic struct {
+// Warehouse describes a synthetic warehouse.
+type Warehouse struct {
 	Seed     uint64
 	First    int64 // patients are numbered First+1 … First+Patients
 	Patients int64 // about 100 facts each
 	Ontology bool  // include the concept, provider and modifier dimensions
 }
 
-// Inputs returns the synthetic warehouse's tables.
-func (g Synthetic) Inputs() []Input {
+// Inputs returns the synthetic warehouse's tables, in the layout of package schema.
+func (g Warehouse) Inputs() []load.Input {
 	seed, first, n := g.Seed, g.First, g.Patients
 	var concepts, providers, modifiers [][]any
 	concepts = append(concepts, []any{`\i2b2\`, "i2b2", "All concepts", nil}, []any{`\i2b2\Diagnoses\`, "DX", "Diagnoses", nil},
@@ -335,15 +346,15 @@ func (g Synthetic) Inputs() []Input {
 		[]any{`\i2b2\Modifiers\Diagnosis\Severity\`, "DX:SEVERITY", "Severity (text: mild, moderate, severe)", nil},
 		[]any{`\i2b2\Modifiers\Lab\`, "LAB:MOD", "Laboratory modifiers", nil},
 		[]any{`\i2b2\Modifiers\Lab\Fasting\`, "LAB:FASTING", "Hours fasting (number)", nil})
-	var in []Input
+	var in []load.Input
 	if g.Ontology {
-		in = []Input{
+		in = []load.Input{
 			{Table: "concept_dimension", Estimate: int64(len(concepts)), Source: sliceSource(concepts)},
 			{Table: "modifier_dimension", Estimate: int64(len(modifiers)), Source: sliceSource(modifiers)},
 			{Table: "provider_dimension", Estimate: 50, Source: sliceSource(providers)},
 		}
 	}
-	return append(in, []Input{
+	return append(in, []load.Input{
 		{Table: "patient_dimension", Estimate: n, Source: perPatient(seed, first, n, visitsOnly, func(p genPatient) [][]any {
 			return [][]any{{p.num, p.vital, p.birth, nilIfEmpty(p.death), p.sex, p.age, p.race, p.zip, fmt.Sprintf("chart summary of patient %d", p.num)}}
 		})},

@@ -1,4 +1,4 @@
-package warehouse
+package noise
 
 import (
 	"math"
@@ -20,9 +20,9 @@ func stats(xs []float64) (mean, sd float64) {
 
 // draws is a source of standard normal draws per noise mode: fresh for i2b2's, keyed by a
 // different cohort each time for the consistent one.
-var draws = map[NoiseMode]func(i int) float64{
-	I2B2:       func(int) float64 { return randomZ() },
-	Consistent: func(i int) float64 { return keyedZ([]byte("test key"), "north", ResultType, strconv.Itoa(i)) },
+var draws = map[Mode]func(i int) float64{
+	I2B2:       func(int) float64 { return RandomZ() },
+	Consistent: func(i int) float64 { return KeyedZ([]byte("test key"), "north", "PATIENT_COUNT_XML", strconv.Itoa(i)) },
 }
 
 func TestNoiseMeanSpreadAndMinimum(t *testing.T) {
@@ -34,7 +34,7 @@ func TestNoiseMeanSpreadAndMinimum(t *testing.T) {
 		}{{"total", 1.323}, {"breakdown", 1.6}} {
 			xs := make([]float64, n)
 			for i := range xs {
-				xs[i] = float64(obfuscate(100, 3, c.sigma, z(i)))
+				xs[i] = float64(Obfuscate(100, 3, c.sigma, z(i)))
 			}
 			mean, sd := stats(xs)
 			// Rounding adds a uniform error of variance 1/12.
@@ -48,17 +48,17 @@ func TestNoiseMeanSpreadAndMinimum(t *testing.T) {
 		}
 		for count := int64(0); count <= 3; count++ {
 			for i := range 1000 {
-				if got := obfuscate(count, 3, 1.323, z(i)); got != 0 {
+				if got := Obfuscate(count, 3, 1.323, z(i)); got != 0 {
 					t.Fatalf("%s: true count %d shown as %d, want 0", mode, count, got)
 				}
 			}
 		}
-		if shown(0, 3) != "< 3" || shown(17, 3) != "17±3" {
-			t.Errorf("shown: got %q and %q", shown(0, 3), shown(17, 3))
+		if Shown(0, 3) != "< 3" || Shown(17, 3) != "17±3" {
+			t.Errorf("shown: got %q and %q", Shown(0, 3), Shown(17, 3))
 		}
 		seen4 := map[int64]bool{}
 		for i := range 1000 {
-			seen4[obfuscate(4, 3, 1.323, z(i))] = true
+			seen4[Obfuscate(4, 3, 1.323, z(i))] = true
 		}
 		if len(seen4) < 4 {
 			t.Errorf("%s: a true 4 is shown as only %v: not noised", mode, seen4)
@@ -72,7 +72,7 @@ func TestNoiseMeanSpreadAndMinimum(t *testing.T) {
 // from one run (about 30 %).
 func TestAveragingAttack(t *testing.T) {
 	const trials, runs = 2000, 30
-	recovered := map[NoiseMode]map[int]int{I2B2: {}, Consistent: {}}
+	recovered := map[Mode]map[int]int{I2B2: {}, Consistent: {}}
 	for mode := range draws {
 		for trial := range trials {
 			truth := int64(50 + trial%200)
@@ -82,7 +82,7 @@ func TestAveragingAttack(t *testing.T) {
 				if mode == I2B2 {
 					i = trial*runs + r
 				}
-				sum += float64(obfuscate(truth, 3, 1.323, draws[mode](i)))
+				sum += float64(Obfuscate(truth, 3, 1.323, draws[mode](i)))
 				if r == 1 || r == 7 || r == runs {
 					if int64(math.Round(sum/float64(r))) == truth {
 						recovered[mode][r]++
@@ -91,7 +91,7 @@ func TestAveragingAttack(t *testing.T) {
 			}
 		}
 	}
-	rate := func(m NoiseMode, r int) float64 { return float64(recovered[m][r]) / trials }
+	rate := func(m Mode, r int) float64 { return float64(recovered[m][r]) / trials }
 	t.Logf("exact recovery after 1 / 7 / 30 runs: i2b2 %.2f %.2f %.2f; consistent %.2f %.2f %.2f",
 		rate(I2B2, 1), rate(I2B2, 7), rate(I2B2, 30), rate(Consistent, 1), rate(Consistent, 7), rate(Consistent, 30))
 	if r := rate(I2B2, 30); r < 0.9 {

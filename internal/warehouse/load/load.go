@@ -1,6 +1,14 @@
-package warehouse
+// Package load appends rows to the warehouse tables of a store, in one transaction: on any
+// error nothing of the load is kept. PostgreSQL loads by COPY; SQLite by multi-row INSERTs
+// prepared once per table, below database/sql, on one connection with a large page cache,
+// the fact table's indexes dropped for the load and rebuilt after it. Rows are made (read
+// from CSV or generated, then sealed) on a second core while the first writes them. CSV
+// files are named after i2b2's tables (observation_fact.csv, …) with a header naming the
+// columns; a bad row stops the load with its file, line and column, never its value.
+package load
 
 import (
+	"cmp"
 	"context"
 	"database/sql/driver"
 	"encoding/csv"
@@ -19,6 +27,8 @@ import (
 
 	"github.com/stewardhealth/steward/internal/deid"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/schema"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
 )
 
 // Source yields the rows of one table, each aligned with the table's columns (string, int64,
@@ -30,13 +40,13 @@ type Source interface {
 // Input is one table's rows to load.
 type Input struct {
 	Table    string
-	Agency   string // the agency these rows belong to ("": LoadOptions.Agency)
+	Agency   string // the agency these rows belong to ("": Options.Agency)
 	Estimate int64  // rows expected, for the progress bar (0: unknown)
 	Source   Source
 }
 
-// LoadOptions tune a load.
-type LoadOptions struct {
+// Options tune a load.
+type Options struct {
 	Agency   string        // the agency the loaded rows belong to ("" for the whole site), unless their Input says
 	Progress deid.Progress // nil: silent
 	// NewStore says the store was made for this load and holds nothing else yet: SQLite then
@@ -45,22 +55,22 @@ type LoadOptions struct {
 	NewStore bool
 }
 
-// Load appends the inputs to the warehouse in one transaction: on any error nothing is kept.
+// Run appends the inputs to the warehouse in one transaction: on any error nothing is kept.
 // PostgreSQL loads by COPY, SQLite by batched multi-row INSERTs. It returns the rows loaded.
-func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptions) (int64, error) {
+func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Options) (int64, error) {
 	for _, x := range in {
-		if tableNamed(x.Table) == nil {
+		if schema.Named(x.Table) == nil {
 			return 0, fmt.Errorf("unknown warehouse table %s", x.Table)
 		}
 	}
 	var total int64
-	each := func(write func(t *table, cols []string, next func() ([]any, error)) (int64, error)) error {
+	each := func(write func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error)) error {
 		for _, x := range in {
-			t := tableNamed(x.Table)
-			agency := cmpOr(x.Agency, o.Agency)
+			t := schema.Named(x.Table)
+			agency := cmp.Or(x.Agency, o.Agency)
 			var tp deid.TableProgress = nopProgress{}
 			if o.Progress != nil {
-				label := t.name
+				label := t.Name
 				if x.Agency != "" {
 					label += " (" + x.Agency + ")"
 				}
@@ -75,7 +85,7 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 				}
 				return storeRow(keys, t, agency, r)
 			})
-			n, err := write(t, storeColumns(t), func() ([]any, error) {
+			n, err := write(t, t.StoreColumns(), func() ([]any, error) {
 				r, err := next()
 				if err == nil {
 					tp.Add(1)
@@ -115,8 +125,8 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 					return err
 				}
 			}
-			err = each(func(t *table, cols []string, next func() ([]any, error)) (int64, error) {
-				return tx.CopyFrom(ctx, pgx.Identifier{t.name}, cols, &copySource{next: next})
+			err = each(func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error) {
+				return tx.CopyFrom(ctx, pgx.Identifier{t.Name}, cols, &copySource{next: next})
 			})
 			if err != nil {
 				return err
@@ -168,8 +178,8 @@ func Load(ctx context.Context, db *store.DB, keys *Keys, in []Input, o LoadOptio
 					return err
 				}
 			}
-			if err := each(func(t *table, cols []string, next func() ([]any, error)) (int64, error) {
-				return c.insertBatches(t.name, cols, next)
+			if err := each(func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error) {
+				return c.insertBatches(t.Name, cols, next)
 			}); err != nil {
 				return err
 			}
@@ -380,45 +390,22 @@ type nopProgress struct{}
 func (nopProgress) Add(int64)  {}
 func (nopProgress) Done(error) {}
 
-// storeColumns are the table's columns as stored.
-func storeColumns(t *table) []string {
-	if t.name == "patient_identity" {
-		return []string{"patient_num", "identity_blob", "agency"}
-	}
-	cols := make([]string, 0, len(t.cols)+1)
-	for _, c := range t.cols {
-		cols = append(cols, c.name)
-	}
-	return append(cols, "agency")
-}
-
-// Identity is a patient's identified data.
-type Identity struct {
-	Name    string `json:"name"`
-	MRN     string `json:"mrn"`
-	Address string `json:"address"`
-}
-
 // storeRow seals the blob columns of a file row and adds the agency.
-func storeRow(keys *Keys, t *table, agency string, r []any) ([]any, error) {
-	if t.name == "patient_identity" {
+func storeRow(keys *seal.Keys, t *schema.Table, agency string, r []any) ([]any, error) {
+	if t.Name == "patient_identity" {
 		str := func(v any) string { s, _ := v.(string); return s }
-		b, _ := json.Marshal(Identity{str(r[1]), str(r[2]), str(r[3])})
-		return []any{r[0], keys.seal(string(b), identityPlace(agency, r[0])), agency}, nil
+		b, _ := json.Marshal(schema.Identity{Name: str(r[1]), MRN: str(r[2]), Address: str(r[3])})
+		return []any{r[0], keys.Seal(string(b), schema.IdentityPlace(agency, r[0])), agency}, nil
 	}
 	out := make([]any, len(r)+1)
 	copy(out, r)
-	for i, c := range t.cols {
-		if s, ok := r[i].(string); ok && c.kind == blob && s != "" {
-			out[i] = keys.seal(s, t.place(i, agency, r))
+	for i, c := range t.Cols {
+		if s, ok := r[i].(string); ok && c.Kind == schema.Blob && s != "" {
+			out[i] = keys.Seal(s, t.Place(i, agency, r))
 		}
 	}
 	out[len(r)] = agency
 	return out, nil
-}
-
-func identityPlace(agency string, num any) string {
-	return fmt.Sprintf("patient_identity.identity_blob/%s/%v", agency, num)
 }
 
 // copySource adapts a row function to pgx's CopyFromSource.
@@ -443,7 +430,7 @@ func (c *copySource) Err() error             { return c.err }
 // subset that holds the required ones), then one row per line.
 type csvSource struct {
 	file string
-	t    *table
+	t    *schema.Table
 	r    *csv.Reader
 	f    *os.File
 	pos  []int // file field → table column
@@ -459,8 +446,8 @@ func CSVInputs(dir string) ([]Input, func(), error) {
 			f.Close()
 		}
 	}
-	for _, t := range Tables {
-		path := filepath.Join(dir, t.name+".csv")
+	for _, t := range schema.Tables {
+		path := filepath.Join(dir, t.Name+".csv")
 		f, err := os.Open(path)
 		if errors.Is(err, os.ErrNotExist) {
 			continue
@@ -479,7 +466,7 @@ func CSVInputs(dir string) ([]Input, func(), error) {
 		if st, err := f.Stat(); err == nil {
 			est = st.Size() / 60
 		}
-		in = append(in, Input{Table: t.name, Estimate: est, Source: src})
+		in = append(in, Input{Table: t.Name, Estimate: est, Source: src})
 	}
 	if len(in) == 0 {
 		return nil, nil, fmt.Errorf("%s: no warehouse CSV files (want files named like observation_fact.csv)", dir)
@@ -487,7 +474,7 @@ func CSVInputs(dir string) ([]Input, func(), error) {
 	return in, closeAll, nil
 }
 
-func newCSVSource(file string, f io.Reader, t *table) (*csvSource, error) {
+func newCSVSource(file string, f io.Reader, t *schema.Table) (*csvSource, error) {
 	r := csv.NewReader(f)
 	r.ReuseRecord = true
 	head, err := r.Read()
@@ -497,9 +484,9 @@ func newCSVSource(file string, f io.Reader, t *table) (*csvSource, error) {
 	s := &csvSource{file: file, t: t, r: r, line: 1}
 	seen := map[int]bool{}
 	for _, h := range head {
-		i := t.index(strings.ToLower(strings.TrimSpace(h)))
+		i := t.Index(strings.ToLower(strings.TrimSpace(h)))
 		if i < 0 {
-			return nil, fmt.Errorf("%s line 1 column %s: not a column of %s", file, h, t.name)
+			return nil, fmt.Errorf("%s line 1 column %s: not a column of %s", file, h, t.Name)
 		}
 		if seen[i] {
 			return nil, fmt.Errorf("%s line 1 column %s: named twice", file, h)
@@ -507,9 +494,9 @@ func newCSVSource(file string, f io.Reader, t *table) (*csvSource, error) {
 		seen[i] = true
 		s.pos = append(s.pos, i)
 	}
-	for i, c := range t.cols {
-		if c.required && !seen[i] {
-			return nil, fmt.Errorf("%s line 1: column %s is missing", file, c.name)
+	for i, c := range t.Cols {
+		if c.Required && !seen[i] {
+			return nil, fmt.Errorf("%s line 1: column %s is missing", file, c.Name)
 		}
 	}
 	return s, nil
@@ -529,18 +516,18 @@ func (s *csvSource) Next() ([]any, error) {
 		return nil, fmt.Errorf("%s line %d: %w", s.file, s.line, err)
 	}
 	s.line, _ = s.r.FieldPos(0)
-	row := make([]any, len(s.t.cols))
-	for i, c := range s.t.cols {
-		row[i], _ = parseValue(c, c.def)
+	row := make([]any, len(s.t.Cols))
+	for i, c := range s.t.Cols {
+		row[i], _ = parseValue(c, c.Default)
 	}
 	for k, i := range s.pos {
-		c := s.t.cols[i]
+		c := s.t.Cols[i]
 		v, err := parseValue(c, rec[k])
 		if err != nil {
-			return nil, fmt.Errorf("%s line %d column %s: %w", s.file, s.line, c.name, err)
+			return nil, fmt.Errorf("%s line %d column %s: %w", s.file, s.line, c.Name, err)
 		}
-		if c.required && (v == nil || v == "") {
-			return nil, fmt.Errorf("%s line %d column %s: empty, but required", s.file, s.line, c.name)
+		if c.Required && (v == nil || v == "") {
+			return nil, fmt.Errorf("%s line %d column %s: empty, but required", s.file, s.line, c.Name)
 		}
 		row[i] = v
 	}
@@ -548,31 +535,31 @@ func (s *csvSource) Next() ([]any, error) {
 }
 
 // parseValue reads a field of a column's kind; errors never repeat the value.
-func parseValue(c column, s string) (any, error) {
+func parseValue(c schema.Column, s string) (any, error) {
 	s = strings.TrimSpace(s)
 	if s == "" {
-		if c.kind == text {
+		if c.Kind == schema.Text {
 			return "", nil
 		}
-		if c.def != "" {
-			return parseValue(c, c.def)
+		if c.Default != "" {
+			return parseValue(c, c.Default)
 		}
 		return nil, nil
 	}
-	switch c.kind {
-	case integer:
+	switch c.Kind {
+	case schema.Integer:
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
 			return nil, errors.New("not a whole number")
 		}
 		return n, nil
-	case number:
+	case schema.Number:
 		f, err := strconv.ParseFloat(s, 64)
 		if err != nil {
 			return nil, errors.New("not a number")
 		}
 		return f, nil
-	case date:
+	case schema.Date:
 		d, err := parseDate(s)
 		if err != nil {
 			return nil, err
@@ -598,27 +585,27 @@ func WriteCSV(dir string, in []Input) error {
 		return err
 	}
 	for _, x := range in {
-		t := tableNamed(x.Table)
-		if err := writeCSV(filepath.Join(dir, t.name+".csv"), t, x.Source); err != nil {
+		t := schema.Named(x.Table)
+		if err := writeCSV(filepath.Join(dir, t.Name+".csv"), t, x.Source); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func writeCSV(path string, t *table, src Source) error {
+func writeCSV(path string, t *schema.Table, src Source) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
 	w := csv.NewWriter(f)
-	head := make([]string, len(t.cols))
-	for i, c := range t.cols {
-		head[i] = c.name
+	head := make([]string, len(t.Cols))
+	for i, c := range t.Cols {
+		head[i] = c.Name
 	}
 	w.Write(head)
-	rec := make([]string, len(t.cols))
+	rec := make([]string, len(t.Cols))
 	for {
 		r, err := src.Next()
 		if err == io.EOF {

@@ -1,4 +1,4 @@
-package warehouse_test
+package load_test
 
 import (
 	"context"
@@ -9,12 +9,14 @@ import (
 
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
-	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 func TestCSVLoadNamesTheBadRowAndKeepsNothing(t *testing.T) {
 	dir := t.TempDir()
-	must(t, warehouse.WriteCSV(dir, warehouse.Synthetic{Seed: 3, Patients: 30, Ontology: true}.Inputs()))
+	must(t, load.WriteCSV(dir, synthetic.Warehouse{Seed: 3, Patients: 30, Ontology: true}.Inputs()))
 	facts := filepath.Join(dir, "observation_fact.csv")
 	good, err := os.ReadFile(facts)
 	must(t, err)
@@ -40,9 +42,9 @@ func TestCSVLoadNamesTheBadRowAndKeepsNothing(t *testing.T) {
 				edited[c.line-1] = strings.Join(c.edit(strings.Split(edited[c.line-1], ",")), ",")
 			}
 			must(t, os.WriteFile(facts, []byte(strings.Join(edited, "\n")), 0o644))
-			in, done, err := warehouse.CSVInputs(dir)
+			in, done, err := load.CSVInputs(dir)
 			if err == nil {
-				_, err = warehouse.Load(ctx, db, testKey, in, warehouse.LoadOptions{})
+				_, err = load.Run(ctx, db, testKey, in, load.Options{})
 				done()
 			}
 			if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -55,10 +57,10 @@ func TestCSVLoadNamesTheBadRowAndKeepsNothing(t *testing.T) {
 			}
 		}
 		must(t, os.WriteFile(facts, good, 0o644))
-		in, done, err := warehouse.CSVInputs(dir)
+		in, done, err := load.CSVInputs(dir)
 		must(t, err)
 		defer done()
-		rows, err := warehouse.Load(ctx, db, testKey, in, warehouse.LoadOptions{Agency: "north"})
+		rows, err := load.Run(ctx, db, testKey, in, load.Options{Agency: "north"})
 		must(t, err)
 		var facts, patients int
 		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM observation_fact WHERE agency = 'north'`).Scan(&facts))
@@ -68,3 +70,18 @@ func TestCSVLoadNamesTheBadRowAndKeepsNothing(t *testing.T) {
 		}
 	})
 }
+
+func must(t testing.TB, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+var testKey = func() *seal.Keys {
+	k, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+	if err != nil {
+		panic(err)
+	}
+	return k
+}()

@@ -1,0 +1,127 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
+)
+
+// The lockout rule (i2b2's): an obfuscated user whose results of one type had the same real
+// count LockoutCount times within LockoutDays days (zeros not counted, unless LockoutZeros)
+// is locked out of queries until an administrator unlocks with a reason. The answer that
+// trips it is the last one given; every refused attempt is audited; the directors are told.
+
+// lockout counts the user's obfuscated results of this type with this real count, in the
+// transaction that stores answer a, and locks the user when they reach the limit. It
+// reports whether a locked the account.
+func (w *Warehouse) lockout(ctx context.Context, tx *sql.Tx, p access.Principal, a Answer, real int64) (bool, error) {
+	if real == 0 && !w.Settings.LockoutZeros {
+		return false, nil
+	}
+	var n int
+	since := store.FormatTime(a.Created.AddDate(0, 0, -w.Settings.LockoutDays))
+	if err := txQueryRow(ctx, w.DB, tx, `SELECT COUNT(*) FROM qt_query_result_instance WHERE user_name = $1 AND result_type = $2
+		AND real_set_size = $3 AND obfuscation_method <> '' AND created_at >= $4`, p.User, a.ResultType, real, since).Scan(&n); err != nil {
+		return false, err
+	}
+	if n < w.Settings.LockoutCount {
+		return false, nil
+	}
+	err := txExec(ctx, w.DB, tx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`,
+		p.User, store.FormatTime(a.Created), n)
+	return err == nil, err
+}
+
+// refuseLocked refuses (and audits the refusal) when p is locked out of queries.
+func (w *Warehouse) refuseLocked(ctx context.Context, p access.Principal, x access.Project) error {
+	at, err := w.lockedSince(ctx, p.User)
+	if err != nil || at.IsZero() {
+		return err
+	}
+	return errors.Join(fmt.Errorf("%w: %s may not run queries since %s (too many results with the same count); an administrator can unlock", derrors.Locked, p.User, at.Format(time.DateOnly)),
+		w.Access.Record(ctx, p, "warehouse.query_refused", "project/"+x.Code, map[string]string{"reason": "locked out of queries", "locked_at": store.FormatTime(at)}))
+}
+
+// lockedSince is when the user was locked out of queries, or zero.
+func (w *Warehouse) lockedSince(ctx context.Context, user string) (time.Time, error) {
+	var at store.NullTime
+	err := w.DB.QueryRowContext(ctx, `SELECT locked_at FROM query_lockouts WHERE user_name = $1`, user).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return time.Time{}, nil
+	}
+	return at.Time, err
+}
+
+// Lockout is a user locked out of queries.
+type Lockout struct {
+	User     string    `json:"user"`
+	LockedAt time.Time `json:"locked_at"`
+	Results  int       `json:"results"` // results with the same real count that tripped it
+}
+
+// Lockouts lists the users locked out of queries (administrators; cut to their agency).
+func (w *Warehouse) Lockouts(ctx context.Context, p access.Principal) ([]Lockout, error) {
+	if err := access.Check(p, access.UnlockAccount, access.Project{}); err != nil {
+		return nil, err
+	}
+	rows, err := w.DB.QueryContext(ctx, `SELECT l.user_name, l.locked_at, l.results FROM query_lockouts l JOIN users u ON u.name = l.user_name
+		WHERE $1 = '' OR u.agency = $1 ORDER BY l.locked_at`, p.Agency)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := []Lockout{}
+	for rows.Next() {
+		var l Lockout
+		var at store.NullTime
+		if err := rows.Scan(&l.User, &at, &l.Results); err != nil {
+			return nil, err
+		}
+		l.LockedAt = at.Time
+		out = append(out, l)
+	}
+	return out, rows.Err()
+}
+
+// Unlock lets a user run queries again; administrators only, with a reason that is audited.
+func (w *Warehouse) Unlock(ctx context.Context, p access.Principal, user, reason string) error {
+	if err := access.Check(p, access.UnlockAccount, access.Project{}); err != nil {
+		return err
+	}
+	reason = strings.TrimSpace(reason)
+	if len(reason) < 5 || len(reason) > 500 {
+		return fmt.Errorf("%w: give a reason for the unlock (5 to 500 characters)", derrors.Invalid)
+	}
+	if p.Agency != "" {
+		if u, err := w.Access.User(ctx, user); err != nil || u.Agency != p.Agency {
+			return fmt.Errorf("%w: no query lockout of %s", derrors.NotFound, user)
+		}
+	}
+	res, err := w.DB.ExecContext(ctx, `DELETE FROM query_lockouts WHERE user_name = $1`, user)
+	if err != nil {
+		return err
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("%w: no query lockout of %s", derrors.NotFound, user)
+	}
+	return w.Access.Record(ctx, p, "warehouse.unlock", "user/"+user, map[string]string{"reason": reason})
+}
+
+// tellLockout emails the directors that p was locked out of queries (issue 6's notice; ids
+// and dates only, never a count).
+func (w *Warehouse) tellLockout(ctx context.Context, p access.Principal, project string, at time.Time) {
+	subject := fmt.Sprintf("Steward: %q locked out of cohort queries", p.User)
+	body := fmt.Sprintf("Steward locked the account %q out of cohort queries at %s: %d of its obfuscated\n"+
+		"answers had the same real count within %d days (i2b2's lockout), the last in project %s.\n\n"+
+		"Queries stay refused until an administrator unlocks it, giving a reason:\n"+
+		"  POST /api/v1/warehouse/lockouts/%s/unlock {\"reason\": \"…\"}\n",
+		p.User, at.UTC().Format(time.RFC3339), w.Settings.LockoutCount, w.Settings.LockoutDays, project, p.User)
+	w.Access.NotifyDirectors(ctx, p.Source, "query-lockout/"+p.User, "query-lockout/"+p.User, subject, body)
+}

@@ -554,8 +554,8 @@ type part struct{ start, end, ks, ke int }
 
 // units appends the units of text to us, their keys to keys and the groups of its numbers to
 // parts. Letters and digits are split apart ("MRN518998294" is "mrn", "518998294"); groups of
-// digits apart by one or two characters of " -./()" are one number ("(412) 867-5309",
-// "835 12 6709"); anything else that is neither a letter nor a digit ends a unit.
+// digits apart by a separator of numbers are one number ("(412) 867-5309", "835 12 6709";
+// see joinsGroups); anything else that is neither a letter nor a digit ends a unit.
 func units(us []unit, parts []part, keys []byte, text string) ([]unit, []part, []byte) {
 	for i := 0; i < len(text); {
 		c := text[i]
@@ -605,7 +605,7 @@ func units(us []unit, parts []part, keys []byte, text string) ([]unit, []part, [
 func addUnit(us []unit, parts []part, text string, start, end, ks, ke int, digits bool) ([]unit, []part) {
 	if digits {
 		parts = append(parts, part{start, end, ks, ke})
-		if n := len(us); n > 0 && us[n-1].digits && joinsGroups(text[us[n-1].end:start]) {
+		if n := len(us); n > 0 && us[n-1].digits && joinsGroups(text, us[n-1], start) {
 			u := &us[n-1]
 			u.end, u.ke, u.p1 = end, ke, len(parts)
 			return us, parts
@@ -615,20 +615,23 @@ func addUnit(us []unit, parts []part, text string, start, end, ks, ke int, digit
 	return append(us, unit{start: start, end: end, ks: ks, ke: ke}), parts
 }
 
-// joinsGroups reports whether gap, between two groups of digits, keeps them one number.
-func joinsGroups(gap string) bool {
-	if len(gap) == 0 || len(gap) > 2 {
-		return false
-	}
-	for i := 0; i < len(gap); i++ {
-		switch gap[i] {
-		case ' ', '-', '.', '/', '(', ')':
-		default:
-			return false
+// joinsGroups reports whether the number u and the group of digits at next are one number:
+// apart by one of - . / or a closing parenthesis ("(412) 867-5309"), or by a space when u
+// does not end a word of letters and digits ("835 12 6709", but not "WS10 10.21.10.21").
+func joinsGroups(text string, u unit, next int) bool {
+	switch gap := text[u.end:next]; gap {
+	case "-", ".", "/", ")", ") ", ")-":
+		return true
+	case " ":
+		if u.p1-u.p0 > 1 { // a group already joined: "835 12" goes on
+			return true
 		}
+		return u.start == 0 || !asciiLetter(text[u.start-1])
 	}
-	return gap != "  " && gap != ".." && gap != "--"
+	return false
 }
+
+func asciiLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 var asciiLower = func() (t [utf8.RuneSelf]byte) {
 	for c := range t {

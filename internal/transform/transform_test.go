@@ -497,6 +497,7 @@ func TestUnits(t *testing.T) {
 		{"Zoe\u0308", "zoe"},
 		{"(412) 867-5309, 835 12 6709", "4128675309 835126709"},
 		{"2024-03-04 10:30", "2024030410 30"},
+		{"STBN-ED-WS10 (10.21.10.21) at 10 10", "stbn ed ws 10 10211021 at 1010"},
 		{"trcn-xt-app01.trcn.local", "trcn xt app 01 trcn local"},
 		{"Straße ٣٤٥٦", "strasse 3456"},
 	} {

@@ -26,7 +26,7 @@ type CheckInfo struct {
 
 // Checks lists every check with what it asserts.
 var Checks = []CheckInfo{
-	{Survivors, "No original identifier survives", "No value of a column the policy replaces (hash, pseudonym, placeholder, null, scrub) appears in any text column of the copy, as the whole value or, for values of four or more characters, inside text; and no transformed column holds exactly the values it held before."},
+	{Survivors, "No original identifier survives", "No value of a column the policy replaces (hash, pseudonym, placeholder, null) appears in any text column of the copy, as the whole value or, for values of four or more characters, inside text, in any case, with or without diacritics and separators (a host name also by its short name); and no transformed column holds exactly the values it held before."},
 	{Patterns, "No recognisable identifier remains", "Kept and scrubbed text columns hold no e-mail address, URL, host name, IP address, phone number or SSN, other than the reserved placeholders the rules write."},
 	{Structure, "Nothing lost", "The copy has the same tables, columns, types and constraints as the original, and the same number of rows in every table."},
 	{Joins, "Joins survive", "Every foreign key of the original resolves in the copy (no orphans), hashed keys stay unique, and hashed values fill exactly the width the rule gives them in their column."},

@@ -3,17 +3,20 @@
 //
 // It reads the original and the copy side by side and runs six checks (see Checks). The
 // original is read first: the values of every column whose rule replaces identifiers go into
-// a lookup of keyed 64-bit digests (hash/maphash with a seed drawn for this run), never the
-// values themselves, so the lookup holds tens of millions of values in a few hundred
-// megabytes and says nothing once the run ends. Then every text cell of the copy is looked up
-// whole and word by word, as scrub finds values in text, and searched for the identifier
-// patterns of package detect. Foreign keys, unique keys and quasi-identifier groups are
-// counted on digests too.
+// the witness (see witness), verify's own matcher, which shares nothing with scrub but the
+// policy: it keeps a 61-bit digest of each value's normal form (letters and digits only,
+// case and diacritics folded), never the value, so it holds tens of millions of values and
+// says nothing once the run ends. Then every text cell of the copy is looked up whole, and,
+// unless its rule replaces whole values, searched inside for any original spelt any way
+// (key:MRN518998294, MRN 518 998 294, vasquez-ortiz, allegheny riverside health system,
+// 835 12 6709), and searched for the identifier patterns of package detect. Foreign keys,
+// unique keys and quasi-identifier groups are counted on digests too.
 //
-// The report holds counts only: a finding names a table, a column and how many values or
-// rows, never a value. Bad input (a database that cannot be read, a copy whose schema is not
-// the original's, a policy that names what does not exist) is an *InputError, apart from
-// checks that fail.
+// The report holds counts only: a finding names a table, a column, how many values or rows,
+// and, for what is found in cells, up to MaxKeys of the rows by the copy's primary key —
+// never a value. Bad input (a database that cannot be read, a copy whose schema is not the
+// original's, a policy that names what does not exist) is an *InputError, apart from checks
+// that fail.
 package verify
 
 import (

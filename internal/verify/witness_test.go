@@ -33,7 +33,7 @@ func TestWitness(t *testing.T) {
 		{"Vasquez-Ortiz1's room", false, 2},
 		{"VASQUEZORTIZ", false, 2},
 		{"Vasquez Or tiz", false, 0}, // a separator the original does not have
-		{"saw zoe", false, 0}, // three letters: too short to look for inside text
+		{"saw zoe", false, 0},        // three letters: too short to look for inside text
 		{"ZOE\u0308 Vasquez Ortiz", false, 2},
 		{"SSN 835 12 6709", false, 4},
 		{"ssn835126709", false, 4},

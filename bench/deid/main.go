@@ -58,7 +58,7 @@ func main() {
 	rows := flag.Int("rows", 1_000_000, "rows in the patient table (when -sizes is not given)")
 	sizes := flag.String("sizes", "", "comma-separated row counts to measure, e.g. 250000,1000000 (overrides -rows)")
 	flag.StringVar(&cfg.dsn, "dsn", "postgres://postgres@127.0.0.1:5432/postgres", "PostgreSQL DSN of a database from which to create and drop the benchmark's databases")
-	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of each Steward run to this file (the row count is added to the name when there are several sizes)")
+	flag.StringVar(&cfg.cpuprofile, "cpuprofile", "", "write a CPU profile of each Steward run to this file, and of each verify to the same name with -verify (the row count is added to the name when there are several sizes)")
 	flag.StringVar(&cfg.memprofile, "memprofile", "", "write a heap profile taken as each Steward run finishes streaming (while its dictionary is live)")
 	flag.BoolVar(&cfg.noScrub, "noscrub", false, "diagnostic variant: keep the note instead of scrubbing it, so no scrub dictionary is built")
 	flag.Parse()
@@ -310,10 +310,15 @@ func measure(ctx context.Context, cfg config, reg *registry, pol *policy.Policy,
 	fmt.Fprintf(log, "[%d] (c) verify.Run …\n", n)
 	settle()
 	sampler = startSampler()
+	stopVerifyProfile, err := startCPUProfile(verifyProfile(cfg.cpuprofile), n, len(cfg.sizes))
+	if err != nil {
+		return nil, err
+	}
 	cpu0, self0 = machineCPU(), selfCPU()
 	start = time.Now()
 	vrep, err := verify.Run(ctx, verify.Options{Policy: pol, Source: reg.dsn(src), Target: reg.dsn(deidDst)})
 	r.verify = time.Since(start)
+	stopVerifyProfile()
 	r.verifyCPU = selfCPU() - self0
 	r.verifyOther = machineCPU() - cpu0 - r.verifyCPU
 	r.verifyHeap = sampler.stop().heap
@@ -553,6 +558,15 @@ func profilePath(path string, n, sizes int) string {
 	}
 	ext := filepath.Ext(path)
 	return strings.TrimSuffix(path, ext) + "." + strconv.Itoa(n) + ext
+}
+
+// verifyProfile is where the profile of (c) goes: beside (b)'s, "-verify" added to the name.
+func verifyProfile(path string) string {
+	if path == "" {
+		return ""
+	}
+	ext := filepath.Ext(path)
+	return strings.TrimSuffix(path, ext) + "-verify" + ext
 }
 
 func startCPUProfile(path string, n, sizes int) (func(), error) {

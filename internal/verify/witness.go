@@ -130,10 +130,45 @@ const (
 
 // normalise puts s in normal form into n, reusing its memory.
 func (n *normal) normalise(s string) {
+	if cap(n.b) < len(s) {
+		n.b, n.flags = make([]byte, 0, len(s)+len(s)/2), make([]uint8, 0, len(s)+len(s)/2+1)
+	}
 	n.b, n.flags, n.tok = n.b[:0], n.flags[:0], 0
 	cut, prevDigit := true, false
 	for i := 0; i < len(s); {
 		c := s[i]
+		if c < utf8.RuneSelf { // the common case, inline: ASCII
+			i++
+			k := asciiClass[c]
+			if k == 0 {
+				if !cut {
+					n.endToken(false)
+				}
+				cut = true
+				continue
+			}
+			digit, f := k == cDigit, uint8(0)
+			if cut {
+				n.tok = len(n.b)
+				f = fBoundary
+				if len(n.b) > 0 && digit == prevDigit {
+					f |= fLetters
+					if digit {
+						f = fBoundary | fDigits
+					}
+				}
+			} else if digit != prevDigit {
+				f = fBoundary
+			}
+			if k == cUpper {
+				f |= fUpper
+				c += 'a' - 'A'
+			}
+			n.b = append(n.b, c)
+			n.flags = append(n.flags, f)
+			cut, prevDigit = false, digit
+			continue
+		}
 		r, size := rune(c), 1
 		if c >= utf8.RuneSelf {
 			r, size = utf8.DecodeRuneInString(s[i:])
@@ -173,6 +208,28 @@ func (n *normal) normalise(s string) {
 	n.endToken(cut)
 	n.flags = append(n.flags, fBoundary)
 }
+
+// Classes of ASCII bytes for normalise.
+const (
+	cOther = iota
+	cLower
+	cUpper
+	cDigit
+)
+
+var asciiClass = func() (t [utf8.RuneSelf]uint8) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z':
+			t[c] = cLower
+		case 'A' <= c && c <= 'Z':
+			t[c] = cUpper
+		case '0' <= c && c <= '9':
+			t[c] = cDigit
+		}
+	}
+	return t
+}()
 
 func (n *normal) put(b byte, digit, upper bool, cut, prevDigit *bool) {
 	f := uint8(0)
@@ -239,6 +296,9 @@ func digitValue(r rune) int {
 
 // digests fills n.h with the prefix digests of n.b: h[i] is the digest of b[:i].
 func (w *witness) digests(n *normal) {
+	if cap(n.h) < len(n.b)+1 {
+		n.h = make([]uint64, 0, len(n.b)+len(n.b)/2+1)
+	}
 	n.h = append(n.h[:0], 0)
 	var h uint64
 	for _, c := range n.b {

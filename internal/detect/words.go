@@ -28,3 +28,9 @@ func IsCommonWord(w string) bool {
 	_, ok := commonWords()[w]
 	return ok
 }
+
+// IsCommonWordBytes is IsCommonWord for a word held in bytes (it does not allocate).
+func IsCommonWordBytes(w []byte) bool {
+	_, ok := commonWords()[string(w)]
+	return ok
+}

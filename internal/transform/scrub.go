@@ -239,7 +239,8 @@ func (d *Dictionary) key(ks *keyScratch, value string) (k, joined, first uint64,
 		return 0, 0, 0, 0, false, false
 	}
 	key := ks.key[:0]
-	letters, prose := true, true
+	c, _ := utf8.DecodeRuneInString(value[us[0].start:])
+	letters, prose := true, unicode.IsUpper(c) // a value in lower case is found in any case anyway
 	for i, u := range us {
 		if i > 0 {
 			key = append(key, ' ')
@@ -251,7 +252,7 @@ func (d *Dictionary) key(ks *keyScratch, value string) (k, joined, first uint64,
 		}
 		if u.digits {
 			letters, prose = false, false
-		} else if prose && !detect.IsCommonWord(string(uk)) {
+		} else if prose && !detect.IsCommonWordBytes(uk) {
 			prose = false
 		}
 	}
@@ -262,8 +263,7 @@ func (d *Dictionary) key(ks *keyScratch, value string) (k, joined, first uint64,
 	if letters && len(us) > 1 {
 		joined = maphash.Bytes(d.seed, ks.keys[us[0].ks:us[len(us)-1].ke])
 	}
-	c, _ := utf8.DecodeRuneInString(value[us[0].start:])
-	return maphash.Bytes(d.seed, key), joined, first, len(us), !prose || !unicode.IsUpper(c), true
+	return maphash.Bytes(d.seed, key), joined, first, len(us), !prose, true
 }
 
 type span struct {
@@ -460,11 +460,11 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 			if !ok || !d.caseFits(e, text, us[i:i+k]) {
 				continue
 			}
-			fs = append(fs, found{u.start, us[i+k-1].end, Source(e >> 1)})
+			fs = append(fs, found{int(u.start), int(us[i+k-1].end), Source(e >> 1)})
 			matched = k
 			break
 		}
-		if matched == 0 && u.digits && u.p1-u.p0 > 1 {
+		if matched == 0 && u.digits && u.p1-u.p0 > 1 && u.ke-u.ks >= 8 && !dottedQuad(text, parts[u.p0:u.p1]) {
 			if f, ok := d.findInNumber(recent, text, keys, parts[u.p0:u.p1]); ok {
 				fs = append(fs, f)
 			}
@@ -498,11 +498,25 @@ func (d *Dictionary) findInNumber(recent *[recentSlots]recentLookup, text string
 				continue
 			}
 			if e, ok := d.lookup(recent, maphash.Bytes(d.seed, keys[ps[a].ks:ps[b].ke])); ok {
-				return found{ps[a].start, ps[b].end, Source(e >> 1)}, true
+				return found{int(ps[a].start), int(ps[b].end), Source(e >> 1)}, true
 			}
 		}
 	}
 	return found{}, false
+}
+
+// dottedQuad reports whether a number's groups are those of an IPv4 address (four groups
+// of up to three digits apart by dots): detect's address, which scrub replaces whole.
+func dottedQuad(text string, ps []part) bool {
+	if len(ps) != 4 {
+		return false
+	}
+	for i, p := range ps {
+		if p.end-p.start > 3 || (i > 0 && text[ps[i-1].end:p.start] != ".") {
+			return false
+		}
+	}
+	return true
 }
 
 func asciiDigits(b []byte) bool {
@@ -543,14 +557,14 @@ func (d *Dictionary) lookup(recent *[recentSlots]recentLookup, k uint64) (uint16
 // case-folded without diacritics, the number's digits without what separates its groups)
 // is keys[ks:ke]; a number's groups are parts[p0:p1].
 type unit struct {
-	start, end int
-	ks, ke     int
-	p0, p1     int
+	start, end int32
+	ks, ke     int32
+	p0, p1     int32
 	digits     bool
 }
 
 // part is one group of digits of a number.
-type part struct{ start, end, ks, ke int }
+type part struct{ start, end, ks, ke int32 }
 
 // units appends the units of text to us, their keys to keys and the groups of its numbers to
 // parts. Letters and digits are split apart ("MRN518998294" is "mrn", "518998294"); groups of
@@ -559,60 +573,87 @@ type part struct{ start, end, ks, ke int }
 func units(us []unit, parts []part, keys []byte, text string) ([]unit, []part, []byte) {
 	for i := 0; i < len(text); {
 		c := text[i]
-		if c < utf8.RuneSelf {
-			if !asciiWord[c] {
-				i++
-				continue
-			}
-		} else if r, size := utf8.DecodeRuneInString(text[i:]); !isWordRune(r) {
-			i += size
+		k := byteClass[c]
+		if k == bOther {
+			i++
 			continue
 		}
-		start, ks := i, len(keys)
-		digits := '0' <= c && c <= '9'
-		if c >= utf8.RuneSelf {
-			r, _ := utf8.DecodeRuneInString(text[i:])
-			digits = unicode.IsDigit(r)
+		if k == bWide {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if !isWordRune(r) {
+				i += size
+				continue
+			}
+			k = bLetter
+			if unicode.IsDigit(r) {
+				k = bDigit
+			}
 		}
+		start, ks := i, len(keys)
 	run:
 		for i < len(text) {
 			c := text[i]
-			if c < utf8.RuneSelf {
-				if !asciiWord[c] || ('0' <= c && c <= '9') != digits {
-					break
-				}
-				keys = append(keys, asciiLower[c])
+			switch byteClass[c] {
+			case k:
+				keys = append(keys, asciiLower[c&0x7f])
 				i++
 				continue
+			case bWide:
+			default:
+				break run
 			}
 			r, size := utf8.DecodeRuneInString(text[i:])
 			switch {
-			case !digits && unicode.Is(unicode.Mn, r): // an accent of the letter before it
-			case !isWordRune(r) || unicode.IsDigit(r) != digits:
+			case k == bLetter && unicode.Is(unicode.Mn, r): // an accent of the letter before it
+			case !isWordRune(r) || unicode.IsDigit(r) != (k == bDigit):
 				break run
 			default:
 				keys = appendFold(keys, r)
 			}
 			i += size
 		}
-		us, parts = addUnit(us, parts, text, start, i, ks, len(keys), digits)
+		us, parts = addUnit(us, parts, text, start, i, ks, len(keys), k == bDigit)
 	}
 	return us, parts, keys
 }
 
+// Classes of bytes for units: ASCII letters, ASCII digits, the other ASCII bytes, and the
+// bytes of wider characters (decoded to decide).
+const (
+	bOther = iota
+	bLetter
+	bDigit
+	bWide
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			t[c] = bLetter
+		case '0' <= c && c <= '9':
+			t[c] = bDigit
+		case c >= utf8.RuneSelf:
+			t[c] = bWide
+		}
+	}
+	return t
+}()
+
 // addUnit adds the run text[start:end] (key keys[ks:ke]) as a unit, or as the next group of
 // the number before it.
 func addUnit(us []unit, parts []part, text string, start, end, ks, ke int, digits bool) ([]unit, []part) {
+	s, e, a, b := int32(start), int32(end), int32(ks), int32(ke)
 	if digits {
-		parts = append(parts, part{start, end, ks, ke})
+		parts = append(parts, part{s, e, a, b})
 		if n := len(us); n > 0 && us[n-1].digits && joinsGroups(text, us[n-1], start) {
 			u := &us[n-1]
-			u.end, u.ke, u.p1 = end, ke, len(parts)
+			u.end, u.ke, u.p1 = e, b, int32(len(parts))
 			return us, parts
 		}
-		return append(us, unit{start, end, ks, ke, len(parts) - 1, len(parts), true}), parts
+		return append(us, unit{s, e, a, b, int32(len(parts) - 1), int32(len(parts)), true}), parts
 	}
-	return append(us, unit{start: start, end: end, ks: ks, ke: ke}), parts
+	return append(us, unit{start: s, end: e, ks: a, ke: b}), parts
 }
 
 // joinsGroups reports whether the number u and the group of digits at next are one number:

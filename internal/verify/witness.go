@@ -369,7 +369,7 @@ func (w *witness) add(n *normal, value string, col uint16, inText bool) {
 				e++
 			}
 			words++
-			if n.b[s] < 'a' || n.b[s] > 'z' || !detect.IsCommonWord(string(n.b[s:e])) {
+			if n.b[s] < 'a' || n.b[s] > 'z' || !detect.IsCommonWordBytes(n.b[s:e]) {
 				prose = false
 			}
 			s = e

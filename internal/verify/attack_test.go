@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"testing"
@@ -103,9 +104,12 @@ var spellings = []struct{ name, text string }{
 	{"e-mail upper case", "Z.VASQUEZ@EXAMPLE.ORG"},
 }
 
-// TestVerifyFindsEverySpelling is the attack on verify: the copy is made correctly, then each
-// spelling is written into one cell (a kept label, a kept text column, a scrubbed note) with
-// an UPDATE, as a fix-up script would, and verify must fail.
+// TestVerifyFindsEverySpelling is the attack on verify: the copy is made correctly, then the
+// spellings are written into cells of one column (a kept label, a kept text column, a
+// scrubbed note) with an UPDATE, as a fix-up script would, and verify must fail, naming the
+// column and the rows. By default each column gets every spelling at once, one to a row
+// (rows 2–22), and the finding must count each of them; with STEWARD_TEST_LARGE=1 each
+// spelling is also planted alone (row 7), one verify a spelling.
 func TestVerifyFindsEverySpelling(t *testing.T) {
 	pol, err := policy.Parse("attack.yaml", []byte(attackPolicy))
 	if err != nil {
@@ -136,48 +140,75 @@ func TestVerifyFindsEverySpelling(t *testing.T) {
 			if s.Kind == database.Postgres {
 				param = "$1"
 			}
-			for _, col := range []string{"label", "comment", "note"} {
-				var was string
-				if err := copyDB.QueryRow("SELECT " + col + " FROM patient WHERE id = 7").Scan(&was); err != nil {
+			// plant writes texts into column col of the rows given, runs verify, puts the
+			// cells back and returns the survivors findings of the column: their count and rows.
+			plant := func(t *testing.T, col string, texts map[int]string) (int64, []string) {
+				t.Helper()
+				for id, text := range texts {
+					var was string
+					if err := copyDB.QueryRow("SELECT "+col+" FROM patient WHERE id = "+param, id).Scan(&was); err != nil {
+						t.Fatal(err)
+					}
+					if _, err := copyDB.Exec("UPDATE patient SET "+col+" = "+param+" WHERE id = "+fmt.Sprint(id), text); err != nil {
+						t.Fatal(err)
+					}
+					defer func() {
+						if _, err := copyDB.Exec("UPDATE patient SET "+col+" = "+param+" WHERE id = "+fmt.Sprint(id), was); err != nil {
+							t.Fatal(err)
+						}
+					}()
+				}
+				rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
+				if err != nil {
 					t.Fatal(err)
 				}
-				for _, sp := range spellings {
-					t.Run(col+"/"+sp.name, func(t *testing.T) {
-						if _, err := copyDB.Exec("UPDATE patient SET "+col+" = "+param+" WHERE id = 7", sp.text); err != nil {
-							t.Fatal(err)
-						}
-						defer func() {
-							if _, err := copyDB.Exec("UPDATE patient SET "+col+" = "+param+" WHERE id = 7", was); err != nil {
-								t.Fatal(err)
-							}
-						}()
-						rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
-						if err != nil {
-							t.Fatal(err)
-						}
-						if rep.Passed || !slices.Contains(rep.Failed(), verify.Survivors) {
-							t.Fatalf("verify passed the survivors check with %q planted in patient.%s (failed: %v)", sp.text, col, failedChecks(rep))
-						}
-						i := slices.IndexFunc(rep.Findings, func(f verify.Finding) bool {
-							return f.Check == verify.Survivors && f.Table == "patient" && f.Column == col
-						})
-						if i < 0 {
-							t.Fatalf("no survivors finding names patient.%s: %+v", col, rep.Findings)
-						}
-						if f := rep.Findings[i]; f.Count != 1 || !slices.Equal(f.Keys, []string{"id=7"}) {
-							t.Errorf("finding %q: got count %d, keys %v; want 1, [id=7]", f.What, f.Count, f.Keys)
-						}
-						for _, format := range []string{"html", "json", "md"} {
-							var b bytes.Buffer
-							if err := verify.Render(&b, format, rep); err != nil {
-								t.Fatal(err)
-							}
-							if strings.Contains(b.String(), sp.text) || strings.Contains(b.String(), "518998294") {
-								t.Fatalf("the %s report shows the planted value", format)
-							}
-						}
-					})
+				if rep.Passed || !slices.Contains(rep.Failed(), verify.Survivors) {
+					t.Fatalf("verify passed the survivors check with %d spelling(s) planted in patient.%s (failed: %v)", len(texts), col, failedChecks(rep))
 				}
+				var n int64
+				var keys []string
+				for _, f := range rep.Findings {
+					if f.Check == verify.Survivors && f.Table == "patient" && f.Column == col {
+						n += f.Count
+						keys = append(keys, f.Keys...)
+					}
+				}
+				for _, format := range []string{"html", "json", "md"} {
+					var b bytes.Buffer
+					if err := verify.Render(&b, format, rep); err != nil {
+						t.Fatal(err)
+					}
+					for _, text := range texts {
+						if strings.Contains(b.String(), text) || strings.Contains(b.String(), "518998294") {
+							t.Fatalf("the %s report shows a planted value", format)
+						}
+					}
+				}
+				return n, keys
+			}
+			for _, col := range []string{"label", "comment", "note"} {
+				t.Run(col, func(t *testing.T) {
+					texts := map[int]string{}
+					var want []string
+					for i, sp := range spellings {
+						texts[i+2] = sp.text
+						want = append(want, fmt.Sprintf("id=%d", i+2))
+					}
+					n, keys := plant(t, col, texts)
+					slices.Sort(keys)
+					slices.Sort(want)
+					if n != int64(len(spellings)) || len(keys) != len(spellings) || !slices.Equal(keys, want) {
+						t.Errorf("got %d survivors naming %v, want %d naming %v", n, keys, len(spellings), want)
+					}
+					if os.Getenv("STEWARD_TEST_LARGE") == "" {
+						return
+					}
+					for _, sp := range spellings {
+						if n, keys := plant(t, col, map[int]string{7: sp.text}); n != 1 || !slices.Equal(keys, []string{"id=7"}) {
+							t.Errorf("%s alone: got %d survivors naming %v, want 1 naming [id=7]", sp.name, n, keys)
+						}
+					}
+				})
 			}
 		})
 	}

@@ -277,3 +277,67 @@ func alnum(s string) string {
 	}
 	return b.String()
 }
+
+// A row is named by its key in the copy, unless that key is itself one of the original's
+// identifiers (a kept key column holding MRNs): then the finding says so and shows no key.
+func TestFindingNeverShowsAKeyThatIsAnIdentifier(t *testing.T) {
+	const pol = `version: 1
+default: error
+tables:
+  patient:
+    columns:
+      id: keep
+      mrn: hash
+      last_name: hash
+  visit:
+    columns:
+      mrn: keep
+      note: keep
+`
+	p, err := policy.Parse("keys.yaml", []byte(pol))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := deidtest.Servers[0]
+	src := s.Source(t)
+	db := dbtest.SQL(t, src)
+	for _, q := range []string{
+		`CREATE TABLE patient (id INTEGER PRIMARY KEY, mrn VARCHAR(12), last_name VARCHAR(40))`,
+		`CREATE TABLE visit (mrn VARCHAR(12) PRIMARY KEY, note TEXT)`,
+		`INSERT INTO patient VALUES (1, 'MRN518998294', 'Featherstone'), (2, 'MRN518006213', 'Abernathy')`,
+		`INSERT INTO visit VALUES ('MRN518998294', 'seen'), ('X-0002', 'seen')`,
+	} {
+		if _, err := db.Exec(q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dst := s.Target(t)
+	if _, err := deid.Run(context.Background(), deid.Options{Policy: p, Key: deidtest.Key, Source: src, Target: dst}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dbtest.SQL(t, dst).Exec(`UPDATE visit SET note = 'asked for featherstone; abernathy too'`); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := verify.Run(context.Background(), verify.Options{Policy: p, Source: src, Target: dst})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var keys []string
+	for _, f := range rep.Findings {
+		if f.Table == "visit" && f.Column == "note" {
+			keys = f.Keys
+		}
+	}
+	if want := []string{"mrn=X-0002", "(a row whose key is itself an original identifier)"}; !slices.Equal(keys, want) {
+		t.Errorf("visit.note finding names %v, want %v", keys, want)
+	}
+	for _, format := range []string{"html", "json", "md"} {
+		var b bytes.Buffer
+		if err := verify.Render(&b, format, rep); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(b.String(), "518998294") {
+			t.Errorf("the %s report shows the MRN", format)
+		}
+	}
+}

@@ -867,17 +867,21 @@ func (v *verifier) search(st *tableState, pk []int, work <-chan *cells) *counts 
 	for batch := range work {
 		for ci := range batch.cells {
 			x := &batch.cells[ci]
-			n.normalise(x.value)
-			v.wit.digests(&n)
-			if id, ok := v.wit.whole(&n); ok {
-				c.exact[x.col]++
-				c.from[[2]int{x.col, id}]++
-				name(batch, x, rowsExact)
-			} else if x.inText {
-				if id, ok := v.wit.inside(&n, x.scrubbed); ok {
-					c.inText[x.col]++
+			// A whole value that is no original's and is not searched inside (a hash, a
+			// placeholder) needs no normal form.
+			if x.inText || !v.wit.absent(x.value) {
+				n.normalise(x.value)
+				v.wit.digests(&n)
+				if id, ok := v.wit.whole(&n); ok {
+					c.exact[x.col]++
 					c.from[[2]int{x.col, id}]++
-					name(batch, x, rowsInText)
+					name(batch, x, rowsExact)
+				} else if x.inText {
+					if id, ok := v.wit.inside(&n, x.scrubbed); ok {
+						c.inText[x.col]++
+						c.from[[2]int{x.col, id}]++
+						name(batch, x, rowsInText)
+					}
 				}
 			}
 			if x.scan {

@@ -401,6 +401,36 @@ func (w *witness) add(n *normal, value string, col uint16, inText bool) {
 	p.info = p.info&^(patInText|patProseWord|patProsePhrase) | (p.info|o.info)&patInText | prose
 }
 
+// absent reports, for an ASCII text, whether its normal form is certainly not an original's
+// whole value, without putting it in normal form (most cells of a hashed column); false when
+// it cannot tell (the text is not ASCII, or the digest is known: see whole).
+func (w *witness) absent(s string) bool {
+	var h uint64
+	empty := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return false
+		}
+		switch asciiClass[c] {
+		case cOther:
+			continue
+		case cUpper:
+			c += 'a' - 'A'
+		}
+		h = mulmod(h, w.base) + uint64(c) + 1
+		if h >= mersenne61 {
+			h -= mersenne61
+		}
+		empty = false
+	}
+	if empty {
+		return true
+	}
+	_, found := w.pats.Get(mix(h))
+	return !found
+}
+
 // whole looks the whole of a text (in normal form, digests computed) up among the
 // originals.
 func (w *witness) whole(n *normal) (col int, ok bool) {

@@ -63,6 +63,17 @@ func TestWitness(t *testing.T) {
 			t.Errorf("%q (scrubbed %v): got column %d, want %d", c.text, c.scrubbed, got, c.want)
 		}
 	}
+	// absent never says no to an original, whatever its spelling.
+	for _, text := range []string{"MRN518998294", "mrn-518998294", "TODD", "Zoë", "ZOE", "10.0.7.7", "100.77"} {
+		n.normalise(text)
+		w.digests(&n)
+		if _, ok := w.whole(&n); ok && w.absent(text) {
+			t.Errorf("absent(%q) is true, but whole finds it", text)
+		}
+	}
+	if !w.absent("3fa9c0e1d2b4") || !w.absent("") || w.absent("MRN518998294") {
+		t.Error("absent: a hash is not an original, an original is")
+	}
 	// Whole values of any length.
 	for _, c := range []struct {
 		text string

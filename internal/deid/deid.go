@@ -418,7 +418,10 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 			for j, i := range cols {
 				if s, ok := row[j].(string); ok {
 					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
-					if label, ok := transform.HostLabel(s); ok && hosts[j] {
+					if !hosts[j] {
+						continue
+					}
+					if label, ok := transform.HostLabel(s); ok {
 						chunk = append(chunk, value{label, transform.Source(p.sources[i])})
 					}
 				}

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -42,7 +43,7 @@ import (
 type Dictionary struct {
 	seed     maphash.Seed
 	index    *flatmap.Tags           // digest of the lower-cased words → source<<1 | any case
-	firsts   map[uint64]struct{}     // first words of values of several words
+	firsts   map[uint64]uint8        // first units of values of several units → their numbers of units (bit k-1: k)
 	firstBit *[firstBits / 64]uint64 // one bit per digest of firsts, small enough to stay in cache
 	maxWords int
 	sources  []source
@@ -81,7 +82,7 @@ func NewDictionary() *Dictionary { return NewDictionaryIn(nil) }
 // NewDictionaryIn returns an empty dictionary whose index, once large, is kept in a file
 // under mem (see package filemem); Close gives the file back.
 func NewDictionaryIn(mem *filemem.Dir) *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]uint8{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
 }
 
 // Close empties the dictionary and gives back its index's memory. Nothing may use the
@@ -161,6 +162,7 @@ type Batch struct {
 	keys     []uint64
 	entries  []uint16
 	firsts   []uint64
+	lens     []uint8
 	maxWords int
 	scratch  keyScratch
 }
@@ -186,6 +188,7 @@ func (b *Batch) Add(value string, s Source) {
 	}
 	if words > 1 {
 		b.firsts = append(b.firsts, first)
+		b.lens = append(b.lens, 1<<(words-1))
 		b.maxWords = max(b.maxWords, words)
 	}
 }
@@ -204,13 +207,13 @@ func (b *Batch) Flush() {
 			*p = min(*p&^1, e&^1) | (*p|e)&1
 		}
 	}
-	for _, f := range b.firsts {
-		d.firsts[f] = struct{}{}
+	for i, f := range b.firsts {
+		d.firsts[f] |= b.lens[i]
 		x := f >> (64 - 16)
 		d.firstBit[x>>6] |= 1 << (x & 63)
 	}
 	d.maxWords = max(d.maxWords, b.maxWords)
-	b.keys, b.entries, b.firsts, b.maxWords = b.keys[:0], b.entries[:0], b.firsts[:0], 0
+	b.keys, b.entries, b.firsts, b.lens, b.maxWords = b.keys[:0], b.entries[:0], b.firsts[:0], b.lens[:0], 0
 }
 
 func b2u(b bool) uint16 {
@@ -439,10 +442,13 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 		// A unit the dictionary leaves out alone (see AddFrom) is not looked up alone.
 		alone := len(key) >= 2 && (len(key) >= 4 || !u.digits)
 		n := 1
+		var lens uint8 = 1 // the numbers of units of the values that start here (bit k-1: k)
 		if d.mayBeFirst(hashes[0]) {
-			if _, multi := d.firsts[hashes[0]]; multi {
+			if l, multi := d.firsts[hashes[0]]; multi {
+				lens |= l
+				most := bits.Len8(l)
 				k := append(kb[:0], key...)
-				for n < d.maxWords && i+n < len(us) && us[i+n].start-us[i+n-1].end <= 3 {
+				for n < most && i+n < len(us) && us[i+n].start-us[i+n-1].end <= 3 {
 					next := us[i+n]
 					k = append(k, ' ')
 					k = append(k, keys[next.ks:next.ke]...)
@@ -455,6 +461,9 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 		for k := n; k >= 1; k-- {
 			if k == 1 && !alone {
 				break
+			}
+			if lens&(1<<(k-1)) == 0 {
+				continue // no value of k units starts with this one: no need to look
 			}
 			e, ok := d.lookup(recent, hashes[k-1])
 			if !ok || !d.caseFits(e, text, us[i:i+k]) {

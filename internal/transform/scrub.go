@@ -418,60 +418,68 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 	var pb [64]part
 	var kbuf [512]byte
 	us, parts, keys := units(ub[:0], pb[:0], kbuf[:0], text)
-	// Every unit's digest first; then, for the units the recent lookups do not hold, a read
-	// of the index's line, all at once: the processor waits for those lines together (the
-	// units of a note are looked up one after the other, each a cache miss when new).
+	// Every unit's digest first, and the digests of the runs of units that start with one
+	// that starts values of several units (as many units as those values have); then, for
+	// the digests the recent lookups do not hold, a read of the index's line, all at once:
+	// the processor waits for those lines together (the units of a note are looked up one
+	// after the other, each a cache miss when new).
 	var db, fb [64]uint64
-	digests, fetch := db[:0], fb[:0]
-	for _, u := range us {
+	var gb [16]gram
+	digests, fetch, grams := db[:0], fb[:0], gb[:0]
+	var kb [256]byte
+	for i, u := range us {
 		k := maphash.Bytes(d.seed, keys[u.ks:u.ke])
 		digests = append(digests, k)
 		if recent != nil && recent[k&(recentSlots-1)].key != k {
 			fetch = append(fetch, k)
 		}
+		if !d.mayBeFirst(k) {
+			continue
+		}
+		lens, multi := d.firsts[k]
+		if !multi {
+			continue
+		}
+		key := append(kb[:0], keys[u.ks:u.ke]...)
+		for n := 1; n < bits.Len8(lens) && i+n < len(us) && us[i+n].start-us[i+n-1].end <= 3; n++ {
+			next := us[i+n]
+			key = append(key, ' ')
+			key = append(key, keys[next.ks:next.ke]...)
+			if lens&(1<<n) != 0 {
+				g := maphash.Bytes(d.seed, key)
+				grams = append(grams, gram{int32(i), int32(n + 1), g})
+				if recent != nil && recent[g&(recentSlots-1)].key != g {
+					fetch = append(fetch, g)
+				}
+			}
+		}
 	}
 	if len(fetch) > 1 {
 		h.fetched += d.index.Prefetch(fetch)
 	}
-	var kb [256]byte
-	var hashes [maxUnits]uint64
-	for i := 0; i < len(us); {
+	for i, g := 0, 0; i < len(us); {
 		u := us[i]
 		key := keys[u.ks:u.ke]
-		hashes[0] = digests[i]
-		// A unit the dictionary leaves out alone (see AddFrom) is not looked up alone.
-		alone := len(key) >= 2 && (len(key) >= 4 || !u.digits)
-		n := 1
-		var lens uint8 = 1 // the numbers of units of the values that start here (bit k-1: k)
-		if d.mayBeFirst(hashes[0]) {
-			if l, multi := d.firsts[hashes[0]]; multi {
-				lens |= l
-				most := bits.Len8(l)
-				k := append(kb[:0], key...)
-				for n < most && i+n < len(us) && us[i+n].start-us[i+n-1].end <= 3 {
-					next := us[i+n]
-					k = append(k, ' ')
-					k = append(k, keys[next.ks:next.ke]...)
-					hashes[n] = maphash.Bytes(d.seed, k)
-					n++
-				}
-			}
-		}
 		matched := 0
-		for k := n; k >= 1; k-- {
-			if k == 1 && !alone {
+		// The runs that start here, longest first (grams holds them shortest first).
+		first := g
+		for g < len(grams) && int(grams[g].at) == i {
+			g++
+		}
+		for j := g - 1; j >= first; j-- {
+			e, ok := d.lookup(recent, grams[j].h)
+			if ok && d.caseFits(e, text, us[i:i+int(grams[j].units)]) {
+				fs = append(fs, found{int(u.start), int(us[i+int(grams[j].units)-1].end), Source(e >> 1)})
+				matched = int(grams[j].units)
 				break
 			}
-			if lens&(1<<(k-1)) == 0 {
-				continue // no value of k units starts with this one: no need to look
+		}
+		// A unit the dictionary leaves out alone (see AddFrom) is not looked up alone.
+		if matched == 0 && len(key) >= 2 && (len(key) >= 4 || !u.digits) {
+			if e, ok := d.lookup(recent, digests[i]); ok && d.caseFits(e, text, us[i:i+1]) {
+				fs = append(fs, found{int(u.start), int(u.end), Source(e >> 1)})
+				matched = 1
 			}
-			e, ok := d.lookup(recent, hashes[k-1])
-			if !ok || !d.caseFits(e, text, us[i:i+k]) {
-				continue
-			}
-			fs = append(fs, found{int(u.start), int(us[i+k-1].end), Source(e >> 1)})
-			matched = k
-			break
 		}
 		if matched == 0 && u.digits && u.p1-u.p0 > 1 && u.ke-u.ks >= 8 && !dottedQuad(text, parts[u.p0:u.p1]) {
 			if f, ok := d.findInNumber(recent, text, keys, parts[u.p0:u.p1]); ok {
@@ -479,8 +487,18 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 			}
 		}
 		i += max(matched, 1)
+		for g < len(grams) && int(grams[g].at) < i { // runs that start inside a match
+			g++
+		}
 	}
 	return fs
+}
+
+// gram is a run of units of a text that may be a dictionary value: units us[at:at+units],
+// their digest h.
+type gram struct {
+	at, units int32
+	h         uint64
 }
 
 // caseFits applies the rule for values of common words written with a capital: the text

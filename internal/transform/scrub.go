@@ -619,14 +619,23 @@ func units(us []unit, parts []part, keys []byte, text string) ([]unit, []part, [
 		start, ks := i, len(keys)
 	run:
 		for i < len(text) {
-			c := text[i]
-			switch byteClass[c] {
-			case k:
-				keys = append(keys, asciiLower[c&0x7f])
-				i++
+			// The ASCII run of this class, at once.
+			j := i
+			for j < len(text) && byteClass[text[j]] == k {
+				j++
+			}
+			if j > i {
+				if k == bDigit {
+					keys = append(keys, text[i:j]...)
+				} else {
+					for _, c := range []byte(text[i:j]) {
+						keys = append(keys, asciiLower[c&0x7f])
+					}
+				}
+				i = j
 				continue
-			case bWide:
-			default:
+			}
+			if byteClass[text[i]] != bWide {
 				break run
 			}
 			r, size := utf8.DecodeRuneInString(text[i:])
@@ -639,7 +648,11 @@ func units(us []unit, parts []part, keys []byte, text string) ([]unit, []part, [
 			}
 			i += size
 		}
-		us, parts = addUnit(us, parts, text, start, i, ks, len(keys), k == bDigit)
+		if k == bDigit {
+			us, parts = addUnit(us, parts, text, start, i, ks, len(keys), true)
+		} else {
+			us = append(us, unit{start: int32(start), end: int32(i), ks: int32(ks), ke: int32(len(keys))})
+		}
 	}
 	return us, parts, keys
 }

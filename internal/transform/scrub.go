@@ -163,6 +163,7 @@ type Batch struct {
 	entries  []uint16
 	firsts   []uint64
 	lens     []uint8
+	seen     [64]uint64 // the last firsts added, by their low bits: most repeat ("mrn" of every MRN)
 	maxWords int
 	scratch  keyScratch
 }
@@ -187,9 +188,13 @@ func (b *Batch) Add(value string, s Source) {
 		b.entries = append(b.entries, e)
 	}
 	if words > 1 {
-		b.firsts = append(b.firsts, first)
-		b.lens = append(b.lens, 1<<(words-1))
 		b.maxWords = max(b.maxWords, words)
+		lens := uint8(1 << (words - 1))
+		if seen := &b.seen[first&63]; *seen != first^uint64(lens)<<56 {
+			*seen = first ^ uint64(lens)<<56
+			b.firsts = append(b.firsts, first)
+			b.lens = append(b.lens, lens)
+		}
 	}
 }
 

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/stewardhealth/steward/internal/access"
-	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/load"
 	"github.com/stewardhealth/steward/internal/warehouse/noise"
@@ -119,7 +118,7 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, dsn)
+	db, _, err := openStore(ctx, dsn)
 	if err != nil {
 		return err
 	}

@@ -132,7 +132,7 @@ func TestVerifyFindsEverySpelling(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !rep.Passed {
+			if len(rep.Failed()) > 0 { // check 6 is "not measured": this policy marks no quasi-identifiers
 				t.Fatalf("the copy before any plant failed %v: %+v", failedChecks(rep), rep.Findings)
 			}
 			copyDB := dbtest.SQL(t, dst)
@@ -162,7 +162,7 @@ func TestVerifyFindsEverySpelling(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if rep.Passed || !slices.Contains(rep.Failed(), verify.Survivors) {
+				if !slices.Contains(rep.Failed(), verify.Survivors) {
 					t.Fatalf("verify passed the survivors check with %d spelling(s) planted in patient.%s (failed: %v)", len(texts), col, failedChecks(rep))
 				}
 				var n int64
@@ -260,7 +260,7 @@ func TestScrubFindsEverySpelling(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !rep.Passed {
+			if len(rep.Failed()) > 0 {
 				t.Errorf("verify failed %v: %+v", failedChecks(rep), rep.Findings)
 			}
 		})

@@ -218,7 +218,9 @@ func scratchChecksums(ctx context.Context, db *store.DB, dsn database.DSN, dir, 
 
 // checksumsOf opens a database without migrating it and checksums it.
 func checksumsOf(ctx context.Context, dsn string) ([]Table, error) {
-	d, driver, src := store.SQLite, "sqlite", "file:"+dsn+"?mode=ro"
+	// A reader of a WAL database may meet the lock of a connection that is closing (the
+	// restore's own, or a test's): wait for it as the store does instead of failing at once.
+	d, driver, src := store.SQLite, "sqlite", "file:"+dsn+"?mode=ro&_pragma=busy_timeout(10000)"
 	if strings.HasPrefix(dsn, "postgres") {
 		d, driver, src = store.Postgres, "pgx", dsn
 	}

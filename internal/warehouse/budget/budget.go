@@ -90,18 +90,18 @@ type Params struct {
 
 // Guarantee is the statement the settings give.
 type Guarantee struct {
-	Rho              float64 `json:"rho"`                // zCDP per user, project and period
-	Epsilon          float64 `json:"epsilon"`            // … hence (ε, δ)-differential privacy
-	Delta            float64 `json:"delta"`              //
-	CountCost        float64 `json:"count_cost"`         // ρ of one new count
-	DimensionCost    float64 `json:"dimension_cost"`     // ρ of one new breakdown dimension
-	Counts           int64   `json:"counts_per_period"`  // new counts one user may be told per project and period
-	Spread           float64 `json:"spread"`             // least spread of an estimate of one count from all of them
-	ExactRecovery    float64 `json:"exact_recovery"`     // how often rounding such an estimate hits the count
-	PeriodDays       int     `json:"period_days"`        //
-	ThresholdEscapes float64 `json:"threshold_escapes"`  // η: a hidden small total's chance of being shown by the pure mechanism
-	Text             string  `json:"text"`               // the same in plain words
-	Limits           string  `json:"limits"`             // what it does not cover
+	Rho              float64 `json:"rho"`               // zCDP per user, project and period
+	Epsilon          float64 `json:"epsilon"`           // … hence (ε, δ)-differential privacy
+	Delta            float64 `json:"delta"`             //
+	CountCost        float64 `json:"count_cost"`        // ρ of one new count
+	DimensionCost    float64 `json:"dimension_cost"`    // ρ of one new breakdown dimension
+	Counts           int64   `json:"counts_per_period"` // new counts one user may be told per project and period
+	Spread           float64 `json:"spread"`            // least spread of an estimate of one count from all of them
+	ExactRecovery    float64 `json:"exact_recovery"`    // how often rounding such an estimate hits the count
+	PeriodDays       int     `json:"period_days"`       //
+	ThresholdEscapes float64 `json:"threshold_escapes"` // η: a hidden small total's chance of being shown by the pure mechanism
+	Text             string  `json:"text"`              // the same in plain words
+	Limits           string  `json:"limits"`            // what it does not cover
 }
 
 // State computes the guarantee.

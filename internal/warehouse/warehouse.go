@@ -41,15 +41,16 @@ import (
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse/cohort"
-	"github.com/stewardhealth/steward/internal/warehouse/noise"
 	"github.com/stewardhealth/steward/internal/warehouse/seal"
 )
 
 // Warehouse answers cohort queries and patient-level reads over the store.
 type Warehouse struct {
-	DB       *store.DB
-	Access   *access.Service
-	Keys     *seal.Keys
+	DB     *store.DB
+	Access *access.Service
+	Keys   *seal.Keys
+	// Settings apply until an administrator saves settings (SaveSettings); then the stored
+	// ones do (CurrentSettings).
 	Settings Settings
 	// Gate is issue 9's governance: whose data an analysis may read (ethics approval,
 	// agency, region and client consent). New sets it over the same store.
@@ -60,23 +61,7 @@ type Warehouse struct {
 	gates   *gateCache        // agencies and their patients, for the gate
 }
 
-// Settings are the obfuscation and lockout settings (i2b2's crc.properties names in brackets).
-type Settings struct {
-	Noise          noise.Mode // noise.Consistent (default) or noise.I2B2
-	Sigma          float64    // [obfuscation.count.sigma] 1.323
-	BreakdownSigma float64    // [breakdowncount.sigma] 1.6
-	Minimum        int        // [obfuscation.minimum.value] 3: a true count ≤ this is shown as 0 ("< 3")
-	LockoutCount   int        // [lockout.setfinderquery.count] 7
-	LockoutDays    int        // [lockout.setfinderquery.day] 30
-	LockoutZeros   bool       // [lockout.setfinderquery.zero.count] false: zero results never count
-}
-
-// DefaultSettings are i2b2's.
-func DefaultSettings() Settings {
-	return Settings{Noise: noise.Consistent, Sigma: 1.323, BreakdownSigma: 1.6, Minimum: 3, LockoutCount: 7, LockoutDays: 30}
-}
-
-// New returns a warehouse with i2b2's settings and consistent noise.
+// New returns a warehouse with the default settings (budget mode) until settings are saved.
 func New(db *store.DB, svc *access.Service, keys *seal.Keys) *Warehouse {
 	return &Warehouse{DB: db, Access: svc, Keys: keys, Settings: DefaultSettings(), Gate: governance.New(db, governance.Config{}),
 		cohorts: cohort.New(db)}

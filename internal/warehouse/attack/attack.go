@@ -401,7 +401,11 @@ func (a *attacker) ask(ctx context.Context, q querydef.Query, breakdowns bool) (
 	if a.stopped != nil || a.answers >= a.max {
 		return answer{}, false, nil
 	}
-	r, err := a.wd.W.Run(ctx, a.p, a.wd.project, q)
+	var o warehouse.RunOptions
+	if breakdowns {
+		o.Breakdowns = []string{"all"}
+	}
+	r, err := a.wd.W.RunWith(ctx, a.p, a.wd.project, q, o)
 	if k := derrors.Kind(err); k == derrors.Locked || k == derrors.TooMany {
 		a.stopped = err
 		return answer{}, false, nil
@@ -423,18 +427,19 @@ type model struct {
 	mode       noise.Mode
 	v, vb      float64 // variance of a total and of a breakdown cell (noise and rounding)
 	lockSame   int     // results of the same real count that lock (0: the lockout does not count real counts)
-	sharedSets bool    // answers about the same set of patients share their noise
-	sharedText bool    // answers to the same canonical query share their noise
+	sharedText bool    // answers to the same canonical query share their noise (budget mode)
 }
 
-func (wd *World) model() model {
-	s := wd.W.Settings
-	m := model{mode: s.Noise, v: s.Sigma*s.Sigma + 1.0/12, vb: s.BreakdownSigma*s.BreakdownSigma + 1.0/12, lockSame: s.LockoutCount}
+func (wd *World) model(ctx context.Context) (model, error) {
+	s, err := wd.W.CurrentSettings(ctx)
+	m := model{mode: s.Noise, v: s.Sigma*s.Sigma + 1.0/12, vb: s.BreakdownSigma*s.BreakdownSigma + 1.0/12}
 	switch s.Noise {
-	case noise.Consistent:
-		m.sharedSets = true
+	case noise.Budget:
+		m.sharedText = true // and the lockout counts runs of the same query: rewordings never trip it
+	case noise.I2B2:
+		m.lockSame = s.LockoutCount
 	}
-	return m
+	return m, err
 }
 
 // estimate is a weighted mean of independent estimates of one count.
@@ -465,8 +470,6 @@ func (c xClass) addTo(e *estimate, v float64) {
 // classOf is the noise class of an answer to a wording of X (index i of n asked).
 func (m model) classOf(q querydef.Query, i int) string {
 	switch {
-	case m.sharedSets:
-		return "X"
 	case m.sharedText:
 		c := q
 		c.Panels = slices.Clone(q.Panels)
@@ -476,8 +479,8 @@ func (m model) classOf(q querydef.Query, i int) string {
 	return strconv.Itoa(i)
 }
 
-// Run runs every attack on every target in the warehouse's current settings, each attack and
-// target with a fresh attacker.
+// Run runs every attack on the first o.Cohorts targets in the warehouse's current settings,
+// each attack and target with a fresh attacker.
 func (wd *World) Run(ctx context.Context, o Options) ([]Figure, error) {
 	var out []Figure
 	for _, name := range Attacks {
@@ -491,12 +494,16 @@ func (wd *World) Run(ctx context.Context, o Options) ([]Figure, error) {
 }
 
 func (wd *World) run(ctx context.Context, name string, o Options) (Figure, error) {
-	m := wd.model()
-	f := Figure{Mode: string(m.mode), Attack: name, Cohorts: len(wd.targets)}
+	m, err := wd.model(ctx)
+	if err != nil {
+		return Figure{}, err
+	}
+	targets := wd.targets[:min(max(o.Cohorts, 1), len(wd.targets))]
+	f := Figure{Mode: string(m.mode), Attack: name, Cohorts: len(targets)}
 	var sq float64
 	var tp, fp, pos, neg int
 	whys := map[string]int{}
-	for _, t := range wd.targets {
+	for _, t := range targets {
 		a, err := wd.newAttacker(ctx, o.MaxAnswers)
 		if err != nil {
 			return f, err
@@ -537,7 +544,7 @@ func (wd *World) run(ctx context.Context, name string, o Options) (Figure, error
 			f.Recovered++
 		}
 	}
-	f.Answers /= float64(len(wd.targets))
+	f.Answers /= float64(len(targets))
 	if name == Existence {
 		if pos > 0 && neg > 0 {
 			f.Spread = float64(tp)/float64(pos) - float64(fp)/float64(neg)
@@ -665,24 +672,20 @@ func (a *attacker) everything(ctx context.Context, t target, m model, e *estimat
 		addCells(e, r.cells, m)
 	}
 	cap := 0
-	switch {
-	case m.sharedSets:
-		cap = -1 // every rewording is the same answer: nothing to gain
-	case m.lockSame > 0:
+	if m.lockSame > 0 {
 		cap = m.lockSame - 2 // X and these stay one below the lockout
 	}
-	if cap >= 0 {
-		if err := a.rewordInto(ctx, t, m, c, max(cap, 0)); err != nil {
-			return err
-		}
+	if err := a.rewordInto(ctx, t, m, c, cap); err != nil {
+		return err
 	}
 	c.addTo(e, m.v)
 	return a.partition(ctx, t, m, e, false)
 }
 
 // existence decides, for rare concepts C, whether any patient of X has C, from X and
-// X AND NOT C: in consistent noise the two answers are equal exactly when the two sets are;
-// otherwise the best test is whether X's answer is the larger by at least a half.
+// X AND NOT C: whether X's answer is the larger by at least a half. (With noise keyed by the
+// set of patients — Steward's "consistent" mode until issue 17 — the test was whether the two
+// answers differ: equal sets gave equal answers, and 91 % of the decisions were right.)
 func (a *attacker) existence(ctx context.Context, t target, m model, tp, fp, pos, neg *int) (right, n int, err error) {
 	x, ok, err := a.ask(ctx, query(panel(t.path)), false)
 	if err != nil || !ok {
@@ -693,12 +696,7 @@ func (a *attacker) existence(ctx context.Context, t target, m model, tp, fp, pos
 		if err != nil || !ok {
 			return right, n, err
 		}
-		var has bool
-		if m.sharedSets {
-			has = r.count != x.count
-		} else {
-			has = x.count-r.count >= 0.5
-		}
+		has := x.count-r.count >= 0.5
 		truth := c.with > 0
 		n++
 		if has == truth {

@@ -84,6 +84,9 @@ type Figure struct {
 	Answers   float64 `json:"answers"`   // answers obtained per cohort, on average
 	Stopped   int     `json:"stopped"`   // attackers the warehouse refused before MaxAnswers
 	Why       string  `json:"why,omitempty"`
+	// Errors are, cohort by cohort, the estimate minus the true count (existence: the right
+	// decisions): with keyed noise the same on every store.
+	Errors []float64 `json:"errors,omitempty"`
 }
 
 // Rate is the fraction recovered (existence: of right decisions).
@@ -292,7 +295,7 @@ func (wd *World) findTargets(ctx context.Context, o Options) error {
 		if t.rare, err = wd.rareConcepts(ctx, t, rareCodes); err != nil {
 			return err
 		}
-		words, err := wd.rewordings(ctx, t, 60)
+		words, err := wd.rewordings(ctx, t, max(24, o.MaxAnswers))
 		if err != nil {
 			return err
 		}
@@ -525,6 +528,7 @@ func (wd *World) run(ctx context.Context, name string, o Options) (Figure, error
 			right, n, err = a.existence(ctx, t, m, &tp, &fp, &pos, &neg)
 			f.Recovered += right
 			f.Trials += n
+			f.Errors = append(f.Errors, float64(right))
 		}
 		if err != nil {
 			return f, err
@@ -540,6 +544,7 @@ func (wd *World) run(ctx context.Context, name string, o Options) (Figure, error
 		f.Trials++
 		d := e.value() - float64(t.count)
 		sq += d * d
+		f.Errors = append(f.Errors, d)
 		if math.Round(e.value()) == float64(t.count) {
 			f.Recovered++
 		}

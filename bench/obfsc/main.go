@@ -3,7 +3,7 @@
 // target cohorts whose exact count the attacker's best estimate recovers and the estimate's
 // spread.
 //
-//	go run ./bench/obfsc [-patients 3000] [-cohorts 25] [-max 80] [-modes consistent,i2b2] [-db DSN]
+//	go run ./bench/obfsc [-patients 3000] [-cohorts 25] [-max 80] [-modes budget,i2b2] [-db DSN]
 //
 // It loads the fixed synthetic warehouse (seed attack.Seed) into a fresh SQLite store in a
 // temporary folder, or into the PostgreSQL database -db names (which must be empty), and
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/attack"
 	"github.com/stewardhealth/steward/internal/warehouse/noise"
 	"github.com/stewardhealth/steward/internal/warehouse/seal"
@@ -32,7 +33,7 @@ func main() {
 	flag.Int64Var(&o.Patients, "patients", 3000, "patients in the synthetic warehouse")
 	flag.IntVar(&o.Cohorts, "cohorts", 25, "target cohorts")
 	flag.IntVar(&o.MaxAnswers, "max", 80, "answers an attacker asks for at most per cohort")
-	modes := flag.String("modes", "consistent,i2b2", "noise modes to attack, comma-separated")
+	modes := flag.String("modes", "budget,i2b2", "noise modes to attack, comma-separated (each with its default settings)")
 	dsn := flag.String("db", "", "store DSN (default: a fresh SQLite file in a temporary folder)")
 	flag.Parse()
 	if err := run(*dsn, *modes, o); err != nil {
@@ -72,7 +73,13 @@ func run(dsn, modes string, o attack.Options) error {
 		if err != nil {
 			return err
 		}
-		wd.W.Settings.Noise = mode
+		wd.W.Settings = warehouse.DefaultSettings()
+		if mode == noise.I2B2 {
+			wd.W.Settings = warehouse.I2B2Settings()
+		}
+		if g := wd.W.Settings.Guarantee(); g != nil {
+			fmt.Printf("%s: %s\n", mode, g.Text)
+		}
 		start := time.Now()
 		figs, err := wd.Run(ctx, o)
 		if err != nil {

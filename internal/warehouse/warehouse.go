@@ -13,17 +13,24 @@
 // The parts, each a package of its own: schema (the tables and columns), seal (the key),
 // load (appending rows, from CSV or any Source), synthetic (a made-up warehouse), querydef
 // (i2b2's query language: the model, JSON and XML, normalisation), cohort (the patients of a
-// definition, and breakdowns), noise (obfuscated counts). This package puts them together:
-// an answer (answer.go) is stored like i2b2's (query master, instance, result instance with
-// shown size, real size and obfuscation method), the lockout rule (lockout.go), stored
-// queries (stored.go), the concept tree (concepts.go), patient-level reads (pdo.go), the
-// governance gate (gate.go), the individual-access source (person.go) and retention.
+// definition, and breakdowns), noise (obfuscated counts), budget (the privacy budget of
+// obfuscated counts and the guarantee it gives). This package puts them together: an answer
+// (answer.go) is stored like i2b2's (query master, instance, result instance with shown size,
+// real size and obfuscation method), the obfuscation settings (settings.go) and budgets
+// (budgets.go), the lockout rule (lockout.go), stored queries (stored.go), the concept tree
+// and its totalnums (concepts.go), patient-level reads (pdo.go), the governance gate
+// (gate.go), the individual-access source (person.go) and retention.
 //
-// What comes back depends on the role (access.Allowed decides): DATA_OBFSC gets a count with
-// noise and is locked out of queries after too many results with the same real count (i2b2's
-// rule); DATA_AGG exact counts and breakdowns; DATA_LDS patient-level data without blobs;
-// DATA_DEID with blobs; DATA_PROT with identified data. Every answer and read is audited
-// with counts and ids, never values.
+// What comes back depends on the role (access.Allowed decides): DATA_OBFSC gets counts with
+// noise — by default keyed by the question and the data and spent from a privacy budget per
+// user, project and period (package budget states the guarantee: with the defaults, 20 new
+// counts per 30 days, and no estimate of a count better than a spread of 2.24), every total of
+// 3 or fewer patients or under the threshold given the same answer, and is locked out of
+// queries after 7 runs of the same query; DATA_AGG exact counts and breakdowns; DATA_LDS
+// patient-level data without blobs; DATA_DEID with blobs; DATA_PROT with identified data.
+// i2b2's own noise (fresh on every run, no budget, the lockout on equal real counts) is a
+// setting, documented as weaker. Every answer, read and refusal is audited with counts and
+// ids, never values.
 //
 // Governance (issue 9) comes first: before a count or a patient-level read, the gate (Gate,
 // see gate.go) asks whether the project may analyse the agencies' data at all — an approved

@@ -3,6 +3,9 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"strings"
 	"testing"
@@ -106,4 +109,54 @@ func TestObfuscationSettingsAndBudgetAPI(t *testing.T) {
 			t.Errorf("breakdowns when withheld: got %d, want 403, audited", code)
 		}
 	})
+}
+
+// The page /admin/obfuscation: the guarantee in words for administrators, a settings change
+// with a reason, refused to others.
+func TestObfuscationPage(t *testing.T) {
+	f, wh := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataObfsc, Options{InsecureCookies: true})
+	ctx := context.Background()
+	session := func(user string) func(method, path string, v url.Values) (int, string) {
+		jar, _ := cookiejar.New(nil)
+		client := &http.Client{Jar: jar}
+		do := func(method, path string, v url.Values) (int, string) {
+			var resp *http.Response
+			var err error
+			if method == "POST" {
+				resp, err = client.PostForm(f.srv.URL+path, v)
+			} else {
+				resp, err = client.Get(f.srv.URL + path)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			b, _ := io.ReadAll(resp.Body)
+			return resp.StatusCode, string(b)
+		}
+		if code, _ := do("POST", "/signin", url.Values{"user": {user}, "password": {rootPW}}); code != 200 {
+			t.Fatalf("sign in %s: %d", user, code)
+		}
+		return do
+	}
+	admin := session("root")
+	code, body := admin("GET", "/admin/obfuscation", nil)
+	if code != 200 || !strings.Contains(body, "zCDP for every patient") || !strings.Contains(body, "20 new counts") {
+		t.Fatalf("the page: got %d, want the guarantee of the defaults", code)
+	}
+	form := url.Values{"do": {"settings"}, "noise": {"budget"}, "sigma": {"14"}, "breakdown_sigma": {"14"}, "minimum": {"3"}, "threshold": {"80"},
+		"breakdowns": {"noised"}, "budget": {"0.1"}, "period_days": {"30"}, "lockout_count": {"7"}, "lockout_days": {"30"}, "epoch": {"1"}}
+	if code, body := admin("POST", "/admin/obfuscation", form); code != 400 || !strings.Contains(body, "reason") {
+		t.Errorf("a change without a reason: got %d, want 400 asking for one", code)
+	}
+	form.Set("reason", "more cohorts per period for the feasibility studies")
+	if code, body := admin("POST", "/admin/obfuscation", form); code != 200 || !strings.Contains(body, "Settings saved") || !strings.Contains(body, "39 new counts") {
+		t.Errorf("the change: got %d, want it saved and 39 counts promised at σ 14", code)
+	}
+	if s, err := wh.CurrentSettings(ctx); err != nil || s.Sigma != 14 || s.Threshold != 80 {
+		t.Errorf("stored settings: got %+v, %v", s, err)
+	}
+	if code, _ := session("ann")("GET", "/admin/obfuscation", nil); code != 403 {
+		t.Errorf("the page for a DATA_OBFSC user: got %d, want 403", code)
+	}
 }

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -24,7 +25,7 @@ func (w *Warehouse) Budget(ctx context.Context, p access.Principal, projectCode 
 		return budget.State{}, err
 	}
 	if err := access.Check(p, access.ObfuscatedCount, x); err != nil {
-		return budget.State{}, err
+		return budget.State{}, w.refused(ctx, p, "project/"+x.Code, "budget", err)
 	}
 	st, err := w.budgetSettings(ctx)
 	if err != nil {
@@ -45,7 +46,7 @@ func (w *Warehouse) budgetSettings(ctx context.Context) (Settings, error) {
 // project or of all ("" ), for administrators (cut to their agency's users).
 func (w *Warehouse) Budgets(ctx context.Context, p access.Principal, projectCode string) ([]budget.Entry, error) {
 	if err := access.Check(p, access.UnlockAccount, access.Project{}); err != nil {
-		return nil, err
+		return nil, w.refused(ctx, p, "warehouse/budgets", "list budgets", err)
 	}
 	st, err := w.budgetSettings(ctx)
 	if err != nil {
@@ -70,7 +71,7 @@ func (w *Warehouse) Budgets(ctx context.Context, p access.Principal, projectCode
 // user: their ρ for the period is the budget plus what was granted.
 func (w *Warehouse) GrantBudget(ctx context.Context, p access.Principal, user, projectCode string, counts int, reason string) (budget.State, error) {
 	if err := access.Check(p, access.UnlockAccount, access.Project{}); err != nil {
-		return budget.State{}, err
+		return budget.State{}, w.refused(ctx, p, "user/"+user, "grant budget", err)
 	}
 	reason = strings.TrimSpace(reason)
 	if len(reason) < 5 || len(reason) > 500 {
@@ -104,4 +105,9 @@ func (w *Warehouse) GrantBudget(ctx context.Context, p access.Principal, user, p
 			"period_end": s.PeriodEnd.Format(time.RFC3339), "reason": reason})
 	})
 	return s, err
+}
+
+// refused audits a refusal of what (warehouse.refused) and returns err with any failure to audit it.
+func (w *Warehouse) refused(ctx context.Context, p access.Principal, object, what string, err error) error {
+	return errors.Join(err, w.Access.Record(ctx, p, "warehouse.refused", object, map[string]string{"asked": what, "reason": err.Error()}))
 }

@@ -87,8 +87,9 @@ func TestObfuscationSettingsAndBudgetAPI(t *testing.T) {
 		if code, _, _ := f.call("POST", "/api/v1/projects/diab/queries", ann, women); code != 201 {
 			t.Errorf("a question asked before, with the budget spent: got %d, want 201 (free)", code)
 		}
-		if code, _, _ := f.call("POST", "/api/v1/warehouse/budgets/ann/grant", ann, `{"project":"diab","counts":5,"reason":"my own grant"}`); code != 403 {
-			t.Errorf("a grant to oneself: got %d, want 403", code)
+		if code, _, _ := f.call("POST", "/api/v1/warehouse/budgets/ann/grant", ann, `{"project":"diab","counts":5,"reason":"my own grant"}`); code != 403 ||
+			audited("warehouse.refused", "grant budget") != 1 {
+			t.Errorf("a grant to oneself: got %d, want 403, audited", code)
 		}
 		if code, body, _ := f.call("POST", "/api/v1/warehouse/budgets/ann/grant", root, `{"project":"diab","counts":1,"reason":"feasibility of the diabetes study"}`); code != 200 ||
 			audited("warehouse.budget_grant", "feasibility of the diabetes study") != 1 {

@@ -142,7 +142,7 @@ func TestObfuscationPage(t *testing.T) {
 	}
 	admin := session("root")
 	code, body := admin("GET", "/admin/obfuscation", nil)
-	if code != 200 || !strings.Contains(body, "zCDP for every patient") || !strings.Contains(body, "20 new counts") {
+	if code != 200 || !strings.Contains(body, "differentially private for every patient") || !strings.Contains(body, "20 new counts") {
 		t.Fatalf("the page: got %d, want the guarantee of the defaults", code)
 	}
 	form := url.Values{"do": {"settings"}, "noise": {"budget"}, "sigma": {"14"}, "breakdown_sigma": {"14"}, "minimum": {"3"}, "threshold": {"80"},

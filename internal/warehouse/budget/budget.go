@@ -117,9 +117,9 @@ func (p Params) State() Guarantee {
 	g.Delta = Delta0 + (1+math.Exp(g.Epsilon))*float64(g.Counts)*g.ThresholdEscapes
 	g.Spread = 1 / math.Sqrt(2*g.Rho)
 	g.ExactRecovery = math.Erf(0.5 / (g.Spread * math.Sqrt2))
-	g.Text = fmt.Sprintf("Everything one user is told by obfuscated answers in one project in %d days is %.3g-zCDP for every patient: "+
-		"whether a patient's records are in the warehouse changes the probability of any set of answers by a factor of at most %.3g "+
-		"(ε = %.2f), except with probability %.1e (δ). A user may be told %d new counts in that time (a total, a totalnum or a "+
+	g.Text = fmt.Sprintf("Everything one user is told by obfuscated answers in one project in %d days is differentially private for every "+
+		"patient (Gaussian noise under a budget of ρ = %.3g in zCDP): whether a patient's records are in the warehouse changes the "+
+		"probability of any set of answers by a factor of at most %.3g (ε = %.2f), give or take %.1e (δ). A user may be told %d new counts in that time (a total, a totalnum or a "+
 		"breakdown dimension each; asking the same question again is free). No unbiased estimate of any one count from all of them has a "+
 		"spread below %.2f; rounded, it hits the exact count %.1f %% of the time. Counts are noised with σ %g (shown ±%.0f), "+
 		"totals of %d or fewer patients and noisy counts under %d are shown as \"< %d\".",

@@ -461,7 +461,13 @@ func (e estimate) value() float64 { return e.sum / e.weight }
 type xClass map[string][]float64
 
 func (c xClass) addTo(e *estimate, v float64) {
-	for _, xs := range c {
+	keys := make([]string, 0, len(c))
+	for k := range c {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys) // the same sums in the same order on every run and store
+	for _, k := range keys {
+		xs := c[k]
 		s := 0.0
 		for _, x := range xs {
 			s += x
@@ -652,10 +658,14 @@ func (a *attacker) breakdowns(ctx context.Context, t target, m model, e *estimat
 }
 
 func addCells(e *estimate, cells map[string]map[string]int64, m model) {
-	for _, dim := range cells {
+	for _, name := range []string{"age", "race", "sex", "vital_status"} {
+		dim, ok := cells[name]
+		if !ok {
+			continue
+		}
 		sum, hidden := 0.0, len(dim) == 0
 		for _, n := range dim {
-			sum += float64(n)
+			sum += float64(n) // whole numbers: exact in any order
 			hidden = hidden || n == 0
 		}
 		if !hidden {

@@ -8,10 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/sqlserver"
+	"github.com/stewardhealth/steward/internal/transfer/azure"
 )
 
 func checkDialect(d string) error {
@@ -22,7 +24,7 @@ func checkDialect(d string) error {
 }
 
 func newDeidScript() *cobra.Command {
-	var dialect, pol, keyFile, out string
+	var dialect, pol, keyFile, out, keyInclude string
 	var embed bool
 	cmd := &cobra.Command{
 		Use:   "script --dialect sqlserver --policy policy.yaml --key-file steward.key [--out deid.sql]",
@@ -32,18 +34,27 @@ servers Steward does not connect to. The script gives the same values as 'deid r
 key: before changing anything it checks the key's fingerprint and compares its own HMAC-SHA256
 (built from HASHBYTES) and rule expressions with values Steward's engine computed for test
 vectors, and stops with an error if any differs. It reads column sizes from the live schema,
-checks every table, column and type, then updates each table with one UPDATE, all in one
-transaction. It needs SQL Server 2019 or later and sqlcmd.
+checks every table, column and type and that both ends of each foreign key get the same rule,
+drops the foreign keys on rewritten columns and disables the rewritten tables' triggers, then
+rewrites each table in a transaction of its own recorded in dbo.steward_progress (run it again
+after an interruption: it goes on where it stopped, never transforming a value twice; another
+key or policy is refused). At the end it re-creates the foreign keys WITH CHECK, re-enables the
+triggers, rebuilds every rewritten table and index, runs sp_clean_db_free_space, checkpoints
+and shrinks the log (SIMPLE recovery), and clears Query Store and the database's plan cache:
+see the README for what this does and does not guarantee of the backup. It needs SQL Server
+2019 or later and SQLCMD mode (sqlcmd, or SSMS with SQLCMD Mode on).
 
 Reproduced: ` + sqlserver.Covered + `. Other rules (scrub, placeholder url, hash alphabets other
 than hex, age_band, hash of integer columns) are refused, naming the table and column:
 use 'deid run' on a copy for those.
 
-The key (--key-file, or STEWARD_KEY) computes the self-test values; the script reads the key
-at run time from the sqlcmd variable StewardKey, unless --embed-key writes it into the script
-(then only into --out, readable by its owner only).`,
-		Example: `  steward deid script --dialect sqlserver --policy policy.yaml --key-file steward.key --out deid.sql
-  sqlcmd -S sqlhost -d XT_copy -b -f 65001 -i deid.sql -v StewardKey=0x` + "`tr -d '\\r\\n' < steward.key | xxd -p | tr -d '\\n'`",
+The key (--key-file, or STEWARD_KEY) computes the self-test values. The script reads the key
+at run time from a sqlcmd file that --key-include writes (':setvar StewardKey 0x…', readable by
+its owner only), named by the sqlcmd variable StewardKeyFile — never from a command line —
+unless --embed-key writes the key into the script itself (then only into --out, owner-only).`,
+		Example: `  steward deid script --dialect sqlserver --policy policy.yaml --key-file steward.key --out deid.sql --key-include steward-key.sql
+  sqlcmd -S sqlhost -d XT_copy -b -f 65001 -v StewardKeyFile=steward-key.sql -i deid.sql
+  (SSMS, SQLCMD Mode:  :setvar StewardKeyFile "C:\secure\steward-key.sql"  then  :r "C:\scripts\deid.sql")`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if err := checkDialect(dialect); err != nil {
@@ -70,6 +81,18 @@ at run time from the sqlcmd variable StewardKey, unless --embed-key writes it in
 			if err := sqlserver.DeidScript(&b, o); err != nil {
 				return err
 			}
+			if keyInclude != "" {
+				if embed {
+					return errors.New("--key-include and --embed-key: choose one")
+				}
+				secret, err := keySecret(keyFile)
+				if err != nil {
+					return err
+				}
+				if err := writeSecret(keyInclude, strings.TrimSuffix(sqlserver.KeyInclude(secret), "\n")); err != nil {
+					return fmt.Errorf("key include file: %w", err)
+				}
+			}
 			return writeScript(cmd.OutOrStdout(), out, b.Bytes())
 		},
 	}
@@ -77,7 +100,8 @@ at run time from the sqlcmd variable StewardKey, unless --embed-key writes it in
 	fl.StringVar(&dialect, "dialect", "sqlserver", "SQL dialect of the script (sqlserver)")
 	fl.StringVar(&pol, "policy", "", "policy file (YAML)")
 	fl.StringVar(&keyFile, "key-file", "", "file holding the secret hashing key (else $STEWARD_KEY)")
-	fl.BoolVar(&embed, "embed-key", false, "write the key into the script instead of reading the sqlcmd variable StewardKey")
+	fl.BoolVar(&embed, "embed-key", false, "write the key into the script instead of reading it from the sqlcmd file StewardKeyFile names")
+	fl.StringVar(&keyInclude, "key-include", "", "write the sqlcmd file that gives the script its key (:setvar StewardKey 0x…, mode 0600)")
 	fl.StringVar(&out, "out", "", "write the script to this file (mode 0600) instead of standard output")
 	cmd.MarkFlagRequired("policy")
 	return cmd
@@ -113,7 +137,9 @@ func newTransferScript() *cobra.Command {
 		Long: `Write two T-SQL scripts for the DBA of a SQL Server holding the de-identified copy:
 
   backup.sql   CREATE CREDENTIAL named by the container URL WITH IDENTITY = 'SHARED ACCESS
-               SIGNATURE' (the token from --sas-file, or a placeholder to replace), and a SQL
+               SIGNATURE' and, as SECRET, the token's query string alone (--sas-file is the
+               token file 'transfer grant' wrote; a token for another account or container
+               than --container-url is refused), or a placeholder to replace; and a SQL
                Agent job (sp_add_job, sp_add_jobstep, sp_add_jobserver) running BACKUP DATABASE
                … TO URL, striped over --stripes blobs, WITH COMPRESSION, CHECKSUM; then starts it.
   cleanup.sql  DROP CREDENTIAL, sp_delete_job and DROP DATABASE, to run once the vendor has
@@ -132,7 +158,15 @@ files are written readable by their owner only, since backup.sql may hold the to
 				if err != nil {
 					return fmt.Errorf("token file: %w", err)
 				}
-				o.SAS = string(bytes.TrimSpace(b))
+				o.SAS = azure.ParseTokenFile(b).Token
+				c, _, err := sqlserver.SplitToken(o.SAS, o.ContainerURL)
+				if err != nil {
+					return fmt.Errorf("token file %s: %w", sasFile, err)
+				}
+				o.ContainerURL = c
+			}
+			if o.ContainerURL == "" {
+				return errors.New("give --container-url, or --sas-file with the grant's token file (its container is then the backup's)")
 			}
 			var backup, cleanup bytes.Buffer
 			if err := sqlserver.BackupScript(&backup, o); err != nil {
@@ -161,11 +195,11 @@ files are written readable by their owner only, since backup.sql may hold the to
 	fl := cmd.Flags()
 	fl.StringVar(&dialect, "dialect", "sqlserver", "SQL dialect of the scripts (sqlserver)")
 	fl.StringVar(&o.Database, "database", "", "the de-identified database to back up")
-	fl.StringVar(&o.ContainerURL, "container-url", "", "https://ACCOUNT.blob.core.windows.net/CONTAINER")
+	fl.StringVar(&o.ContainerURL, "container-url", "", "https://ACCOUNT.blob.core.windows.net/CONTAINER (default: the token's)")
 	fl.IntVar(&o.Stripes, "stripes", 1, "number of backup blobs written in parallel (1-64)")
-	fl.StringVar(&sasFile, "sas-file", "", "file holding the shared-access token (else a placeholder)")
+	fl.StringVar(&sasFile, "sas-file", "", "the grant's token file, the container's SAS URL (else a placeholder)")
 	fl.StringVar(&out, "out", "", "directory to write backup.sql and cleanup.sql to")
-	for _, f := range []string{"database", "container-url", "out"} {
+	for _, f := range []string{"database", "out"} {
 		cmd.MarkFlagRequired(f)
 	}
 	return cmd

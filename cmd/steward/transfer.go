@@ -14,10 +14,11 @@ func newTransfer() *cobra.Command {
   vendor         transfer confirm   check the upload against the manifest, then revoke the token
   client         transfer cleanup   list and remove what the hand-over left behind
 
-transfer revoke kills a token at once; push-local, s3-presign and push-s3 use other destinations;
-transfer script writes the SQL Server backup-to-URL job.`,
+transfer revoke kills a token at once; transfer status lists the grants (live, revoked, expired,
+confirmed); push-local, s3-presign and push-s3 use other destinations; transfer script writes the
+SQL Server backup-to-URL job.`,
 	}
-	cmd.AddCommand(newTransferGrant(), newTransferPush(), newTransferConfirm(), newTransferRevoke())
+	cmd.AddCommand(newTransferGrant(), newTransferPush(), newTransferConfirm(), newTransferRevoke(), newTransferStatus(), newTransferDiagnose())
 	cmd.AddCommand(transferBundleCommands()...)
 	return cmd
 }

@@ -1,27 +1,26 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"net"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
-	"github.com/stewardhealth/steward/internal/audit"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
 
-func grantsDir() string { return filepath.Join(stateDir(), "grants") }
+func grantsDir() string { return filepath.Join(stateDir(), transfer.GrantsDir) }
 
 // accountKey reads the storage account key from file, else $AZURE_STORAGE_KEY.
 func accountKey(file string) (string, error) {
@@ -36,18 +35,6 @@ func accountKey(file string) (string, error) {
 		return k, nil
 	}
 	return "", errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY")
-}
-
-func actor() string {
-	if u, err := user.Current(); err == nil {
-		return u.Username
-	}
-	return os.Getenv("USER")
-}
-
-func record(ctx context.Context, action, object string, detail map[string]string) error {
-	_, err := audit.FileStore{Path: auditLogPath()}.Append(ctx, audit.Entry{Actor: actor(), Action: action, Object: object, Detail: detail})
-	return err
 }
 
 func grantDetail(g azure.Grant) map[string]string {
@@ -80,6 +67,7 @@ func newTransferGrant() *cobra.Command {
 		req                          azure.GrantRequest
 		acct, endpoint, keyFile, out string
 		show                         bool
+		forTool                      string
 	)
 	cmd := &cobra.Command{
 		Use:   "grant --account A --container C --client-ip RANGE --duration D",
@@ -89,7 +77,9 @@ func newTransferGrant() *cobra.Command {
 SAS bound to it: HTTPS only, the client's IP range, expiring after --duration plus --margin,
 with permissions read+create+write (--permissions rcw): create and write upload, read lets an
 interrupted upload find what it already sent; cw gives up resuming; widen only if the client's
-tool needs it (e.g. l to list).
+tool needs it (e.g. l to list). --for sqlserver gives what SQL Server's BACKUP TO URL needs
+through a SAS credential, read+write+delete+list (rwdl, as Microsoft's "SQL Server Backup to
+URL" article makes the policy); then write the backup job with 'transfer script --sas-file'.
 Deleting the policy (steward transfer confirm / revoke) kills the token.
 
 The token goes to a file readable only by you (default $STEWARD_HOME/grants/ID.sas), never to
@@ -100,29 +90,37 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
   AZURE_STORAGE_KEY=$(cat acct.key) steward transfer grant --account acmehandover --container xt-deid-2026 --client-ip 203.0.113.7 --duration 90m --margin 1h --out xt.sas`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			switch forTool {
+			case "push":
+			case "sqlserver":
+				if cmd.Flags().Changed("permissions") {
+					return errors.New("--for sqlserver gives the permissions SQL Server's BACKUP TO URL needs (" + azure.SQLServerBackupPermissions + "): leave --permissions out")
+				}
+				req.Permissions = azure.SQLServerBackupPermissions
+			default:
+				return fmt.Errorf("--for %q: push (steward transfer push) or sqlserver (BACKUP TO URL through a SAS credential)", forTool)
+			}
 			key, err := accountKey(keyFile)
 			if err != nil {
 				return err
 			}
-			req.Taken = func(id string) bool {
-				_, err := os.Stat(filepath.Join(grantsDir(), id+".json"))
-				return err == nil
-			}
+			l := ledger()
+			req.Taken = l.Taken
 			a := azure.Account{Name: acct, Key: key, Endpoint: endpoint}
 			g, tok, err := a.Grant(cmd.Context(), req)
 			if err != nil {
 				return err
 			}
 			if out == "" {
-				out = filepath.Join(grantsDir(), g.ID+".sas")
+				out = l.TokenPath(g.ID)
 			}
-			if err := g.Save(grantsDir()); err != nil {
-				return fmt.Errorf("record grant %s (policy created; revoke it with steward transfer revoke --grant %s): %w", g.ID, g.ID, err)
+			if err := l.Save(&g); err != nil {
+				return fmt.Errorf("record grant %s (policy created; delete policy %s of container %s by hand): %w", g.ID, g.ID, g.Container, err)
 			}
-			if err := writeSecret(out, tok); err != nil {
+			if err := writeSecret(out, strings.TrimSuffix(azure.FormatTokenFile(g, tok), "\n")); err != nil {
 				return fmt.Errorf("write the token of grant %s: %w", g.ID, err)
 			}
-			if err := record(cmd.Context(), "transfer.grant", "grant:"+g.ID, grantDetail(g)); err != nil {
+			if err := l.Audit(cmd.Context(), "transfer.grant", "grant:"+g.ID, grantDetail(g)); err != nil {
 				return err
 			}
 			w := cmd.OutOrStdout()
@@ -151,6 +149,7 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 	fl.StringVar(&out, "out", "", "token file (default $STEWARD_HOME/grants/ID.sas)")
 	fl.BoolVar(&show, "show-token", false, "also print the token")
 	fl.StringVar(&req.Permissions, "permissions", "rcw", "permission letters of racwdl (cw: no resume)")
+	fl.StringVar(&forTool, "for", "push", "what uploads with the token: push, or sqlserver (BACKUP TO URL: permissions rwdl)")
 	for _, f := range []string{"account", "container", "client-ip", "duration"} {
 		cmd.MarkFlagRequired(f)
 	}
@@ -180,7 +179,13 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 			if err != nil {
 				return fmt.Errorf("token file: %w", err)
 			}
-			token := strings.TrimSpace(string(b))
+			tf := azure.ParseTokenFile(b)
+			if tf.Altered() {
+				return fmt.Errorf("token file %s: %w", sasFile, &azure.Refusal{Code: "checksum", Reason: "signature does not match (altered): the token is not the one the vendor wrote (its checksum in the file's comment line differs)",
+					Ask: "use the token file exactly as the vendor sent it, or ask the vendor for a new token"})
+			}
+			token := tf.Token
+			o.Expiry = tf.Expiry
 			o.BlockSize = int64(blockMiB) << 20
 			prog, wait := newUploadProgress(cmd.ErrOrStderr())
 			o.Progress = prog
@@ -194,7 +199,7 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 			if err != nil {
 				detail["outcome"] = "failed"
 			}
-			if rerr := record(cmd.Context(), "transfer.push", target, detail); rerr != nil && err == nil {
+			if rerr := ledger().Audit(cmd.Context(), "transfer.push", target, detail); rerr != nil && err == nil {
 				err = rerr
 			}
 			if err != nil {
@@ -220,9 +225,12 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 
 // loadGrantAccount reads a grant's record and the account key it needs.
 func loadGrantAccount(id, keyFile string) (azure.Grant, azure.Account, error) {
-	g, err := azure.LoadGrant(grantsDir(), id)
-	if err != nil {
+	var g azure.Grant
+	if err := ledger().Load(id, &g); err != nil {
 		return g, azure.Account{}, err
+	}
+	if g.KindOrDefault() != transfer.KindAzure {
+		return g, azure.Account{}, fmt.Errorf("grant %s is an %s grant, not an Azure one", id, g.KindOrDefault())
 	}
 	key, err := accountKey(keyFile)
 	return g, azure.Account{Name: g.Account, Key: key, Endpoint: g.Endpoint}, err
@@ -230,33 +238,20 @@ func loadGrantAccount(id, keyFile string) (azure.Grant, azure.Account, error) {
 
 // revokeAndProve deletes the grant's policy, proves the token dead, and records both.
 func revokeAndProve(cmd *cobra.Command, a azure.Account, g azure.Grant, action string, detail map[string]string, wait time.Duration) error {
-	ctx, w := cmd.Context(), cmd.OutOrStdout()
-	existed, err := a.Revoke(ctx, g)
+	w := cmd.OutOrStdout()
+	for k, v := range grantDetail(g) {
+		detail[k] = v
+	}
+	rev, err := ledger().Revoke(cmd.Context(), &g, a.Killer(g), action, detail, wait)
 	if err != nil {
 		return err
 	}
-	if !existed {
+	if !rev.Existed {
 		fmt.Fprintf(w, "policy %s was already gone from container %s\n", g.ID, g.Container)
 	} else {
 		fmt.Fprintf(w, "deleted access policy %s of container %s\n", g.ID, g.Container)
 	}
-	refusal, perr := a.ProveDead(ctx, g, wait)
-	for k, v := range grantDetail(g) {
-		detail[k] = v
-	}
-	if perr != nil {
-		detail["token"] = "still accepted: " + perr.Error()
-	} else {
-		detail["token"] = "refused (" + refusal.Code + ")"
-	}
-	g.Revoked = time.Now().UTC()
-	if action == "transfer.confirm" {
-		g.Confirmed = g.Revoked
-	}
-	if err := errors.Join(perr, g.Save(grantsDir()), record(ctx, action, "grant:"+g.ID, detail)); err != nil {
-		return err
-	}
-	fmt.Fprintf(w, "the token is dead: an upload with it was refused (%s)\n", refusal.Code)
+	fmt.Fprintf(w, "the token is dead: %s\n", rev.Proof)
 	return nil
 }
 
@@ -269,19 +264,30 @@ func newTransferConfirm() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "confirm --grant ID",
 		Short: "Check the uploaded blobs against the bundle's manifest, then revoke the token (vendor side)",
-		Long: `Download the container's manifest.json, check that every file it lists is there with the
-right size and SHA-256 (streaming each blob through the hash), and report each file. When all
-match, delete the grant's stored access policy and prove the token dead by trying an upload with
-it. When a check fails the token stays valid (so the DBA can push again) and the exit status is
-non-zero, unless --revoke-anyway.`,
+		Long: `Azure: download the container's manifest.json, check that every file it lists is there with
+the right size and SHA-256 (streaming each blob through the hash), and report each file. When
+all match, delete the grant's stored access policy and prove the token dead by trying an upload
+with it. S3: stream every granted object through SHA-256 and compare it with the digests the
+grant recorded from the manifest; then abort the uploads still open and prove every upload id
+closed (ListParts answers NoSuchUpload). When a check fails the token stays valid (so the
+client can push again) and the exit status is non-zero, unless --revoke-anyway.`,
 		Example: `  steward transfer confirm --grant sg-0123456789abcdef --account-key-file acct.key`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			var r transfer.Record
+			if err := ledger().Load(id, &r); err != nil {
+				return err
+			}
+			if r.KindOrDefault() == transfer.KindS3 {
+				return confirmS3(cmd, id, anyway, wait)
+			}
 			g, a, err := loadGrantAccount(id, keyFile)
 			if err != nil {
 				return err
 			}
-			res, err := a.Check(cmd.Context(), g.Container)
+			prog, done := newUploadProgress(cmd.ErrOrStderr())
+			res, err := a.Check(cmd.Context(), g.Container, prog)
+			done()
 			if err != nil {
 				return err
 			}
@@ -301,7 +307,7 @@ non-zero, unless --revoke-anyway.`,
 			detail := map[string]string{"files": fmt.Sprint(len(res.Files)), "failed": fmt.Sprint(bad), "extra": fmt.Sprint(len(res.Extra))}
 			if bad > 0 && !anyway {
 				detail["outcome"] = "checks failed, not revoked"
-				if err := record(cmd.Context(), "transfer.confirm", "grant:"+g.ID, detail); err != nil {
+				if err := ledger().Audit(cmd.Context(), "transfer.confirm", "grant:"+g.ID, detail); err != nil {
 					return err
 				}
 				return fmt.Errorf("%d of %d files do not match the manifest: the token stays valid so that the DBA can push again (or use --revoke-anyway)", bad, len(res.Files))
@@ -329,6 +335,73 @@ non-zero, unless --revoke-anyway.`,
 	return cmd
 }
 
+// revokeGrant revokes the grant of record r, whatever its kind, and proves its token dead.
+func revokeGrant(cmd *cobra.Command, r transfer.Record, keyFile string, wait time.Duration) error {
+	switch r.KindOrDefault() {
+	case transfer.KindAzure:
+		g, a, err := loadGrantAccount(r.ID, keyFile)
+		if err != nil {
+			return err
+		}
+		return revokeAndProve(cmd, a, g, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
+	case transfer.KindS3:
+		return revokeS3(cmd, r.ID, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
+	}
+	return fmt.Errorf("grant %s: unknown kind %q", r.ID, r.Kind)
+}
+
+func newTransferDiagnose() *cobra.Command {
+	var id, keyFile, sasFile string
+	cmd := &cobra.Command{
+		Use:   "diagnose --grant ID [--sas-file F]",
+		Short: "Tell, with the account key, why the service refuses a grant's token (vendor side)",
+		Long: `Compute what is wrong with a grant's token instead of reading the service's answer (which
+does not always say, and which Azurite gives alike for all of these): another account or
+container, not HTTPS, a signed field altered, a signature made with another key than the
+account's, the stored access policy deleted (revoked), the policy expired, or the policy's
+permissions narrower than the grant's. --sas-file is the token file the DBA holds; without it
+the token the record mints is checked. Exit status 1 when something is wrong.`,
+		Example: `  steward transfer diagnose --grant sg-0123456789abcdef --sas-file xt.sas --account-key-file acct.key`,
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			g, a, err := loadGrantAccount(id, keyFile)
+			if err != nil {
+				return err
+			}
+			token := ""
+			if sasFile != "" {
+				b, err := os.ReadFile(sasFile)
+				if err != nil {
+					return fmt.Errorf("token file: %w", err)
+				}
+				tf := azure.ParseTokenFile(b)
+				if tf.Altered() {
+					fmt.Fprintln(cmd.OutOrStdout(), "signature: signature does not match (altered): the token line differs from the checksum in the file's comment line")
+				}
+				token = tf.Token
+			}
+			fs, err := a.Diagnose(cmd.Context(), g, token)
+			if err != nil {
+				return err
+			}
+			for _, f := range fs {
+				fmt.Fprintln(cmd.OutOrStdout(), f)
+			}
+			if len(fs) > 0 {
+				return fmt.Errorf("grant %s: the token is refused: %d finding(s)", g.ID, len(fs))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "grant %s: the token is as the account key signs it and its policy is in place, unexpired, with permissions %s\n", g.ID, g.Permissions)
+			return nil
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&id, "grant", "", "grant id")
+	fl.StringVar(&sasFile, "sas-file", "", "the token file the DBA holds (default: the token the record mints)")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
+	cmd.MarkFlagRequired("grant")
+	return cmd
+}
+
 func newTransferRevoke() *cobra.Command {
 	var (
 		id, keyFile string
@@ -340,11 +413,11 @@ func newTransferRevoke() *cobra.Command {
 		Example: `  steward transfer revoke --grant sg-0123456789abcdef --account-key-file acct.key`,
 		Args:    cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			g, a, err := loadGrantAccount(id, keyFile)
-			if err != nil {
+			var r transfer.Record
+			if err := ledger().Load(id, &r); err != nil {
 				return err
 			}
-			return revokeAndProve(cmd, a, g, "transfer.revoke", map[string]string{"outcome": "revoked"}, wait)
+			return revokeGrant(cmd, r, keyFile, wait)
 		},
 	}
 	fl := cmd.Flags()
@@ -355,19 +428,25 @@ func newTransferRevoke() *cobra.Command {
 	return cmd
 }
 
-// newUploadProgress shows a bar per file on a terminal, and a line per finished file otherwise.
-func newUploadProgress(w io.Writer) (azure.Progress, func()) {
+// newUploadProgress shows a bar per file on a terminal; otherwise a line for every file in
+// progress every progressEvery, and one when each file ends. The returned func ends it.
+func newUploadProgress(w io.Writer) (transfer.Progress, func()) {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
 		return uploadBars{p}, p.Wait
 	}
-	return &uploadLines{w: w}, func() {}
+	l := &uploadLines{w: w, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go l.tick()
+	return l, func() { close(l.stop); <-l.stopped }
 }
+
+// progressEvery is how often progress lines are written when not on a terminal.
+var progressEvery = 5 * time.Second
 
 type uploadBars struct{ p *mpb.Progress }
 
-func (b uploadBars) File(name string, size, done int64) azure.FileProgress {
-	bar := b.p.AddBar(size,
+func (b uploadBars) File(name string, size, done int64) transfer.FileProgress {
+	bar := b.p.AddBar(max(size, 0),
 		mpb.PrependDecorators(decor.Name(name, decor.WC{W: 24, C: decor.DindentRight}), decor.Counters(decor.SizeB1024(0), "% .1f / % .1f", decor.WCSyncWidth)),
 		mpb.AppendDecorators(decor.AverageSpeed(decor.SizeB1024(0), "% .1f", decor.WCSyncSpace), decor.OnComplete(decor.AverageETA(decor.ET_STYLE_MMSS, decor.WCSyncSpace), "done")),
 	)
@@ -387,33 +466,72 @@ func (u uploadBar) Done(err error) {
 }
 
 type uploadLines struct {
-	w  io.Writer
-	mu sync.Mutex
+	w             io.Writer
+	mu            sync.Mutex
+	active        []*uploadLine
+	stop, stopped chan struct{}
 }
 
-func (l *uploadLines) File(name string, size, done int64) azure.FileProgress {
-	return &uploadLine{l: l, name: name, size: size, done: done, start: time.Now()}
+func (l *uploadLines) File(name string, size, done int64) transfer.FileProgress {
+	u := &uploadLine{l: l, name: name, size: size, done: done, start: time.Now()}
+	l.mu.Lock()
+	l.active = append(l.active, u)
+	l.mu.Unlock()
+	return u
 }
+
+func (l *uploadLines) tick() {
+	defer close(l.stopped)
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			for _, u := range l.active {
+				sent := u.sent.Load()
+				el := time.Since(u.start).Seconds()
+				if u.size > 0 {
+					fmt.Fprintf(l.w, "%-24s %s of %s (%d%%), %.1f MiB/s\n", u.name, mib(u.done+sent), mib(u.size), (u.done+sent)*100/u.size, float64(sent)/(1<<20)/max(el, 1e-9))
+				} else {
+					fmt.Fprintf(l.w, "%-24s %s, %.1f MiB/s\n", u.name, mib(u.done+sent), float64(sent)/(1<<20)/max(el, 1e-9))
+				}
+			}
+			l.mu.Unlock()
+		}
+	}
+}
+
+func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
 
 type uploadLine struct {
-	l                *uploadLines
-	name             string
-	size, done, sent int64
-	start            time.Time
+	l          *uploadLines
+	name       string
+	size, done int64
+	sent       atomic.Int64
+	start      time.Time
 }
 
-func (u *uploadLine) Add(n int64) { u.sent += n }
+func (u *uploadLine) Add(n int64) { u.sent.Add(n) }
 
 func (u *uploadLine) Done(err error) {
 	u.l.mu.Lock()
 	defer u.l.mu.Unlock()
-	if err != nil {
-		fmt.Fprintf(u.l.w, "%-24s stopped after %d of %d bytes\n", u.name, u.done+u.sent, u.size)
-		return
+	for i, a := range u.l.active {
+		if a == u {
+			u.l.active = append(u.l.active[:i], u.l.active[i+1:]...)
+			break
+		}
 	}
-	if u.done == u.size && u.sent == 0 {
-		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already uploaded\n", u.name, u.size)
-		return
+	sent := u.sent.Load()
+	switch {
+	case err != nil:
+		fmt.Fprintf(u.l.w, "%-24s stopped after %d of %d bytes\n", u.name, u.done+sent, u.size)
+	case u.size > 0 && u.done == u.size && sent == 0:
+		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already done\n", u.name, u.size)
+	default:
+		fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d now, %d before, %s\n", u.name, max(u.size, u.done+sent), sent, u.done, time.Since(u.start).Round(time.Millisecond))
 	}
-	fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d sent now, %d were already staged\n", u.name, u.size, u.sent, u.done)
 }

@@ -54,7 +54,7 @@ func grantCLI(t *testing.T, s *azuritetest.Server, containerName string) (id, to
 		t.Errorf("token file mode %o, want 600", st.Mode().Perm())
 	}
 	b, _ := os.ReadFile(path)
-	token = strings.TrimSpace(string(b))
+	token = azure.ParseTokenFile(b).Token
 	rec, _ := os.ReadFile(filepath.Join(os.Getenv("STEWARD_HOME"), "grants", m[1]+".json"))
 	sig := regexp.MustCompile(`sig=([^&]+)`).FindStringSubmatch(token)[1]
 	for what, text := range map[string]string{"grant's output": out, "grant record": string(rec), "audit log": readAudit(t)} {
@@ -121,7 +121,7 @@ func TestTransferHandOver(t *testing.T) {
 	if n, _, err := audit.Verify(context.Background(), audit.FileStore{Path: auditLogPath()}); err != nil || n != 4 {
 		t.Errorf("audit verify: %d entries, %v; want 4 (two grants, push, confirm), intact", n, err)
 	}
-	g, _ := azure.LoadGrant(grantsDir(), id)
+	g, _ := loadGrantRecord(id)
 	if g.Confirmed.IsZero() || g.Revoked.IsZero() {
 		t.Errorf("grant record after confirm: %+v, want confirmed and revoked times", g)
 	}
@@ -199,7 +199,13 @@ func TestTransferPushSurvivesKill9(t *testing.T) {
 		t.Errorf("rerun sent %d and skipped %d blocks; want at least the %d staged before the kill skipped, %d in all", sent, skipped, staged, blocks+1)
 	}
 	a := azure.Account{Name: azuritetest.Account, Key: azuritetest.Key, Endpoint: s.Endpoint, Client: s.Client}
-	if res, err := a.Check(context.Background(), "xt-deid"); err != nil || !res.OK() {
+	if res, err := a.Check(context.Background(), "xt-deid", nil); err != nil || !res.OK() {
 		t.Errorf("check after the resumed push: %+v, %v", res, err)
 	}
+}
+
+func loadGrantRecord(id string) (azure.Grant, error) {
+	var g azure.Grant
+	err := ledger().Load(id, &g)
+	return g, err
 }

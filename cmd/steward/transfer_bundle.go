@@ -1,20 +1,17 @@
 package main
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"filippo.io/age"
 	"github.com/spf13/cobra"
-	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/local"
-	"github.com/stewardhealth/steward/internal/transfer/s3"
 )
 
 // transferBundleCommands are the transfer subcommands that make, move and clean up bundles.
@@ -24,19 +21,7 @@ func transferBundleCommands() []*cobra.Command {
 
 // logHandOver appends an entry to the command line's audit log.
 func logHandOver(cmd *cobra.Command, action, object string, detail map[string]string) error {
-	_, err := audit.FileStore{Path: auditLogPath()}.Append(cmd.Context(), audit.Entry{Actor: handOverActor(), Action: action, Object: object, Detail: detail})
-	if err != nil {
-		return fmt.Errorf("audit log: %w", err)
-	}
-	return nil
-}
-
-// handOverActor names who runs the command, for the audit log.
-func handOverActor() string {
-	if u := os.Getenv("USER"); u != "" {
-		return u
-	}
-	return "uid:" + strconv.Itoa(os.Getuid())
+	return ledger().Audit(cmd.Context(), action, object, detail)
 }
 
 func newTransferBundle() *cobra.Command {
@@ -66,7 +51,9 @@ through its environment, never its command line.`,
 					return err
 				}
 			}
-			m, err := transfer.Bundle(cmd.Context(), transfer.BundleOptions{Source: source, Out: out, Recipients: rs})
+			prog, done := newUploadProgress(cmd.ErrOrStderr())
+			m, err := transfer.Bundle(cmd.Context(), transfer.BundleOptions{Source: source, Out: out, Recipients: rs, Progress: prog})
+			done()
 			if err != nil {
 				return fmt.Errorf("bundle of %s: %w", database.Redact(source), err)
 			}
@@ -102,13 +89,24 @@ through its environment, never its command line.`,
 }
 
 func newTransferCleanup() *cobra.Command {
-	var yes bool
+	var (
+		yes, revoke bool
+		keyFile     string
+		wait        time.Duration
+	)
 	cmd := &cobra.Command{
-		Use:   "cleanup [--yes]",
+		Use:   "cleanup [--yes [--revoke]]",
 		Short: "List, and with --yes remove, what the hand-over left on this machine",
 		Long: `List what the hand-over created on this machine: the bundle directories 'transfer bundle'
 made, shared-access token files and grant records (under $STEWARD_HOME/grants). With --yes,
-remove them; each removal is recorded in the audit log.
+remove them; the removal is recorded in the audit log.
+
+A grant record is what revokes its token, so cleanup never forgets a grant whose token may
+still work: while one is live (or expired with its stored access policy still in the
+container, where whoever holds the account key can extend it), cleanup --yes refuses and
+removes nothing. With --revoke it first revokes each such grant and proves its token dead
+(as 'transfer revoke' does; the account key from --account-key-file or AZURE_STORAGE_KEY),
+then removes everything.
 
 Steward does not drop the de-identified databases. Dropping is irreversible, only the DBA knows
 whether the copy is still needed (the vendor may ask for a second transfer) or in use, and the
@@ -116,7 +114,8 @@ account Steward ran with should not hold that privilege. It prints the exact DRO
 statement (for SQLite, the file to remove) for the DBA to run once the vendor has confirmed
 the transfer.`,
 		Example: `  steward transfer cleanup
-  steward transfer cleanup --yes`,
+  steward transfer cleanup --yes
+  steward transfer cleanup --yes --revoke --account-key-file acct.key`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			out := cmd.OutOrStdout()
@@ -127,8 +126,13 @@ the transfer.`,
 			if len(ls) == 0 {
 				fmt.Fprintln(out, "nothing left from a hand-over on this machine")
 			}
+			now := time.Now()
 			for _, l := range ls {
-				fmt.Fprintf(out, "%-12s %s\n", l.What, l.Path)
+				state := ""
+				if l.Grant != nil {
+					state = "  (" + string(l.Grant.State(now)) + ")"
+				}
+				fmt.Fprintf(out, "%-12s %s%s\n", l.What, l.Path, state)
 			}
 			if len(rs) > 0 {
 				fmt.Fprintln(out, "\nSteward does not drop the de-identified databases; once the transfer is confirmed, the DBA runs:")
@@ -139,12 +143,30 @@ the transfer.`,
 			if len(ls) == 0 {
 				return nil
 			}
+			live := transfer.LiveGrants(ls)
 			if !yes {
 				fmt.Fprintln(out, "\nnothing removed: add --yes to remove the files listed above")
+				if len(live) > 0 {
+					fmt.Fprintf(out, "%d grant(s) may still be used: --yes also needs --revoke, or revoke them first\n", len(live))
+				}
 				return nil
 			}
+			if len(live) > 0 && !revoke {
+				err := &transfer.LiveError{Grants: live}
+				return errors.Join(fmt.Errorf("nothing removed: %w", err), logHandOver(cmd, "transfer.cleanup", stateDir(), map[string]string{"outcome": "refused: live grants", "live": strconv.Itoa(len(live))}))
+			}
+			for _, g := range live {
+				if err := revokeGrant(cmd, g, keyFile, wait); err != nil {
+					return fmt.Errorf("nothing removed: revoke grant %s: %w", g.ID, err)
+				}
+			}
+			if len(live) > 0 { // the records now say revoked
+				if ls, _, err = transfer.Leftovers(stateDir()); err != nil {
+					return err
+				}
+			}
 			err = transfer.RemoveLeftovers(stateDir(), ls)
-			detail := map[string]string{"removed": strconv.Itoa(len(ls))}
+			detail := map[string]string{"removed": strconv.Itoa(len(ls)), "revoked": strconv.Itoa(len(live))}
 			if err != nil {
 				detail["error"] = "some files could not be removed"
 			}
@@ -161,7 +183,11 @@ the transfer.`,
 			return nil
 		},
 	}
-	cmd.Flags().BoolVar(&yes, "yes", false, "remove what is listed")
+	fl := cmd.Flags()
+	fl.BoolVar(&yes, "yes", false, "remove what is listed")
+	fl.BoolVar(&revoke, "revoke", false, "with --yes: revoke every grant that may still be used and prove its token dead first")
+	fl.StringVar(&keyFile, "account-key-file", "", "file holding the Azure account key for --revoke (default $AZURE_STORAGE_KEY)")
+	fl.DurationVar(&wait, "wait", 90*time.Second, "how long --revoke keeps trying each token while the revocation spreads")
 	return cmd
 }
 
@@ -189,104 +215,5 @@ A file changed since the bundle was made is refused.`,
 	}
 	cmd.Flags().StringVar(&to, "to", "", "destination folder (created if missing)")
 	cmd.MarkFlagRequired("to")
-	return cmd
-}
-
-func newTransferS3Presign() *cobra.Command {
-	var p s3.Presigner
-	var clientIP, out string
-	cmd := &cobra.Command{
-		Use:   "s3-presign DIR --bucket B --region R --prefix P --client-ip RANGE --expires 2h --out uploads.json",
-		Short: "Presign short-lived S3 upload URLs for a bundle, and print the bucket policy that limits them to the client's addresses",
-		Long: `For the owner of an S3 bucket (credentials from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
-AWS_SESSION_TOKEN): presign one PUT URL per file of the bundle's manifest (DIR holds at least
-manifest.json), each valid for --expires (at most 7 days) and for that object only, and write
-them to --out, readable by its owner only: the URLs are bearer credentials, so they are never
-printed. Send the file to the client, who runs 'steward transfer push-s3'.
-
-Presigned URLs carry no IP restriction. The command prints a bucket-policy statement denying
-uploads under the prefix from any address outside --client-ip (an address, a CIDR block or a
-range a.b.c.d-e.f.g.h): add it to the bucket's policy before sending the URLs. A presigned URL
-cannot be revoked alone; it dies at its expiry or with the credentials that signed it.`,
-		Example: `  steward transfer s3-presign hospital-bundle --bucket hospital-handover --region eu-west-1 --prefix xt/2026-11 --client-ip 203.0.113.0-203.0.113.255 --expires 3h --out uploads.json`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			cidrs, err := s3.CIDRs(clientIP)
-			if err != nil {
-				return err
-			}
-			if p.Credentials, err = s3.EnvCredentials(); err != nil {
-				return err
-			}
-			m, err := transfer.ReadManifest(args[0])
-			if err != nil {
-				return err
-			}
-			mf, err := transfer.HashFile(filepath.Join(args[0], transfer.ManifestName), transfer.ManifestName)
-			if err != nil {
-				return err
-			}
-			ups, err := p.Presign(cmd.Context(), m, mf)
-			if err != nil {
-				return err
-			}
-			if err := writeJSON(out, ups); err != nil {
-				return err
-			}
-			pol, err := s3.Policy(p.Bucket, p.Prefix, cidrs)
-			if err != nil {
-				return err
-			}
-			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%d presigned uploads, valid until %s, written to %s (owner-only; send it to the client by a private channel)\n\n", len(ups), ups[0].Expires.Format(time.RFC3339), out)
-			fmt.Fprintf(w, "Add this statement to the Statement list of bucket %s's policy first:\n%s\n", p.Bucket, pol)
-			return logHandOver(cmd, "transfer.s3-presign", "s3://"+p.Bucket+"/"+p.Prefix, map[string]string{
-				"files": strconv.Itoa(len(ups)), "expires": ups[0].Expires.Format(time.RFC3339), "client_ip": clientIP})
-		},
-	}
-	fl := cmd.Flags()
-	fl.StringVar(&p.Bucket, "bucket", "", "S3 bucket")
-	fl.StringVar(&p.Region, "region", os.Getenv("AWS_REGION"), "the bucket's region (default $AWS_REGION)")
-	fl.StringVar(&p.Prefix, "prefix", "", "key prefix for this hand-over")
-	fl.StringVar(&p.Endpoint, "endpoint", "", "an S3-compatible endpoint URL instead of AWS")
-	fl.DurationVar(&p.Expires, "expires", 2*time.Hour, "how long the URLs stay valid (at most 168h)")
-	fl.StringVar(&clientIP, "client-ip", "", "the client's public address, CIDR block or range a.b.c.d-e.f.g.h")
-	fl.StringVar(&out, "out", "", "file to write the presigned uploads to (JSON, mode 0600)")
-	for _, f := range []string{"bucket", "prefix", "client-ip", "out"} {
-		cmd.MarkFlagRequired(f)
-	}
-	return cmd
-}
-
-func newTransferPushS3() *cobra.Command {
-	var uploads string
-	cmd := &cobra.Command{
-		Use:     "push-s3 DIR --uploads uploads.json",
-		Short:   "Upload a bundle to S3 with the presigned URLs the bucket's owner sent",
-		Example: `  steward transfer push-s3 hospital-bundle --uploads uploads.json`,
-		Args:    cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			b, err := os.ReadFile(uploads)
-			if err != nil {
-				return err
-			}
-			var ups []s3.Upload
-			if err := json.Unmarshal(b, &ups); err != nil {
-				return fmt.Errorf("%s: not a list of presigned uploads: %w", uploads, err)
-			}
-			d := s3.Uploads{ByName: map[string]s3.Upload{}}
-			for _, u := range ups {
-				d.ByName[u.Name] = u
-			}
-			m, err := transfer.Push(cmd.Context(), args[0], d)
-			if err != nil {
-				return fmt.Errorf("push %s: %w", args[0], err)
-			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%d files uploaded\n", len(m.Files)+1)
-			return logHandOver(cmd, "transfer.push", uploads, map[string]string{"destination": "s3", "bundle": args[0], "files": strconv.Itoa(len(m.Files))})
-		},
-	}
-	cmd.Flags().StringVar(&uploads, "uploads", "", "the presigned uploads file from 'transfer s3-presign'")
-	cmd.MarkFlagRequired("uploads")
 	return cmd
 }

@@ -414,7 +414,7 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 		}
 		err := scan(ctx, proj, func(row database.Row) error {
 			for j, i := range cols {
-				if s, ok := row[j].(string); ok {
+				if s, ok := transform.Unpadded(proj.Columns[j], row[j]).(string); ok {
 					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
 				}
 			}

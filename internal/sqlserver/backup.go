@@ -14,9 +14,47 @@ type BackupOptions struct {
 	Database     string // the de-identified database
 	ContainerURL string // https://ACCOUNT.blob.core.windows.net/CONTAINER, without a token
 	Stripes      int    // backup files written in parallel (1–64); one blob holds up to ~200 GB
-	// SAS is the shared-access token (without a leading ?) for the credential's secret; ""
-	// writes a placeholder for the DBA to replace.
+	// SAS is the grant's token as its token file holds it — the container's URL with the
+	// shared access signature as its query string — or "" for a placeholder the DBA replaces.
+	// The credential's secret is the query string alone (SQL Server wants no URL and no ?),
+	// and a token for another account or container than ContainerURL is refused.
 	SAS string
+}
+
+// SplitToken checks a token (a container SAS URL, as 'transfer grant' writes it) against the
+// container URL the backup writes to, which may be empty to take the token's, and returns the
+// container URL and the bare query string the credential's SECRET needs.
+func SplitToken(token, containerURL string) (container, secret string, err error) {
+	token = strings.TrimSpace(token)
+	u, err := url.Parse(token)
+	if err != nil || u.Scheme == "" || u.Host == "" {
+		return "", "", errors.New("the token is not a container address with a shared access signature (https://ACCOUNT.blob.core.windows.net/CONTAINER?sv=…&sig=…): give the token file 'transfer grant' wrote, as it is, so that its account and container can be checked")
+	}
+	if u.Scheme != "https" {
+		return "", "", fmt.Errorf("the token's address uses %s: HTTPS only", u.Scheme)
+	}
+	q := u.Query()
+	switch {
+	case !q.Has("sig") || !q.Has("sv"):
+		return "", "", errors.New("the token has no shared access signature (sv=…&sig=…)")
+	case q.Get("sr") != "c":
+		return "", "", fmt.Errorf("the token is for a %q resource, not a container (sr=c): BACKUP TO URL needs a container token", q.Get("sr"))
+	}
+	tc := "https://" + u.Host + "/" + strings.Trim(u.Path, "/")
+	if containerURL == "" {
+		containerURL = tc
+	}
+	want, err := url.Parse(strings.TrimRight(containerURL, "/"))
+	if err != nil {
+		return "", "", fmt.Errorf("--container-url %q: %w", containerURL, err)
+	}
+	switch {
+	case !strings.EqualFold(u.Host, want.Host):
+		return "", "", fmt.Errorf("the token is for account host %s, but --container-url is on %s: a credential named by one account's container cannot use another's token", u.Host, want.Host)
+	case strings.Trim(u.Path, "/") != strings.Trim(want.Path, "/"):
+		return "", "", fmt.Errorf("the token is for container %s, but --container-url names container %s", strings.Trim(u.Path, "/"), strings.Trim(want.Path, "/"))
+	}
+	return tc, u.RawQuery, nil
 }
 
 // SASPlaceholder stands for the token when the script is written without it.
@@ -40,7 +78,7 @@ func (o BackupOptions) check() (string, error) {
 	if u.RawQuery != "" || u.Fragment != "" {
 		return "", errors.New("--container-url must not carry the token: give it with --sas-file")
 	}
-	if strings.ContainsAny(o.SAS, "\r\n") {
+	if strings.ContainsAny(strings.TrimSpace(o.SAS), "\r\n") {
 		return "", errors.New("the shared-access token must be one line")
 	}
 	return "https://" + u.Host + "/" + strings.Trim(u.Path, "/"), nil
@@ -64,11 +102,12 @@ func BackupScript(w io.Writer, o BackupOptions) error {
 	if err != nil {
 		return err
 	}
-	secret := o.SAS
-	if secret == "" {
-		secret = SASPlaceholder
+	secret := SASPlaceholder
+	if o.SAS != "" {
+		if _, secret, err = SplitToken(o.SAS, container); err != nil {
+			return err
+		}
 	}
-	secret = strings.TrimPrefix(secret, "?")
 	var to []string
 	for _, u := range o.BackupURLs(container) {
 		to = append(to, "URL = "+lit(u))
@@ -83,6 +122,7 @@ func BackupScript(w io.Writer, o BackupOptions) error {
 	} else {
 		s.f("-- THIS SCRIPT CONTAINS THE SHARED-ACCESS TOKEN: delete it once the job has run.\n")
 	}
+	s.f("-- Run it after deid.sql has run to its end (it rebuilds the rewritten tables, cleans free space and\n-- empties the log, so that the backup's pages hold no old value; see dbo.steward_progress, step finished).\n")
 	s.f("-- Tell the vendor when the job has succeeded; after the vendor confirms, run the clean-up script.\n\n")
 	s.f("USE [master];\nIF EXISTS (SELECT 1 FROM sys.credentials WHERE name = %s)\n    DROP CREDENTIAL %s;\n", lit(container), ident(container))
 	s.f("CREATE CREDENTIAL %s WITH IDENTITY = 'SHARED ACCESS SIGNATURE', SECRET = %s;\nGO\n\n", ident(container), alit(secret))

@@ -1,7 +1,6 @@
 package sqlserver
 
 import (
-	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -34,7 +33,9 @@ type DeidOptions struct {
 // The T-SQL expressions below are templates: {col} is the column's value, {by} the shift_date
 // entity column's, {w} the column's declared length in characters (0: unbounded), {cut} the
 // same with 4000 for unbounded, {hw} the hash width (the length, or 64). The update fills
-// them from the live schema at run time; the self-test fills them with literals.
+// them from the live schema at run time — a char or nchar column's value as RTRIM(column),
+// its text without the padding, as the engine reads fixed-width columns on every database
+// (transform.Unpadded) — and the self-test fills them with literals.
 
 const utf8Collation = "Latin1_General_100_BIN2_UTF8"
 
@@ -46,10 +47,12 @@ func utf8(e string) string {
 	return "CONVERT(varbinary(max), CONVERT(varchar(max), " + e + " COLLATE " + utf8Collation + "))"
 }
 
-// hmac is HMAC-SHA256 of a varbinary under the key, from HASHBYTES and the key's pads
-// @ipad and @opad (RFC 2104).
+// hmac is HMAC-SHA256 of a varbinary under the key, from HASHBYTES and the key's pads (RFC
+// 2104), read from the session's temporary table #steward_key: never a parameter or a
+// variable of a statement that touches the database's tables, so no plan, Query Store entry
+// or trace of those statements holds them.
 func hmac(b string) string {
-	return "HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + " + b + "))"
+	return "HASHBYTES('SHA2_256', (SELECT opad FROM #steward_key) + HASHBYTES('SHA2_256', (SELECT ipad FROM #steward_key) + " + b + "))"
 }
 
 // derive is transform's Hasher.Derive: the HMAC of 0, label, 0 and the text's UTF-8.
@@ -224,12 +227,10 @@ func DeidScript(w io.Writer, o DeidOptions) error {
 					errs = append(errs, fmt.Sprintf("%s:%d:%d: table %s, column %s: %v", o.Policy.File, c.Pos.Line, c.Pos.Column, t.Name, c.Name, err))
 					continue
 				}
-				e = strings.ReplaceAll(e, "{col}", ident(c.Name))
 				if c.Rule.Kind == policy.ShiftDate {
 					if t.Column(c.Rule.By) == nil && o.Policy.Default != policy.Keep {
 						errs = append(errs, fmt.Sprintf("%s:%d:%d: table %s, column %s: shift_date by column %s is not in the policy", o.Policy.File, c.Pos.Line, c.Pos.Column, t.Name, c.Name, c.Rule.By))
 					}
-					e = strings.ReplaceAll(e, "{by}", ident(c.Rule.By))
 				}
 				col.expr = e
 			}
@@ -240,10 +241,15 @@ func DeidScript(w io.Writer, o DeidOptions) error {
 		return fmt.Errorf("the policy cannot be applied by a T-SQL script:\n  %s\nT-SQL reproduces: %s; use `steward deid run` on a copy for the rest", strings.Join(errs, "\n  "), Covered)
 	}
 	sw := &scriptWriter{w: w}
+	run := runInfo{fingerprint: o.Key.Fingerprint(), policy: policyDigest(o.Policy)}
 	writeHeader(sw, o)
+	writePrepare(sw, o.Policy, run)
+	writeKey(sw, o)
 	writeSelfTest(sw, o, h)
 	writeChecks(sw, o.Policy, cols)
-	writeUpdates(sw, cols)
+	writeConstraints(sw, run)
+	writeUpdates(sw, cols, run)
+	writeFinish(sw, run)
 	return sw.err
 }
 
@@ -256,43 +262,6 @@ func (s *scriptWriter) f(format string, args ...any) {
 	if s.err == nil {
 		_, s.err = fmt.Fprintf(s.w, format, args...)
 	}
-}
-
-func writeHeader(s *scriptWriter, o DeidOptions) {
-	sum := sha256.Sum256(o.Policy.Source)
-	s.f("-- Steward: de-identification of a SQL Server database in place, by policy %s\n", comment(o.Policy.File))
-	s.f("-- policy sha256 %s, key fingerprint %s. Generated; do not edit.\n", hex.EncodeToString(sum[:8]), o.Key.Fingerprint())
-	s.f("--\n-- Run it on the standalone copy only, in SQLCMD mode, on SQL Server 2019 or later (it needs\n-- UTF-8 collations to hash text as the engine does):\n")
-	if o.EmbedKey == nil {
-		s.f("--   sqlcmd -S SERVER -d DATABASE -b -f 65001 -i deid.sql -v StewardKey=0x`tr -d '\\r\\n' < steward.key | xxd -p | tr -d '\\n'`\n")
-	} else {
-		s.f("--   sqlcmd -S SERVER -d DATABASE -b -f 65001 -i deid.sql\n-- THIS SCRIPT CONTAINS THE SECRET KEY: delete it after the run.\n")
-	}
-	s.f("--\n-- It checks first and changes nothing if a check fails: the key, its own HMAC and rule\n")
-	s.f("-- expressions against values Steward's engine computed, every table, column and type. Then\n")
-	s.f("-- it updates each table with one UPDATE, all in one transaction.\n-- Rules reproduced: %s.\n\n", Covered)
-	s.f("SET NOCOUNT ON;\nSET XACT_ABORT ON;\n")
-	if o.EmbedKey == nil {
-		s.f("DECLARE @key varbinary(max) = CONVERT(varbinary(max), '$(StewardKey)', 1);\n")
-	} else {
-		s.f("DECLARE @key varbinary(max) = %s;\n", binLit(o.EmbedKey))
-	}
-	s.f(`DECLARE @k binary(64), @ipad varbinary(64) = 0x, @opad varbinary(64) = 0x, @i int = 1;
-IF @key IS NULL OR DATALENGTH(@key) < %d
-BEGIN
-    RAISERROR(N'steward: no key, or a key shorter than %d bytes: pass StewardKey=0x<the key file''s bytes in hex>', 16, 1);
-    RETURN;
-END;
-IF DATALENGTH(@key) > 64 SET @key = HASHBYTES('SHA2_256', @key);
-SET @k = CONVERT(binary(64), @key);
-WHILE @i <= 64
-BEGIN
-    SET @ipad = @ipad + CONVERT(binary(1), CONVERT(tinyint, CONVERT(tinyint, SUBSTRING(@k, @i, 1)) ^ 54));
-    SET @opad = @opad + CONVERT(binary(1), CONVERT(tinyint, CONVERT(tinyint, SUBSTRING(@k, @i, 1)) ^ 92));
-    SET @i += 1;
-END;
-
-`, transform.MinKeyLen, transform.MinKeyLen)
 }
 
 // vector is one self-test case: a rule's template filled with literals, and what the engine
@@ -320,6 +289,21 @@ func vectors(h *transform.Hasher) []vector {
 			panic(err) // only covered rules are tested
 		}
 		vs = append(vs, vector{fmt.Sprintf("%s, width %d, input %d", r, width, len(vs)+1), fill(e, width, lit(in), ""), want})
+	}
+	// A char(n) column's value as the update reads it (RTRIM), against the engine reading the
+	// same padded value from a fixed-width column: trailing blanks go, tabs and the rest stay.
+	fixed := &database.Column{Name: "mrn", Type: database.Text, Native: "char(16)", Length: 16}
+	hashFixed, err := transform.Compile(policy.Rule{Kind: policy.Hash}, &database.Table{Name: "t", Columns: []*database.Column{fixed}}, fixed, nil, nil)
+	if err != nil {
+		panic(err)
+	}
+	for _, in := range []string{"MRN0012345      ", "MRN0012345", "MRN 7 \t  ", "   ", "Zoë  "} {
+		out, err := hashFixed(h, database.Row{in}, in)
+		if err != nil {
+			panic(err)
+		}
+		e, _ := expr(policy.Rule{Kind: policy.Hash}, h)
+		vs = append(vs, vector{fmt.Sprintf("hash of a char(16) column, input %d", len(vs)+1), fill(e, 16, "RTRIM("+lit(in)+")", ""), out.(string)})
 	}
 	for _, in := range inputs {
 		d := hex.EncodeToString(h.Sum(in))
@@ -400,14 +384,20 @@ func where(c column) string {
 
 func writeChecks(s *scriptWriter, p *policy.Policy, cols []column) {
 	s.f("-- Checks: every table and column exists with a type its rule suits.\n")
-	s.f("DECLARE @cols TABLE (id int PRIMARY KEY, w int, type sysname, nullable varchar(3));\n")
-	s.f("DECLARE @type sysname, @len int, @nullable varchar(3), @missing nvarchar(max), @n bigint;\n")
-	s.f("DECLARE @set nvarchar(max), @sql nvarchar(max), @ws nvarchar(10), @cut nvarchar(10), @hw nvarchar(10);\n")
+	s.f("DECLARE @cols TABLE (id int PRIMARY KEY, w int, type sysname, nullable varchar(3), input nvarchar(300), by_input nvarchar(300));\n")
+	s.f("DECLARE @type sysname, @len int, @nullable varchar(3), @missing nvarchar(max), @n bigint, @id int, @bytype sysname;\n")
+	s.f("DECLARE @set nvarchar(max), @sql nvarchar(max), @ws nvarchar(10), @cut nvarchar(10), @hw nvarchar(10), @in nvarchar(300), @by nvarchar(300);\n")
+	s.f("-- The rewritten columns and tables, for the foreign keys, triggers and rebuilds below.\n")
+	s.f("IF OBJECT_ID(N'tempdb..#steward_cols') IS NOT NULL DROP TABLE #steward_cols;\nCREATE TABLE #steward_cols (object_id int NOT NULL, column_id int NOT NULL, rule_text nvarchar(400) NOT NULL, w int NOT NULL, PRIMARY KEY (object_id, column_id));\n")
+	s.f("IF OBJECT_ID(N'tempdb..#steward_tables') IS NOT NULL DROP TABLE #steward_tables;\nCREATE TABLE #steward_tables (object_id int NOT NULL PRIMARY KEY);\n")
 	if p.Default != policy.Keep {
 		var names []string
 		for _, t := range p.Tables {
 			schema, table := splitTable(t.Name)
 			names = append(names, lit(schema+"."+table))
+		}
+		for _, t := range stewardTables {
+			names = append(names, lit("dbo."+t))
 		}
 		s.f("SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME)), N', ') FROM INFORMATION_SCHEMA.TABLES WHERE TABLE_TYPE = N'BASE TABLE' AND CONCAT(TABLE_SCHEMA, N'.', TABLE_NAME) NOT IN (%s);\n", strings.Join(names, ", "))
 		s.f("IF @missing IS NOT NULL\nBEGIN\n    RAISERROR(N'steward: tables not in the policy, whose default is error: %%s', 16, 1, @missing);\n    RETURN;\nEND;\n")
@@ -452,45 +442,35 @@ func writeChecks(s *scriptWriter, p *policy.Policy, cols []column) {
 				strings.ReplaceAll(ident(c.schema)+"."+ident(c.table), "'", "''"), strings.ReplaceAll(ident(c.name), "'", "''"))
 			s.f("IF @n > 0\nBEGIN\n    RAISERROR(N'steward: %%s.%%s.%%s holds IPv6 addresses; the T-SQL script maps IPv4 only: use steward deid run', 16, 1, %s);\n    RETURN;\nEND;\n", args)
 		}
-		s.f("INSERT @cols VALUES (%d, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable);\n", c.id)
+		// A char or nchar column's value is read without its padding, as the engine reads it.
+		in := "CASE WHEN @type IN (N'char', N'nchar') THEN N'RTRIM(' + QUOTENAME(" + lit(c.name) + ") + N')' ELSE QUOTENAME(" + lit(c.name) + ") END"
+		by := "NULL"
+		if c.rule.Kind == policy.ShiftDate {
+			s.f("SET @bytype = (SELECT DATA_TYPE FROM INFORMATION_SCHEMA.COLUMNS WHERE TABLE_SCHEMA = %s AND TABLE_NAME = %s AND COLUMN_NAME = %s);\n", lit(c.schema), lit(c.table), lit(c.rule.By))
+			s.f("IF @bytype IS NULL\nBEGIN\n    RAISERROR(N'steward: %%s.%%s.%%s: shift_date by column %%s does not exist', 16, 1, %s, %s);\n    RETURN;\nEND;\n", args, lit(c.rule.By))
+			by = "CASE WHEN @bytype IN (N'char', N'nchar') THEN N'RTRIM(' + QUOTENAME(" + lit(c.rule.By) + ") + N')' ELSE QUOTENAME(" + lit(c.rule.By) + ") END"
+		}
+		s.f("INSERT @cols VALUES (%d, CASE WHEN @len > 0 THEN @len ELSE 0 END, @type, @nullable, %s, %s);\n", c.id, in, by)
+		if c.rule.Transforms() {
+			qt := lit(ident(c.schema) + "." + ident(c.table))
+			s.f("INSERT #steward_cols VALUES (OBJECT_ID(%s), COLUMNPROPERTY(OBJECT_ID(%s), %s, 'ColumnId'), %s, CASE WHEN @len > 0 THEN @len ELSE 0 END);\n", qt, qt, lit(c.name), lit(c.rule.String()))
+			s.f("IF NOT EXISTS (SELECT 1 FROM #steward_tables WHERE object_id = OBJECT_ID(%s)) INSERT #steward_tables VALUES (OBJECT_ID(%s));\n", qt, qt)
+		}
 	}
-	s.f("\n")
-}
-
-func writeUpdates(s *scriptWriter, cols []column) {
-	s.f("-- Updates: one UPDATE per table, all in one transaction.\nBEGIN TRANSACTION;\n")
-	for i := 0; i < len(cols); {
-		j := i
-		for j < len(cols) && cols[j].schema == cols[i].schema && cols[j].table == cols[i].table {
-			j++
-		}
-		table, group := cols[i], cols[i:j]
-		i = j
-		changed := false
-		for _, c := range group {
-			changed = changed || c.rule.Transforms()
-		}
-		qt := ident(table.schema) + "." + ident(table.table)
-		if !changed {
-			s.f("-- %s: every column kept\n", comment(qt))
-			continue
-		}
-		s.f("\n-- %s\nSET @set = N'';\n", comment(qt))
-		for _, c := range group {
-			if !c.rule.Transforms() {
-				continue
-			}
-			s.f("SELECT @len = w, @type = type, @nullable = nullable FROM @cols WHERE id = %d;\n", c.id)
-			if c.rule.Kind == policy.Null {
-				s.f("SET @set += N', ' + QUOTENAME(%s) + N' = ' + CASE WHEN @nullable = 'YES' THEN N'NULL' WHEN @type IN (N'char', N'varchar', N'nchar', N'nvarchar') THEN N'N''''' WHEN @type IN (N'binary', N'varbinary') THEN N'0x' ELSE N'0' END;\n", lit(c.name))
-				continue
-			}
-			s.f("SELECT @ws = CONVERT(nvarchar(10), @len), @cut = CONVERT(nvarchar(10), CASE WHEN @len > 0 THEN @len ELSE 4000 END), @hw = CONVERT(nvarchar(10), CASE WHEN @len > 0 AND @len < 64 THEN @len ELSE 64 END);\n")
-			s.f("SET @set += N', ' + QUOTENAME(%s) + N' = ' + REPLACE(REPLACE(REPLACE(%s, N'{w}', @ws), N'{cut}', @cut), N'{hw}', @hw);\n", lit(c.name), lit(c.expr))
-		}
-		s.f("SET @sql = N'UPDATE ' + %s + N' SET ' + STUFF(@set, 1, 2, N'') + N'; SET @n = ROWCOUNT_BIG();';\n", lit(qt))
-		s.f("EXEC sp_executesql @sql, N'@ipad varbinary(64), @opad varbinary(64), @n bigint OUTPUT', @ipad, @opad, @n OUTPUT;\n")
-		s.f("PRINT CONCAT(N'steward: ', %s, N': ', @n, N' rows de-identified');\n", lit(table.schema+"."+table.table))
-	}
-	s.f("\nCOMMIT TRANSACTION;\nPRINT N'steward: done';\n")
+	s.f(`
+-- Foreign keys: both ends of one on a rewritten column must get the same rule and width, or the
+-- join would break (the engine refuses such a policy too).
+SELECT @missing = STRING_AGG(CONVERT(nvarchar(max), QUOTENAME(OBJECT_SCHEMA_NAME(k.constraint_object_id)) + N'.' + QUOTENAME(OBJECT_NAME(k.constraint_object_id))
+    + N' (' + COL_NAME(k.parent_object_id, k.parent_column_id) + N' -> ' + COL_NAME(k.referenced_object_id, k.referenced_column_id) + N')'), N', ')
+FROM sys.foreign_key_columns AS k
+LEFT JOIN #steward_cols AS p ON p.object_id = k.parent_object_id AND p.column_id = k.parent_column_id
+LEFT JOIN #steward_cols AS r ON r.object_id = k.referenced_object_id AND r.column_id = k.referenced_column_id
+WHERE (p.object_id IS NOT NULL OR r.object_id IS NOT NULL)
+  AND (p.object_id IS NULL OR r.object_id IS NULL OR p.rule_text <> r.rule_text OR p.w <> r.w);
+IF @missing IS NOT NULL
+BEGIN
+    RAISERROR(N'steward: foreign keys whose two ends get different rules or widths (joins would break): %%s; give both ends the same rule', 16, 1, @missing);
+    RETURN;
+END;
+`)
 }

@@ -114,17 +114,26 @@ func TestDeidScriptGolden(t *testing.T) {
 		t.Error("the script holds the key, which was not asked for")
 	}
 	// sqlcmd reads $(name) as a variable anywhere, and lines starting with : or !! or only GO
-	// as its own commands: only the key's variable may appear.
-	if n := strings.Count(script, "$("); n != 1 {
-		t.Errorf("script has %d $( sequences, want 1 (the key's sqlcmd variable)", n)
+	// as its own commands: only the key file's and the key's variables, :on error exit, the
+	// key file's :r and the batch separators may appear.
+	if n := strings.Count(script, "$("); n != 2 {
+		t.Errorf("script has %d $( sequences, want 2 (the key file's and the key's sqlcmd variables)", n)
 	}
+	gos := 0
 	for i, line := range strings.Split(script, "\n") {
-		if strings.HasPrefix(line, ":") || strings.HasPrefix(line, "!!") || strings.EqualFold(strings.TrimSpace(line), "GO") {
+		switch {
+		case line == "GO":
+			gos++
+		case line == ":on error exit" || line == ":r $(StewardKeyFile)":
+		case strings.HasPrefix(line, ":") || strings.HasPrefix(line, "!!") || strings.EqualFold(strings.TrimSpace(line), "GO"):
 			t.Errorf("line %d would be read as a sqlcmd command: %.40s", i+1, line)
 		}
 	}
-	if !strings.Contains(script, "'$(StewardKey)'") {
-		t.Error("the script does not read the key from the sqlcmd variable StewardKey")
+	if gos != 4 {
+		t.Errorf("script has %d batches, want 4 (prepare, key, work, finish)", gos)
+	}
+	if !strings.Contains(script, "'$(StewardKey)'") || !strings.Contains(script, "\n:on error exit\n:r $(StewardKeyFile)\n") {
+		t.Error("the script does not stop on the first error and read the key from the sqlcmd file StewardKeyFile names")
 	}
 	// The self-test's expected hash is HMAC-SHA256, computed here without Steward's code.
 	m := stdhmac.New(sha256.New, testSecret)
@@ -132,7 +141,7 @@ func TestDeidScriptGolden(t *testing.T) {
 	if want := "N'" + hex.EncodeToString(m.Sum(nil)) + "'"; !strings.Contains(script, want) {
 		t.Errorf("the self-test does not expect HMAC-SHA256 of a vector (%s)", want)
 	}
-	for _, want := range []string{"^ 54", "^ 92", "HASHBYTES('SHA2_256', @opad + HASHBYTES('SHA2_256', @ipad + ", "BEGIN TRANSACTION", "UPDATE ' + N'[dbo].[patient]'"} {
+	for _, want := range []string{"^ 54", "^ 92", "HASHBYTES('SHA2_256', (SELECT opad FROM #steward_key) + HASHBYTES('SHA2_256', (SELECT ipad FROM #steward_key) + ", "BEGIN TRANSACTION", "UPDATE ' + N'[dbo].[patient]'"} {
 		if !strings.Contains(script, want) {
 			t.Errorf("script lacks %q", want)
 		}
@@ -182,9 +191,9 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 		t.Fatal(err)
 	}
 	golden.Check(t, "hostile-deid.sql", b.Bytes())
-	lexCheck(t, "deid script", b.String(), "DROP TABLE", 0)
+	lexCheck(t, "deid script", b.String(), "DROP TABLE t", 0)
 
-	o := BackupOptions{Database: hostile, ContainerURL: "https://acct.blob.core.windows.net/hand-over", Stripes: 2, SAS: "sv=2022-11-02&si=steward-x&sig=a'b"}
+	o := BackupOptions{Database: hostile, ContainerURL: "https://acct.blob.core.windows.net/hand-over", Stripes: 2, SAS: "https://acct.blob.core.windows.net/hand-over?sv=2022-11-02&sr=c&si=steward-x&sig=a'b"}
 	for name, f := range map[string]func(*bytes.Buffer, BackupOptions) error{
 		"backup":  func(b *bytes.Buffer, o BackupOptions) error { return BackupScript(b, o) },
 		"cleanup": func(b *bytes.Buffer, o BackupOptions) error { return CleanupScript(b, o) },
@@ -193,7 +202,7 @@ func TestHostileNamesAreEscaped(t *testing.T) {
 		if err := f(&b, o); err != nil {
 			t.Fatal(err)
 		}
-		lexCheck(t, name, b.String(), "DROP TABLE", 0)
+		lexCheck(t, name, b.String(), "DROP TABLE t", 0)
 		if !strings.Contains(b.String(), "[x]]'; DROP TABLE t; --]") {
 			t.Errorf("%s: the database name is not bracket-quoted with ] doubled", name)
 		}
@@ -228,10 +237,24 @@ func TestBackupScriptsGolden(t *testing.T) {
 	}
 
 	b.Reset()
-	o.SAS = "?sv=2022-11-02&si=steward-20261123-ab12&sr=c&sig=abc%2Bdef"
-	BackupScript(&b, o)
+	o.SAS = "https://vendoracct.blob.core.windows.net/hospital-xt?sv=2022-11-02&si=steward-20261123-ab12&sr=c&sig=abc%2Bdef"
+	if err := BackupScript(&b, o); err != nil {
+		t.Fatal(err)
+	}
 	if !strings.Contains(b.String(), "SECRET = 'sv=2022-11-02&si=steward-20261123-ab12&sr=c&sig=abc%2Bdef'") {
-		t.Error("the token is not the credential's secret without its leading ?")
+		t.Error("the credential's secret is not the token's bare query string")
+	}
+	for _, bad := range []struct{ token, want string }{
+		{"?sv=2022-11-02&sr=c&sig=abc", "not a container address"},
+		{"https://vendoracct.blob.core.windows.net/other?sv=2022-11-02&sr=c&sig=abc", "container other"},
+		{"https://evil.blob.core.windows.net/hospital-xt?sv=2022-11-02&sr=c&sig=abc", "account host evil"},
+		{"https://vendoracct.blob.core.windows.net/hospital-xt/x.bak?sv=2022-11-02&sr=b&sig=abc", "not a container"},
+		{"http://vendoracct.blob.core.windows.net/hospital-xt?sv=2022-11-02&sr=c&sig=abc", "HTTPS only"},
+	} {
+		o.SAS = bad.token
+		if err := BackupScript(&bytes.Buffer{}, o); err == nil || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("token %s: got %v, want a refusal saying %q", bad.token, err, bad.want)
+		}
 	}
 	for _, bad := range []BackupOptions{
 		{Database: "x", ContainerURL: "http://a.blob.core.windows.net/c", Stripes: 1},

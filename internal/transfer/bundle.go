@@ -26,6 +26,8 @@ type BundleOptions struct {
 	// Snapshot, for PostgreSQL, is a snapshot exported by an open transaction
 	// (pg_export_snapshot()): the dump then shows the database exactly as that transaction does.
 	Snapshot string
+	// Progress, when not nil, follows the bytes each file is written with.
+	Progress Progress
 }
 
 // Bundle backs up the database opts.Source names in its own format — pg_dump's custom format
@@ -58,7 +60,10 @@ func Bundle(ctx context.Context, opts BundleOptions) (*Manifest, error) {
 		}
 	}()
 	m := &Manifest{Version: 1, Created: time.Now().UTC().Truncate(time.Second), Source: Source{Kind: string(dsn.Kind)}}
-	w := &bundleWriter{dir: tmp, recipients: opts.Recipients}
+	w := &bundleWriter{dir: tmp, recipients: opts.Recipients, progress: opts.Progress}
+	if w.progress == nil {
+		w.progress = NoProgress{}
+	}
 	switch dsn.Kind {
 	case database.Postgres:
 		err = dumpPostgres(ctx, dsn, opts.Snapshot, m, w)
@@ -94,10 +99,11 @@ type bundleWriter struct {
 	dir        string
 	recipients []age.Recipient
 	files      []File
+	progress   Progress
 }
 
 // create writes one file named name (name.age when encrypting) with what fill writes to w.
-func (b *bundleWriter) create(name string, fill func(w io.Writer) error) error {
+func (b *bundleWriter) create(name string, fill func(w io.Writer) error) (err error) {
 	if len(b.recipients) > 0 {
 		name += ".age"
 	}
@@ -108,7 +114,9 @@ func (b *bundleWriter) create(name string, fill func(w io.Writer) error) error {
 	}
 	defer f.Close()
 	h := sha256.New()
-	cw := &countWriter{w: io.MultiWriter(f, h)}
+	fp := b.progress.File(name, 0, 0)
+	cw := &countWriter{w: io.MultiWriter(f, h), fp: fp}
+	defer func() { fp.Done(err) }()
 	var w io.Writer = cw
 	var enc io.WriteCloser
 	if len(b.recipients) > 0 {
@@ -136,13 +144,15 @@ func (b *bundleWriter) create(name string, fill func(w io.Writer) error) error {
 }
 
 type countWriter struct {
-	w io.Writer
-	n int64
+	w  io.Writer
+	n  int64
+	fp FileProgress
 }
 
 func (c *countWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
+	c.fp.Add(int64(n))
 	return n, err
 }
 

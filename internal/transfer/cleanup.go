@@ -58,14 +58,15 @@ func writeBundles(state string, rs []BundleRecord) error {
 
 // Leftover is something the hand-over left on this machine.
 type Leftover struct {
-	What string // "bundle", "token", "grant record"
-	Path string
+	What  string // "bundle", "token", "grant record"
+	Path  string
+	Grant *Record // the grant a record or token file belongs to, when known
 }
 
 // Leftovers lists what the hand-over created under state and still exists: recorded bundle
-// directories, shared-access token files (grants/*.sas) and grant records (grants/*), and the
-// records of the de-identified databases the bundles came from, which Steward never drops
-// itself (see DropStatement).
+// directories, shared-access token files (grants/*.sas) and grant records (grants/*.json),
+// and the records of the de-identified databases the bundles came from, which Steward never
+// drops itself (see DropStatement).
 func Leftovers(state string) ([]Leftover, []BundleRecord, error) {
 	rs, err := readBundles(state)
 	if err != nil {
@@ -77,21 +78,56 @@ func Leftovers(state string) ([]Leftover, []BundleRecord, error) {
 			ls = append(ls, Leftover{What: "bundle", Path: r.Dir})
 		}
 	}
-	grants, _ := filepath.Glob(filepath.Join(state, "grants", "*"))
-	sort.Strings(grants)
-	for _, g := range grants {
+	dir := filepath.Join(state, GrantsDir)
+	grants, err := Ledger{Dir: dir}.Records()
+	if err != nil {
+		return nil, nil, err
+	}
+	byID := map[string]*Record{}
+	for i := range grants {
+		byID[grants[i].ID] = &grants[i]
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*"))
+	sort.Strings(files)
+	for _, f := range files {
+		base := filepath.Base(f)
+		if strings.HasPrefix(base, ".") {
+			continue
+		}
 		what := "grant record"
-		if strings.HasSuffix(g, ".sas") {
+		if strings.HasSuffix(base, ".sas") {
 			what = "token"
 		}
-		ls = append(ls, Leftover{What: what, Path: g})
+		ls = append(ls, Leftover{What: what, Path: f, Grant: byID[strings.TrimSuffix(strings.TrimSuffix(base, ".json"), ".sas")]})
 	}
 	return ls, rs, nil
 }
 
-// RemoveLeftovers removes what Leftovers listed and forgets the recorded bundles. It goes on
-// past a failure and reports every path it could not remove.
+// LiveGrants are the grants among ls whose tokens may still work.
+func LiveGrants(ls []Leftover) []Record {
+	var live []Record
+	seen := map[string]bool{}
+	now := time.Now()
+	for _, l := range ls {
+		if l.Grant == nil || seen[l.Grant.ID] {
+			continue
+		}
+		seen[l.Grant.ID] = true
+		if dead, _ := l.Grant.Dead(now); !dead {
+			live = append(live, *l.Grant)
+		}
+	}
+	return live
+}
+
+// RemoveLeftovers removes what Leftovers listed and forgets the recorded bundles. It refuses,
+// removing nothing, while a grant among them may still be used (a *LiveError): its record is
+// what revokes it. Otherwise it goes on past a failure and reports every path it could not
+// remove.
 func RemoveLeftovers(state string, ls []Leftover) error {
+	if live := LiveGrants(ls); len(live) > 0 {
+		return &LiveError{Grants: live}
+	}
 	var errs []error
 	for _, l := range ls {
 		if err := os.RemoveAll(l.Path); err != nil {

@@ -81,3 +81,26 @@ func (v *verifier) Read(p []byte) (int, error) {
 	}
 	return n, err
 }
+
+// Progress follows an upload, file by file (push to Azure, push to S3, confirm).
+type Progress interface {
+	// File starts a file of size bytes, of which done are already at the destination.
+	File(name string, size, done int64) FileProgress
+}
+
+// FileProgress follows one file.
+type FileProgress interface {
+	Add(n int64) // n more bytes were sent (or checked)
+	Done(err error)
+}
+
+// NoProgress follows nothing.
+type NoProgress struct{}
+
+// File returns a FileProgress that ignores everything.
+func (NoProgress) File(string, int64, int64) FileProgress { return noFile{} }
+
+type noFile struct{}
+
+func (noFile) Add(int64)  {}
+func (noFile) Done(error) {}

@@ -30,6 +30,29 @@ func bad(format string, args ...any) error { return &ValueError{Reason: fmt.Spri
 // of every output that a cut hash could make collide; dict is the run's dictionary of
 // transformed values, used by scrub.
 func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collisions, dict *Dictionary) (Func, error) {
+	f, err := compileRule(r, t, c, track, dict)
+	if err != nil || !c.FixedWidth() {
+		return f, err
+	}
+	switch r.Kind {
+	case policy.Hash, policy.Pseudonym, policy.Placeholder:
+		return func(h *Hasher, row database.Row, v any) (any, error) { return f(h, row, Unpadded(c, v)) }, nil
+	}
+	return f, nil
+}
+
+// Unpadded is a value of column c as the rules read it: the text of a fixed-width character
+// column (database.Column.FixedWidth) without its trailing blanks (U+0020, the padding SQL
+// adds and ignores in comparisons, and T-SQL's RTRIM removes), so that one identifier hashes
+// alike in a char(n) and a varchar(n) column, on every database.
+func Unpadded(c *database.Column, v any) any {
+	if s, ok := v.(string); ok && c.FixedWidth() {
+		return strings.TrimRight(s, " ")
+	}
+	return v
+}
+
+func compileRule(r policy.Rule, t *database.Table, c *database.Column, track *Collisions, dict *Dictionary) (Func, error) {
 	width := c.Length
 	switch r.Kind {
 	case policy.Keep:
@@ -86,12 +109,12 @@ func Compile(r policy.Rule, t *database.Table, c *database.Column, track *Collis
 		if by < 0 {
 			return nil, fmt.Errorf("shift_date by column %s does not exist", r.By)
 		}
-		days := r.Days
+		days, byCol := r.Days, t.Columns[by]
 		return func(h *Hasher, row database.Row, v any) (any, error) {
 			if v == nil {
 				return nil, nil
 			}
-			return shiftDate(v, ShiftDays(h, text(row[by]), days))
+			return shiftDate(v, ShiftDays(h, text(Unpadded(byCol, row[by])), days))
 		}, nil
 	case policy.Generalize:
 		level := r.Text

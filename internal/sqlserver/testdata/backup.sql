@@ -1,5 +1,7 @@
 -- Steward: one-time backup of [XT_deid] to https://vendoracct.blob.core.windows.net/hospital-xt, through a SQL Agent job.
 -- Replace the placeholder in CREATE CREDENTIAL with the token the vendor sent.
+-- Run it after deid.sql has run to its end (it rebuilds the rewritten tables, cleans free space and
+-- empties the log, so that the backup's pages hold no old value; see dbo.steward_progress, step finished).
 -- Tell the vendor when the job has succeeded; after the vendor confirms, run the clean-up script.
 
 USE [master];

@@ -122,28 +122,31 @@ func Explain(err error, expiry time.Time) error {
 	r := &Refusal{Code: re.ErrorCode}
 	switch bloberror.Code(re.ErrorCode) {
 	case bloberror.AuthorizationProtocolMismatch:
-		r.Reason = "the token allows HTTPS only and this request used plain HTTP"
+		r.Reason = "HTTPS only: the token allows HTTPS alone and this request used plain HTTP"
 		r.Ask = "use the https:// address from the token file as the vendor sent it; if the storage is only reachable over HTTP, ask the vendor for an HTTPS endpoint"
 	case bloberror.AuthorizationSourceIPMismatch:
 		r.Reason = "this machine's public (egress) address is outside the token's IP range (sip)"
 		r.Ask = "ask the vendor for a token whose IP range covers your egress address (your network team knows it)"
 	case bloberror.AuthorizationPermissionMismatch:
-		r.Reason = "the token lacks a permission this step needs"
+		r.Reason = "permission missing: the token lacks a permission this step needs"
 		r.Ask = "ask the vendor for an upload token with create and write permissions (and read, so that an interrupted upload can resume)"
 	default: // AuthenticationFailed, AuthorizationFailure: signature, time or policy
 		switch {
-		case !expiry.IsZero() && !time.Now().Before(expiry), strings.Contains(detail, "expire"), strings.Contains(detail, "time frame"):
-			r.Reason = "the token has expired"
+		case !expiry.IsZero() && !time.Now().Before(expiry), strings.Contains(detail, "expir"), strings.Contains(detail, "time frame"):
+			r.Reason = "expired: the token's policy has expired"
 			if !expiry.IsZero() {
 				r.Reason += " (at " + expiry.UTC().Format("2006-01-02 15:04 MST") + ")"
 			}
 			r.Ask = "ask the vendor for a new token with a longer duration"
 		case strings.Contains(detail, "signature did not match"):
-			r.Reason = "the token's signature does not match its fields: the token was altered or cut short, or the account key was rotated"
+			r.Reason = "signature does not match (altered or wrong account key): the token was altered or cut short, or signed with another key than the account's (rotated)"
 			r.Ask = "use the token file exactly as the vendor sent it, or ask the vendor for a new token"
+		case strings.Contains(detail, "identifier") || strings.Contains(detail, "policy"):
+			r.Reason = "revoked (no such policy): the vendor deleted the token's stored access policy"
+			r.Ask = "ask the vendor whether the upload was meant to end; if not, ask for a new token"
 		default:
-			r.Reason = "the token has expired, or the vendor has revoked it (deleted its access policy), or it was altered"
-			r.Ask = "ask the vendor whether the token is still meant to work (its expiry is in their grant record); if not, ask for a new one, and use its file as sent"
+			r.Reason = "revoked (no such policy), or signature does not match (altered or wrong account key): the service does not say which"
+			r.Ask = "ask the vendor to run `steward transfer diagnose --grant ID` (the grant id is in the token file's comment line), which tells which with the account key"
 		}
 	}
 	return r

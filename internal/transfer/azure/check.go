@@ -35,7 +35,10 @@ func (r *CheckResult) OK() bool {
 
 // Check downloads the container's manifest.json and compares every file it lists with its
 // blob: present, same size, same SHA-256 (the blob is streamed through the hash).
-func (a Account) Check(ctx context.Context, containerName string) (*CheckResult, error) {
+func (a Account) Check(ctx context.Context, containerName string, progress transfer.Progress) (*CheckResult, error) {
+	if progress == nil {
+		progress = transfer.NoProgress{}
+	}
 	c, _, err := a.container(containerName)
 	if err != nil {
 		return nil, err
@@ -76,7 +79,10 @@ func (a Account) Check(ctx context.Context, containerName string) (*CheckResult,
 		default:
 			fc.Size = size
 			h := sha256.New()
-			if _, err := download(ctx, c, f.Name, h, 0); err != nil {
+			fp := progress.File(f.Name, f.Size, 0)
+			_, err := download(ctx, c, f.Name, io.MultiWriter(h, progressWriter{fp}), 0)
+			fp.Done(err)
+			if err != nil {
 				return nil, err
 			}
 			if fc.SHA256 = hex.EncodeToString(h.Sum(nil)); fc.SHA256 != f.SHA256 {
@@ -114,3 +120,7 @@ func download(ctx context.Context, c *container.Client, name string, w io.Writer
 	}
 	return nil, nil
 }
+
+type progressWriter struct{ fp transfer.FileProgress }
+
+func (w progressWriter) Write(p []byte) (int, error) { w.fp.Add(int64(len(p))); return len(p), nil }

@@ -5,13 +5,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
-	"os"
-	"path/filepath"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -22,7 +20,17 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+	"github.com/stewardhealth/steward/internal/transfer"
 )
+
+// SQLServerBackupPermissions are the permissions of a token SQL Server's BACKUP TO URL uses
+// through a SAS credential: read, write, delete and list. The fact comes from Microsoft's
+// "SQL Server Backup to URL" article (sql-docs, docs/relational-databases/backup-restore/
+// sql-server-backup-to-url.md), whose example makes the stored access policy of a backup
+// container with -Permission "rwld", and from the RESTORE article's examples, whose backup
+// containers' stored access policies have "read, write, delete, and list" rights. The
+// container is dedicated to the hand-over, so delete and list reach only its own blobs.
+const SQLServerBackupPermissions = "rwdl"
 
 // MaxPolicies is how many stored access policies a container may hold.
 const MaxPolicies = 5
@@ -42,6 +50,20 @@ func (a Account) endpoint() string {
 	return "https://" + a.Name + ".blob.core.windows.net"
 }
 
+// checkEndpoint refuses an endpoint that is not HTTPS: the token allows HTTPS only (spr=https),
+// so a grant against a plain-HTTP endpoint would mint a token that can never be used there, and
+// the policy change would travel in clear.
+func (a Account) checkEndpoint() error {
+	u, err := url.Parse(a.endpoint())
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("endpoint %q: give https://HOST[:PORT][/ACCOUNT]", a.Endpoint)
+	}
+	if u.Scheme != "https" {
+		return fmt.Errorf("endpoint %s: HTTPS only — the token allows HTTPS alone (spr=https), so a token for a plain-HTTP endpoint could never be used; give the https:// address", a.Endpoint)
+	}
+	return nil
+}
+
 func (a Account) container(name string) (*container.Client, *sas.SharedKeyCredential, error) {
 	cred, err := container.NewSharedKeyCredential(a.Name, a.Key)
 	if err != nil {
@@ -53,19 +75,17 @@ func (a Account) container(name string) (*container.Client, *sas.SharedKeyCreden
 
 // Grant is the record of one token: everything needed to revoke it and to mint the very
 // same token again, never the key or the token itself.
+//
+// Its ID is also the stored access policy's identifier, and its Expiry the policy's.
 type Grant struct {
-	ID          string    `json:"id"` // also the stored access policy's identifier
-	Account     string    `json:"account"`
-	Container   string    `json:"container"`
-	Endpoint    string    `json:"endpoint"`
-	IPRange     string    `json:"ip_range"`
-	Protocol    string    `json:"protocol"`
-	Permissions string    `json:"permissions"` // in the policy
-	Created     time.Time `json:"created"`
-	Expiry      time.Time `json:"expiry"`  // in the token (se)  // in the policy
-	Version     string    `json:"version"` // the SAS's sv
-	Revoked     time.Time `json:"revoked,omitzero"`
-	Confirmed   time.Time `json:"confirmed,omitzero"`
+	transfer.Record
+	Account     string `json:"account"`
+	Container   string `json:"container"`
+	Endpoint    string `json:"endpoint"`
+	IPRange     string `json:"ip_range"`
+	Protocol    string `json:"protocol"`
+	Permissions string `json:"permissions"` // in the policy
+	Version     string `json:"version"`     // the SAS's sv
 }
 
 // GrantRequest describes the token to mint.
@@ -137,6 +157,15 @@ func newID() string {
 // to the container's existing ones, and returns the grant and the token (the container's
 // SAS URL).
 func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, error) {
+	if err := a.checkEndpoint(); err != nil {
+		return Grant{}, "", err
+	}
+	return a.grant(ctx, req)
+}
+
+// grant is Grant without the HTTPS check (tests mint tokens on a plain-HTTP emulator to see
+// the service refuse them).
+func (a Account) grant(ctx context.Context, req GrantRequest) (Grant, string, error) {
 	ipr, err := ParseIPRange(req.IPRange)
 	if err != nil {
 		return Grant{}, "", err
@@ -177,9 +206,9 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 		id = newID()
 	}
 	now := time.Now().UTC().Truncate(time.Second)
-	g := Grant{ID: id, Account: a.Name, Container: req.Container, Endpoint: a.endpoint(), IPRange: ipr.String(),
-		Protocol: string(sas.ProtocolHTTPS), Permissions: req.Permissions, Created: now,
-		Expiry: now.Add(req.Duration + req.Margin), Version: sas.Version}
+	g := Grant{Record: transfer.Record{ID: id, Kind: transfer.KindAzure, Created: now, Expiry: now.Add(req.Duration + req.Margin)},
+		Account: a.Name, Container: req.Container, Endpoint: a.endpoint(), IPRange: ipr.String(),
+		Protocol: string(sas.ProtocolHTTPS), Permissions: req.Permissions, Version: sas.Version}
 	acl.SignedIdentifiers = append(acl.SignedIdentifiers, &container.SignedIdentifier{
 		ID:           to.Ptr(id),
 		AccessPolicy: &container.AccessPolicy{Expiry: to.Ptr(g.Expiry), Permission: to.Ptr(g.Permissions)},
@@ -255,6 +284,25 @@ func (a Account) Revoke(ctx context.Context, g Grant) (bool, error) {
 	return true, nil
 }
 
+// Killer is what kills g's token and proves it dead: deleting its stored access policy, then
+// uploading with it until the service refuses.
+func (a Account) Killer(g Grant) transfer.Killer { return killer{a, g} }
+
+type killer struct {
+	a Account
+	g Grant
+}
+
+func (k killer) Kill(ctx context.Context) (bool, error) { return k.a.Revoke(ctx, k.g) }
+
+func (k killer) ProveDead(ctx context.Context, wait time.Duration) (string, error) {
+	r, err := k.a.ProveDead(ctx, k.g, wait)
+	if err != nil {
+		return "", err
+	}
+	return "an upload with the token was refused (" + r.Code + ": " + r.Reason + ")", nil
+}
+
 // probeBlob is what ProveDead tries to upload.
 const probeBlob = ".steward-revocation-probe"
 
@@ -294,32 +342,4 @@ func (a Account) ProveDead(ctx context.Context, g Grant, wait time.Duration) (*R
 		case <-time.After(3 * time.Second):
 		}
 	}
-}
-
-// Save writes g to dir/ID.json, readable by its owner only.
-func (g Grant) Save(dir string) error {
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
-	}
-	b, _ := json.MarshalIndent(g, "", "  ")
-	return os.WriteFile(filepath.Join(dir, g.ID+".json"), append(b, '\n'), 0o600)
-}
-
-// LoadGrant reads dir/ID.json.
-func LoadGrant(dir, id string) (Grant, error) {
-	if id == "" || id != filepath.Base(id) {
-		return Grant{}, fmt.Errorf("grant id %q: not an id", id)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, id+".json"))
-	if err != nil {
-		if errors.Is(err, os.ErrNotExist) {
-			return Grant{}, fmt.Errorf("grant %s: no record in %s", id, dir)
-		}
-		return Grant{}, err
-	}
-	var g Grant
-	if err := json.Unmarshal(b, &g); err != nil {
-		return Grant{}, fmt.Errorf("grant %s: %w", id, err)
-	}
-	return g, nil
 }

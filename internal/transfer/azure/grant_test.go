@@ -12,6 +12,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/runtime"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure/azuritetest"
 )
 
@@ -121,7 +122,7 @@ func TestRefusals(t *testing.T) {
 	s := azuritetest.New(t, azuritetest.Options{})
 	a := account(s)
 	ctx := context.Background()
-	_, good := grant(t, a, GrantRequest{})
+	g0, good := grant(t, a, GrantRequest{})
 	if err := upload(t, s, good, "ok.bin"); err != nil {
 		t.Fatalf("upload with a fresh token: %v", err)
 	}
@@ -130,30 +131,46 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("revoke: %v, %v", ok, err)
 	}
 	expired, expiredTok := grant(t, a, GrantRequest{Duration: time.Second})
-	ro, readOnly := grant(t, a, GrantRequest{Permissions: "r"})
+	ro, _ := grant(t, a, GrantRequest{Permissions: "r"})
 	time.Sleep(time.Until(expired.Expiry.Add(1100 * time.Millisecond)))
 
 	dir := azuritetest.Bundle(t, map[string]int{"db.dump": 1000})
 	plain := azuritetest.New(t, azuritetest.Options{HTTP: true})
-	_, httpTok := grant(t, account(plain), GrantRequest{})
+	httpGrant, httpTok, err := account(plain).grant(ctx, GrantRequest{Container: "handover", IPRange: "127.0.0.1", Duration: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := account(plain).Grant(ctx, GrantRequest{Container: "handover", IPRange: "127.0.0.1", Duration: time.Hour}); err == nil || !strings.Contains(err.Error(), "HTTPS only") {
+		t.Errorf("grant against %s: got %v, want a refusal: HTTPS only", plain.Endpoint, err)
+	}
 
+	otherKey := a
+	otherKey.Key = "b3RoZXJrZXlvdGhlcmtleW90aGVya2V5b3RoZXJrZXlvdGhlcmtleW90aGVya2V5b3RoZXJrZXk="
+	signedElsewhere, _ := otherKey.Token(g0)
+	narrowed, narrowedTok := grant(t, a, GrantRequest{})
+	narrow(t, a, narrowed, "r")
 	for _, tc := range []struct {
 		name   string
 		s      *azuritetest.Server
 		token  string
+		expiry time.Time // what the token file's comment line says
 		code   string
-		reason string
+		reason string // what push and an upload say
+		g      *Grant // the grant Diagnose is asked about, nil for none
+		class  string // what Diagnose finds
+		detail string
 	}{
-		{"altered sip", s, alterSigned(t, good, "sip", "127.0.0.0-127.255.255.255"), "", "altered"},
-		{"added expiry", s, alterSigned(t, good, "se", "2099-01-01T00:00:00Z"), "", "altered"},
-		{"altered policy id", s, alterSigned(t, good, "si", ro.ID), "", "altered"},
-		{"revoked", s, revokedTok, "", "revoked"},
-		{"expired", s, expiredTok, "", "expired"},
-		{"missing permission", s, readOnly, "AuthorizationPermissionMismatch", "lacks a permission"},
-		{"plain http", plain, httpTok, "AuthorizationProtocolMismatch", "HTTPS only"},
+		{"altered sip", s, alterSigned(t, good, "sip", "127.0.0.0-127.255.255.255"), time.Time{}, "", "signature does not match (altered or wrong account key)", &g0, "signature", "altered"},
+		{"added expiry", s, alterSigned(t, good, "se", "2099-01-01T00:00:00Z"), time.Time{}, "", "signature does not match", &g0, "signature", "signed field(s) se differ"},
+		{"altered policy id", s, alterSigned(t, good, "si", ro.ID), time.Time{}, "", "signature does not match", &g0, "signature", "signed field(s) si differ"},
+		{"wrong account key", s, signedElsewhere, time.Time{}, "", "signature does not match (altered or wrong account key)", &g0, "signature", "wrong account key"},
+		{"revoked", s, revokedTok, time.Time{}, "", "revoked (no such policy)", &revoked, "revoked", "no stored access policy " + revoked.ID},
+		{"expired", s, expiredTok, expired.Expiry, "", "expired", &expired, "expired", "expiry passed"},
+		{"missing permission", s, narrowedTok, time.Time{}, "AuthorizationPermissionMismatch", "permission missing", &narrowed, "permission", "missing cw"},
+		{"plain http", plain, httpTok, time.Time{}, "AuthorizationProtocolMismatch", "HTTPS only", &httpGrant, "https", "HTTPS only"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			err := upload(t, tc.s, tc.token, "x.bin")
+			err := uploadExplained(t, tc.s, tc.token, "x.bin", tc.expiry)
 			var r *Refusal
 			if !errors.As(err, &r) {
 				t.Fatalf("got %v, want a refusal", err)
@@ -165,12 +182,74 @@ func TestRefusals(t *testing.T) {
 				t.Errorf("got %q, want it to say %q and what to ask for", r.Error(), tc.reason)
 			}
 			// Push meets the same refusal, explained the same way.
-			_, err = Push(ctx, tc.token, dir, PushOptions{Client: tc.s.Client})
+			_, err = Push(ctx, tc.token, dir, PushOptions{Client: tc.s.Client, Expiry: tc.expiry})
 			var pr *Refusal
 			if !errors.As(err, &pr) || pr.Code != r.Code || pr.Reason != r.Reason {
 				t.Errorf("push: got %v, want the refusal %v", err, r)
 			}
+			// The vendor's diagnosis, computed with the account key, names the one class.
+			da := a
+			if tc.s == plain {
+				da = account(plain)
+			}
+			fs, err := da.Diagnose(ctx, *tc.g, tc.token)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(fs) != 1 || fs[0].Class != tc.class || !strings.Contains(fs[0].Reason, tc.detail) {
+				t.Errorf("diagnose: got %v, want one finding %s saying %q", fs, tc.class, tc.detail)
+			}
 		})
+	}
+	if fs, err := a.Diagnose(ctx, g0, good); err != nil || len(fs) != 0 {
+		t.Errorf("diagnose of a good token: %v, %v; want no finding", fs, err)
+	}
+}
+
+// narrow sets the permissions of g's policy to p, as someone editing the container's ACL would.
+func narrow(t *testing.T, a Account, g Grant, p string) {
+	c, _, _ := a.container(g.Container)
+	acl, err := c.GetAccessPolicy(context.Background(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, si := range acl.SignedIdentifiers {
+		if *si.ID == g.ID {
+			si.AccessPolicy.Permission = &p
+		}
+	}
+	if _, err := c.SetAccessPolicy(context.Background(), &container.SetAccessPolicyOptions{ContainerACL: acl.SignedIdentifiers}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func uploadExplained(t *testing.T, s *azuritetest.Server, token, name string, expiry time.Time) error {
+	t.Helper()
+	c, err := container.NewClientWithNoCredential(token, clientOptions(s.Client))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err = c.NewBlockBlobClient(name).Upload(ctx, streaming.NopCloser(strings.NewReader("hello")), nil)
+	return Explain(err, expiry)
+}
+
+// A token file's comment line gives the policy's expiry and a checksum of the token: an
+// altered token is told apart before the service is asked.
+func TestTokenFile(t *testing.T) {
+	g := Grant{Record: transfer.Record{ID: "sg-0123456789abcdef", Expiry: time.Date(2026, 12, 3, 13, 0, 0, 0, time.UTC)}}
+	tok := "https://acct.blob.core.windows.net/xt?sv=2025-01-05&si=sg-0123456789abcdef&spr=https&sr=c&sig=abc%2B"
+	f := ParseTokenFile([]byte(FormatTokenFile(g, tok)))
+	if f.Token != tok || f.Grant != g.ID || !f.Expiry.Equal(g.Expiry) || f.Altered() {
+		t.Errorf("round trip: got %+v, want the token, the grant, its expiry, unaltered", f)
+	}
+	cut := ParseTokenFile([]byte(strings.Replace(FormatTokenFile(g, tok), "sig=abc%2B", "sig=abc", 1)))
+	if !cut.Altered() {
+		t.Error("a token cut short is not told apart by its checksum")
+	}
+	if bare := ParseTokenFile([]byte(tok + "\n")); bare.Token != tok || bare.Altered() || !bare.Expiry.IsZero() {
+		t.Errorf("a bare token: %+v", bare)
 	}
 }
 

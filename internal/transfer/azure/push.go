@@ -38,19 +38,16 @@ type PushOptions struct {
 	Concurrency int          // blocks in flight; default 4
 	Client      *http.Client // nil: the SDK's default
 	Progress    Progress     // nil: none
+	// Expiry is the token's policy expiry when known (the token file's comment says it), so
+	// that a refusal after it is explained as expired.
+	Expiry time.Time
 }
 
 // Progress follows an upload, file by file.
-type Progress interface {
-	// File starts a file of size bytes, of which done are already on the service.
-	File(name string, size, done int64) FileProgress
-}
+type Progress = transfer.Progress
 
 // FileProgress follows one file.
-type FileProgress interface {
-	Add(n int64) // n more bytes were staged
-	Done(err error)
-}
+type FileProgress = transfer.FileProgress
 
 // PushReport counts what Push did.
 type PushReport struct {
@@ -112,7 +109,11 @@ func Push(ctx context.Context, token, dir string, o PushOptions) (PushReport, er
 	p := &pusher{c: c, dir: dir, o: o, rep: PushReport{Resumable: true}}
 	for _, f := range append(m.Files, mf) {
 		if err := p.file(ctx, f); err != nil {
-			return p.report(), fmt.Errorf("upload %s: %w", f.Name, Explain(err, TokenExpiry(token)))
+			exp := TokenExpiry(token)
+			if exp.IsZero() {
+				exp = o.Expiry
+			}
+			return p.report(), fmt.Errorf("upload %s: %w", f.Name, Explain(err, exp))
 		}
 	}
 	return p.report(), nil

@@ -56,7 +56,7 @@ func TestPushCheckRevoke(t *testing.T) {
 	if rep.Files != 4 || rep.BlocksSent != 11+1+1 || rep.BlocksSkipped != 0 || !rep.Resumable {
 		t.Errorf("first push: got %+v, want 4 files, 13 blocks sent", rep)
 	}
-	res, err := a.Check(ctx, "handover")
+	res, err := a.Check(ctx, "handover", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,7 +106,7 @@ func TestCheckFindsDamage(t *testing.T) {
 	if _, err := c.NewBlockBlobClient("stray").Upload(ctx, streaming.NopCloser(bytes.NewReader(same)), nil); err != nil {
 		t.Fatal(err)
 	}
-	res, err := a.Check(ctx, "handover")
+	res, err := a.Check(ctx, "handover", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -135,7 +135,7 @@ func TestPushResumes(t *testing.T) {
 	if first.BlocksSent < 12 || first.BlocksSent >= blocks {
 		t.Fatalf("interrupted push sent %d blocks, want 12..%d", first.BlocksSent, blocks-1)
 	}
-	if _, err := a.Check(context.Background(), "handover"); err == nil || !strings.Contains(err.Error(), "has not finished") {
+	if _, err := a.Check(context.Background(), "handover", nil); err == nil || !strings.Contains(err.Error(), "has not finished") {
 		t.Errorf("check after an interrupted push: got %v, want it to say the upload has not finished", err)
 	}
 	c := &counter{}
@@ -148,7 +148,7 @@ func TestPushResumes(t *testing.T) {
 		t.Errorf("resumed push: got %+v (progress saw %d blocks), want the %d blocks sent before skipped and only the other %d of %d sent",
 			second, c.blocks, first.BlocksSent, blocks+1-first.BlocksSent, blocks+1)
 	}
-	res, err := a.Check(context.Background(), "handover")
+	res, err := a.Check(context.Background(), "handover", nil)
 	if err != nil || !res.OK() {
 		t.Errorf("check after the resumed push: %+v, %v", res, err)
 	}
@@ -166,7 +166,7 @@ func TestPushWithoutRead(t *testing.T) {
 	if rep.Resumable || rep.BlocksSent != 4 {
 		t.Errorf("push with a create+write token: got %+v, want 4 blocks sent and no resume", rep)
 	}
-	if res, err := a.Check(context.Background(), "handover"); err != nil || !res.OK() {
+	if res, err := a.Check(context.Background(), "handover", nil); err != nil || !res.OK() {
 		t.Errorf("check: %+v, %v", res, err)
 	}
 }
@@ -217,7 +217,7 @@ func TestPushRetries(t *testing.T) {
 	if busy.Load() != 2 || dropped.Load() != 2 || rep.BlocksSent != 11 {
 		t.Errorf("got %d busy answers, %d dropped connections, %d blocks sent; want 2, 2 and 11 blocks", busy.Load(), dropped.Load(), rep.BlocksSent)
 	}
-	if res, err := a.Check(context.Background(), "handover"); err != nil || !res.OK() {
+	if res, err := a.Check(context.Background(), "handover", nil); err != nil || !res.OK() {
 		t.Errorf("check: %+v, %v", res, err)
 	}
 }

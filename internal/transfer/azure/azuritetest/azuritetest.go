@@ -5,30 +5,31 @@
 // Azurite is found at $STEWARD_AZURITE (the azurite-blob script) or under
 // ~/.cache/steward/azurite (installed by `npm install --prefix ~/.cache/steward/azurite
 // azurite@Version`, as .ci/run does). Without it New skips the test, unless CI=true.
+//
+// Azurite's quirks the tests rely on or work around: it checks a SAS's signature, expiry, start,
+// stored access policy, protocol and permissions, but answers a revoked (policy deleted),
+// expired, altered or wrongly signed token alike — 403 AuthorizationFailure, no
+// AuthenticationErrorDetail — where Azure says AuthenticationFailed with a detail; it does not
+// check sip; it accepts more than 5 policies; it lets the policy win when a field is in both;
+// it needs --skipApiVersionCheck with recent SDKs.
 package azuritetest
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"errors"
 	"fmt"
-	"math/big"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/stewardhealth/steward/internal/transfer"
+	"github.com/stewardhealth/steward/internal/transfer/tlstest"
 )
 
 // Version is the Azurite release .ci/run installs.
@@ -122,8 +123,7 @@ func Start(o Options) (*Server, error) {
 	scheme := "http"
 	if !o.HTTP {
 		scheme = "https"
-		certOnce.Do(func() { cert.file, cert.key, cert.pool, cert.err = selfSigned() })
-		certFile, keyFile, pool, err := cert.file, cert.key, cert.pool, cert.err
+		certFile, keyFile, pool, err := tlstest.Cert()
 		if err != nil {
 			return nil, err
 		}
@@ -185,59 +185,6 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// One certificate serves every Azurite of a process, so that a process trusting it through
-// SSL_CERT_FILE (read once per process) trusts them all.
-var (
-	certOnce sync.Once
-	cert     struct {
-		file, key string
-		pool      *x509.CertPool
-		err       error
-	}
-)
-
-// selfSigned writes a certificate and key for 127.0.0.1 into a new temporary directory.
-func selfSigned() (certFile, keyFile string, pool *x509.CertPool, err error) {
-	dir, err := os.MkdirTemp("", "azurite-cert-")
-	if err != nil {
-		return "", "", nil, err
-	}
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return "", "", nil, err
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: "azurite-test"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		return "", "", nil, err
-	}
-	kder, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		return "", "", nil, err
-	}
-	certFile, keyFile = filepath.Join(dir, "cert.pem"), filepath.Join(dir, "key.pem")
-	certPEM := pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})
-	if err := os.WriteFile(certFile, certPEM, 0o600); err != nil {
-		return "", "", nil, err
-	}
-	if err := os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kder}), 0o600); err != nil {
-		return "", "", nil, err
-	}
-	pool = x509.NewCertPool()
-	pool.AppendCertsFromPEM(certPEM)
-	return certFile, keyFile, pool, nil
 }
 
 // Bundle writes files of the given sizes (random content) and their manifest into a new

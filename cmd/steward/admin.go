@@ -11,20 +11,21 @@ import (
 	"path/filepath"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/sys/unix"
 
 	"github.com/stewardhealth/steward/internal/access"
-	"github.com/stewardhealth/steward/internal/store"
 )
 
 // appDBPath is the server's default application database.
 func appDBPath() string { return filepath.Join(stateDir(), "steward.db") }
 
-// openAccess opens the application database (migrating it) and the access service over it.
+// openAccess opens the application database (migrating it, with the server key) and the
+// access service over it.
 func openAccess(ctx context.Context, dsn string, cfg access.Config, n access.Notifier) (*access.Service, func(), error) {
-	db, err := store.Open(ctx, dsn)
+	db, _, err := openStore(ctx, dsn)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -71,7 +72,8 @@ terminal, never taken from a flag's value.`,
 		if withRoles {
 			c.Flags().StringVar(&u.Agency, "agency", "", "agency code (none: the site's own staff)")
 			c.Flags().BoolVar(&u.Admin, "admin", false, "steward administrator")
-			c.Flags().BoolVar(&u.Director, "director", false, "director: told by email of every lockout")
+			c.Flags().BoolVar(&u.Director, "director", false, "director: told by email of every lockout and refused access; reinstates accounts")
+			c.Flags().Var((*levelFlag)(&u.Level), "level", "CORI access level: evaluation_group (an agency's personnel; the default), district (a regional agency's personnel: the agencies of its region, aggregates only), database_administrator (CORI's own staff, no agency: the default)")
 		}
 	}
 
@@ -154,14 +156,17 @@ terminal, never taken from a flag's value.`,
 		}),
 	}
 	var regionCode, agencyCode string
+	var regional bool
 	agency := &cobra.Command{
-		Use: "agency-add CODE NAME --region CODE", Short: "Create an agency in a region", Args: cobra.ExactArgs(2),
-		Example: `  steward admin agency-add north "North clinic" --region west`,
+		Use: "agency-add CODE NAME --region CODE [--regional]", Short: "Create an agency in a region", Args: cobra.ExactArgs(2),
+		Example: `  steward admin agency-add north "North clinic" --region west
+  steward admin agency-add westhealth "Western health region" --region west --regional`,
 		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
-			return s.CreateAgency(ctx, cliPrincipal(), access.Agency{Code: args[0], Name: args[1], Region: regionCode})
+			return s.CreateAgency(ctx, cliPrincipal(), access.Agency{Code: args[0], Name: args[1], Region: regionCode, Regional: regional})
 		}),
 	}
 	agency.Flags().StringVar(&regionCode, "region", "", "the agency's region (required)")
+	agency.Flags().BoolVar(&regional, "regional", false, "an associate regional agency: its personnel may hold district level")
 	agency.MarkFlagRequired("region")
 	project := &cobra.Command{
 		Use: "project-add CODE NAME [--agency CODE]", Short: "Create a project, of an agency or of the whole site", Args: cobra.ExactArgs(2),
@@ -197,9 +202,9 @@ terminal, never taken from a flag's value.`,
 				return err
 			}
 			tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, "KIND\tACCOUNT OR ADDRESS\tFAILURES\tLOCKED AT (UTC)")
+			fmt.Fprintln(tw, "KIND\tACCOUNT OR ADDRESS\tFAILURES\tLOCKED AT (UTC)\tCAUSE\tFROM ADDRESS\tUNLOCK ASKED BY")
 			for _, l := range ls {
-				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\n", l.Kind, l.Key, l.Failures, l.LockedAt.Format("2006-01-02 15:04:05"))
+				fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\n", l.Kind, l.Key, l.Failures, l.LockedAt.Format("2006-01-02 15:04:05"), l.Cause, l.Address, l.RequestedBy)
 			}
 			return tw.Flush()
 		}),
@@ -219,8 +224,13 @@ terminal, never taken from a flag's value.`,
 			if address != "" {
 				kind, key = access.LockAddress, address
 			}
-			if err := s.Unlock(ctx, cliPrincipal(), kind, key, reason); err != nil {
+			res, err := s.Unlock(ctx, cliPrincipal(), kind, key, reason)
+			if err != nil {
 				return err
+			}
+			if res == access.AwaitingDirector {
+				fmt.Fprintf(out, "%s %s is locked for refused access: only a director reinstates it; the directors were asked\n", kind, key)
+				return nil
 			}
 			fmt.Fprintf(out, "%s %s unlocked\n", kind, key)
 			return nil
@@ -231,7 +241,29 @@ terminal, never taken from a flag's value.`,
 	unlock.Flags().StringVar(&reason, "reason", "", "why the access is reinstated (recorded in the audit log)")
 	unlock.MarkFlagRequired("reason")
 
-	cmd.AddCommand(bootstrap, userAdd, password, users, region, agency, project, grant, revoke, locks, unlock)
+	var smtpAddr, smtpFrom string
+	digest := &cobra.Command{
+		Use:     "digest --smtp HOST:PORT",
+		Short:   "Mail the directors the digest of unauthorized attempts since the last one (serve sends it every business day)",
+		Example: `  steward admin digest --smtp mail.example.org:25 --smtp-from steward@example.org`,
+		Args:    cobra.NoArgs,
+		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
+			if smtpAddr == "" {
+				return errors.New("give --smtp HOST:PORT: the digest is mailed to the directors")
+			}
+			s.Notify = access.Mailer{Addr: smtpAddr, From: smtpFrom}
+			d, err := s.SendDigest(ctx, time.Now())
+			if err != nil {
+				return err
+			}
+			fmt.Fprint(out, d.Text())
+			return nil
+		}),
+	}
+	digest.Flags().StringVar(&smtpAddr, "smtp", "", "SMTP server host:port")
+	digest.Flags().StringVar(&smtpFrom, "smtp-from", "steward@localhost", "sender address")
+
+	cmd.AddCommand(bootstrap, userAdd, password, users, region, agency, project, grant, revoke, locks, unlock, digest)
 	return cmd
 }
 
@@ -276,4 +308,15 @@ func readPassword(file, prompt string) (string, error) {
 		return "", errors.New("the two passwords differ")
 	}
 	return pw, nil
+}
+
+// levelFlag is a --level flag, checked as it is read.
+type levelFlag access.Level
+
+func (l *levelFlag) String() string { return string(*l) }
+func (l *levelFlag) Type() string   { return "level" }
+func (l *levelFlag) Set(v string) error {
+	lv, err := access.ParseLevel(v)
+	*l = levelFlag(lv)
+	return err
 }

@@ -24,44 +24,77 @@ func newAudit() *cobra.Command {
 	return cmd
 }
 
-// auditStore opens the log named by --db (the server's) or --log (the command line's file).
-func auditStore(ctx context.Context, dsn, log string) (audit.Store, string, func(), error) {
+// auditLog is a log to verify: the store, its name, and for the server's the key and the
+// checkpoints the server wrote beside it.
+type auditLog struct {
+	store       audit.Store
+	name        string
+	key         *audit.Key
+	keyPath     string
+	checkpoints []audit.Checkpoint
+	cpPath      string
+	done        func()
+}
+
+// openAuditLog opens the log named by --db (the server's) or --log (the command line's
+// file). For the server's it reads the server key and the checkpoint file, when they exist.
+func openAuditLog(ctx context.Context, dsn, log, keyPath, cpPath string) (*auditLog, error) {
 	if dsn == "" {
-		return audit.FileStore{Path: log}, log, func() {}, nil
+		return &auditLog{store: audit.FileStore{Path: log}, name: log, done: func() {}}, nil
+	}
+	if keyPath == "" {
+		keyPath = serverKeyPath(dsn)
+	}
+	if cpPath == "" {
+		cpPath = checkpointPath(dsn)
+	}
+	l := &auditLog{keyPath: keyPath, cpPath: cpPath}
+	if _, err := os.Stat(keyPath); err == nil {
+		if l.key, err = audit.LoadKeyFile(keyPath, false); err != nil {
+			return nil, err
+		}
+	}
+	var err error
+	if l.checkpoints, err = (audit.CheckpointFile{Path: cpPath}).Read(); err != nil {
+		return nil, err
 	}
 	db, err := store.Open(ctx, dsn)
 	if err != nil {
-		return nil, "", nil, err
+		return nil, err
 	}
-	return store.Audit{DB: db}, "application database (" + string(db.Dialect) + ")", func() { db.Close() }, nil
+	db.AuditKey = l.key
+	l.store, l.name, l.done = store.Audit{DB: db}, "application database ("+string(db.Dialect)+")", func() { db.Close() }
+	return l, nil
 }
 
-// verifiedStore opens the log and verifies its chain.
-func verifiedStore(ctx context.Context, dsn, log string) (s audit.Store, name string, done func(), n int64, last audit.Entry, err error) {
-	s, name, done, err = auditStore(ctx, dsn, log)
-	if err != nil {
-		return nil, "", nil, 0, last, err
+// verify checks the chain (keyed entries with the server key) and every automatic checkpoint.
+func (l *auditLog) verify(ctx context.Context) (audit.Report, error) {
+	r, err := audit.Verifier{Key: l.key, Checkpoints: l.checkpoints}.Verify(ctx, l.store)
+	if err != nil && l.key == nil && l.keyPath != "" && !errors.As(err, new(*audit.BrokenError)) {
+		err = fmt.Errorf("%w (the server key is not at %s: give --server-key-file)", err, l.keyPath)
 	}
-	if n, last, err = audit.Verify(ctx, s); err != nil {
-		done()
-		return nil, "", nil, 0, last, err
-	}
-	return s, name, done, n, last, nil
+	return r, err
 }
 
 func newAuditVerify() *cobra.Command {
-	var log, dsn, cpFile, keyFile string
+	var log, dsn, cpFile, keyFile, serverKey, checkpoints string
 	cmd := &cobra.Command{
 		Use:   "verify [--log FILE | --db DSN] [--checkpoint FILE --key-file KEY]",
-		Short: "Check that no audit entry was edited, deleted or reordered",
+		Short: "Check that no audit entry was edited, deleted, reordered or cut off the end",
 		Long: `Walk the hash-chained audit log and name the first entry that was edited, or that
 follows a deleted, moved or inserted one. Exit status 0 when the chain holds.
 
 The command line's log is $STEWARD_HOME/audit.jsonl (default ~/.local/state/steward); the
-server's is in its application database (--db, as for 'steward serve'). With --checkpoint,
-also check a signed checkpoint from 'steward audit checkpoint': its signature (--key-file, the
-Ed25519 public or private key in PEM) and that the log still holds its entry unchanged, which
-shows no entry was cut off the end since.`,
+server's is in its application database (--db, as for 'steward serve'). The server's log is
+keyed: each entry's hash is an HMAC under the server key (beside a SQLite store as
+PATH.server-key, or $STEWARD_SERVER_KEY_FILE), which verify reads by itself, so an edit with
+every following hash recomputed is found. The server also signs checkpoints by itself
+(every minute while it runs, and when it stops) into PATH.audit-checkpoints
+($STEWARD_AUDIT_CHECKPOINTS); verify checks every one, which shows whether entries were cut
+off the end: only what was written after the last checkpoint could go unseen.
+
+With --checkpoint, also check a checkpoint made by hand with 'steward audit checkpoint' and
+an administrator's own Ed25519 key (--key-file, public or private, PEM).`,
 		Example: `  steward audit verify
   steward audit verify --log /srv/steward/audit.jsonl
   steward audit verify --db ~/.local/state/steward/steward.db
@@ -69,36 +102,57 @@ shows no entry was cut off the end since.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			s, name, done, n, last, err := verifiedStore(ctx, dsn, log)
+			l, err := openAuditLog(ctx, dsn, log, serverKey, checkpoints)
 			if err != nil {
 				return err
 			}
-			defer done()
+			defer l.done()
+			r, err := l.verify(ctx)
+			if err != nil {
+				return err
+			}
 			if cpFile != "" {
-				if err := checkCheckpoint(ctx, s, cpFile, keyFile); err != nil {
+				if err := checkCheckpoint(ctx, l, cpFile, keyFile); err != nil {
 					return err
 				}
 			}
-			if n == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "%s: empty (no entries yet)\n", name)
+			out := cmd.OutOrStdout()
+			if r.Entries == 0 {
+				fmt.Fprintf(out, "%s: empty (no entries yet)\n", l.name)
 				return nil
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "%s: %d entries, chain intact; last entry %d at %s, hash %s\n",
-				name, n, last.Seq, last.Time.Format("2006-01-02 15:04:05Z"), last.Hash[:16])
+			fmt.Fprintf(out, "%s: %d entries, chain intact; last entry %d at %s, hash %s\n",
+				l.name, r.Entries, r.Last.Seq, r.Last.Time.Format("2006-01-02 15:04:05Z"), r.Last.Hash[:16])
+			if l.key != nil {
+				fmt.Fprintf(out, "keyed with the server key %s", l.key.ID)
+				if r.Unkeyed > 0 {
+					fmt.Fprintf(out, " (the first %d entries are from before the key, checked by SHA-256)", r.Unkeyed)
+				}
+				fmt.Fprintln(out)
+			}
+			switch {
+			case r.Latest != nil:
+				fmt.Fprintf(out, "%d automatic checkpoints hold; the latest, signed %s, vouches for entry %d (%d entries written since)\n",
+					len(l.checkpoints), r.Latest.Time.Format("2006-01-02 15:04:05Z"), r.Latest.Seq, r.Last.Seq-r.Latest.Seq)
+			case dsn != "":
+				fmt.Fprintf(out, "no automatic checkpoint at %s yet: a truncated tail would not show\n", l.cpPath)
+			}
 			if cpFile != "" {
-				fmt.Fprintf(cmd.OutOrStdout(), "checkpoint %s holds\n", cpFile)
+				fmt.Fprintf(out, "checkpoint %s holds\n", cpFile)
 			}
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&log, "log", auditLogPath(), "audit log file")
 	cmd.Flags().StringVar(&dsn, "db", "", "the server's application database instead of the file (SQLite path or postgres://…)")
-	cmd.Flags().StringVar(&cpFile, "checkpoint", "", "a signed checkpoint to check against the log")
-	cmd.Flags().StringVar(&keyFile, "key-file", "", "Ed25519 key (PEM, public or private) the checkpoint was signed with")
+	cmd.Flags().StringVar(&serverKey, "server-key-file", "", "the server key (default: beside the store, or $"+serverKeyEnv+")")
+	cmd.Flags().StringVar(&checkpoints, "checkpoints", "", "the server's automatic checkpoints (default: beside the store, or $"+checkpointsEnv+")")
+	cmd.Flags().StringVar(&cpFile, "checkpoint", "", "a checkpoint made by hand to check against the log")
+	cmd.Flags().StringVar(&keyFile, "key-file", "", "Ed25519 key (PEM, public or private) the hand-made checkpoint was signed with")
 	return cmd
 }
 
-func checkCheckpoint(ctx context.Context, s audit.Store, cpFile, keyFile string) error {
+func checkCheckpoint(ctx context.Context, l *auditLog, cpFile, keyFile string) error {
 	b, err := os.ReadFile(cpFile)
 	if err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
@@ -114,7 +168,7 @@ func checkCheckpoint(ctx context.Context, s audit.Store, cpFile, keyFile string)
 	if priv != nil {
 		pub = priv.Public().(ed25519.PublicKey)
 	}
-	return audit.CheckCheckpoint(ctx, s, cp, pub)
+	return audit.CheckCheckpoint(ctx, l.store, cp, pub, l.key)
 }
 
 func newAuditCheckpoint() *cobra.Command {
@@ -138,12 +192,17 @@ ed25519' writes). Keep checkpoints away from the server: later, 'steward audit v
 			if priv == nil {
 				return fmt.Errorf("key file %s: a checkpoint is signed with the private key", keyFile)
 			}
-			_, _, done, n, last, err := verifiedStore(ctx, dsn, log)
+			l, err := openAuditLog(ctx, dsn, log, "", "")
 			if err != nil {
 				return err
 			}
-			defer done()
-			if n == 0 {
+			defer l.done()
+			r, err := l.verify(ctx)
+			if err != nil {
+				return err
+			}
+			last := r.Last
+			if r.Entries == 0 {
 				return errors.New("the audit log is empty: nothing to checkpoint")
 			}
 			if signer == "" {

@@ -1,13 +1,15 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
+	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/backup"
-	"github.com/stewardhealth/steward/internal/store"
 )
 
 func newBackup() *cobra.Command {
@@ -29,7 +31,7 @@ Run it every business day (cron); copy the monthly ones off site.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ctx := cmd.Context()
-			db, err := store.Open(ctx, dsn)
+			db, _, err := openStore(ctx, dsn)
 			if err != nil {
 				return err
 			}
@@ -64,7 +66,7 @@ Run it every business day (cron); copy the monthly ones off site.`,
 			return nil
 		},
 	})
-	var target string
+	var target, keyFile string
 	restore := &cobra.Command{
 		Use:   "restore BACKUP-DIR --db NEW-DSN",
 		Short: "Restore a backup into a new database and prove it equals the backup",
@@ -77,9 +79,23 @@ never overwritten: stop the server, then start it with --db pointing at the rest
   steward backup restore /var/backups/steward/20261123T020000Z-daily --db postgres://steward@127.0.0.1:5432/steward_restored`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rec, err := backup.Restore(cmd.Context(), args[0], target, cliPrincipal().User)
+			if keyFile == "" {
+				keyFile = serverKeyPath(dsn)
+			}
+			key, err := audit.LoadKeyFile(keyFile, false)
+			if err != nil {
+				return fmt.Errorf("%w (the restored store's audit log is keyed with the server key of the store backed up: give --server-key-file)", err)
+			}
+			rec, err := backup.Restore(cmd.Context(), args[0], target, cliPrincipal().User, key)
 			if err != nil {
 				return err
+			}
+			// The restored store goes with the key its audit log is keyed with.
+			if to := serverKeyPath(target); to != keyFile {
+				if err := copyKey(keyFile, to); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "server key copied to %s\n", to)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "restored backup %s (%s, taken %s): %d tables, %d rows, row counts and checksums equal\n",
 				rec.Name, rec.Set, rec.Taken.Format("2006-01-02 15:04 MST"), len(rec.Tables), rec.Rows())
@@ -87,7 +103,22 @@ never overwritten: stop the server, then start it with --db pointing at the rest
 		},
 	}
 	restore.Flags().StringVar(&target, "db", "", "the database to restore into (required)")
+	restore.Flags().StringVar(&keyFile, "server-key-file", "", "the server key of the store backed up (default: beside --db of the backed-up store, or $"+serverKeyEnv+")")
 	restore.MarkFlagRequired("db")
 	cmd.AddCommand(restore)
 	return cmd
+}
+
+// copyKey copies the server key to beside a restored store, owner-only, never over another.
+func copyKey(from, to string) error {
+	b, err := os.ReadFile(from)
+	if err != nil {
+		return fmt.Errorf("server key: %w", err)
+	}
+	f, err := os.OpenFile(to, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("server key of the restored store: %w", err)
+	}
+	_, err = f.Write(b)
+	return errors.Join(err, f.Sync(), f.Close())
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -163,7 +164,7 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	prog, wait := newProgress(errw)
 	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog, Work: work})
 	wait()
-	if rep != nil {
+	if rep != nil && (err == nil || len(rep.Tables) > 0) {
 		printReport(out, rep)
 		if f.report != "" {
 			if werr := writeJSON(f.report, rep); werr != nil && err == nil {
@@ -171,7 +172,7 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 			}
 		}
 	}
-	if err != nil && f.inPlace {
+	if err != nil && f.inPlace && !errors.Is(err, deid.ErrOtherRun) {
 		return fmt.Errorf("%w\nnothing half-done was kept: run the same command again to finish", err)
 	}
 	return err
@@ -230,7 +231,7 @@ func confirmInPlace(cmd *cobra.Command, pol *policy.Policy, f runFlags) error {
 }
 
 func printReport(w io.Writer, rep *deid.Report) {
-	fmt.Fprintf(w, "\n%s run %s, key %s, %s\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "\n%s run %s, key %s, rules %s, %s\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.PolicyDigest, rep.Elapsed.Round(time.Millisecond))
 	if rep.Dictionary > 0 {
 		fmt.Fprintf(w, "free text scrubbed for %d transformed values and the identifier patterns\n", rep.Dictionary)
 	}
@@ -255,14 +256,38 @@ func printReport(w io.Writer, rep *deid.Report) {
 			desc = "already done by an earlier run"
 		}
 		fmt.Fprintf(w, "%-24s %10d  %s\n", t.Name, t.Rows, desc)
-		for col, n := range t.Collisions {
-			fmt.Fprintf(w, "%-24s %10s  note: %d distinct %s values share a cut hash\n", "", "", n, col)
+		cols := make([]string, 0, len(t.Collisions))
+		for col := range t.Collisions {
+			cols = append(cols, col)
+		}
+		sort.Strings(cols)
+		for _, col := range cols {
+			fmt.Fprintf(w, "%-24s %10s  note: %d distinct %s values share %s\n", "", "", t.Collisions[col], col, sharedOutput(t.Rules, col))
 		}
 	}
 	fmt.Fprintf(w, "%-24s %10d rows, %.0f rows/s\n", "total", total, float64(total)/max(rep.Elapsed.Seconds(), 1e-9))
+	if rep.Clearing > 0 {
+		fmt.Fprintf(w, "what the rewrite left of the originals in the database's files cleared in %s (statistics, rebuilt tables)\n", rep.Clearing.Round(time.Millisecond))
+	}
 	for _, warning := range rep.Warnings {
 		fmt.Fprintf(w, "warning: %s\n", warning)
 	}
+}
+
+// sharedOutput names what distinct values of a column can share, by its rule: a hash cut to
+// the column's width, a placeholder or a pseudonym.
+func sharedOutput(rules map[string][]string, col string) string {
+	for rule, cols := range rules {
+		if slices.Contains(cols, col) {
+			switch rule {
+			case "placeholder":
+				return "a placeholder"
+			case "pseudonym":
+				return "a pseudonym"
+			}
+		}
+	}
+	return "a cut hash"
 }
 
 func writeJSON(path string, v any) error {

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"time"
@@ -95,6 +96,8 @@ Query the warehouse:
   steward serve --db %s        (from a clone: go run ./cmd/steward serve --db %s)
   then open http://localhost:8080/projects/north-diabetes/cohort and sign in as ana with %s;
   sign in as rita at /projects/river-diabetes/cohort: the same query counts River's patients only.
+  The director dora (dora@example.org) is mailed every lock, refused access and digest when serve
+  is given --smtp HOST:PORT; she reinstates locked accounts on /admin/locks.
   The API: TOKEN=$(curl -s localhost:8080/api/v1/signin -d '{"user":"ana","password":"%s"}' | sed -n 's/.*"token": *"\([^"]*\)".*/\1/p')
            curl -s -H "Authorization: Bearer $TOKEN" localhost:8080/api/v1/projects/north-diabetes/queries \
              -d '{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\ICD10\\E\\E11\\"}]}]}'
@@ -109,7 +112,7 @@ func runDemo(ctx context.Context, out, errw io.Writer, dir string, seed uint64) 
 	src := filepath.Join(dir, "hospital.db")
 	dst := filepath.Join(dir, "hospital-deid.db")
 	polPath := filepath.Join(dir, "policy.yaml")
-	for _, p := range []string{src, dst} {
+	for _, p := range []string{src, dst, filepath.Join(dir, "copy.db")} { // copy.db: the next steps' copy
 		if err := os.Remove(p); err != nil && !os.IsNotExist(err) {
 			return err
 		}
@@ -169,11 +172,37 @@ func runDemo(ctx context.Context, out, errw io.Writer, dir string, seed uint64) 
 		return err
 	}
 	fmt.Fprintf(out, "   The sign-off report: %s\n", report)
-	if !vrep.Passed {
+	if len(vrep.Failed()) > 0 {
 		return &exitError{exitChecksFailed, errors.New("the demo's copy failed verification")}
 	}
-	fmt.Fprintf(out, "\nTry it on your own database:\n  steward deid scan --source sqlite:%s --out my-policy.yaml\n  steward deid check --policy %s --source sqlite:%s\n  openssl rand -hex 32 > steward.key\n  steward deid run --policy %s --source sqlite:%s --target sqlite:copy.db --key-file steward.key\n  steward deid verify --policy %s --source sqlite:%s --target sqlite:copy.db --report report.html\n", src, polPath, src, polPath, src, polPath, src)
+	me, in := invokedAs(), func(name string) string { return filepath.Join(dir, name) }
+	fmt.Fprintf(out, "\nTry it yourself (then on your own database):\n  %[1]s deid scan --source sqlite:%[2]s --out %[4]s\n  %[1]s deid check --policy %[3]s --source sqlite:%[2]s\n  openssl rand -hex 32 > %[5]s\n  %[1]s deid run --policy %[3]s --source sqlite:%[2]s --target sqlite:%[6]s --key-file %[5]s\n  %[1]s deid verify --policy %[3]s --source sqlite:%[2]s --target sqlite:%[6]s --report %[7]s\n",
+		me, src, polPath, in("my-policy.yaml"), in("steward.key"), in("copy.db"), in("copy-report.html"))
 	return nil
+}
+
+// invokedAs is how to run this same program again from where it was started: `go run
+// ./cmd/steward` when it is a binary `go run` built, `steward` when that is the one on the
+// PATH, else the path it was started by.
+func invokedAs() string {
+	exe, err := os.Executable()
+	if err != nil {
+		return "steward"
+	}
+	if strings.Contains(exe, string(filepath.Separator)+"go-build") {
+		return "go run ./cmd/steward"
+	}
+	if onPath, err := exec.LookPath("steward"); err == nil {
+		if a, err1 := filepath.EvalSymlinks(onPath); err1 == nil {
+			if b, err2 := filepath.EvalSymlinks(exe); err2 == nil && a == b {
+				return "steward"
+			}
+		}
+	}
+	if strings.ContainsRune(os.Args[0], filepath.Separator) {
+		return os.Args[0]
+	}
+	return exe
 }
 
 var samples = []struct{ title, query string }{

@@ -47,6 +47,16 @@ func TestDemoServesItsWarehouse(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer done()
+	// Issue 18: a director with an e-mail address, so that locks and refused access are
+	// mailed from the first run; and the store's audit log is keyed from its first entry.
+	var directors int
+	svc.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM users WHERE director AND email <> ''`).Scan(&directors)
+	if directors != 1 || !strings.Contains(out, "dora") {
+		t.Errorf("the demo's directors with an e-mail address: got %d (dora printed: %v), want 1", directors, strings.Contains(out, "dora"))
+	}
+	if got, err := steward(t, "audit", "verify", "--db", path); err != nil || !strings.Contains(got, "keyed with the server key") || strings.Contains(got, "from before the key") {
+		t.Errorf("audit verify of the demo's store: %v\n%s\nwant every entry keyed", err, got)
+	}
 	w := serveWarehouse(svc, path)
 	if w == nil {
 		t.Fatal("the server finds no warehouse key beside the demo's store")

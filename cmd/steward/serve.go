@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -18,6 +19,8 @@ import (
 func newServe() *cobra.Command {
 	var dsn, addr, publicURL, smtp, from, cert, key string
 	var cfg access.Config
+	var checkpointEvery, exportRetention time.Duration
+	var digestHour int
 	var o web.Options
 	var gcfg governance.Config
 	var obfsc obfscFlags
@@ -46,7 +49,9 @@ http://localhost).`,
 				return err
 			}
 			defer done()
-			o.Airlock = airlockService(s, n, addr, publicURL, cert != "")
+			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
+			defer waitCheckpoints()
+			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
 			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
 				return err
@@ -68,6 +73,28 @@ http://localhost).`,
 						if err := s.Sweep(ctx); err != nil {
 							slog.Error("sweep", "err", err)
 						}
+						sweepExports(ctx, s, exportFiles(s, dsn), exportRetention)
+					}
+				}
+			}()
+			if n == nil {
+				slog.Warn("no --smtp: the directors are not mailed of locks, refused access or the business-day digest (all are still audited)")
+			}
+			go func() { // the business day's digest of unauthorized attempts to the directors
+				if n == nil {
+					return
+				}
+				for t := time.NewTicker(5 * time.Minute); ; {
+					if due, err := s.DigestDue(ctx, time.Now(), digestHour); err == nil && due {
+						if _, err := s.SendDigest(ctx, time.Now()); err != nil {
+							slog.Error("digest", "err", err)
+						}
+					}
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return
+					case <-t.C:
 					}
 				}
 			}()
@@ -96,10 +123,29 @@ http://localhost).`,
 	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")
 	f.StringVar(&from, "smtp-from", "steward@localhost", "sender address of notices")
-	f.IntVar(&cfg.AccountLockAfter, "lock-after", 5, "failed sign-ins on one account within --lock-window that lock it")
-	f.IntVar(&cfg.AddressLockAfter, "lock-address-after", 20, "failed sign-ins from one address within --lock-window that lock it")
+	f.IntVar(&cfg.AccountLockAfter, "lock-after", 5, "failed sign-ins on one account from one address within --lock-window that lock the account from that address")
+	f.IntVar(&cfg.AddressLockAfter, "lock-address-after", 20, "failed sign-ins from one address (any accounts) within --lock-window that lock the address")
+	f.IntVar(&cfg.AccountAlertAfter, "alert-account-after", 50, "failed sign-ins on one account from anywhere within --lock-window that alert the directors (never a lock)")
+	f.DurationVar(&cfg.SignInDelay, "sign-in-delay", time.Second, "after 2 failures from one address on one account, the wait before the next attempt, doubling each time (negative: none)")
+	f.Func("trusted-proxy", "a reverse proxy (address or CIDR, repeatable) whose X-Forwarded-For names the client; from other peers the header is ignored", func(v string) error {
+		p, err := netip.ParsePrefix(v)
+		if err != nil {
+			a, aerr := netip.ParseAddr(v)
+			if aerr != nil {
+				return fmt.Errorf("not an address or CIDR: %q", v)
+			}
+			p = netip.PrefixFrom(a, a.BitLen())
+		}
+		o.TrustedProxies = append(o.TrustedProxies, p)
+		return nil
+	})
 	f.DurationVar(&cfg.Window, "lock-window", 15*time.Minute, "how long a failed sign-in counts")
 	f.DurationVar(&cfg.TokenTTL, "token-ttl", 12*time.Hour, "lifetime of the API token a sign-in returns")
+	f.IntVar(&digestHour, "digest-hour", 7, "hour (local time) of each business day (Monday to Friday) at which the directors are mailed the digest of unauthorized attempts")
+	f.DurationVar(&exportRetention, "export-retention", 30*24*time.Hour, "released export files, sealed beside the store, are removed this long after their release")
+	f.DurationVar(&checkpointEvery, "audit-checkpoint-every", time.Minute, "sign a checkpoint of the audit log this often (and at shutdown), beside the store")
+	f.IntVar(&cfg.RefusalLockAfter, "lock-refused-after", 10, "refused requests of one signed-in user within --lock-refused-window that lock the account")
+	f.DurationVar(&cfg.RefusalWindow, "lock-refused-window", 10*time.Minute, "how long a refused request counts")
 	f.Float64Var(&o.RateLimit, "rate-limit", 20, "requests per second per source address and per user, bursts of 4× (0: off)")
 	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
 	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")

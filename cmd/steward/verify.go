@@ -70,9 +70,10 @@ database cannot be read, the copy is not a copy of the original, the policy does
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", report)
 			}
-			if !rep.Passed {
+			if len(rep.Failed()) > 0 {
 				return &exitError{exitChecksFailed, fmt.Errorf("verification failed: %d of %d checks found problems", len(rep.Failed()), len(rep.Summary))}
 			}
+			fmt.Fprintln(cmd.OutOrStdout(), rep.Verdict)
 			return nil
 		},
 	}
@@ -82,7 +83,7 @@ database cannot be read, the copy is not a copy of the original, the policy does
 	fl.StringVar(&target, "target", "", "DSN of the de-identified copy")
 	fl.StringVar(&report, "report", "", "write the report to this file (.html, .json or .md)")
 	addWorkDirFlag(fl, &workPath)
-	fl.IntVar(&minK, "min-k", 0, "fail when a table's quasi-identifiers leave a group smaller than this in the copy (0: report only)")
+	fl.IntVar(&minK, "min-k", 0, "fail when a table's quasi-identifiers leave a group smaller than this in the copy, or when the policy marks none (0: groups under 5 are marked for review, and exit 0)")
 	for _, f := range []string{"policy", "source", "target"} {
 		cmd.MarkFlagRequired(f)
 	}
@@ -92,18 +93,19 @@ database cannot be read, the copy is not a copy of the original, the policy does
 // printVerify prints the checks' outcome and every finding: counts only.
 func printVerify(w io.Writer, r *verify.Report) {
 	for i, c := range r.Summary {
-		mark := "ok  "
-		if !c.Passed {
-			mark = "FAIL"
-		}
-		fmt.Fprintf(w, "%s %d. %-36s %d finding(s)\n", mark, i+1, c.Title, c.Findings)
+		mark := map[verify.Status]string{verify.StatusPassed: "ok    ", verify.StatusFailed: "FAIL  ", verify.StatusReview: "REVIEW", verify.StatusNotMeasured: "N/A   "}[c.Status]
+		fmt.Fprintf(w, "%s %d. %-36s %d finding(s)%s\n", mark, i+1, c.Title, c.Findings, map[bool]string{true: "", false: " — " + c.Status.Label()}[c.Passed])
 	}
 	for _, f := range r.Findings {
 		where := f.Table
 		if f.Column != "" {
 			where += "." + f.Column
 		}
-		fmt.Fprintf(w, "  - %s: %s: %d %s\n", f.Check, where, f.Count, f.What)
+		review := ""
+		if f.Review {
+			review = " (review)"
+		}
+		fmt.Fprintf(w, "  - %s%s: %s: %d %s\n", f.Check, review, where, f.Count, f.What)
 	}
 	for _, t := range r.Tables {
 		if k := t.Risk; k != nil {

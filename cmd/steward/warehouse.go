@@ -13,7 +13,6 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/stewardhealth/steward/internal/access"
-	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/load"
 	"github.com/stewardhealth/steward/internal/warehouse/noise"
@@ -196,7 +195,7 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 	if err != nil {
 		return err
 	}
-	db, err := store.Open(ctx, dsn)
+	db, _, err := openStore(ctx, dsn)
 	if err != nil {
 		return err
 	}

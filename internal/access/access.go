@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trustelem/zxcvbn"
+
 	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/store"
@@ -25,14 +27,22 @@ type Service struct {
 	Config Config
 	Notify Notifier // who hears of lockouts; nil: nobody is emailed (the lock is still audited)
 	Log    *slog.Logger
+
+	blocked blockCache
 }
 
 // Config holds the lockout and token settings.
 type Config struct {
-	AccountLockAfter int           // failed sign-ins for one account name within Window that lock it (default 5)
-	AddressLockAfter int           // failed sign-ins from one source address within Window that lock it (default 20)
-	Window           time.Duration // failures older than this no longer count (default 15 minutes)
-	TokenTTL         time.Duration // lifetime of the token a sign-in returns (default 12 hours)
+	AccountLockAfter  int           // failed sign-ins on one account from one address within Window that lock the account from there (default 5)
+	AddressLockAfter  int           // failed sign-ins from one source address within Window that lock it (default 20)
+	AccountAlertAfter int           // failed sign-ins on one account from anywhere within Window that alert the directors, never a lock (default 50)
+	SignInDelay       time.Duration // the first delay after 2 failures from one address on one account, doubling (default 1 s; negative: none)
+	Window            time.Duration // failures older than this no longer count (default 15 minutes)
+	TokenTTL          time.Duration // lifetime of the token a sign-in returns (default 12 hours)
+	// Refused requests of one signed-in user within RefusalWindow that lock the account
+	// (seed 002: unauthorized access is locked at once; defaults 10 within 10 minutes).
+	RefusalLockAfter int
+	RefusalWindow    time.Duration
 }
 
 // Notifier sends a message to people (email in the server).
@@ -48,11 +58,23 @@ func New(db *store.DB, cfg Config, n Notifier) *Service {
 	if cfg.AddressLockAfter <= 0 {
 		cfg.AddressLockAfter = 20
 	}
+	if cfg.AccountAlertAfter <= 0 {
+		cfg.AccountAlertAfter = 50
+	}
+	if cfg.SignInDelay == 0 {
+		cfg.SignInDelay = time.Second
+	}
 	if cfg.Window <= 0 {
 		cfg.Window = 15 * time.Minute
 	}
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.RefusalLockAfter <= 0 {
+		cfg.RefusalLockAfter = 10
+	}
+	if cfg.RefusalWindow <= 0 {
+		cfg.RefusalWindow = 10 * time.Minute
 	}
 	return &Service{DB: db, Audit: store.Audit{DB: db}, Config: cfg, Notify: n, Log: slog.Default()}
 }
@@ -65,6 +87,7 @@ type User struct {
 	Agency   string    `json:"agency,omitempty"`
 	Admin    bool      `json:"admin"`
 	Director bool      `json:"director"`
+	Level    Level     `json:"level,omitempty"` // CORI's access level ("" when creating: the default of the affiliation)
 	Created  time.Time `json:"created"`
 }
 
@@ -76,9 +99,10 @@ type Region struct {
 
 // Agency is an organisation whose users see only their own records.
 type Agency struct {
-	Code   string `json:"code"`
-	Name   string `json:"name"`
-	Region string `json:"region"`
+	Code     string `json:"code"`
+	Name     string `json:"name"`
+	Region   string `json:"region"`
+	Regional bool   `json:"regional,omitempty"` // an associate regional agency: its personnel may hold district level
 }
 
 // Grant is one role a user holds in a project.
@@ -115,9 +139,29 @@ func checkText(field, v string, required bool) error {
 // MinPasswordLen is the shortest password accepted.
 const MinPasswordLen = 12
 
-func checkPassword(pw string) error {
+// MinPasswordScore is the least zxcvbn score (0–4) a password must have: at 3, about 10⁸
+// guesses, beyond what the lockout lets anyone try online.
+const MinPasswordScore = 3
+
+// checkPassword refuses passwords too short, too long, or easy to guess: zxcvbn's estimate
+// (github.com/trustelem/zxcvbn, which bundles lists of common and leaked passwords, names
+// and words, and finds repeats, sequences, keyboard rows and dates) must reach
+// MinPasswordScore, the user's own name, full name and e-mail address counting as known.
+func checkPassword(pw string, known ...string) error {
 	if len(pw) < MinPasswordLen || len(pw) > 1024 {
 		return fmt.Errorf("%w: a password must be %d to 1024 bytes long", derrors.Invalid, MinPasswordLen)
+	}
+	inputs := []string{"steward", "cori", "homes"}
+	for _, k := range known {
+		if k != "" {
+			inputs = append(inputs, k)
+			if local, _, ok := strings.Cut(k, "@"); ok {
+				inputs = append(inputs, local)
+			}
+		}
+	}
+	if r := zxcvbn.PasswordStrength(pw, inputs); r.Score < MinPasswordScore {
+		return fmt.Errorf("%w: the password is easy to guess (a common or leaked password, a name, or a pattern such as repeats, sequences or keyboard rows; about %.0g guesses): use several unrelated words", derrors.Invalid, r.Guesses)
 	}
 	return nil
 }
@@ -199,14 +243,18 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, u User, password 
 			return fmt.Errorf("%w: email is not an address (want name@example.org)", derrors.Invalid)
 		}
 	}
-	if err := checkPassword(password); err != nil {
+	if err := checkPassword(password, u.Name, u.FullName, u.Email); err != nil {
+		return err
+	}
+	level, err := s.checkLevel(ctx, u)
+	if err != nil {
 		return err
 	}
 	hash := HashPassword(password)
 	return s.change(ctx, func(tx *sql.Tx) (audit.Entry, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, full_name, email, agency, password_hash, admin, director, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-			u.Name, u.FullName, u.Email, nullable(u.Agency), hash, u.Admin, u.Director, store.FormatTime(time.Now()))
+		_, err := tx.ExecContext(ctx, `INSERT INTO users (name, full_name, email, agency, password_hash, admin, director, created_at, level)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+			u.Name, u.FullName, u.Email, nullable(u.Agency), hash, u.Admin, u.Director, store.FormatTime(time.Now()), string(level))
 		switch {
 		case isUnique(err):
 			return audit.Entry{}, fmt.Errorf("%w: user %s exists already", derrors.Conflict, u.Name)
@@ -216,7 +264,7 @@ func (s *Service) CreateUser(ctx context.Context, p Principal, u User, password 
 			return audit.Entry{}, fmt.Errorf("create user %s: %w", u.Name, err)
 		}
 		return event(p, "user.create", "user/"+u.Name, map[string]string{
-			"agency": u.Agency, "admin": fmt.Sprint(u.Admin), "director": fmt.Sprint(u.Director)}), nil
+			"agency": u.Agency, "admin": fmt.Sprint(u.Admin), "director": fmt.Sprint(u.Director), "level": string(level)}), nil
 	})
 }
 
@@ -227,7 +275,11 @@ func (s *Service) SetPassword(ctx context.Context, p Principal, name, password s
 			return err
 		}
 	}
-	if err := checkPassword(password); err != nil {
+	u, err := s.User(ctx, name)
+	if err != nil {
+		return err
+	}
+	if err := checkPassword(password, u.Name, u.FullName, u.Email); err != nil {
 		return err
 	}
 	hash := HashPassword(password)
@@ -265,12 +317,12 @@ func nullable(s string) any {
 	return s
 }
 
-const userColumns = `name, full_name, email, COALESCE(agency, ''), admin, director, created_at`
+const userColumns = `name, full_name, email, COALESCE(agency, ''), admin, director, created_at, level`
 
 func scanUser(r interface{ Scan(...any) error }) (User, error) {
 	var u User
 	var created string
-	err := r.Scan(&u.Name, &u.FullName, &u.Email, &u.Agency, &u.Admin, &u.Director, &created)
+	err := r.Scan(&u.Name, &u.FullName, &u.Email, &u.Agency, &u.Admin, &u.Director, &created, &u.Level)
 	if err == nil {
 		u.Created, err = store.ParseTime(created)
 	}
@@ -320,7 +372,7 @@ func (s *Service) CreateAgency(ctx context.Context, p Principal, a Agency) error
 		return err
 	}
 	return s.insert(ctx, p, "agency.create", "agency/"+a.Code, "agency "+a.Code, "region "+a.Region,
-		`INSERT INTO agencies (code, name, region) VALUES ($1, $2, $3)`, a.Code, a.Name, a.Region)
+		`INSERT INTO agencies (code, name, region, regional) VALUES ($1, $2, $3, $4)`, a.Code, a.Name, a.Region, a.Regional)
 }
 
 // CreateProject adds a project, of an agency or of the whole site.
@@ -385,8 +437,8 @@ func (s *Service) Regions(ctx context.Context) ([]Region, error) {
 func (s *Service) Agencies(ctx context.Context, p Principal) ([]Agency, error) {
 	return list(ctx, s.DB, func(r interface{ Scan(...any) error }) (Agency, error) {
 		var v Agency
-		return v, r.Scan(&v.Code, &v.Name, &v.Region)
-	}, `SELECT code, name, region FROM agencies WHERE ($1 = '' OR code = $1) ORDER BY code`, p.Agency)
+		return v, r.Scan(&v.Code, &v.Name, &v.Region, &v.Regional)
+	}, `SELECT code, name, region, regional FROM agencies WHERE ($1 = '' OR code = $1) ORDER BY code`, p.Agency)
 }
 
 func scanProject(r interface{ Scan(...any) error }) (Project, error) {

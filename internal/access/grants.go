@@ -137,8 +137,11 @@ func (s *Service) Principal(ctx context.Context, name, source string) (Principal
 	return p, s.loadGrants(ctx, &p)
 }
 
-// loadGrants fills in the roles p.User holds.
+// loadGrants fills in the roles p.User holds, and their access level.
 func (s *Service) loadGrants(ctx context.Context, p *Principal) error {
+	if err := s.loadLevel(ctx, p); err != nil {
+		return err
+	}
 	p.Projects = map[string][]Role{}
 	rows, err := s.DB.QueryContext(ctx, `SELECT project, role FROM grants WHERE user_name = $1`, p.User)
 	if err != nil {

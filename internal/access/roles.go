@@ -14,15 +14,26 @@
 //     none implies data access.
 //
 // Two roles are site-wide, held on the user: the steward administrator manages users,
-// agencies, regions and projects, unlocks accounts and reads the audit log; a director is
-// told of every lockout and may read the audit log. Neither sees data without a grant.
+// agencies, regions and projects, lifts locks for failed sign-ins and reads the audit log; a
+// director is mailed every lock and refused access, reinstates accounts locked for refused
+// access (seed 002: "the user must contact the Director") and may read the audit log.
+// Neither sees data without a grant.
+//
+// Each user also has CORI's access level (levels.go): evaluation group (their agency),
+// district (their region's agencies, aggregates only), database administrator (every
+// agency; CORI's own staff). The level bounds what the roles reach.
 //
 // Agencies see only their own records: a user of an agency is refused every action on a
-// project of another agency, and lists (users, projects, audit entries) are cut to their
-// agency. Site staff (no agency) are not cut.
+// project of another agency — as not found, the same answer as for a project that does not
+// exist — and lists (users, projects, audit entries) are cut to their agency. Site staff (no
+// agency) are not cut.
 //
-// Allowed is the one decision: may principal P do action A in project X. Every handler asks
-// it; its test covers every role and action.
+// An API token carries scopes (scopes.go); a page session and the command line do not.
+//
+// Allowed is the one decision: may principal P do action A in project X. Every handler,
+// page and route asks it; its test covers every role, level and action. Refused requests are
+// recorded and counted (watch.go), and failed sign-ins locked per account and address
+// (signin.go), so that what is refused is evidence too.
 package access
 
 import (
@@ -89,8 +100,17 @@ const (
 	ApproveEthics   Action = "approve_ethics"   // decide an ethics application
 	ManageGrants    Action = "manage_grants"    // grant and revoke roles in the project
 	ManageUsers     Action = "manage_users"     // users, agencies, regions, projects (site)
-	UnlockAccount   Action = "unlock_account"   // reinstate a locked account or address (site)
-	ReadAudit       Action = "read_audit"       // read the audit log (site)
+	UnlockAccount   Action = "unlock_account"   // list locks; lift a lock for failed sign-ins, or ask a director to (site)
+	// ReinstateAccount lifts a lock for refused access (suspected unauthorized access): the
+	// seed's "the user must contact the Director of the CORI to reinstate the user's access".
+	ReinstateAccount Action = "reinstate_account"
+	// MintToken makes an API token: any signed-in user for themself, but a token only when it
+	// carries the admin scope (a script's token cannot make itself more tokens).
+	MintToken Action = "mint_token"
+	// AgencyRecords answers an agency's clients' corrections and records their consent: the
+	// agency's director or an administrator (who must also see the agency).
+	AgencyRecords Action = "agency_records"
+	ReadAudit     Action = "read_audit" // read the audit log (site)
 
 	// Issue 8 (export requests).
 	ManageExporters Action = "manage_exporters" // SPOC: who may request exports, automatic or validated
@@ -107,6 +127,7 @@ var Actions = []Action{ViewProject, ObfuscatedCount, ExactCount, PatientData, Pa
 	RequestExport, ReviewExport, ApproveEthics, ManageGrants, ManageUsers, UnlockAccount, ReadAudit,
 	ManageExporters, ReceiveExport, ValidateData, // issue 8
 	SubmitEthics, RecordConsent, PersonalAccess, // issue 9
+	ReinstateAccount, MintToken, AgencyRecords, // issue 18
 }
 
 // trackNeed is the track level each data action needs.
@@ -123,6 +144,11 @@ type Principal struct {
 	Admin    bool   // steward administrator
 	Director bool
 	Projects map[string][]Role // project code → roles held (the track cascaded)
+	Scopes   []Scope           // an API token's scopes; nil for a page session or the command line
+	// AccessLevel is CORI's access level (levels.go); District the agencies of the user's
+	// region when it is LevelDistrict.
+	AccessLevel Level
+	District    []string
 }
 
 // Project is what Allowed needs to know of a project.
@@ -155,16 +181,25 @@ func (p Principal) Sees(agency string) bool {
 // Allowed reports whether p may do a in project x. Site actions (manage users, unlock,
 // read audit) ignore x; every other action needs a project.
 func Allowed(p Principal, a Action, x Project) bool {
-	if p.User == "" {
+	if p.User == "" || !p.HasScope(actionScope[a]) {
 		return false
 	}
 	switch a {
-	case ManageUsers, UnlockAccount, PersonalAccess:
+	case MintToken:
+		return true
+	case ManageUsers, PersonalAccess:
 		return p.Admin
-	case ReadAudit:
+	case ReadAudit, UnlockAccount, AgencyRecords:
 		return p.Admin || p.Director
+	case ReinstateAccount:
+		return p.Director
 	}
 	if x.Code == "" || !p.Sees(x.Agency) {
+		return false
+	}
+	// At district level, a project of the whole site reads every agency of the district:
+	// aggregates only (seed 002), whatever the roles held.
+	if x.Agency == "" && p.level() == LevelDistrict && !aggregate[a] {
 		return false
 	}
 	switch a {

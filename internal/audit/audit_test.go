@@ -92,22 +92,22 @@ func TestCheckpointCatchesTruncation(t *testing.T) {
 	}
 	pub, priv, _ := ed25519.GenerateKey(nil)
 	c := Sign(last, "admin", priv)
-	if err := CheckCheckpoint(ctx, s, c, pub); err != nil {
+	if err := CheckCheckpoint(ctx, s, c, pub, nil); err != nil {
 		t.Fatalf("fresh checkpoint: %v", err)
 	}
 	fill(t, s, 1)
-	if err := CheckCheckpoint(ctx, s, c, pub); err != nil {
+	if err := CheckCheckpoint(ctx, s, c, pub, nil); err != nil {
 		t.Fatalf("log grown after checkpoint: %v", err)
 	}
 	write(t, s.Path, lines(t, s.Path)[:3])
 	if n, _, err := Verify(ctx, s); err != nil || n != 3 {
 		t.Fatalf("a cut log is still a valid chain: got %d, %v", n, err)
 	}
-	if err := CheckCheckpoint(ctx, s, c, pub); !errors.Is(err, ErrCheckpoint) {
+	if err := CheckCheckpoint(ctx, s, c, pub, nil); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("cut log: got %v, want ErrCheckpoint", err)
 	}
 	other, _, _ := ed25519.GenerateKey(nil)
-	if err := CheckCheckpoint(ctx, s, c, other); !errors.Is(err, ErrCheckpoint) {
+	if err := CheckCheckpoint(ctx, s, c, other, nil); !errors.Is(err, ErrCheckpoint) {
 		t.Errorf("wrong key: got %v, want ErrCheckpoint", err)
 	}
 }

@@ -122,7 +122,7 @@ func TestBackupRestoreEqualsOriginal(t *testing.T) {
 			t.Errorf("store after the backup vs the record: got %q, want only audit_log to differ", d)
 		}
 		target := restoreTarget(t, db.Dialect)
-		rec, err := Restore(ctx, res.Dir, target, "cli:test")
+		rec, err := Restore(ctx, res.Dir, target, "cli:test", db.AuditKey)
 		if err != nil {
 			t.Fatalf("restore: %v", err)
 		}
@@ -157,7 +157,7 @@ func TestBackupRestoreEqualsOriginal(t *testing.T) {
 		b, _ := os.ReadFile(f)
 		b[len(b)/2] ^= 0xff
 		os.WriteFile(f, b, 0o600)
-		if _, err := Restore(ctx, res.Dir, restoreTarget(t, db.Dialect), "cli:test"); err == nil || !strings.Contains(err.Error(), "is damaged") {
+		if _, err := Restore(ctx, res.Dir, restoreTarget(t, db.Dialect), "cli:test", db.AuditKey); err == nil || !strings.Contains(err.Error(), "is damaged") {
 			t.Errorf("restore of a damaged backup: got %v, want 'is damaged'", err)
 		}
 	})
@@ -171,7 +171,7 @@ func TestRestoreRefusesAnExistingTarget(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		_, err = Restore(ctx, res.Dir, storeDSN(t, db), "cli:test")
+		_, err = Restore(ctx, res.Dir, storeDSN(t, db), "cli:test", db.AuditKey)
 		if err == nil || !strings.Contains(err.Error(), "exists") && !strings.Contains(err.Error(), "holds tables") {
 			t.Errorf("restore over the live store: got %v, want a refusal", err)
 		}

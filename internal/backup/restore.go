@@ -21,7 +21,7 @@ import (
 // table's row count and checksum with the record and fails naming the first difference; on
 // success it writes an audit entry into the restored store. The running store is never
 // overwritten: restore beside it, stop the server, and point --db at the restored copy.
-func Restore(ctx context.Context, dir, target, actor string) (*Record, error) {
+func Restore(ctx context.Context, dir, target, actor string, key *audit.Key) (*Record, error) {
 	rec, err := ReadRecord(dir)
 	if err != nil {
 		return nil, err
@@ -80,6 +80,7 @@ func Restore(ctx context.Context, dir, target, actor string) (*Record, error) {
 		return nil, err
 	}
 	defer db.Close()
+	db.AuditKey = key
 	_, err = store.Audit{DB: db}.Append(ctx, audit.Entry{Actor: actor, Source: "cli", Action: "backup.restore",
 		Object: "backup/" + rec.Name, Detail: map[string]string{"tables": fmt.Sprint(len(rec.Tables)), "rows": fmt.Sprint(rec.Rows())}})
 	return rec, err

@@ -58,6 +58,11 @@ type RowWriter interface {
 // CreateTables once, then Writer for every table (possibly several at once), then Finish.
 type Target interface {
 	DB
+	// Existing names what the target already holds that a copy of s would create — its
+	// tables, and the names its indexes, sequences and constraints would take where they
+	// share a namespace with other tables' — each as "table NAME", "index NAME"…; none for an
+	// empty target. The engine refuses a target with any before it creates anything.
+	Existing(ctx context.Context, s *Schema) ([]string, error)
 	// CreateTables creates the tables of s with their columns only — no indexes or foreign
 	// keys yet, so that loading is fast — failing if any already exists.
 	CreateTables(ctx context.Context, s *Schema) error
@@ -73,13 +78,21 @@ type Target interface {
 // how it keeps a table from ever being half-transformed.
 type Rewriter interface {
 	DB
-	// Done lists the tables that run (an identifier of the policy and key) has already rewritten.
-	Done(ctx context.Context, run string) (map[string]bool, error)
-	// Rewrite replaces the rows of tables — a group that foreign keys tie together — with the
-	// rows fill writes for each, and records them as done for run, all at once: after a crash
-	// either every table of the group is rewritten and recorded, or none is touched. fill
-	// reads the original rows with Scan, which stays usable while Rewrite runs.
-	Rewrite(ctx context.Context, run string, tables []*Table, fill func(ctx context.Context, t *Table, w RowWriter) error) error
+	// Ledger reads every row of the ledger (LedgerTable), of any run; none when there is no
+	// ledger yet.
+	Ledger(ctx context.Context) ([]Progress, error)
+	// Rewrite replaces the rows of g's tables — a group that foreign keys tie together — with
+	// the rows g.Fill writes for each, and records them in the ledger, all at once: after a
+	// crash either every table of the group is rewritten and recorded, or none is touched.
+	// Before anything else it takes a lock that one rewrite of the database holds at a time,
+	// and asks g.Check; skipped reports that Check said the group was done.
+	Rewrite(ctx context.Context, g *RewriteGroup) (skipped bool, err error)
+	// ClearResidue removes what the rewrites of the tables the ledger records for run, and
+	// not yet as cleared, left of their original values in the database's own files — rows
+	// deleted in place, statistics sampled from the originals — and records them as
+	// cleared. What it cannot do (a privilege missing) it returns as warnings, and leaves
+	// the tables to be cleared by the next run. It never touches the server's logs.
+	ClearResidue(ctx context.Context, run string) (warnings []string, err error)
 }
 
 // Opener opens a DSN of one kind. create asks for a database that may not exist yet (a copy

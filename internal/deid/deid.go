@@ -27,27 +27,66 @@
 // work directory (package filemem), not on the heap, and the engine's own memory stays flat
 // in the number of rows.
 //
-// In-place mode never leaves a table half-transformed:
+// In-place mode never leaves a table half-transformed, and the same command after any
+// interruption (even kill -9) gives exactly what copy mode writes with the same key:
 //   - SQLite: the whole database is written as a copy beside the file and renamed over it
 //     once complete; an interrupted run leaves the original as it was and a stale copy that
 //     the next run removes.
 //   - PostgreSQL and MySQL: tables tied by a foreign key whose columns are transformed are
-//     rewritten together in one transaction that also records them in a ledger table
-//     (steward_progress), keyed by the run (the policy's bytes and the key's fingerprint).
-//     A run that is killed rolls back its open transaction; the same command run again skips
-//     the groups the ledger records, so no value is ever transformed twice.
+//     rewritten together in one transaction that also records them in a ledger table,
+//     steward_progress, inside the database itself. A run that is killed rolls back its open
+//     transaction; the same command run again skips the groups the ledger records, so no
+//     value is ever transformed twice.
+//
+// What a resumed run cannot do is read the scrub dictionary back from tables that an earlier
+// part of the run already rewrote: their identifiers are hashes by then, and the notes that
+// name them would be left as they are. Of the three ways out — keep the dictionary's digests
+// with the ledger, take every table into one transaction, or refuse to resume — the engine
+// orders and joins the groups so that the dictionary is never needed after a source of it
+// has changed, which needs no state besides the ledger and keeps transactions small where it
+// can: first the groups that neither scrub nor feed the dictionary, then those that scrub but
+// feed nothing, then one group made of every group that both scrubs and feeds it (the patient
+// table that names patients and keeps their notes), and last the groups that only feed it.
+// While any table still has text to scrub, no table that feeds the dictionary has been
+// committed, so the run, resumed, reads the same dictionary from the same original values; once
+// a source is committed, no table is left to scrub, and the dictionary is not read at all.
+// Keeping the digests would have put a 64-bit digest of every identifier, and the seed that
+// computes them (random per process today), into the very database that is shipped — an SSN
+// is recovered from its digest by trying every candidate — and one
+// transaction over the whole database would make MySQL's undo log and the lock time grow with
+// it. The engine proves the order at run time too (unsafeToScrub): a run that finds a source
+// rewritten while text is left to scrub refuses rather than scrubbing with the hashes.
+//
+// Each group takes a lock first (PostgreSQL's transaction-level advisory lock, MySQL's
+// GET_LOCK on the rewriting session) and reads the ledger again under it. A killed run's
+// transaction may still be running on the server for a while; the lock waits until it has
+// committed or rolled back, so a run started at once after a kill never stages rows from a
+// state about to change.
+//
+// Once every group is rewritten, the adapter clears what the rewrites left of the originals
+// in the database's own files (database.Rewriter.ClearResidue: statistics sampled from them,
+// rows deleted in place), recorded per table so that a run killed before it finishes does it
+// next time. The servers' logs are not the database's to clear: only the bundle is shipped.
+//
+// A run is its policy and key. The ledger records, with every table, the run's identifier,
+// the key's fingerprint, the policy normalised against the database — every column's rule,
+// by table and column name, so comments, layout, order and an equivalent default do not
+// count (quasi_identifiers, which only verify reads, neither) — and its digest, how many tables
+// the run rewrites, and when it started. A run whose key or rules differ from a run the ledger
+// records, finished or in progress, is refused with that run, its times, how far it got and
+// what differs (the key's fingerprints, or each column's rule then and now), never applied on
+// top; copy mode and a fresh copy of the original are the way to another key or policy.
 package deid
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strings"
 	"sync"
 	"time"
 
@@ -84,12 +123,14 @@ type Report struct {
 	Mode           string
 	Source, Target string // DSNs with passwords hidden
 	KeyFingerprint string
-	Run            string
+	PolicyDigest   string   // of the policy's rules for the database's columns, normalised (comments and layout do not count)
+	Run            string   // derived from PolicyDigest and KeyFingerprint
 	Dictionary     int      // values scrub looks for in free text
 	WorkDir        string   // where the dictionary and collision sets went once large
 	Warnings       []string // what the run could not do as planned, though it finished
 	Tables         []*TableReport
 	Elapsed        time.Duration
+	Clearing       time.Duration // in-place: clearing what the rewrite left in the database's files (part of Elapsed)
 }
 
 // TableReport is one table's line of the report.
@@ -114,16 +155,6 @@ func Check(ctx context.Context, pol *policy.Policy, db database.DB) (*database.S
 	return s, nil
 }
 
-// RunID identifies a run by its policy and key, so that an interrupted in-place run is
-// recognised when the same command is given again.
-func RunID(pol *policy.Policy, key transform.Key) string {
-	h := sha256.New()
-	h.Write(pol.Source)
-	h.Write([]byte{0})
-	h.Write([]byte(key.Fingerprint()))
-	return hex.EncodeToString(h.Sum(nil)[:12])
-}
-
 // Run de-identifies.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	start := time.Now()
@@ -143,7 +174,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	e.report = &Report{
 		Source:         database.Redact(o.Source),
 		KeyFingerprint: o.Key.Fingerprint(),
-		Run:            RunID(o.Policy, o.Key),
 	}
 	if e.opts.Work == nil {
 		if e.opts.Work, err = filemem.New("", filemem.DefaultMinBytes); err != nil {
@@ -160,25 +190,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	defer e.free()
-	// The dictionary pass runs while the target is created; streaming waits for it.
-	dictCtx, stopDict := context.WithCancel(ctx)
-	dictDone := make(chan error, 1)
-	go func() { dictDone <- e.buildDictionary(dictCtx) }()
-	e.dictionary = sync.OnceValue(func() error {
-		err := <-dictDone
-		if err == nil {
-			e.report.Dictionary = e.dict.Len()
-		}
-		return err
-	})
-	defer func() {
-		stopDict()
-		e.dictionary() // before the dictionary is freed
-	}()
+	e.identify(start)
+	e.report.Run, e.report.PolicyDigest = e.run.ID, e.run.PolicyDigest
+	e.dictionary, e.stopDictionary = func() error { return nil }, func() {}
+	defer func() { e.stopDictionary() }() // before the dictionary is freed
 	switch {
 	case !o.InPlace:
 		e.report.Mode = "copy"
 		e.report.Target = database.Redact(o.Target)
+		e.startDictionary(ctx) // while the target is created; streaming waits for it
 		err = e.copy(ctx, o.Target)
 	case src.Kind() == database.SQLite:
 		e.report.Mode = "in-place"
@@ -196,14 +216,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 }
 
 type engine struct {
-	dictionary func() error // waits for the dictionary pass
-	opts       Options
-	schema     *database.Schema
-	src        database.DB
-	plans      map[string]*plan
-	dict       *transform.Dictionary
-	report     *Report
-	mu         sync.Mutex
+	dictionary     func() error // waits for the dictionary pass, if started
+	stopDictionary func()       // stops it and waits
+	opts           Options
+	run            database.Run // what the ledger records (in-place mode)
+	schema         *database.Schema
+	src            database.DB
+	plans          map[string]*plan
+	dict           *transform.Dictionary
+	report         *Report
+	mu             sync.Mutex
 }
 
 // plan is a table's compiled rules.
@@ -266,6 +288,24 @@ func (e *engine) compile() error {
 		e.plans[t.Name] = p
 	}
 	return nil
+}
+
+// startDictionary starts the dictionary pass (buildDictionary); e.dictionary waits for it.
+func (e *engine) startDictionary(ctx context.Context) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.buildDictionary(ctx) }()
+	e.dictionary = sync.OnceValue(func() error {
+		err := <-done
+		if err == nil {
+			e.report.Dictionary = e.dict.Len()
+		}
+		return err
+	})
+	e.stopDictionary = func() {
+		cancel()
+		e.dictionary()
+	}
 }
 
 // free gives back the dictionary's and the collision counters' memory, once no table
@@ -478,10 +518,11 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 			}
 		}()
 	}
-	written := make(chan error, 1)
+	writerDone := make(chan error, 1)
 	var n int64
 	go func() {
 		var err error
+		var written int64
 		for b := range order {
 			<-b.done
 			if err == nil && b.err != nil {
@@ -499,13 +540,17 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 			}
 			if err != nil {
 				cancel(err)
-			} else if tp != nil {
-				tp.Add(int64(b.n))
+			} else {
+				written += int64(b.n)
+				database.Checkpointf("%s: %d rows written", t.Name, written)
+				if tp != nil {
+					tp.Add(int64(b.n))
+				}
 			}
 			b.reset()
 			free <- b
 		}
-		written <- err
+		writerDone <- err
 	}()
 
 	var cur *batch
@@ -537,7 +582,7 @@ func (e *engine) stream(ctx context.Context, t *database.Table, w database.RowWr
 	close(work)
 	close(order)
 	wg.Wait()
-	if werr := <-written; werr != nil {
+	if werr := <-writerDone; werr != nil {
 		err = werr // the writer's error is the cause; the source only saw the cancel
 	}
 	if err == nil {
@@ -595,7 +640,16 @@ func (e *engine) copy(ctx context.Context, target string) error {
 	}
 	if dsn.Kind == database.SQLite {
 		if _, err := os.Stat(dsn.Path); err == nil {
-			return fmt.Errorf("target %s already exists: remove it or name a new file", dsn.Path)
+			what := ""
+			if db, err := database.Open(ctx, target); err == nil {
+				if t, ok := db.(database.Target); ok {
+					if held, err := t.Existing(ctx, e.schema); err == nil && len(held) > 0 {
+						what = " and holds " + strings.Join(held, ", ") + ", which the copy would create"
+					}
+				}
+				db.Close()
+			}
+			return fmt.Errorf("target %s already exists%s: remove it or name a new file", dsn.Path, what)
 		}
 		return e.copyFile(ctx, dsn.Path)
 	}
@@ -623,6 +677,13 @@ func (e *engine) copyInto(ctx context.Context, target string, finally ...func(da
 		return fmt.Errorf("open target: %w", err)
 	}
 	defer dst.Close()
+	held, err := dst.Existing(ctx, e.schema)
+	if err != nil {
+		return fmt.Errorf("check the target: %w", err)
+	}
+	if len(held) > 0 {
+		return fmt.Errorf("target %s already holds %s, which the copy would create: refused before anything was written (name a new database, or drop them first)", database.Redact(target), strings.Join(held, ", "))
+	}
 	if err := dst.CreateTables(ctx, e.schema); err != nil {
 		return fmt.Errorf("create tables in the target: %w", err)
 	}
@@ -698,60 +759,6 @@ func (e *engine) copyTable(ctx context.Context, dst database.Target, t *database
 	return nil
 }
 
-// rewriteFile is in-place mode for SQLite: a copy beside the file, with the run recorded in
-// its ledger, renamed over it.
-func (e *engine) rewriteFile(ctx context.Context) error {
-	dsn, _ := database.ParseDSN(e.opts.Source)
-	path := dsn.Path
-	ledger, ok := e.src.(interface {
-		Done(ctx context.Context, run string) (map[string]bool, error)
-	})
-	if !ok {
-		return fmt.Errorf("%s databases cannot be rewritten in place", e.src.Kind())
-	}
-	done, err := ledger.Done(ctx, e.report.Run)
-	if err != nil {
-		return fmt.Errorf("read the progress ledger: %w", err)
-	}
-	var names []string
-	finished := true
-	for _, t := range e.schema.Tables {
-		names = append(names, t.Name)
-		finished = finished && done[t.Name]
-	}
-	if finished {
-		for _, t := range e.schema.Tables {
-			tr := e.plans[t.Name].tableReport()
-			tr.Skipped = true
-			e.addReport(tr)
-		}
-		return nil
-	}
-	tmp := beside(path)
-	os.Remove(tmp) // what an interrupted run left
-	err = e.copyInto(ctx, "sqlite:"+tmp, func(dst database.Target) error {
-		m, ok := dst.(interface {
-			MarkDone(ctx context.Context, run string, tables []string) error
-		})
-		if !ok {
-			return errors.New("the copy cannot record its run")
-		}
-		return m.MarkDone(ctx, e.report.Run, names)
-	})
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	if err := syncFile(tmp); err != nil {
-		return err
-	}
-	e.src.Close()
-	for _, suffix := range []string{"-wal", "-shm", "-journal"} {
-		os.Remove(path + suffix)
-	}
-	return os.Rename(tmp, path)
-}
-
 // beside names the hidden file a SQLite copy is written to before it is renamed to path.
 func beside(path string) string {
 	return filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".steward-tmp")
@@ -764,59 +771,4 @@ func syncFile(path string) error {
 	}
 	defer f.Close()
 	return f.Sync()
-}
-
-// rewrite is in-place mode for server databases: group by group, each in one transaction.
-func (e *engine) rewrite(ctx context.Context) error {
-	if err := e.dictionary(); err != nil {
-		return err
-	}
-	rw, ok := e.src.(database.Rewriter)
-	if !ok {
-		return fmt.Errorf("%s databases cannot be rewritten in place", e.src.Kind())
-	}
-	run := e.report.Run
-	done, err := rw.Done(ctx, run)
-	if err != nil {
-		return fmt.Errorf("read the progress ledger: %w", err)
-	}
-	tie := func(t *database.Table, fk *database.ForeignKey) bool {
-		for _, c := range fk.Columns {
-			if r, _ := e.opts.Policy.Rule(t.Name, c); r.Transforms() {
-				return true
-			}
-		}
-		return false
-	}
-	for _, group := range database.Groups(e.schema, tie) {
-		var todo []*database.Table
-		for _, t := range group {
-			switch {
-			case done[t.Name]:
-				tr := e.plans[t.Name].tableReport()
-				tr.Skipped = true
-				e.addReport(tr)
-			case e.plans[t.Name].active:
-				todo = append(todo, t)
-			}
-		}
-		if len(todo) == 0 {
-			continue
-		}
-		var reports []*TableReport
-		err := rw.Rewrite(ctx, run, todo, func(ctx context.Context, t *database.Table, w database.RowWriter) error {
-			tr, err := e.stream(ctx, t, w)
-			if err == nil {
-				reports = append(reports, tr)
-			}
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		for _, tr := range reports {
-			e.addReport(tr)
-		}
-	}
-	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/stewardhealth/steward/internal/audit"
 	"os"
 	"time"
 
@@ -67,7 +68,7 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 		return Site{}, fmt.Errorf("demo site: %d patients is too few to spread over agencies", patients)
 	}
 	site := Site{Store: path, KeyFile: seal.DefaultKeyFile(path)}
-	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal", site.KeyFile} {
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal", site.KeyFile, path + ".server-key", path + ".audit-checkpoints"} {
 		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
 			return Site{}, err
 		}
@@ -76,11 +77,18 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 	if err != nil {
 		return Site{}, err
 	}
+	// The server key beside the store (as steward serve finds it): the audit log is keyed
+	// from its first entry.
+	auditKey, err := audit.LoadKeyFile(path+".server-key", true)
+	if err != nil {
+		return Site{}, err
+	}
 	db, err := store.Open(ctx, path)
 	if err != nil {
 		return Site{}, err
 	}
 	defer db.Close()
+	db.AuditKey = auditKey
 	svc := access.New(db, access.Config{}, nil)
 	cli := access.CLI("demo")
 	secret := make([]byte, 6)
@@ -143,6 +151,8 @@ func BuildSite(ctx context.Context, path string, patients int64, progress deid.P
 		{User: access.User{Name: "lena", FullName: "Lena (North clinic)", Agency: "north"}, Project: "north-diabetes", Role: access.DataLDS, Gets: "patient-level data without blobs"},
 		{User: access.User{Name: "pia", FullName: "Pia (North clinic)", Agency: "north"}, Project: "north-diabetes", Role: access.DataProt, Gets: "patient-level data with blobs and identities"},
 		{User: access.User{Name: "rita", FullName: "Rita (River hospital)", Agency: "river"}, Project: "river-diabetes", Role: access.DataAgg, Gets: "exact counts and breakdowns of River's patients only"},
+		{User: access.User{Name: "dora", FullName: "Dora (executive director)", Director: true, Email: "dora@example.org"},
+			Gets: "the director: mailed at once of every lock and refused access (serve --smtp), reinstates locked accounts, reads the audit log"},
 	}
 	for _, u := range site.Users {
 		if u.Admin {

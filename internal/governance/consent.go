@@ -239,7 +239,7 @@ func (s *Service) RecordConsent(ctx context.Context, p access.Principal, c Conse
 	} else if c.PartyKind != "agency" {
 		return fmt.Errorf("%w: a single-agency evaluation is consented to by the agency", derrors.Invalid)
 	}
-	x, err := s.Project(ctx, c.Project)
+	x, err := s.projectFor(ctx, p, c.Project)
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (s *Service) Consents(ctx context.Context, application, project string) ([]
 // agency's director or an administrator who sees the agency. The audit entry names the
 // client by a digest, never the identifier.
 func (s *Service) SetClientConsent(ctx context.Context, p access.Principal, agency, client string, consented bool) error {
-	if !(p.Admin || p.Director) || !p.Sees(agency) {
+	if !access.Allowed(p, access.AgencyRecords, access.Project{}) || !p.Sees(agency) {
 		return fmt.Errorf("%w: client consent of agency %s is recorded by its director or an administrator", derrors.Forbidden, agency)
 	}
 	if _, err := s.regionsOf(ctx, []string{agency}); err != nil {

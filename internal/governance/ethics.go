@@ -87,7 +87,7 @@ var codeLike = func(field, v string) error {
 // Submit records an application by p, an investigator of its project. The purpose must be
 // a research or evaluation purpose the project states; every assurance must be given.
 func (s *Service) Submit(ctx context.Context, p access.Principal, a Application) (Application, error) {
-	x, err := s.Project(ctx, a.Project)
+	x, err := s.projectFor(ctx, p, a.Project)
 	if err != nil {
 		return a, err
 	}

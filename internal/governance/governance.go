@@ -96,7 +96,7 @@ var ResearchPurposes = []Purpose{ProgramEvaluation, BestPractice, ClientProblems
 
 // SetPurposes states the project's purposes, replacing what it stated before.
 func (s *Service) SetPurposes(ctx context.Context, p access.Principal, project string, purposes []Purpose) error {
-	x, err := s.Project(ctx, project)
+	x, err := s.projectFor(ctx, p, project)
 	if err != nil {
 		return err
 	}
@@ -142,6 +142,16 @@ func (s *Service) Project(ctx context.Context, code string) (access.Project, err
 	err := s.DB.QueryRowContext(ctx, `SELECT code, name, COALESCE(agency, '') FROM projects WHERE code = $1`, code).Scan(&x.Code, &x.Name, &x.Agency)
 	if errors.Is(err, sql.ErrNoRows) {
 		return x, fmt.Errorf("%w: project %s", derrors.NotFound, code)
+	}
+	return x, err
+}
+
+// projectFor reads a project for p: another agency's project is not found, as one that does
+// not exist (issue 18: no 403 that confirms it exists).
+func (s *Service) projectFor(ctx context.Context, p access.Principal, code string) (access.Project, error) {
+	x, err := s.Project(ctx, code)
+	if err == nil && !p.Sees(x.Agency) {
+		return access.Project{}, fmt.Errorf("%w: project %s", derrors.NotFound, code)
 	}
 	return x, err
 }

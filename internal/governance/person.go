@@ -295,8 +295,8 @@ func (s *Service) CloseCorrection(ctx context.Context, p access.Principal, id st
 	if err != nil {
 		return err
 	}
-	if !p.Admin && !p.Director {
-		return fmt.Errorf("%w: the agency's director or an administrator answers a correction", derrors.Forbidden)
+	if err := access.Check(p, access.AgencyRecords, access.Project{}); err != nil {
+		return fmt.Errorf("%w (the agency's director or an administrator answers a correction)", err)
 	}
 	if status != "requested" {
 		return fmt.Errorf("%w: correction %s is %s already", derrors.Conflict, id, status)
@@ -315,7 +315,7 @@ func (s *Service) CloseCorrection(ctx context.Context, p access.Principal, id st
 // Corrections lists the corrections of an agency's clients p sees, newest first; client ""
 // for all of the agency's.
 func (s *Service) Corrections(ctx context.Context, p access.Principal, agency string) ([]Correction, error) {
-	if !(p.Admin || p.Director) || !p.Sees(agency) {
+	if !access.Allowed(p, access.AgencyRecords, access.Project{}) || !p.Sees(agency) {
 		return nil, fmt.Errorf("%w: corrections of agency %s", derrors.Forbidden, agency)
 	}
 	cs, err := corrections(ctx, s.DB, agency, "")

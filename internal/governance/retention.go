@@ -97,7 +97,7 @@ func (s *Service) SetRule(ctx context.Context, p access.Principal, r Rule) error
 
 // SetProjectEnd records when a project's work ends; retention rules count from it.
 func (s *Service) SetProjectEnd(ctx context.Context, p access.Principal, project string, ends time.Time) error {
-	x, err := s.Project(ctx, project)
+	x, err := s.projectFor(ctx, p, project)
 	if err != nil {
 		return err
 	}

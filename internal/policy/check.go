@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/detect"
 )
 
 // Check holds the policy against a database schema and returns every problem found.
@@ -38,7 +39,13 @@ func (p *Policy) Check(s *database.Schema) error {
 	for _, t := range s.Tables {
 		pt := p.Table(t.Name)
 		if p.Default != Keep && pt == nil {
-			bad(Pos{}, fmt.Sprintf("add `%s:` with a rule for each of its columns, or set `default: keep`", t.Name), "table %s is not in the policy and the default is error", t.Name)
+			fix := fmt.Sprintf("add `%s:` with a rule for each of its columns (`steward deid scan` proposes them)", t.Name)
+			if named := namesIn(t); len(named) == 0 {
+				fix += ", or set `default: keep`"
+			} else {
+				fix += "; names need a rule that replaces them: " + strings.Join(named, ", ")
+			}
+			bad(Pos{}, fix, "table %s is not in the policy and the default is error", t.Name)
 			continue
 		}
 		if p.Default != Keep {
@@ -49,7 +56,11 @@ func (p *Policy) Check(s *database.Schema) error {
 				}
 			}
 			if len(missing) > 0 {
-				bad(pt.Pos, "add a rule for each, e.g. `"+missing[0]+": keep`", "table %s: column(s) %s not in the policy and the default is error", t.Name, strings.Join(missing, ", "))
+				example := missing[0] + ": keep"
+				if holdsNames(t.Name, missing[0]) {
+					example = missing[0] + ": hash"
+				}
+				bad(pt.Pos, "add a rule for each, e.g. `"+example+"`", "table %s: column(s) %s not in the policy and the default is error", t.Name, strings.Join(missing, ", "))
 			}
 		}
 		for _, fk := range t.ForeignKeys {
@@ -90,11 +101,19 @@ func suits(r Rule, t *database.Table, c *database.Column) (msg, fix string) {
 		switch {
 		case text:
 			if c.Length > 0 && c.Length < 6 {
-				return fmt.Sprintf("a hash cut to %d characters would collide constantly", c.Length), "use null, generalize, or keep if the column is not identifying"
+				fix := "use null, generalize, or keep if the column is not identifying"
+				if holdsNames(t.Name, c.Name) {
+					fix = "use null: a name cut this short cannot be hashed apart"
+				}
+				return fmt.Sprintf("a hash cut to %d characters would collide constantly", c.Length), fix
 			}
 		case ty == database.Integer:
 		default:
-			return "hash needs a text or integer column, not " + ty.String(), hashFix(ty)
+			fix := hashFix(ty)
+			if holdsNames(t.Name, c.Name) {
+				fix = "use null"
+			}
+			return "hash needs a text or integer column, not " + ty.String(), fix
 		}
 	case Pseudonym:
 		if !text {
@@ -149,6 +168,27 @@ func suits(r Rule, t *database.Table, c *database.Column) (msg, fix string) {
 		}
 	}
 	return "", ""
+}
+
+// holdsNames reports whether a column's name says it holds names — a person's, their
+// initials or login, an organisation's — so that no fix offers to keep it.
+func holdsNames(table, column string) bool {
+	switch detect.Column(table, column).Class {
+	case detect.FirstName, detect.MiddleName, detect.LastName, detect.FullName, detect.PersonRef, detect.Username, detect.Org, detect.Name:
+		return true
+	}
+	return false
+}
+
+// namesIn lists the columns of t that hold names.
+func namesIn(t *database.Table) []string {
+	var out []string
+	for _, c := range t.Columns {
+		if holdsNames(t.Name, c.Name) {
+			out = append(out, c.Name)
+		}
+	}
+	return out
 }
 
 func hashFix(ty database.Type) string {

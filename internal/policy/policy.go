@@ -248,7 +248,7 @@ func Parse(name string, src []byte) (*Policy, error) {
 	p := &Policy{File: name, Source: bytes.Clone(src)}
 	f, err := parser.ParseBytes(src, 0)
 	if err != nil {
-		return nil, yamlError(name, err)
+		return nil, yamlError(name, src, err)
 	}
 	lines := strings.Split(string(src), "\n")
 	var es Errors
@@ -543,7 +543,9 @@ func written(lines []string, at Pos) bool {
 var yamlPos = regexp.MustCompile(`^\[(\d+):(\d+)\]\s*`)
 
 // yamlError turns the YAML parser's "[line:column] message" into our file:line:column form.
-func yamlError(name string, err error) *Error {
+// A bracket or brace left open is reported where it opened: the parser notices only where
+// the next line starts, or at the end of the file.
+func yamlError(name string, src []byte, err error) *Error {
 	msg := oneLine(err.Error())
 	e := &Error{File: name, Msg: "not valid YAML: " + msg}
 	if m := yamlPos.FindStringSubmatch(msg); m != nil {
@@ -552,7 +554,71 @@ func yamlError(name string, err error) *Error {
 		e.Pos = Pos{line, col}
 		e.Msg = "not valid YAML: " + msg[len(m[0]):]
 	}
+	if strings.Contains(msg, "must be specified") || strings.Contains(msg, "could not find flow") {
+		if at, open, ok := unclosed(src, e.Pos); ok && at != e.Pos {
+			close := map[byte]string{'{': "}", '[': "]"}[open]
+			e.Msg = fmt.Sprintf("not valid YAML: the %c opened here is never closed (the parser stopped at line %d, column %d: %s)", open, e.Pos.Line, e.Pos.Column, strings.TrimPrefix(e.Msg, "not valid YAML: "))
+			e.Fix = "add the missing " + close
+			e.Pos = at
+		}
+	}
 	return e
+}
+
+// unclosed finds the innermost flow bracket or brace still open at position upto (or at the
+// end, for none), skipping quoted text and comments.
+func unclosed(src []byte, upto Pos) (Pos, byte, bool) {
+	type opener struct {
+		at Pos
+		c  byte
+	}
+	var stack []opener
+	line, col := 1, 0
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c == '\n' {
+			line, col = line+1, 0
+			continue
+		}
+		col++
+		if upto.Line > 0 && (line > upto.Line || line == upto.Line && col >= upto.Column) {
+			break
+		}
+		switch {
+		case c == '#' && (col == 1 || src[i-1] == ' ' || src[i-1] == '\t'):
+			for i+1 < len(src) && src[i+1] != '\n' {
+				i++
+			}
+		case c == '"' || c == '\'':
+			q := c
+			for i+1 < len(src) && src[i+1] != '\n' {
+				i++
+				col++
+				if q == '"' && src[i] == '\\' && i+1 < len(src) {
+					i++
+					col++
+					continue
+				}
+				if src[i] == q {
+					if q == '\'' && i+1 < len(src) && src[i+1] == '\'' {
+						i++
+						col++
+						continue
+					}
+					break
+				}
+			}
+		case c == '{' || c == '[':
+			stack = append(stack, opener{Pos{line, col}, c})
+		case (c == '}' || c == ']') && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	if len(stack) == 0 {
+		return Pos{}, 0, false
+	}
+	top := stack[len(stack)-1]
+	return top.at, top.c, true
 }
 
 func oneLine(s string) string {

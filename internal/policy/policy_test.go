@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/stewardhealth/steward/internal/database"
 )
 
 func TestParseExample(t *testing.T) {
@@ -76,5 +78,61 @@ func TestDefaultKeep(t *testing.T) {
 	}
 	if r, ok := p.Rule("q", "b"); !ok || r.Kind != Keep {
 		t.Errorf("unlisted column under default: keep: got %v %v, want keep", r, ok)
+	}
+}
+
+// TestFixNeverKeepsNames: where Check suggests a fix, a column whose name says it holds
+// names (a person's or an organisation's) is never offered keep.
+func TestFixNeverKeepsNames(t *testing.T) {
+	s := &database.Schema{Tables: []*database.Table{
+		{Name: "patient", Columns: []*database.Column{
+			{Name: "id", Type: database.Integer},
+			{Name: "last_name", Type: database.Text, Length: 40},
+			{Name: "initials", Type: database.Text, Length: 3},
+		}},
+		{Name: "enterprise", Columns: []*database.Column{
+			{Name: "id", Type: database.Integer},
+			{Name: "name", Type: database.Text, Length: 100},
+		}},
+	}}
+	cases := []struct{ name, src, column string }{
+		{"a column not listed", "version: 1\ntables:\n  patient:\n    columns:\n      id: keep\n      initials: null\n  enterprise:\n    columns:\n      id: keep\n      name: {pseudonym: Enterprise}\n", "last_name"},
+		{"a hash too short", "version: 1\ntables:\n  patient:\n    columns:\n      id: keep\n      last_name: hash\n      initials: hash\n  enterprise:\n    columns:\n      id: keep\n      name: {pseudonym: Enterprise}\n", "initials"},
+		{"a table not listed", "version: 1\ntables:\n  patient:\n    columns:\n      id: keep\n      last_name: hash\n      initials: null\n", "enterprise"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p, err := Parse("p.yaml", []byte(c.src))
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = p.Check(s)
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			for _, e := range AsErrors(err) {
+				if strings.Contains(e.Error(), c.column) && strings.Contains(e.Fix, "keep") {
+					t.Errorf("got %q: the fix offers keep for %s, which holds names", e, c.column)
+				}
+			}
+		})
+	}
+}
+
+// TestMalformedYAMLPointsAtTheOpening: a bracket or brace left open is reported where it
+// opened, not where the parser gave up.
+func TestMalformedYAMLPointsAtTheOpening(t *testing.T) {
+	cases := []struct{ name, src, want string }{
+		{"a flow map left open", "version: 1\ntables:\n  patient:\n    columns:\n      mrn: hash\n      birth_date: {shift_date: {by: id, days: 365}\n      zip: {generalize: zip3}\n      sex: keep\n", "p.yaml:6:19:"},
+		{"a list left open", "version: 1\ntables:\n  patient:\n    columns:\n      mrn: hash\n    quasi_identifiers: [birth_date, zip\n  other:\n    columns:\n      a: keep\n", "p.yaml:6:24:"},
+		{"a brace inside quotes does not count", "version: 1\ntables:\n  patient:\n    columns:\n      mrn: {placeholder: \"{x\"\n      zip: keep\n", "p.yaml:5:12:"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("p.yaml", []byte(c.src))
+			if err == nil || !strings.HasPrefix(err.Error(), c.want) {
+				t.Errorf("got %v, want an error at %s", err, c.want)
+			}
+		})
 	}
 }

@@ -162,6 +162,9 @@ func decideDate(tc *tableContext, h detect.Hint, st *stats) *Decision {
 }
 
 func decideText(tc *tableContext, c *database.Column, h detect.Hint, st *stats, rows int) *Decision {
+	if d := orgCode(tc, c, h); d != nil {
+		return d
+	}
 	says := suggests(h.Class)
 	mrn := st.kinds[detect.MRN]
 	dates := st.kinds[detect.Date]
@@ -248,6 +251,39 @@ func decideText(tc *tableContext, c *database.Column, h detect.Hint, st *stats, 
 		return mk(keepRule, "%s; %s", says, st.of(mrn, "look like record numbers"))
 	}
 	return byValues(tc, h, st, rows)
+}
+
+var (
+	// codeWords name a short form of what a row names: ARHS for Allegheny Riverside Health System.
+	codeWords = []string{"code", "cd", "abbr", "abbrev", "abbreviation", "acronym", "initials", "mnemonic", "short", "shortname", "alias", "nickname"}
+	// kindWords make a code the code of a kind, not of the row: type_code, status_cd.
+	kindWords = []string{"type", "status", "kind", "class", "category", "level", "state", "flag", "priority", "color", "colour"}
+)
+
+// orgCode hashes the short code (initials, abbreviation, mnemonic) an organisation's table
+// keeps next to its name: it names the organisation as surely as the name does, and no
+// pattern recognises it.
+func orgCode(tc *tableContext, c *database.Column, h detect.Hint) *Decision {
+	switch h.Class {
+	case detect.NoClass, detect.Neutral, detect.Name, detect.Description, detect.Key:
+	default:
+		return nil
+	}
+	words := detect.Tokens(c.Name)
+	if !hasAny(tc.words, orgTables) || !hasAny(words, codeWords) || hasAny(words, kindWords) {
+		return nil
+	}
+	named := ""
+	for _, o := range tc.t.Columns {
+		if o != c && o.Type == database.Text && hasAny(detect.Tokens(o.Name), []string{"name", "title", "description"}) {
+			named = o.Name
+			break
+		}
+	}
+	if named == "" {
+		return nil
+	}
+	return mk(hashRule, "the short code (initials or abbreviation) of %s beside its %s: it names the organisation as surely as the name does", article(tc.t.Name), named)
 }
 
 // networkValues proposes a placeholder when at least min in 2 sampled values are URLs, IP

@@ -191,3 +191,35 @@ func TestOddNames(t *testing.T) {
 		t.Errorf(`"Patient Name": got %s, want a transforming rule`, d.Rule)
 	}
 }
+
+// TestShortOrganisationCodes: the initials or abbreviation an enterprise, campus or facility
+// table keeps next to its name (ARHS for Allegheny Riverside Health System) names the
+// organisation as surely as the name does: it gets a pseudonym or a hash, never keep.
+func TestShortOrganisationCodes(t *testing.T) {
+	db := sqliteDB(t,
+		`CREATE TABLE enterprise (id INTEGER PRIMARY KEY, name VARCHAR(100) NOT NULL, code VARCHAR(10) NOT NULL UNIQUE)`,
+		`CREATE TABLE campus (id INTEGER PRIMARY KEY, enterprise_id INTEGER REFERENCES enterprise (id), campus_name VARCHAR(100),
+			abbreviation VARCHAR(12), short_name VARCHAR(20), status VARCHAR(10))`,
+		`CREATE TABLE facility (id INTEGER PRIMARY KEY, facility_name VARCHAR(100), mnemonic VARCHAR(8), facility_abbr VARCHAR(8), type_code VARCHAR(8))`,
+		`INSERT INTO enterprise VALUES (1, 'Allegheny Riverside Health System', 'ARHS'), (2, 'Mercy Vale Health', 'MVH'), (3, 'St. Brigid Health System', 'STB')`,
+		`INSERT INTO campus VALUES (1, 1, 'Allegheny Riverside North Campus', 'ARHS-N', 'AR North', 'active'), (2, 2, 'Mercy Vale Medical Center', 'MVMC', 'Mercy Vale', 'active'),
+			(3, 3, 'St. Brigid South Campus', 'STBS', 'Brigid South', 'closed')`,
+		`INSERT INTO facility VALUES (1, 'Riverside Imaging Center', 'RIC', 'RIMG', 'IMG'), (2, 'Vale Dialysis Clinic', 'VDC', 'VDIAL', 'DIAL')`,
+	)
+	res, err := Scan(context.Background(), db, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, col := range [][2]string{{"enterprise", "code"}, {"campus", "abbreviation"}, {"campus", "short_name"}, {"facility", "mnemonic"}, {"facility", "facility_abbr"}} {
+		d := res.Decision(col[0], col[1])
+		if k := d.Rule.Kind; k != policy.Pseudonym && k != policy.Hash {
+			t.Errorf("%s.%s: got %s  # %s, want a pseudonym or a hash", col[0], col[1], d.Rule, d.Comment())
+		}
+	}
+	// What names no organisation stays readable.
+	for _, col := range [][2]string{{"campus", "status"}, {"facility", "type_code"}} {
+		if d := res.Decision(col[0], col[1]); d.Rule.Kind != policy.Keep {
+			t.Errorf("%s.%s: got %s  # %s, want keep", col[0], col[1], d.Rule, d.Comment())
+		}
+	}
+}

@@ -54,29 +54,29 @@ func (a Audit) AppendTx(ctx context.Context, tx *sql.Tx, e audit.Entry) (audit.E
 	default:
 		last = &l
 	}
-	e = audit.Chain(last, e)
+	e = a.DB.AuditKey.Chain(last, e)
 	detail := ""
 	if len(e.Detail) > 0 {
 		b, _ := json.Marshal(e.Detail)
 		detail = string(b)
 	}
-	insert, err := a.DB.TxStmt(ctx, tx, `INSERT INTO audit_log (seq, time, actor, action, object, source, detail, prev, hash)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`)
+	insert, err := a.DB.TxStmt(ctx, tx, `INSERT INTO audit_log (seq, time, actor, action, object, source, detail, prev, hash, key_id)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`)
 	if err != nil {
 		return e, err
 	}
-	_, err = insert.ExecContext(ctx, e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.Object, e.Source, detail, e.Prev, e.Hash)
+	_, err = insert.ExecContext(ctx, e.Seq, FormatTime(e.Time), e.Actor, e.Action, e.Object, e.Source, detail, e.Prev, e.Hash, e.Key)
 	return e, err
 }
 
-const auditColumns = `seq, time, actor, action, object, source, detail, prev, hash`
+const auditColumns = `seq, time, actor, action, object, source, detail, prev, hash, key_id`
 
 type scanner interface{ Scan(...any) error }
 
 func scanEntry(r scanner) (audit.Entry, error) {
 	var e audit.Entry
 	var t, detail string
-	if err := r.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Object, &e.Source, &detail, &e.Prev, &e.Hash); err != nil {
+	if err := r.Scan(&e.Seq, &t, &e.Actor, &e.Action, &e.Object, &e.Source, &detail, &e.Prev, &e.Hash, &e.Key); err != nil {
 		return e, err
 	}
 	var err error
@@ -99,6 +99,36 @@ func (a Audit) Walk(ctx context.Context, fn func(audit.Entry) error) error {
 		order = "rowid"
 	}
 	return a.query(ctx, `SELECT `+auditColumns+` FROM audit_log ORDER BY `+order, nil, fn)
+}
+
+// EnsureKeyed appends an audit.keyed entry when the store has a key and its last entry is
+// not keyed with it (a store written before keys, or by a tool without the key), so that
+// from now on the log ends in a keyed entry, as the verifier requires.
+func (a Audit) EnsureKeyed(ctx context.Context) error {
+	if a.DB.AuditKey == nil {
+		return nil
+	}
+	var key string
+	err := a.DB.QueryRowContext(ctx, `SELECT key_id FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&key)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && key == a.DB.AuditKey.ID {
+		return nil // an empty log's first entry will be keyed
+	}
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("audit log: %w", err)
+	}
+	_, err = a.Append(ctx, audit.Entry{Actor: "steward", Action: "audit.keyed", Object: "key/" + a.DB.AuditKey.ID})
+	return err
+}
+
+// WalkFrom implements audit.FromWalker: the entries from seq on, by sequence number.
+func (a Audit) WalkFrom(ctx context.Context, seq int64, fn func(audit.Entry) error) error {
+	return a.query(ctx, `SELECT `+auditColumns+` FROM audit_log WHERE seq >= $1 ORDER BY seq`, []any{seq}, fn)
+}
+
+// Query calls fn for the entries a WHERE … ORDER BY clause selects (the caller's constant
+// text, values as $n arguments).
+func (a Audit) Query(ctx context.Context, where string, args []any, fn func(audit.Entry) error) error {
+	return a.query(ctx, `SELECT `+auditColumns+` FROM audit_log `+where, args, fn)
 }
 
 func (a Audit) query(ctx context.Context, q string, args []any, fn func(audit.Entry) error) error {

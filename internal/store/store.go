@@ -15,6 +15,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"github.com/stewardhealth/steward/internal/audit"
 	"io/fs"
 	"net/url"
 	"os"
@@ -43,6 +44,9 @@ const (
 type DB struct {
 	*sql.DB
 	Dialect Dialect
+	// AuditKey keys the audit log's chain (the server's key, held outside the store);
+	// nil writes unkeyed entries (plain SHA-256), as the command line's tools do.
+	AuditKey *audit.Key
 
 	stmts sync.Map // query text → *sql.Stmt, see Prepared
 }

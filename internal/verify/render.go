@@ -107,7 +107,6 @@ var funcs = ttemplate.FuncMap{
 	},
 	"when":     func(t time.Time) string { return t.Format("2 January 2006, 15:04 UTC") },
 	"took":     func(d time.Duration) string { return d.Round(10 * time.Millisecond).String() },
-	"verdict":  func(ok bool) string { return map[bool]string{true: "PASSED", false: "FAILED"}[ok] },
 	"title":    func(c Check) string { return checkTitle(c) },
 	"findings": func(m map[Check]int64) int64 { return sumFindings(m) },
 	"checks":   func() []CheckInfo { return Checks },

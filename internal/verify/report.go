@@ -1,6 +1,8 @@
 package verify
 
 import (
+	"fmt"
+	"strings"
 	"time"
 )
 
@@ -46,14 +48,27 @@ type Report struct {
 	Summary      []CheckResult `json:"checks"`
 	Tables       []*Table      `json:"tables"`
 	Findings     []Finding     `json:"findings"`
-	Passed       bool          `json:"passed"`
+	Passed       bool          `json:"passed"`  // every check passed
+	Verdict      string        `json:"verdict"` // the banner: ALL CHECKS PASSED, CHECKS FAILED…, NO CHECK FAILED…
 }
+
+// Status is a check's outcome.
+type Status string
+
+// The outcomes of a check.
+const (
+	StatusPassed      Status = "passed"
+	StatusFailed      Status = "failed"
+	StatusReview      Status = "needs review" // nothing failed, but a person must look (k < 5 without --min-k)
+	StatusNotMeasured Status = "not measured" // there was nothing to measure (no quasi-identifiers)
+)
 
 // CheckResult is one check's outcome over the whole copy.
 type CheckResult struct {
 	CheckInfo
-	Findings int64 `json:"findings"`
-	Passed   bool  `json:"passed"`
+	Findings int64  `json:"findings"`
+	Status   Status `json:"status"`
+	Passed   bool   `json:"passed"` // Status is StatusPassed
 }
 
 // Table is one table's part of the report.
@@ -97,15 +112,58 @@ type Finding struct {
 	Column string `json:"column,omitempty"`
 	Count  int64  `json:"count"`
 	What   string `json:"what"`
+	Review bool   `json:"review,omitempty"` // for a person to look at; the check does not fail for it
 }
 
-// Failed lists the checks that did not pass.
-func (r *Report) Failed() []Check {
+// Failed lists the checks that failed.
+func (r *Report) Failed() []Check { return r.with(StatusFailed) }
+
+// ToReview lists the checks that did not fail but did not pass either: those that need
+// review, and those with nothing to measure.
+func (r *Report) ToReview() []Check {
+	return append(r.with(StatusReview), r.with(StatusNotMeasured)...)
+}
+
+func (r *Report) with(s Status) []Check {
 	var out []Check
 	for _, c := range r.Summary {
-		if !c.Passed {
+		if c.Status == s {
 			out = append(out, c.ID)
 		}
 	}
 	return out
+}
+
+// banner is the report's verdict in a line: ALL CHECKS PASSED only when every check did.
+func (r *Report) banner() string {
+	n := len(r.Summary)
+	if failed := len(r.Failed()); failed > 0 {
+		return fmt.Sprintf("CHECKS FAILED: %d of %d", failed, n)
+	}
+	var parts []string
+	if k := len(r.with(StatusReview)); k > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d NEEDS REVIEW", k, n))
+	}
+	if k := len(r.with(StatusNotMeasured)); k > 0 {
+		parts = append(parts, fmt.Sprintf("%d of %d NOT MEASURED", k, n))
+	}
+	if len(parts) > 0 {
+		return "NO CHECK FAILED — " + strings.Join(parts, ", ")
+	}
+	return "ALL CHECKS PASSED"
+}
+
+// Label is how a report writes a status.
+func (s Status) Label() string {
+	switch s {
+	case StatusPassed:
+		return "Passed"
+	case StatusFailed:
+		return "Failed"
+	case StatusReview:
+		return "Needs review"
+	case StatusNotMeasured:
+		return "Not measured"
+	}
+	return string(s)
 }

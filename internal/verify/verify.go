@@ -281,12 +281,21 @@ func (v *verifier) find(c Check, table, column string, n int64, what string, arg
 	if n == 0 {
 		return
 	}
-	v.rep.Findings = append(v.rep.Findings, Finding{Check: c, Table: table, Column: column, Count: n, What: fmt.Sprintf(what, args...)})
-	if st := v.tables[table]; st != nil {
-		st.rep.Findings[c] += n
-		if column != "" {
-			if i := st.src.ColumnIndex(column); i >= 0 {
-				st.cols[i].Findings[c] += n
+	v.add(Finding{Check: c, Table: table, Column: column, Count: n, What: fmt.Sprintf(what, args...)})
+}
+
+// review is find for what a person must look at but does not fail the check.
+func (v *verifier) review(c Check, table, column string, n int64, what string, args ...any) {
+	v.add(Finding{Check: c, Table: table, Column: column, Count: n, What: fmt.Sprintf(what, args...), Review: true})
+}
+
+func (v *verifier) add(f Finding) {
+	v.rep.Findings = append(v.rep.Findings, f)
+	if st := v.tables[f.Table]; st != nil {
+		st.rep.Findings[f.Check] += f.Count
+		if f.Column != "" {
+			if i := st.src.ColumnIndex(f.Column); i >= 0 {
+				st.cols[i].Findings[f.Check] += f.Count
 			}
 		}
 	}
@@ -823,10 +832,22 @@ func (v *verifier) finish() {
 		if r := st.rep.Risk; r != nil {
 			r.Original = kstats(st.kBefore)
 			r.Deidentified = kstats(st.kAfter)
-			if v.o.MinK > 0 && r.Deidentified.K < int64(v.o.MinK) && r.Deidentified.Records > 0 {
-				v.find(Risk, t.Name, strings.Join(r.QuasiIdentifiers, ", "), r.Deidentified.Below5, "record(s) in groups smaller than k = %d (smallest group: %d)", v.o.MinK, r.Deidentified.K)
+			switch {
+			case r.Deidentified.Records == 0:
+			case v.o.MinK > 0 && r.Deidentified.K < int64(v.o.MinK):
+				v.add(Finding{Check: Risk, Table: t.Name, Column: strings.Join(r.QuasiIdentifiers, ", "), Count: below(st.kAfter, int64(v.o.MinK)),
+					What: fmt.Sprintf("record(s) in groups smaller than k = %d (smallest group: %d)", v.o.MinK, r.Deidentified.K)})
+			case v.o.MinK == 0 && r.Deidentified.K < 5:
+				v.review(Risk, t.Name, strings.Join(r.QuasiIdentifiers, ", "), r.Deidentified.Below5, "record(s) in groups smaller than 5 (smallest group: %d): review whether they may be singled out, or require a k with --min-k", r.Deidentified.K)
 			}
 		}
+	}
+	measured := false
+	for _, st := range v.order {
+		measured = measured || st.rep.Risk != nil
+	}
+	if !measured && v.o.MinK > 0 {
+		v.add(Finding{Check: Risk, What: fmt.Sprintf("the policy marks no quasi-identifiers (a table's quasi_identifiers: list), so k ≥ %d cannot be shown", v.o.MinK)})
 	}
 	order := map[Check]int{}
 	for i, c := range Checks {
@@ -840,16 +861,38 @@ func (v *verifier) finish() {
 	})
 	v.rep.Passed = true
 	for _, info := range Checks {
-		res := CheckResult{CheckInfo: info, Passed: true}
+		res := CheckResult{CheckInfo: info, Status: StatusPassed}
 		for _, f := range v.rep.Findings {
-			if f.Check == info.ID {
-				res.Findings += f.Count
-				res.Passed = false
+			if f.Check != info.ID {
+				continue
+			}
+			res.Findings += f.Count
+			switch {
+			case !f.Review:
+				res.Status = StatusFailed
+			case res.Status == StatusPassed:
+				res.Status = StatusReview
 			}
 		}
+		if info.ID == Risk && !measured && res.Status == StatusPassed {
+			res.Status = StatusNotMeasured
+		}
+		res.Passed = res.Status == StatusPassed
 		v.rep.Passed = v.rep.Passed && res.Passed
 		v.rep.Summary = append(v.rep.Summary, res)
 	}
+	v.rep.Verdict = v.rep.banner()
+}
+
+// below counts the records in groups smaller than k.
+func below(groups *groupCounts, k int64) int64 {
+	var n int64
+	for _, g := range groups.All() {
+		if g < k {
+			n += g
+		}
+	}
+	return n
 }
 
 func kstats(groups *groupCounts) KStats {

@@ -53,7 +53,8 @@ type Answer struct {
 	Created    time.Time  `json:"created"`
 }
 
-// project returns the project if p may see it, and the agency whose rows its queries see.
+// project returns the project if p may see it, and the agency whose rows its queries see
+// ("" for every agency; admit cuts a district's reads to its agencies).
 func (w *Warehouse) project(ctx context.Context, p access.Principal, code string) (access.Project, string, error) {
 	x, err := w.Access.Project(ctx, p, code)
 	if err != nil {
@@ -62,7 +63,10 @@ func (w *Warehouse) project(ctx context.Context, p access.Principal, code string
 	if x.Agency != "" {
 		return x, x.Agency, nil
 	}
-	return x, p.Agency, nil
+	// A project of the whole site reads what the user's access level covers (issue 18): their
+	// own agency, their district (every agency, then cut to the district by admit), or all.
+	agency, _ := p.DataScope()
+	return x, agency, nil
 }
 
 func newID(prefix string) string {

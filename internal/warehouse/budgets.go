@@ -43,7 +43,7 @@ func (w *Warehouse) budgetSettings(ctx context.Context) (Settings, error) {
 }
 
 // Budgets lists the current period's accounts that spent or were granted something, of one
-// project or of all ("" ), for administrators (cut to their agency's users).
+// project or of all (""), for administrators and directors (cut to their agency's users).
 func (w *Warehouse) Budgets(ctx context.Context, p access.Principal, projectCode string) ([]budget.Entry, error) {
 	if err := access.Check(p, access.UnlockAccount, access.Project{}); err != nil {
 		return nil, w.refused(ctx, p, "warehouse/budgets", "list budgets", err)
@@ -67,10 +67,11 @@ func (w *Warehouse) Budgets(ctx context.Context, p access.Principal, projectCode
 }
 
 // GrantBudget lets user be told counts more new counts in the project during the current
-// period (administrators, with a reason; audited). Each grant weakens the guarantee for that
+// period (steward administrators — not directors, who may list budgets — with a reason;
+// audited). Each grant weakens the guarantee for that
 // user: their ρ for the period is the budget plus what was granted.
 func (w *Warehouse) GrantBudget(ctx context.Context, p access.Principal, user, projectCode string, counts int, reason string) (budget.State, error) {
-	if err := access.Check(p, access.UnlockAccount, access.Project{}); err != nil {
+	if err := access.Check(p, access.ManageUsers, access.Project{}); err != nil {
 		return budget.State{}, w.refused(ctx, p, "user/"+user, "grant budget", err)
 	}
 	reason = strings.TrimSpace(reason)

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +59,7 @@ func (a admission) shown() *Admission {
 // are taken out of the answer through exclude. A refusal is audited. The caller holds w.mu,
 // after w.cohorts.Scope.
 func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Project, agency, analysis string) (admission, error) {
-	var agencies []string
+	var agencies, outside []string
 	if agency != "" {
 		agencies = []string{agency}
 	} else {
@@ -66,11 +67,28 @@ func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Proj
 		if agencies, err = w.agencies(ctx); err != nil {
 			return admission{}, err
 		}
+		// At district level (issue 18) the agencies outside the district, and the site's own
+		// rows, are taken out without being named.
+		if _, district := p.DataScope(); district != nil {
+			var in []string
+			for _, a := range agencies {
+				if slices.Contains(district, a) {
+					in = append(in, a)
+				} else {
+					outside = append(outside, a)
+				}
+			}
+			agencies, outside = in, append(outside, "")
+		}
 	}
-	if len(agencies) == 0 {
+	if len(agencies) == 0 && len(outside) == 0 {
 		return admission{}, nil
 	}
-	a, err := w.Gate.Admit(ctx, x.Code, agencies, analysis)
+	var a governance.Admitted
+	var err error
+	if len(agencies) > 0 {
+		a, err = w.Gate.Admit(ctx, x.Code, agencies, analysis)
+	}
 	if errors.Is(err, derrors.Forbidden) {
 		rerr := w.Access.Record(ctx, p, "warehouse.gate_refused", "project/"+x.Code,
 			map[string]string{"analysis": analysis, "agencies": strings.Join(agencies, " "), "reason": err.Error()})
@@ -81,6 +99,13 @@ func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Proj
 	}
 	out := admission{Admission: Admission{Admitted: a}}
 	var ex []*roaring.Bitmap
+	for _, o := range outside {
+		b, err := w.agencyPatients(ctx, o)
+		if err != nil {
+			return admission{}, err
+		}
+		ex = append(ex, b)
+	}
 	for _, l := range a.Left {
 		b, err := w.agencyPatients(ctx, l.Agency)
 		if err != nil {

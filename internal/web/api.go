@@ -26,10 +26,15 @@ type APIHandler func(w http.ResponseWriter, r *http.Request, p access.Principal)
 // compares the two.
 func (s *Server) HandleAPI(pattern string, h APIHandler) { s.handle(pattern, s.bearer(h)) }
 
-// HandlePage registers a page route for signed-in people (session cookie), administrators
-// only when admin is set; strangers are sent to the sign-in page. The handler writes the page.
+// HandlePage registers a page route for signed-in people (session cookie), site
+// administrators only (access.ManageUsers) when admin is set; strangers are sent to the
+// sign-in page. The handler writes the page.
 func (s *Server) HandlePage(pattern string, admin bool, h APIHandler) {
-	s.handle(pattern, s.signedIn(page{admin: admin}, h))
+	pg := page{}
+	if admin {
+		pg.need = access.ManageUsers
+	}
+	s.handle(pattern, s.signedIn(pg, h))
 }
 
 func (s *Server) apiRoutes() {
@@ -113,8 +118,9 @@ func (s *Server) apiRoutes() {
 	}))
 	s.handle("POST /api/v1/tokens", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		var req struct {
-			Label      string `json:"label"`
-			TTLSeconds int64  `json:"ttl_seconds"`
+			Label      string   `json:"label"`
+			TTLSeconds int64    `json:"ttl_seconds"`
+			Scopes     []string `json:"scopes"`
 		}
 		if err := decode(r, &req); err != nil {
 			return err
@@ -122,7 +128,14 @@ func (s *Server) apiRoutes() {
 		if req.TTLSeconds < 0 || req.TTLSeconds > 1<<31 {
 			return fmt.Errorf("%w: ttl_seconds out of range", derrors.Invalid)
 		}
-		secret, t, err := s.svc.CreateToken(r.Context(), p, req.Label, time.Duration(req.TTLSeconds)*time.Second)
+		if len(req.Scopes) == 0 {
+			req.Scopes = []string{string(access.ScopeRead)} // least privilege unless asked
+		}
+		scopes, err := access.ParseScopes(req.Scopes)
+		if err != nil {
+			return err
+		}
+		secret, t, err := s.svc.CreateToken(r.Context(), p, req.Label, time.Duration(req.TTLSeconds)*time.Second, scopes...)
 		if err != nil {
 			return err
 		}
@@ -140,7 +153,22 @@ func (s *Server) apiRoutes() {
 		if err := decode(r, &u); err != nil {
 			return err
 		}
-		return noContent(w, s.svc.Unlock(r.Context(), p, u.Kind, u.Key, u.Reason))
+		res, err := s.svc.Unlock(r.Context(), p, u.Kind, u.Key, u.Reason)
+		if err != nil || res == access.Unlocked {
+			return noContent(w, err)
+		}
+		return writeJSON(w, http.StatusAccepted, map[string]string{"result": string(res),
+			"message": "the lock is for refused access: a director reinstates the account; the directors have been mailed your request"})
+	}))
+	s.handle("POST /api/v1/locks/block", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var b struct {
+			Address string `json:"address"`
+			Reason  string `json:"reason"`
+		}
+		if err := decode(r, &b); err != nil {
+			return err
+		}
+		return noContent(w, s.svc.Block(r.Context(), p, b.Address, b.Reason))
 	}))
 	s.handle("GET /api/v1/audit", s.bearer(func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		f, err := auditFilter(r)
@@ -175,11 +203,12 @@ type newUser struct {
 	Agency   string `json:"agency"`
 	Admin    bool   `json:"admin"`
 	Director bool   `json:"director"`
+	Level    string `json:"level"`
 	Password string `json:"password"`
 }
 
 func (u newUser) user() access.User {
-	return access.User{Name: u.Name, FullName: u.FullName, Email: u.Email, Agency: u.Agency, Admin: u.Admin, Director: u.Director}
+	return access.User{Name: u.Name, FullName: u.FullName, Email: u.Email, Agency: u.Agency, Admin: u.Admin, Director: u.Director, Level: access.Level(u.Level)}
 }
 
 type tokenReply struct {
@@ -235,13 +264,24 @@ func (s *Server) bearer(h APIHandler) func(http.ResponseWriter, *http.Request) e
 		}
 		p, id, err := s.svc.Authenticate(r.Context(), strings.TrimSpace(secret), source(r))
 		if err != nil {
+			if k := derrors.Kind(err); k == derrors.Unauthenticated || k == derrors.Locked {
+				if rerr := s.svc.TokenRefused(r.Context(), source(r), r.Pattern, err); rerr != nil {
+					s.log.Error("record refused token", "err", rerr)
+				}
+			}
 			return err
 		}
 		if wait, ok := s.byUser.allow(p.User); !ok {
 			tooMany(w, r, wait, s.log)
 			return nil
 		}
-		return h(w, r.WithContext(context.WithValue(r.Context(), tokenKey{}, id)), p)
+		r = r.WithContext(context.WithValue(r.Context(), tokenKey{}, id))
+		return s.watch(w, r, p, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+			if sc := needScope(r); sc != "" && !p.HasScope(sc) {
+				return fmt.Errorf("%w: this token lacks the %s scope %s needs", derrors.Forbidden, sc, r.Pattern)
+			}
+			return h(w, r, p)
+		})
 	}
 }
 

@@ -55,7 +55,7 @@ func TestBrowserSignInGrantUnlock(t *testing.T) {
 	b.waitFor("ann's lock", `document.body.innerText.includes("ann")`)
 	b.screenshot(filepath.Join(shots, "4-locked.png"))
 	b.eval(`document.querySelector("input[name=reason]").value = "ann called; verified identity"; document.querySelector("main form button").click()`)
-	b.waitFor("the unlock notice", `document.querySelector(".notice") && document.querySelector(".notice").innerText.includes("Unlocked account ann")`)
+	b.waitFor("the unlock notice", `document.querySelector(".notice") && document.querySelector(".notice").innerText.includes("Unlocked account-address ann@203.0.113.9")`)
 	b.screenshot(filepath.Join(shots, "5-unlocked.png"))
 	if _, err := f.svc.SignIn(ctx, "ann", rootPW, "203.0.113.9"); err != nil {
 		t.Errorf("ann after the unlock in the browser: %v", err)

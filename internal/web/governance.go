@@ -230,7 +230,7 @@ func (s *Server) governancePages(g *governance.Service) {
 		return rep.Write(w, "html")
 	})
 
-	corrections := page{name: "corrections.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+	corrections := page{name: "corrections.html", need: access.PersonalAccess, load: func(r *http.Request, p access.Principal) (any, error) {
 		agency := r.URL.Query().Get("agency")
 		var cs []governance.Correction
 		var err error

@@ -65,7 +65,7 @@ func (s *Server) obfuscationRoutes(wh *warehouse.Warehouse) {
 	if wh == nil {
 		return
 	}
-	pg := page{name: "obfuscation.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+	pg := page{name: "obfuscation.html", need: access.ManageUsers, load: func(r *http.Request, p access.Principal) (any, error) {
 		v, err := wh.ShowSettings(r.Context(), p)
 		if err != nil {
 			return nil, err

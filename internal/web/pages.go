@@ -17,9 +17,9 @@ import (
 // runs an action; on success the browser is sent back to the page (303) with a notice, on a
 // refused input the page is shown again with the error and the error's status.
 type page struct {
-	name  string // template file under templates/
-	admin bool   // only administrators (and, for the audit log, directors) see it
-	load  func(r *http.Request, p access.Principal) (any, error)
+	name string        // template file under templates/
+	need access.Action // a site action the page needs (access.Allowed decides); "" for any signed-in user
+	load func(r *http.Request, p access.Principal) (any, error)
 }
 
 // view is what every template gets.
@@ -44,6 +44,8 @@ var funcs = template.FuncMap{
 	"manages": func(p access.Principal, x projectRoles) bool {
 		return access.Allowed(p, access.ManageGrants, x.Project)
 	},
+	// may is a site action as access.Allowed decides it, for what a page offers.
+	"may": func(p access.Principal, a string) bool { return access.Allowed(p, access.Action(a), access.Project{}) },
 }
 
 func (s *Server) tmpl(name string) *template.Template {
@@ -92,7 +94,7 @@ func (s *Server) pageRoutes() {
 	home := page{name: "home.html", load: func(r *http.Request, p access.Principal) (any, error) { return s.myProjects(r, p) }}
 	s.pageHandlers("/", "My projects", home, nil)
 
-	users := page{name: "users.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+	users := page{name: "users.html", need: access.ManageUsers, load: func(r *http.Request, p access.Principal) (any, error) {
 		us, err := s.svc.Users(r.Context(), p)
 		as, err2 := s.svc.Agencies(r.Context(), p)
 		return struct {
@@ -106,7 +108,7 @@ func (s *Server) pageRoutes() {
 		return "User " + u.Name + " added.", s.svc.CreateUser(r.Context(), p, u, r.PostFormValue("password"))
 	})
 
-	agencies := page{name: "agencies.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+	agencies := page{name: "agencies.html", need: access.ManageUsers, load: func(r *http.Request, p access.Principal) (any, error) {
 		rs, err := s.svc.Regions(r.Context())
 		as, err2 := s.svc.Agencies(r.Context(), p)
 		return struct {
@@ -123,7 +125,7 @@ func (s *Server) pageRoutes() {
 		return "Agency " + x.Code + " added.", s.svc.CreateAgency(r.Context(), p, x)
 	})
 
-	projects := page{name: "projects.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+	projects := page{name: "projects.html", need: access.ManageUsers, load: func(r *http.Request, p access.Principal) (any, error) {
 		xs, err := s.svc.Projects(r.Context(), p)
 		as, err2 := s.svc.Agencies(r.Context(), p)
 		return struct {
@@ -157,15 +159,19 @@ func (s *Server) pageRoutes() {
 			s.svc.Grant(r.Context(), p, user, r.PathValue("id"), role)
 	})
 
-	locks := page{name: "locks.html", admin: true, load: func(r *http.Request, p access.Principal) (any, error) {
+	locks := page{name: "locks.html", need: access.UnlockAccount, load: func(r *http.Request, p access.Principal) (any, error) {
 		return s.svc.Locks(r.Context(), p)
 	}}
 	s.pageHandlers("/admin/locks", "Locked accounts and addresses", locks, func(r *http.Request, p access.Principal) (string, error) {
 		kind, key := r.PostFormValue("kind"), r.PostFormValue("key")
-		return fmt.Sprintf("Unlocked %s %s.", kind, key), s.svc.Unlock(r.Context(), p, kind, key, r.PostFormValue("reason"))
+		res, err := s.svc.Unlock(r.Context(), p, kind, key, r.PostFormValue("reason"))
+		if res == access.AwaitingDirector {
+			return fmt.Sprintf("Asked the directors to reinstate %s %s (locked for refused access: a director reinstates it).", kind, key), err
+		}
+		return fmt.Sprintf("Unlocked %s %s.", kind, key), err
 	})
 
-	auditPage := page{name: "audit.html", load: func(r *http.Request, p access.Principal) (any, error) {
+	auditPage := page{name: "audit.html", need: access.ReadAudit, load: func(r *http.Request, p access.Principal) (any, error) {
 		f, err := auditFilter(r)
 		if err != nil {
 			return nil, err
@@ -236,10 +242,14 @@ func (s *Server) signedIn(pg page, h APIHandler) func(http.ResponseWriter, *http
 			tooMany(w, r, wait, s.log)
 			return nil
 		}
-		if pg.admin && !p.Admin {
-			return fmt.Errorf("%w: this page is for administrators", derrors.Forbidden)
-		}
-		return h(w, r, p)
+		return s.watch(w, r, p, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+			if pg.need != "" {
+				if err := access.Check(p, pg.need, access.Project{}); err != nil {
+					return fmt.Errorf("%w: this page is not for you", err)
+				}
+			}
+			return h(w, r, p)
+		})
 	}
 }
 

@@ -18,8 +18,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"math"
-	"net"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"sync"
 	"time"
@@ -49,6 +49,9 @@ type Options struct {
 	Airlock         *airlock.Service     // export requests (issue 8); nil: their routes answer 404
 	Governance      *governance.Service  // issue 9: ethics review, consent, …; nil: the policy's notice periods
 	Warehouse       *warehouse.Warehouse // cohort queries and patient-level data (nil: none)
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
+	// client.go); from any other peer the header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Server serves the API and the pages.
@@ -60,6 +63,7 @@ type Server struct {
 	log      *slog.Logger
 	mux      *http.ServeMux
 	routes   []route
+	proxies  []netip.Prefix
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -83,7 +87,7 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux()}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies}
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)
@@ -104,7 +108,7 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: cross-origin request refused", derrors.Forbidden), s.log)
 	}))
-	return recoverPanics(securityHeaders(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.mux))))), s.log)
+	return recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(s.mux))))))), s.log)
 }
 
 // handle registers a handler that returns an error.
@@ -157,7 +161,7 @@ func publicMessage(err error, code int) string {
 	if code == http.StatusInternalServerError {
 		return "internal error"
 	}
-	return err.Error()
+	return neutralText(err.Error())
 }
 
 // writeError answers with the error's status: JSON under /api/, text elsewhere.
@@ -168,6 +172,10 @@ func writeError(w http.ResponseWriter, r *http.Request, err error, log *slog.Log
 	}
 	if code == http.StatusUnauthorized && isAPI(r) {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="steward"`)
+	}
+	var d *access.DelayError
+	if errors.As(err, &d) {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(d.Wait.Seconds()))))
 	}
 	if isAPI(r) {
 		writeJSON(w, code, map[string]string{"error": publicMessage(err, code)})
@@ -228,15 +236,6 @@ func recoverPanics(h http.Handler, log *slog.Logger) http.Handler {
 		}()
 		h.ServeHTTP(w, r)
 	})
-}
-
-// source is the request's source address (the connection's peer).
-func source(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
 
 // limiter keeps one token bucket per key, forgetting keys idle for ten minutes.

@@ -40,15 +40,19 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 		if err != nil {
 			return err
 		}
-		return writeJSON(w, http.StatusCreated, a)
+		v, err := neutralJSON(a)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, v)
 	})
 	api("GET /api/v1/projects/{id}/queries", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		as, err := wh.Queries(r.Context(), p, r.PathValue("id"))
-		return reply(w, as, err)
+		return replyNeutral(w, as, err)
 	})
 	api("GET /api/v1/projects/{id}/queries/{query}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		a, err := wh.Result(r.Context(), p, r.PathValue("id"), r.PathValue("query"))
-		return reply(w, a, err)
+		return replyNeutral(w, a, err)
 	})
 	api("GET /api/v1/projects/{id}/queries/{query}/patients", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		v := r.URL.Query()
@@ -63,7 +67,7 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 			}
 		}
 		pdo, err := wh.Patients(r.Context(), p, r.PathValue("id"), r.PathValue("query"), o)
-		return reply(w, pdo, err)
+		return replyNeutral(w, pdo, err)
 	})
 	api("GET /api/v1/projects/{id}/concepts", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		v := r.URL.Query()
@@ -93,6 +97,15 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 	})
 	s.cohortRoutes(wh)
 	s.obfuscationRoutes(wh)
+}
+
+// replyNeutral is reply in the API's vocabulary (vocabulary.go), not the warehouse's columns.
+func replyNeutral(w http.ResponseWriter, v any, err error) error {
+	if err != nil {
+		return err
+	}
+	n, err := neutralJSON(v)
+	return reply(w, n, err)
 }
 
 // cohortPage is the page that builds a query from the concept tree and shows the answer.

@@ -32,7 +32,7 @@ type fixture struct {
 func newFixture(t testing.TB, db *store.DB, o Options) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	svc := access.New(db, access.Config{AccountLockAfter: 3, AddressLockAfter: 50}, nil)
+	svc := access.New(db, access.Config{AccountLockAfter: 3, AddressLockAfter: 50, SignInDelay: -1}, nil)
 	cli := access.CLI("test")
 	for _, err := range []error{
 		svc.Bootstrap(ctx, cli, access.User{Name: "root"}, rootPW),
@@ -320,9 +320,10 @@ func TestPagesSignInAndAdmin(t *testing.T) {
 	if code, body := post("/signin", url.Values{"user": {"root"}, "password": {rootPW}}); code != 200 || !strings.Contains(body, "steward administrator") {
 		t.Fatalf("sign in again: got %d", code)
 	}
-	// A session does not outlive a lock on its account.
-	for range 3 {
-		f.svc.SignIn(context.Background(), "root", "wrong wrong wrong", "192.0.2.1")
+	// A session does not outlive a lock on its account (here for refused requests).
+	rootP, _ := f.svc.Principal(context.Background(), "root", "192.0.2.1")
+	for range 10 {
+		f.svc.Refused(context.Background(), rootP, "GET /x", "/x", 404)
 	}
 	if code, body := get("/admin/users"); code != 200 || !strings.Contains(body, `action="/signin"`) {
 		t.Errorf("locked root's session: got %d, want the sign-in page", code)

@@ -41,12 +41,15 @@
 // transaction that changes the tables. On one dedicated connection, with foreign_key_checks
 // off (so ON DELETE actions do not fire and the order of the tables does not matter):
 //
+//  0. It takes the database's rewrite lock (GET_LOCK, held by that session: a killed run's
+//     session keeps it until the server has rolled its transaction back) and reads the
+//     ledger again under it: a group already recorded is left alone.
 //  1. For each table of the group it creates a session-private copy, CREATE TEMPORARY TABLE
 //     steward_stage_N LIKE table, and fill writes the new rows into it (fill reads the
 //     original rows through Scan on other pooled connections; nothing has touched them).
 //  2. BEGIN; for each table DELETE FROM table and INSERT INTO table (columns) SELECT columns
-//     FROM steward_stage_N; one row per table in the ledger steward_progress (run,
-//     table_name, done_at); COMMIT.
+//     FROM steward_stage_N; one row per table in the ledger steward_progress (run, table,
+//     key fingerprint, normalised policy and its digest, when); COMMIT.
 //
 // Any error before COMMIT rolls back and drops the connection, with its temporary tables: the
 // originals and the ledger are as they were. InnoDB makes step 2 atomic across a crash too.
@@ -59,6 +62,13 @@
 // and tables with triggers (they would fire on the DELETE and INSERT: an audit trigger would
 // copy the original values elsewhere). The ledger table steward_progress is created on first
 // use and never appears in Schema.
+//
+// DELETE leaves the original rows' bytes in the tables' pages, and ANALYZE TABLE …
+// PERSISTENT their smallest and largest values in mysql.column_stats: ClearResidue rebuilds
+// every rewritten table into a new file (ALTER TABLE … FORCE) and the statistics table. The
+// redo log (ib_logfile*), the undo log (in ibdata1 unless undo tablespaces are configured)
+// and the binary log, when on, are the server's and keep what was written until overwritten
+// or purged, originals included; they never travel in a bundle (mariadb-dump).
 package mysql
 
 import (

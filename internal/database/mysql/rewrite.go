@@ -2,10 +2,15 @@ package mysql
 
 import (
 	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
 )
@@ -13,7 +18,13 @@ import (
 const ledgerDDL = "CREATE TABLE IF NOT EXISTS " + ledgerTable + ` (
 	run VARCHAR(64) NOT NULL,
 	table_name VARCHAR(64) NOT NULL,
+	key_fingerprint VARCHAR(64) NOT NULL,
+	policy_digest VARCHAR(64) NOT NULL,
+	tables INT NOT NULL,
+	policy MEDIUMTEXT NOT NULL,
+	started_at DATETIME NOT NULL,
 	done_at DATETIME NOT NULL,
+	cleared TINYINT NOT NULL DEFAULT 0,
 	PRIMARY KEY (run, table_name)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4`
 
@@ -27,66 +38,120 @@ func (d *DB) ensureLedger(ctx context.Context) error {
 	return nil
 }
 
-// Done lists the tables that run has rewritten, from the ledger table steward_progress.
-func (d *DB) Done(ctx context.Context, run string) (map[string]bool, error) {
-	if err := d.ensureLedger(ctx); err != nil {
-		return nil, err
-	}
-	rows, err := d.db.QueryContext(ctx, "SELECT table_name FROM "+ledgerTable+" WHERE run = ?", run)
-	if err != nil {
+// Ledger reads every row of the ledger table steward_progress.
+func (d *DB) Ledger(ctx context.Context) ([]database.Progress, error) {
+	l, err := d.readLedger(ctx, d.db)
+	if err != nil && !errors.Is(err, database.ErrOldLedger) {
 		return nil, d.errorf("read the ledger of", err)
 	}
-	done := map[string]bool{}
-	err = each(rows, func() error {
-		var name string
-		if err := rows.Scan(&name); err != nil {
-			return err
-		}
-		done[name] = true
-		return nil
-	})
-	if err != nil {
-		return nil, d.errorf("read the ledger of", err)
-	}
-	return done, nil
+	return l, err
 }
 
-// Rewrite replaces the rows of tables with those fill writes, all in one transaction; see
-// the package comment.
-func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
-	fill func(ctx context.Context, t *database.Table, w database.RowWriter) error) error {
-	if len(tables) == 0 {
-		return nil
+func (d *DB) readLedger(ctx context.Context, ex execer) ([]database.Progress, error) {
+	rows, err := ex.QueryContext(ctx, `SELECT COLUMN_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ?`, ledgerTable)
+	if err != nil {
+		return nil, err
 	}
-	if run == "" || len(run) > 64 {
-		return fmt.Errorf("rewrite: the run identifier must have 1 to 64 characters, not %d", len(run))
+	var cols []string
+	if err := each(rows, func() error {
+		var c string
+		cols = append(cols, c)
+		return rows.Scan(&cols[len(cols)-1])
+	}); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	if !slices.Contains(cols, "cleared") {
+		return nil, database.ErrOldLedger
+	}
+	rows, err = ex.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at, cleared FROM "+ledgerTable+" ORDER BY done_at, table_name")
+	if err != nil {
+		return nil, err
+	}
+	var out []database.Progress
+	err = each(rows, func() error {
+		var p database.Progress
+		var started, done string
+		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done, &p.Cleared); err != nil {
+			return err
+		}
+		p.Started, _ = time.Parse(time.DateTime, started)
+		p.Done, _ = time.Parse(time.DateTime, done)
+		out = append(out, p)
+		return nil
+	})
+	return out, err
+}
+
+// lockName is the name of the lock (GET_LOCK) that one rewrite of the database holds at a
+// time: lock names are server-wide and at most 64 characters.
+func (d *DB) lockName() string {
+	sum := sha256.Sum256([]byte(d.name))
+	return "steward_rewrite_" + hex.EncodeToString(sum[:16])
+}
+
+// Rewrite replaces the rows of the group's tables with those g.Fill writes, all in one
+// transaction; see the package comment.
+func (d *DB) Rewrite(ctx context.Context, g *database.RewriteGroup) (skipped bool, err error) {
+	tables := g.Tables
+	if len(tables) == 0 {
+		return false, nil
+	}
+	if len(g.Run.ID) == 0 || len(g.Run.ID) > 64 {
+		return false, fmt.Errorf("rewrite: the run identifier must have 1 to 64 characters, not %d", len(g.Run.ID))
 	}
 	names := make([]string, len(tables))
 	for i, t := range tables {
 		names[i] = t.Name
 		if strings.HasPrefix(t.Name, "steward_stage_") || t.Name == ledgerTable {
-			return fmt.Errorf("rewrite %s: Steward keeps that name for itself", t.Name)
+			return false, fmt.Errorf("rewrite %s: Steward keeps that name for itself", t.Name)
 		}
 	}
 	group := strings.Join(names, ", ")
 	if err := d.ensureLedger(ctx); err != nil {
-		return err
+		return false, err
 	}
 	if err := d.checkRewritable(ctx, names); err != nil {
-		return err
+		return false, err
 	}
 
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
-		return d.errorf("rewrite "+group+" in", err)
+		return false, d.errorf("rewrite "+group+" in", err)
 	}
 	committed := false
 	defer func() {
 		if !committed {
-			discard(conn) // with its temporary tables and foreign_key_checks = 0
+			discard(conn) // with its temporary tables, its lock and foreign_key_checks = 0
 		}
 	}()
-	fail := func(err error) error { return d.errorf("rewrite "+group+" in", err) }
+	fail := func(err error) (bool, error) { return false, d.errorf("rewrite "+group+" in", err) }
+
+	// One rewrite at a time: a killed run's session may still be running on the server; it
+	// holds this lock until the server has committed or rolled back its transaction.
+	var got sql.NullInt64
+	if err := conn.QueryRowContext(ctx, "SELECT GET_LOCK(?, 3600)", d.lockName()).Scan(&got); err != nil {
+		return fail(err)
+	}
+	if got.Int64 != 1 {
+		return false, d.errorf("wait an hour for another in-place run to end: gave up on", errors.New("the lock is still held"))
+	}
+	ledger, err := d.readLedger(ctx, conn)
+	if err != nil {
+		if errors.Is(err, database.ErrOldLedger) {
+			return false, err
+		}
+		return fail(err)
+	}
+	if skip, err := g.Check(ledger); err != nil || skip {
+		if _, rerr := conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", d.lockName()); rerr == nil {
+			committed = true // nothing to discard
+			conn.Close()
+		}
+		return skip, err
+	}
 
 	if _, err := conn.ExecContext(ctx, "SET foreign_key_checks = 0"); err != nil {
 		return fail(err)
@@ -122,15 +187,16 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 			return fail(err)
 		}
 		w := &stageWriter{rowWriter: inner}
-		if err := fill(ctx, t, w); err != nil {
+		if err := g.Fill(ctx, t, w); err != nil {
 			w.Abort()
-			return fmt.Errorf("rewrite %s: %w", t.Name, err)
+			return false, fmt.Errorf("rewrite %s: %w", t.Name, err)
 		}
 		if err := w.finish(); err != nil {
-			return fmt.Errorf("rewrite %s: %w", t.Name, err)
+			return false, fmt.Errorf("rewrite %s: %w", t.Name, err)
 		}
 	}
 
+	database.Checkpointf("group %s: staged", names[0])
 	// Swap: one transaction replaces every table's rows and records them as done.
 	tx, err := conn.BeginTx(ctx, nil)
 	if err != nil {
@@ -146,12 +212,16 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return fail(err)
 		}
-		_, err := tx.ExecContext(ctx, "INSERT INTO "+ledgerTable+" (run, table_name, done_at) VALUES (?, ?, UTC_TIMESTAMP())"+
-			" ON DUPLICATE KEY UPDATE done_at = VALUES(done_at)", run, t.Name)
+		database.Checkpointf("group %s: %s swapped", names[0], t.Name)
+		r := g.Run
+		_, err := tx.ExecContext(ctx, "INSERT INTO "+ledgerTable+" (run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at)"+
+			" VALUES (?, ?, ?, ?, ?, ?, ?, UTC_TIMESTAMP())",
+			r.ID, t.Name, r.KeyFingerprint, r.PolicyDigest, r.Tables, r.Policy, r.Started.UTC().Format(time.DateTime))
 		if err != nil {
 			return fail(err)
 		}
 	}
+	database.Checkpointf("group %s: recorded", names[0])
 	if testHookBeforeCommit != nil {
 		if err := testHookBeforeCommit(ctx, tx); err != nil {
 			return fail(err)
@@ -164,14 +234,112 @@ func (d *DB) Rewrite(ctx context.Context, run string, tables []*database.Table,
 	// Done; tidy the connection up for the pool, or drop it.
 	for _, s := range stages {
 		if _, err := conn.ExecContext(ctx, "DROP TEMPORARY TABLE "+quoteIdent(s)); err != nil {
-			return nil // committed: the deferred discard drops the rest
+			return false, nil // committed: the deferred discard drops the rest
 		}
 	}
 	if _, err := conn.ExecContext(ctx, "SET foreign_key_checks = DEFAULT"); err != nil {
-		return nil
+		return false, nil
+	}
+	if _, err := conn.ExecContext(ctx, "DO RELEASE_LOCK(?)", d.lockName()); err != nil {
+		return false, nil
 	}
 	committed = true
 	conn.Close()
+	return false, nil
+}
+
+// ClearResidue rebuilds the tables run rewrote, and the statistics sampled from their
+// original rows. InnoDB's DELETE marks rows deleted and purge frees their space, but the
+// bytes stay in the pages of the table's file until overwritten: ALTER TABLE … FORCE copies
+// the live rows into a new file and drops the old one (with innodb_file_per_table, the
+// default; in the shared system tablespace the old pages are freed, not emptied — a warning
+// says so). Engine-independent statistics (ANALYZE TABLE … PERSISTENT) keep a column's
+// minimum and maximum, and histograms, in mysql.column_stats: they are collected again, and
+// that table (Aria) rebuilt by OPTIMIZE TABLE, which needs privileges on the mysql schema;
+// without them a warning says what to run.
+func (d *DB) ClearResidue(ctx context.Context, run string) ([]string, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT table_name FROM "+ledgerTable+" WHERE run = ? AND cleared = 0 ORDER BY table_name", run)
+	if err != nil {
+		return nil, d.errorf("read the ledger of", err)
+	}
+	var tables []string
+	if err := each(rows, func() error {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return err
+		}
+		tables = append(tables, t)
+		return nil
+	}); err != nil {
+		return nil, d.errorf("read the ledger of", err)
+	}
+	if len(tables) == 0 {
+		return nil, nil
+	}
+	var warnings []string
+	var perFile int
+	if err := d.db.QueryRowContext(ctx, "SELECT @@innodb_file_per_table").Scan(&perFile); err == nil && perFile == 0 {
+		warnings = append(warnings, "innodb_file_per_table is off: the rebuilt tables' old pages stay in the shared tablespace (ibdata1) until reused, with the original rows in them; ship only the bundle")
+	}
+	args := make([]any, len(tables))
+	for i, t := range tables {
+		args[i] = t
+	}
+	in := strings.TrimSuffix(strings.Repeat("?, ", len(tables)), ", ")
+	var stats int
+	statsErr := d.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM mysql.column_stats WHERE db_name = DATABASE() AND table_name IN ("+in+")", args...).Scan(&stats)
+	for _, t := range tables {
+		if _, err := d.db.ExecContext(ctx, "ALTER TABLE "+quoteIdent(t)+" FORCE"); err != nil {
+			return nil, d.errorf("rebuild "+t+" in", err)
+		}
+		database.Checkpointf("residue: %s rebuilt", t)
+	}
+	switch {
+	case statsErr != nil:
+		warnings = append(warnings, fmt.Sprintf("could not read mysql.column_stats (%v): if ANALYZE TABLE … PERSISTENT ever ran on %s, it holds their columns' smallest and largest original values; have an administrator run ANALYZE TABLE … PERSISTENT FOR ALL on them and OPTIMIZE TABLE mysql.column_stats", database.RedactError(statsErr), strings.Join(tables, ", ")))
+		stats = 0
+	case stats > 0:
+		for _, t := range tables {
+			if err := d.tableCommand(ctx, "ANALYZE TABLE "+quoteIdent(t)+" PERSISTENT FOR ALL"); err != nil {
+				return nil, d.errorf("analyze "+t+" in", err)
+			}
+		}
+		if err := d.tableCommand(ctx, "OPTIMIZE TABLE mysql.column_stats"); err != nil {
+			warnings = append(warnings, fmt.Sprintf("could not rebuild mysql.column_stats (%v): its file may keep the smallest and largest original values of %s's columns; have an administrator run OPTIMIZE TABLE mysql.column_stats (and run this command again, or ship only the bundle)", database.RedactError(err), strings.Join(tables, ", ")))
+			return warnings, nil
+		}
+		database.Checkpoint("residue: mysql.column_stats rebuilt")
+	}
+	if _, err := d.db.ExecContext(ctx, "UPDATE "+ledgerTable+" SET cleared = 1 WHERE run = ? AND table_name IN ("+in+")", append([]any{run}, args...)...); err != nil {
+		return nil, d.errorf("record "+strings.Join(tables, ", ")+" as cleared in", err)
+	}
+	return warnings, nil
+}
+
+// tableCommand runs ANALYZE or OPTIMIZE TABLE, which report failure in their result rows
+// (Msg_type error) rather than as an error.
+func (d *DB) tableCommand(ctx context.Context, q string) error {
+	rows, err := d.db.QueryContext(ctx, q)
+	if err != nil {
+		return err
+	}
+	var problems []string
+	err = each(rows, func() error {
+		var table, op, typ, text string
+		if err := rows.Scan(&table, &op, &typ, &text); err != nil {
+			return err
+		}
+		if strings.EqualFold(typ, "error") {
+			problems = append(problems, table+": "+text)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
 	return nil
 }
 

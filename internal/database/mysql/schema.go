@@ -14,7 +14,7 @@ import (
 )
 
 // ledgerTable records which tables a run has rewritten in place; Schema leaves it out.
-const ledgerTable = "steward_progress"
+const ledgerTable = database.LedgerTable
 
 // tableMeta is what MySQL keeps about a table that the portable Schema has no field for.
 type tableMeta struct {

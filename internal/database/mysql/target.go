@@ -16,6 +16,45 @@ import (
 // Parallel is how many tables the engine loads at once.
 func (d *DB) Parallel() int { return 2 }
 
+// Existing names the tables and views of the database that a copy of s would create, and the
+// foreign key names it would take (InnoDB keeps them per database).
+func (d *DB) Existing(ctx context.Context, s *database.Schema) ([]string, error) {
+	var tables, fks []any
+	for _, t := range s.Tables {
+		tables = append(tables, t.Name)
+		for _, fk := range t.ForeignKeys {
+			fks = append(fks, fk.Name)
+		}
+	}
+	var out []string
+	read := func(q string, args []any) error {
+		if len(args) == 0 {
+			return nil
+		}
+		rows, err := d.db.QueryContext(ctx, q+" ("+strings.TrimSuffix(strings.Repeat("?, ", len(args)), ", ")+") ORDER BY 1", args...)
+		if err != nil {
+			return d.errorf("read what is in", err)
+		}
+		return each(rows, func() error {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				return err
+			}
+			out = append(out, s)
+			return nil
+		})
+	}
+	if err := read(`SELECT CONCAT(IF(TABLE_TYPE = 'VIEW', 'view ', 'table '), TABLE_NAME) FROM information_schema.TABLES
+		WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN`, tables); err != nil {
+		return nil, err
+	}
+	if err := read(`SELECT CONCAT('foreign key ', CONSTRAINT_NAME, ' (on ', TABLE_NAME, ')') FROM information_schema.REFERENTIAL_CONSTRAINTS
+		WHERE CONSTRAINT_SCHEMA = DATABASE() AND CONSTRAINT_NAME IN`, fks); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // CreateTables creates every table of s with its columns only, failing on one that exists.
 func (d *DB) CreateTables(ctx context.Context, s *database.Schema) error {
 	for _, t := range s.Tables {

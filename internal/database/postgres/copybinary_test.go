@@ -228,11 +228,16 @@ func TestBinaryCopyRoundTrip(t *testing.T) {
 		for i := range pass {
 			pass[i] = i%3 == 0
 		}
-		if _, err := db.Done(ctx, "round-trip"); err != nil {
+		if _, err := db.Ledger(ctx); err != nil {
 			t.Fatal(err)
 		}
-		err := db.Rewrite(ctx, "round-trip", []*database.Table{tab}, func(ctx context.Context, t *database.Table, w database.RowWriter) error {
-			return db.ScanPassing(ctx, t, pass, w.Write)
+		_, err := db.Rewrite(ctx, &database.RewriteGroup{
+			Run:    database.Run{ID: "round-trip", Tables: 1},
+			Tables: []*database.Table{tab},
+			Check:  func([]database.Progress) (bool, error) { return false, nil },
+			Fill: func(ctx context.Context, t *database.Table, w database.RowWriter) error {
+				return db.ScanPassing(ctx, t, pass, w.Write)
+			},
 		})
 		if err != nil {
 			t.Fatal(err)

@@ -24,16 +24,29 @@
 //
 // In-place mode (Rewrite) works on a group of tables that transformed foreign keys tie
 // together, on one connection, in one transaction:
+//  0. it takes a transaction-level advisory lock, which one rewrite of the database holds at
+//     a time (a killed run's transaction keeps it until the server has rolled it back), and
+//     reads the ledger again under it: a group already recorded is left alone;
 //  1. each table's transformed rows are loaded by COPY into a temporary staging table
 //     (LIKE the original, dropped at commit), reading the originals on other connections;
 //  2. the foreign keys that touch the group are dropped, the group's tables are truncated
 //     together and refilled from staging, and the foreign keys are added back (and so
 //     checked again);
-//  3. the group is recorded in steward_progress, and the transaction commits.
+//  3. the group is recorded in steward_progress (run, table, key fingerprint, normalised
+//     policy and its digest, when), and the transaction commits.
 //
 // PostgreSQL's DDL and TRUNCATE are transactional, so a run killed at any point leaves every
 // table of the group as it was and unrecorded; the next run redoes that group from the
 // original values. Indexes are kept, so user triggers on INSERT fire during step 2.
+//
+// TRUNCATE gives the tables new files and empties the old ones at commit, so no original row
+// stays in the tables' files. What does stay is what ANALYZE sampled from the originals into
+// pg_statistic (most common values, histogram bounds; compressed in its TOAST table when
+// large) and pg_statistic_ext_data: ClearResidue analyzes the rewritten tables again and
+// rewrites those catalogs with VACUUM FULL, once no session of the database holds an older
+// snapshot. The write-ahead log (pg_wal) is the server's: it holds whatever was written to
+// any database until its segments are recycled, originals included; it never travels in a
+// bundle (pg_dump).
 package postgres
 
 import (
@@ -376,6 +389,61 @@ func copyResult(t *database.Table, r copyReader, err error) error {
 
 // Parallel is 2: a pipe per core.
 func (d *DB) Parallel() int { return 2 }
+
+// Existing names the relations and types of the current schema that a copy of s would
+// create: its tables (each also a row type), their primary keys', unique constraints' and
+// indexes' names (indexes share the tables' namespace) and their serial columns' sequences.
+func (d *DB) Existing(ctx context.Context, s *database.Schema) ([]string, error) {
+	var names, types []string
+	for _, t := range s.Tables {
+		names = append(names, t.Name)
+		types = append(types, t.Name)
+		if name, ok := constraintName(t.Def); ok {
+			names = append(names, name)
+		}
+		for _, ix := range t.Indexes {
+			names = append(names, ix.Name)
+		}
+		for _, c := range t.Columns {
+			if c.Identity && strings.HasPrefix(c.Default, "nextval(") {
+				names = append(names, t.Name+"_"+c.Name+"_seq")
+			}
+		}
+	}
+	rows, err := d.pool.Query(ctx, `
+		SELECT CASE c.relkind WHEN 'r' THEN 'table' WHEN 'p' THEN 'table' WHEN 'i' THEN 'index' WHEN 'I' THEN 'index'
+		       WHEN 'S' THEN 'sequence' WHEN 'v' THEN 'view' WHEN 'm' THEN 'materialized view' ELSE 'relation' END || ' ' || c.relname
+		FROM pg_class c WHERE c.relnamespace = current_schema()::regnamespace AND c.relname = ANY($1)
+		UNION
+		SELECT 'type ' || ty.typname FROM pg_type ty
+		WHERE ty.typnamespace = current_schema()::regnamespace AND ty.typname = ANY($2) AND ty.typrelid = 0
+		ORDER BY 1`, names, types)
+	if err != nil {
+		return nil, fmt.Errorf("read what the target holds: %w", err)
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[string])
+}
+
+// constraintName reads the name out of a "CONSTRAINT "name" …" definition.
+func constraintName(def string) (string, bool) {
+	rest, ok := strings.CutPrefix(def, `CONSTRAINT "`)
+	if !ok {
+		return "", false
+	}
+	var b strings.Builder
+	for i := 0; i < len(rest); i++ {
+		if rest[i] == '"' {
+			if i+1 < len(rest) && rest[i+1] == '"' {
+				b.WriteByte('"')
+				i++
+				continue
+			}
+			return b.String(), true
+		}
+		b.WriteByte(rest[i])
+	}
+	return "", false
+}
 
 // CreateTables creates every table with its columns only.
 func (d *DB) CreateTables(ctx context.Context, s *database.Schema) error {

@@ -21,8 +21,10 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
 	_ "modernc.org/sqlite"
@@ -288,6 +290,34 @@ func (d *DB) Scan(ctx context.Context, t *database.Table, fn func(database.Row) 
 // Parallel is 1: SQLite has one writer.
 func (d *DB) Parallel() int { return 1 }
 
+// Existing names the tables, indexes, views and triggers of the file that a copy of s would
+// create (they share one namespace).
+func (d *DB) Existing(ctx context.Context, s *database.Schema) ([]string, error) {
+	want := map[string]bool{}
+	for _, t := range s.Tables {
+		want[strings.ToLower(t.Name)] = true
+		for _, ix := range t.Indexes {
+			want[strings.ToLower(ix.Name)] = true
+		}
+	}
+	rows, err := d.db.QueryContext(ctx, "SELECT type, name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY type, name")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var typ, name string
+		if err := rows.Scan(&typ, &name); err != nil {
+			return nil, err
+		}
+		if want[strings.ToLower(name)] {
+			out = append(out, typ+" "+name)
+		}
+	}
+	return out, rows.Err()
+}
+
 // CreateTables replays the source's CREATE TABLE statements.
 func (d *DB) CreateTables(ctx context.Context, s *database.Schema) error {
 	for _, t := range s.Tables {
@@ -371,40 +401,67 @@ func (w *writer) Abort() {
 	w.tx.Rollback()
 }
 
-const ledger = `CREATE TABLE IF NOT EXISTS steward_progress (
-	run TEXT NOT NULL, table_name TEXT NOT NULL, done_at TEXT NOT NULL DEFAULT (datetime('now')),
+const ledgerDDL = `CREATE TABLE IF NOT EXISTS ` + database.LedgerTable + ` (
+	run TEXT NOT NULL, table_name TEXT NOT NULL,
+	key_fingerprint TEXT NOT NULL, policy_digest TEXT NOT NULL, tables INTEGER NOT NULL,
+	policy TEXT NOT NULL, started_at TEXT NOT NULL, done_at TEXT NOT NULL,
+	cleared INTEGER NOT NULL DEFAULT 1,
 	PRIMARY KEY (run, table_name))`
 
-// Done lists the tables run has rewritten: the engine records them in the copy it renames
-// over the original, so a finished in-place run is never applied twice.
-func (d *DB) Done(ctx context.Context, run string) (map[string]bool, error) {
-	done := map[string]bool{}
-	var n int
-	if err := d.db.QueryRowContext(ctx, "SELECT count(*) FROM sqlite_master WHERE name = 'steward_progress'").Scan(&n); err != nil || n == 0 {
-		return done, err
+// Ledger reads the rows of steward_progress: the engine records the tables of an in-place run
+// in the copy it renames over the original, so a finished run is never applied twice.
+func (d *DB) Ledger(ctx context.Context) ([]database.Progress, error) {
+	rows, err := d.db.QueryContext(ctx, "SELECT name FROM pragma_table_info(?)", database.LedgerTable)
+	if err != nil {
+		return nil, err
 	}
-	rows, err := d.db.QueryContext(ctx, "SELECT table_name FROM steward_progress WHERE run = ?", run)
+	var cols []string
+	for rows.Next() {
+		var c string
+		if err := rows.Scan(&c); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	if len(cols) == 0 {
+		return nil, nil
+	}
+	if !slices.Contains(cols, "cleared") {
+		return nil, database.ErrOldLedger
+	}
+	rows, err = d.db.QueryContext(ctx, "SELECT run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at, cleared FROM "+database.LedgerTable+" ORDER BY done_at, table_name")
 	if err != nil {
 		return nil, err
 	}
 	defer rows.Close()
+	var out []database.Progress
 	for rows.Next() {
-		var t string
-		if err := rows.Scan(&t); err != nil {
+		var p database.Progress
+		var started, done string
+		if err := rows.Scan(&p.ID, &p.Table, &p.KeyFingerprint, &p.PolicyDigest, &p.Tables, &p.Policy, &started, &done, &p.Cleared); err != nil {
 			return nil, err
 		}
-		done[t] = true
+		p.Started, _ = time.Parse(time.DateTime, started)
+		p.Done, _ = time.Parse(time.DateTime, done)
+		out = append(out, p)
 	}
-	return done, rows.Err()
+	return out, rows.Err()
 }
 
-// MarkDone records tables as rewritten by run.
-func (d *DB) MarkDone(ctx context.Context, run string, tables []string) error {
-	if _, err := d.db.ExecContext(ctx, ledger); err != nil {
+// MarkDone records the tables of an in-place run as rewritten. The engine writes a new file,
+// which never held an original row, so they are cleared too.
+func (d *DB) MarkDone(ctx context.Context, done []database.Progress) error {
+	if _, err := d.db.ExecContext(ctx, ledgerDDL); err != nil {
 		return err
 	}
-	for _, t := range tables {
-		if _, err := d.db.ExecContext(ctx, "INSERT OR IGNORE INTO steward_progress (run, table_name) VALUES (?, ?)", run, t); err != nil {
+	for _, p := range done {
+		if _, err := d.db.ExecContext(ctx, "INSERT INTO "+database.LedgerTable+" (run, table_name, key_fingerprint, policy_digest, tables, policy, started_at, done_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+			p.ID, p.Table, p.KeyFingerprint, p.PolicyDigest, p.Tables, p.Policy, p.Started.UTC().Format(time.DateTime), p.Done.UTC().Format(time.DateTime)); err != nil {
 			return err
 		}
 	}

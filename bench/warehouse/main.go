@@ -5,11 +5,14 @@
 //
 // It loads the synthetic warehouse (about 100 facts per patient) into a fresh SQLite store in
 // a temporary folder (or the PostgreSQL database -db names, which must be empty), serves the
-// API on loopback, and for 1, 3 and 5 panels (each panel an ICD-10 category folder, items
-// varying from run to run) times POST /api/v1/projects/bench/queries by a DATA_AGG user —
-// sign-in token, JSON, the query stored and audited — beside SELECT COUNT(*) of the
-// INTERSECT of each panel's patients, written by hand. It prints p50 and p95 of both and
-// their ratios.
+// API on loopback, and for each shape — 1, 3 and 5 panels (each an ICD-10 category folder,
+// items varying from run to run), the same with a start-date range of a year on every panel,
+// and a temporal query (the first fact of one category before the first of another) — times
+// POST /api/v1/projects/bench/queries by a DATA_AGG user (sign-in token, JSON, the query
+// stored and audited) beside the same count written by hand in SQL (SELECT COUNT(*) of the
+// INTERSECT of each panel's patients; for the temporal query, a join of two GROUP BY MIN).
+// Every run checks that both counts agree. It prints p50 and p95 of both and their ratios
+// (above 1×: the API is faster).
 package main
 
 import (
@@ -95,37 +98,93 @@ func run(dsn string, facts int64, runs int) error {
 	}
 
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "panels\tAPI p50\tAPI p95\tSQL p50\tSQL p95\tp50 SQL/API\tp95 SQL/API\tcohort (last)\t")
-	for _, panels := range []int{1, 3, 5} {
+	fmt.Fprintln(tw, "shape\tAPI p50\tAPI p95\tSQL p50\tSQL p95\tp50 SQL/API\tp95 SQL/API\tcohort (last)\t")
+	for _, sh := range shapes() {
 		var api, hand []time.Duration
 		var last int64
-		for i := range runs + 1 { // the first run of each warms caches and is not counted
-			paths := categories(panels, i)
+		for i := range runs + 1 { // the first run of each shape warms caches and is not counted
+			q, want := sh.make(i)
 			t0 := time.Now()
-			got, err := apiCount(srv.URL, token, paths)
+			got, err := apiCount(srv.URL, token, q)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s run %d: %w", sh.name, i, err)
 			}
 			t1 := time.Now()
-			want, err := sqlCount(ctx, db, paths)
+			n, err := want(ctx, db)
 			if err != nil {
-				return err
+				return fmt.Errorf("%s run %d: hand-written SQL: %w", sh.name, i, err)
 			}
 			t2 := time.Now()
-			if got != want {
-				return fmt.Errorf("%d panels run %d: API counted %d, SQL %d", panels, i, got, want)
+			if got != n {
+				return fmt.Errorf("%s run %d: API counted %d, SQL %d", sh.name, i, got, n)
 			}
 			if i > 0 {
 				api, hand = append(api, t1.Sub(t0)), append(hand, t2.Sub(t1))
-			} else if panels == 1 {
-				fmt.Printf("first query after the load (reads every concept's patients into bitmaps): %s\n", t1.Sub(t0).Round(time.Millisecond))
+			} else if sh.first != "" {
+				fmt.Printf("%s: %s\n", sh.first, t1.Sub(t0).Round(time.Millisecond))
 			}
 			last = got
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%.1f×\t%.1f×\t%d\t\n", panels, pct(api, 50), pct(api, 95), pct(hand, 50), pct(hand, 95),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%.1f×\t%.1f×\t%d\t\n", sh.name, pct(api, 50), pct(api, 95), pct(hand, 50), pct(hand, 95),
 			float64(pct(hand, 50))/float64(pct(api, 50)), float64(pct(hand, 95))/float64(pct(api, 95)), last)
 	}
 	return tw.Flush()
+}
+
+// shape is one kind of query: its definition for run i and the hand-written SQL that counts
+// the same cohort.
+type shape struct {
+	name  string
+	first string // what the first run reads, printed with its time
+	make  func(i int) (querydef.Query, func(context.Context, *store.DB) (int64, error))
+}
+
+// shapes are 1, 3 and 5 panels of ICD-10 category folders, without and with a start-date
+// range on every panel (a year, moving with the run), and a temporal query: the first fact of
+// one category before the first of another.
+func shapes() []shape {
+	var out []shape
+	for _, dated := range []bool{false, true} {
+		for _, panels := range []int{1, 3, 5} {
+			name := fmt.Sprintf("%d panels", panels)
+			first := ""
+			if !dated && panels == 1 {
+				first = "first query after the load (reads every concept's patients into bitmaps)"
+			}
+			if dated {
+				name += ", dates"
+				if panels == 1 {
+					first = "first dated query after the load (reads every fact's start date)"
+				}
+			}
+			out = append(out, shape{name: name, first: first, make: func(i int) (querydef.Query, func(context.Context, *store.DB) (int64, error)) {
+				paths := categories(panels, i)
+				var from, to *querydef.Bound
+				if dated {
+					day := time.Date(2015, 6, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, 9*i)
+					from, to = &querydef.Bound{At: day.Format(time.DateTime)}, &querydef.Bound{At: day.AddDate(1, 0, 0).Format(time.DateTime)}
+				}
+				var q querydef.Query
+				for _, p := range paths {
+					q.Panels = append(q.Panels, querydef.Panel{DateFrom: from, DateTo: to, Items: []querydef.Item{{Key: p}}})
+				}
+				return q, func(ctx context.Context, db *store.DB) (int64, error) { return sqlCount(ctx, db, paths, from, to) }
+			}})
+		}
+	}
+	out = append(out, shape{name: "temporal", first: "first temporal query", make: func(i int) (querydef.Query, func(context.Context, *store.DB) (int64, error)) {
+		paths := categories(2, i)
+		event := func(id, path string) querydef.Event {
+			return querydef.Event{ID: id, Timing: querydef.SameInstNo, Panels: []querydef.Panel{{Timing: querydef.SameInstNo, Items: []querydef.Item{{Key: path}}}}}
+		}
+		q := querydef.Query{Events: []querydef.Event{event("A", paths[0]), event("B", paths[1])}, Constraints: []querydef.Constraint{{
+			First: querydef.Side{Event: "A", Column: "STARTDATE", Aggregate: "FIRST"}, Op: "LESS",
+			Second: querydef.Side{Event: "B", Column: "STARTDATE", Aggregate: "FIRST"}}}}
+		return q, func(ctx context.Context, db *store.DB) (int64, error) {
+			return sqlTemporal(ctx, db, paths[0], paths[1])
+		}
+	}})
+	return out
 }
 
 // categories picks the ICD-10 category folders of one query: spread over chapters, the
@@ -153,11 +212,7 @@ func signIn(url, pw string) (string, error) {
 	return r.Token, nil
 }
 
-func apiCount(url, token string, paths []string) (int64, error) {
-	var q querydef.Query
-	for _, p := range paths {
-		q.Panels = append(q.Panels, querydef.Panel{Items: []querydef.Item{{Key: p}}})
-	}
+func apiCount(url, token string, q querydef.Query) (int64, error) {
 	body, _ := json.Marshal(q)
 	req, _ := http.NewRequest("POST", url+"/api/v1/projects/bench/queries", bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+token)
@@ -174,17 +229,40 @@ func apiCount(url, token string, paths []string) (int64, error) {
 	return a.Count, nil
 }
 
-// sqlCount is the hand-written query: the patients with a fact under each path, intersected.
-func sqlCount(ctx context.Context, db *store.DB, paths []string) (int64, error) {
+// codesUnder is the hand-written subquery of the concept codes under a path.
+func codesUnder(args *[]any, path string) string {
+	*args = append(*args, len(path), path)
+	return fmt.Sprintf(`(SELECT concept_cd FROM concept_dimension WHERE substr(concept_path, 1, $%d) = $%d)`, len(*args)-1, len(*args))
+}
+
+// sqlCount is the hand-written query: the patients with a fact under each path (in the start
+// date range, when given), intersected.
+func sqlCount(ctx context.Context, db *store.DB, paths []string, from, to *querydef.Bound) (int64, error) {
 	var parts []string
 	var args []any
 	for _, p := range paths {
-		args = append(args, len(p), p)
-		parts = append(parts, fmt.Sprintf(`SELECT DISTINCT patient_num FROM observation_fact WHERE concept_cd IN
-			(SELECT concept_cd FROM concept_dimension WHERE substr(concept_path, 1, $%d) = $%d)`, len(args)-1, len(args)))
+		part := `SELECT DISTINCT patient_num FROM observation_fact WHERE concept_cd IN ` + codesUnder(&args, p)
+		if from != nil {
+			args = append(args, from.At, to.At)
+			part += fmt.Sprintf(` AND start_date >= $%d AND start_date <= $%d`, len(args)-1, len(args))
+		}
+		parts = append(parts, part)
 	}
 	var n int64
 	err := db.QueryRowContext(ctx, "SELECT COUNT(*) FROM ("+strings.Join(parts, " INTERSECT ")+") c", args...).Scan(&n)
+	return n, err
+}
+
+// sqlTemporal is the hand-written temporal query: patients whose first fact under a is
+// before their first fact under b.
+func sqlTemporal(ctx context.Context, db *store.DB, a, b string) (int64, error) {
+	var args []any
+	first := func(path string) string {
+		return `SELECT patient_num, MIN(start_date) AS at FROM observation_fact WHERE concept_cd IN ` + codesUnder(&args, path) + ` GROUP BY patient_num`
+	}
+	x, y := first(a), first(b)
+	var n int64
+	err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM (`+x+`) x JOIN (`+y+`) y ON x.patient_num = y.patient_num WHERE x.at < y.at`, args...).Scan(&n)
 	return n, err
 }
 

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"github.com/stewardhealth/steward/internal/policy"
@@ -105,7 +106,14 @@ func printVerify(w io.Writer, r *verify.Report) {
 		if f.Review {
 			review = " (review)"
 		}
-		fmt.Fprintf(w, "  - %s%s: %s: %d %s\n", f.Check, review, where, f.Count, f.What)
+		rows := ""
+		if len(f.Keys) > 0 {
+			rows = "; rows " + strings.Join(f.Keys, ", ")
+			if int64(len(f.Keys)) < f.Count {
+				rows += ", …"
+			}
+		}
+		fmt.Fprintf(w, "  - %s%s: %s: %d %s%s\n", f.Check, review, where, f.Count, f.What, rows)
 	}
 	for _, t := range r.Tables {
 		if k := t.Risk; k != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"database/sql"
 	"errors"
+	"fmt"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -64,10 +65,33 @@ func TestVerifyExitStatus(t *testing.T) {
 		t.Fatal(err)
 	}
 	code, out := verify("failed.json", "--source", orig, "--target", copy)
-	if code != 1 || !strings.Contains(out, "survivors: bed.label: 1 value(s) equal to an original identifier") {
-		t.Errorf("a planted surname: got exit %d, want 1 naming bed.label\n%s", code, out)
+	if code != 1 || !strings.Contains(out, "survivors: bed.label: 1 value(s) equal to an original identifier") || !strings.Contains(out, "rows id=1\n") {
+		t.Errorf("a planted surname: got exit %d, want 1 naming bed.label, row id=1\n%s", code, out)
 	}
 	if strings.Contains(out, surname) {
+		t.Errorf("the output shows the planted value:\n%s", out)
+	}
+	if _, err := db.Exec("UPDATE bed SET label = label"); err != nil { // the plant stays; another joins it
+		t.Fatal(err)
+	}
+	// An MRN spelt as scrub's old tokenizer did not see it, in a scrubbed note.
+	var mrn string
+	if err := src.QueryRow("SELECT mrn FROM patient ORDER BY id LIMIT 1").Scan(&mrn); err != nil {
+		t.Fatal(err)
+	}
+	var note int64
+	if err := db.QueryRow("SELECT id FROM transport_request WHERE note IS NOT NULL ORDER BY id LIMIT 1").Scan(&note); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("UPDATE transport_request SET note = ? WHERE id = ?", "chart key:"+strings.ToLower(mrn)+"/att reviewed", note); err != nil {
+		t.Fatal(err)
+	}
+	code, out = verify("failed2.md", "--source", orig, "--target", copy)
+	want := fmt.Sprintf("survivors: transport_request.note: 1 value(s) contain an original identifier inside the text (from patient.mrn); rows id=%d\n", note)
+	if code != 1 || !strings.Contains(out, want) {
+		t.Errorf("a planted MRN: got exit %d, want 1 and %q\n%s", code, want, out)
+	}
+	if strings.Contains(strings.ToLower(out), strings.ToLower(mrn)) {
 		t.Errorf("the output shows the planted value:\n%s", out)
 	}
 	if code, out := verify("bad.html", "--source", orig, "--target", "sqlite:"+filepath.Join(dir, "missing.db")); code != 2 {

@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/load"
 	"github.com/stewardhealth/steward/internal/warehouse/noise"
+	"github.com/stewardhealth/steward/internal/warehouse/schema"
 	"github.com/stewardhealth/steward/internal/warehouse/seal"
 	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
@@ -42,11 +43,21 @@ $STEWARD_WAREHOUSE_KEY. For a SQLite store the default key file is the database 
 	loadCmd := &cobra.Command{
 		Use:   "load DIR",
 		Short: "Load CSV files named after i2b2's tables (observation_fact.csv, …) in one transaction",
-		Long: `Load DIR/<table>.csv for every warehouse table that has a file: a header naming i2b2's
-columns (any order; leave out the optional ones), then one row per line. Dates are
-YYYY-MM-DD (a time after the date is dropped). patient_identity.csv has patient_num, name,
-mrn, address. PostgreSQL loads by COPY, SQLite by batched INSERTs; a bad row stops the load
-with its file, line and column, and nothing of the load is kept.`,
+		Long: `Load DIR/<table>.csv for every warehouse table that has a file, as i2b2 exports them: a
+header naming i2b2's columns (any order, any case; leave out the optional ones), then one
+row per line. Every standard i2b2 column is accepted; the warehouse keeps those listed
+first below and drops the load bookkeeping ones listed as ignored. Folder rows of the
+dimensions may have no code. Start and end dates of facts and visits keep their time of
+day (YYYY-MM-DD HH:MM:SS; T or a space, fractions and zones accepted, the zone dropped as
+i2b2 does); birth and death dates are days. patient_identity.csv has patient_num, name,
+mrn, address (sealed). The ontology (i2b2's metadata table: ontology.csv or i2b2.csv) says
+how items find patients through patient_dimension or visit_dimension; the load adds
+\i2b2\Demographics\ entries (Gender, Race, Vital Status, Language, Marital Status,
+Religion, Age bands) for the patients it loads. PostgreSQL loads by COPY, SQLite by
+batched INSERTs, with progress per table (bars on a terminal, lines otherwise); a bad row stops the load with its
+file, line and column, and nothing of the load is kept.
+
+` + columnHelp(),
 		Example: `  steward warehouse demo --db steward.db --csv warehouse-csv
   steward warehouse load --db other.db --agency '' warehouse-csv`,
 		Args: cobra.ExactArgs(1),
@@ -209,4 +220,30 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 	}
 	fmt.Fprintf(out, "loaded %d rows in %s\n", n, time.Since(start).Round(time.Millisecond))
 	return nil
+}
+
+// columnHelp lists, per table, the columns the warehouse keeps and those it drops.
+func columnHelp() string {
+	var b strings.Builder
+	for _, t := range schema.Tables {
+		names := t.Files
+		if len(names) == 0 {
+			names = []string{t.Name}
+		}
+		var kept []string
+		for _, c := range t.Cols {
+			n := c.Name
+			if c.Required {
+				n += "*"
+			}
+			kept = append(kept, n)
+		}
+		fmt.Fprintf(&b, "%s.csv: %s", strings.Join(names, ".csv or "), strings.Join(kept, " "))
+		if len(t.Ignored) > 0 {
+			fmt.Fprintf(&b, "; ignored: %s", strings.Join(t.Ignored, " "))
+		}
+		b.WriteString("\n")
+	}
+	b.WriteString("(* required)")
+	return b.String()
 }

@@ -433,9 +433,11 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 	for _, t := range e.schema.Tables {
 		p := e.plans[t.Name]
 		var cols []int
+		var hosts []bool // a host name column: its bare short names are looked for too
 		for i, src := range p.sources {
 			if src >= 0 {
 				cols = append(cols, i)
+				hosts = append(hosts, p.rules[i].Kind == policy.Placeholder && p.rules[i].Text == policy.PlaceHostname)
 			}
 		}
 		if len(cols) == 0 {
@@ -456,9 +458,15 @@ func (e *engine) buildDictionary(ctx context.Context) error {
 			for j, i := range cols {
 				if s, ok := transform.Unpadded(proj.Columns[j], row[j]).(string); ok {
 					chunk = append(chunk, value{s, transform.Source(p.sources[i])})
+					if !hosts[j] {
+						continue
+					}
+					if label, ok := transform.HostLabel(s); ok {
+						chunk = append(chunk, value{label, transform.Source(p.sources[i])})
+					}
 				}
 			}
-			if len(chunk) >= chunkValues-len(cols) {
+			if len(chunk) >= chunkValues-2*len(cols) {
 				work <- chunk
 				chunk = <-free
 			}

@@ -2,6 +2,7 @@ package transform
 
 import (
 	"hash/maphash"
+	"math/bits"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -15,22 +16,34 @@ import (
 // scrub can replace them inside free text. It is built before any table is written and only
 // read afterwards, so it is safe for concurrent reads.
 //
-// A value is found in text as a whole word or a run of whole words (split as tokenizeInto does,
-// lower-cased), with one exception that keeps notes readable: a value written with a capital
-// ("May", "Hall") is matched only where the text capitalises it too, so "may" and "hall" in
-// prose stay — unless the value was also added in lower case.
+// A value is found in text however the text spells it, as a run of units (see units): a
+// unit is a run of letters, or a number. Units end at any character that is neither a
+// letter nor a digit (/ : _ - ' . , space, line break…) and where letters meet digits, so
+// "MRN518998294" is found in "key:MRN518998294", "x-MRN518998294", "MRN518998294's",
+// "MRN518998294/att" and "MRN 518998294", and "Vasquez-Ortiz" in "Vasquez-Ortiz1's". Letters
+// are compared case-folded and without diacritics ("zoe" is "Zoë"); a number is its digits,
+// whatever separates its groups, so 835-12-6709 is found as "835 12 6709" and "835126709",
+// (412) 867-5309 as "412.867.5309" and "4128675309". Units of one value may be apart by up
+// to three characters of punctuation and space, so "Allegheny Riverside\nHealth  System"
+// and "Doe,  Jane" are found as their values were written; a value of letters written with
+// separators is also found written without them ("VasquezOrtiz").
+//
+// One exception keeps notes readable: a value that is only common English words ("May",
+// "Hall", "Fox Crossing"; detect.IsCommonWord) written with a capital is matched only where
+// the text capitalises it too, so "may" and "hall" in prose stay — unless the value was also
+// added in lower case.
 //
 // It holds millions of values, so it keeps neither the values nor their replacements: only a
-// 64-bit digest of each value's lower-cased words, with 16 bits saying where the value came
-// from (its source), side by side in one cache line with five other values' (flatmap.Tags:
-// finding a value costs one memory miss, not two) — about 14 bytes a place in a table kept at
-// most 3/4 full, about 20 bytes a value. Where a value is found, its source makes the replacement: a fixed text, or the
-// column's rule applied to the words as the text writes them (InText), so a hash is computed
-// only for the values a note mentions.
+// 64-bit digest of each value's units, with 16 bits saying where the value came from (its
+// source), side by side in one cache line with five other values' (flatmap.Tags: finding a
+// value costs one memory miss, not two) — about 14 bytes a place in a table kept at most 3/4
+// full, about 20 bytes a value. Where a value is found, its source makes the replacement: a
+// fixed text, or the column's rule applied to the words as the text writes them (InText), so
+// a hash is computed only for the values a note mentions.
 type Dictionary struct {
 	seed     maphash.Seed
 	index    *flatmap.Tags           // digest of the lower-cased words → source<<1 | any case
-	firsts   map[uint64]struct{}     // first words of values of several words
+	firsts   map[uint64]uint8        // first units of values of several units → their numbers of units (bit k-1: k)
 	firstBit *[firstBits / 64]uint64 // one bit per digest of firsts, small enough to stay in cache
 	maxWords int
 	sources  []source
@@ -69,7 +82,7 @@ func NewDictionary() *Dictionary { return NewDictionaryIn(nil) }
 // NewDictionaryIn returns an empty dictionary whose index, once large, is kept in a file
 // under mem (see package filemem); Close gives the file back.
 func NewDictionaryIn(mem *filemem.Dir) *Dictionary {
-	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]struct{}{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
+	return &Dictionary{seed: maphash.MakeSeed(), index: flatmap.NewTagsIn(mem, 0), firsts: map[uint64]uint8{}, firstBit: new([firstBits / 64]uint64), fixed: map[string]Source{}}
 }
 
 // Close empties the dictionary and gives back its index's memory. Nothing may use the
@@ -118,13 +131,27 @@ func (d *Dictionary) Add(value, replacement string) { d.AddFrom(value, d.Fixed(r
 
 // AddFrom records value, from source s. A value added from several sources is replaced as
 // the first source (the lowest Source) says, whatever the order of the calls. Values too
-// short or too common to find safely in text are left out: one character, or fewer than four
-// digits, or more than four words.
+// short or too long to find safely in text are left out: one character, or fewer than four
+// digits, or more than maxUnits units.
 func (d *Dictionary) AddFrom(value string, s Source) {
 	b := Batch{d: d}
 	b.Add(value, s)
 	b.Flush()
 }
+
+// HostLabel returns the bare short name of a fully qualified host name ("trcn-xt-app01" of
+// "trcn-xt-app01.trcn.local"), as notes write it, when it is long enough (4 characters) to
+// look for in text; ok is false for anything else (an address, a name without a dot).
+func HostLabel(host string) (label string, ok bool) {
+	label, _, ok = strings.Cut(strings.TrimSpace(host), ".")
+	if !ok || utf8.RuneCountInString(label) < 4 || isDigits(label) {
+		return "", false
+	}
+	return label, true
+}
+
+// maxUnits is the most units a value may have to be found in text.
+const maxUnits = 8
 
 // Batch is values on their way into a dictionary: Add computes their digests (several
 // batches may do that at once, on other goroutines), Flush adds them to the dictionary (one
@@ -135,7 +162,10 @@ type Batch struct {
 	keys     []uint64
 	entries  []uint16
 	firsts   []uint64
+	lens     []uint8
+	seen     [64]uint64 // the last firsts added, by their low bits: most repeat ("mrn" of every MRN)
 	maxWords int
+	scratch  keyScratch
 }
 
 // NewBatch returns an empty batch for d.
@@ -146,15 +176,25 @@ func (b *Batch) Len() int { return len(b.keys) }
 
 // Add adds value, from source s, to the batch (see AddFrom).
 func (b *Batch) Add(value string, s Source) {
-	k, first, words, anyCase, ok := b.d.key(value)
+	k, joined, first, words, anyCase, ok := b.d.key(&b.scratch, value)
 	if !ok {
 		return
 	}
+	e := uint16(s)<<1 | b2u(anyCase)
 	b.keys = append(b.keys, k)
-	b.entries = append(b.entries, uint16(s)<<1|b2u(anyCase))
+	b.entries = append(b.entries, e)
+	if joined != 0 {
+		b.keys = append(b.keys, joined)
+		b.entries = append(b.entries, e)
+	}
 	if words > 1 {
-		b.firsts = append(b.firsts, first)
 		b.maxWords = max(b.maxWords, words)
+		lens := uint8(1 << (words - 1))
+		if seen := &b.seen[first&63]; *seen != first^uint64(lens)<<56 {
+			*seen = first ^ uint64(lens)<<56
+			b.firsts = append(b.firsts, first)
+			b.lens = append(b.lens, lens)
+		}
 	}
 }
 
@@ -172,13 +212,13 @@ func (b *Batch) Flush() {
 			*p = min(*p&^1, e&^1) | (*p|e)&1
 		}
 	}
-	for _, f := range b.firsts {
-		d.firsts[f] = struct{}{}
+	for i, f := range b.firsts {
+		d.firsts[f] |= b.lens[i]
 		x := f >> (64 - 16)
 		d.firstBit[x>>6] |= 1 << (x & 63)
 	}
 	d.maxWords = max(d.maxWords, b.maxWords)
-	b.keys, b.entries, b.firsts, b.maxWords = b.keys[:0], b.entries[:0], b.firsts[:0], 0
+	b.keys, b.entries, b.firsts, b.lens, b.maxWords = b.keys[:0], b.entries[:0], b.firsts[:0], b.lens[:0], 0
 }
 
 func b2u(b bool) uint16 {
@@ -188,56 +228,50 @@ func b2u(b bool) uint16 {
 	return 0
 }
 
-// key is the digest of value's lower-cased words, the digest of its first word and its
-// number of words; ok is false for a value the dictionary leaves out.
-func (d *Dictionary) key(value string) (k, first uint64, words int, anyCase, ok bool) {
-	var wb [8]word
-	var lb [128]byte
-	ws, lower, ascii := tokenizeASCII(wb[:0], lb[:0], value)
-	if !ascii {
-		ws = tokenizeInto(wb[:0], value)
+// keyScratch is memory key reuses.
+type keyScratch struct {
+	units []unit
+	parts []part
+	keys  []byte
+	key   []byte
+}
+
+// key is the digest of value's units (their keys joined by spaces), the digest of its units
+// joined without spaces when they are two or more runs of letters (0 otherwise), the digest
+// of its first unit and its number of units; anyCase is false for a value of common words
+// written with a capital; ok is false for a value the dictionary leaves out.
+func (d *Dictionary) key(ks *keyScratch, value string) (k, joined, first uint64, words int, anyCase, ok bool) {
+	ks.units, ks.parts, ks.keys = units(ks.units[:0], ks.parts[:0], ks.keys[:0], value)
+	us := ks.units
+	if len(us) == 0 || len(us) > maxUnits {
+		return 0, 0, 0, 0, false, false
 	}
-	if len(ws) == 0 || len(ws) > 4 {
-		return 0, 0, 0, false, false
-	}
-	var kb [128]byte
-	key := kb[:0]
-	for i, w := range ws {
+	key := ks.key[:0]
+	c, _ := utf8.DecodeRuneInString(value[us[0].start:])
+	letters, prose := true, unicode.IsUpper(c) // a value in lower case is found in any case anyway
+	for i, u := range us {
 		if i > 0 {
 			key = append(key, ' ')
 		}
-		if ascii {
-			key = append(key, lower[w.start:w.end]...)
-		} else {
-			key = appendLower(key, value[w.start:w.end])
-		}
-		if i == 0 && len(ws) > 1 {
+		uk := ks.keys[u.ks:u.ke]
+		key = append(key, uk...)
+		if i == 0 && len(us) > 1 {
 			first = maphash.Bytes(d.seed, key)
 		}
+		if u.digits {
+			letters, prose = false, false
+		} else if prose && !detect.IsCommonWordBytes(uk) {
+			prose = false
+		}
 	}
+	ks.key = key
 	if utf8.RuneCount(key) < 2 || (len(key) < 4 && isDigits(string(key))) {
-		return 0, 0, 0, false, false
+		return 0, 0, 0, 0, false, false
 	}
-	c, _ := utf8.DecodeRuneInString(value[ws[0].start:])
-	return maphash.Bytes(d.seed, key), first, len(ws), !unicode.IsUpper(c), true
-}
-
-// appendLower appends s in lower case.
-func appendLower(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= utf8.RuneSelf {
-			for _, r := range s[i:] {
-				b = utf8.AppendRune(b, unicode.ToLower(r))
-			}
-			return b
-		}
-		if 'A' <= c && c <= 'Z' {
-			c += 'a' - 'A'
-		}
-		b = append(b, c)
+	if letters && len(us) > 1 {
+		joined = maphash.Bytes(d.seed, ks.keys[us[0].ks:us[len(us)-1].ke])
 	}
-	return b
+	return maphash.Bytes(d.seed, key), joined, first, len(us), !prose, true
 }
 
 type span struct {
@@ -247,22 +281,12 @@ type span struct {
 
 // Scrub replaces, inside text, every dictionary value and every identifier the detect
 // package recognises with its de-identified counterpart, and cuts the result to width
-// characters (0: no limit).
+// characters (0: no limit). Where both find something at the same place, an e-mail
+// address, URL, host name or IP address that detect finds wins over a dictionary value
+// inside it (a name in an address), and a dictionary value over a phone number or SSN.
 func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	var sb [8]span
-	spans := sb[:0]
-	if d.Len() > 0 {
-		var fb [8]found
-		for _, f := range d.find(fb[:0], h, text) {
-			spans = append(spans, span{f.start, f.end, d.replacement(h, f.src, text[f.start:f.end])})
-		}
-	}
-	for _, m := range detect.Find(text) {
-		if overlaps(spans, m.Start, m.End) {
-			continue
-		}
-		spans = insert(spans, span{m.Start, m.End, replaceMatch(h, m.Kind, text[m.Start:m.End])})
-	}
+	spans := d.spans(sb[:0], h, text)
 	if len(spans) == 0 {
 		return cut(text, width)
 	}
@@ -280,6 +304,69 @@ func (d *Dictionary) Scrub(h *Hasher, text string, width int) string {
 	}
 	b.WriteString(text[last:])
 	return cut(b.String(), width)
+}
+
+// spans appends to spans what Scrub replaces in text, in order, with the replacements.
+func (d *Dictionary) spans(spans []span, h *Hasher, text string) []span {
+	if d.Len() > 0 {
+		var fb [8]found
+		for _, f := range d.find(fb[:0], h, text) {
+			f.start, f.end = balance(text, f.start, f.end)
+			spans = append(spans, span{f.start, f.end, d.replacement(h, f.src, text[f.start:f.end])})
+		}
+	}
+	for _, m := range detect.Find(text) {
+		if !overlaps(spans, m.Start, m.End) {
+			spans = insert(spans, span{m.Start, m.End, replaceMatch(h, m.Kind, text[m.Start:m.End])})
+			continue
+		}
+		switch m.Kind {
+		case detect.Phone, detect.SSN:
+			continue
+		}
+		if covered(spans, m.Start, m.End) {
+			continue // a dictionary value as long as the address, or longer
+		}
+		spans = remove(spans, m.Start, m.End)
+		spans = insert(spans, span{m.Start, m.End, replaceMatch(h, m.Kind, text[m.Start:m.End])})
+	}
+	return spans
+}
+
+// balance widens a found value over the parenthesis that opens or closes it, when the value
+// holds the other one alone: "(412) 867-5309" found as "412) 867-5309" is replaced whole,
+// so that no parenthesis is left unbalanced.
+func balance(text string, start, end int) (int, int) {
+	open := strings.Count(text[start:end], "(")
+	closed := strings.Count(text[start:end], ")")
+	if closed > open && start > 0 && text[start-1] == '(' {
+		start--
+	}
+	if open > closed && end < len(text) && text[end] == ')' {
+		end++
+	}
+	return start, end
+}
+
+// covered reports whether one span of spans holds all of [start, end).
+func covered(spans []span, start, end int) bool {
+	for _, s := range spans {
+		if s.start <= start && end <= s.end {
+			return true
+		}
+	}
+	return false
+}
+
+// remove drops the spans that overlap [start, end).
+func remove(spans []span, start, end int) []span {
+	kept := spans[:0]
+	for _, s := range spans {
+		if !(start < s.end && s.start < end) {
+			kept = append(kept, s)
+		}
+	}
+	return kept
 }
 
 func (d *Dictionary) replacement(h *Hasher, s Source, found string) string {
@@ -316,9 +403,11 @@ type found struct {
 	src        Source
 }
 
-// find appends the dictionary values in text to fs, the longest run of words first, left to
-// right. Words of one value may be apart by up to three characters of punctuation and space,
-// so "Doe, Jane" and "(617) 555-0134" are found as their values were split.
+// find appends the dictionary values in text to fs, the longest run of units first, left
+// to right. Units of one value may be apart by up to three characters of punctuation and
+// space, so "Doe, Jane" is found as its value was split. A number of several groups
+// ("+1 412 867 5309") is also looked up by each run of its groups that holds 7 digits or
+// more, so that the number inside is found.
 //
 // h, when not nil, remembers the outcome of its last lookups (most words of a note are
 // common words, or names that recur), so that they skip the dictionary's index next time.
@@ -330,85 +419,136 @@ func (d *Dictionary) find(fs []found, h *Hasher, text string) []found {
 		}
 		recent = h.recent
 	}
-	// Most notes are ASCII: split and lower-case them in one pass, and take every word's key
-	// from the lower-cased copy.
-	var wb [64]word
-	var lb [512]byte
-	words, lower, ascii := tokenizeASCII(wb[:0], lb[:0], text)
-	if !ascii {
-		words = tokenizeInto(wb[:0], text)
-	}
+	var ub [64]unit
+	var pb [64]part
+	var kbuf [512]byte
+	us, parts, keys := units(ub[:0], pb[:0], kbuf[:0], text)
+	// Every unit's digest first, and the digests of the runs of units that start with one
+	// that starts values of several units (as many units as those values have); then, for
+	// the digests the recent lookups do not hold, a read of the index's line, all at once:
+	// the processor waits for those lines together (the units of a note are looked up one
+	// after the other, each a cache miss when new).
+	var db, fb [64]uint64
+	var gb [16]gram
+	digests, fetch, grams := db[:0], fb[:0], gb[:0]
 	var kb [256]byte
-	// Every word's digest first; then, for the words the recent lookups do not hold, a read
-	// of the index's line, all at once: the processor waits for those lines together (the
-	// words of a note are looked up one after the other, each a cache miss when new).
-	var db, pb [64]uint64
-	digests, fetch := db[:0], pb[:0]
-	for _, w := range words {
-		var key []byte
-		if ascii {
-			key = lower[w.start:w.end]
-		} else {
-			key = appendLower(kb[:0], text[w.start:w.end])
-		}
-		k := maphash.Bytes(d.seed, key)
+	for i, u := range us {
+		k := maphash.Bytes(d.seed, keys[u.ks:u.ke])
 		digests = append(digests, k)
 		if recent != nil && recent[k&(recentSlots-1)].key != k {
 			fetch = append(fetch, k)
+		}
+		if !d.mayBeFirst(k) {
+			continue
+		}
+		lens, multi := d.firsts[k]
+		if !multi {
+			continue
+		}
+		key := append(kb[:0], keys[u.ks:u.ke]...)
+		for n := 1; n < bits.Len8(lens) && i+n < len(us) && us[i+n].start-us[i+n-1].end <= 3; n++ {
+			next := us[i+n]
+			key = append(key, ' ')
+			key = append(key, keys[next.ks:next.ke]...)
+			if lens&(1<<n) != 0 {
+				g := maphash.Bytes(d.seed, key)
+				grams = append(grams, gram{int32(i), int32(n + 1), g})
+				if recent != nil && recent[g&(recentSlots-1)].key != g {
+					fetch = append(fetch, g)
+				}
+			}
 		}
 	}
 	if len(fetch) > 1 {
 		h.fetched += d.index.Prefetch(fetch)
 	}
-	var hashes [4]uint64
-	for i := 0; i < len(words); {
-		w := words[i]
-		var key []byte
-		if ascii {
-			key = lower[w.start:w.end]
-		} else {
-			key = appendLower(kb[:0], text[w.start:w.end])
-		}
-		hashes[0] = digests[i]
-		// A word the dictionary leaves out alone (see AddFrom) is not looked up alone.
-		alone := len(key) >= 2 && (len(key) >= 4 || !asciiDigits(key))
-		n := 1
-		if d.mayBeFirst(hashes[0]) {
-			if _, multi := d.firsts[hashes[0]]; multi {
-				key = append(kb[:0], key...)
-				for n < d.maxWords && i+n < len(words) && words[i+n].start-words[i+n-1].end <= 3 {
-					key = append(key, ' ')
-					if ascii {
-						key = append(key, lower[words[i+n].start:words[i+n].end]...)
-					} else {
-						key = appendLower(key, text[words[i+n].start:words[i+n].end])
-					}
-					hashes[n] = maphash.Bytes(d.seed, key)
-					n++
-				}
-			}
-		}
+	for i, g := 0, 0; i < len(us); {
+		u := us[i]
+		key := keys[u.ks:u.ke]
 		matched := 0
-		for k := n; k >= 1; k-- {
-			if k == 1 && !alone {
+		// The runs that start here, longest first (grams holds them shortest first).
+		first := g
+		for g < len(grams) && int(grams[g].at) == i {
+			g++
+		}
+		for j := g - 1; j >= first; j-- {
+			e, ok := d.lookup(recent, grams[j].h)
+			if ok && d.caseFits(e, text, us[i:i+int(grams[j].units)]) {
+				fs = append(fs, found{int(u.start), int(us[i+int(grams[j].units)-1].end), Source(e >> 1)})
+				matched = int(grams[j].units)
 				break
 			}
-			e, ok := d.lookup(recent, hashes[k-1])
-			if !ok {
-				continue
+		}
+		// A unit the dictionary leaves out alone (see AddFrom) is not looked up alone.
+		if matched == 0 && len(key) >= 2 && (len(key) >= 4 || !u.digits) {
+			if e, ok := d.lookup(recent, digests[i]); ok && d.caseFits(e, text, us[i:i+1]) {
+				fs = append(fs, found{int(u.start), int(u.end), Source(e >> 1)})
+				matched = 1
 			}
-			if e&1 == 0 { // added only with a capital
-				if c, _ := utf8.DecodeRuneInString(text[w.start:]); !unicode.IsUpper(c) {
-					continue
-				}
+		}
+		if matched == 0 && u.digits && u.p1-u.p0 > 1 && u.ke-u.ks >= 8 && !dottedQuad(text, parts[u.p0:u.p1]) {
+			if f, ok := d.findInNumber(recent, text, keys, parts[u.p0:u.p1]); ok {
+				fs = append(fs, f)
 			}
-			fs = append(fs, found{w.start, words[i+k-1].end, Source(e >> 1)})
-			matched = k
-			break
 		}
 		i += max(matched, 1)
+		for g < len(grams) && int(grams[g].at) < i { // runs that start inside a match
+			g++
+		}
 	}
 	return fs
+}
+
+// gram is a run of units of a text that may be a dictionary value: units us[at:at+units],
+// their digest h.
+type gram struct {
+	at, units int32
+	h         uint64
+}
+
+// caseFits applies the rule for values of common words written with a capital: the text
+// must capitalise every one of them too ("Fox Crossing", not "Fox crossing the road").
+func (d *Dictionary) caseFits(e uint16, text string, us []unit) bool {
+	if e&1 != 0 {
+		return true
+	}
+	for _, u := range us {
+		if c, _ := utf8.DecodeRuneInString(text[u.start:]); !unicode.IsUpper(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// findInNumber looks up the runs of a number's groups that hold 7 digits or more, longest
+// first, the whole number excepted.
+func (d *Dictionary) findInNumber(recent *[recentSlots]recentLookup, text string, keys []byte, ps []part) (found, bool) {
+	for l := len(ps) - 1; l >= 1; l-- {
+		for a := 0; a+l <= len(ps); a++ {
+			b := a + l - 1
+			if ps[b].ke-ps[a].ks < 7 {
+				continue
+			}
+			if e, ok := d.lookup(recent, maphash.Bytes(d.seed, keys[ps[a].ks:ps[b].ke])); ok {
+				return found{int(ps[a].start), int(ps[b].end), Source(e >> 1)}, true
+			}
+		}
+	}
+	return found{}, false
+}
+
+// dottedQuad reports whether a number's groups are those of an IPv4 address (four groups
+// of up to three digits apart by dots): detect's address, which scrub replaces whole.
+func dottedQuad(text string, ps []part) bool {
+	if len(ps) != 4 {
+		return false
+	}
+	for i, p := range ps {
+		if p.end-p.start > 3 || (i > 0 && text[ps[i-1].end:p.start] != ".") {
+			return false
+		}
+	}
+	return true
 }
 
 func asciiDigits(b []byte) bool {
@@ -445,38 +585,139 @@ func (d *Dictionary) lookup(recent *[recentSlots]recentLookup, k uint64) (uint16
 	return e, ok
 }
 
-// tokenizeASCII is tokenizeInto for ASCII text, which it also appends to lower in lower
-// case; ok is false, and the results unusable, when text is not ASCII.
-func tokenizeASCII(words []word, lower []byte, text string) (_ []word, _ []byte, ok bool) {
-	if cap(lower) < len(text) {
-		lower = make([]byte, 0, len(text))
-	}
-	start := -1
-	for i := 0; i < len(text); i++ {
-		c := text[i]
-		if c >= utf8.RuneSelf {
-			return words, lower, false
-		}
-		lower = append(lower, asciiLower[c])
-		if asciiWord[c] {
-			if start < 0 {
-				start = i
-			}
-			continue
-		}
-		if start >= 0 && isJoiner(rune(c)) && i+1 < len(text) && text[i+1] < utf8.RuneSelf && asciiWord[text[i+1]] {
-			continue
-		}
-		if start >= 0 {
-			words = append(words, word{start, i})
-			start = -1
-		}
-	}
-	if start >= 0 {
-		words = append(words, word{start, len(text)})
-	}
-	return words, lower, true
+// unit is a run of letters, or a number, of a text: text[start:end]; its key (the letters
+// case-folded without diacritics, the number's digits without what separates its groups)
+// is keys[ks:ke]; a number's groups are parts[p0:p1].
+type unit struct {
+	start, end int32
+	ks, ke     int32
+	p0, p1     int32
+	digits     bool
 }
+
+// part is one group of digits of a number.
+type part struct{ start, end, ks, ke int32 }
+
+// units appends the units of text to us, their keys to keys and the groups of its numbers to
+// parts. Letters and digits are split apart ("MRN518998294" is "mrn", "518998294"); groups of
+// digits apart by a separator of numbers are one number ("(412) 867-5309", "835 12 6709";
+// see joinsGroups); anything else that is neither a letter nor a digit ends a unit.
+func units(us []unit, parts []part, keys []byte, text string) ([]unit, []part, []byte) {
+	for i := 0; i < len(text); {
+		c := text[i]
+		k := byteClass[c]
+		if k == bOther {
+			i++
+			continue
+		}
+		if k == bWide {
+			r, size := utf8.DecodeRuneInString(text[i:])
+			if !isWordRune(r) {
+				i += size
+				continue
+			}
+			k = bLetter
+			if unicode.IsDigit(r) {
+				k = bDigit
+			}
+		}
+		start, ks := i, len(keys)
+	run:
+		for i < len(text) {
+			// The ASCII run of this class, at once.
+			j := i
+			for j < len(text) && byteClass[text[j]] == k {
+				j++
+			}
+			if j > i {
+				if k == bDigit {
+					keys = append(keys, text[i:j]...)
+				} else {
+					for _, c := range []byte(text[i:j]) {
+						keys = append(keys, asciiLower[c&0x7f])
+					}
+				}
+				i = j
+				continue
+			}
+			if byteClass[text[i]] != bWide {
+				break run
+			}
+			r, size := utf8.DecodeRuneInString(text[i:])
+			switch {
+			case k == bLetter && unicode.Is(unicode.Mn, r): // an accent of the letter before it
+			case !isWordRune(r) || unicode.IsDigit(r) != (k == bDigit):
+				break run
+			default:
+				keys = appendFold(keys, r)
+			}
+			i += size
+		}
+		if k == bDigit {
+			us, parts = addUnit(us, parts, text, start, i, ks, len(keys), true)
+		} else {
+			us = append(us, unit{start: int32(start), end: int32(i), ks: int32(ks), ke: int32(len(keys))})
+		}
+	}
+	return us, parts, keys
+}
+
+// Classes of bytes for units: ASCII letters, ASCII digits, the other ASCII bytes, and the
+// bytes of wider characters (decoded to decide).
+const (
+	bOther = iota
+	bLetter
+	bDigit
+	bWide
+)
+
+var byteClass = func() (t [256]uint8) {
+	for c := range t {
+		switch {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z':
+			t[c] = bLetter
+		case '0' <= c && c <= '9':
+			t[c] = bDigit
+		case c >= utf8.RuneSelf:
+			t[c] = bWide
+		}
+	}
+	return t
+}()
+
+// addUnit adds the run text[start:end] (key keys[ks:ke]) as a unit, or as the next group of
+// the number before it.
+func addUnit(us []unit, parts []part, text string, start, end, ks, ke int, digits bool) ([]unit, []part) {
+	s, e, a, b := int32(start), int32(end), int32(ks), int32(ke)
+	if digits {
+		parts = append(parts, part{s, e, a, b})
+		if n := len(us); n > 0 && us[n-1].digits && joinsGroups(text, us[n-1], start) {
+			u := &us[n-1]
+			u.end, u.ke, u.p1 = e, b, int32(len(parts))
+			return us, parts
+		}
+		return append(us, unit{s, e, a, b, int32(len(parts) - 1), int32(len(parts)), true}), parts
+	}
+	return append(us, unit{start: s, end: e, ks: a, ke: b}), parts
+}
+
+// joinsGroups reports whether the number u and the group of digits at next are one number:
+// apart by one of - . / or a closing parenthesis ("(412) 867-5309"), or by a space when u
+// does not end a word of letters and digits ("835 12 6709", but not "WS10 10.21.10.21").
+func joinsGroups(text string, u unit, next int) bool {
+	switch gap := text[u.end:next]; gap {
+	case "-", ".", "/", ")", ") ", ")-":
+		return true
+	case " ":
+		if u.p1-u.p0 > 1 { // a group already joined: "835 12" goes on
+			return true
+		}
+		return u.start == 0 || !asciiLetter(text[u.start-1])
+	}
+	return false
+}
+
+func asciiLetter(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' }
 
 var asciiLower = func() (t [utf8.RuneSelf]byte) {
 	for c := range t {
@@ -487,53 +728,6 @@ var asciiLower = func() (t [utf8.RuneSelf]byte) {
 	}
 	return t
 }()
-
-type word struct{ start, end int }
-
-// tokenizeInto appends the words of text to words: runs of letters and digits, joined by
-// . - _ ' @ : / when a letter or digit follows, so that "O'Brien", "MRN-0012",
-// "ws07.stb.local" and "10.1.2.3" are single words and a full stop after a name is not part
-// of it.
-func tokenizeInto(words []word, text string) []word {
-	start := -1
-	for i := 0; i < len(text); {
-		r, size := rune(text[i]), 1
-		if r < utf8.RuneSelf {
-			if asciiWord[r] {
-				if start < 0 {
-					start = i
-				}
-				i++
-				continue
-			}
-		} else if r, size = utf8.DecodeRuneInString(text[i:]); isWordRune(r) {
-			if start < 0 {
-				start = i
-			}
-			i += size
-			continue
-		}
-		if start >= 0 && isJoiner(r) && i+size < len(text) {
-			next := rune(text[i+size])
-			if next >= utf8.RuneSelf {
-				next, _ = utf8.DecodeRuneInString(text[i+size:])
-			}
-			if isWordRune(next) {
-				i += size
-				continue
-			}
-		}
-		if start >= 0 {
-			words = append(words, word{start, i})
-			start = -1
-		}
-		i += size
-	}
-	if start >= 0 {
-		words = append(words, word{start, len(text)})
-	}
-	return words
-}
 
 // asciiWord marks the ASCII letters and digits.
 var asciiWord = func() (t [utf8.RuneSelf]bool) {
@@ -550,13 +744,55 @@ func isWordRune(r rune) bool {
 	return unicode.IsLetter(r) || unicode.IsDigit(r)
 }
 
-func isJoiner(r rune) bool {
-	switch r {
-	case '.', '-', '_', '\'', '@', ':', '/':
-		return true
+// appendFold appends r case-folded and without its diacritics ("É" → "e", "ß" → "ss");
+// a digit of another script as its ASCII digit.
+func appendFold(b []byte, r rune) []byte {
+	if f, ok := foldTable[r]; ok {
+		return append(b, f...)
 	}
-	return false
+	if unicode.IsDigit(r) {
+		if v, ok := digitOf(r); ok {
+			return append(b, byte('0'+v))
+		}
+	}
+	return utf8.AppendRune(b, unicode.ToLower(r))
 }
+
+// digitOf is the value of a decimal digit of any script.
+func digitOf(r rune) (int, bool) {
+	if !unicode.Is(unicode.Nd, r) {
+		return 0, false
+	}
+	// Decimal digits come in runs of ten, from zero up; find the run's zero.
+	z := r
+	for unicode.Is(unicode.Nd, z-1) && (r-z) < 9 {
+		z--
+	}
+	return int(r-z) % 10, true
+}
+
+// foldTable maps letters with diacritics, and ligatures, to their plain lower-case letters.
+var foldTable = func() map[rune]string {
+	m := map[rune]string{}
+	for _, g := range [][2]string{
+		{"a", "ÀÁÂÃÄÅàáâãäåĀāĂăĄąǍǎǺǻȀȁȂȃȦȧẠạẢảẤấẦầẨẩẪẫẬậẮắẰằẲẳẴẵẶặ"},
+		{"ae", "ÆæǼǽ"}, {"c", "ÇçĆćĈĉĊċČč"}, {"d", "ÐðĎďĐđḌḍ"},
+		{"e", "ÈÉÊËèéêëĒēĔĕĖėĘęĚěȄȅȆȇẸẹẺẻẼẽẾếỀềỂểỄễỆệ"},
+		{"g", "ĜĝĞğĠġĢģǦǧǴǵ"}, {"h", "ĤĥĦħḤḥ"},
+		{"i", "ÌÍÎÏìíîïĨĩĪīĬĭĮįİıǏǐȈȉȊȋỈỉỊị"}, {"ij", "Ĳĳ"}, {"j", "Ĵĵ"},
+		{"k", "Ķķĸ"}, {"l", "ĹĺĻļĽľĿŀŁł"}, {"n", "ÑñŃńŅņŇňŉŊŋǸǹ"},
+		{"o", "ÒÓÔÕÖØòóôõöøŌōŎŏŐőƠơǑǒǪǫǾǿȌȍȎȏȮȯỌọỎỏỐốỒồỔổỖỗỘộỚớỜờỞởỠỡỢợ"},
+		{"oe", "Œœ"}, {"r", "ŔŕŖŗŘř"}, {"s", "ŚśŜŝŞşŠšȘșſ"}, {"ss", "ß"},
+		{"t", "ŢţŤťŦŧȚț"}, {"th", "Þþ"},
+		{"u", "ÙÚÛÜùúûüŨũŪūŬŭŮůŰűŲųƯưǓǔǕǖǗǘǙǚǛǜỤụỦủỨứỪừỬửỮữỰự"},
+		{"w", "Ŵŵ"}, {"y", "ÝýÿŶŷŸỲỳỴỵỶỷỸỹ"}, {"z", "ŹźŻżŽž"},
+	} {
+		for _, r := range g[1] {
+			m[r] = g[0]
+		}
+	}
+	return m
+}()
 
 func overlaps(spans []span, start, end int) bool {
 	for _, s := range spans {

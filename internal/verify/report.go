@@ -28,7 +28,7 @@ type CheckInfo struct {
 
 // Checks lists every check with what it asserts.
 var Checks = []CheckInfo{
-	{Survivors, "No original identifier survives", "No value of a column the policy replaces (hash, pseudonym, placeholder, null, scrub) appears in any text column of the copy, as the whole value or, for values of four or more characters, inside text; and no transformed column holds exactly the values it held before."},
+	{Survivors, "No original identifier survives", "No value of a column the policy replaces (hash, pseudonym, placeholder, null) appears in any text column of the copy, as the whole value or, for values of four or more characters, inside text, in any case, with or without diacritics and separators (a host name also by its short name); and no transformed column holds exactly the values it held before."},
 	{Patterns, "No recognisable identifier remains", "Kept and scrubbed text columns hold no e-mail address, URL, host name, IP address, phone number or SSN, other than the reserved placeholders the rules write."},
 	{Structure, "Nothing lost", "The copy has the same tables, columns, types and constraints as the original, and the same number of rows in every table."},
 	{Joins, "Joins survive", "Every foreign key of the original resolves in the copy (no orphans), hashed keys stay unique, and hashed values fill exactly the width the rule gives them in their column."},
@@ -112,7 +112,10 @@ type Finding struct {
 	Column string `json:"column,omitempty"`
 	Count  int64  `json:"count"`
 	What   string `json:"what"`
-	Review bool   `json:"review,omitempty"` // for a person to look at; the check does not fail for it
+	// Keys names the rows, by the copy's primary key ("id=7"), for the findings that are
+	// about cells; at most MaxKeys of them.
+	Keys   []string `json:"keys,omitempty"`
+	Review bool     `json:"review,omitempty"` // for a person to look at; the check does not fail for it
 }
 
 // Failed lists the checks that failed.

@@ -3,17 +3,20 @@
 //
 // It reads the original and the copy side by side and runs six checks (see Checks). The
 // original is read first: the values of every column whose rule replaces identifiers go into
-// a lookup of keyed 64-bit digests (hash/maphash with a seed drawn for this run), never the
-// values themselves, so the lookup holds tens of millions of values in a few hundred
-// megabytes and says nothing once the run ends. Then every text cell of the copy is looked up
-// whole and word by word, as scrub finds values in text, and searched for the identifier
-// patterns of package detect. Foreign keys, unique keys and quasi-identifier groups are
-// counted on digests too.
+// the witness (see witness), verify's own matcher, which shares nothing with scrub but the
+// policy: it keeps a 61-bit digest of each value's normal form (letters and digits only,
+// case and diacritics folded), never the value, so it holds tens of millions of values and
+// says nothing once the run ends. Then every text cell of the copy is looked up whole, and,
+// unless its rule replaces whole values, searched inside for any original spelt any way
+// (key:MRN518998294, MRN 518 998 294, vasquez-ortiz, allegheny riverside health system,
+// 835 12 6709), and searched for the identifier patterns of package detect. Foreign keys,
+// unique keys and quasi-identifier groups are counted on digests too.
 //
-// The report holds counts only: a finding names a table, a column and how many values or
-// rows, never a value. Bad input (a database that cannot be read, a copy whose schema is not
-// the original's, a policy that names what does not exist) is an *InputError, apart from
-// checks that fail.
+// The report holds counts only: a finding names a table, a column, how many values or rows,
+// and, for what is found in cells, up to MaxKeys of the rows by the copy's primary key —
+// never a value. Bad input (a database that cannot be read, a copy whose schema is not the
+// original's, a policy that names what does not exist) is an *InputError, apart from checks
+// that fail.
 package verify
 
 import (
@@ -145,10 +148,9 @@ type verifier struct {
 	order    []*tableState // parents before the tables that reference them, where possible
 	colNames []string      // column id → "table.column", the payload of the lookups
 
-	exact *digestSet              // whole original values, lower-cased
-	dict  *transform.Dictionary   // original values of 4+ characters, found in text
-	keys  map[string]*digestSet   // "table(col,col)" → key digests of the copy, for foreign keys
-	wait  map[string][]deferredFK // children read before their parents
+	wit  *witness                // every original value, in normal form (see witness)
+	keys map[string]*digestSet   // "table(col,col)" → key digests of the copy, for foreign keys
+	wait map[string][]deferredFK // children read before their parents
 }
 
 // digestSet holds digests (of values, keys, tuples) with the column they came from.
@@ -170,7 +172,7 @@ func (v *verifier) free() {
 	for _, s := range v.sets {
 		s.Free()
 	}
-	v.dict.Close()
+	v.wit.free()
 }
 
 type deferredFK struct {
@@ -395,8 +397,6 @@ func text(v any) (string, bool) {
 	return fmt.Sprint(v), true
 }
 
-func lowerTrim(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
-
 // readOriginal reads the original: row counts, the identifier lookups, the multiset digests
 // of transformed columns, and the quasi-identifier groups before.
 func (v *verifier) readOriginal(ctx context.Context) error {
@@ -408,9 +408,8 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 			}
 		}
 	}
-	v.exact = newSet[uint16](v, int(min(expect, 1<<27)))
-	v.dict = transform.NewDictionaryIn(v.mem)
-	v.dict.Reserve(int(min(expect, 1<<26)))
+	v.wit = newWitness(v.mem, int(min(expect, 1<<27)))
+	var scratch normal
 	for _, st := range v.order {
 		var cols []int
 		for i, r := range st.rules {
@@ -433,12 +432,18 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 				}
 				st.before[i] += maphash.String(v.seed, s)
 				st.nBefore[i]++
-				if !identifying(st.rules[i], st.src.Columns[i]) || strings.TrimSpace(s) == "" {
+				r := st.rules[i]
+				if !identifying(r, st.src.Columns[i]) {
 					continue
 				}
-				v.exact.Put(maphash.String(v.seed, lowerTrim(s)), st.ids[i])
-				if utf8.RuneCountInString(strings.TrimSpace(s)) >= 4 {
-					v.dict.Add(s, strconv.Itoa(int(st.ids[i])))
+				s = strings.TrimSpace(s)
+				v.wit.add(&scratch, s, st.ids[i], utf8.RuneCountInString(s) >= 4)
+				if r.Kind == policy.Placeholder && r.Text == "hostname" {
+					// The bare short name of a fully qualified one ("trcn-xt-app01" of
+					// "trcn-xt-app01.trcn.local") is how notes and labels write it.
+					if host, _, ok := strings.Cut(s, "."); ok && utf8.RuneCountInString(host) >= 4 {
+						v.wit.add(&scratch, host, st.ids[i], true)
+					}
 				}
 			}
 			if st.kBefore != nil {
@@ -474,10 +479,19 @@ func project(t *database.Table, cols []int) *database.Table {
 
 // cell is a text value of the copy to search, with where it came from.
 type cell struct {
-	col    int // source column position
-	value  string
-	inText bool // look for original values inside the text, not only as the whole value
-	scan   bool // search for detect's patterns too
+	col      int // source column position
+	row      int // the row's place in its batch (see cells)
+	value    string
+	inText   bool // look for original values inside the text, not only as the whole value
+	scan     bool // search for detect's patterns too
+	scrubbed bool // the column's rule is scrub
+}
+
+// cells is a batch of cells to search, with the primary-key values of their rows (pk of
+// them a row), to name the rows where something is found.
+type cells struct {
+	cells []cell
+	keys  []any
 }
 
 // counts are a worker's findings per source column of one table.
@@ -485,7 +499,11 @@ type counts struct {
 	exact, inText, patterns []int64
 	from                    map[[2]int]int64 // [target column, source column id] → cells, for the report's wording
 	kinds                   map[kindAt]int64 // matches of each kind in each column
+	rows                    map[[2]int][]string
 }
+
+// MaxKeys is how many rows a finding names at most.
+const MaxKeys = 20
 
 type kindAt struct {
 	col  int
@@ -493,7 +511,7 @@ type kindAt struct {
 }
 
 func newCounts(n int) *counts {
-	return &counts{exact: make([]int64, n), inText: make([]int64, n), patterns: make([]int64, n), from: map[[2]int]int64{}, kinds: map[kindAt]int64{}}
+	return &counts{exact: make([]int64, n), inText: make([]int64, n), patterns: make([]int64, n), from: map[[2]int]int64{}, kinds: map[kindAt]int64{}, rows: map[[2]int][]string{}}
 }
 
 const batchSize = 512
@@ -605,15 +623,26 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	tooLong := make([]int64, len(t.Columns))
 	checked := make([]int64, len(t.Columns))
 
+	// The rows are named by the copy's primary key (by their place in the scan without one).
+	var pk []int
+	for _, name := range d.PrimaryKey {
+		if i := t.ColumnIndex(name); i >= 0 && has(i) {
+			pk = append(pk, i)
+		}
+	}
+	if len(pk) != len(d.PrimaryKey) {
+		pk = nil
+	}
 	// Text searches run on workers, a batch of cells at a time.
 	workers := max(1, runtime.GOMAXPROCS(0))
-	work := make(chan []cell, 2*workers)
+	work := make(chan *cells, 2*workers)
 	results := make(chan *counts, workers)
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Go(func() { results <- v.search(st, work) })
+		wg.Go(func() { results <- v.search(st, pk, work) })
 	}
-	batch := make([]cell, 0, batchSize)
+	newBatch := func() *cells { return &cells{cells: make([]cell, 0, batchSize)} }
+	batch := newBatch()
 	var rows int64
 	key := func(row database.Row, idx []int) (uint64, bool) {
 		var h maphash.Hash
@@ -630,6 +659,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	}
 	err := v.dst.Scan(ctx, proj, func(row database.Row) error {
 		rows++
+		rowAt, named := len(batch.keys)/max(len(pk), 1), false
 		for _, i := range cols {
 			val := at(row, i)
 			s, ok := text(val)
@@ -650,17 +680,31 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 					widthBad[i]++
 				}
 				if s != "" {
-					// Free text is searched inside: scrubbed columns, and kept columns of
-					// unbounded text. A kept label (varchar(n)) is matched whole only, or
-					// "4 West Med-Surg" would count as holding the surname West.
-					free := r.Kind == policy.Scrub || (r.Kind == policy.Keep && dc.Length == 0)
-					batch = append(batch, cell{col: i, value: s, inText: free, scan: r.Kind == policy.Keep || r.Kind == policy.Scrub})
+					// Every text column is searched for whole original values; inside the
+					// text too, unless the rule replaces whole values (a hash, pseudonym,
+					// placeholder or null holds no text of its own).
+					inText := !identifying(r, c) && r.Kind != policy.Hash
+					batch.cells = append(batch.cells, cell{col: i, row: rowAt, value: s, inText: inText,
+						scan: r.Kind == policy.Keep || r.Kind == policy.Scrub, scrubbed: r.Kind == policy.Scrub})
+					named = true
 				}
 			}
 		}
-		if len(batch) >= batchSize {
+		if named {
+			if pk == nil {
+				batch.keys = append(batch.keys, rows)
+			}
+			for _, i := range pk {
+				k := at(row, i)
+				if b, ok := k.([]byte); ok {
+					k = string(b)
+				}
+				batch.keys = append(batch.keys, k)
+			}
+		}
+		if len(batch.cells) >= batchSize {
 			work <- batch
-			batch = make([]cell, 0, batchSize)
+			batch = newBatch()
 		}
 		for _, kc := range provided {
 			if k, ok := key(row, kc.idx); ok {
@@ -690,7 +734,7 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 		}
 		return nil
 	})
-	if len(batch) > 0 {
+	if len(batch.cells) > 0 {
 		work <- batch
 	}
 	close(work)
@@ -714,14 +758,20 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 		for k, n := range c.kinds {
 			total.kinds[k] += n
 		}
+		for k, keys := range c.rows {
+			total.rows[k] = append(total.rows[k], keys...)
+		}
 	}
 	for i, c := range t.Columns {
 		st.cols[i].Checked = checked[i]
 		v.find(Survivors, t.Name, c.Name, total.exact[i], "value(s) equal to an original identifier (%s)", v.sources(total.from, i))
+		v.named(total.rows[[2]int{i, rowsExact}])
 		v.find(Survivors, t.Name, c.Name, total.inText[i], "value(s) contain an original identifier inside the text (%s)", v.sources(total.from, i))
+		v.named(total.rows[[2]int{i, rowsInText}])
 		for k, n := range total.kinds {
 			if k.col == i {
 				v.find(Patterns, t.Name, c.Name, n, "%s found in text", kindName(k.kind))
+				v.named(total.rows[[2]int{i, rowsPattern + kindIndex(k.kind)}])
 			}
 		}
 		if r := st.rules[i]; r.Kind == policy.Hash {
@@ -789,19 +839,58 @@ func (v *verifier) sources(from map[[2]int]int64, i int) string {
 	return strings.Join(names, ", ")
 }
 
-// search runs the text checks of a table's cells until work closes.
-func (v *verifier) search(st *tableState, work <-chan []cell) *counts {
+// Kinds of finding a row is named for, beside its column, in counts.rows.
+const (
+	rowsExact = iota
+	rowsInText
+	rowsPattern // + the kind's rank
+)
+
+// named adds the rows a cell finding names to the finding just made, in key order, at most
+// MaxKeys of them.
+func (v *verifier) named(keys []string) {
+	if len(keys) == 0 || len(v.rep.Findings) == 0 {
+		return
+	}
+	slices.SortFunc(keys, func(a, b string) int {
+		if d := len(a) - len(b); d != 0 { // "id=7" before "id=10"
+			return d
+		}
+		return strings.Compare(a, b)
+	})
+	f := &v.rep.Findings[len(v.rep.Findings)-1]
+	f.Keys = keys[:min(len(keys), MaxKeys)]
+}
+
+// search runs the text checks of a table's cells until work closes; pk are the source
+// positions of the copy's primary-key columns (nil: the rows are named by their place).
+func (v *verifier) search(st *tableState, pk []int, work <-chan *cells) *counts {
 	c := newCounts(len(st.src.Columns))
+	var n normal
+	name := func(b *cells, x *cell, kind int) {
+		k := [2]int{x.col, kind}
+		if len(c.rows[k]) < MaxKeys {
+			c.rows[k] = append(c.rows[k], v.rowName(st, pk, b, x.row))
+		}
+	}
 	for batch := range work {
-		for _, x := range batch {
-			if id, ok := v.exact.Get(maphash.String(v.seed, lowerTrim(x.value))); ok {
-				c.exact[x.col]++
-				c.from[[2]int{x.col, int(id)}]++
-			} else if x.inText {
-				if ms := v.dict.Find(x.value); len(ms) > 0 {
-					c.inText[x.col]++
-					id, _ := strconv.Atoi(ms[0].Replacement)
+		for ci := range batch.cells {
+			x := &batch.cells[ci]
+			// A whole value that is no original's and is not searched inside (a hash, a
+			// placeholder) needs no normal form.
+			if x.inText || !v.wit.absent(x.value) {
+				n.normalise(x.value)
+				v.wit.digests(&n)
+				if id, ok := v.wit.whole(&n); ok {
+					c.exact[x.col]++
 					c.from[[2]int{x.col, id}]++
+					name(batch, x, rowsExact)
+				} else if x.inText {
+					if id, ok := v.wit.inside(&n, x.scrubbed); ok {
+						c.inText[x.col]++
+						c.from[[2]int{x.col, id}]++
+						name(batch, x, rowsInText)
+					}
 				}
 			}
 			if x.scan {
@@ -809,12 +898,42 @@ func (v *verifier) search(st *tableState, work <-chan []cell) *counts {
 					if !detect.Reserved(m, x.value) {
 						c.patterns[x.col]++
 						c.kinds[kindAt{x.col, m.Kind}]++
+						name(batch, x, rowsPattern+kindIndex(m.Kind))
 					}
 				}
 			}
 		}
 	}
 	return c
+}
+
+// rowName names row i of a batch by its primary key in the copy ("id=7", "(a=1, b=2)"), or
+// by its place in the scan ("row 7") when the copy has none. A key that is itself one of
+// the original's identifiers is not written.
+func (v *verifier) rowName(st *tableState, pk []int, b *cells, i int) string {
+	if pk == nil {
+		k, _ := text(b.keys[i])
+		return "row " + k
+	}
+	var parts []string
+	var n normal
+	for j, col := range pk {
+		k, ok := text(b.keys[i*len(pk)+j])
+		if !ok {
+			k = "NULL"
+		} else if st.rules[col].Kind == policy.Keep {
+			n.normalise(k)
+			v.wit.digests(&n)
+			if _, found := v.wit.whole(&n); found {
+				return "(a row whose key is itself an original identifier)"
+			}
+		}
+		parts = append(parts, st.src.Columns[col].Name+"="+k)
+	}
+	if len(parts) == 1 {
+		return parts[0]
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
 }
 
 // finish compares what needs both sides, and sums the checks up.
@@ -919,6 +1038,8 @@ func abs(x int64) int64 {
 	}
 	return x
 }
+
+func kindIndex(k detect.Kind) int { return slices.Index(detect.Kinds(), k) }
 
 func kindName(k detect.Kind) string {
 	switch k {

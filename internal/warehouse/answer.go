@@ -47,6 +47,8 @@ type Answer struct {
 	// Budget is an obfuscated user's account after this answer (budget mode): what it cost,
 	// what is spent and left in the period, and when the period ends.
 	Budget *budget.State `json:"budget,omitempty"`
+	// Notes say what of the definition was read and has no effect, as in i2b2 (see querydef).
+	Notes []string `json:"notes,omitempty"`
 	// Governance says whose data entered the answer when agencies' data is read under
 	// issue 9's gate: the basis, the agencies, and how many agencies and clients were left out.
 	Governance *Admission `json:"governance,omitempty"`
@@ -132,7 +134,7 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
 	}
 	if err == nil {
-		patients, err = s.Patients(ctx, q)
+		patients, err = s.Patients(ctx, q, w.resolver(p, x))
 	}
 	if err == nil {
 		patients = adm.apply(patients)
@@ -148,7 +150,7 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 	real := int64(patients.GetCardinality())
 	a := Answer{QueryID: newID("qm-"), InstanceID: newID("qi-"), ResultID: newID("qr-"), Name: q.Name, ResultType: ResultType,
 		Count: real, Shown: strconv.FormatInt(real, 10), Breakdowns: bd, Created: time.Now().UTC().Truncate(time.Microsecond),
-		Governance: adm.shown()}
+		Governance: adm.shown(), Notes: q.Notes}
 	var releases []budget.Release
 	if !exact {
 		a.Method, a.Noise = "OBTOTAL", string(st.Noise)

@@ -114,7 +114,7 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 		}
 		canon[i] = q.Canonical()
 		var b *roaring.Bitmap
-		if b, err = s.Patients(ctx, q); err == nil {
+		if b, err = s.Patients(ctx, q, w.resolver(p, x)); err == nil {
 			counts[i] = int64(adm.apply(b).GetCardinality())
 		}
 	}

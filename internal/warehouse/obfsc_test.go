@@ -46,7 +46,7 @@ func TestSmallCountsLookAlike(t *testing.T) {
 		for i := 0; i < 3000 && len(small) < 4; i++ {
 			p := panel(item(synthetic.DiagnosisPath((i * 13) % 500)))
 			month := time.Date(2015, time.Month(1+i%40), 1, 0, 0, 0, 0, time.UTC)
-			p.DateFrom, p.DateTo = month.Format(time.DateOnly), month.AddDate(0, 1, -1).Format(time.DateOnly)
+			p.DateFrom, p.DateTo = &querydef.Bound{At: month.Format(time.DateOnly)}, &querydef.Bound{At: month.AddDate(0, 1, 0).Format(time.DateOnly), Exclusive: true}
 			q := querydef.Query{Panels: []querydef.Panel{p}}
 			a, err := w.Run(ctx, users["agg"], "diab", q)
 			must(t, err)

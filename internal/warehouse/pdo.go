@@ -59,6 +59,9 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 		return PDO{}, fmt.Errorf("%w: limit is at most 1000 and offset not negative", derrors.Invalid)
 	}
 	q, _, err := w.stored(ctx, p, x, id)
+	if err == nil {
+		err = q.Normalize() // stored by an earlier version, perhaps: read in today's form
+	}
 	if err != nil {
 		return PDO{}, err
 	}
@@ -70,7 +73,7 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 		adm, err = w.admit(ctx, p, x, agency, AnalysisPatients)
 	}
 	if err == nil {
-		patients, err = s.Patients(ctx, q)
+		patients, err = s.Patients(ctx, q, w.resolver(p, x))
 	}
 	w.mu.Unlock()
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/cohort"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 )
 
@@ -80,4 +81,16 @@ func (w *Warehouse) Queries(ctx context.Context, p access.Principal, projectCode
 		out = append(out, a)
 	}
 	return out, nil
+}
+
+// resolver reads the stored queries that masterid items of p's queries in project x may name:
+// p's own, in the same project (i2b2's previous queries), never another user's or project's.
+func (w *Warehouse) resolver(p access.Principal, x access.Project) cohort.Resolver {
+	return func(ctx context.Context, id string) (querydef.Query, error) {
+		q, _, err := w.stored(ctx, p, x, id)
+		if errors.Is(err, derrors.NotFound) {
+			return querydef.Query{}, fmt.Errorf("%w: masterid:%s is not a query of yours in project %s", derrors.Invalid, id, x.Code)
+		}
+		return q, err
+	}
 }

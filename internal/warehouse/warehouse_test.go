@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -148,7 +149,10 @@ func under(tree [][]any, key string) map[string]bool {
 }
 
 // valueHolds says whether fact f meets value constraint v, read the plain way from the row:
-// NUMBER nval_num (column 9); TEXT tval_char (8) of valtype T (7); FLAG valueflag_cd (10).
+// NUMBER nval_num (column 9) of numeric facts (valtype N, column 7) with i2b2's qualifier in
+// tval_char (column 8: E equal, G greater, L less than the number); TEXT tval_char of text
+// facts (valtype T), LIKE as SQL's on PostgreSQL (case as written, % and _ wildcards); FLAG
+// valueflag_cd (10).
 func valueHolds(v *querydef.Value, f []any) bool {
 	if v == nil {
 		return true
@@ -156,10 +160,27 @@ func valueHolds(v *querydef.Value, f []any) bool {
 	typ, op := strings.ToUpper(v.Type), strings.ToUpper(v.Op)
 	if typ == "" || typ == "NUMBER" {
 		n, ok := f[9].(float64)
-		if op == "BETWEEN" {
-			return ok && n >= v.Number && n <= v.High
+		if !ok || f[7] != "N" {
+			return false
 		}
-		return ok && compare(op, n, v.Number)
+		t := f[8].(string)
+		switch op {
+		case "BETWEEN":
+			return t == "E" && n >= v.Number && n <= v.High
+		case "GT":
+			return t == "E" && n > v.Number || t == "G" && n >= v.Number
+		case "GE":
+			return (t == "E" || t == "G") && n >= v.Number
+		case "LT":
+			return t == "E" && n < v.Number || t == "L" && n <= v.Number
+		case "LE":
+			return (t == "E" || t == "L") && n <= v.Number
+		case "EQ":
+			return t == "E" && n == v.Number
+		case "NE":
+			return n != v.Number && t != "NE" || n == v.Number && t == "NE"
+		}
+		panic("oracle: operator " + op)
 	}
 	s := f[10].(string)
 	if typ == "TEXT" {
@@ -168,29 +189,33 @@ func valueHolds(v *querydef.Value, f []any) bool {
 		}
 		s = f[8].(string)
 	}
-	lower, want := strings.ToLower(s), strings.ToLower(v.Text)
+	likeRE := func(pattern string) bool {
+		re := "^" + strings.NewReplacer("%", ".*", "_", ".").Replace(regexp.QuoteMeta(pattern)) + "$"
+		return regexp.MustCompile("(?s)" + re).MatchString(s)
+	}
 	switch op {
-	case "EQ":
+	case "EQ", "LIKE[EXACT]":
 		return s == v.Text
 	case "NE":
 		return s != v.Text && s != ""
 	case "IN":
 		return slices.Contains(v.List, s)
 	case "LIKE", "LIKE[BEGIN]":
-		return strings.HasPrefix(lower, want)
+		return likeRE(v.Text + "%")
 	case "LIKE[END]":
-		return strings.HasSuffix(lower, want)
+		return likeRE("%" + v.Text)
 	case "LIKE[CONTAINS]":
-		return strings.Contains(lower, want)
-	case "LIKE[EXACT]":
-		return lower == want
+		return likeRE("%" + v.Text + "%")
 	}
 	panic("oracle: operator " + op)
 }
 
-// count answers a query the plain way: for each panel, count each patient's (or visit's)
-// matching facts by looping over every fact. An item matches its concepts' facts (modifier
-// '@') whose value holds, or with a modifier constraint the modifier's facts of its concepts.
+// count answers a query the plain way: for each panel and each of its items, count each
+// patient's (or visit's) distinct observations (patient, visit, concept, provider, start,
+// instance) among the item's facts by looping over every fact: an item's facts are its
+// concepts' facts of any modifier, or those meeting its values (modifier '@'), or with a
+// modifier constraint the modifier's facts of its concepts. A panel holds for a patient
+// (visit) when one of its items has as many as its occurrences ask.
 func (o *oracle) count(q querydef.Query) int { return len(o.cohort(q)) }
 
 // cohort is the patients of a query, found as count describes.
@@ -204,48 +229,62 @@ func (o *oracle) cohort(q querydef.Query) map[int64]bool {
 		return f[1].(int64)
 	}
 	owner := map[int64]int64{}
+	for _, f := range o.facts {
+		owner[f[0].(int64)] = f[1].(int64)
+	}
 	var sets []map[int64]bool
 	var inverted []bool
 	for _, p := range q.Panels {
-		counts := map[int64]int{}
-		itemCodes := make([]map[string]bool, len(p.Items))
-		itemMods := make([]map[string]bool, len(p.Items))
-		for i, it := range p.Items {
-			itemCodes[i] = codes(it.Key)
-			itemMods[i] = map[string]bool{"@": true}
-			if it.Modifier != nil {
-				itemMods[i] = under(o.modifiers, it.Modifier.Key)
-			}
-		}
-		for _, f := range o.facts {
-			date := f[4].(string)
-			if p.DateFrom != "" && date < p.DateFrom || p.DateTo != "" && date > p.DateTo {
-				continue
-			}
-			for i, it := range p.Items {
-				if !itemCodes[i][f[2].(string)] || !itemMods[i][f[5].(string)] {
-					continue
-				}
-				v := it.Value
-				if it.Modifier != nil {
-					v = it.Modifier.Value
-				}
-				if !valueHolds(v, f) {
-					continue
-				}
-				counts[unit(f)]++
-				owner[f[0].(int64)] = f[1].(int64)
-				break
-			}
-		}
 		op, n := p.Occurs.Op, p.Occurs.N
 		if op == "" {
 			op, n = "GE", 1
 		}
 		set := map[int64]bool{}
-		for u, c := range counts {
-			if compare(op, float64(c), float64(n)) {
-				set[u] = true
+		for _, it := range p.Items {
+			items := codes(it.Key)
+			var mods map[string]bool
+			if it.Modifier != nil {
+				mods = under(o.modifiers, it.Modifier.Key)
+			}
+			vs := append([]querydef.Value(nil), it.Values...)
+			if it.Value != nil {
+				vs = append(vs, *it.Value)
+			}
+			if it.Modifier != nil {
+				vs = append([]querydef.Value(nil), it.Modifier.Values...)
+				if it.Modifier.Value != nil {
+					vs = append(vs, *it.Modifier.Value)
+				}
+			}
+			distinct := map[int64]map[string]bool{}
+			for _, f := range o.facts {
+				date := f[4].(string)
+				if p.DateFrom != nil && date < p.DateFrom.At || p.DateTo != nil && date > p.DateTo.At {
+					continue
+				}
+				if !items[f[2].(string)] {
+					continue
+				}
+				mod := f[5].(string)
+				switch {
+				case mods != nil && !mods[mod]:
+					continue
+				case mods == nil && len(vs) > 0 && mod != "@":
+					continue
+				}
+				if slices.ContainsFunc(vs, func(v querydef.Value) bool { return !valueHolds(&v, f) }) {
+					continue
+				}
+				u := unit(f)
+				if distinct[u] == nil {
+					distinct[u] = map[string]bool{}
+				}
+				distinct[u][fmt.Sprint(f[0], f[1], f[2], f[3], f[4], f[6])] = true
+			}
+			for u, d := range distinct {
+				if compare(op, float64(len(d)), float64(n)) {
+					set[u] = true
+				}
 			}
 		}
 		sets = append(sets, set)
@@ -304,7 +343,7 @@ var conformance = []struct {
 	{"occurrences NE 1", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "NE", N: 1}, Items: []querydef.Item{item(chapE)}}}}},
 	{"occurrences GT and LE", querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "GT", N: 4}, Items: []querydef.Item{item(glucose)}},
 		{Occurs: querydef.Occurrence{Op: "LE", N: 6}, Items: []querydef.Item{item(glucose)}}}}},
-	{"date range", querydef.Query{Panels: []querydef.Panel{{DateFrom: "2016-01-01", DateTo: "2016-06-30", Items: []querydef.Item{item(chapE)}}}}},
+	{"date range", querydef.Query{Panels: []querydef.Panel{{DateFrom: &querydef.Bound{At: "2016-01-01 00:00:00"}, DateTo: &querydef.Bound{At: "2016-06-30 12:00:00"}, Items: []querydef.Item{item(chapE)}}}}},
 	{"value GT", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: glucose, Value: &querydef.Value{Op: "GT", Number: 150}}}}}}},
 	{"value BETWEEN and LE", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: a1c, Value: &querydef.Value{Op: "BETWEEN", Number: 6.5, High: 8}}}},
 		{Items: []querydef.Item{{Key: glucose, Value: &querydef.Value{Op: "LE", Number: 70}}}}}}},
@@ -314,11 +353,12 @@ var conformance = []struct {
 	{"text EQ", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "EQ", Text: "current smoker"}})},
 	{"text NE", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "NE", Text: "never smoked"}})},
 	{"text IN", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "IN", List: []string{"never smoked", "former smoker"}}})},
-	{"text LIKE begins", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "text", Op: "LIKE", Text: "Current"}})},
-	{"text LIKE ends", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[end]", Text: "SMOKER"}})},
+	{"text LIKE begins", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "text", Op: "LIKE", Text: "current"}})},
+	{"text LIKE is case-sensitive", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "text", Op: "LIKE", Text: "Current"}})},
+	{"text LIKE ends", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[end]", Text: "smoker"}})},
 	{"text LIKE contains", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "every"}})},
-	{"text LIKE exact", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[exact]", Text: "Unknown"}})},
-	{"LIKE takes % literally", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "%"}})},
+	{"text LIKE exact", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[exact]", Text: "unknown"}})},
+	{"LIKE takes % and _ as wildcards", one(querydef.Item{Key: smoking, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "r_s%er"}})},
 	{"text on numeric facts matches nothing", one(querydef.Item{Key: glucose, Value: &querydef.Value{Type: "TEXT", Op: "LIKE[contains]", Text: "1"}})},
 	// FLAG constraints on valueflag_cd.
 	{"flag EQ H", one(querydef.Item{Key: glucose, Value: &querydef.Value{Type: "FLAG", Op: "EQ", Text: "H"}})},

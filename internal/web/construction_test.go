@@ -133,7 +133,9 @@ func TestAttackNoConstructionOfTheDatabaseToUsers(t *testing.T) {
 		`{"panels":[{"items":[{"key":"\\i2b2\\Labs\\","value":{"type":"FLAG","op":"LIKE","text":"x"}}]}]}`,
 		`{"panels":[{"items":[{"key":"\\i2b2\\Labs\\","modifier":{"key":"\\nowhere\\"}}]}]}`,
 		`{"panels":[{"occurrences":{"op":"XX","n":2},"items":[{"key":"\\i2b2\\Labs\\"}]}]}`,
-		`{"timing":"SAMEINSTANCENUM","panels":[{"items":[{"key":"\\i2b2\\Labs\\"}]}]}`,
+		`{"panels":[{"timing":"SAMEINSTANCENUM","items":[{"key":"\\i2b2\\Labs\\"}]}]}`,
+		`{"panels":[{"items":[{"key":"masterid:qm-nope"}]}]}`,
+		`{"panels":[{"occurrences":{"op":"GE","n":2},"items":[{"key":"\\i2b2\\Demographics\\Gender\\Female\\"}]}]}`,
 		`{"panels":[{"date_from":"yesterday","items":[{"key":"\\i2b2\\Labs\\"}]}]}`,
 	} {
 		code, body, _ := f.call("POST", "/api/v1/projects/diab/queries", ann, q)

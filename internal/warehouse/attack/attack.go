@@ -133,7 +133,7 @@ func (wd *World) rareConcepts(ctx context.Context, t target, codes []string) ([]
 		}
 		month := time.Date(2015, time.Month(1+(i*7)%40), 1, 0, 0, 0, 0, time.UTC)
 		p := panel(code)
-		p.DateFrom, p.DateTo = month.Format(time.DateOnly), month.AddDate(0, 1, -1).Format(time.DateOnly)
+		p.DateFrom, p.DateTo = &querydef.Bound{At: month.Format(time.DateOnly)}, &querydef.Bound{At: month.AddDate(0, 1, 0).Format(time.DateOnly), Exclusive: true}
 		with, err := wd.exact(ctx, query(panel(t.path), p))
 		if err != nil {
 			return nil, err
@@ -201,7 +201,7 @@ func (wd *World) exact(ctx context.Context, q querydef.Query) (int64, error) {
 	if err != nil {
 		return 0, err
 	}
-	b, err := s.Patients(ctx, q)
+	b, err := s.Patients(ctx, q, nil) // the harness's queries name no other query (masterid)
 	if err != nil {
 		return 0, err
 	}

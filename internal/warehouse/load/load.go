@@ -64,6 +64,7 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 		}
 	}
 	var total int64
+	demo := newDemographics()
 	each := func(write func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error)) error {
 		for _, x := range in {
 			t := schema.Named(x.Table)
@@ -83,11 +84,27 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 				if err != nil {
 					return nil, err
 				}
-				return storeRow(keys, t, agency, r)
+				return storeRow(keys, t, agency, r, demo)
 			})
-			n, err := write(t, t.StoreColumns(), func() ([]any, error) {
-				r, err := next()
+			// A Source may leave out the columns at the end of the table's list (those added
+			// since it was written): the first row says how many it has, and the store's
+			// defaults fill the rest.
+			first, ferr := next()
+			cols := t.StoreColumns()
+			if ferr == nil && len(first)-1 < len(cols)-1 {
+				cols = append(cols[:len(first)-1:len(first)-1], "agency")
+			}
+			n, err := write(t, cols, func() ([]any, error) {
+				r, err := first, ferr
+				if first != nil || ferr != nil {
+					first, ferr = nil, nil
+				} else {
+					r, err = next()
+				}
 				if err == nil {
+					if len(r) != len(cols) {
+						return nil, fmt.Errorf("table %s: a row of %d values after rows of %d", t.Name, len(r)-1, len(cols)-1)
+					}
 					tp.Add(1)
 				}
 				return r, err
@@ -126,10 +143,15 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 				}
 			}
 			err = each(func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error) {
-				return tx.CopyFrom(ctx, pgx.Identifier{t.Name}, cols, &copySource{next: next})
+				return tx.CopyFrom(ctx, pgx.Identifier{t.StoreName()}, cols, &copySource{next: next})
 			})
 			if err != nil {
 				return err
+			}
+			for _, r := range demo.entries() {
+				if _, err := tx.Exec(ctx, insertOntology(), r...); err != nil {
+					return fmt.Errorf("warehouse_ontology: %w", err)
+				}
 			}
 			for _, q := range append(build, mark) {
 				var args []any
@@ -179,9 +201,14 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 				}
 			}
 			if err := each(func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error) {
-				return c.insertBatches(t.Name, cols, next)
+				return c.insertBatches(t.StoreName(), cols, next)
 			}); err != nil {
 				return err
+			}
+			for _, r := range demo.entries() {
+				if err := c.exec(insertOntology(), r...); err != nil {
+					return fmt.Errorf("warehouse_ontology: %w", err)
+				}
 			}
 			for _, q := range build {
 				if err := c.exec(q); err != nil {
@@ -391,20 +418,37 @@ func (nopProgress) Add(int64)  {}
 func (nopProgress) Done(error) {}
 
 // storeRow seals the blob columns of a file row and adds the agency.
-func storeRow(keys *seal.Keys, t *schema.Table, agency string, r []any) ([]any, error) {
+func storeRow(keys *seal.Keys, t *schema.Table, agency string, r []any, demographics *demographics) ([]any, error) {
 	if t.Name == "patient_identity" {
 		str := func(v any) string { s, _ := v.(string); return s }
 		b, _ := json.Marshal(schema.Identity{Name: str(r[1]), MRN: str(r[2]), Address: str(r[3])})
 		return []any{r[0], keys.Seal(string(b), schema.IdentityPlace(agency, r[0])), agency}, nil
 	}
+	need := 0 // the row must hold the columns that name it
+	for _, k := range t.Key {
+		need = max(need, t.Index(k)+1)
+	}
+	if len(r) > len(t.Cols) || len(r) < need {
+		return nil, fmt.Errorf("table %s: a row of %d values, want %d to %d", t.Name, len(r), need, len(t.Cols))
+	}
 	out := make([]any, len(r)+1)
 	copy(out, r)
-	for i, c := range t.Cols {
-		if s, ok := r[i].(string); ok && c.Kind == schema.Blob && s != "" {
-			out[i] = keys.Seal(s, t.Place(i, agency, r))
+	if t.Name == "observation_fact" && len(r) > 9 {
+		// A numeric value without i2b2's qualifier is an equal one (E), as i2b2's loaders
+		// write it: NUMBER constraints read tval_char, and would never see it otherwise.
+		if vt, _ := r[7].(string); vt == "N" && r[9] != nil && r[8] == "" {
+			out[8] = "E"
+		}
+	}
+	for i, c := range t.Cols[:len(r)] {
+		if s, ok := out[i].(string); ok && c.Kind == schema.Blob && s != "" {
+			out[i] = keys.Seal(s, t.Place(i, agency, out))
 		}
 	}
 	out[len(r)] = agency
+	if t.Name == "patient_dimension" && demographics != nil {
+		demographics.add(t, out)
+	}
 	return out, nil
 }
 
@@ -447,8 +491,19 @@ func CSVInputs(dir string) ([]Input, func(), error) {
 		}
 	}
 	for _, t := range schema.Tables {
-		path := filepath.Join(dir, t.Name+".csv")
-		f, err := os.Open(path)
+		var path string
+		var f *os.File
+		var err error
+		names := t.Files
+		if len(names) == 0 {
+			names = []string{t.Name}
+		}
+		for _, name := range names {
+			path = filepath.Join(dir, name+".csv")
+			if f, err = os.Open(path); !errors.Is(err, os.ErrNotExist) {
+				break
+			}
+		}
 		if errors.Is(err, os.ErrNotExist) {
 			continue
 		}
@@ -483,12 +538,24 @@ func newCSVSource(file string, f io.Reader, t *schema.Table) (*csvSource, error)
 	}
 	s := &csvSource{file: file, t: t, r: r, line: 1}
 	seen := map[int]bool{}
-	for _, h := range head {
-		i := t.Index(strings.ToLower(strings.TrimSpace(h)))
-		if i < 0 {
-			return nil, fmt.Errorf("%s line 1 column %s: not a column of %s", file, h, t.Name)
+	ignored := map[string]bool{}
+	for k, h := range head {
+		name := strings.ToLower(strings.TrimSpace(h))
+		if k == 0 {
+			name = strings.TrimPrefix(name, "\ufeff") // a byte order mark, as spreadsheet exports write
 		}
-		if seen[i] {
+		i := t.Index(name)
+		switch {
+		case i < 0 && t.Ignores(name):
+			if ignored[name] {
+				return nil, fmt.Errorf("%s line 1 column %s: named twice", file, h)
+			}
+			ignored[name] = true
+			s.pos = append(s.pos, -1)
+			continue
+		case i < 0:
+			return nil, fmt.Errorf("%s line 1 column %s: not a column of %s", file, h, t.Name)
+		case seen[i]:
 			return nil, fmt.Errorf("%s line 1 column %s: named twice", file, h)
 		}
 		seen[i] = true
@@ -520,7 +587,13 @@ func (s *csvSource) Next() ([]any, error) {
 	for i, c := range s.t.Cols {
 		row[i], _ = parseValue(c, c.Default)
 	}
+	if len(rec) != len(s.pos) {
+		return nil, fmt.Errorf("%s line %d: %d fields, want %d as in the header", s.file, s.line, len(rec), len(s.pos))
+	}
 	for k, i := range s.pos {
+		if i < 0 {
+			continue // a column the warehouse does not keep
+		}
 		c := s.t.Cols[i]
 		v, err := parseValue(c, rec[k])
 		if err != nil {
@@ -560,23 +633,15 @@ func parseValue(c schema.Column, s string) (any, error) {
 		}
 		return f, nil
 	case schema.Date:
-		d, err := parseDate(s)
+		d, err := schema.ParseTime(s)
 		if err != nil {
 			return nil, err
 		}
-		return d, nil
+		return d[:10], nil
+	case schema.Timestamp:
+		return schema.ParseTime(s)
 	}
 	return s, nil
-}
-
-// parseDate accepts YYYY-MM-DD, optionally followed by a time (dropped: the warehouse keeps dates).
-func parseDate(s string) (string, error) {
-	if len(s) >= 10 {
-		if _, err := time.Parse("2006-01-02", s[:10]); err == nil && (len(s) == 10 || s[10] == ' ' || s[10] == 'T') {
-			return s[:10], nil
-		}
-	}
-	return "", errors.New("not a date (want YYYY-MM-DD)")
 }
 
 // WriteCSV writes each input as DIR/<table>.csv in the layout CSVInputs reads.

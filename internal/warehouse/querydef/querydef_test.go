@@ -2,6 +2,7 @@ package querydef_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/derrors"
@@ -34,4 +35,36 @@ func FuzzParseXML(f *testing.F) {
 			t.Fatalf("normalizing twice changed the query")
 		}
 	})
+}
+
+// Spellings outside i2b2's schema that i2b2 reads as absent: read so when that is what they
+// say (time="start_date", inclusive="yes"), refused when i2b2 would read them otherwise than
+// written (time="end_date", inclusive="no"); an empty span is no condition, and noted.
+func TestSpellingsI2B2ReadsAsAbsent(t *testing.T) {
+	doc := func(attrs string) string {
+		return `<query_definition><panel><item><item_key>\x\</item_key><constrain_by_date><date_from ` + attrs +
+			`>2010-01-01T00:00:00Z</date_from></constrain_by_date></item></panel></query_definition>`
+	}
+	plain, err := querydef.ParseXML([]byte(doc("")))
+	must(t, err)
+	for _, attrs := range []string{`time="start_date"`, `inclusive="yes"`, `time="Start_Date" inclusive="Yes"`} {
+		q, err := querydef.ParseXML([]byte(doc(attrs)))
+		if err != nil || q.Canonical() != plain.Canonical() {
+			t.Errorf("%s: got %v, want the same as without it", attrs, err)
+		}
+	}
+	for _, attrs := range []string{`time="end_date"`, `inclusive="no"`} {
+		if _, err := querydef.ParseXML([]byte(doc(attrs))); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("%s: got %v, want refused", attrs, err)
+		}
+	}
+	temporal := `<query_definition><query_timing>ANY</query_timing><subquery_constraint><first_query><query_id>A</query_id></first_query>
+		<operator>LESS</operator><second_query><query_id>B</query_id></second_query><span></span></subquery_constraint>
+		<subquery><query_id>A</query_id><panel><item><item_key>\a\</item_key></item></panel></subquery>
+		<subquery><query_id>B</query_id><panel><item><item_key>\b\</item_key></item></panel></subquery></query_definition>`
+	q, err := querydef.ParseXML([]byte(temporal))
+	must(t, err)
+	if len(q.Constraints[0].Spans) != 0 || len(q.Notes) != 1 || !strings.Contains(q.Notes[0], "span without units") {
+		t.Errorf("empty span: got spans %v and notes %q, want none and a note", q.Constraints[0].Spans, q.Notes)
+	}
 }

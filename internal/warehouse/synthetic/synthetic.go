@@ -188,12 +188,15 @@ func patient(seed uint64, num int64, level detail) genPatient {
 	d := epoch + r.IntN(1200)
 	var seen []int
 	for v := range nv {
-		gv := genVisit{num: num*100 + int64(v), start: day(d), inout: inouts[r.IntN(5)]}
+		// The time of day comes from the visit's number, not the random draws, so that the
+		// rows stay those of the warehouse before times were kept.
+		clock := clockOf(num*100 + int64(v))
+		gv := genVisit{num: num*100 + int64(v), start: day(d) + clock, inout: inouts[r.IntN(5)]}
 		stay := 0
 		if gv.inout == "I" {
 			stay = 1 + r.IntN(7)
 		}
-		gv.end = day(d + stay)
+		gv.end = day(d+stay) + clock
 		var vnum, start, end any = gv.num, gv.start, gv.end
 		if keep {
 			gv.facts = make([][]any, 0, 16)
@@ -258,9 +261,18 @@ func patient(seed uint64, num int64, level detail) genPatient {
 			} else if val < lab.mean-1.5*lab.sd {
 				flag = labFlags[2]
 			}
-			prov := fact(labFacts[l], int64(i+1), "N", "", val, flag, labUnits[l])
+			// i2b2's qualifier of a numeric value: E (equal), and now and then G (greater
+			// than) or L (less than), from the numbers, not the random draws.
+			qualifier := "E"
+			switch (num + int64(v)*13 + int64(i)*7) % 41 {
+			case 0:
+				qualifier = "G"
+			case 1:
+				qualifier = "L"
+			}
+			prov := fact(labFacts[l], int64(i+1), "N", qualifier, val, flag, labUnits[l])
 			if lab.code == "2345-7" && r.IntN(4) == 0 {
-				modify(labFacts[l], prov, int64(i+1), "LAB:FASTING", "N", "", float64(r.IntN(15)), "h")
+				modify(labFacts[l], prov, int64(i+1), "LAB:FASTING", "N", "E", float64(r.IntN(15)), "h")
 			}
 		}
 		p.visits = append(p.visits, gv)
@@ -271,6 +283,13 @@ func patient(seed uint64, num int64, level detail) genPatient {
 		p.death = day(d)
 	}
 	return p
+}
+
+// clockOf is a visit's time of day, " HH:MM:00" between 07:00 and 18:59.
+func clockOf(visit int64) string {
+	m := 420 + (visit*97)%720
+	b := [9]byte{' ', byte('0' + m/600), byte('0' + m/60%10), ':', byte('0' + m%60/10), byte('0' + m%10), ':', '0', '0'}
+	return string(b[:])
 }
 
 // funcSource is a load.Source over a function.

@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/budget"
+	"github.com/stewardhealth/steward/internal/warehouse/cohort"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
@@ -169,5 +170,51 @@ func TestTotalnumRefusedWholeWhenTheBudgetCannotPay(t *testing.T) {
 	must(t, err)
 	if *exact[0].Totalnum != e.Count {
 		t.Errorf("DATA_AGG's totalnum of women %d, their exact count %d: want equal", *exact[0].Totalnum, e.Count)
+	}
+}
+
+// TestRepeatOnAnotherDayTellsNothingNew: where ages come from birth dates (an i2b2 export
+// without age_in_years_num), a cohort's age breakdown changes from day to day while the
+// question — and so its noise — stays the same. Recomputed under the same noise, a repeat a
+// year later would give the exact number of patients who moved up an age band: the repeat
+// must give the answer the user was given, at no cost.
+func TestRepeatOnAnotherDayTellsNothingNew(t *testing.T) {
+	db := storetest.Open(t, store.SQLite)
+	w, users := world(t, db)
+	ctx := context.Background()
+	if _, err := db.ExecContext(ctx, `UPDATE patient_dimension SET age_in_years_num = NULL`); err != nil {
+		t.Fatal(err)
+	}
+	// A site with little noise and a low threshold, so that this small warehouse's cells show.
+	w.Settings.Sigma, w.Settings.BreakdownSigma, w.Settings.Threshold, w.Settings.Budget = 2, 2, 5, 2
+	defer func(f func() string) { cohort.Today = f }(cohort.Today)
+	women := one(item(`\i2b2\Demographics\Sex\F\`))
+	ask := func(day string) warehouse.Answer {
+		t.Helper()
+		cohort.Today = func() string { return day }
+		a, err := w.RunWith(ctx, users["obfsc"], "diab", women, warehouse.RunOptions{Breakdowns: []string{"age"}})
+		must(t, err)
+		return a
+	}
+	first, later := ask("2025-06-01"), ask("2026-09-01")
+	if first.Count == 0 || len(first.Breakdowns["age"]) < 9 {
+		t.Fatalf("women: got %d %v, want a count and its age bands", first.Count, first.Breakdowns)
+	}
+	if fmt.Sprint(later.Breakdowns) != fmt.Sprint(first.Breakdowns) || later.Count != first.Count || later.Budget.Cost != 0 {
+		diff := map[string]int64{}
+		for cell, n := range later.Breakdowns["age"] {
+			diff[cell] = n - first.Breakdowns["age"][cell]
+		}
+		t.Errorf("the same question 15 months later: age bands moved by %v at a cost of %v; want the first answer again at no cost", diff, later.Budget.Cost)
+	}
+	// The exact counts did change: the test is not vacuous.
+	cohort.Today = func() string { return "2025-06-01" }
+	e1, err := w.RunWith(ctx, users["agg"], "diab", women, warehouse.RunOptions{})
+	must(t, err)
+	cohort.Today = func() string { return "2026-09-01" }
+	e2, err := w.RunWith(ctx, users["agg"], "diab", women, warehouse.RunOptions{})
+	must(t, err)
+	if fmt.Sprint(e1.Breakdowns["age"]) == fmt.Sprint(e2.Breakdowns["age"]) {
+		t.Fatalf("the exact age bands did not change between the two days: %v", e1.Breakdowns["age"])
 	}
 }

@@ -151,7 +151,7 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 	a := Answer{QueryID: newID("qm-"), InstanceID: newID("qi-"), ResultID: newID("qr-"), Name: q.Name, ResultType: ResultType,
 		Count: real, Shown: strconv.FormatInt(real, 10), Breakdowns: bd, Created: time.Now().UTC().Truncate(time.Microsecond),
 		Governance: adm.shown(), Notes: q.Notes}
-	var releases []budget.Release
+	var k question
 	if !exact {
 		a.Method, a.Noise = "OBTOTAL", string(st.Noise)
 		switch st.Noise {
@@ -164,16 +164,25 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 				}
 			}
 		default:
-			k := w.question(st, x.Code, gen, adm, q.Canonical())
+			k = w.question(st, x.Code, gen, adm, q.Canonical())
 			a.Count, a.Shown, a.Breakdowns = k.total(st, real, dims, bd, vocabulary)
-			releases = k.releases(st, dims)
 		}
 	}
 	def, _ := json.Marshal(q)
 	now := store.FormatTime(a.Created)
-	// The query is stored, the budget spent, the lockout applied and the answer audited in
-	// one transaction.
+	// The budget is spent (and what the user was told before is told again), the query
+	// stored, the lockout applied and the answer audited in one transaction.
 	save := func(tx *sql.Tx) error {
+		if k.noise != nil {
+			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, a.Created), k.releases(st, dims, a), st.countCost())
+			if err != nil {
+				return err
+			}
+			a.Budget = &state
+			if err := k.replay(&a, state, dims); err != nil {
+				return err
+			}
+		}
 		err := txExec(ctx, w.DB, tx, `INSERT INTO qt_query_master (query_master_id, project, user_name, name, definition, canonical, created_at)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, a.QueryID, x.Code, p.User, q.Name, string(def), q.Canonical(), now)
 		if err == nil {
@@ -188,30 +197,24 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 		if err != nil || exact {
 			return err
 		}
-		if releases != nil {
-			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, a.Created), releases, st.countCost())
-			if err != nil {
-				return err
-			}
-			a.Budget = &state
-		}
 		a.Locked, err = w.lockout(ctx, tx, st, p, x, a, real, q.Canonical())
 		return err
 	}
-	detail := map[string]string{"result": a.ResultID, "count": strconv.FormatInt(a.Count, 10), "method": cmp.Or(a.Method, "exact"),
-		"panels": strconv.Itoa(len(q.Panels))}
-	if len(dims) > 0 && (exact || st.Noise == noise.I2B2 || a.Count != 0) {
-		detail["breakdowns"] = strings.Join(dims, " ")
-	}
-	adm.audit(detail)
 	err = w.DB.Tx(ctx, func(tx *sql.Tx) error {
 		err := save(tx)
-		if err == nil && a.Budget != nil {
+		if err != nil {
+			return err
+		}
+		detail := map[string]string{"result": a.ResultID, "count": strconv.FormatInt(a.Count, 10), "method": cmp.Or(a.Method, "exact"),
+			"panels": strconv.Itoa(len(q.Panels))}
+		if len(a.Breakdowns) > 0 {
+			detail["breakdowns"] = strings.Join(dims, " ")
+		}
+		if a.Budget != nil {
 			detail["cost"] = strconv.FormatFloat(a.Budget.Cost, 'g', 6, 64)
 		}
-		if err == nil {
-			err = w.Access.RecordTx(ctx, tx, p, "warehouse.query", "project/"+x.Code+"/query/"+a.QueryID, detail)
-		}
+		adm.audit(detail)
+		err = w.Access.RecordTx(ctx, tx, p, "warehouse.query", "project/"+x.Code+"/query/"+a.QueryID, detail)
 		if err == nil && a.Locked {
 			err = w.Access.RecordTx(ctx, tx, p, "warehouse.lockout", "user/"+p.User, map[string]string{"result": a.ResultID, "rule": w.lockoutRule(st)})
 		}
@@ -298,13 +301,62 @@ func (k question) total(st Settings, real int64, dims []string, bd map[string]ma
 	return n, shown, out
 }
 
-// releases are what an answer to the question tells, with their costs: the total and each
-// breakdown dimension asked — whether or not the total is shown, so that the cost never
-// depends on the data.
-func (k question) releases(st Settings, dims []string) []budget.Release {
-	rs := []budget.Release{{Key: k.release + "/total", Cost: st.countCost()}}
+// told is what one release of an answer showed, as stored with it.
+type told struct {
+	Count int64            `json:"count"`
+	Shown string           `json:"shown,omitempty"`
+	Cells map[string]int64 `json:"cells,omitempty"`
+}
+
+// releases are what an answer to the question tells, with their costs and what each shows:
+// the total and each breakdown dimension asked — whether or not the total is shown, so that
+// the cost never depends on the data (a dimension hidden with its total shows nothing).
+func (k question) releases(st Settings, dims []string, a Answer) []budget.Release {
+	shown := func(t told) string { b, _ := json.Marshal(t); return string(b) }
+	rs := []budget.Release{{Key: k.release + "/total", Cost: st.countCost(), Shown: shown(told{Count: a.Count, Shown: a.Shown})}}
 	for _, d := range dims {
-		rs = append(rs, budget.Release{Key: k.release + "/" + d, Cost: st.dimensionCost()})
+		rs = append(rs, budget.Release{Key: k.release + "/" + d, Cost: st.dimensionCost(), Shown: shown(told{Cells: a.Breakdowns[d]})})
 	}
 	return rs
+}
+
+// replay puts back into the answer what the user was told before of the same releases: the
+// same question about the same data version gets the same answer, even where the count has
+// drifted since (ages computed on the day of the query) — recomputed under the same noise,
+// the difference would be exact. A total told hidden hides every breakdown with it.
+func (k question) replay(a *Answer, state budget.State, dims []string) error {
+	read := func(key string) (told, bool, error) {
+		s, ok := state.Told(key)
+		var t told
+		if ok {
+			if err := json.Unmarshal([]byte(s), &t); err != nil {
+				return t, false, fmt.Errorf("obfsc_releases %s: %w", key, err)
+			}
+		}
+		return t, ok, nil
+	}
+	t, ok, err := read(k.release + "/total")
+	if err != nil {
+		return err
+	}
+	if ok {
+		a.Count, a.Shown = t.Count, t.Shown
+	}
+	if a.Count == 0 {
+		a.Breakdowns = nil
+		return nil
+	}
+	for _, d := range dims {
+		t, ok, err := read(k.release + "/" + d)
+		if err != nil {
+			return err
+		}
+		if ok && t.Cells != nil { // told with its total shown: the same cells again
+			if a.Breakdowns == nil {
+				a.Breakdowns = map[string]map[string]int64{}
+			}
+			a.Breakdowns[d] = t.Cells
+		}
+	}
+	return nil
 }

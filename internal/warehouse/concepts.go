@@ -123,6 +123,7 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 		return nil, err
 	}
 	var releases []budget.Release
+	keys := make([]question, len(cs))
 	for i := range cs {
 		n, shown := counts[i], strconv.FormatInt(counts[i], 10)
 		switch {
@@ -131,9 +132,9 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 			n = noise.Obfuscate(n, st.Minimum, st.Sigma, noise.RandomZ())
 			shown = noise.Shown(n, st.Minimum)
 		default:
-			k := w.question(st, x.Code, gen, adm, canon[i])
-			n, shown, _ = k.total(st, n, nil, nil, nil)
-			releases = append(releases, k.releases(st, nil)...)
+			keys[i] = w.question(st, x.Code, gen, adm, canon[i])
+			n, shown, _ = keys[i].total(st, n, nil, nil, nil)
+			releases = append(releases, keys[i].releases(st, nil, Answer{Count: n, Shown: shown})...)
 		}
 		cs[i].Totalnum, cs[i].TotalnumShown = &n, shown
 	}
@@ -147,6 +148,13 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, time.Now().UTC()), releases, st.countCost())
 			if err != nil {
 				return err
+			}
+			for i := range cs { // what the user was told before, told again
+				a := Answer{Count: *cs[i].Totalnum, Shown: cs[i].TotalnumShown}
+				if err := keys[i].replay(&a, state, nil); err != nil {
+					return err
+				}
+				cs[i].Totalnum, cs[i].TotalnumShown = &a.Count, a.Shown
 			}
 			detail["cost"] = strconv.FormatFloat(state.Cost, 'g', 6, 64)
 		}

@@ -22,12 +22,15 @@ CREATE TABLE obfsc_budgets (
 );
 
 -- What each user has been told: one row per released count (a total or a breakdown
--- dimension of one question about one version of the data), so that asking again is free.
+-- dimension of one question about one version of the data) with what was shown, so that
+-- asking again is free and gets the same answer even where the count has drifted since (ages
+-- computed on the day of the query).
 CREATE TABLE obfsc_releases (
     user_name    TEXT NOT NULL,
     project      TEXT NOT NULL,
     release_key  TEXT NOT NULL,
     cost         BIGINT NOT NULL,
+    shown        TEXT NOT NULL,
     period_start TEXT NOT NULL,
     created_at   TEXT NOT NULL,
     PRIMARY KEY (user_name, project, release_key)

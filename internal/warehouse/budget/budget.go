@@ -8,9 +8,10 @@
 // cell of a dimension), so each new count, and each new breakdown dimension, is a Gaussian
 // mechanism of L2 sensitivity 1: ρ = 1/(2σ²) in zero-concentrated differential privacy
 // (zCDP, Bun and Steinke 2016). zCDP composes by adding ρ, also when each question is chosen
-// after seeing the answers before it. The noise is keyed by the question and the data, so
-// the same question asked again gets the same answer and costs nothing (it tells nothing new);
-// every other question spends. What a question costs depends only on what is asked and on
+// after seeing the answers before it. The noise is keyed by the question and the data, and
+// what a user was told is stored with its release, so the same question asked again gets the
+// same answer — the stored one, not a recomputation that might have drifted — and costs
+// nothing (it tells nothing new); every other question spends. What a question costs depends only on what is asked and on
 // what the user was told before, never on the data, so the budget's refusals tell nothing
 // either.
 //
@@ -154,10 +155,12 @@ func Period(at time.Time, periodDays int) (start, end time.Time) {
 }
 
 // Release is one count an answer tells: its key (the question, the data's version and what
-// is counted) and what it costs when new to the user.
+// is counted), what it costs when new to the user, and what it shows (opaque to the account:
+// stored with the release, and given back by Spend when the user was told it before).
 type Release struct {
-	Key  string
-	Cost int64
+	Key   string
+	Cost  int64
+	Shown string
 }
 
 // State is a user's account in a period, as they may be told it.
@@ -171,6 +174,14 @@ type State struct {
 	CountsLeft  int64     `json:"counts_left"`
 
 	spent, granted, limit int64
+	told                  map[string]string // release key → what was shown before (Spend)
+}
+
+// Told is what a release of this answer showed when the user was told it before: the
+// answer must show it again, not a recomputation (the count may have drifted since).
+func (s State) Told(key string) (string, bool) {
+	v, ok := s.told[key]
+	return v, ok
 }
 
 func (s *State) fill(a Account, countCost int64) {
@@ -193,21 +204,34 @@ func Spend(ctx context.Context, db *store.DB, tx *sql.Tx, a Account, rs []Releas
 	start, end := Period(a.At, a.PeriodDays)
 	ps, now := store.FormatTime(start), store.FormatTime(a.At)
 	var cost int64
+	told := map[string]string{}
 	for _, r := range rs {
-		st, err := db.TxStmt(ctx, tx, `INSERT INTO obfsc_releases (user_name, project, release_key, cost, period_start, created_at)
-			VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_name, project, release_key) DO NOTHING`)
+		st, err := db.TxStmt(ctx, tx, `INSERT INTO obfsc_releases (user_name, project, release_key, cost, shown, period_start, created_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (user_name, project, release_key) DO NOTHING`)
 		if err != nil {
 			return State{}, err
 		}
-		res, err := st.ExecContext(ctx, a.User, a.Project, r.Key, r.Cost, ps, now)
+		res, err := st.ExecContext(ctx, a.User, a.Project, r.Key, r.Cost, r.Shown, ps, now)
 		if err != nil {
 			return State{}, fmt.Errorf("obfsc_releases: %w", err)
 		}
-		if n, err := res.RowsAffected(); err != nil {
+		n, err := res.RowsAffected()
+		if err != nil {
 			return State{}, err
-		} else if n == 1 {
-			cost += r.Cost
 		}
+		if n == 1 {
+			cost += r.Cost
+			continue
+		}
+		st, err = db.TxStmt(ctx, tx, `SELECT shown FROM obfsc_releases WHERE user_name = $1 AND project = $2 AND release_key = $3`)
+		if err != nil {
+			return State{}, err
+		}
+		var shown string
+		if err := st.QueryRowContext(ctx, a.User, a.Project, r.Key).Scan(&shown); err != nil {
+			return State{}, fmt.Errorf("obfsc_releases: %w", err)
+		}
+		told[r.Key] = shown
 	}
 	if cost > 0 {
 		if err := ensure(ctx, db, tx, a.User, a.Project, ps); err != nil {
@@ -235,7 +259,7 @@ func Spend(ctx context.Context, db *store.DB, tx *sql.Tx, a Account, rs []Releas
 		}
 	}
 	s, err := read(ctx, db, tx, a, countCost)
-	s.Cost = Rho(cost)
+	s.Cost, s.told = Rho(cost), told
 	return s, err
 }
 

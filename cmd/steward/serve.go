@@ -23,6 +23,7 @@ func newServe() *cobra.Command {
 	var digestHour int
 	var o web.Options
 	var gcfg governance.Config
+	var obfsc obfscFlags
 	cmd := &cobra.Command{
 		Use:   "serve [--db DSN] [--addr 127.0.0.1:8080]",
 		Short: "Run the web server: sign-in, projects and roles, administration, the audit log",
@@ -52,6 +53,9 @@ http://localhost).`,
 			defer waitCheckpoints()
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
+			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
+				return err
+			}
 			o.Governance = governanceService(s.DB, gcfg, o.Warehouse)
 			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
 			if o.Warehouse != nil {
@@ -145,6 +149,7 @@ http://localhost).`,
 	f.Float64Var(&o.RateLimit, "rate-limit", 20, "requests per second per source address and per user, bursts of 4× (0: off)")
 	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
 	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")
+	obfsc.add(f)
 	f.BoolVar(&o.InsecureCookies, "insecure-cookies", false, "drop the Secure flag of the session cookie (plain HTTP on a host other than localhost; testing only)")
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/warehouse"
@@ -96,25 +97,100 @@ same rows. With --csv, write the CSV files instead of loading them.`,
 }
 
 // serveWarehouse is the server's warehouse: its key from $STEWARD_WAREHOUSE_KEY, the file
-// $STEWARD_WAREHOUSE_KEY_FILE or the default beside a SQLite store; noise mode from
-// $STEWARD_WAREHOUSE_NOISE (consistent, the default, or i2b2). Without a key the server runs
-// without cohort queries and says so.
+// $STEWARD_WAREHOUSE_KEY_FILE or the default beside a SQLite store. Without a key the server
+// runs without cohort queries and says so.
 func serveWarehouse(s *access.Service, dsn string) *warehouse.Warehouse {
 	keys, err := warehouseKeys(dsn, os.Getenv("STEWARD_WAREHOUSE_KEY_FILE"), false)
 	if err != nil {
 		slog.Warn("cohort queries are off: no warehouse key (load a warehouse first, or set STEWARD_WAREHOUSE_KEY_FILE)", "err", err)
 		return nil
 	}
-	w := warehouse.New(s.DB, s, keys)
-	if m := os.Getenv("STEWARD_WAREHOUSE_NOISE"); m != "" {
-		mode, err := noise.ParseMode(m)
-		if err != nil {
-			slog.Warn("STEWARD_WAREHOUSE_NOISE ignored", "err", err)
-		} else {
-			w.Settings.Noise = mode
+	return warehouse.New(s.DB, s, keys)
+}
+
+// obfscFlags are serve's flags for the obfuscation, budget and lockout settings.
+type obfscFlags struct {
+	s    warehouse.Settings
+	mode string
+}
+
+func (o *obfscFlags) add(f *pflag.FlagSet) {
+	d := warehouse.DefaultSettings()
+	f.StringVar(&o.mode, "obfsc-noise", string(d.Noise), "noise of DATA_OBFSC counts: budget (keyed Gaussian noise under a privacy budget) or i2b2 (i2b2's fresh noise, no budget: weaker); also $STEWARD_WAREHOUSE_NOISE")
+	f.Float64Var(&o.s.Sigma, "obfsc-sigma", d.Sigma, "σ of a count's noise (i2b2: 1.323)")
+	f.Float64Var(&o.s.BreakdownSigma, "obfsc-breakdown-sigma", d.BreakdownSigma, "σ of a breakdown cell's noise (i2b2: 1.6)")
+	f.IntVar(&o.s.Minimum, "obfsc-minimum", d.Minimum, "totals of this many patients or fewer are never shown")
+	f.IntVar(&o.s.Threshold, "obfsc-threshold", d.Threshold, "noisy counts under this are shown as \"< N\" (budget mode)")
+	f.StringVar(&o.s.Breakdowns, "obfsc-breakdowns", d.Breakdowns, "breakdowns for DATA_OBFSC: noised (on request, under the budget) or withheld")
+	f.Float64Var(&o.s.Budget, "obfsc-budget", d.Budget, "privacy budget ρ (zCDP) per user, project and period; a count costs 1/(2σ²)")
+	f.IntVar(&o.s.PeriodDays, "obfsc-period-days", d.PeriodDays, "the budget's period in days")
+	f.IntVar(&o.s.LockoutCount, "query-lockout-count", d.LockoutCount, "runs of the same query (i2b2 mode: results of the same real count) that lock a DATA_OBFSC user out of queries; 0: off")
+	f.IntVar(&o.s.LockoutDays, "query-lockout-days", d.LockoutDays, "the query lockout's window in days")
+}
+
+// apply saves the flags given on the command line (and $STEWARD_WAREHOUSE_NOISE) over the
+// stored settings, audited as a change by the operator who started the server; flags not
+// given leave the stored settings as they are.
+func (o *obfscFlags) apply(ctx context.Context, f *pflag.FlagSet, w *warehouse.Warehouse, by access.Principal) error {
+	if env := os.Getenv("STEWARD_WAREHOUSE_NOISE"); env != "" && !f.Changed("obfsc-noise") {
+		o.mode = env
+		if err := f.Set("obfsc-noise", env); err != nil {
+			return err
 		}
 	}
-	return w
+	var changed []string
+	f.Visit(func(fl *pflag.Flag) {
+		if strings.HasPrefix(fl.Name, "obfsc-") || strings.HasPrefix(fl.Name, "query-lockout-") {
+			changed = append(changed, fl.Name)
+		}
+	})
+	if len(changed) == 0 || w == nil {
+		return nil
+	}
+	s, err := w.CurrentSettings(ctx)
+	if err != nil {
+		return err
+	}
+	for _, name := range changed {
+		switch name {
+		case "obfsc-noise":
+			m, err := noise.ParseMode(o.mode)
+			if err != nil {
+				return fmt.Errorf("--obfsc-noise: %w", err)
+			}
+			if m != s.Noise {
+				// A new mode starts from that mode's defaults; other flags given apply over them.
+				base := warehouse.DefaultSettings()
+				if m == noise.I2B2 {
+					base = warehouse.I2B2Settings()
+				}
+				base.Epoch = s.Epoch
+				s = base
+			}
+		case "obfsc-sigma":
+			s.Sigma = o.s.Sigma
+		case "obfsc-breakdown-sigma":
+			s.BreakdownSigma = o.s.BreakdownSigma
+		case "obfsc-minimum":
+			s.Minimum = o.s.Minimum
+		case "obfsc-threshold":
+			s.Threshold = o.s.Threshold
+		case "obfsc-breakdowns":
+			s.Breakdowns = o.s.Breakdowns
+		case "obfsc-budget":
+			s.Budget = o.s.Budget
+		case "obfsc-period-days":
+			s.PeriodDays = o.s.PeriodDays
+		case "query-lockout-count":
+			s.LockoutCount = o.s.LockoutCount
+		case "query-lockout-days":
+			s.LockoutDays = o.s.LockoutDays
+		}
+	}
+	if _, err := w.SaveSettings(ctx, by, s, "steward serve --"+strings.Join(changed, " --")); err != nil {
+		return fmt.Errorf("obfuscation settings from serve's flags: %w", err)
+	}
+	return nil
 }
 
 // warehouseKeys reads (or, with create, makes) the warehouse key for a store.

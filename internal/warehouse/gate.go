@@ -2,6 +2,9 @@ package warehouse
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -130,6 +133,22 @@ func (a admission) apply(cohort *roaring.Bitmap) *roaring.Bitmap {
 		return cohort
 	}
 	return roaring.AndNot(cohort, a.exclude)
+}
+
+// digest names the patients the gate takes out, for the noise key: a new withdrawal is a new
+// version of the data.
+func (a admission) digest() string {
+	if a.exclude == nil || a.exclude.IsEmpty() {
+		return ""
+	}
+	h := sha256.New()
+	var buf [4]byte
+	it := a.exclude.Iterator()
+	for it.HasNext() {
+		binary.LittleEndian.PutUint32(buf[:], it.Next())
+		h.Write(buf[:])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // audit adds what the gate decided to an audit entry's detail: ids and counts only.

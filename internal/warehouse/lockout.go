@@ -11,32 +11,58 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/noise"
 )
 
-// The lockout rule (i2b2's): an obfuscated user whose results of one type had the same real
-// count LockoutCount times within LockoutDays days (zeros not counted, unless LockoutZeros)
-// is locked out of queries until an administrator unlocks with a reason. The answer that
-// trips it is the last one given; every refused attempt is audited; the directors are told.
+// The lockout (seed 001: an obfuscated user "is limited on the number of times they can run
+// the same query within a specified time period"). In budget mode the rule is exactly that:
+// the LockoutCount-th run of the same query (the same canonical definition) within
+// LockoutDays days locks the user out of queries — a rule on what is asked, never on the
+// data, so that the lockout tells nothing. In i2b2's mode it is i2b2's: LockoutCount results
+// of one type with the same real count within LockoutDays days (zeros not counted, unless
+// LockoutZeros) — a rule on the data, which differencing pairs never trip and whose firing
+// tells that counts were equal. Either way the user stays locked until an administrator
+// unlocks with a reason; the answer that trips it is the last one given; every refused
+// attempt is audited; the directors are told.
 
-// lockout counts the user's obfuscated results of this type with this real count, in the
-// transaction that stores answer a, and locks the user when they reach the limit. It
-// reports whether a locked the account.
-func (w *Warehouse) lockout(ctx context.Context, tx *sql.Tx, p access.Principal, a Answer, real int64) (bool, error) {
-	if real == 0 && !w.Settings.LockoutZeros {
+// lockout counts, in the transaction that stores answer a, what the rule counts, and locks
+// the user when it reaches the limit. It reports whether a locked the account.
+func (w *Warehouse) lockout(ctx context.Context, tx *sql.Tx, st Settings, p access.Principal, x access.Project, a Answer, real int64, canonical string) (bool, error) {
+	if st.LockoutCount == 0 {
 		return false, nil
 	}
 	var n int
-	since := store.FormatTime(a.Created.AddDate(0, 0, -w.Settings.LockoutDays))
-	if err := txQueryRow(ctx, w.DB, tx, `SELECT COUNT(*) FROM qt_query_result_instance WHERE user_name = $1 AND result_type = $2
-		AND real_set_size = $3 AND obfuscation_method <> '' AND created_at >= $4`, p.User, a.ResultType, real, since).Scan(&n); err != nil {
+	since := store.FormatTime(a.Created.AddDate(0, 0, -st.LockoutDays))
+	var err error
+	if st.Noise == noise.Budget {
+		err = txQueryRow(ctx, w.DB, tx, `SELECT COUNT(*) FROM qt_query_master m JOIN qt_query_instance i ON i.query_master_id = m.query_master_id
+			JOIN qt_query_result_instance r ON r.query_instance_id = i.query_instance_id
+			WHERE m.user_name = $1 AND m.project = $2 AND m.canonical = $3 AND r.obfuscation_method <> '' AND r.created_at >= $4`,
+			p.User, x.Code, canonical, since).Scan(&n)
+	} else {
+		if real == 0 && !st.LockoutZeros {
+			return false, nil
+		}
+		err = txQueryRow(ctx, w.DB, tx, `SELECT COUNT(*) FROM qt_query_result_instance WHERE user_name = $1 AND result_type = $2
+			AND real_set_size = $3 AND obfuscation_method <> '' AND created_at >= $4`, p.User, a.ResultType, real, since).Scan(&n)
+	}
+	if err != nil {
 		return false, err
 	}
-	if n < w.Settings.LockoutCount {
+	if n < st.LockoutCount {
 		return false, nil
 	}
-	err := txExec(ctx, w.DB, tx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`,
+	err = txExec(ctx, w.DB, tx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`,
 		p.User, store.FormatTime(a.Created), n)
 	return err == nil, err
+}
+
+// lockoutRule says in words what the lockout counts.
+func (w *Warehouse) lockoutRule(st Settings) string {
+	if st.Noise == noise.Budget {
+		return fmt.Sprintf("%d runs of the same query within %d days", st.LockoutCount, st.LockoutDays)
+	}
+	return fmt.Sprintf("%d results with the same real count within %d days (i2b2's rule)", st.LockoutCount, st.LockoutDays)
 }
 
 // refuseLocked refuses (and audits the refusal) when p is locked out of queries.
@@ -116,12 +142,12 @@ func (w *Warehouse) Unlock(ctx context.Context, p access.Principal, user, reason
 
 // tellLockout emails the directors that p was locked out of queries (issue 6's notice; ids
 // and dates only, never a count).
-func (w *Warehouse) tellLockout(ctx context.Context, p access.Principal, project string, at time.Time) {
+func (w *Warehouse) tellLockout(ctx context.Context, st Settings, p access.Principal, project string, at time.Time) {
 	subject := fmt.Sprintf("Steward: %q locked out of cohort queries", p.User)
-	body := fmt.Sprintf("Steward locked the account %q out of cohort queries at %s: %d of its obfuscated\n"+
-		"answers had the same real count within %d days (i2b2's lockout), the last in project %s.\n\n"+
+	body := fmt.Sprintf("Steward locked the account %q out of cohort queries at %s: its obfuscated answers\n"+
+		"reached the lockout's limit of %s, the last in project %s.\n\n"+
 		"Queries stay refused until an administrator unlocks it, giving a reason:\n"+
 		"  POST /api/v1/warehouse/lockouts/%s/unlock {\"reason\": \"…\"}\n",
-		p.User, at.UTC().Format(time.RFC3339), w.Settings.LockoutCount, w.Settings.LockoutDays, project, p.User)
+		p.User, at.UTC().Format(time.RFC3339), w.lockoutRule(st), project, p.User)
 	w.Access.NotifyDirectors(ctx, p.Source, "query-lockout/"+p.User, "query-lockout/"+p.User, subject, body)
 }

@@ -34,34 +34,43 @@ func TestWhatEachRoleGets(t *testing.T) {
 		must(t, err)
 		obf, err := w.Run(ctx, users["obfsc"], "diab", diabetics())
 		must(t, err)
-		if obf.Method != "OBTOTAL" || obf.Noise != "consistent" || exact.Method != "" {
-			t.Errorf("methods: obfuscated got %q/%q, exact got %q; want OBTOTAL/consistent and empty", obf.Method, obf.Noise, exact.Method)
+		if obf.Method != "OBTOTAL" || obf.Noise != "budget" || exact.Method != "" {
+			t.Errorf("methods: obfuscated got %q/%q, exact got %q; want OBTOTAL/budget and empty", obf.Method, obf.Noise, exact.Method)
 		}
-		if d := obf.Count - exact.Count; d < -8 || d > 8 {
-			t.Errorf("obfuscated count %d is %d away from the true %d: more than 6σ", obf.Count, d, exact.Count)
+		// 43 diabetics: under the threshold of 60, shown as such whatever the noise.
+		if exact.Count >= 60 || obf.Count != 0 || obf.Shown != "< 60" {
+			t.Errorf("diabetics: exact %d, obfuscated %d %q; want fewer than 60 shown as 0 \"< 60\"", exact.Count, obf.Count, obf.Shown)
 		}
-		// Items reordered and written differently: the same cohort, the same answer.
-		re := diabetics()
-		re.Panels[0], re.Panels[1] = re.Panels[1], re.Panels[0]
-		re.Panels[0].Items[0], re.Panels[0].Items[1] = re.Panels[0].Items[1], re.Panels[0].Items[0]
+		women := querydef.Query{Panels: []querydef.Panel{panel(item(`\i2b2\Demographics\Sex\F\`)), panel(item(smoking))}}
+		exactWomen, err := w.Run(ctx, users["agg"], "diab", women)
+		must(t, err)
+		obfWomen, err := w.Run(ctx, users["obfsc"], "diab", women)
+		must(t, err)
+		if d := obfWomen.Count - exactWomen.Count; d < -60 || d > 60 || obfWomen.Shown != fmt.Sprintf("%d±20", obfWomen.Count) {
+			t.Errorf("obfuscated count %d (%q) is %d away from the true %d: more than 6σ, or not shown ±20", obfWomen.Count, obfWomen.Shown, d, exactWomen.Count)
+		}
+		// Panels and items reordered: the same question, the same answer, nothing spent.
+		re := women
+		re.Panels = []querydef.Panel{women.Panels[1], women.Panels[0]}
 		again, err := w.Run(ctx, users["obfsc"], "diab", re)
 		must(t, err)
-		if again.Count != obf.Count {
-			t.Errorf("same cohort reordered: got %d, want the first answer %d", again.Count, obf.Count)
+		if again.Count != obfWomen.Count || again.Budget == nil || again.Budget.Cost != 0 || obfWomen.Budget.Cost != 0.005 {
+			t.Errorf("same question reordered: got %d costing %v, want the first answer %d costing 0 (the first cost %v, want 0.005)",
+				again.Count, again.Budget, obfWomen.Count, obfWomen.Budget.Cost)
 		}
-		stored, err := w.Result(ctx, users["obfsc"], "diab", obf.QueryID)
+		stored, err := w.Result(ctx, users["obfsc"], "diab", obfWomen.QueryID)
 		must(t, err)
-		if stored.Count != obf.Count || stored.Shown != obf.Shown {
-			t.Errorf("re-read result: got %d %q, want %d %q", stored.Count, stored.Shown, obf.Count, obf.Shown)
+		if stored.Count != obfWomen.Count || stored.Shown != obfWomen.Shown {
+			t.Errorf("re-read result: got %d %q, want %d %q", stored.Count, stored.Shown, obfWomen.Count, obfWomen.Shown)
 		}
-		// A tiny cohort: ≤ 3 shows 0 "< 3" to the obfuscated user.
+		// A tiny cohort: ≤ 3 shows 0 "< 60" to the obfuscated user.
 		tiny := querydef.Query{Panels: []querydef.Panel{{Occurs: querydef.Occurrence{Op: "GE", N: 1}, Items: []querydef.Item{item(synthetic.DiagnosisPath(499))}}}}
 		te, err := w.Run(ctx, users["agg"], "diab", tiny)
 		must(t, err)
 		to, err := w.Run(ctx, users["obfsc"], "diab", tiny)
 		must(t, err)
-		if te.Count <= 3 && (to.Count != 0 || to.Shown != "< 3") {
-			t.Errorf("true count %d: obfuscated got %d %q, want 0 \"< 3\"", te.Count, to.Count, to.Shown)
+		if te.Count <= 3 && (to.Count != 0 || to.Shown != "< 60") {
+			t.Errorf("true count %d: obfuscated got %d %q, want 0 \"< 60\"", te.Count, to.Count, to.Shown)
 		}
 
 		// Patient-level data by role.
@@ -118,9 +127,9 @@ func TestWhatEachRoleGets(t *testing.T) {
 		// Every answer and read is audited, counts only.
 		var audited int
 		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action IN ('warehouse.query', 'warehouse.pdo')`).Scan(&audited))
-		// 8 answers (agg 2, obfsc 3, lds, deid, prot) and 4 reads (lds 2, deid, prot); refusals read nothing.
-		if audited != 12 {
-			t.Errorf("audit entries of answers and reads: got %d, want 12", audited)
+		// 10 answers (agg 3, obfsc 4, lds, deid, prot) and 4 reads (lds 2, deid, prot); refusals read nothing.
+		if audited != 14 {
+			t.Errorf("audit entries of answers and reads: got %d, want 14", audited)
 		}
 	})
 }

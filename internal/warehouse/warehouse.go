@@ -13,17 +13,24 @@
 // The parts, each a package of its own: schema (the tables and columns), seal (the key),
 // load (appending rows, from CSV or any Source), synthetic (a made-up warehouse), querydef
 // (i2b2's query language: the model, JSON and XML, normalisation), cohort (the patients of a
-// definition, and breakdowns), noise (obfuscated counts). This package puts them together:
-// an answer (answer.go) is stored like i2b2's (query master, instance, result instance with
-// shown size, real size and obfuscation method), the lockout rule (lockout.go), stored
-// queries (stored.go), the concept tree (concepts.go), patient-level reads (pdo.go), the
-// governance gate (gate.go), the individual-access source (person.go) and retention.
+// definition, and breakdowns), noise (obfuscated counts), budget (the privacy budget of
+// obfuscated counts and the guarantee it gives). This package puts them together: an answer
+// (answer.go) is stored like i2b2's (query master, instance, result instance with shown size,
+// real size and obfuscation method), the obfuscation settings (settings.go) and budgets
+// (budgets.go), the lockout rule (lockout.go), stored queries (stored.go), the concept tree
+// and its totalnums (concepts.go), patient-level reads (pdo.go), the governance gate
+// (gate.go), the individual-access source (person.go) and retention.
 //
-// What comes back depends on the role (access.Allowed decides): DATA_OBFSC gets a count with
-// noise and is locked out of queries after too many results with the same real count (i2b2's
-// rule); DATA_AGG exact counts and breakdowns; DATA_LDS patient-level data without blobs;
-// DATA_DEID with blobs; DATA_PROT with identified data. Every answer and read is audited
-// with counts and ids, never values.
+// What comes back depends on the role (access.Allowed decides): DATA_OBFSC gets counts with
+// noise — by default keyed by the question and the data and spent from a privacy budget per
+// user, project and period (package budget states the guarantee: with the defaults, 20 new
+// counts per 30 days, and no estimate of a count better than a spread of 2.24), every total of
+// 3 or fewer patients or under the threshold given the same answer, and is locked out of
+// queries after 7 runs of the same query; DATA_AGG exact counts and breakdowns; DATA_LDS
+// patient-level data without blobs; DATA_DEID with blobs; DATA_PROT with identified data.
+// i2b2's own noise (fresh on every run, no budget, the lockout on equal real counts) is a
+// setting, documented as weaker. Every answer, read and refusal is audited with counts and
+// ids, never values.
 //
 // Governance (issue 9) comes first: before a count or a patient-level read, the gate (Gate,
 // see gate.go) asks whether the project may analyse the agencies' data at all — an approved
@@ -41,15 +48,16 @@ import (
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse/cohort"
-	"github.com/stewardhealth/steward/internal/warehouse/noise"
 	"github.com/stewardhealth/steward/internal/warehouse/seal"
 )
 
 // Warehouse answers cohort queries and patient-level reads over the store.
 type Warehouse struct {
-	DB       *store.DB
-	Access   *access.Service
-	Keys     *seal.Keys
+	DB     *store.DB
+	Access *access.Service
+	Keys   *seal.Keys
+	// Settings apply until an administrator saves settings (SaveSettings); then the stored
+	// ones do (CurrentSettings).
 	Settings Settings
 	// Gate is issue 9's governance: whose data an analysis may read (ethics approval,
 	// agency, region and client consent). New sets it over the same store.
@@ -60,23 +68,7 @@ type Warehouse struct {
 	gates   *gateCache        // agencies and their patients, for the gate
 }
 
-// Settings are the obfuscation and lockout settings (i2b2's crc.properties names in brackets).
-type Settings struct {
-	Noise          noise.Mode // noise.Consistent (default) or noise.I2B2
-	Sigma          float64    // [obfuscation.count.sigma] 1.323
-	BreakdownSigma float64    // [breakdowncount.sigma] 1.6
-	Minimum        int        // [obfuscation.minimum.value] 3: a true count ≤ this is shown as 0 ("< 3")
-	LockoutCount   int        // [lockout.setfinderquery.count] 7
-	LockoutDays    int        // [lockout.setfinderquery.day] 30
-	LockoutZeros   bool       // [lockout.setfinderquery.zero.count] false: zero results never count
-}
-
-// DefaultSettings are i2b2's.
-func DefaultSettings() Settings {
-	return Settings{Noise: noise.Consistent, Sigma: 1.323, BreakdownSigma: 1.6, Minimum: 3, LockoutCount: 7, LockoutDays: 30}
-}
-
-// New returns a warehouse with i2b2's settings and consistent noise.
+// New returns a warehouse with the default settings (budget mode) until settings are saved.
 func New(db *store.DB, svc *access.Service, keys *seal.Keys) *Warehouse {
 	return &Warehouse{DB: db, Access: svc, Keys: keys, Settings: DefaultSettings(), Gate: governance.New(db, governance.Config{}),
 		cohorts: cohort.New(db)}

@@ -36,7 +36,7 @@ func TestBrowserCohortQuery(t *testing.T) {
 	b.eval(`document.querySelector("#panel0").value = "\\i2b2\\Diagnoses\\ICD10\\E\\"; document.querySelector("#panel1").value = "\\i2b2\\Labs\\LOINC\\2345-7\\"; document.querySelector("form.box button").click()`)
 	b.waitFor("the answer", `document.querySelector(".answer")`)
 	b.screenshot(filepath.Join(shots, "cohort-2-answer.png"))
-	if got := b.eval(`document.querySelector(".answer").innerText`); !strings.Contains(got, "obfuscated, consistent noise") {
+	if got := b.eval(`document.querySelector(".answer").innerText`); !strings.Contains(got, "obfuscated, budget noise") {
 		t.Errorf("answer shown: %s, want an obfuscated count", got)
 	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"cmp"
+	"fmt"
 	"html/template"
 	"io"
 	"mime"
@@ -31,7 +32,11 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 		if err != nil {
 			return err
 		}
-		a, err := wh.Run(r.Context(), p, r.PathValue("id"), q)
+		var o warehouse.RunOptions
+		if b := r.URL.Query().Get("breakdowns"); b != "" {
+			o.Breakdowns = strings.Split(b, ",")
+		}
+		a, err := wh.RunWith(r.Context(), p, r.PathValue("id"), q, o)
 		if err != nil {
 			return err
 		}
@@ -65,7 +70,16 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 		return replyNeutral(w, pdo, err)
 	})
 	api("GET /api/v1/projects/{id}/concepts", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		cs, err := wh.Children(r.Context(), p, r.PathValue("id"), r.URL.Query().Get("parent"))
+		v := r.URL.Query()
+		children := wh.Children
+		switch v.Get("totalnum") {
+		case "", "false":
+		case "true":
+			children = wh.ChildrenCounted
+		default:
+			return fmt.Errorf("%w: totalnum is true or false", derrors.Invalid)
+		}
+		cs, err := children(r.Context(), p, r.PathValue("id"), v.Get("parent"))
 		return reply(w, cs, err)
 	})
 	api("GET /api/v1/warehouse/lockouts", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -82,6 +96,7 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 		return noContent(w, wh.Unlock(r.Context(), p, r.PathValue("user"), req.Reason))
 	})
 	s.cohortRoutes(wh)
+	s.obfuscationRoutes(wh)
 }
 
 // replyNeutral is reply in the API's vocabulary (vocabulary.go), not the warehouse's columns.
@@ -98,6 +113,7 @@ type cohortPage struct {
 	Project, Parent, Up string
 	Children            []warehouse.Concept
 	Panels              []string
+	Breakdowns          bool // asked for (obfuscated users: each dimension spends from the budget)
 	Answer              *warehouse.Answer
 }
 
@@ -129,8 +145,12 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 					q.Panels = append(q.Panels, querydef.Panel{Items: items})
 				}
 			}
-			a, err := wh.Run(r.Context(), p, d.Project, q)
-			if err != nil && derrors.Kind(err) != derrors.Invalid && derrors.Kind(err) != derrors.Locked {
+			var o warehouse.RunOptions
+			if d.Breakdowns = r.PostFormValue("breakdowns") == "on"; d.Breakdowns {
+				o.Breakdowns = []string{"all"}
+			}
+			a, err := wh.RunWith(r.Context(), p, d.Project, q, o)
+			if k := derrors.Kind(err); err != nil && k != derrors.Invalid && k != derrors.Locked && k != derrors.TooMany && k != derrors.Forbidden {
 				return err
 			}
 			if err != nil {

@@ -265,6 +265,26 @@ func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]m
 	return out, nil
 }
 
+// Cells lists each breakdown dimension's cells in the scope — every cell some patient of the
+// agency is in, and "unknown" — sorted, so that an obfuscated breakdown can show every cell
+// whatever the cohort holds. Call it after Breakdowns.
+func (s *Scope) Cells() map[string][]string {
+	out := map[string][]string{}
+	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
+		cells := []string{"unknown"}
+		if s.cells != nil {
+			for cell := range s.cells.cells[dim] {
+				if cell != "unknown" {
+					cells = append(cells, cell)
+				}
+			}
+		}
+		slices.Sort(cells)
+		out[dim] = cells
+	}
+	return out
+}
+
 func cmpUnknown(s string) string {
 	if s == "" {
 		return "unknown"

@@ -1,6 +1,7 @@
 package noise
 
 import (
+	"errors"
 	"math"
 	"strconv"
 	"testing"
@@ -19,42 +20,42 @@ func stats(xs []float64) (mean, sd float64) {
 }
 
 // draws is a source of standard normal draws per noise mode: fresh for i2b2's, keyed by a
-// different cohort each time for the consistent one.
+// different question each time for the budget mode.
 var draws = map[Mode]func(i int) float64{
-	I2B2:       func(int) float64 { return RandomZ() },
-	Consistent: func(i int) float64 { return KeyedZ([]byte("test key"), "north", "PATIENT_COUNT_XML", strconv.Itoa(i)) },
+	I2B2:   func(int) float64 { return RandomZ() },
+	Budget: func(i int) float64 { return KeyedZ([]byte("test key"), "question", strconv.Itoa(i), "total") },
 }
 
 func TestNoiseMeanSpreadAndMinimum(t *testing.T) {
 	const n = 40000
 	for mode, z := range draws {
-		for _, c := range []struct {
-			name  string
-			sigma float64
-		}{{"total", 1.323}, {"breakdown", 1.6}} {
+		for _, sigma := range []float64{1.323, 1.6, 10} {
 			xs := make([]float64, n)
 			for i := range xs {
-				xs[i] = float64(Obfuscate(100, 3, c.sigma, z(i)))
+				xs[i] = float64(Obfuscate(1000, 3, sigma, z(i)))
+				if mode == Budget {
+					xs[i] = float64(Release(1000, 3, 60, sigma, z(i)))
+				}
 			}
 			mean, sd := stats(xs)
 			// Rounding adds a uniform error of variance 1/12.
-			want := math.Sqrt(c.sigma*c.sigma + 1.0/12)
-			if math.Abs(mean-100) > 4*want/math.Sqrt(n) {
-				t.Errorf("%s %s: mean %.4f, want 100 within 4 standard errors", mode, c.name, mean)
+			want := math.Sqrt(sigma*sigma + 1.0/12)
+			if math.Abs(mean-1000) > 4*want/math.Sqrt(n) {
+				t.Errorf("%s σ %g: mean %.4f, want 1000 within 4 standard errors", mode, sigma, mean)
 			}
-			if math.Abs(sd-want) > 0.03 {
-				t.Errorf("%s %s: spread %.4f, want %.4f", mode, c.name, sd, want)
+			if math.Abs(sd/want-1) > 0.03 {
+				t.Errorf("%s σ %g: spread %.4f, want %.4f", mode, sigma, sd, want)
 			}
 		}
 		for count := int64(0); count <= 3; count++ {
 			for i := range 1000 {
 				if got := Obfuscate(count, 3, 1.323, z(i)); got != 0 {
-					t.Fatalf("%s: true count %d shown as %d, want 0", mode, count, got)
+					t.Fatalf("%s: true count %d shown as %d by i2b2's rule, want 0", mode, count, got)
+				}
+				if got := Release(count, 3, 5, 10, z(i)+10); got != 0 {
+					t.Fatalf("%s: true count %d shown as %d with noise of 10σ, want 0 whatever the noise", mode, count, got)
 				}
 			}
-		}
-		if Shown(0, 3) != "< 3" || Shown(17, 3) != "17±3" {
-			t.Errorf("shown: got %q and %q", Shown(0, 3), Shown(17, 3))
 		}
 		seen4 := map[int64]bool{}
 		for i := range 1000 {
@@ -64,21 +65,63 @@ func TestNoiseMeanSpreadAndMinimum(t *testing.T) {
 			t.Errorf("%s: a true 4 is shown as only %v: not noised", mode, seen4)
 		}
 	}
+	if Shown(0, 3) != "< 3" || Shown(17, 3) != "17±3" {
+		t.Errorf("shown: got %q and %q", Shown(0, 3), Shown(17, 3))
+	}
+	for _, c := range []struct {
+		n    int64
+		want string
+	}{{0, "< 60"}, {250, "250±20"}} {
+		if got := ShownBudget(c.n, 60, 10); got != c.want {
+			t.Errorf("ShownBudget(%d): got %q, want %q", c.n, got, c.want)
+		}
+	}
+}
+
+// A noisy count under the threshold is hidden, at or over it shown; a cell has no rule on its
+// true count.
+func TestThreshold(t *testing.T) {
+	for _, c := range []struct {
+		count int64
+		z     float64
+		want  int64
+	}{{100, 0, 100}, {65, -0.5, 60}, {65, -0.56, 0}, {59, 0, 0}, {4, 6, 64}, {3, 6, 0}} {
+		if got := Release(c.count, 3, 60, 10, c.z); got != c.want {
+			t.Errorf("Release(%d, z %g): got %d, want %d", c.count, c.z, got, c.want)
+		}
+	}
+	if got := Cell(2, 60, 10, 6); got != 62 {
+		t.Errorf("Cell(2, z 6): got %d, want 62 (no rule on a cell's true count)", got)
+	}
+}
+
+func TestParseMode(t *testing.T) {
+	for s, want := range map[string]Mode{"budget": Budget, "I2B2": I2B2, " i2b2 ": I2B2} {
+		if got, err := ParseMode(s); err != nil || got != want {
+			t.Errorf("ParseMode(%q): got %q, %v; want %q", s, got, err, want)
+		}
+	}
+	if _, err := ParseMode("consistent"); !errors.Is(err, ErrSetKeyed) {
+		t.Errorf("ParseMode(consistent): got %v, want the reason it was removed", err)
+	}
+	if _, err := ParseMode("laplace"); err == nil {
+		t.Error("ParseMode(laplace): no error")
+	}
 }
 
 // TestAveragingAttack repeats each query 30 times and rounds the mean of the answers. With
 // i2b2's fresh noise that recovers the true count almost always (REFERENCE: 95 % after 30);
-// with consistent noise the 30 answers are one answer, so the attacker learns no more than
-// from one run (about 30 %).
+// with keyed noise the 30 answers are one answer, so the attacker learns no more than from
+// one run (about 30 % at σ 1.323).
 func TestAveragingAttack(t *testing.T) {
 	const trials, runs = 2000, 30
-	recovered := map[Mode]map[int]int{I2B2: {}, Consistent: {}}
+	recovered := map[Mode]map[int]int{I2B2: {}, Budget: {}}
 	for mode := range draws {
 		for trial := range trials {
 			truth := int64(50 + trial%200)
 			sum := 0.0
 			for r := 1; r <= runs; r++ {
-				i := trial // consistent: the same cohort every run
+				i := trial // keyed: the same question every run
 				if mode == I2B2 {
 					i = trial*runs + r
 				}
@@ -92,17 +135,17 @@ func TestAveragingAttack(t *testing.T) {
 		}
 	}
 	rate := func(m Mode, r int) float64 { return float64(recovered[m][r]) / trials }
-	t.Logf("exact recovery after 1 / 7 / 30 runs: i2b2 %.2f %.2f %.2f; consistent %.2f %.2f %.2f",
-		rate(I2B2, 1), rate(I2B2, 7), rate(I2B2, 30), rate(Consistent, 1), rate(Consistent, 7), rate(Consistent, 30))
+	t.Logf("exact recovery after 1 / 7 / 30 runs: i2b2 %.2f %.2f %.2f; keyed %.2f %.2f %.2f",
+		rate(I2B2, 1), rate(I2B2, 7), rate(I2B2, 30), rate(Budget, 1), rate(Budget, 7), rate(Budget, 30))
 	if r := rate(I2B2, 30); r < 0.9 {
 		t.Errorf("i2b2 noise after 30 runs: recovered %.2f, want about 0.95 (the attack this guards against)", r)
 	}
 	for _, r := range []int{7, runs} {
-		if rate(Consistent, r) != rate(Consistent, 1) {
-			t.Errorf("consistent noise: recovery after %d runs %.2f differs from after 1 run %.2f", r, rate(Consistent, r), rate(Consistent, 1))
+		if rate(Budget, r) != rate(Budget, 1) {
+			t.Errorf("keyed noise: recovery after %d runs %.2f differs from after 1 run %.2f", r, rate(Budget, r), rate(Budget, 1))
 		}
 	}
-	if r := rate(Consistent, 1); r < 0.2 || r > 0.4 {
+	if r := rate(Budget, 1); r < 0.2 || r > 0.4 {
 		t.Errorf("one run recovers %.2f, want about 0.30", r)
 	}
 }

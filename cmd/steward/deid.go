@@ -231,7 +231,7 @@ func confirmInPlace(cmd *cobra.Command, pol *policy.Policy, f runFlags) error {
 }
 
 func printReport(w io.Writer, rep *deid.Report) {
-	fmt.Fprintf(w, "\n%s run %s, key %s, rules %s, %s\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.PolicyDigest, rep.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "\n%s run %s, key %s, rules %s, %s (steward %s)\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.PolicyDigest, rep.Elapsed.Round(time.Millisecond), rep.Steward)
 	if rep.Dictionary > 0 {
 		fmt.Fprintf(w, "free text scrubbed for %d transformed values and the identifier patterns\n", rep.Dictionary)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/version"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -49,6 +50,12 @@ http://localhost).`,
 				return err
 			}
 			defer done()
+			// Which build served from when: the first entry of every run, vouched for by the
+			// checkpoint made at start.
+			if err := s.Record(ctx, access.Principal{User: "steward", Source: "steward"}, "server.start", "server",
+				map[string]string{"version": version.String(), "addr": addr}); err != nil {
+				return fmt.Errorf("audit the server's start: %w", err)
+			}
 			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
 			defer waitCheckpoints()
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
@@ -108,7 +115,7 @@ http://localhost).`,
 			if cert != "" || key != "" {
 				scheme, serve = "https", func() error { return srv.ListenAndServeTLS(cert, key) }
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "steward: serving on %s://%s (database: %s)\n", scheme, addr, s.DB.Dialect)
+			fmt.Fprintf(cmd.OutOrStdout(), "steward %s: serving on %s://%s (database: %s)\n", version.String(), scheme, addr, s.DB.Dialect)
 			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}

@@ -94,6 +94,7 @@ import (
 	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
+	"github.com/stewardhealth/steward/internal/version"
 )
 
 // Options says what to run.
@@ -120,6 +121,7 @@ type TableProgress interface {
 
 // Report says what a run did. It holds counts and names, never values.
 type Report struct {
+	Steward        string // the build that made the run (internal/version)
 	Mode           string
 	Source, Target string // DSNs with passwords hidden
 	KeyFingerprint string
@@ -172,6 +174,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	e := &engine{opts: o, schema: schema, src: src}
 	e.report = &Report{
+		Steward:        version.String(),
 		Source:         database.Redact(o.Source),
 		KeyFingerprint: o.Key.Fingerprint(),
 	}

@@ -39,6 +39,7 @@ import (
 	"github.com/stewardhealth/steward/internal/flatmap"
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/transform"
+	"github.com/stewardhealth/steward/internal/version"
 )
 
 // Options says what to verify.
@@ -98,7 +99,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	v := &verifier{
 		o: o, src: src, dst: dst, ss: ss, ts: ts, seed: maphash.MakeSeed(),
 		rep: &Report{
-			Generated: start.UTC(), Policy: o.Policy.File, PolicySHA256: hex.EncodeToString(sum[:]),
+			Generated: start.UTC(), Steward: version.String(), Policy: o.Policy.File, PolicySHA256: hex.EncodeToString(sum[:]),
 			Source: database.Redact(o.Source), Target: database.Redact(o.Target), MinK: o.MinK,
 		},
 		tables: map[string]*tableState{},

@@ -98,6 +98,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.governanceRoutes(o.Governance)
 	s.warehouseRoutes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
+	s.handle("GET /healthz", s.healthz) // health.go
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s
 }

@@ -218,7 +218,7 @@ terminal, never taken from a flag's value.`,
 		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
 			kind, key := access.LockAccount, account
 			if (account == "") == (address == "") {
-				return errors.New("give one of --account or --address")
+				return usageError(errors.New("give one of --account or --address"))
 			}
 			if address != "" {
 				kind, key = access.LockAddress, address
@@ -248,7 +248,7 @@ terminal, never taken from a flag's value.`,
 		Args:    cobra.NoArgs,
 		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
 			if smtpAddr == "" {
-				return errors.New("give --smtp HOST:PORT: the digest is mailed to the directors")
+				return usageError(errors.New("give --smtp HOST:PORT: the digest is mailed to the directors"))
 			}
 			s.Notify = access.Mailer{Addr: smtpAddr, From: smtpFrom}
 			d, err := s.SendDigest(ctx, time.Now())
@@ -293,7 +293,7 @@ func readPassword(file, prompt string) (string, error) {
 func askPassword(in *os.File, out io.Writer, prompt string) (string, error) {
 	fd := int(in.Fd())
 	if !term.IsTerminal(fd) {
-		return "", errors.New("no terminal to ask for the password on: give --password-file")
+		return "", usageError(errors.New("no terminal to ask for the password on: give --password-file"))
 	}
 	var failed error
 	ask := func(p string) string {

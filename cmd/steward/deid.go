@@ -127,12 +127,12 @@ func loadKey(file string, unkeyed bool, stderr io.Writer) (transform.Key, error)
 	}
 	if secret != nil {
 		if unkeyed {
-			return transform.Key{}, errors.New("give a key or --unkeyed, not both")
+			return transform.Key{}, usageError(errors.New("give a key or --unkeyed, not both"))
 		}
 		return transform.NewKey(secret)
 	}
 	if !unkeyed {
-		return transform.Key{}, errors.New("no hashing key: give --key-file FILE or set STEWARD_KEY (e.g. `openssl rand -hex 32 > steward.key`); --unkeyed runs without one, weakly")
+		return transform.Key{}, usageError(errors.New("no hashing key: give --key-file FILE or set STEWARD_KEY (e.g. `openssl rand -hex 32 > steward.key`); --unkeyed runs without one, weakly"))
 	}
 	fmt.Fprintln(stderr, unkeyedWarning)
 	return transform.Unkeyed(), nil
@@ -142,7 +142,7 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if f.inPlace == (f.target != "") {
-		return errors.New("give --target DSN for a copy, or --in-place to rewrite the source")
+		return usageError(errors.New("give --target DSN for a copy, or --in-place to rewrite the source"))
 	}
 	pol, err := policy.Load(f.policy)
 	if err != nil {
@@ -220,7 +220,7 @@ func confirmInPlace(cmd *cobra.Command, pol *policy.Policy, f runFlags) error {
 	}
 	in, ok := cmd.InOrStdin().(*os.File)
 	if !ok || !isatty.IsTerminal(in.Fd()) {
-		return errors.New("not asking without a terminal: add --yes to rewrite in place")
+		return usageError(errors.New("not asking without a terminal: add --yes to rewrite in place"))
 	}
 	fmt.Fprint(w, "Rewrite these values for good? Type yes: ")
 	line, _ := bufio.NewReader(in).ReadString('\n')

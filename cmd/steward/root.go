@@ -15,7 +15,9 @@ func newRoot() *cobra.Command {
 		Version:       version.String(),
 	}
 	root.SetVersionTemplate("steward {{.Version}}\n")
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(), newDisclosure(),
-		newBackup(), newRetention(), newGovernance(), newWarehouse(), newVersion())
+		newBackup(), newRetention(), newGovernance(), newWarehouse(), newVersion(), newExitCodesTopic())
+	refuseUnknownSubcommands(root)
 	return root
 }

@@ -24,7 +24,7 @@ table's quasi_identifiers are what verify measures re-identification risk on.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sample < 0 {
-				return fmt.Errorf("--sample must be 0 or more rows, got %d", sample)
+				return usageError(fmt.Errorf("--sample must be 0 or more rows, got %d", sample))
 			}
 			if sample == 0 {
 				sample = -1 // names only

@@ -34,7 +34,7 @@ func accountKey(file string) (string, error) {
 	if k := os.Getenv("AZURE_STORAGE_KEY"); k != "" {
 		return k, nil
 	}
-	return "", errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY")
+	return "", usageError(errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY"))
 }
 
 func grantDetail(g azure.Grant) map[string]string {
@@ -94,11 +94,11 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 			case "push":
 			case "sqlserver":
 				if cmd.Flags().Changed("permissions") {
-					return errors.New("--for sqlserver gives the permissions SQL Server's BACKUP TO URL needs (" + azure.SQLServerBackupPermissions + "): leave --permissions out")
+					return usageError(errors.New("--for sqlserver gives the permissions SQL Server's BACKUP TO URL needs (" + azure.SQLServerBackupPermissions + "): leave --permissions out"))
 				}
 				req.Permissions = azure.SQLServerBackupPermissions
 			default:
-				return fmt.Errorf("--for %q: push (steward transfer push) or sqlserver (BACKUP TO URL through a SAS credential)", forTool)
+				return usageError(fmt.Errorf("--for %q: push (steward transfer push) or sqlserver (BACKUP TO URL through a SAS credential)", forTool))
 			}
 			key, err := accountKey(keyFile)
 			if err != nil {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -10,21 +9,6 @@ import (
 	"github.com/stewardhealth/steward/internal/policy"
 	"github.com/stewardhealth/steward/internal/verify"
 )
-
-// Exit statuses of deid verify: checks that fail are told apart from input that is wrong.
-const (
-	exitChecksFailed = 1
-	exitBadInput     = 2
-)
-
-// exitError ends the program with a given status after printing its error.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
 
 func newDeidVerify() *cobra.Command {
 	var pol, source, target, report, workPath string
@@ -42,7 +26,8 @@ The report (--report; .html, .json or .md by the file's extension) holds counts 
 value, and ends with a sign-off block for the solution engineer, the product owner and the DBA.
 
 Exit status: 0 when every check passes, 1 when a check fails, 2 when the input is wrong (a
-database cannot be read, the copy is not a copy of the original, the policy does not fit).`,
+database cannot be read, the copy is not a copy of the original, the policy does not fit), 3
+when a database server does not answer (steward help exit-codes).`,
 		Example: `  steward deid verify --policy steward-demo/policy.yaml --source sqlite:steward-demo/hospital.db --target sqlite:steward-demo/hospital-deid.db --report steward-demo/report.html
   steward deid verify --policy policy.yaml --source postgres://postgres@127.0.0.1:5432/xt --target postgres://postgres@127.0.0.1:5432/xt_deid --report report.json --min-k 5`,
 		Args: cobra.NoArgs,
@@ -121,13 +106,4 @@ func printVerify(w io.Writer, r *verify.Report) {
 				t.Name, k.QuasiIdentifiers, k.Original.K, k.Deidentified.K, k.Deidentified.Below5, k.Original.Below5)
 		}
 	}
-}
-
-// exitCode is the status for an error returned by a command.
-func exitCode(err error) int {
-	var e *exitError
-	if errors.As(err, &e) {
-		return e.code
-	}
-	return 1
 }

@@ -156,7 +156,7 @@ func (o *obfscFlags) apply(ctx context.Context, f *pflag.FlagSet, w *warehouse.W
 		case "obfsc-noise":
 			m, err := noise.ParseMode(o.mode)
 			if err != nil {
-				return fmt.Errorf("--obfsc-noise: %w", err)
+				return usageError(fmt.Errorf("--obfsc-noise: %w", err))
 			}
 			if m != s.Noise {
 				// A new mode starts from that mode's defaults; other flags given apply over them.

@@ -39,7 +39,7 @@ written anywhere.`,
 
 type runFlags struct {
 	policy, source, target, keyFile, report, workDir string
-	inPlace, yes, unkeyed                            bool
+	inPlace, yes, unkeyed, asJSON                    bool
 }
 
 func newDeidRun() *cobra.Command {
@@ -61,6 +61,7 @@ func newDeidRun() *cobra.Command {
 	fl.StringVar(&f.keyFile, "key-file", "", "file holding the secret hashing key (else $STEWARD_KEY)")
 	fl.BoolVar(&f.unkeyed, "unkeyed", false, "hash with plain SHA-256 and no key (weak: see the warning)")
 	fl.StringVar(&f.report, "report", "", "write the run's report as JSON to this file")
+	addJSONFlag(fl, &f.asJSON)
 	addWorkDirFlag(fl, &f.workDir)
 	cmd.MarkFlagRequired("policy")
 	cmd.MarkFlagRequired("source")
@@ -165,7 +166,13 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog, Work: work})
 	wait()
 	if rep != nil && (err == nil || len(rep.Tables) > 0) {
-		printReport(out, rep)
+		if f.asJSON { // the same object as --report writes
+			if werr := printJSON(out, rep); werr != nil && err == nil {
+				err = werr
+			}
+		} else {
+			printReport(out, rep)
+		}
 		if f.report != "" {
 			if werr := writeJSON(f.report, rep); werr != nil && err == nil {
 				err = werr

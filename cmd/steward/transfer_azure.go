@@ -66,7 +66,7 @@ func newTransferGrant() *cobra.Command {
 	var (
 		req                          azure.GrantRequest
 		acct, endpoint, keyFile, out string
-		show                         bool
+		show, asJSON                 bool
 		forTool                      string
 	)
 	cmd := &cobra.Command{
@@ -124,6 +124,17 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
+			if asJSON { // the grant's record (never the key; the token only with --show-token) and the token file
+				v := struct {
+					azure.Grant
+					TokenFile string `json:"token_file"`
+					Token     string `json:"token,omitempty"`
+				}{Grant: g, TokenFile: out}
+				if show {
+					v.Token = tok
+				}
+				return printJSON(w, v)
+			}
 			fmt.Fprintf(w, "grant %s: container %s of account %s, HTTPS only, client IP %s, permissions %s (policy %s)\n",
 				g.ID, g.Container, g.Account, g.IPRange, g.Permissions, g.ID)
 			fmt.Fprintf(w, "expires %s (in %s)\n", g.Expiry.Format("2006-01-02 15:04 MST"), (req.Duration + req.Margin).String())
@@ -148,6 +159,7 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
 	fl.StringVar(&out, "out", "", "token file (default $STEWARD_HOME/grants/ID.sas)")
 	fl.BoolVar(&show, "show-token", false, "also print the token")
+	addJSONFlag(fl, &asJSON)
 	fl.StringVar(&req.Permissions, "permissions", "rcw", "permission letters of racwdl (cw: no resume)")
 	fl.StringVar(&forTool, "for", "push", "what uploads with the token: push, or sqlserver (BACKUP TO URL: permissions rwdl)")
 	for _, f := range []string{"account", "container", "client-ip", "duration"} {

@@ -13,6 +13,7 @@ import (
 func newDeidVerify() *cobra.Command {
 	var pol, source, target, report, workPath string
 	var minK int
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify --policy policy.yaml --source ORIGINAL --target COPY [--report FILE]",
 		Short: "Prove a de-identified copy keeps nothing identifying; write the sign-off report",
@@ -49,17 +50,27 @@ when a database server does not answer (steward help exit-codes).`,
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}
-			printVerify(cmd.OutOrStdout(), rep)
+			if asJSON { // the report's JSON form, as --report FILE.json writes it
+				if err := verify.Render(cmd.OutOrStdout(), "json", rep); err != nil {
+					return err
+				}
+			} else {
+				printVerify(cmd.OutOrStdout(), rep)
+			}
 			if report != "" {
 				if err := verify.WriteFile(report, rep); err != nil {
 					return &exitError{exitBadInput, fmt.Errorf("write the report: %w", err)}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", report)
+				if !asJSON {
+					fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", report)
+				}
 			}
 			if len(rep.Failed()) > 0 {
 				return &exitError{exitChecksFailed, fmt.Errorf("verification failed: %d of %d checks found problems", len(rep.Failed()), len(rep.Summary))}
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), rep.Verdict)
+			if !asJSON {
+				fmt.Fprintln(cmd.OutOrStdout(), rep.Verdict)
+			}
 			return nil
 		},
 	}
@@ -69,6 +80,7 @@ when a database server does not answer (steward help exit-codes).`,
 	fl.StringVar(&target, "target", "", "DSN of the de-identified copy")
 	fl.StringVar(&report, "report", "", "write the report to this file (.html, .json or .md)")
 	addWorkDirFlag(fl, &workPath)
+	addJSONFlag(fl, &asJSON)
 	fl.IntVar(&minK, "min-k", 0, "fail when a table's quasi-identifiers leave a group smaller than this in the copy, or when the policy marks none (0: groups under 5 are marked for review, and exit 0)")
 	for _, f := range []string{"policy", "source", "target"} {
 		cmd.MarkFlagRequired(f)

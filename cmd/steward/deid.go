@@ -70,6 +70,7 @@ func newDeidRun() *cobra.Command {
 
 func newDeidCheck() *cobra.Command {
 	var pol, source string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "check --policy policy.yaml --source DSN",
 		Short: "Check a policy against a database's schema; change nothing",
@@ -77,7 +78,7 @@ func newDeidCheck() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := policy.Load(pol)
 			if err != nil {
-				return err
+				return usageError(err)
 			}
 			db, err := database.Open(cmd.Context(), source)
 			if err != nil {
@@ -85,8 +86,8 @@ func newDeidCheck() *cobra.Command {
 			}
 			defer db.Close()
 			s, err := deid.Check(cmd.Context(), p, db)
-			if err != nil {
-				return err
+			if err != nil { // the policy does not fit the database (or its schema cannot be read)
+				return usageError(err)
 			}
 			cols, changed := 0, 0
 			for _, t := range s.Tables {
@@ -97,12 +98,23 @@ func newDeidCheck() *cobra.Command {
 					}
 				}
 			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), struct {
+					Policy      string `json:"policy"`
+					Source      string `json:"source"` // password hidden
+					Fits        bool   `json:"fits"`
+					Tables      int    `json:"tables"`
+					Columns     int    `json:"columns"`
+					Transformed int    `json:"transformed"`
+				}{pol, database.Redact(source), true, len(s.Tables), cols, changed})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: policy fits %s: %d tables, %d columns, %d transformed\n", pol, database.Redact(source), len(s.Tables), cols, changed)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&pol, "policy", "", "policy file (YAML)")
 	cmd.Flags().StringVar(&source, "source", "", "DSN of the database")
+	addJSONFlag(cmd.Flags(), &asJSON)
 	cmd.MarkFlagRequired("policy")
 	cmd.MarkFlagRequired("source")
 	return cmd
@@ -147,7 +159,7 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	}
 	pol, err := policy.Load(f.policy)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	key, err := loadKey(f.keyFile, f.unkeyed, errw)
 	if err != nil {

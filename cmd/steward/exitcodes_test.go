@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"fmt"
 	"net"
 	"os"
@@ -54,6 +55,19 @@ func TestUsageErrorsExit2(t *testing.T) {
 		if code, out := stewardExit(t, args...); code != exitBadInput {
 			t.Errorf("steward %s: exit %d, want %d\n%s", strings.Join(args, " "), code, exitBadInput, out)
 		}
+	}
+	// A policy that does not fit the database: a table it does not name.
+	db, err := sql.Open("sqlite", filepath.Join(dir, "other.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Exec("CREATE TABLE unnamed (id INTEGER PRIMARY KEY, note TEXT)"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	pol := filepath.Join("..", "..", "internal", "demo", "policy.yaml")
+	if code, out := stewardExit(t, "deid", "check", "--policy", pol, "--source", "sqlite:"+filepath.Join(dir, "other.db")); code != exitBadInput {
+		t.Errorf("a policy that does not fit: exit %d, want %d\n%s", code, exitBadInput, out)
 	}
 	// An unknown flag, on each command there is.
 	var walk func(c *cobra.Command)

@@ -51,6 +51,16 @@ func TestDeidRunAndVerifyJSON(t *testing.T) {
 	os.WriteFile(key, []byte(strings.Repeat("cd", 32)+"\n"), 0o600)
 	pol, orig := filepath.Join(demo, "policy.yaml"), "sqlite:"+filepath.Join(demo, "hospital.db")
 	target := filepath.Join(dir, "copy.db")
+	var fit struct {
+		Policy, Source               string
+		Fits                         bool
+		Tables, Columns, Transformed int
+	}
+	if code, out, stderr := stewardJSON(t, "deid", "check", "--json", "--policy", pol, "--source", orig); code != 0 {
+		t.Fatalf("deid check --json: exit %d\n%s", code, stderr)
+	} else if decode(t, "deid check", out, &fit); !fit.Fits || fit.Tables < 5 || fit.Columns <= fit.Transformed || fit.Transformed == 0 || fit.Policy != pol {
+		t.Errorf("deid check --json = %+v", fit)
+	}
 	code, out, stderr := stewardJSON(t, "deid", "run", "--json", "--policy", pol, "--source", orig, "--target", "sqlite:"+target, "--key-file", key)
 	if code != 0 {
 		t.Fatalf("deid run --json: exit %d\n%s", code, stderr)

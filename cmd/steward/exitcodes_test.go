@@ -69,6 +69,18 @@ func TestUsageErrorsExit2(t *testing.T) {
 	if code, out := stewardExit(t, "deid", "check", "--policy", pol, "--source", "sqlite:"+filepath.Join(dir, "other.db")); code != exitBadInput {
 		t.Errorf("a policy that does not fit: exit %d, want %d\n%s", code, exitBadInput, out)
 	}
+	// A grant that cannot be made as asked, refused before anything is sent.
+	t.Setenv("STEWARD_HOME", dir)
+	t.Setenv("AZURE_STORAGE_KEY", "a2V5")
+	for _, bad := range [][]string{{"--container", "Bad_Name"}, {"--client-ip", "not-an-address"}, {"--permissions", "rcwz"}} {
+		args := append([]string{"transfer", "grant", "--account", "acme", "--container", "handover", "--client-ip", "203.0.113.7", "--duration", "1h",
+			"--endpoint", fmt.Sprintf("https://127.0.0.1:%d/acme", closedPort(t))}, bad...)
+		if code, out := stewardExit(t, args...); code != exitBadInput {
+			t.Errorf("steward %s: exit %d, want %d\n%s", strings.Join(args, " "), code, exitBadInput, out)
+		}
+	}
+	// (The same grant asked well of a storage service that does not answer exits 3, after the
+	// Azure SDK's retries: 90 s, too long for the suite.)
 	// An unknown flag, on each command there is.
 	var walk func(c *cobra.Command)
 	n := 0

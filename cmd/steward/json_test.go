@@ -51,6 +51,34 @@ func TestDeidRunAndVerifyJSON(t *testing.T) {
 	os.WriteFile(key, []byte(strings.Repeat("cd", 32)+"\n"), 0o600)
 	pol, orig := filepath.Join(demo, "policy.yaml"), "sqlite:"+filepath.Join(demo, "hospital.db")
 	target := filepath.Join(dir, "copy.db")
+	var sc scanResult
+	scanned := filepath.Join(dir, "scanned.yaml")
+	if code, out, stderr := stewardJSON(t, "deid", "scan", "--json", "--source", orig, "--out", scanned); code != 0 {
+		t.Fatalf("deid scan --json: exit %d\n%s", code, stderr)
+	} else {
+		decode(t, "deid scan", out, &sc)
+	}
+	cols, transformed, mrn := 0, 0, ""
+	for _, tb := range sc.Tables {
+		for _, c := range tb.Columns {
+			cols++
+			if c.Rule != "keep" {
+				transformed++
+			}
+			if tb.Name == "patient" && c.Name == "mrn" {
+				mrn = c.Rule
+			}
+		}
+	}
+	if st, err := os.Stat(scanned); err != nil || st.Size() == 0 || sc.Policy != scanned {
+		t.Errorf("deid scan --json wrote no policy at %s: %v", scanned, err)
+	}
+	if cols != sc.Columns || transformed != sc.Transformed || sc.Columns == 0 || mrn == "" || mrn == "keep" || len(sc.Tables) < 5 {
+		t.Errorf("deid scan --json: %d columns (%d listed), %d transformed (%d listed), patient.mrn %q", sc.Columns, cols, sc.Transformed, transformed, mrn)
+	}
+	if code, _, stderr := stewardJSON(t, "deid", "scan", "--json", "--source", orig); code != exitBadInput || !strings.Contains(stderr, "--out") {
+		t.Errorf("deid scan --json without --out: exit %d %s, want 2", code, stderr)
+	}
 	var fit struct {
 		Policy, Source               string
 		Fits                         bool

@@ -316,3 +316,75 @@ func TestTransferGrantJSON(t *testing.T) {
 		t.Errorf("status --json after two grants: exit %d, %s", code, b)
 	}
 }
+
+// backup, backup list and backup restore --json: the backup's record (set, tables, rows,
+// checksums) a script can compare, the same backup in each.
+func TestBackupJSON(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("STEWARD_HOME", dir)
+	db := filepath.Join(dir, "steward.db")
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("a long password\n"), 0o600)
+	if out, err := steward(t, "admin", "bootstrap", "root", "--password-file", pw, "--db", db); err != nil {
+		t.Fatalf("bootstrap: %v\n%s", err, out)
+	}
+	type table struct {
+		Name     string `json:"name"`
+		Rows     int64  `json:"rows"`
+		Checksum string `json:"checksum"`
+	}
+	type rec struct {
+		Dir      string    `json:"dir"`
+		Name     string    `json:"name"`
+		Set      string    `json:"set"`
+		Taken    time.Time `json:"taken"`
+		Dialect  string    `json:"dialect"`
+		File     string    `json:"file"`
+		Tables   []table   `json:"tables"`
+		Verified time.Time `json:"verified"`
+		Rows     int64     `json:"rows"`
+	}
+	var took rec
+	code, b, stderr := stewardJSON(t, "backup", "--json", "--db", db)
+	if code != 0 {
+		t.Fatalf("backup --json: exit %d\n%s", code, stderr)
+	}
+	if err := json.Unmarshal(b, &took); err != nil {
+		t.Fatalf("backup --json: %v\n%s", err, b)
+	}
+	var sum int64
+	users := int64(-1)
+	for _, tb := range took.Tables {
+		sum += tb.Rows
+		if tb.Name == "users" {
+			users = tb.Rows
+		}
+	}
+	if took.Set != "monthly" || took.Dialect != "sqlite" || took.Rows != sum || users != 1 || took.Verified.IsZero() || filepath.Dir(took.Dir) != filepath.Join(dir, "backups") {
+		t.Errorf("backup --json: %+v (users %d)", took, users)
+	}
+	var list struct {
+		Dir     string `json:"dir"`
+		Backups []rec  `json:"backups"`
+	}
+	code, b, _ = stewardJSON(t, "backup", "list", "--json")
+	decode(t, "backup list", b, &list)
+	if code != 0 || len(list.Backups) != 1 || list.Backups[0].Name != took.Name || list.Backups[0].Rows != took.Rows || list.Backups[0].Dir != took.Dir {
+		t.Errorf("backup list --json: %s", b)
+	}
+	var restored struct {
+		rec
+		Restored       string `json:"restored"`
+		KeyCopiedTo    string `json:"server_key_copied_to"`
+		ChecksumsEqual bool   `json:"checksums_equal"`
+	}
+	target := filepath.Join(dir, "restored.db")
+	code, b, stderr = stewardJSON(t, "backup", "restore", "--json", took.Dir, "--db", target)
+	if code != 0 {
+		t.Fatalf("backup restore --json: exit %d\n%s", code, stderr)
+	}
+	decode(t, "backup restore", b, &restored)
+	if !restored.ChecksumsEqual || restored.Name != took.Name || restored.Rows != took.Rows || restored.Restored != target || restored.KeyCopiedTo != serverKeyPath(target) {
+		t.Errorf("backup restore --json: %s", b)
+	}
+}

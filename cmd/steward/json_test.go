@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/streaming"
+	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure"
 	"github.com/stewardhealth/steward/internal/transfer/azure/azuritetest"
@@ -386,5 +388,60 @@ func TestBackupJSON(t *testing.T) {
 	decode(t, "backup restore", b, &restored)
 	if !restored.ChecksumsEqual || restored.Name != took.Name || restored.Rows != took.Rows || restored.Restored != target || restored.KeyCopiedTo != serverKeyPath(target) {
 		t.Errorf("backup restore --json: %s", b)
+	}
+}
+
+// transfer confirm --json: each file's check and the grant's state after, for a good upload
+// (confirmed, the token proven dead) and a damaged one (exit 1, the token left live).
+func TestTransferConfirmJSON(t *testing.T) {
+	s := transferEnv(t)
+	var r confirmResult
+	confirm := func(id string) int {
+		t.Helper()
+		code, b, stderr := stewardJSON(t, "transfer", "confirm", "--json", "--grant", id, "--wait", "10s")
+		r = confirmResult{}
+		dec := json.NewDecoder(bytes.NewReader(b))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&r); err != nil {
+			t.Fatalf("confirm --json: %v\n%s\n%s", err, b, stderr)
+		}
+		if !strings.Contains(stderr, "xt.dump") {
+			t.Errorf("confirm --json: the lines for people are not on stderr:\n%s", stderr)
+		}
+		return code
+	}
+	id, _, sasFile := grantCLI(t, s, "xt-good")
+	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 5000})
+	if out, err := steward(t, "transfer", "push", "--sas-file", sasFile, dir); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	if code := confirm(id); code != 0 || !r.Matched || r.State != "confirmed" || r.Proof == "" || r.Revoked.IsZero() || len(r.Files) != 1 || r.Files[0].Name != "xt.dump" || r.Files[0].Size != 5000 {
+		t.Errorf("confirm --json of a good upload: exit %d, %+v", code, r)
+	}
+	id, token, sasFile := grantCLI(t, s, "xt-bad")
+	if out, err := steward(t, "transfer", "push", "--sas-file", sasFile, dir); err != nil {
+		t.Fatalf("push: %v\n%s", err, out)
+	}
+	c, _ := container.NewClientWithNoCredential(token, nil)
+	c.NewBlockBlobClient("xt.dump").Upload(context.Background(), streaming.NopCloser(bytes.NewReader(make([]byte, 5000))), nil)
+	if code := confirm(id); code != 1 || r.Matched || r.State != "live" || !r.Revoked.IsZero() || len(r.Files) != 1 || r.Files[0].Problem == "" {
+		t.Errorf("confirm --json of a damaged upload: exit %d, %+v; want 1, not matched, live", code, r)
+	}
+}
+
+// transfer confirm --json of an S3 grant: every object checked; on s3rver, which cannot
+// abort an upload, the upload is confirmed but the grant stays live (exit 1).
+func TestTransferConfirmS3JSON(t *testing.T) {
+	s := s3Env(t)
+	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 5<<20 + 3})
+	id, uploads := presignCLI(t, s, dir, "xt/json", "--part-mib", "5")
+	if out, err := steward(t, "transfer", "push-s3", dir, "--uploads", uploads); err != nil {
+		t.Fatalf("push-s3: %v\n%s", err, out)
+	}
+	code, b, stderr := stewardJSON(t, "transfer", "confirm", "--json", "--grant", id, "--wait", "1s")
+	var r confirmResult
+	decode(t, "transfer confirm", b, &r)
+	if code != 1 || !r.Matched || r.Kind != "s3" || r.State != "live" || r.Confirmed.IsZero() || len(r.Files) != 2 || !strings.Contains(stderr, "AbortMultipartUpload") {
+		t.Errorf("confirm --json on s3rver: exit %d, %+v\n%s", code, r, stderr)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -269,9 +270,9 @@ func revokeAndProve(cmd *cobra.Command, a azure.Account, g azure.Grant, action s
 
 func newTransferConfirm() *cobra.Command {
 	var (
-		id, keyFile string
-		anyway      bool
-		wait        time.Duration
+		id, keyFile    string
+		anyway, asJSON bool
+		wait           time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "confirm --grant ID",
@@ -290,8 +291,20 @@ client can push again) and the exit status is non-zero, unless --revoke-anyway.`
 			if err := ledger().Load(id, &r); err != nil {
 				return err
 			}
+			out := &confirmResult{Grant: id, Kind: r.KindOrDefault()}
+			if asJSON { // the lines go to stderr, the object to stdout once the command is done
+				stdout := cmd.OutOrStdout()
+				cmd.SetOut(cmd.ErrOrStderr())
+				defer func() {
+					cmd.SetOut(stdout)
+					if out.Files != nil {
+						out.finish(id)
+						printJSON(stdout, out)
+					}
+				}()
+			}
 			if r.KindOrDefault() == transfer.KindS3 {
-				return confirmS3(cmd, id, anyway, wait)
+				return confirmS3(cmd, id, anyway, wait, out)
 			}
 			g, a, err := loadGrantAccount(id, keyFile)
 			if err != nil {
@@ -305,7 +318,9 @@ client can push again) and the exit status is non-zero, unless --revoke-anyway.`
 			}
 			w := cmd.OutOrStdout()
 			bad := 0
+			out.Files, out.Extra = []fileCheck{}, append([]string{}, res.Extra...)
 			for _, f := range res.Files {
+				out.Files = append(out.Files, fileCheck{f.Name, f.Size, f.SHA256, f.Problem})
 				if f.Problem == "" {
 					fmt.Fprintf(w, "ok    %-32s %14d bytes  sha256 %s…\n", f.Name, f.Size, f.SHA256[:16])
 				} else {
@@ -342,6 +357,7 @@ client can push again) and the exit status is non-zero, unless --revoke-anyway.`
 	fl.StringVar(&id, "grant", "", "grant id (as transfer grant printed it)")
 	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
 	fl.BoolVar(&anyway, "revoke-anyway", false, "revoke even when a check fails")
+	addJSONFlag(fl, &asJSON)
 	fl.DurationVar(&wait, "wait", 90*time.Second, "how long to keep trying the token while the revocation spreads (Azure: up to 30s)")
 	cmd.MarkFlagRequired("grant")
 	return cmd
@@ -545,5 +561,35 @@ func (u *uploadLine) Done(err error) {
 		fmt.Fprintf(u.l.w, "%-24s %14d bytes, already done\n", u.name, u.size)
 	default:
 		fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d now, %d before, %s\n", u.name, max(u.size, u.done+sent), sent, u.done, time.Since(u.start).Round(time.Millisecond))
+	}
+}
+
+// confirmResult is transfer confirm --json: each manifest file's check, the files that are
+// not in the manifest (Azure), and the grant's state afterwards.
+type confirmResult struct {
+	Grant     string      `json:"grant"`
+	Kind      string      `json:"kind"`
+	Files     []fileCheck `json:"files"`
+	Extra     []string    `json:"extra,omitempty"`
+	Matched   bool        `json:"matched"` // every file matched the manifest
+	State     string      `json:"state"`   // the grant's state after the command (live: not revoked)
+	Confirmed time.Time   `json:"confirmed,omitzero"`
+	Revoked   time.Time   `json:"revoked,omitzero"`
+	Proof     string      `json:"proof,omitempty"` // how the token was shown dead
+}
+
+type fileCheck struct {
+	Name    string `json:"name"`
+	Size    int64  `json:"size"` // -1: missing
+	SHA256  string `json:"sha256,omitempty"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// finish fills in the verdict and the grant's state from its record.
+func (c *confirmResult) finish(id string) {
+	c.Matched = !slices.ContainsFunc(c.Files, func(f fileCheck) bool { return f.Problem != "" })
+	var r transfer.Record
+	if ledger().Load(id, &r) == nil {
+		c.State, c.Confirmed, c.Revoked, c.Proof = string(r.State(time.Now())), r.Confirmed, r.Revoked, r.Proof
 	}
 }

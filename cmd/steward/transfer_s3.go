@@ -195,7 +195,7 @@ func revokeS3(cmd *cobra.Command, id, action string, detail map[string]string, w
 }
 
 // confirmS3 checks every object of an S3 grant against the manifest's digests, then revokes.
-func confirmS3(cmd *cobra.Command, id string, anyway bool, wait time.Duration) error {
+func confirmS3(cmd *cobra.Command, id string, anyway bool, wait time.Duration, out *confirmResult) error {
 	g, b, err := loadS3Grant(id)
 	if err != nil {
 		return err
@@ -208,7 +208,9 @@ func confirmS3(cmd *cobra.Command, id string, anyway bool, wait time.Duration) e
 	}
 	w := cmd.OutOrStdout()
 	bad := 0
+	out.Files = []fileCheck{}
 	for _, f := range checks {
+		out.Files = append(out.Files, fileCheck{f.Name, f.Size, f.SHA256, f.Problem})
 		if f.Problem == "" {
 			fmt.Fprintf(w, "ok    %-32s %14d bytes  sha256 %s…\n", f.Name, f.Size, f.SHA256[:16])
 		} else {

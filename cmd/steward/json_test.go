@@ -5,6 +5,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -443,5 +444,33 @@ func TestTransferConfirmS3JSON(t *testing.T) {
 	decode(t, "transfer confirm", b, &r)
 	if code != 1 || !r.Matched || r.Kind != "s3" || r.State != "live" || r.Confirmed.IsZero() || len(r.Files) != 2 || !strings.Contains(stderr, "AbortMultipartUpload") {
 		t.Errorf("confirm --json on s3rver: exit %d, %+v\n%s", code, r, stderr)
+	}
+}
+
+// warehouse load --json: the rows loaded, as the text says them.
+func TestWarehouseLoadJSON(t *testing.T) {
+	dir := t.TempDir()
+	csvDir := filepath.Join(dir, "csv")
+	if out, err := steward(t, "warehouse", "demo", "--db", filepath.Join(dir, "x.db"), "--patients", "5", "--csv", csvDir); err != nil {
+		t.Fatalf("demo --csv: %v\n%s", err, out)
+	}
+	text, err := steward(t, "warehouse", "load", "--db", filepath.Join(dir, "a.db"), csvDir)
+	if err != nil {
+		t.Fatalf("load: %v\n%s", err, text)
+	}
+	var r struct {
+		Rows    int64   `json:"rows"`
+		Agency  string  `json:"agency"`
+		Seconds float64 `json:"seconds"`
+		Rate    float64 `json:"rows_per_second"`
+	}
+	code, b, stderr := stewardJSON(t, "warehouse", "load", "--json", "--db", filepath.Join(dir, "b.db"), csvDir)
+	if code != 0 {
+		t.Fatalf("load --json: exit %d\n%s", code, stderr)
+	}
+	decode(t, "warehouse load", b, &r)
+	facts, _ := os.ReadFile(filepath.Join(csvDir, "observation_fact.csv"))
+	if !strings.Contains(text, fmt.Sprintf("\nloaded %d rows in ", r.Rows)) || r.Rows <= int64(bytes.Count(facts, []byte("\n"))-1) || r.Seconds <= 0 || r.Rate <= 0 {
+		t.Errorf("load --json %+v; the text said %q", r, text)
 	}
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure"
 	"github.com/stewardhealth/steward/internal/transfer/azure/azuritetest"
+	"github.com/stewardhealth/steward/internal/transfer/s3/s3test"
 	"github.com/stewardhealth/steward/internal/version"
 )
 
@@ -413,8 +414,14 @@ func TestTransferConfirmJSON(t *testing.T) {
 	}
 	id, _, sasFile := grantCLI(t, s, "xt-good")
 	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 5000})
-	if out, err := steward(t, "transfer", "push", "--sas-file", sasFile, dir); err != nil {
-		t.Fatalf("push: %v\n%s", err, out)
+	var p pushResult
+	code, b, stderr := stewardJSON(t, "transfer", "push", "--json", "--sas-file", sasFile, dir)
+	if code != 0 {
+		t.Fatalf("push --json: exit %d\n%s", code, stderr)
+	}
+	decode(t, "transfer push", b, &p)
+	if p.Files != 2 || p.Sent != 2 || p.BytesSent <= 5000 || p.Resumable == nil || !*p.Resumable || !strings.HasSuffix(p.Destination, "/xt-good") || strings.Contains(string(b), "sig=") {
+		t.Errorf("push --json: %s; want 2 files (the dump and the manifest) in 2 blocks, resumable, no signature", b)
 	}
 	if code := confirm(id); code != 0 || !r.Matched || r.State != "confirmed" || r.Proof == "" || r.Revoked.IsZero() || len(r.Files) != 1 || r.Files[0].Name != "xt.dump" || r.Files[0].Size != 5000 {
 		t.Errorf("confirm --json of a good upload: exit %d, %+v", code, r)
@@ -436,10 +443,16 @@ func TestTransferConfirmS3JSON(t *testing.T) {
 	s := s3Env(t)
 	dir := azuritetest.Bundle(t, map[string]int{"xt.dump": 5<<20 + 3})
 	id, uploads := presignCLI(t, s, dir, "xt/json", "--part-mib", "5")
-	if out, err := steward(t, "transfer", "push-s3", dir, "--uploads", uploads); err != nil {
-		t.Fatalf("push-s3: %v\n%s", err, out)
+	var p pushResult
+	code, b, stderr := stewardJSON(t, "transfer", "push-s3", "--json", dir, "--uploads", uploads)
+	if code != 0 {
+		t.Fatalf("push-s3 --json: exit %d\n%s", code, stderr)
 	}
-	code, b, stderr := stewardJSON(t, "transfer", "confirm", "--json", "--grant", id, "--wait", "1s")
+	decode(t, "transfer push-s3", b, &p)
+	if p.Files != 2 || p.Sent != 3 || p.BytesSent <= 5<<20 || p.Destination != "s3://"+s3test.Bucket+"/xt/json" || strings.Contains(string(b), "X-Amz-Signature") {
+		t.Errorf("push-s3 --json: %s; want 2 files in 3 parts", b)
+	}
+	code, b, stderr = stewardJSON(t, "transfer", "confirm", "--json", "--grant", id, "--wait", "1s")
 	var r confirmResult
 	decode(t, "transfer confirm", b, &r)
 	if code != 1 || !r.Matched || r.Kind != "s3" || r.State != "live" || r.Confirmed.IsZero() || len(r.Files) != 2 || !strings.Contains(stderr, "AbortMultipartUpload") {

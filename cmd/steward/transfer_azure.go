@@ -176,6 +176,7 @@ func newTransferPush() *cobra.Command {
 		sasFile  string
 		o        azure.PushOptions
 		blockMiB int
+		asJSON   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "push --sas-file F DIR",
@@ -218,6 +219,10 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), pushResult{Destination: target, Files: rep.Files, FilesSkipped: rep.FilesSkipped,
+					Sent: rep.BlocksSent, Skipped: rep.BlocksSkipped, BytesSent: rep.BytesSent, Seconds: el.Seconds(), Resumable: &rep.Resumable})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "pushed %d files to %s (%d already there): %d blocks sent, %d already staged, %.1f MiB in %s (%.1f MiB/s)\n",
 				rep.Files, target, rep.FilesSkipped, rep.BlocksSent, rep.BlocksSkipped, float64(rep.BytesSent)/(1<<20),
 				el.Round(time.Millisecond), float64(rep.BytesSent)/(1<<20)/max(el.Seconds(), 1e-9))
@@ -232,6 +237,7 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 	fl.StringVar(&sasFile, "sas-file", "", "file holding the token (the container's SAS URL) the vendor sent")
 	fl.IntVar(&blockMiB, "block-mib", azure.DefaultBlockSize>>20, "block size in MiB (keep it when resuming)")
 	fl.IntVar(&o.Concurrency, "concurrency", 4, "blocks in flight")
+	addJSONFlag(fl, &asJSON)
 	cmd.MarkFlagRequired("sas-file")
 	return cmd
 }
@@ -592,4 +598,18 @@ func (c *confirmResult) finish(id string) {
 	if ledger().Load(id, &r) == nil {
 		c.State, c.Confirmed, c.Revoked, c.Proof = string(r.State(time.Now())), r.Confirmed, r.Revoked, r.Proof
 	}
+}
+
+// pushResult is transfer push --json and push-s3 --json: what was sent (blocks for Azure,
+// parts for S3) and what an earlier run had sent already.
+type pushResult struct {
+	Destination     string   `json:"destination"` // the container or bucket and prefix, no token
+	Files           int      `json:"files"`
+	FilesSkipped    int      `json:"files_already_there"`
+	Sent            int      `json:"sent"`         // blocks or parts sent by this run
+	Skipped         int      `json:"already_sent"` // blocks staged or parts uploaded by an earlier run
+	BytesSent       int64    `json:"bytes_sent"`
+	Seconds         float64  `json:"seconds"`
+	Resumable       *bool    `json:"resumable,omitempty"`        // Azure: the token may read block lists
+	CompletedBefore []string `json:"completed_before,omitempty"` // S3: files an earlier run completed
 }

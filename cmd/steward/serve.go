@@ -25,6 +25,7 @@ func newServe() *cobra.Command {
 	var o web.Options
 	var gcfg governance.Config
 	var obfsc obfscFlags
+	metricsOn := true
 	cmd := &cobra.Command{
 		Use:   "serve [--db DSN] [--addr 127.0.0.1:8080]",
 		Short: "Run the web server: sign-in, projects and roles, administration, the audit log",
@@ -58,6 +59,7 @@ http://localhost).`,
 			}
 			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
 			defer waitCheckpoints()
+			o.NoMetrics = !metricsOn
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
 			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
@@ -157,6 +159,7 @@ http://localhost).`,
 	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
 	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")
 	obfsc.add(f)
+	f.BoolVar(&metricsOn, "metrics", true, "serve GET /metrics in Prometheus' format, without sign-in: let only the monitoring reach it (--metrics=false: off)")
 	f.BoolVar(&o.InsecureCookies, "insecure-cookies", false, "drop the Secure flag of the session cookie (plain HTTP on a host other than localhost; testing only)")
 	return cmd
 }

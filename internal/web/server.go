@@ -52,6 +52,8 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
 	// client.go); from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
+	// NoMetrics leaves GET /metrics out (the counts are still kept).
+	NoMetrics bool
 }
 
 // Server serves the API and the pages.
@@ -64,6 +66,7 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	proxies  []netip.Prefix
+	metrics  *metrics // metrics.go
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -87,7 +90,7 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, metrics: newMetrics()}
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)
@@ -99,6 +102,9 @@ func New(svc *access.Service, o Options) *Server {
 	s.warehouseRoutes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
 	s.handle("GET /healthz", s.healthz) // health.go
+	if !o.NoMetrics {
+		s.mux.Handle("GET /metrics", s.metrics.handler()) // metrics.go
+	}
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s
 }
@@ -109,7 +115,7 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: cross-origin request refused", derrors.Forbidden), s.log)
 	}))
-	return recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(s.mux))))))), s.log)
+	return s.metrics.instrument(recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(notePattern(s.mux)))))))), s.log))
 }
 
 // handle registers a handler that returns an error.

@@ -1,0 +1,83 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// metrics are the server's Prometheus metrics, in a registry of its own (a test may run
+// several servers in one process). GET /metrics serves them in Prometheus' text format:
+// counts and durations by route pattern and status, never a path's values or a user.
+type metrics struct {
+	reg      *prometheus.Registry
+	requests *prometheus.CounterVec
+	duration *prometheus.HistogramVec
+}
+
+func newMetrics() *metrics {
+	m := &metrics{
+		reg: prometheus.NewRegistry(),
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "steward_http_requests_total",
+			Help: "HTTP requests answered, by route pattern (\"unmatched\" for none) and status.",
+		}, []string{"route", "status"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "steward_http_request_duration_seconds",
+			Help:    "Time to answer an HTTP request, by route pattern.",
+			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
+		}, []string{"route"}),
+	}
+	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+func (m *metrics) handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// routeKey holds, in a request's context, where the mux writes the pattern it matched: the
+// middleware between them copy the request, so the outermost one would not see r.Pattern.
+type routeKey struct{}
+
+type routeHolder struct{ pattern string }
+
+// instrument counts and times every request, whatever answers it (a middleware's refusal
+// too); it wraps everything else so a recovered panic counts as its 500.
+func (m *metrics) instrument(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		route := &routeHolder{}
+		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, route))
+		sw := &statusWriter{ResponseWriter: w}
+		start := time.Now()
+		defer func() {
+			p := route.pattern
+			if p == "" {
+				p = "unmatched"
+			}
+			code := sw.code
+			if code == 0 {
+				code = http.StatusOK
+			}
+			m.requests.WithLabelValues(p, strconv.Itoa(code)).Inc()
+			m.duration.WithLabelValues(p).Observe(time.Since(start).Seconds())
+		}()
+		h.ServeHTTP(sw, r)
+	})
+}
+
+// notePattern wraps the mux: once it has routed a request, the pattern goes where instrument
+// reads it.
+func notePattern(mux *http.ServeMux) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mux.ServeHTTP(w, r)
+		if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
+			h.pattern = r.Pattern
+		}
+	})
+}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +27,7 @@ func newServe() *cobra.Command {
 	var gcfg governance.Config
 	var obfsc obfscFlags
 	metricsOn := true
+	var accessLog string
 	cmd := &cobra.Command{
 		Use:   "serve [--db DSN] [--addr 127.0.0.1:8080]",
 		Short: "Run the web server: sign-in, projects and roles, administration, the audit log",
@@ -60,6 +62,18 @@ http://localhost).`,
 			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
 			defer waitCheckpoints()
 			o.NoMetrics = !metricsOn
+			switch accessLog {
+			case "":
+			case "-":
+				o.AccessLog = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			default:
+				f, err := os.OpenFile(accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+				if err != nil {
+					return usageError(fmt.Errorf("--access-log: %w", err))
+				}
+				defer f.Close()
+				o.AccessLog = slog.New(slog.NewJSONHandler(f, nil))
+			}
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
 			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
@@ -159,6 +173,7 @@ http://localhost).`,
 	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
 	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")
 	obfsc.add(f)
+	f.StringVar(&accessLog, "access-log", "-", "write one JSON line per request (request id, route, status, duration, user; never a value from the path, query or body) to this file, - for stderr, empty for none")
 	f.BoolVar(&metricsOn, "metrics", true, "serve GET /metrics in Prometheus' format, without sign-in: let only the monitoring reach it (--metrics=false: off)")
 	f.BoolVar(&o.InsecureCookies, "insecure-cookies", false, "drop the Secure flag of the session cookie (plain HTTP on a host other than localhost; testing only)")
 	return cmd

@@ -2,6 +2,9 @@ package web
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"time"
@@ -45,16 +48,34 @@ func (m *metrics) handler() http.Handler {
 // middleware between them copy the request, so the outermost one would not see r.Pattern.
 type routeKey struct{}
 
-type routeHolder struct{ pattern string }
+type routeHolder struct{ pattern, user string }
+
+// noteUser tells the access log who made the request, once a handler knows (watch).
+func noteUser(r *http.Request, user string) {
+	if h, ok := r.Context().Value(routeKey{}).(*routeHolder); ok {
+		h.user = user
+	}
+}
 
 // instrument counts and times every request, whatever answers it (a middleware's refusal
 // too); it wraps everything else so a recovered panic counts as its 500.
-func (m *metrics) instrument(h http.Handler) http.Handler {
+//
+// With an access log, each request is also one structured line: a request id (also sent as
+// X-Request-Id), the route pattern, the status, the duration and the signed-in user — never
+// the path's values, the query or the body.
+func (m *metrics) instrument(h http.Handler, access *slog.Logger) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		route := &routeHolder{}
 		r = r.WithContext(context.WithValue(r.Context(), routeKey{}, route))
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
+		var id string
+		if access != nil {
+			var b [8]byte
+			rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+			w.Header().Set("X-Request-Id", id)
+		}
 		defer func() {
 			p := route.pattern
 			if p == "" {
@@ -64,8 +85,14 @@ func (m *metrics) instrument(h http.Handler) http.Handler {
 			if code == 0 {
 				code = http.StatusOK
 			}
+			took := time.Since(start)
 			m.requests.WithLabelValues(p, strconv.Itoa(code)).Inc()
-			m.duration.WithLabelValues(p).Observe(time.Since(start).Seconds())
+			m.duration.WithLabelValues(p).Observe(took.Seconds())
+			if access != nil {
+				access.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
+					slog.String("route", p), slog.Int("status", code), slog.Float64("duration_ms", float64(took.Microseconds())/1000),
+					slog.String("user", route.user))
+			}
 		}()
 		h.ServeHTTP(sw, r)
 	})

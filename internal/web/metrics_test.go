@@ -1,7 +1,11 @@
 package web
 
 import (
+	"bytes"
+	"encoding/json"
+	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	dto "github.com/prometheus/client_model/go"
@@ -100,4 +104,65 @@ func TestMetricsOff(t *testing.T) {
 	if code, body, _ := f.call("GET", "/metrics", "", ""); code != 404 || strings.Contains(body, "steward_http") {
 		t.Errorf("/metrics with NoMetrics: %d", code)
 	}
+}
+
+// The access log: one JSON line per request with its id (the X-Request-Id the client got),
+// the route pattern, the status, the duration and the user once signed in — and none of the
+// path's values, the query or the body.
+func TestAccessLog(t *testing.T) {
+	var buf syncBuffer
+	f := newFixture(t, storetest.Open(t, store.SQLite), Options{AccessLog: slog.New(slog.NewJSONHandler(&buf, nil))})
+	token := f.signIn("ann", rootPW)
+	_, _, hdr := f.call("GET", "/api/v1/projects/diab-secret-code?mrn=MRN-445566", token, "")
+	f.call("POST", "/api/v1/signin", "", `{"user":"nobody-here","password":"hunter2-secret"}`)
+	type line struct {
+		Msg        string  `json:"msg"`
+		RequestID  string  `json:"request_id"`
+		Method     string  `json:"method"`
+		Route      string  `json:"route"`
+		Status     int     `json:"status"`
+		DurationMS float64 `json:"duration_ms"`
+		User       string  `json:"user"`
+	}
+	var lines []line
+	for _, l := range strings.Split(strings.TrimSpace(buf.String()), "\n") {
+		var x line
+		if err := json.Unmarshal([]byte(l), &x); err != nil {
+			t.Fatalf("access log line %q: %v", l, err)
+		}
+		lines = append(lines, x)
+	}
+	if len(lines) != 3 {
+		t.Fatalf("%d access log lines, want 3:\n%s", len(lines), buf.String())
+	}
+	got := lines[1]
+	if got.Route != "GET /api/v1/projects/{id}" || got.Status != 404 || got.User != "ann" || got.Method != "GET" || got.RequestID == "" || got.RequestID != hdr.Get("X-Request-Id") || got.DurationMS <= 0 {
+		t.Errorf("the project request's line: %+v (X-Request-Id %q)", got, hdr.Get("X-Request-Id"))
+	}
+	if lines[2].Route != "POST /api/v1/signin" || lines[2].Status != 401 || lines[2].User != "" || lines[0].RequestID == lines[1].RequestID {
+		t.Errorf("lines: %+v", lines)
+	}
+	for _, leak := range []string{"diab-secret-code", "MRN-445566", "nobody-here", "hunter2", token} {
+		if strings.Contains(buf.String(), leak) {
+			t.Errorf("the access log shows %q", leak)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer the server's goroutines and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -54,6 +54,8 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// NoMetrics leaves GET /metrics out (the counts are still kept).
 	NoMetrics bool
+	// AccessLog, when set, gets one line per request (metrics.go); nil: none.
+	AccessLog *slog.Logger
 }
 
 // Server serves the API and the pages.
@@ -67,6 +69,7 @@ type Server struct {
 	routes   []route
 	proxies  []netip.Prefix
 	metrics  *metrics // metrics.go
+	access   *slog.Logger
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -90,7 +93,7 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, metrics: newMetrics()}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, metrics: newMetrics(), access: o.AccessLog}
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)
@@ -115,7 +118,7 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: cross-origin request refused", derrors.Forbidden), s.log)
 	}))
-	return s.metrics.instrument(recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(notePattern(s.mux)))))))), s.log))
+	return s.metrics.instrument(recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(notePattern(s.mux)))))))), s.log), s.access)
 }
 
 // handle registers a handler that returns an error.

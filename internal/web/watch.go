@@ -12,6 +12,7 @@ import (
 // record it: seed 002's "unauthorized access … will be monitored". The answer itself is
 // not changed; a failure to record is logged.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, p access.Principal, h APIHandler) error {
+	noteUser(r, p.User)
 	sw := &statusWriter{ResponseWriter: w}
 	err := h(sw, r, p)
 	code := sw.code

@@ -12,6 +12,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/stewardhealth/steward/internal/store"
 )
 
 // metrics are the server's Prometheus metrics, in a registry of its own (a test may run
@@ -21,9 +23,14 @@ type metrics struct {
 	reg      *prometheus.Registry
 	requests *prometheus.CounterVec
 	duration *prometheus.HistogramVec
+	cohort   *prometheus.CounterVec
+	refused  *prometheus.CounterVec
 }
 
-func newMetrics() *metrics {
+// cohortRoutes are the routes that run a cohort query (API and page).
+var cohortRoutes = map[string]bool{"POST /api/v1/projects/{id}/queries": true, "POST /projects/{id}/cohort": true}
+
+func newMetrics(db *store.DB, log *slog.Logger) *metrics {
 	m := &metrics{
 		reg: prometheus.NewRegistry(),
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -35,9 +42,58 @@ func newMetrics() *metrics {
 			Help:    "Time to answer an HTTP request, by route pattern.",
 			Buckets: []float64{.005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30},
 		}, []string{"route"}),
+		cohort: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "steward_cohort_queries_total",
+			Help: "Cohort queries asked (API and page), by status: 200/201 answered, 4xx refused.",
+		}, []string{"status"}),
+		refused: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "steward_refused_requests_total",
+			Help: "Requests of a signed-in user answered 401, 403 or 404 (what the lockout counts), by route pattern and status.",
+		}, []string{"route", "status"}),
 	}
-	m.reg.MustRegister(m.requests, m.duration, collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	m.reg.MustRegister(m.requests, m.duration, m.cohort, m.refused, storeCollector{db, log},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
+}
+
+// storeCollector reads, at each scrape, what the store holds now: the locks in force and
+// the export requests by state (two small GROUP BY queries).
+type storeCollector struct {
+	db  *store.DB
+	log *slog.Logger
+}
+
+var (
+	locksDesc   = prometheus.NewDesc("steward_locks", "Locks in force, by kind (account, address, …).", []string{"kind"}, nil)
+	exportsDesc = prometheus.NewDesc("steward_export_requests", "Export requests, by state.", []string{"state"}, nil)
+)
+
+func (c storeCollector) Describe(ch chan<- *prometheus.Desc) { ch <- locksDesc; ch <- exportsDesc }
+
+func (c storeCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	for _, q := range []struct {
+		desc *prometheus.Desc
+		sql  string
+	}{
+		{locksDesc, `SELECT kind, count(*) FROM login_failures WHERE locked_at IS NOT NULL GROUP BY kind`},
+		{exportsDesc, `SELECT status, count(*) FROM export_requests GROUP BY status`},
+	} {
+		rows, err := c.db.QueryContext(ctx, q.sql)
+		if err != nil {
+			c.log.Warn("metrics: read the store", "err", err)
+			continue
+		}
+		for rows.Next() {
+			var label string
+			var n int64
+			if rows.Scan(&label, &n) == nil {
+				ch <- prometheus.MustNewConstMetric(q.desc, prometheus.GaugeValue, float64(n), label)
+			}
+		}
+		rows.Close()
+	}
 }
 
 func (m *metrics) handler() http.Handler {
@@ -88,6 +144,9 @@ func (m *metrics) instrument(h http.Handler, access *slog.Logger) http.Handler {
 			took := time.Since(start)
 			m.requests.WithLabelValues(p, strconv.Itoa(code)).Inc()
 			m.duration.WithLabelValues(p).Observe(took.Seconds())
+			if cohortRoutes[p] {
+				m.cohort.WithLabelValues(strconv.Itoa(code)).Inc()
+			}
 			if access != nil {
 				access.LogAttrs(r.Context(), slog.LevelInfo, "request", slog.String("request_id", id), slog.String("method", r.Method),
 					slog.String("route", p), slog.Int("status", code), slog.Float64("duration_ms", float64(took.Microseconds())/1000),

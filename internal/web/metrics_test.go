@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
 
+	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 )
@@ -165,4 +167,61 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// The domain's metrics: cohort queries by status, refused requests by route, the locks in
+// force, read by scraping /metrics after doing each.
+func TestMetricsOfCohortQueriesRefusalsAndLocks(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) { metricsOfTheDomain(t, db) })
+}
+
+func metricsOfTheDomain(t *testing.T, db *store.DB) {
+	f, ann, _ := warehouseFixture(t, db, access.DataAgg)
+	for i, st := range []string{"pending", "pending", "released"} { // as the airlock would leave them
+		if _, err := db.Exec(`INSERT INTO export_requests (id, project, author, mode, purpose, status, created_at) VALUES ($1, 'diab', 'ann', 'auto', 'p', $2, '2026-12-01')`, fmt.Sprint("er-", i), st); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for range 2 {
+		if code, body, _ := f.call("POST", "/api/v1/projects/diab/queries", ann, diabetesJSON); code != 201 {
+			t.Fatalf("query: %d %s", code, body)
+		}
+	}
+	f.call("GET", "/api/v1/projects/nosuch", ann, "")
+	for range 3 { // the fixture locks an account after 3 failures from one address
+		f.call("POST", "/api/v1/signin", "", `{"user":"root","password":"wrong password"}`)
+	}
+	fams := scrape(t, f)
+	for _, c := range []struct {
+		name   string
+		labels map[string]string
+		want   float64
+	}{
+		{"steward_cohort_queries_total", map[string]string{"status": "201"}, 2},
+		{"steward_refused_requests_total", map[string]string{"route": "GET /api/v1/projects/{id}", "status": "404"}, 1},
+		{"steward_locks", map[string]string{"kind": access.LockFromAddress}, 1},
+		{"steward_export_requests", map[string]string{"state": "pending"}, 2},
+		{"steward_export_requests", map[string]string{"state": "released"}, 1},
+	} {
+		if got := gauge(fams, c.name, c.labels); got != c.want {
+			t.Errorf("%s%v = %v, want %v", c.name, c.labels, got, c.want)
+		}
+	}
+}
+
+// gauge is value, for gauges too.
+func gauge(fams map[string]*dto.MetricFamily, name string, labels map[string]string) float64 {
+	if fam := fams[name]; fam != nil && fam.GetType() == dto.MetricType_GAUGE {
+		for _, m := range fam.Metric {
+			match := len(m.Label) == len(labels)
+			for _, l := range m.Label {
+				match = match && labels[l.GetName()] == l.GetValue()
+			}
+			if match {
+				return m.GetGauge().GetValue()
+			}
+		}
+		return -1
+	}
+	return value(fams, name, labels)
 }

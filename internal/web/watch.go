@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/stewardhealth/steward/internal/access"
@@ -21,6 +22,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, p access.Principa
 	}
 	switch code {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		s.metrics.refused.WithLabelValues(r.Pattern, strconv.Itoa(code)).Inc()
 		if rerr := s.svc.Refused(r.Context(), p, r.Pattern, resource(r), code); rerr != nil {
 			s.log.Error("record refused request", "err", rerr)
 		}

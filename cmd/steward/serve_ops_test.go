@@ -91,9 +91,16 @@ func TestServeHealthMetricsAccessLog(t *testing.T) {
 	if st, err := os.Stat(logFile); err != nil || st.Mode().Perm() != 0o600 {
 		t.Errorf("access log mode: %v", err)
 	}
-	base, stop = serve("--metrics=false", "--access-log", "")
+	// The same settings from a configuration file, one overridden by the environment.
+	conf, log2 := filepath.Join(dir, "serve.yaml"), filepath.Join(dir, "access2.log")
+	os.WriteFile(conf, []byte("metrics: false\naccess-log: ''\ntrusted-proxy: [10.0.0.0/8]\n"), 0o600)
+	t.Setenv("STEWARD_ACCESS_LOG", log2)
+	base, stop = serve("--config", conf)
 	if code, _ := get(base + "/metrics"); code != 404 {
-		t.Errorf("/metrics with --metrics=false: %d, want 404", code)
+		t.Errorf("/metrics with metrics: false in the configuration: %d, want 404", code)
 	}
 	stop()
+	if b, _ := os.ReadFile(log2); !strings.Contains(string(b), `"route":"unmatched","status":404`) {
+		t.Errorf("STEWARD_ACCESS_LOG over the configuration's access-log: %s has %q", log2, b)
+	}
 }

@@ -147,3 +147,21 @@ func TestExitCodesTable(t *testing.T) {
 		t.Errorf("steward help does not list the exit-codes topic:\n%s", out)
 	}
 }
+
+// Interrupted (Ctrl-C or SIGTERM cancel the command's context): 130, whatever the command
+// was doing.
+func TestInterruptedExits130(t *testing.T) {
+	dir := t.TempDir()
+	db, err := sql.Open("sqlite", filepath.Join(dir, "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	db.Exec("CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT)")
+	db.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out bytes.Buffer
+	if code := execute(ctx, newRoot(), []string{"deid", "scan", "--source", "sqlite:" + filepath.Join(dir, "x.db")}, &out, &out); code != exitInterrupted {
+		t.Errorf("an interrupted scan: exit %d, want %d\n%s", code, exitInterrupted, out.String())
+	}
+}

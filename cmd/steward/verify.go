@@ -46,7 +46,9 @@ when a database server does not answer (steward help exit-codes).`,
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}
-			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK, Work: work})
+			prog, wait := newProgress(cmd.ErrOrStderr())
+			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK, Work: work, Progress: prog})
+			wait()
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}

@@ -93,6 +93,7 @@ import (
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/progress"
 	"github.com/stewardhealth/steward/internal/transform"
 	"github.com/stewardhealth/steward/internal/version"
 )
@@ -108,16 +109,12 @@ type Options struct {
 	Work     *filemem.Dir // where large tables go (see package filemem); nil: the default
 }
 
-// Progress is told about each table as it goes.
-type Progress interface {
-	Table(name string, rows int64) TableProgress
-}
+// Progress is told about each table as it goes (package progress, which verify, the
+// warehouse load and the demo share).
+type Progress = progress.Progress
 
 // TableProgress follows one table.
-type TableProgress interface {
-	Add(rows int64)
-	Done(err error)
-}
+type TableProgress = progress.TableProgress
 
 // Report says what a run did. It holds counts and names, never values.
 type Report struct {

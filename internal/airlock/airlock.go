@@ -244,7 +244,28 @@ func (s *Service) SetExporter(ctx context.Context, p access.Principal, project, 
 			return fmt.Errorf("%w: address range %q: want a CIDR prefix such as 203.0.113.0/24", derrors.Invalid, ipRange)
 		}
 	}
+	if m != "" && !s.mayExport(ctx, x, user) { // taking someone off always works
+		return fmt.Errorf("%w: user %s cannot request exports in project %s (a user of the project's agency holding DATA_AGG or higher there)",
+			derrors.Invalid, user, x.Code)
+	}
 	return s.setMode(ctx, p, x.Code, user, m, &ipRange, "")
+}
+
+// mayExport reports whether user exists and holds the right to request exports in project
+// x (DATA_AGG or higher, of an agency that sees the project). An unknown user and another
+// agency's user get the same answer, so the list tells nothing of who exists elsewhere.
+func (s *Service) mayExport(ctx context.Context, x access.Project, user string) bool {
+	u, err := s.Access.Principal(ctx, user, "")
+	return err == nil && access.Allowed(u, access.RequestExport, x)
+}
+
+// onList reports whether user is on project's list of users who may request exports.
+func (s *Service) onList(ctx context.Context, project, user string) (bool, error) {
+	_, err := s.mode(ctx, project, user)
+	if errors.Is(err, derrors.Forbidden) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // setMode writes a user's entry; ipRange nil keeps the range they have.

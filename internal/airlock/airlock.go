@@ -129,9 +129,8 @@ type Request struct {
 type File struct {
 	Name     string             `json:"name"`
 	Meta     disclosure.Meta    `json:"meta"`
-	Result   *disclosure.Result `json:"result"`
-	record   disclosure.Release
-	original disclosure.Release
+	Result *disclosure.Result `json:"result"`
+	record disclosure.Release
 }
 
 // FileInput is one file submitted.

@@ -243,7 +243,7 @@ func lastToken(t *testing.T, mail *smtptest.Server, n int) (string, smtptest.Mes
 	return m[1], msgs[n-1]
 }
 
-// An exception releases the original table once the officer approves it; an analyst's
+// An exception releases the checked table once the officer approves it; an analyst's
 // address range binds their links; in a bunker project the data publishers (at most two)
 // verify and receive.
 func TestExceptionRangeAndBunker(t *testing.T) {
@@ -274,8 +274,9 @@ func TestExceptionRangeAndBunker(t *testing.T) {
 		must(t, err)
 		got, _ := io.ReadAll(rc)
 		rc.Close()
-		if !strings.HasPrefix(string(got), "age_band,project,patients\n0-17,P1,5\n") {
-			t.Errorf("approved exception: got %q, want the original file", got)
+		// issue 16: an exception releases the checked table, never the upload
+		if want := "age_band,patients\n0-17,suppressed\n18-64,400\n65+,suppressed\n"; string(got) != want {
+			t.Errorf("approved exception freeing no cell: got %q, want %q", got, want)
 		}
 
 		// bunker: publishers, at most two

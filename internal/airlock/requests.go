@@ -11,6 +11,7 @@ import (
 	"io"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,16 +22,22 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 )
 
-// stored names of a request's files: the checked version (hidden cells suppressed) and,
-// when an exception is asked for, the original for release on approval.
+// stored names of a request's files: the checked version (hidden cells suppressed); when
+// an exception is asked for, the upload, kept only to check it again at approval and never
+// served; and the table an approved exception releases (the checked one with the cells the
+// reviewers freed).
 func checkedName(id, file string) string  { return id + "--checked--" + file }
 func originalName(id, file string) string { return id + "--original--" + file }
+func freedName(id, file string) string    { return id + "--freed--" + file }
 
 type evidence struct {
-	Result   *disclosure.Result `json:"result"`
-	Record   disclosure.Release `json:"record"`   // what leaves when the checked file is released
-	Original disclosure.Release `json:"original"` // what leaves when an exception releases the original
+	Result *disclosure.Result `json:"result"`
+	Record disclosure.Release `json:"record"` // what the ledger keeps when the file is released
 }
+
+// rowLevelComment is why an exception of a list of persons is refused.
+const rowLevelComment = "row-level data (most rows count one person) is never released by an exception of a failed check; " +
+	"non-aggregated exports go only through the documented route for them"
 
 // Submit runs the checks on an analyst's files and releases, queues or refuses the request.
 func (s *Service) Submit(ctx context.Context, p access.Principal, project string, sub Submission) (*Request, error) {
@@ -58,7 +65,7 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		Exception: strings.TrimSpace(sub.Exception), Created: now, Agencies: adm.Agencies, Analysis: cmp.Or(sub.Analysis, DefaultAnalysis), Basis: basis(adm)}
 	earlier := map[string][]disclosure.Release{}
 	seen := map[string]bool{}
-	outright, refused := false, false
+	outright, refused, rowLevel := false, false, false
 	for _, in := range sub.Files {
 		if in.Name != filepath.Base(in.Name) || !strings.HasSuffix(in.Name, ".csv") || seen[in.Name] {
 			return nil, fmt.Errorf("%w: file name %q: want a plain, unique name ending in .csv", derrors.Invalid, in.Name)
@@ -76,10 +83,11 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		}
 		res := disclosure.Check(t, head, st.Rules, earlier[pop])
 		id := randomID("rel-", 8)
-		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false),
-			original: res.Record(id, p.User, r.ID, now, true)}
-		earlier[pop] = append(earlier[pop], f.original) // files of one request are compared too, as if all left
+		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false)}
+		// files of one request are compared too, as if all their cells left
+		earlier[pop] = append(earlier[pop], res.Record(id, p.User, r.ID, now, true))
 		outright = outright || res.Outright
+		rowLevel = rowLevel || res.RowLevel()
 		refused = refused || res.Verdict == disclosure.Refused
 		r.Files = append(r.Files, f)
 		if !res.Outright {
@@ -100,6 +108,8 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 	switch {
 	case outright:
 		r.Status, r.Comment = Refused, "not aggregated data: refused outright"
+	case rowLevel && r.Exception != "":
+		r.Status, r.Comment = Refused, rowLevelComment
 	case refused && r.Exception == "":
 		r.Status, r.Comment = Refused, "checks failed: change the files, or ask for an exception with a written reason"
 	case m == Validated || r.Exception != "" || st.Bunker: // in a bunker the data publishers verify
@@ -117,7 +127,7 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files)),
 			"agencies": strings.Join(r.Agencies, " "), "analysis": r.Analysis, "basis": r.Basis}
 		for _, f := range r.Files {
-			ev, _ := json.Marshal(evidence{f.Result, f.record, f.original})
+			ev, _ := json.Marshal(evidence{f.Result, f.record})
 			meta, _ := json.Marshal(f.Meta)
 			if _, err := tx.ExecContext(ctx, `INSERT INTO export_files (request_id, name, meta, verdict, evidence) VALUES ($1, $2, $3, $4, $5)`,
 				r.ID, f.Name, string(meta), string(f.Result.Verdict), string(ev)); err != nil {
@@ -140,8 +150,25 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 	return r, nil
 }
 
-// Review approves or rejects a pending request (the officer; never its author).
+// Decision is a reviewer's decision on a pending request.
+type Decision struct {
+	Approve bool   `json:"approve"`
+	Comment string `json:"comment"`
+	// Free names, per file, the hidden cells an approved exception shows, as the evidence
+	// labels them (e.g. "age_band=0-17"); every other hidden cell stays hidden.
+	Free map[string][]string `json:"free,omitempty"`
+}
+
+// Review approves or rejects a pending request, freeing no cell.
 func (s *Service) Review(ctx context.Context, p access.Principal, id string, approve bool, comment string) (*Request, error) {
+	return s.Decide(ctx, p, id, Decision{Approve: approve, Comment: comment})
+}
+
+// Decide approves or rejects a pending request (the officer; never its author). An
+// approved exception releases the checked table — checked again against the ledger as it
+// is now — with only the cells d.Free names shown, never the upload.
+func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d Decision) (*Request, error) {
+	approve, comment := d.Approve, d.Comment
 	r, err := s.Get(ctx, p, id)
 	if err != nil {
 		return nil, err
@@ -170,6 +197,13 @@ func (s *Service) Review(ctx context.Context, p access.Principal, id string, app
 		if _, err := s.admit(ctx, p, x, r.Agencies, r.Analysis); err != nil {
 			return nil, fmt.Errorf("export %s may no longer be released: %w", id, err)
 		}
+		if r.Exception != "" {
+			if err := s.applyException(ctx, r, st, d.Free); err != nil {
+				return nil, err
+			}
+		}
+	} else if len(d.Free) > 0 {
+		return nil, fmt.Errorf("%w: a rejection frees no cell", derrors.Invalid)
 	}
 	r.Status, r.DecidedBy, r.Comment = Rejected, p.User, comment
 	if approve {
@@ -186,6 +220,15 @@ func (s *Service) Review(ctx context.Context, p access.Principal, id string, app
 			return nil, fmt.Errorf("%w: export %s was decided meanwhile", derrors.Conflict, id)
 		}
 		es := []audit.Entry{event(p, "export.review", "export/"+id, map[string]string{"decision": string(r.Status)})}
+		if approve && r.Exception != "" { // the evidence and ledger record of the table that leaves
+			for _, f := range r.Files {
+				ev, _ := json.Marshal(evidence{f.Result, f.record})
+				if _, err := tx.ExecContext(ctx, `UPDATE export_files SET verdict = $1, evidence = $2 WHERE request_id = $3 AND name = $4`,
+					string(f.Result.Verdict), string(ev), r.ID, f.Name); err != nil {
+					return nil, err
+				}
+			}
+		}
 		if approve {
 			rel, ls, err := s.release(ctx, tx, p, r, st)
 			links = ls
@@ -198,6 +241,59 @@ func (s *Service) Review(ctx context.Context, p access.Principal, id string, app
 	}
 	s.tell(ctx, r, links)
 	return r, nil
+}
+
+// applyException makes the table an approved exception releases, file by file: the upload
+// is read and checked again (rules and ledger as they are now), the cells free names are
+// shown and the rest stays hidden (secondary suppression redone around them), and the
+// result is stored under freedName; r's files get the new evidence and ledger records. A
+// list of persons, or a cell that is not hidden, is refused.
+func (s *Service) applyException(ctx context.Context, r *Request, st Settings, free map[string][]string) error {
+	for name := range free {
+		if !slices.ContainsFunc(r.Files, func(f File) bool { return f.Name == name }) {
+			return fmt.Errorf("%w: export %s has no file %s", derrors.Invalid, r.ID, name)
+		}
+	}
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	earlier := map[string][]disclosure.Release{}
+	for i, f := range r.Files {
+		rc, err := s.Files.Open(originalName(r.ID, f.Name))
+		if err != nil {
+			return fmt.Errorf("export %s file %s: the upload kept for the exception: %w", r.ID, f.Name, err)
+		}
+		data, err := io.ReadAll(rc)
+		rc.Close()
+		if err != nil {
+			return fmt.Errorf("export %s file %s: %w", r.ID, f.Name, err)
+		}
+		pop := f.Meta.Population
+		if _, ok := earlier[pop]; !ok {
+			if earlier[pop], err = s.earlier(ctx, pop); err != nil {
+				return err
+			}
+		}
+		t, head, err := disclosure.ReadCSV(f.Name, bytes.NewReader(data), f.Meta)
+		if err != nil {
+			return fmt.Errorf("%w: %w", derrors.Invalid, err)
+		}
+		res := disclosure.Check(t, head, st.Rules, earlier[pop])
+		if res.RowLevel() {
+			return fmt.Errorf("%w: export %s file %s: %s", derrors.Conflict, r.ID, f.Name, rowLevelComment)
+		}
+		if err := res.Free(free[f.Name]); err != nil {
+			return fmt.Errorf("%w: export %s: %w", derrors.Invalid, r.ID, err)
+		}
+		earlier[pop] = append(earlier[pop], res.Record(f.record.ID, r.Author, r.ID, now, true))
+		var b bytes.Buffer
+		if err := res.WriteReleased(&b); err != nil {
+			return err
+		}
+		if err := s.Files.Put(ctx, freedName(r.ID, f.Name), &b, int64(b.Len())); err != nil {
+			return fmt.Errorf("store %s: %w", f.Name, err)
+		}
+		r.Files[i].Result, r.Files[i].record = res, res.Record(f.record.ID, r.Author, r.ID, now, false)
+	}
+	return nil
 }
 
 // reviewer checks that p may review the project's requests: its data-governance officers,
@@ -225,10 +321,7 @@ func (s *Service) release(ctx context.Context, tx *sql.Tx, p access.Principal, r
 	now := s.Now().UTC()
 	var es []audit.Entry
 	for _, f := range r.Files {
-		record := f.record
-		if r.Exception != "" { // an approved exception releases the original
-			record = f.original
-		}
+		record := f.record // the checked table's cells, with those an exception freed
 		rec, _ := json.Marshal(record)
 		if _, err := tx.ExecContext(ctx, `INSERT INTO release_ledger (id, request_id, project, population, released_by, released_at, record)
 			VALUES ($1, $2, $3, $4, $5, $6, $7)`, record.ID, r.ID, r.Project, record.Population, p.User, store.FormatTime(now), string(rec)); err != nil {
@@ -336,7 +429,7 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 		if err := errors.Join(json.Unmarshal([]byte(meta), &f.Meta), json.Unmarshal([]byte(ev), &e)); err != nil {
 			return nil, fmt.Errorf("export %s file %s: %w", id, f.Name, err)
 		}
-		f.Result, f.record, f.original = e.Result, e.Record, e.Original
+		f.Result, f.record = e.Result, e.Record
 		r.Files = append(r.Files, f)
 	}
 	return r, rows.Err()
@@ -452,8 +545,8 @@ func (s *Service) Recall(ctx context.Context, p access.Principal, id, reason str
 func (s *Service) open(r *Request, file string) (io.ReadCloser, error) {
 	for _, f := range r.Files {
 		if f.Name == file {
-			if r.Exception != "" { // released only through an officer's approval
-				return s.Files.Open(originalName(r.ID, file))
+			if r.Exception != "" { // the checked table with the cells the reviewers freed
+				return s.Files.Open(freedName(r.ID, file))
 			}
 			return s.Files.Open(checkedName(r.ID, file))
 		}

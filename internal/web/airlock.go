@@ -72,14 +72,11 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 		return reply(w, req, err)
 	})
 	api("POST /api/v1/exports/{eid}/review", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		var req struct {
-			Approve bool   `json:"approve"`
-			Comment string `json:"comment"`
-		}
+		var req airlock.Decision
 		if err := decode(r, &req); err != nil {
 			return err
 		}
-		out, err := svc.Review(r.Context(), p, r.PathValue("eid"), req.Approve, req.Comment)
+		out, err := svc.Decide(r.Context(), p, r.PathValue("eid"), req)
 		return reply(w, out, err)
 	})
 	api("POST /api/v1/exports/{eid}/recall", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -159,7 +156,8 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 		f := r.PostFormValue
 		switch f("do") {
 		case "review":
-			out, err := svc.Review(r.Context(), p, f("export"), f("decision") == "approve", f("comment"))
+			out, err := svc.Decide(r.Context(), p, f("export"), airlock.Decision{Approve: f("decision") == "approve", Comment: f("comment"),
+				Free: freeCells(f("free"))})
 			if err != nil {
 				return "", err
 			}
@@ -225,6 +223,22 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 	}}
 	s.pageHandlers("/airlock/download/{token}", "Download an export", files, nil)
 	s.handle("GET /airlock/download/{token}/{file}", s.signedIn(page{}, need(download)))
+}
+
+// freeCells reads the page's list of cells an exception frees: one a line, "file: label".
+func freeCells(s string) map[string][]string {
+	var out map[string][]string
+	for _, line := range strings.Split(s, "\n") {
+		file, label, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		out[strings.TrimSpace(file)] = append(out[strings.TrimSpace(file)], strings.TrimSpace(label))
+	}
+	return out
 }
 
 func fields(s string) []string {

@@ -127,8 +127,8 @@ type Request struct {
 
 // File is one file of a request with its check result (evidence, never hidden values).
 type File struct {
-	Name     string             `json:"name"`
-	Meta     disclosure.Meta    `json:"meta"`
+	Name   string             `json:"name"`
+	Meta   disclosure.Meta    `json:"meta"`
 	Result *disclosure.Result `json:"result"`
 	record disclosure.Release
 }

@@ -104,6 +104,9 @@ type Settings struct {
 	Rules    disclosure.Rules `json:"rules"`
 	Bunker   bool             `json:"bunker"`    // analysts are not known: data publishers receive
 	LinkDays int              `json:"link_days"` // download links live this many days (default 7)
+	// Reviewers is how many distinct reviewers approve a request: 1 (default) or 2. An
+	// exception always needs 2.
+	Reviewers int `json:"reviewers"`
 }
 
 // Request is an export request as its author and reviewers see it.
@@ -123,6 +126,8 @@ type Request struct {
 	Analysis  string    `json:"analysis"`           // the analysis that made them
 	Basis     string    `json:"basis,omitempty"`    // the gate's basis: an application id, or single-agency:CODE
 	Files     []File    `json:"files"`
+	Reviews   []Review  `json:"reviews,omitempty"` // each reviewer's decision so far
+	Needs     int       `json:"reviewers_needed"`  // distinct approvals that release it
 }
 
 // File is one file of a request with its check result (evidence, never hidden values).
@@ -188,10 +193,10 @@ func (s *Service) project(ctx context.Context, p access.Principal, code string, 
 
 // Settings returns a project's export settings (defaults when none were set).
 func (s *Service) Settings(ctx context.Context, project string) (Settings, error) {
-	st := Settings{LinkDays: 7}
+	st := Settings{LinkDays: 7, Reviewers: 1}
 	var rules string
-	err := s.DB.QueryRowContext(ctx, `SELECT rules, bunker, link_days FROM airlock_settings WHERE project = $1`, project).
-		Scan(&rules, &st.Bunker, &st.LinkDays)
+	err := s.DB.QueryRowContext(ctx, `SELECT rules, bunker, link_days, reviewers FROM airlock_settings WHERE project = $1`, project).
+		Scan(&rules, &st.Bunker, &st.LinkDays, &st.Reviewers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}
@@ -210,12 +215,18 @@ func (s *Service) SetSettings(ctx context.Context, p access.Principal, project s
 	if st.LinkDays <= 0 || st.LinkDays > 90 {
 		return fmt.Errorf("%w: link_days must be 1 to 90", derrors.Invalid)
 	}
+	if st.Reviewers == 0 {
+		st.Reviewers = 1
+	}
+	if st.Reviewers != 1 && st.Reviewers != 2 {
+		return fmt.Errorf("%w: reviewers must be 1 or 2 (an exception always needs 2)", derrors.Invalid)
+	}
 	rules, _ := json.Marshal(st.Rules)
 	return s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO airlock_settings (project, rules, bunker, link_days) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (project) DO UPDATE SET rules = $2, bunker = $3, link_days = $4`, x.Code, string(rules), st.Bunker, st.LinkDays)
+		_, err := tx.ExecContext(ctx, `INSERT INTO airlock_settings (project, rules, bunker, link_days, reviewers) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (project) DO UPDATE SET rules = $2, bunker = $3, link_days = $4, reviewers = $5`, x.Code, string(rules), st.Bunker, st.LinkDays, st.Reviewers)
 		return []audit.Entry{event(p, "export.settings", "project/"+x.Code, map[string]string{"rules": string(rules),
-			"bunker": fmt.Sprint(st.Bunker), "link_days": fmt.Sprint(st.LinkDays)})}, err
+			"bunker": fmt.Sprint(st.Bunker), "link_days": fmt.Sprint(st.LinkDays), "reviewers": fmt.Sprint(st.Reviewers)})}, err
 	})
 }
 

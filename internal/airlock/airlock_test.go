@@ -245,7 +245,7 @@ func lastToken(t *testing.T, mail *smtptest.Server, n int) (string, smtptest.Mes
 
 // An exception releases the checked table once the officer approves it; an analyst's
 // address range binds their links; in a bunker project the data publishers (at most two)
-// verify and receive.
+// verify and receive, and an officer approves (issue 16).
 func TestExceptionRangeAndBunker(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -265,6 +265,9 @@ func TestExceptionRangeAndBunker(t *testing.T) {
 			t.Fatalf("exception asked: got %s, want pending_review", r.Status)
 		}
 		_, err = s.Review(ctx, olga, r.ID, true, "agreed: already public")
+		must(t, err)
+		// issue 16: an exception needs two distinct reviewers (ann is an officer too)
+		_, err = s.Review(ctx, who("ann"), r.ID, true, "second reviewer: agreed")
 		must(t, err)
 		tok, _ := lastToken(t, w.mail, 1)
 		if _, err := s.Download(ctx, bob, tok, "t.csv", netip.MustParseAddr("127.0.0.1")); !errors.Is(err, derrors.Forbidden) {
@@ -297,6 +300,9 @@ func TestExceptionRangeAndBunker(t *testing.T) {
 		}
 		pia := who("pia")
 		_, err = s.Review(ctx, pia, r.ID, true, "checked the content")
+		must(t, err)
+		// issue 16: the publisher verifies but never approves alone: the officer approves
+		_, err = s.Review(ctx, olga, r.ID, true, "approved after the publisher's check")
 		must(t, err)
 		tokA, mA := lastToken(t, w.mail, 2)
 		tokB, mB := lastToken(t, w.mail, 3)

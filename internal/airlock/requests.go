@@ -63,6 +63,7 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	r := &Request{ID: randomID("exp-", 8), Project: x.Code, Author: p.User, Mode: m, Purpose: sub.Purpose,
 		Exception: strings.TrimSpace(sub.Exception), Created: now, Agencies: adm.Agencies, Analysis: cmp.Or(sub.Analysis, DefaultAnalysis), Basis: basis(adm)}
+	r.Needs = needs(st, r.Exception != "")
 	earlier := map[string][]disclosure.Release{}
 	seen := map[string]bool{}
 	outright, refused, rowLevel := false, false, false
@@ -173,7 +174,8 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 	if err != nil {
 		return nil, err
 	}
-	if err := s.reviewer(ctx, p, r.Project); err != nil {
+	capacity, err := s.reviewer(ctx, p, r.Project)
+	if err != nil {
 		return nil, err
 	}
 	if r.Author == p.User {
@@ -185,11 +187,35 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 	if strings.TrimSpace(comment) == "" {
 		return nil, fmt.Errorf("%w: a review needs a comment", derrors.Invalid)
 	}
+	if slices.ContainsFunc(r.Reviews, func(v Review) bool { return v.Reviewer == p.User }) {
+		return nil, fmt.Errorf("%w: %s reviewed export %s already: another reviewer decides", derrors.Conflict, p.User, id)
+	}
+	if !approve && len(d.Free) > 0 {
+		return nil, fmt.Errorf("%w: a rejection frees no cell", derrors.Invalid)
+	}
+	if len(d.Free) > 0 && r.Exception == "" {
+		return nil, fmt.Errorf("%w: export %s asks no exception: no cell is freed", derrors.Invalid, id)
+	}
 	st, err := s.Settings(ctx, r.Project)
 	if err != nil {
 		return nil, err
 	}
-	if approve { // consent may have been withdrawn since the request was submitted
+	now := s.Now().UTC().Truncate(time.Microsecond)
+	mine := Review{Reviewer: p.User, Capacity: capacity, Decision: "reject", Comment: comment, Free: d.Free, At: now}
+	if approve {
+		mine.Decision = "approve"
+	}
+	var approvals []Review
+	for _, v := range r.Reviews {
+		if v.Decision == "approve" {
+			approvals = append(approvals, v)
+		}
+	}
+	final := !approve
+	if approve {
+		approvals = append(approvals, mine)
+		final = ready(approvals, r.Needs, st.Bunker)
+		// consent may have been withdrawn since the request was submitted
 		x, err := s.Access.Project(ctx, p, r.Project)
 		if err != nil {
 			return nil, err
@@ -198,28 +224,58 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 			return nil, fmt.Errorf("export %s may no longer be released: %w", id, err)
 		}
 		if r.Exception != "" {
-			if err := s.applyException(ctx, r, st, d.Free); err != nil {
+			free := freedByAll(approvals) // a cell leaves only if every approving reviewer freed it
+			if !final {
+				free = d.Free // checked now, applied at the last approval
+			}
+			if err := s.applyException(ctx, r, st, free, final); err != nil {
 				return nil, err
 			}
 		}
-	} else if len(d.Free) > 0 {
-		return nil, fmt.Errorf("%w: a rejection frees no cell", derrors.Invalid)
 	}
-	r.Status, r.DecidedBy, r.Comment = Rejected, p.User, comment
-	if approve {
-		r.Status = Released
+	if final {
+		r.Status, r.DecidedBy, r.Comment = Rejected, p.User, comment
+		if approve {
+			r.Status = Released
+		}
 	}
+	r.Reviews = append(r.Reviews, mine)
 	var links []newLink
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
+		free, _ := json.Marshal(mine.Free)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO export_reviews (request_id, reviewer, capacity, decision, comment, free, decided_at)
+			VALUES ($1, $2, $3, $4, $5, $6, $7)`, id, p.User, capacity, mine.Decision, comment, string(free), store.FormatTime(now)); err != nil {
+			return nil, fmt.Errorf("%w: export %s: %s's review was recorded meanwhile", derrors.Conflict, id, p.User)
+		}
+		var n int
+		if err := tx.QueryRowContext(ctx, `SELECT COUNT(*) FROM export_reviews WHERE request_id = $1 AND decision = 'approve'`, id).Scan(&n); err != nil {
+			return nil, err
+		}
+		if approve && n != len(approvals) {
+			return nil, fmt.Errorf("%w: export %s was reviewed meanwhile: look again", derrors.Conflict, id)
+		}
+		detail := map[string]string{"decision": mine.Decision, "capacity": capacity, "comment": comment,
+			"approvals": fmt.Sprintf("%d of %d", len(approvals), r.Needs), "status": string(r.Status)}
+		if len(mine.Free) > 0 {
+			detail["free"] = string(free) // cell labels, never values
+		}
+		es := []audit.Entry{event(p, "export.review", "export/"+id, detail)}
+		if !final {
+			res, err := tx.ExecContext(ctx, `UPDATE export_requests SET comment = $1 WHERE id = $2 AND status = $3`,
+				fmt.Sprintf("approved by %d of %d reviewers", len(approvals), r.Needs), id, string(Pending))
+			if n, _ := res.RowsAffected(); err == nil && n != 1 {
+				err = fmt.Errorf("%w: export %s was decided meanwhile", derrors.Conflict, id)
+			}
+			return es, err
+		}
 		res, err := tx.ExecContext(ctx, `UPDATE export_requests SET status = $1, decided_by = $2, decided_at = $3, comment = $4
-			WHERE id = $5 AND status = $6`, string(r.Status), p.User, store.FormatTime(s.Now()), comment, id, string(Pending))
+			WHERE id = $5 AND status = $6`, string(r.Status), p.User, store.FormatTime(now), comment, id, string(Pending))
 		if err != nil {
 			return nil, err
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return nil, fmt.Errorf("%w: export %s was decided meanwhile", derrors.Conflict, id)
 		}
-		es := []audit.Entry{event(p, "export.review", "export/"+id, map[string]string{"decision": string(r.Status)})}
 		if approve && r.Exception != "" { // the evidence and ledger record of the table that leaves
 			for _, f := range r.Files {
 				ev, _ := json.Marshal(evidence{f.Result, f.record})
@@ -239,16 +295,71 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 	if err != nil {
 		return nil, err
 	}
+	if !final {
+		r.Comment = fmt.Sprintf("approved by %d of %d reviewers", len(approvals), r.Needs)
+	}
 	s.tell(ctx, r, links)
 	return r, nil
 }
+
+// Review is one reviewer's decision on a request, in the capacity they reviewed it: an
+// officer ("officer") approves; a bunker's data publisher ("publisher") verifies.
+type Review struct {
+	Reviewer string              `json:"reviewer"`
+	Capacity string              `json:"capacity"`
+	Decision string              `json:"decision"` // approve | reject
+	Comment  string              `json:"comment"`
+	Free     map[string][]string `json:"free,omitempty"`
+	At       time.Time           `json:"at"`
+}
+
+// needs is how many distinct reviewers must approve a request: the project's setting (1
+// or 2), and always 2 for an exception.
+func needs(st Settings, exception bool) int {
+	if exception {
+		return 2
+	}
+	return max(1, st.Reviewers)
+}
+
+// ready reports whether distinct approvals release a request: as many as it needs, one of
+// them by an officer, and in a bunker one by a data publisher (who verifies the content but
+// never approves alone).
+func ready(approvals []Review, need int, bunker bool) bool {
+	officer := slices.ContainsFunc(approvals, func(v Review) bool { return v.Capacity == capOfficer })
+	publisher := slices.ContainsFunc(approvals, func(v Review) bool { return v.Capacity == capPublisher })
+	return len(approvals) >= need && officer && (!bunker || publisher)
+}
+
+// freedByAll is the cells, per file, that every approval frees.
+func freedByAll(approvals []Review) map[string][]string {
+	out := map[string][]string{}
+	if len(approvals) == 0 {
+		return out
+	}
+	for file, cells := range approvals[0].Free {
+		for _, c := range cells {
+			if !slices.ContainsFunc(approvals[1:], func(v Review) bool { return !slices.Contains(v.Free[file], c) }) {
+				out[file] = append(out[file], c)
+			}
+		}
+	}
+	return out
+}
+
+const (
+	capOfficer   = "officer"
+	capPublisher = "publisher"
+)
 
 // applyException makes the table an approved exception releases, file by file: the upload
 // is read and checked again (rules and ledger as they are now), the cells free names are
 // shown and the rest stays hidden (secondary suppression redone around them), and the
 // result is stored under freedName; r's files get the new evidence and ledger records. A
 // list of persons, or a cell that is not hidden, is refused.
-func (s *Service) applyException(ctx context.Context, r *Request, st Settings, free map[string][]string) error {
+//
+// Before the last approval (final false) it only checks that the cells can be freed.
+func (s *Service) applyException(ctx context.Context, r *Request, st Settings, free map[string][]string, final bool) error {
 	for name := range free {
 		if !slices.ContainsFunc(r.Files, func(f File) bool { return f.Name == name }) {
 			return fmt.Errorf("%w: export %s has no file %s", derrors.Invalid, r.ID, name)
@@ -284,6 +395,9 @@ func (s *Service) applyException(ctx context.Context, r *Request, st Settings, f
 			return fmt.Errorf("%w: export %s: %w", derrors.Invalid, r.ID, err)
 		}
 		earlier[pop] = append(earlier[pop], res.Record(f.record.ID, r.Author, r.ID, now, true))
+		if !final {
+			continue
+		}
 		var b bytes.Buffer
 		if err := res.WriteReleased(&b); err != nil {
 			return err
@@ -296,19 +410,22 @@ func (s *Service) applyException(ctx context.Context, r *Request, st Settings, f
 	return nil
 }
 
-// reviewer checks that p may review the project's requests: its data-governance officers,
-// and in a bunker project its data publishers.
-func (s *Service) reviewer(ctx context.Context, p access.Principal, project string) error {
+// reviewer checks that p may review the project's requests and returns the capacity: its
+// data-governance officers approve; in a bunker project its data publishers verify.
+func (s *Service) reviewer(ctx context.Context, p access.Principal, project string) (string, error) {
 	x, err := s.Access.Project(ctx, p, project)
 	if err != nil {
-		return err
+		return "", err
+	}
+	if access.Allowed(p, access.ReviewExport, x) {
+		return capOfficer, nil
 	}
 	if access.Allowed(p, access.ReceiveExport, x) {
 		if st, err := s.Settings(ctx, project); err != nil || st.Bunker {
-			return err
+			return capPublisher, err
 		}
 	}
-	return access.Check(p, access.ReviewExport, x)
+	return "", access.Check(p, access.ReviewExport, x)
 }
 
 type newLink struct {
@@ -432,7 +549,42 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 		f.Result, f.record = e.Result, e.Record
 		r.Files = append(r.Files, f)
 	}
-	return r, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	if r.Reviews, err = s.reviews(ctx, id); err != nil {
+		return nil, err
+	}
+	st, err := s.Settings(ctx, r.Project)
+	r.Needs = needs(st, r.Exception != "")
+	return r, err
+}
+
+// reviews loads the reviewers' decisions on a request, in order.
+func (s *Service) reviews(ctx context.Context, id string) ([]Review, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT reviewer, capacity, decision, comment, free, decided_at FROM export_reviews
+		WHERE request_id = $1 ORDER BY decided_at, reviewer`, id)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []Review
+	for rows.Next() {
+		var v Review
+		var free, at string
+		if err := rows.Scan(&v.Reviewer, &v.Capacity, &v.Decision, &v.Comment, &free, &at); err != nil {
+			return nil, err
+		}
+		if free != "" && free != "null" {
+			if err := json.Unmarshal([]byte(free), &v.Free); err != nil {
+				return nil, fmt.Errorf("export %s review by %s: %w", id, v.Reviewer, err)
+			}
+		}
+		v.At, _ = store.ParseTime(at)
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // List returns a project's requests: all for its officers, else the user's own.

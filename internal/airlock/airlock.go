@@ -206,11 +206,41 @@ func (s *Service) Settings(ctx context.Context, project string) (Settings, error
 	return st, json.Unmarshal([]byte(rules), &st.Rules)
 }
 
-// SetSettings changes a project's thresholds, bunker flag and link lifetime (the officer).
+// ProjectSettings returns a project's export settings to its officers, SPOCs and data
+// publishers, and to the command line.
+func (s *Service) ProjectSettings(ctx context.Context, p access.Principal, project string) (Settings, error) {
+	x, err := s.Access.Project(ctx, p, project)
+	if err != nil {
+		return Settings{}, err
+	}
+	if !cli(p) && !access.Allowed(p, access.ReviewExport, x) && !access.Allowed(p, access.ManageExporters, x) && !access.Allowed(p, access.ReceiveExport, x) {
+		return Settings{}, access.Check(p, access.ReviewExport, x)
+	}
+	return s.Settings(ctx, x.Code)
+}
+
+// cli reports whether p is the command line's operator (an administrator on the server's
+// host, who holds the database itself).
+func cli(p access.Principal) bool { return p.Admin && p.Source == "cli" }
+
+// SetSettings changes a project's thresholds, reviewers, bunker flag and link lifetime (the
+// officer, or the command line), audited with every value.
 func (s *Service) SetSettings(ctx context.Context, p access.Principal, project string, st Settings) error {
-	x, err := s.project(ctx, p, project, access.ReviewExport)
+	x, err := s.Access.Project(ctx, p, project)
 	if err != nil {
 		return err
+	}
+	if !cli(p) {
+		if err := access.Check(p, access.ReviewExport, x); err != nil {
+			return err
+		}
+	}
+	r := st.Rules
+	switch {
+	case r.MinPersons < 0 || r.MaxDifferencing < 0 || r.DominanceN < 0 || r.MinProjects < -1:
+		return fmt.Errorf("%w: thresholds: min_persons, max_differencing and dominance_n are 0 (the default) or more; min_projects -1 (off) or more", derrors.Invalid)
+	case r.DominanceK < 0 || r.DominanceK > 100 || r.P < 0 || r.P > 100:
+		return fmt.Errorf("%w: thresholds: dominance_k and p are percentages, 0 (the default) to 100", derrors.Invalid)
 	}
 	if st.LinkDays <= 0 || st.LinkDays > 90 {
 		return fmt.Errorf("%w: link_days must be 1 to 90", derrors.Invalid)

@@ -127,6 +127,9 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		}
 		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files)),
 			"agencies": strings.Join(r.Agencies, " "), "analysis": r.Analysis, "basis": r.Basis}
+		if r.Exception != "" {
+			d["exception"] = r.Exception // the analyst's written reason
+		}
 		for _, f := range r.Files {
 			ev, _ := json.Marshal(evidence{f.Result, f.record})
 			meta, _ := json.Marshal(f.Meta)
@@ -676,7 +679,7 @@ func (s *Service) Recall(ctx context.Context, p access.Principal, id, reason str
 		if _, err := tx.ExecContext(ctx, `UPDATE download_links SET revoked_at = $1 WHERE request_id = $2 AND revoked_at IS NULL`, now, id); err != nil {
 			return nil, err
 		}
-		return []audit.Entry{event(p, "export.recall", "export/"+id, map[string]string{"demote": fmt.Sprint(demote)})}, nil
+		return []audit.Entry{event(p, "export.recall", "export/"+id, map[string]string{"demote": fmt.Sprint(demote), "reason": reason})}, nil
 	})
 	if err != nil {
 		return err

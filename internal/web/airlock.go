@@ -67,6 +67,24 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 		}
 		return noContent(w, svc.SetExporter(r.Context(), p, r.PathValue("id"), r.PathValue("user"), req.Mode, req.IPRange))
 	})
+	api("GET /api/v1/projects/{id}/export-settings", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		st, err := svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+		return reply(w, st, err)
+	})
+	api("PUT /api/v1/projects/{id}/export-settings", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		st, err := svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if err := decode(r, &st); err != nil { // the fields given change, the others stay
+			return err
+		}
+		if err := svc.SetSettings(r.Context(), p, r.PathValue("id"), st); err != nil {
+			return err
+		}
+		st, err = svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+		return reply(w, st, err)
+	})
 	api("GET /api/v1/exports/{eid}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		req, err := svc.Get(r.Context(), p, r.PathValue("eid"))
 		return reply(w, req, err)

@@ -106,3 +106,85 @@ func TestAttackAPILinkAndExporterOutsiders(t *testing.T) {
 		}
 	})
 }
+
+// The officer reads and changes the project's export settings through the API — thresholds,
+// reviewers, link lifetime, bunker mode — each change audited with its values; others may
+// not change them; out-of-range values are 400. Review comments, the exception's reason and
+// the recall's reason are in the audit detail.
+func TestExportSettingsAPIAndAuditedReasons(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f, _, tok := airlockFixture(t, db)
+		path := "/api/v1/projects/diab/export-settings"
+		if code, body, _ := f.call("GET", path, tok["olga"], ""); code != 200 || !strings.Contains(body, `"reviewers": 1`) || !strings.Contains(body, `"link_days": 7`) {
+			t.Errorf("default settings: got %d %s", code, body)
+		}
+		for _, c := range []struct {
+			who, body string
+			want      int
+		}{
+			{"vera", `{"reviewers":1}`, 403},
+			{"ann", `{"bunker":true}`, 403}, // the SPOC keeps the list, not the settings
+			{"olga", `{"reviewers":3}`, 400},
+			{"olga", `{"link_days":365}`, 400},
+			{"olga", `{"rules":{"min_persons":-1}}`, 400},
+			{"olga", `{"rules":{"p":150}}`, 400},
+		} {
+			if code, body, _ := f.call("PUT", path, tok[c.who], c.body); code != c.want {
+				t.Errorf("%s PUT %s: got %d %s, want %d", c.who, c.body, code, body, c.want)
+			}
+		}
+		if code, body, _ := f.call("PUT", path, tok["olga"], `{"reviewers":2,"link_days":3,"rules":{"min_persons":10}}`); code != 200 ||
+			!strings.Contains(body, `"reviewers": 2`) || !strings.Contains(body, `"min_persons": 10`) || !strings.Contains(body, `"link_days": 3`) {
+			t.Errorf("officer changes the settings: got %d %s", code, body)
+		}
+		// a partial change keeps the rest
+		if code, body, _ := f.call("PUT", path, tok["olga"], `{"bunker":false}`); code != 200 || !strings.Contains(body, `"reviewers": 2`) || !strings.Contains(body, `"min_persons": 10`) {
+			t.Errorf("partial change: got %d %s, want reviewers and min_persons kept", code, body)
+		}
+		es, err := f.svc.AuditLog(ctx, access.CLI("test"), store.Filter{Action: "export.settings"})
+		if err != nil || len(es) != 2 || es[1].Actor != "olga" || es[1].Detail["reviewers"] != "2" || !strings.Contains(es[1].Detail["rules"], `"min_persons":10`) {
+			t.Errorf("audit of the settings: got %+v, %v; want two changes by olga with their values", es, err)
+		}
+
+		// reasons in the audit: exception, each review's comment, the recall
+		if code, body, _ := f.call("PUT", path, tok["olga"], `{"reviewers":1,"rules":{"min_persons":0}}`); code != 200 {
+			t.Fatalf("back to one reviewer: %d %s", code, body)
+		}
+		f.call("PUT", "/api/v1/projects/diab/exporters/vera", tok["ann"], `{"mode":"validated"}`)
+		code, body, _ := f.call("POST", "/api/v1/projects/diab/exports", tok["vera"], submitJSON(exportTable(20), "the 0-17 band is in the annual report"))
+		var r airlock.Request
+		json.Unmarshal([]byte(body), &r)
+		if code != 201 || r.Status != airlock.Pending || r.Needs != 2 {
+			t.Fatalf("exception: got %d %s, want 201 pending, 2 reviewers needed", code, body)
+		}
+		for _, who := range []string{"olga", "otto"} {
+			if code, body, _ := f.call("POST", "/api/v1/exports/"+r.ID+"/review", tok[who], `{"approve":true,"comment":"checked by `+who+`","free":{"by_age.csv":["age_band=0-17"]}}`); code != 200 {
+				t.Fatalf("%s approves: %d %s", who, code, body)
+			}
+		}
+		if code, body, _ := f.call("POST", "/api/v1/exports/"+r.ID+"/recall", tok["olga"], `{"reason":"the report was withdrawn"}`); code != 204 {
+			t.Fatalf("recall: %d %s", code, body)
+		}
+		find := func(action string) []map[string]string {
+			es, err := f.svc.AuditLog(ctx, access.CLI("test"), store.Filter{Action: action, Object: "export/" + r.ID})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var out []map[string]string
+			for _, e := range es {
+				out = append(out, e.Detail)
+			}
+			return out
+		}
+		if d := find("export.submit"); len(d) != 1 || d[0]["exception"] != "the 0-17 band is in the annual report" {
+			t.Errorf("submit audit: got %v, want the exception's reason", d)
+		}
+		if d := find("export.review"); len(d) != 2 || d[1]["comment"] != "checked by olga" || d[0]["comment"] != "checked by otto" || !strings.Contains(d[0]["free"], "age_band=0-17") {
+			t.Errorf("review audit: got %v, want both comments and the freed cell", d)
+		}
+		if d := find("export.recall"); len(d) != 1 || d[0]["reason"] != "the report was withdrawn" {
+			t.Errorf("recall audit: got %v, want the reason", d)
+		}
+	})
+}

@@ -163,6 +163,17 @@ func TestExportSettingsAPIAndAuditedReasons(t *testing.T) {
 				t.Fatalf("%s approves: %d %s", who, code, body)
 			}
 		}
+		// what the download gives: the checked table with the freed cell, never the upload
+		code, body, _ = f.call("POST", "/api/v1/exports/"+r.ID+"/links", tok["olga"], `{"recipient":"vera"}`)
+		var link struct{ Token string }
+		json.Unmarshal([]byte(body), &link)
+		if code != 201 || link.Token == "" {
+			t.Fatalf("link to vera: %d %s", code, body)
+		}
+		code, body, _ = f.call("GET", "/api/v1/download/"+link.Token+"/by_age.csv", tok["vera"], "")
+		if want := "age_band,patients\n0-17,20\n18-64,400\n65+,300\n"; code != 200 || body != want {
+			t.Errorf("download after the exception: got %d %q, want %q (no project column, no upload)", code, body, want)
+		}
 		if code, body, _ := f.call("POST", "/api/v1/exports/"+r.ID+"/recall", tok["olga"], `{"reason":"the report was withdrawn"}`); code != 204 {
 			t.Fatalf("recall: %d %s", code, body)
 		}

@@ -126,8 +126,11 @@ type Request struct {
 	Analysis  string    `json:"analysis"`           // the analysis that made them
 	Basis     string    `json:"basis,omitempty"`    // the gate's basis: an application id, or single-agency:CODE
 	Files     []File    `json:"files"`
-	Reviews   []Review  `json:"reviews,omitempty"` // each reviewer's decision so far
-	Needs     int       `json:"reviewers_needed"`  // distinct approvals that release it
+	// Declared marks a hand-made upload: its persons and contributors are what the analyst
+	// declared, not verified, so it always waits for a reviewer.
+	Declared bool     `json:"declared"`
+	Reviews  []Review `json:"reviews,omitempty"` // each reviewer's decision so far
+	Needs    int      `json:"reviewers_needed"`  // distinct approvals that release it
 }
 
 // File is one file of a request with its check result (evidence, never hidden values).

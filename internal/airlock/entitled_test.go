@@ -37,6 +37,8 @@ func TestAttackLinkToOutsider(t *testing.T) {
 		must(t, s.SetExporter(ctx, sam, "diab", "ann", Validated, ""))
 		r, err := s.Submit(ctx, bob, "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "t.csv", Meta: meta, Data: table(500)}}})
 		must(t, err)
+		r, err = s.Review(ctx, olga, r.ID, true, "validated") // a hand-made upload: reviewed
+		must(t, err)
 		if r.Status != Released {
 			t.Fatalf("got %s, want released", r.Status)
 		}

@@ -39,8 +39,21 @@ type evidence struct {
 const rowLevelComment = "row-level data (most rows count one person) is never released by an exception of a failed check; " +
 	"non-aggregated exports go only through the documented route for them"
 
-// Submit runs the checks on an analyst's files and releases, queues or refuses the request.
+// declaredComment marks a hand-made upload.
+const declaredComment = "hand-made upload: contributors declared, not verified; a reviewer validates it"
+
+// Submit runs the checks on an analyst's files and queues or refuses the request. The files
+// are hand-made — produced elsewhere in the processing environment, their persons and
+// contributors declared by the analyst, not verified — so the request always waits for a
+// reviewer, whatever the analyst's mode.
 func (s *Service) Submit(ctx context.Context, p access.Principal, project string, sub Submission) (*Request, error) {
+	return s.submit(ctx, p, project, sub, false)
+}
+
+// submit runs the checks on the files and releases, queues or refuses the request. Only
+// tables Steward computed itself (computed: their cells' contributors known, not declared)
+// are released at once for an automatic analyst.
+func (s *Service) submit(ctx context.Context, p access.Principal, project string, sub Submission, computed bool) (*Request, error) {
 	x, err := s.project(ctx, p, project, access.RequestExport)
 	if err != nil {
 		return nil, err
@@ -64,6 +77,7 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 	r := &Request{ID: randomID("exp-", 8), Project: x.Code, Author: p.User, Mode: m, Purpose: sub.Purpose,
 		Exception: strings.TrimSpace(sub.Exception), Created: now, Agencies: adm.Agencies, Analysis: cmp.Or(sub.Analysis, DefaultAnalysis), Basis: basis(adm)}
 	r.Needs = needs(st, r.Exception != "")
+	r.Declared = !computed
 	earlier := map[string][]disclosure.Release{}
 	seen := map[string]bool{}
 	outright, refused, rowLevel := false, false, false
@@ -115,20 +129,28 @@ func (s *Service) Submit(ctx context.Context, p access.Principal, project string
 		r.Status, r.Comment = Refused, "checks failed: change the files, or ask for an exception with a written reason"
 	case m == Validated || r.Exception != "" || st.Bunker: // in a bunker the data publishers verify
 		r.Status = Pending
+	case r.Declared: // a hand-made upload: a reviewer validates it
+		r.Status = Pending
 	default:
 		r.Status = Released
 	}
+	if r.Status == Pending && r.Declared {
+		r.Comment = declaredComment
+	}
 	var links []newLink
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment, agencies, analysis, basis)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
-			string(r.Status), store.FormatTime(now), r.Comment, strings.Join(r.Agencies, " "), r.Analysis, r.Basis); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment, agencies, analysis, basis, declared)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
+			string(r.Status), store.FormatTime(now), r.Comment, strings.Join(r.Agencies, " "), r.Analysis, r.Basis, r.Declared); err != nil {
 			return nil, err
 		}
 		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files)),
 			"agencies": strings.Join(r.Agencies, " "), "analysis": r.Analysis, "basis": r.Basis}
 		if r.Exception != "" {
 			d["exception"] = r.Exception // the analyst's written reason
+		}
+		if r.Declared {
+			d["provenance"] = "hand-made: contributors declared, not verified"
 		}
 		for _, f := range r.Files {
 			ev, _ := json.Marshal(evidence{f.Result, f.record})
@@ -524,8 +546,8 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 	var created string
 	var agencies string
 	err := s.DB.QueryRowContext(ctx, `SELECT id, project, author, mode, purpose, exception, status, created_at, decided_by, comment, sampled,
-		agencies, analysis, basis FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
-		&created, &r.DecidedBy, &r.Comment, &r.Sampled, &agencies, &r.Analysis, &r.Basis)
+		agencies, analysis, basis, declared FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
+		&created, &r.DecidedBy, &r.Comment, &r.Sampled, &agencies, &r.Analysis, &r.Basis, &r.Declared)
 	r.Agencies = strings.Fields(agencies)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export %s", derrors.NotFound, id)

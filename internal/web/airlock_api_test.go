@@ -92,8 +92,11 @@ func TestAttackAPILinkAndExporterOutsiders(t *testing.T) {
 		code, body, _ := f.call("POST", "/api/v1/projects/diab/exports", tok["vera"], submitJSON(exportTable(500), ""))
 		var r airlock.Request
 		json.Unmarshal([]byte(body), &r)
-		if code != 201 || r.Status != airlock.Released {
-			t.Fatalf("submit: got %d %s, want 201 released", code, body)
+		if code != 201 || r.Status != airlock.Pending || !r.Declared {
+			t.Fatalf("submit: got %d %s, want 201 pending_review (a hand-made upload)", code, body)
+		}
+		if code, body, _ := f.call("POST", "/api/v1/exports/"+r.ID+"/review", tok["olga"], `{"approve":true,"comment":"validated"}`); code != 200 || !strings.Contains(body, `"released"`) {
+			t.Fatalf("review: got %d %s, want 200 released", code, body)
 		}
 		for _, u := range []string{"sue", "ghost"} {
 			code, body, _ := f.call("POST", "/api/v1/exports/"+r.ID+"/links", tok["olga"], `{"recipient":"`+u+`"}`)

@@ -151,6 +151,7 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 type exportsView struct {
 	Project  access.Project
 	Officer  bool
+	Settings *airlock.Settings // the officer's settings form
 	Requests []*airlock.Request
 	Sample   []*airlock.Request
 }
@@ -165,7 +166,12 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 			return nil, err
 		}
 		rs, err := svc.List(r.Context(), p, x.Code, "")
-		return exportsView{Project: x, Officer: access.Allowed(p, access.ReviewExport, x), Requests: rs}, err
+		v := exportsView{Project: x, Officer: access.Allowed(p, access.ReviewExport, x), Requests: rs}
+		if v.Officer && err == nil {
+			st, serr := svc.ProjectSettings(r.Context(), p, x.Code)
+			v.Settings, err = &st, serr
+		}
+		return v, err
 	}}
 	s.pageHandlers("/projects/{id}/exports", "Export requests", exports, func(r *http.Request, p access.Principal) (string, error) {
 		if svc == nil {
@@ -180,6 +186,27 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 				return "", err
 			}
 			return fmt.Sprintf("Export %s: %s.", out.ID, out.Status), nil
+		case "settings":
+			st, err := svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+			if err != nil {
+				return "", err
+			}
+			num := func(name string, dst *int) error {
+				v, err := strconv.Atoi(strings.TrimSpace(f(name)))
+				if err != nil {
+					return fmt.Errorf("%w: %s: want a whole number", derrors.Invalid, name)
+				}
+				*dst = v
+				return nil
+			}
+			for name, dst := range map[string]*int{"reviewers": &st.Reviewers, "link_days": &st.LinkDays,
+				"min_persons": &st.Rules.MinPersons, "min_projects": &st.Rules.MinProjects} {
+				if err := num(name, dst); err != nil {
+					return "", err
+				}
+			}
+			st.Bunker = f("bunker") == "on"
+			return "Export settings saved.", svc.SetSettings(r.Context(), p, r.PathValue("id"), st)
 		case "recall":
 			return "Export " + f("export") + " recalled.", svc.Recall(r.Context(), p, f("export"), f("reason"), f("demote") == "on")
 		case "sample":

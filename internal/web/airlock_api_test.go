@@ -3,6 +3,10 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -23,7 +27,7 @@ func airlockFixture(t *testing.T, db *store.DB) (*fixture, *airlock.Service, map
 	ctx := context.Background()
 	acc := access.New(db, access.Config{}, nil)
 	al := airlock.New(db, acc, airlock.Folder{Folder: local.Folder{Dir: t.TempDir()}}, nil, "https://steward.test")
-	f := newFixture(t, db, Options{Airlock: al})
+	f := newFixture(t, db, Options{Airlock: al, InsecureCookies: true})
 	cli := access.CLI("test")
 	for _, err := range []error{
 		f.svc.CreateAgency(ctx, cli, access.Agency{Code: "south", Name: "South", Region: "west"}),
@@ -199,6 +203,59 @@ func TestExportSettingsAPIAndAuditedReasons(t *testing.T) {
 		}
 		if d := find("export.recall"); len(d) != 1 || d[0]["reason"] != "the report was withdrawn" {
 			t.Errorf("recall audit: got %v, want the reason", d)
+		}
+	})
+}
+
+// The officer changes the settings on the exports page too; an analyst sees no form and may
+// not post one; a bad value is refused with its reason.
+func TestExportSettingsPage(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f, al, _ := airlockFixture(t, db)
+		session := func(user string) func(method, path string, v url.Values) (int, string) {
+			jar, _ := cookiejar.New(nil)
+			client := &http.Client{Jar: jar}
+			do := func(method, path string, v url.Values) (int, string) {
+				var resp *http.Response
+				var err error
+				if method == "POST" {
+					resp, err = client.PostForm(f.srv.URL+path, v)
+				} else {
+					resp, err = client.Get(f.srv.URL + path)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer resp.Body.Close()
+				b, _ := io.ReadAll(resp.Body)
+				return resp.StatusCode, string(b)
+			}
+			if code, _ := do("POST", "/signin", url.Values{"user": {user}, "password": {rootPW}}); code != 200 {
+				t.Fatalf("sign in %s: %d", user, code)
+			}
+			return do
+		}
+		olga, vera := session("olga"), session("vera")
+		if code, body := olga("GET", "/projects/diab/exports", nil); code != 200 || !strings.Contains(body, `id="settings"`) {
+			t.Fatalf("the officer's page: got %d, want the settings form", code)
+		}
+		if code, body := vera("GET", "/projects/diab/exports", nil); code != 200 || strings.Contains(body, `id="settings"`) {
+			t.Errorf("the analyst's page: got %d, want no settings form", code)
+		}
+		form := url.Values{"do": {"settings"}, "reviewers": {"2"}, "link_days": {"5"}, "min_persons": {"10"}, "min_projects": {"0"}, "bunker": {"on"}}
+		if code, _ := vera("POST", "/projects/diab/exports", form); code != 403 {
+			t.Errorf("the analyst posts the settings: got %d, want 403", code)
+		}
+		if code, body := olga("POST", "/projects/diab/exports", form); code != 200 || !strings.Contains(body, "Export settings saved") {
+			t.Errorf("the officer saves: got %d", code)
+		}
+		st, err := al.Settings(context.Background(), "diab")
+		if err != nil || st.Reviewers != 2 || st.LinkDays != 5 || st.Rules.MinPersons != 10 || !st.Bunker {
+			t.Errorf("stored: got %+v, %v", st, err)
+		}
+		form.Set("reviewers", "3")
+		if code, body := olga("POST", "/projects/diab/exports", form); code != 400 || !strings.Contains(body, "reviewers must be 1 or 2") {
+			t.Errorf("three reviewers: got %d, want 400 with the reason", code)
 		}
 	})
 }

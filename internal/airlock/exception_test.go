@@ -119,3 +119,30 @@ func TestAttackExceptionNeverLeaksTheUpload(t *testing.T) {
 var exceptionReviewers = []string{"olga", "ann"}
 
 var _ = access.CLI
+
+// A cell leaves only if every approving reviewer freed it; a reviewer naming a cell that is
+// not hidden is refused, at the last approval too.
+func TestExceptionFreesOnlyWhatEveryReviewerFreed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		s := w.s
+		must(t, s.SetExporter(ctx, w.who("sam"), "diab", "bob", Validated, ""))
+		r, err := s.Submit(ctx, w.who("bob"), "diab", Submission{Purpose: "p", Exception: "published",
+			Files: []FileInput{{Name: "t.csv", Meta: meta, Data: table(20)}}})
+		must(t, err)
+		_, err = s.Decide(ctx, w.who("olga"), r.ID, Decision{Approve: true, Comment: "free it", Free: map[string][]string{"t.csv": {"age_band=0-17"}}})
+		must(t, err)
+		if _, err := s.Decide(ctx, w.who("ann"), r.ID, Decision{Approve: true, Comment: "x", Free: map[string][]string{"t.csv": {"age_band=99+"}}}); !errors.Is(err, derrors.Invalid) {
+			t.Errorf("the second reviewer frees a cell that does not exist: got %v, want invalid", err)
+		}
+		out, err := s.Decide(ctx, w.who("ann"), r.ID, Decision{Approve: true, Comment: "release, but keep 0-17 hidden"})
+		must(t, err)
+		if out.Status != Released {
+			t.Fatalf("got %s, want released", out.Status)
+		}
+		if got, want := fetch(t, w, r.ID, "bob", "t.csv"), "age_band,patients\n0-17,suppressed\n18-64,400\n65+,suppressed\n"; got != want {
+			t.Errorf("one reviewer freed 0-17, the other not: got %q, want %q", got, want)
+		}
+	})
+}

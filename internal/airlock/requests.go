@@ -249,12 +249,15 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 			return nil, fmt.Errorf("export %s may no longer be released: %w", id, err)
 		}
 		if r.Exception != "" {
-			free := freedByAll(approvals) // a cell leaves only if every approving reviewer freed it
-			if !final {
-				free = d.Free // checked now, applied at the last approval
-			}
-			if err := s.applyException(ctx, r, st, free, final); err != nil {
+			// this reviewer's cells are checked now; at the last approval a cell leaves
+			// only if every approving reviewer freed it
+			if err := s.applyException(ctx, r, st, d.Free, false); err != nil {
 				return nil, err
+			}
+			if final {
+				if err := s.applyException(ctx, r, st, freedByAll(approvals), true); err != nil {
+					return nil, err
+				}
 			}
 		}
 	}
@@ -288,10 +291,13 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 		if !final {
 			res, err := tx.ExecContext(ctx, `UPDATE export_requests SET comment = $1 WHERE id = $2 AND status = $3`,
 				fmt.Sprintf("approved by %d of %d reviewers", len(approvals), r.Needs), id, string(Pending))
-			if n, _ := res.RowsAffected(); err == nil && n != 1 {
-				err = fmt.Errorf("%w: export %s was decided meanwhile", derrors.Conflict, id)
+			if err != nil {
+				return nil, err
 			}
-			return es, err
+			if n, _ := res.RowsAffected(); n != 1 {
+				return nil, fmt.Errorf("%w: export %s was decided meanwhile", derrors.Conflict, id)
+			}
+			return es, nil
 		}
 		res, err := tx.ExecContext(ctx, `UPDATE export_requests SET status = $1, decided_by = $2, decided_at = $3, comment = $4
 			WHERE id = $5 AND status = $6`, string(r.Status), p.User, store.FormatTime(now), comment, id, string(Pending))

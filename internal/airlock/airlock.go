@@ -224,7 +224,9 @@ func (s *Service) ProjectSettings(ctx context.Context, p access.Principal, proje
 
 // cli reports whether p is the command line's operator (an administrator on the server's
 // host, who holds the database itself).
-func cli(p access.Principal) bool { return p.Admin && p.Source == "cli" }
+func cli(p access.Principal) bool {
+	return p.Admin && p.Source == "cli" && strings.HasPrefix(p.User, "cli:")
+}
 
 // SetSettings changes a project's thresholds, reviewers, bunker flag and link lifetime (the
 // officer, or the command line), audited with every value.

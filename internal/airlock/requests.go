@@ -22,10 +22,9 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 )
 
-// stored names of a request's files: the checked version (hidden cells suppressed); when
-// an exception is asked for, the upload, kept only to check it again at approval and never
-// served; and the table an approved exception releases (the checked one with the cells the
-// reviewers freed).
+// stored names of a request's files: the checked version (hidden cells suppressed); the
+// upload, kept only to check it again at approval and never served; and the table an
+// approved exception releases (the checked one with the cells the reviewers freed).
 func checkedName(id, file string) string  { return id + "--checked--" + file }
 func originalName(id, file string) string { return id + "--original--" + file }
 func freedName(id, file string) string    { return id + "--freed--" + file }
@@ -113,10 +112,9 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			if err := s.Files.Put(ctx, checkedName(r.ID, in.Name), &b, int64(b.Len())); err != nil {
 				return nil, fmt.Errorf("store %s: %w", in.Name, err)
 			}
-			if r.Exception != "" {
-				if err := s.Files.Put(ctx, originalName(r.ID, in.Name), strings.NewReader(in.Data), int64(len(in.Data))); err != nil {
-					return nil, fmt.Errorf("store %s: %w", in.Name, err)
-				}
+			// kept, never served, to check it again at approval against the ledger as it is then
+			if err := s.Files.Put(ctx, originalName(r.ID, in.Name), strings.NewReader(in.Data), int64(len(in.Data))); err != nil {
+				return nil, fmt.Errorf("store %s: %w", in.Name, err)
 			}
 		}
 	}
@@ -259,6 +257,10 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 					return nil, err
 				}
 			}
+		} else if final {
+			if err := s.recheck(ctx, r, st); err != nil {
+				return nil, err
+			}
 		}
 	}
 	if final {
@@ -399,33 +401,16 @@ func (s *Service) applyException(ctx context.Context, r *Request, st Settings, f
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	earlier := map[string][]disclosure.Release{}
 	for i, f := range r.Files {
-		rc, err := s.Files.Open(originalName(r.ID, f.Name))
+		res, err := s.upload(ctx, r, f, st, earlier)
 		if err != nil {
-			return fmt.Errorf("export %s file %s: the upload kept for the exception: %w", r.ID, f.Name, err)
+			return err
 		}
-		data, err := io.ReadAll(rc)
-		rc.Close()
-		if err != nil {
-			return fmt.Errorf("export %s file %s: %w", r.ID, f.Name, err)
-		}
-		pop := f.Meta.Population
-		if _, ok := earlier[pop]; !ok {
-			if earlier[pop], err = s.earlier(ctx, pop); err != nil {
-				return err
-			}
-		}
-		t, head, err := disclosure.ReadCSV(f.Name, bytes.NewReader(data), f.Meta)
-		if err != nil {
-			return fmt.Errorf("%w: %w", derrors.Invalid, err)
-		}
-		res := disclosure.Check(t, head, st.Rules, earlier[pop])
 		if res.RowLevel() {
 			return fmt.Errorf("%w: export %s file %s: %s", derrors.Conflict, r.ID, f.Name, rowLevelComment)
 		}
 		if err := res.Free(free[f.Name]); err != nil {
 			return fmt.Errorf("%w: export %s: %w", derrors.Invalid, r.ID, err)
 		}
-		earlier[pop] = append(earlier[pop], res.Record(f.record.ID, r.Author, r.ID, now, true))
 		if !final {
 			continue
 		}
@@ -437,6 +422,72 @@ func (s *Service) applyException(ctx context.Context, r *Request, st Settings, f
 			return fmt.Errorf("store %s: %w", f.Name, err)
 		}
 		r.Files[i].Result, r.Files[i].record = res, res.Record(f.record.ID, r.Author, r.ID, now, false)
+	}
+	return nil
+}
+
+// upload reads a file's upload, kept at submission, and checks it against the ledger as it
+// is now (earlier holds the releases by population, filled as needed; the files of one
+// request are compared with each other too, as if all their cells left).
+func (s *Service) upload(ctx context.Context, r *Request, f File, st Settings, earlier map[string][]disclosure.Release) (*disclosure.Result, error) {
+	rc, err := s.Files.Open(originalName(r.ID, f.Name))
+	if err != nil {
+		return nil, fmt.Errorf("%w: export %s file %s: its upload is not kept (submitted before checks at approval, or past retention): ask for a new submission",
+			derrors.Conflict, r.ID, f.Name)
+	}
+	data, err := io.ReadAll(rc)
+	rc.Close()
+	if err != nil {
+		return nil, fmt.Errorf("export %s file %s: %w", r.ID, f.Name, err)
+	}
+	pop := f.Meta.Population
+	if _, ok := earlier[pop]; !ok {
+		if earlier[pop], err = s.earlier(ctx, pop); err != nil {
+			return nil, err
+		}
+	}
+	t, head, err := disclosure.ReadCSV(f.Name, bytes.NewReader(data), f.Meta)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", derrors.Invalid, err)
+	}
+	res := disclosure.Check(t, head, st.Rules, earlier[pop])
+	earlier[pop] = append(earlier[pop], res.Record(f.record.ID, r.Author, r.ID, s.Now().UTC(), true))
+	return res, nil
+}
+
+// recheck checks a request's files again at its approval, against everything released
+// since it was submitted (other analysts' requests approved meanwhile included). The
+// checked files stand only if the checks still hide no more than they did: otherwise the
+// approval is refused with the rules and releases that changed, never a value, and the
+// request stays pending for a reviewer to reject (the analyst then submits anew).
+func (s *Service) recheck(ctx context.Context, r *Request, st Settings) error {
+	earlier := map[string][]disclosure.Release{}
+	var why []string
+	for _, f := range r.Files {
+		res, err := s.upload(ctx, r, f, st, earlier)
+		if err != nil {
+			return err
+		}
+		was := map[string]bool{}
+		for _, e := range f.Result.Hidden {
+			was[e.Cell] = true
+		}
+		if res.Verdict == disclosure.Refused {
+			why = append(why, f.Name+": "+strings.Join(res.Reasons, "; "))
+		}
+		for _, e := range res.Hidden {
+			if !was[e.Cell] {
+				var rules []string
+				for _, x := range e.Findings {
+					rules = append(rules, x.Reason)
+				}
+				why = append(why, fmt.Sprintf("%s: cell %s is now hidden: %s", f.Name, e.Cell, strings.Join(rules, "; ")))
+			}
+		}
+	}
+	if len(why) > 0 {
+		return fmt.Errorf("%w: export %s may no longer be released as submitted: checked again against the releases since, %s; reject it and ask for a new submission",
+			derrors.Conflict, r.ID, strings.Join(why, "; "))
 	}
 	return nil
 }

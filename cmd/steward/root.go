@@ -10,6 +10,6 @@ func newRoot() *cobra.Command {
 		SilenceErrors: true,
 	}
 	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(), newDisclosure(),
-		newBackup(), newRetention(), newGovernance(), newWarehouse())
+		newBackup(), newRetention(), newGovernance(), newWarehouse(), newExport())
 	return root
 }

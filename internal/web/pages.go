@@ -11,6 +11,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/governance"
 )
 
 // A page is a template over data loaded for the signed-in principal. A form posted to a page
@@ -46,6 +47,8 @@ var funcs = template.FuncMap{
 	},
 	// may is a site action as access.Allowed decides it, for what a page offers.
 	"may": func(p access.Principal, a string) bool { return access.Allowed(p, access.Action(a), access.Project{}) },
+	// assurances are the sentences of the assurance ids given, in the policy's order.
+	"assurances": governance.AssuranceSentences,
 }
 
 func (s *Server) tmpl(name string) *template.Template {

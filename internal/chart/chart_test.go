@@ -15,7 +15,21 @@ type svgDoc struct {
 		Class string `xml:"class,attr"`
 		Width string `xml:"width,attr"`
 	} `xml:"rect"`
-	Texts []string `xml:"text"`
+	Texts []struct {
+		Class string `xml:"class,attr"`
+		Text  string `xml:",chardata"`
+	} `xml:"text"`
+}
+
+// texts are the chart's texts but the axis' numbers.
+func (d svgDoc) texts() []string {
+	var out []string
+	for _, x := range d.Texts {
+		if x.Class != "tick" {
+			out = append(out, x.Text)
+		}
+	}
+	return out
 }
 
 func parse(t *testing.T, c Bars) svgDoc {
@@ -71,8 +85,8 @@ func TestBarsHidden(t *testing.T) {
 	if w := widths(t, d, "bar"); len(w) != 1 {
 		t.Errorf("bars drawn: %v, want only the shown value's", w)
 	}
-	if len(widths(t, d, "hidden")) != 1 || !strings.Contains(strings.Join(d.Texts, "|"), "below the threshold") {
-		t.Errorf("hidden value: want one hatched stub and its text, got texts %q", d.Texts)
+	if len(widths(t, d, "hidden")) != 1 || !strings.Contains(strings.Join(d.texts(), "|"), "below the threshold") {
+		t.Errorf("hidden value: want one hatched stub and its text, got texts %q", d.texts())
 	}
 	if c.Length(1) != 0 {
 		t.Errorf("the hidden bar's length: %v, want 0", c.Length(1))
@@ -88,8 +102,8 @@ func TestBarsEscaped(t *testing.T) {
 		t.Fatalf("markup from a label reached the SVG: %s", svg)
 	}
 	d := parse(t, c)
-	if d.Title != evil || len(d.Texts) != 2 || d.Texts[0] != evil || d.Texts[1] != evil {
-		t.Errorf("escaped texts do not read back as given: title %q, texts %q", d.Title, d.Texts)
+	if x := d.texts(); d.Title != evil || len(x) != 2 || x[0] != evil || x[1] != evil {
+		t.Errorf("escaped texts do not read back as given: title %q, texts %q", d.Title, x)
 	}
 }
 
@@ -100,5 +114,22 @@ func TestBarsOwnIDs(t *testing.T) {
 	id := func(c Bars) string { s := string(c.SVG()); i := strings.Index(s, `pattern id="`); return s[i : i+30] }
 	if id(a) == id(b) {
 		t.Errorf("both charts use %s", id(a))
+	}
+}
+
+// The axis is marked from 0 in round steps up to the scale.
+func TestTicks(t *testing.T) {
+	for _, c := range []struct {
+		scale float64
+		want  string
+	}{{107, "[0 20 40 60 80 100]"}, {37, "[0 10 20 30]"}, {100, "[0 20 40 60 80 100]"}, {4, "[0 1 2 3 4]"}, {0.3, "[0 0.1 0.2 0.3]"}} {
+		got := ticks(c.scale)
+		var ss []string
+		for _, v := range got {
+			ss = append(ss, strconv.FormatFloat(math.Round(v*1e9)/1e9, 'f', -1, 64))
+		}
+		if s := "[" + strings.Join(ss, " ") + "]"; s != c.want {
+			t.Errorf("ticks(%v) = %s, want %s", c.scale, s, c.want)
+		}
 	}
 }

@@ -2,12 +2,15 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -15,6 +18,8 @@ import (
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
+	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 )
 
 // browse is a cookie-keeping client of f's pages, signed in as user.
@@ -113,4 +118,106 @@ func TestEthicsAssuranceSentences(t *testing.T) {
 	}
 }
 
-var _ = access.DataAgg
+var (
+	figureRE = regexp.MustCompile(`(?s)<figure class="breakdown" id="breakdown-([a-z_]+)">(.*?)</figure>`)
+	rowRE    = regexp.MustCompile(`<tr><th scope="row">([^<]*)</th><td class="n">([^<]*)</td></tr>`)
+)
+
+// shownBreakdowns reads the breakdowns off a cohort page: per dimension, the table's rows in
+// order (label, text), and the number of drawn and hatched bars of its chart.
+func shownBreakdowns(t *testing.T, body string) (rows map[string][][2]string, bars, hatched map[string]int) {
+	t.Helper()
+	rows, bars, hatched = map[string][][2]string{}, map[string]int{}, map[string]int{}
+	for _, m := range figureRE.FindAllStringSubmatch(body, -1) {
+		dim, fig := m[1], m[2]
+		if !strings.Contains(fig, "<svg") || !strings.Contains(fig, "<caption") || !strings.Contains(fig, `<th scope="col"`) {
+			t.Errorf("breakdown %s: want an SVG chart and a captioned table with column headers", dim)
+		}
+		for _, r := range rowRE.FindAllStringSubmatch(fig, -1) {
+			rows[dim] = append(rows[dim], [2]string{html.UnescapeString(r[1]), html.UnescapeString(r[2])})
+		}
+		bars[dim], hatched[dim] = strings.Count(fig, `class="bar"`), strings.Count(fig, `class="hidden"`)
+	}
+	return rows, bars, hatched
+}
+
+// The cohort page draws each breakdown as a bar chart with its numbers in a table beside it,
+// the exact counts of DATA_AGG as the warehouse gives them, the age bands in age order.
+func TestCohortPageBreakdownChartsExact(t *testing.T) {
+	f, wh := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataAgg, Options{InsecureCookies: true})
+	ann := signInPages(t, f, "ann")
+	code, body := ann.post("/projects/diab/cohort", url.Values{"panel": {`\i2b2\Diagnoses\ICD10\E\`, "", ""}, "breakdowns": {"on"}})
+	if code != 200 {
+		t.Fatalf("cohort page: got %d", code)
+	}
+	p, err := f.svc.Principal(context.Background(), "ann", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := wh.RunWith(context.Background(), p, "diab", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\i2b2\Diagnoses\ICD10\E\`}}}}},
+		warehouse.RunOptions{Breakdowns: []string{"all"}})
+	if err != nil || len(a.Breakdowns) != 4 {
+		t.Fatalf("the same query run directly: %d breakdowns, %v", len(a.Breakdowns), err)
+	}
+	if strings.Contains(text(body), "age: ") {
+		t.Errorf("the breakdowns are still lines of text")
+	}
+	rows, bars, _ := shownBreakdowns(t, body)
+	for dim, cells := range a.Breakdowns {
+		if len(rows[dim]) != len(cells) || bars[dim] != len(cells) {
+			t.Errorf("breakdown %s: %d rows and %d bars on the page, want %d cells", dim, len(rows[dim]), bars[dim], len(cells))
+		}
+		for _, r := range rows[dim] {
+			if n, ok := cells[r[0]]; !ok || strconv.FormatInt(n, 10) != r[1] {
+				t.Errorf("breakdown %s, cell %s: page says %s, the warehouse %d", dim, r[0], r[1], n)
+			}
+		}
+	}
+	var ages []string
+	for _, r := range rows["age"] {
+		ages = append(ages, r[0])
+	}
+	if i, j := slices.Index(ages, "10-17"), slices.Index(ages, "65-74"); i < 0 || j < 0 || i > j {
+		t.Errorf("age bands in the order %v, want by age", ages)
+	}
+}
+
+// An obfuscated user's breakdowns on the page are what the API tells them, no more exact:
+// the noised numbers as given, a cell below the threshold said so with no bar drawn.
+func TestCohortPageBreakdownChartsObfuscated(t *testing.T) {
+	f, ann, _ := warehouseFixture(t, storetest.Open(t, store.SQLite), access.DataObfsc)
+	page := signInPages(t, f, "ann")
+	q := `\i2b2\Diagnoses\`
+	code, body := page.post("/projects/diab/cohort", url.Values{"panel": {q, "", ""}, "breakdowns": {"on"}})
+	if code != 200 || !strings.Contains(body, "(obfuscated") {
+		t.Fatalf("cohort page: got %d, want an obfuscated answer", code)
+	}
+	// Asked again through the API, the same question is told what the page was told.
+	var a warehouse.Answer
+	code, api, _ := f.call("POST", "/api/v1/projects/diab/queries?breakdowns=all", ann, `{"panels":[{"items":[{"key":"\\i2b2\\Diagnoses\\"}]}]}`)
+	if code != 201 || json.Unmarshal([]byte(api), &a) != nil || a.Method == "" || len(a.Breakdowns) == 0 {
+		t.Fatalf("the same question by the API: got %d %.300s", code, api)
+	}
+	rows, bars, hatched := shownBreakdowns(t, body)
+	hidden := 0
+	for dim, cells := range a.Breakdowns {
+		zeros := 0
+		for _, r := range rows[dim] {
+			n, ok := cells[r[0]]
+			want := strconv.FormatInt(n, 10)
+			if n == 0 {
+				want, zeros = "below the threshold", zeros+1
+			}
+			if !ok || r[1] != want {
+				t.Errorf("breakdown %s, cell %s: page says %q, the API told %d", dim, r[0], r[1], n)
+			}
+		}
+		if len(rows[dim]) != len(cells) || hatched[dim] != zeros || bars[dim] != len(cells)-zeros {
+			t.Errorf("breakdown %s: %d rows, %d bars, %d hatched; want %d cells of which %d hidden", dim, len(rows[dim]), bars[dim], hatched[dim], len(cells), zeros)
+		}
+		hidden += zeros
+	}
+	if hidden == 0 {
+		t.Errorf("no cell below the threshold: the test does not see how hidden cells are shown")
+	}
+}

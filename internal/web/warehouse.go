@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/chart"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
@@ -115,6 +119,92 @@ type cohortPage struct {
 	Panels              []string
 	Breakdowns          bool // asked for (obfuscated users: each dimension spends from the budget)
 	Answer              *warehouse.Answer
+	Charts              []breakdownView // the answer's breakdowns, a chart and a table each
+}
+
+// breakdownView is one breakdown dimension on a page: an SVG bar chart and the numbers in a
+// table beside it, written as the answer gives them (never more exact).
+type breakdownView struct {
+	Dim, Title, Head string
+	Noised           bool
+	Rows             []breakdownRow
+	Chart            template.HTML
+}
+
+type breakdownRow struct{ Label, Text string }
+
+var dimensionNames = map[string][2]string{"sex": {"Patients by sex", "Sex"}, "age": {"Patients by age band (years)", "Age band"},
+	"race": {"Patients by race", "Race"}, "vital_status": {"Patients by vital status", "Vital status"}}
+
+// breakdownViews draws an answer's breakdowns in the order of warehouse.Dimensions (others
+// after, by name). A noised cell of 0 is below the threshold: no bar, and said so.
+func breakdownViews(a *warehouse.Answer) []breakdownView {
+	dims := slices.Collect(maps.Keys(a.Breakdowns))
+	rank := func(d string) int {
+		if i := slices.Index(warehouse.Dimensions, d); i >= 0 {
+			return i
+		}
+		return len(warehouse.Dimensions)
+	}
+	slices.SortFunc(dims, func(x, y string) int { return cmp.Or(cmp.Compare(rank(x), rank(y)), cmp.Compare(x, y)) })
+	// One room for labels in every chart, so that they align one under another.
+	room := 0
+	for _, cells := range a.Breakdowns {
+		for k := range cells {
+			room = max(room, utf8.RuneCountInString(k))
+		}
+	}
+	var out []breakdownView
+	for _, d := range dims {
+		cells := a.Breakdowns[d]
+		names, ok := dimensionNames[d]
+		if !ok {
+			names = [2]string{"Patients by " + d, d}
+		}
+		v := breakdownView{Dim: d, Title: names[0], Head: names[1], Noised: a.Method != ""}
+		c := chart.Bars{Title: names[0], LabelChars: room}
+		for _, k := range cellOrder(slices.Collect(maps.Keys(cells))) {
+			n := cells[k]
+			hidden := v.Noised && n == 0
+			text := strconv.FormatInt(n, 10)
+			if hidden {
+				text = "below the threshold"
+			}
+			v.Rows = append(v.Rows, breakdownRow{k, text})
+			c.Bars = append(c.Bars, chart.Bar{Label: k, Value: float64(n), Text: text, Hidden: hidden})
+		}
+		v.Chart = c.SVG()
+		out = append(out, v)
+	}
+	return out
+}
+
+// cellOrder sorts a dimension's cells for reading: by a leading number (age bands) when
+// they have one, then by name; "unknown" last.
+func cellOrder(ks []string) []string {
+	lead := func(k string) (int, bool) {
+		i := 0
+		for i < len(k) && k[i] >= '0' && k[i] <= '9' {
+			i++
+		}
+		n, err := strconv.Atoi(k[:i])
+		return n, err == nil
+	}
+	slices.SortFunc(ks, func(x, y string) int {
+		if ux, uy := x == "unknown", y == "unknown"; ux != uy {
+			if ux {
+				return 1
+			}
+			return -1
+		}
+		nx, okx := lead(x)
+		ny, oky := lead(y)
+		if okx && oky && nx != ny {
+			return cmp.Compare(nx, ny)
+		}
+		return cmp.Compare(x, y)
+	})
+	return ks
 }
 
 func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
@@ -157,6 +247,7 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 				v.Error = err.Error()
 			} else {
 				d.Answer = &a
+				d.Charts = breakdownViews(&a)
 			}
 		}
 		var err error

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
@@ -220,4 +221,126 @@ func TestCohortPageBreakdownChartsObfuscated(t *testing.T) {
 	if hidden == 0 {
 		t.Errorf("no cell below the threshold: the test does not see how hidden cells are shown")
 	}
+}
+
+var (
+	auditRowRE  = regexp.MustCompile(`<tr><td>(\d+)</td><td>[^<]*</td><td>([^<]*)</td><td>([^<]*)</td>`)
+	auditLinkRE = regexp.MustCompile(`id="(older|newer|newest)" href="([^"]*)"`)
+)
+
+// auditShown reads an audit page: the entries' numbers and actors, and its paging links.
+func auditShown(body string) (seqs []int64, actors []string, links map[string]string) {
+	for _, m := range auditRowRE.FindAllStringSubmatch(body, -1) {
+		n, _ := strconv.ParseInt(m[1], 10, 64)
+		seqs, actors = append(seqs, n), append(actors, m[2])
+	}
+	links = map[string]string{}
+	for _, m := range auditLinkRE.FindAllStringSubmatch(body, -1) {
+		links[m[1]] = html.UnescapeString(m[2])
+	}
+	return seqs, actors, links
+}
+
+// The audit page pages through the whole log by a cursor — older entries follow on the next
+// page, the previous page is the one before — and the filters (actor, action, dates) narrow
+// it, the links keeping them.
+func TestAuditPagePagingAndFilters(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f := newFixture(t, db, Options{InsecureCookies: true})
+		ctx := context.Background()
+		ann, err := f.svc.Principal(ctx, "ann", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 23 {
+			p := access.CLI("test")
+			if i%3 == 0 {
+				p = ann
+			}
+			if err := f.svc.Record(ctx, p, "test.event", "thing/"+strconv.Itoa(i), nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		all, err := f.svc.AuditLog(ctx, access.CLI("test"), store.Filter{Limit: 1000})
+		if err != nil || len(all) < 25 {
+			t.Fatalf("the log: %d entries, %v", len(all), err)
+		}
+		root := signInPages(t, f, "root")
+		seen := map[int64]bool{}
+		var order []int64
+		path, pages := "/admin/audit?limit=10", 0
+		var second string
+		for path != "" {
+			code, body := root.get(path)
+			seqs, _, links := auditShown(body)
+			if code != 200 || len(seqs) == 0 || len(seqs) > 10 {
+				t.Fatalf("%s: got %d with %d entries, want 200 with 1 to 10", path, code, len(seqs))
+			}
+			if pages == 0 && links["newer"] != "" {
+				t.Errorf("the first page links to newer entries")
+			}
+			if pages == 1 {
+				second = path
+			}
+			order = append(order, seqs...)
+			for _, s := range seqs {
+				seen[s] = true
+			}
+			pages++
+			if pages > 20 {
+				t.Fatal("paging does not end")
+			}
+			if links["older"] != "" {
+				path = "/admin/audit" + links["older"]
+			} else {
+				path = ""
+			}
+		}
+		// Every entry once, newest first, across pages (the sign-in added some since).
+		if len(seen) != len(order) || len(order) < len(all) {
+			t.Errorf("paged through %d entries (%d distinct), the log holds at least %d", len(order), len(seen), len(all))
+		}
+		if !slices.IsSortedFunc(order, func(a, b int64) int { return int(b - a) }) {
+			t.Errorf("entries across pages are not newest first: %v", order)
+		}
+		// The previous page of the second is the first.
+		_, body := root.get(second)
+		s2, _, links := auditShown(body)
+		_, first := root.get("/admin/audit" + links["newer"])
+		s1, _, l1 := auditShown(first)
+		if len(s1) != 10 || len(s2) == 0 || s1[9] != s2[0]+1 || l1["older"] == "" {
+			t.Errorf("newer than page 2 (%v): got %v, want the 10 entries just above it", s2, s1)
+		}
+
+		// Filters narrow, and the pages keep them.
+		_, body = root.get("/admin/audit?limit=3&actor=ann&action=test.event")
+		seqs, actors, links := auditShown(body)
+		if len(seqs) != 3 || !strings.Contains(links["older"], "actor=ann") || !strings.Contains(links["older"], "action=test.event") {
+			t.Errorf("filtered page: %d entries, older link %q; want 3 and the filters kept", len(seqs), links["older"])
+		}
+		n := len(seqs)
+		for links["older"] != "" {
+			_, body = root.get("/admin/audit" + links["older"])
+			var more []string
+			_, more, links = auditShown(body)
+			actors = append(actors, more...)
+			n += len(more)
+		}
+		if n != 8 || slices.ContainsFunc(actors, func(a string) bool { return a != "ann" }) {
+			t.Errorf("ann's test events over every page: %d (%v), want 8 of ann's", n, actors)
+		}
+		today := time.Now().UTC()
+		for _, c := range []struct {
+			from, to string
+			want     bool
+		}{{today.Format("2006-01-02"), today.Format("2006-01-02"), true}, {today.AddDate(0, 0, 1).Format("2006-01-02"), "", false}, {"", today.AddDate(0, 0, -1).Format("2006-01-02"), false}} {
+			_, body := root.get("/admin/audit?action=test.event&from=" + c.from + "&to=" + c.to)
+			if seqs, _, _ := auditShown(body); (len(seqs) > 0) != c.want {
+				t.Errorf("from %q to %q: %d entries, want entries: %v", c.from, c.to, len(seqs), c.want)
+			}
+		}
+		if code, body := root.get("/admin/audit?from=yesterday"); code != 400 || !strings.Contains(body, "from must be a date") {
+			t.Errorf("a from that is not a date: got %d, want 400 saying so", code)
+		}
+	})
 }

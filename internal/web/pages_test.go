@@ -344,3 +344,98 @@ func TestAuditPagePagingAndFilters(t *testing.T) {
 		}
 	})
 }
+
+// getH is get with the response's headers.
+func (b *browse) getH(path string) (int, string, http.Header) {
+	b.t.Helper()
+	resp, err := b.client.Get(b.f.srv.URL + path)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(body), resp.Header
+}
+
+// The cohort builder without typing paths: the tree's fragment lists a concept's children
+// (folders load theirs lazily), the search finds concepts by name, a pick fills a panel of
+// the form with a ticked concept, and the query so built runs — the same count as the
+// warehouse gives for it.
+func TestCohortBuilderFragments(t *testing.T) {
+	f, wh := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataAgg, Options{InsecureCookies: true})
+	ctx := context.Background()
+	p, err := f.svc.Principal(ctx, "ann", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := signInPages(t, f, "ann")
+	icd := `\i2b2\Diagnoses\ICD10\`
+	chapters, err := wh.Children(ctx, p, "diab", icd)
+	if err != nil || len(chapters) < 3 {
+		t.Fatalf("ICD-10 chapters: %d, %v", len(chapters), err)
+	}
+	code, frag, _ := ann.getH("/projects/diab/cohort/concepts?parent=" + url.QueryEscape(icd))
+	if code != 200 || strings.Contains(frag, "<html") {
+		t.Fatalf("children fragment: got %d, want a fragment", code)
+	}
+	for _, c := range chapters {
+		if !strings.Contains(frag, ">"+html.EscapeString(c.Name)+"<") {
+			t.Errorf("children fragment: chapter %s (%s) missing", c.Code, c.Name)
+		}
+		if !c.Leaf && !strings.Contains(frag, `hx-get="/projects/diab/cohort/concepts?parent=`+url.QueryEscape(c.Path)+`"`) {
+			t.Errorf("children fragment: folder %s does not load its own children", c.Path)
+		}
+	}
+	if n := strings.Count(frag, `class="add"`); n != len(chapters) {
+		t.Errorf("children fragment: %d Add buttons for %d chapters", n, len(chapters))
+	}
+	// Lazily: the page shows the top of the tree, not the chapters.
+	if _, page := ann.get("/projects/diab/cohort"); strings.Contains(page, ">"+html.EscapeString(chapters[0].Name)+"<") {
+		t.Errorf("the cohort page lists the ICD-10 chapters before any folder is opened")
+	}
+
+	// Search by name.
+	e := chapters[slices.IndexFunc(chapters, func(c warehouse.Concept) bool { return strings.HasSuffix(c.Path, `\E\`) })]
+	word := strings.Fields(e.Name)[0]
+	code, res, _ := ann.getH("/projects/diab/cohort/search?q=" + url.QueryEscape(strings.ToLower(word)))
+	if code != 200 || !strings.Contains(res, html.EscapeString(e.Path)) || !strings.Contains(res, `pick?path=`+url.QueryEscape(e.Path)) {
+		t.Errorf("search %q: got %d, want %s offered to add", word, code, e.Path)
+	}
+
+	// A pick fills panel 2 (target 1) with the concept, ticked; picked again, nothing more.
+	code, picked, hdr := ann.getH("/projects/diab/cohort/pick?target=1&path=" + url.QueryEscape(e.Path))
+	if code != 200 || hdr.Get("HX-Retarget") != "#panel-1-items" || hdr.Get("HX-Reswap") != "beforeend" ||
+		!strings.Contains(picked, `name="concept1" value="`+html.EscapeString(e.Path)+`" checked`) || !strings.Contains(picked, html.EscapeString(e.Name)) {
+		t.Fatalf("pick: got %d %q (retarget %q)", code, picked, hdr.Get("HX-Retarget"))
+	}
+	if code, _, _ := ann.getH("/projects/diab/cohort/pick?target=1&concept1=" + url.QueryEscape(e.Path) + "&path=" + url.QueryEscape(e.Path)); code != 204 {
+		t.Errorf("a concept picked twice for one panel: got %d, want 204 (nothing added)", code)
+	}
+	for _, bad := range []string{"target=1&path=" + url.QueryEscape(`\i2b2\Nowhere\`), "target=7&path=" + url.QueryEscape(e.Path)} {
+		if code, _, _ := ann.getH("/projects/diab/cohort/pick?" + bad); code != 400 {
+			t.Errorf("pick %s: got %d, want 400", bad, code)
+		}
+	}
+
+	// The query of picked concepts runs: diabetes chapter E and a glucose lab.
+	labs, err := wh.Search(ctx, p, "diab", "2345-7")
+	if err != nil || len(labs) == 0 {
+		t.Fatalf("the glucose lab: %v, %v", labs, err)
+	}
+	a, err := wh.Run(ctx, p, "diab", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: e.Path}}}, {Items: []querydef.Item{{Key: labs[0].Path}}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	code, body := ann.post("/projects/diab/cohort", url.Values{"concept0": {e.Path}, "concept1": {labs[0].Path}})
+	if code != 200 || !strings.Contains(body, "Patients: <strong>"+a.Shown+"</strong>") {
+		t.Errorf("the picked query: got %d, want Patients: %s", code, a.Shown)
+	}
+	for i, c := range []warehouse.Concept{e, labs[0]} {
+		if !strings.Contains(body, `name="concept`+strconv.Itoa(i)+`" value="`+html.EscapeString(c.Path)+`" checked`) {
+			t.Errorf("after the answer, panel %d does not keep %s ticked", i+1, c.Path)
+		}
+	}
+	if a.Count == 0 {
+		t.Errorf("the picked query counts nobody: the test does not tell an empty panel from a run")
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"bytes"
 	"cmp"
 	"fmt"
 	"html/template"
@@ -115,11 +116,24 @@ func replyNeutral(w http.ResponseWriter, v any, err error) error {
 // cohortPage is the page that builds a query from the concept tree and shows the answer.
 type cohortPage struct {
 	Project, Parent, Up string
-	Children            []warehouse.Concept
-	Panels              []string
-	Breakdowns          bool // asked for (obfuscated users: each dimension spends from the budget)
+	Children            []warehouse.Concept // the tree's top: the concepts under Parent
+	Q                   string              // the concept search's text, when searched without htmx
+	Results             []warehouse.Concept
+	Chosen              [][]warehouse.Concept // per panel, the concepts picked (checkboxes concept0, concept1…)
+	Panels              []string              // per panel, paths typed by hand (textareas panel)
+	Breakdowns          bool                  // asked for (obfuscated users: each dimension spends from the budget)
 	Answer              *warehouse.Answer
 	Charts              []breakdownView // the answer's breakdowns, a chart and a table each
+}
+
+// cohortPanels is the number of panels the cohort page offers.
+const cohortPanels = 3
+
+// conceptNode is a concept as the page's fragments draw it, in its project.
+type conceptNode struct {
+	Project string
+	C       warehouse.Concept
+	Panel   int
 }
 
 // breakdownView is one breakdown dimension on a page: an SVG bar chart and the numbers in a
@@ -208,27 +222,43 @@ func cellOrder(ks []string) []string {
 }
 
 func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
-	t := template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{"inc": func(i int) int { return i + 1 }}).
-		ParseFS(files, "templates/layout.html", "templates/cohort.html"))
+	t := template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{
+		"inc":  func(i int) int { return i + 1 },
+		"node": func(project string, c warehouse.Concept) conceptNode { return conceptNode{Project: project, C: c} },
+		"pick": func(project string, panel int, c warehouse.Concept) conceptNode {
+			return conceptNode{Project: project, C: c, Panel: panel}
+		},
+		"panels": func() []int { return []int{0, 1, 2} },
+	}).ParseFS(files, "templates/layout.html", "templates/cohort.html"))
 	h := func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		if wh == nil {
 			return derrors.NotFound
 		}
-		d := cohortPage{Project: r.PathValue("id"), Parent: cmp.Or(r.FormValue("parent"), `\i2b2\`), Panels: []string{"", "", ""}}
+		d := cohortPage{Project: r.PathValue("id"), Parent: cmp.Or(r.FormValue("parent"), `\i2b2\`), Panels: make([]string, cohortPanels),
+			Chosen: make([][]warehouse.Concept, cohortPanels), Q: strings.TrimSpace(r.URL.Query().Get("q"))}
 		if i := strings.LastIndex(strings.TrimSuffix(d.Parent, `\`), `\`); i > 0 {
 			d.Up = d.Parent[:i+1]
 		}
 		v := view{Title: "Cohort query", Me: p, Data: &d, Request: r}
 		if r.Method == http.MethodPost {
 			var q querydef.Query
-			for i, text := range r.PostForm["panel"] {
-				if i < len(d.Panels) {
-					d.Panels[i] = text
-				}
+			for i := range cohortPanels {
 				var items []querydef.Item
-				for _, line := range strings.Split(text, "\n") {
-					if line = strings.TrimSpace(line); line != "" {
-						items = append(items, querydef.Item{Key: line})
+				for _, path := range dedupe(r.PostForm[fmt.Sprintf("concept%d", i)]) {
+					c, err := conceptAt(r, wh, p, d.Project, path)
+					if err != nil {
+						v.Error = err.Error()
+						continue
+					}
+					d.Chosen[i] = append(d.Chosen[i], c)
+					items = append(items, querydef.Item{Key: c.Path})
+				}
+				if typed := r.PostForm["panel"]; i < len(typed) {
+					d.Panels[i] = typed[i]
+					for _, line := range strings.Split(typed[i], "\n") {
+						if line = strings.TrimSpace(line); line != "" {
+							items = append(items, querydef.Item{Key: line})
+						}
 					}
 				}
 				if len(items) > 0 {
@@ -239,25 +269,117 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 			if d.Breakdowns = r.PostFormValue("breakdowns") == "on"; d.Breakdowns {
 				o.Breakdowns = []string{"all"}
 			}
-			a, err := wh.RunWith(r.Context(), p, d.Project, q, o)
-			if k := derrors.Kind(err); err != nil && k != derrors.Invalid && k != derrors.Locked && k != derrors.TooMany && k != derrors.Forbidden {
-				return err
-			}
-			if err != nil {
-				v.Error = err.Error()
-			} else {
-				d.Answer = &a
-				d.Charts = breakdownViews(&a)
+			if v.Error == "" {
+				a, err := wh.RunWith(r.Context(), p, d.Project, q, o)
+				if k := derrors.Kind(err); err != nil && k != derrors.Invalid && k != derrors.Locked && k != derrors.TooMany && k != derrors.Forbidden {
+					return err
+				}
+				if err != nil {
+					v.Error = err.Error()
+				} else {
+					d.Answer = &a
+					d.Charts = breakdownViews(&a)
+				}
 			}
 		}
 		var err error
 		if d.Children, err = wh.Children(r.Context(), p, d.Project, d.Parent); err != nil {
 			return err
 		}
+		if d.Q != "" {
+			if d.Results, err = wh.Search(r.Context(), p, d.Project, d.Q); err != nil {
+				return err
+			}
+		}
 		return s.render(w, r, http.StatusOK, t, v)
 	}
 	s.HandlePage("GET /projects/{id}/cohort", false, h)
 	s.HandlePage("POST /projects/{id}/cohort", false, h)
+
+	// The fragments htmx loads into the page: a concept's children (when its folder opens),
+	// the search's results, and a picked concept for a panel.
+	fragment := func(w http.ResponseWriter, name string, data any) error {
+		var buf bytes.Buffer
+		if err := t.ExecuteTemplate(&buf, name, data); err != nil {
+			return fmt.Errorf("render %s: %w", name, err)
+		}
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, err := w.Write(buf.Bytes())
+		return err
+	}
+	s.HandlePage("GET /projects/{id}/cohort/concepts", false, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		if wh == nil {
+			return derrors.NotFound
+		}
+		project := r.PathValue("id")
+		cs, err := wh.Children(r.Context(), p, project, cmp.Or(r.FormValue("parent"), `\i2b2\`))
+		if err != nil {
+			return err
+		}
+		return fragment(w, "children", struct {
+			Project  string
+			Children []warehouse.Concept
+		}{project, cs})
+	})
+	s.HandlePage("GET /projects/{id}/cohort/search", false, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		if wh == nil {
+			return derrors.NotFound
+		}
+		d := cohortPage{Project: r.PathValue("id"), Q: strings.TrimSpace(r.FormValue("q"))}
+		if len(d.Q) > 200 {
+			return fmt.Errorf("%w: search for at most 200 characters", derrors.Invalid)
+		}
+		var err error
+		if d.Results, err = wh.Search(r.Context(), p, d.Project, d.Q); err != nil {
+			return err
+		}
+		return fragment(w, "results", &d)
+	})
+	s.HandlePage("GET /projects/{id}/cohort/pick", false, func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		if wh == nil {
+			return derrors.NotFound
+		}
+		project := r.PathValue("id")
+		panel, err := strconv.Atoi(cmp.Or(r.FormValue("target"), "0"))
+		if err != nil || panel < 0 || panel >= cohortPanels {
+			return fmt.Errorf("%w: target must be a panel from 0 to %d", derrors.Invalid, cohortPanels-1)
+		}
+		c, err := conceptAt(r, wh, p, project, r.FormValue("path"))
+		if err != nil {
+			return err
+		}
+		// The picked concept goes to the end of its panel's list, unless it is there already.
+		if slices.Contains(r.Form[fmt.Sprintf("concept%d", panel)], c.Path) {
+			w.Header().Set("HX-Reswap", "none")
+			w.WriteHeader(http.StatusNoContent)
+			return nil
+		}
+		w.Header().Set("HX-Retarget", fmt.Sprintf("#panel-%d-items", panel))
+		w.Header().Set("HX-Reswap", "beforeend")
+		return fragment(w, "picked", conceptNode{Project: project, C: c, Panel: panel})
+	})
+}
+
+// conceptAt is the concept at path as the project's queries see it (its parent's child).
+func conceptAt(r *http.Request, wh *warehouse.Warehouse, p access.Principal, project, path string) (warehouse.Concept, error) {
+	path = strings.TrimSpace(path)
+	if path != "" && !strings.HasSuffix(path, `\`) {
+		path += `\`
+	}
+	i := strings.LastIndex(strings.TrimSuffix(path, `\`), `\`)
+	if len(path) > 700 || i < 1 {
+		return warehouse.Concept{}, fmt.Errorf("%w: no concept at %q", derrors.Invalid, path)
+	}
+	cs, err := wh.Children(r.Context(), p, project, path[:i+1])
+	if err != nil {
+		return warehouse.Concept{}, err
+	}
+	for _, c := range cs {
+		if c.Path == path {
+			return c, nil
+		}
+	}
+	return warehouse.Concept{}, fmt.Errorf("%w: no concept at %q", derrors.Invalid, path)
 }
 
 // readQuery reads a cohort query: JSON, or i2b2's query_definition XML when the body is XML.
@@ -272,4 +394,15 @@ func readQuery(r *http.Request) (querydef.Query, error) {
 	}
 	var q querydef.Query
 	return q, decode(r, &q)
+}
+
+// dedupe is vs without empty and repeated values, in order.
+func dedupe(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		if v = strings.TrimSpace(v); v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
+		}
+	}
+	return out
 }

@@ -439,3 +439,64 @@ func TestCohortBuilderFragments(t *testing.T) {
 		t.Errorf("the picked query counts nobody: the test does not tell an empty panel from a run")
 	}
 }
+
+// The panels' constraints are form controls — exclude, at least N times, dates from and to
+// (both days included), and the timing across panels — and the page's count is the
+// warehouse's for the query they mean.
+func TestCohortBuilderConstraints(t *testing.T) {
+	f, wh := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataAgg, Options{InsecureCookies: true})
+	ctx := context.Background()
+	p, err := f.svc.Principal(ctx, "ann", "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := signInPages(t, f, "ann")
+	e, lab := `\i2b2\Diagnoses\ICD10\E\`, `\i2b2\Labs\LOINC\2345-7\`
+	count := func(q querydef.Query) string {
+		t.Helper()
+		a, err := wh.Run(ctx, p, "diab", q)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return a.Shown
+	}
+	two := func(second querydef.Panel) querydef.Query {
+		second.Items = []querydef.Item{{Key: lab}}
+		return querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: e}}}, second}}
+	}
+	plain := count(two(querydef.Panel{}))
+	cases := []struct {
+		name string
+		form url.Values
+		want querydef.Query
+	}{
+		{"exclude", url.Values{"exclude1": {"on"}}, two(querydef.Panel{Invert: true})},
+		{"at least 3 times", url.Values{"occurs1": {"3"}}, two(querydef.Panel{Occurs: querydef.Occurrence{Op: "GE", N: 3}})},
+		{"dates", url.Values{"from1": {"2021-01-01"}, "to1": {"2022-06-30"}},
+			two(querydef.Panel{DateFrom: &querydef.Bound{At: "2021-01-01 00:00:00"}, DateTo: &querydef.Bound{At: "2022-07-01 00:00:00", Exclusive: true}})},
+		{"same visit", url.Values{"timing": {"SAMEVISIT"}}, func() querydef.Query { q := two(querydef.Panel{}); q.Timing = querydef.SameVisit; return q }()},
+	}
+	for _, c := range cases {
+		c.form["concept0"], c.form["concept1"] = []string{e}, []string{lab}
+		want := count(c.want)
+		code, body := ann.post("/projects/diab/cohort", c.form)
+		if code != 200 || !strings.Contains(body, "Patients: <strong>"+want+"</strong>") {
+			t.Errorf("%s: got %d, want Patients: %s", c.name, code, want)
+		}
+		if want == plain {
+			t.Errorf("%s: %s patients, as many as without it: the test cannot tell the constraint was applied", c.name, want)
+		}
+	}
+	_, body := ann.post("/projects/diab/cohort", url.Values{"concept0": {e}, "exclude0": {"on"}, "occurs0": {"2"}, "from0": {"2021-01-01"}, "to0": {"2022-06-30"}, "timing": {"SAMEVISIT"}})
+	for _, kept := range []string{`name="exclude0" checked`, `name="occurs0" min="1" max="1000" value="2"`, `name="from0" value="2021-01-01"`, `name="to0" value="2022-06-30"`, `value="SAMEVISIT" selected`} {
+		if !strings.Contains(body, kept) {
+			t.Errorf("after the answer the form does not keep %s", kept)
+		}
+	}
+	for _, bad := range []url.Values{{"occurs0": {"0"}}, {"to0": {"31/12/2022"}}, {"timing": {"SAMEINSTANCE"}}} {
+		bad["concept0"] = []string{e}
+		if code, body := ann.post("/projects/diab/cohort", bad); code != 200 || strings.Contains(body, `class="answer"`) || !strings.Contains(body, `class="error"`) {
+			t.Errorf("%v: got %d; want the error on the page and no answer", bad, code)
+		}
+	}
+}

@@ -9,9 +9,11 @@ import (
 	"maps"
 	"mime"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stewardhealth/steward/internal/access"
@@ -121,9 +123,60 @@ type cohortPage struct {
 	Results             []warehouse.Concept
 	Chosen              [][]warehouse.Concept // per panel, the concepts picked (checkboxes concept0, concept1…)
 	Panels              []string              // per panel, paths typed by hand (textareas panel)
+	Options             []panelOptions        // per panel, its constraints
+	Timing              string                // where the panels' facts must meet: ANY or SAMEVISIT
 	Breakdowns          bool                  // asked for (obfuscated users: each dimension spends from the budget)
 	Answer              *warehouse.Answer
 	Charts              []breakdownView // the answer's breakdowns, a chart and a table each
+}
+
+// panelOptions are a panel's constraints as the page's form controls give them: exclude the
+// patients it finds, how often each item must occur, and the dates its facts fall between
+// (both days included).
+type panelOptions struct {
+	Exclude  bool
+	Occurs   int // at least; 1 is i2b2's default
+	From, To string
+}
+
+// apply reads panel i's constraints from the form into o and the query's panel.
+func (o *panelOptions) apply(f url.Values, i int, pn *querydef.Panel) error {
+	n := strconv.Itoa(i)
+	o.Exclude, o.From, o.To, o.Occurs = f.Get("exclude"+n) == "on", strings.TrimSpace(f.Get("from"+n)), strings.TrimSpace(f.Get("to"+n)), 1
+	if v := strings.TrimSpace(f.Get("occurs" + n)); v != "" {
+		k, err := strconv.Atoi(v)
+		if err != nil || k < 1 || k > 1000 {
+			return fmt.Errorf("%w: panel %d: at least how many times must be a whole number from 1 to 1000", derrors.Invalid, i+1)
+		}
+		o.Occurs = k
+	}
+	day := func(name, v string) (time.Time, error) {
+		t, err := time.Parse("2006-01-02", v)
+		if err != nil {
+			return t, fmt.Errorf("%w: panel %d: %s must be a date like 2024-01-31", derrors.Invalid, i+1, name)
+		}
+		return t, nil
+	}
+	pn.Invert = o.Exclude
+	if o.Occurs > 1 {
+		pn.Occurs = querydef.Occurrence{Op: "GE", N: o.Occurs}
+	}
+	if o.From != "" {
+		t, err := day("from", o.From)
+		if err != nil {
+			return err
+		}
+		pn.DateFrom = &querydef.Bound{At: t.Format("2006-01-02 15:04:05")}
+	}
+	if o.To != "" {
+		t, err := day("to", o.To)
+		if err != nil {
+			return err
+		}
+		// The whole day of To: facts before the next day's start.
+		pn.DateTo = &querydef.Bound{At: t.AddDate(0, 0, 1).Format("2006-01-02 15:04:05"), Exclusive: true}
+	}
+	return nil
 }
 
 // cohortPanels is the number of panels the cohort page offers.
@@ -235,7 +288,11 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 			return derrors.NotFound
 		}
 		d := cohortPage{Project: r.PathValue("id"), Parent: cmp.Or(r.FormValue("parent"), `\i2b2\`), Panels: make([]string, cohortPanels),
-			Chosen: make([][]warehouse.Concept, cohortPanels), Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+			Chosen: make([][]warehouse.Concept, cohortPanels), Options: make([]panelOptions, cohortPanels), Timing: querydef.Any,
+			Q: strings.TrimSpace(r.URL.Query().Get("q"))}
+		for i := range d.Options {
+			d.Options[i].Occurs = 1
+		}
 		if i := strings.LastIndex(strings.TrimSuffix(d.Parent, `\`), `\`); i > 0 {
 			d.Up = d.Parent[:i+1]
 		}
@@ -261,9 +318,20 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 						}
 					}
 				}
-				if len(items) > 0 {
-					q.Panels = append(q.Panels, querydef.Panel{Items: items})
+				pn := querydef.Panel{Items: items}
+				if err := d.Options[i].apply(r.PostForm, i, &pn); err != nil {
+					v.Error = err.Error()
 				}
+				if len(items) > 0 {
+					q.Panels = append(q.Panels, pn)
+				}
+			}
+			switch t := r.PostFormValue("timing"); t {
+			case "", querydef.Any:
+			case querydef.SameVisit:
+				d.Timing, q.Timing = t, t
+			default:
+				v.Error = fmt.Sprintf("timing %q: want %s or %s", t, querydef.Any, querydef.SameVisit)
 			}
 			var o warehouse.RunOptions
 			if d.Breakdowns = r.PostFormValue("breakdowns") == "on"; d.Breakdowns {

@@ -21,6 +21,8 @@ type Bar struct {
 	// Hidden marks a value withheld (below a threshold, suppressed): no bar is drawn, a
 	// hatched stub stands in its place, and Text says why.
 	Hidden bool
+	// Muted draws the bar in a lighter tone: the "before" of a before-and-after pair.
+	Muted bool
 }
 
 // Bars is a horizontal bar chart.
@@ -137,7 +139,11 @@ func (c Bars) SVG() template.HTML {
 			end += 14
 		} else {
 			l := c.Length(i)
-			fmt.Fprintf(&s, `<rect class="bar" x="%.1f" y="%.1f" width="%.2f" height="%d" fill="#2a6f97"/>`, lw, top, l, barHeight)
+			fill := "#2a6f97"
+			if b.Muted {
+				fill = "#9dbcd4"
+			}
+			fmt.Fprintf(&s, `<rect class="bar" x="%.1f" y="%.1f" width="%.2f" height="%d" fill="%s"/>`, lw, top, l, barHeight, fill)
 			end += l
 		}
 		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" fill="#1b1b1b">%s</text>`, end+6, mid, esc(b.Text))

@@ -3,6 +3,7 @@ package chart
 import (
 	"encoding/xml"
 	"math"
+	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -57,7 +58,7 @@ func widths(t *testing.T, d svgDoc, class string) []float64 {
 
 // Each bar's length is its value's share of the largest, from zero.
 func TestBarsProportional(t *testing.T) {
-	c := Bars{Title: "Patients by age band", Bars: []Bar{{"0-9", 40, "40", false}, {"10-17", 55, "55", false}, {"18-34", 110, "110", false}, {"35-44", 0, "0", false}}}
+	c := Bars{Title: "Patients by age band", Bars: []Bar{{"0-9", 40, "40", false, false}, {"10-17", 55, "55", false, false}, {"18-34", 110, "110", false, false}, {"35-44", 0, "0", false, false}}}
 	w := widths(t, parse(t, c), "bar")
 	if len(w) != 4 {
 		t.Fatalf("got %d bars, want 4", len(w))
@@ -71,7 +72,7 @@ func TestBarsProportional(t *testing.T) {
 		t.Errorf("the largest bar is %.1f long; want it to span the chart", w[2])
 	}
 	// A fixed scale: 25 of 100 is a quarter of the full length, 50 half.
-	f := Bars{Title: "share", Max: 100, Bars: []Bar{{"a", 25, "25 %", false}, {"b", 50, "50 %", false}, {"c", 150, "150 %", false}}}
+	f := Bars{Title: "share", Max: 100, Bars: []Bar{{"a", 25, "25 %", false, false}, {"b", 50, "50 %", false, false}, {"c", 150, "150 %", false, false}}}
 	fw := widths(t, parse(t, f), "bar")
 	if math.Abs(fw[1]-2*fw[0]) > 0.01 || math.Abs(fw[0]-barArea/4) > 0.01 || fw[2] != barArea {
 		t.Errorf("on a scale to 100: lengths %v, want a quarter, a half and the whole (capped) of %d", fw, barArea)
@@ -80,7 +81,7 @@ func TestBarsProportional(t *testing.T) {
 
 // A hidden value draws no bar whatever its value, and its text is written as given.
 func TestBarsHidden(t *testing.T) {
-	c := Bars{Title: "Patients by race", Bars: []Bar{{"white", 300, "300", false}, {"asian", 2, "below the threshold", true}}}
+	c := Bars{Title: "Patients by race", Bars: []Bar{{"white", 300, "300", false, false}, {"asian", 2, "below the threshold", true, false}}}
 	d := parse(t, c)
 	if w := widths(t, d, "bar"); len(w) != 1 {
 		t.Errorf("bars drawn: %v, want only the shown value's", w)
@@ -96,7 +97,7 @@ func TestBarsHidden(t *testing.T) {
 // Labels, texts and the title are escaped: markup in them stays text.
 func TestBarsEscaped(t *testing.T) {
 	evil := `<script>alert("x")</script> & "q"`
-	c := Bars{Title: evil, Bars: []Bar{{evil, 1, evil, false}}}
+	c := Bars{Title: evil, Bars: []Bar{{evil, 1, evil, false, false}}}
 	svg := string(c.SVG())
 	if strings.Contains(svg, "<script") {
 		t.Fatalf("markup from a label reached the SVG: %s", svg)
@@ -109,8 +110,8 @@ func TestBarsEscaped(t *testing.T) {
 
 // Two charts on one page do not share the hatch pattern's id.
 func TestBarsOwnIDs(t *testing.T) {
-	a := Bars{Title: "sex", Bars: []Bar{{"f", 1, "< 3", true}}}
-	b := Bars{Title: "age", Bars: []Bar{{"0-9", 1, "< 3", true}}}
+	a := Bars{Title: "sex", Bars: []Bar{{"f", 1, "< 3", true, false}}}
+	b := Bars{Title: "age", Bars: []Bar{{"0-9", 1, "< 3", true, false}}}
 	id := func(c Bars) string { s := string(c.SVG()); i := strings.Index(s, `pattern id="`); return s[i : i+30] }
 	if id(a) == id(b) {
 		t.Errorf("both charts use %s", id(a))
@@ -131,5 +132,14 @@ func TestTicks(t *testing.T) {
 		if s := "[" + strings.Join(ss, " ") + "]"; s != c.want {
 			t.Errorf("ticks(%v) = %s, want %s", c.scale, s, c.want)
 		}
+	}
+}
+
+// A muted bar is drawn in another tone than the others.
+func TestBarsMuted(t *testing.T) {
+	svg := string(Bars{Title: "before and after", Bars: []Bar{{Label: "before", Value: 2, Text: "2", Muted: true}, {Label: "after", Value: 1, Text: "1"}}}.SVG())
+	fills := regexp.MustCompile(`class="bar"[^>]*fill="([^"]+)"`).FindAllStringSubmatch(svg, -1)
+	if len(fills) != 2 || fills[0][1] == fills[1][1] {
+		t.Errorf("fills of a muted and a plain bar: %v, want two different", fills)
 	}
 }

@@ -132,13 +132,13 @@ func riskChart(t *Table) template.HTML {
 		}
 		return 100 * float64(part) / float64(whole)
 	}
-	bar := func(label string, part, whole int64) chart.Bar {
-		return chart.Bar{Label: label, Value: pct(part, whole), Text: fmt.Sprintf("%.1f %%", pct(part, whole))}
+	bar := func(label string, part, whole int64, original bool) chart.Bar {
+		return chart.Bar{Label: label, Value: pct(part, whole), Text: fmt.Sprintf("%.1f %%", pct(part, whole)), Muted: original}
 	}
 	o, d := t.Risk.Original, t.Risk.Deidentified
 	return chart.Bars{Title: "Share of " + t.Name + "'s records at risk, original and de-identified", Max: 100, Unit: " %", Bars: []chart.Bar{
-		bar("In groups < 5, original", o.Below5, o.Records), bar("In groups < 5, de-identified", d.Below5, d.Records),
-		bar("Unique, original", o.Unique, o.Records), bar("Unique, de-identified", d.Unique, d.Records)}}.SVG()
+		bar("In groups < 5, original", o.Below5, o.Records, true), bar("In groups < 5, de-identified", d.Below5, d.Records, false),
+		bar("Unique, original", o.Unique, o.Records, true), bar("Unique, de-identified", d.Unique, d.Records, false)}}.SVG()
 }
 
 func checkTitle(c Check) string {

@@ -68,6 +68,13 @@ func TestBrowserCohortQuery(t *testing.T) {
 	if got := b.eval(`[document.querySelectorAll("#panel-0-items li").length, document.querySelectorAll("#panel-1-items li").length, document.querySelectorAll("#panel-2-items li").length].join()`); got != `"1,1,0"` {
 		t.Errorf("concepts per panel: %s, want 1,1,0", got)
 	}
+	// The lab's value: above 120, chosen and typed by the keyboard.
+	focus("the lab's comparison", `#panel-1-items select`)
+	b.eval(`document.querySelector("#panel-1-items select").value = "GT"`)
+	focus("the lab's number", `#panel-1-items input[type=number]`)
+	b.typeText("120")
+	b.eval(`document.querySelector("#panel-1-items").scrollIntoView()`)
+	b.screenshot(filepath.Join(shots, "cohort-2-panels.png"))
 	b.eval(`document.querySelector("input[name=breakdowns]").checked = true`)
 	focus("the count button", "#count")
 	b.press("Enter")
@@ -78,6 +85,9 @@ func TestBrowserCohortQuery(t *testing.T) {
 	}
 	if got := b.eval(`[...document.querySelectorAll("#cohort-form input[type=checkbox][name^=concept]:checked")].length`); got != "2" {
 		t.Errorf("after the answer, %s concepts still ticked, want the 2 picked", got)
+	}
+	if got := b.eval(`document.querySelector("#panel-1-items select").value + " " + document.querySelector("#panel-1-items input[type=number]").value`); got != `"GT 120"` {
+		t.Errorf("after the answer, the lab's value is %s, want GT 120", got)
 	}
 	b.waitFor("the obfuscated breakdowns", `document.querySelector("#breakdown-age svg")`)
 	b.eval(`document.querySelector("#breakdown-sex").scrollIntoView()`)

@@ -475,6 +475,11 @@ func TestCohortBuilderConstraints(t *testing.T) {
 		{"dates", url.Values{"from1": {"2021-01-01"}, "to1": {"2022-06-30"}},
 			two(querydef.Panel{DateFrom: &querydef.Bound{At: "2021-01-01 00:00:00"}, DateTo: &querydef.Bound{At: "2022-07-01 00:00:00", Exclusive: true}})},
 		{"same visit", url.Values{"timing": {"SAMEVISIT"}}, func() querydef.Query { q := two(querydef.Panel{}); q.Timing = querydef.SameVisit; return q }()},
+		{"value above 120", url.Values{"op1:" + lab: {"GT"}, "number1:" + lab: {"120"}}, func() querydef.Query {
+			q := two(querydef.Panel{})
+			q.Panels[1].Items[0].Value = &querydef.Value{Type: "NUMBER", Op: "GT", Number: 120}
+			return q
+		}()},
 	}
 	for _, c := range cases {
 		c.form["concept0"], c.form["concept1"] = []string{e}, []string{lab}
@@ -493,7 +498,16 @@ func TestCohortBuilderConstraints(t *testing.T) {
 			t.Errorf("after the answer the form does not keep %s", kept)
 		}
 	}
-	for _, bad := range []url.Values{{"occurs0": {"0"}}, {"to0": {"31/12/2022"}}, {"timing": {"SAMEINSTANCE"}}} {
+	// A picked lab offers its value's comparison; the answer's page keeps it.
+	if code, frag, _ := ann.getH("/projects/diab/cohort/pick?target=1&path=" + url.QueryEscape(lab)); code != 200 || !strings.Contains(frag, `name="op1:`+html.EscapeString(lab)+`"`) {
+		t.Errorf("a picked lab: got %d, want its value's comparison offered", code)
+	}
+	_, body = ann.post("/projects/diab/cohort", url.Values{"concept1": {lab}, "op1:" + lab: {"GE"}, "number1:" + lab: {"7.5"}})
+	if !strings.Contains(body, `<option value="GE" selected>`) || !strings.Contains(body, `value="7.5"`) {
+		t.Errorf("after the answer the form does not keep the lab's value ≥ 7.5")
+	}
+	for _, bad := range []url.Values{{"occurs0": {"0"}}, {"to0": {"31/12/2022"}}, {"timing": {"SAMEINSTANCE"}},
+		{"concept1": {lab}, "op1:" + lab: {"GT"}, "number1:" + lab: {"high"}}, {"concept1": {lab}, "op1:" + lab: {"BETWIXT"}, "number1:" + lab: {"1"}}} {
 		bad["concept0"] = []string{e}
 		if code, body := ann.post("/projects/diab/cohort", bad); code != 200 || strings.Contains(body, `class="answer"`) || !strings.Contains(body, `class="error"`) {
 			t.Errorf("%v: got %d; want the error on the page and no answer", bad, code)

@@ -7,6 +7,7 @@ import (
 	"html/template"
 	"io"
 	"maps"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
@@ -121,11 +122,11 @@ type cohortPage struct {
 	Children            []warehouse.Concept // the tree's top: the concepts under Parent
 	Q                   string              // the concept search's text, when searched without htmx
 	Results             []warehouse.Concept
-	Chosen              [][]warehouse.Concept // per panel, the concepts picked (checkboxes concept0, concept1…)
-	Panels              []string              // per panel, paths typed by hand (textareas panel)
-	Options             []panelOptions        // per panel, its constraints
-	Timing              string                // where the panels' facts must meet: ANY or SAMEVISIT
-	Breakdowns          bool                  // asked for (obfuscated users: each dimension spends from the budget)
+	Chosen              [][]conceptNode // per panel, the concepts picked (checkboxes concept0, concept1…) and their values
+	Panels              []string        // per panel, paths typed by hand (textareas panel)
+	Options             []panelOptions  // per panel, its constraints
+	Timing              string          // where the panels' facts must meet: ANY or SAMEVISIT
+	Breakdowns          bool            // asked for (obfuscated users: each dimension spends from the budget)
 	Answer              *warehouse.Answer
 	Charts              []breakdownView // the answer's breakdowns, a chart and a table each
 }
@@ -187,6 +188,29 @@ type conceptNode struct {
 	Project string
 	C       warehouse.Concept
 	Panel   int
+	// Op and Number are a picked concept's numeric value constraint (fields op{panel}:{path}
+	// and number{panel}:{path}); Op "" for any value.
+	Op, Number string
+}
+
+// valueOps are the comparisons the page offers for a picked concept's value, in order.
+var valueOps = []struct{ Op, Text string }{{"", "any value"}, {"GT", ">"}, {"GE", "≥"}, {"EQ", "="}, {"LE", "≤"}, {"LT", "<"}}
+
+// value reads a picked concept's value constraint from the form: nil for any value.
+func (c *conceptNode) value(f url.Values) (*querydef.Value, error) {
+	key := strconv.Itoa(c.Panel) + ":" + c.C.Path
+	c.Op, c.Number = f.Get("op"+key), strings.TrimSpace(f.Get("number"+key))
+	if c.Op == "" {
+		return nil, nil
+	}
+	if !slices.ContainsFunc(valueOps, func(o struct{ Op, Text string }) bool { return o.Op == c.Op }) {
+		return nil, fmt.Errorf("%w: %s: unknown comparison %q", derrors.Invalid, c.C.Name, c.Op)
+	}
+	n, err := strconv.ParseFloat(c.Number, 64)
+	if err != nil || math.IsInf(n, 0) || math.IsNaN(n) {
+		return nil, fmt.Errorf("%w: %s: the value to compare with must be a number", derrors.Invalid, c.C.Name)
+	}
+	return &querydef.Value{Type: "NUMBER", Op: c.Op, Number: n}, nil
 }
 
 // breakdownView is one breakdown dimension on a page: an SVG bar chart and the numbers in a
@@ -276,11 +300,9 @@ func cellOrder(ks []string) []string {
 
 func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 	t := template.Must(template.New("layout.html").Funcs(funcs).Funcs(template.FuncMap{
-		"inc":  func(i int) int { return i + 1 },
-		"node": func(project string, c warehouse.Concept) conceptNode { return conceptNode{Project: project, C: c} },
-		"pick": func(project string, panel int, c warehouse.Concept) conceptNode {
-			return conceptNode{Project: project, C: c, Panel: panel}
-		},
+		"inc":    func(i int) int { return i + 1 },
+		"node":   func(project string, c warehouse.Concept) conceptNode { return conceptNode{Project: project, C: c} },
+		"ops":    func() any { return valueOps },
 		"panels": func() []int { return []int{0, 1, 2} },
 	}).ParseFS(files, "templates/layout.html", "templates/cohort.html"))
 	h := func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -288,7 +310,7 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 			return derrors.NotFound
 		}
 		d := cohortPage{Project: r.PathValue("id"), Parent: cmp.Or(r.FormValue("parent"), `\i2b2\`), Panels: make([]string, cohortPanels),
-			Chosen: make([][]warehouse.Concept, cohortPanels), Options: make([]panelOptions, cohortPanels), Timing: querydef.Any,
+			Chosen: make([][]conceptNode, cohortPanels), Options: make([]panelOptions, cohortPanels), Timing: querydef.Any,
 			Q: strings.TrimSpace(r.URL.Query().Get("q"))}
 		for i := range d.Options {
 			d.Options[i].Occurs = 1
@@ -307,8 +329,13 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 						v.Error = err.Error()
 						continue
 					}
-					d.Chosen[i] = append(d.Chosen[i], c)
-					items = append(items, querydef.Item{Key: c.Path})
+					n := conceptNode{Project: d.Project, C: c, Panel: i}
+					val, err := n.value(r.PostForm)
+					if err != nil {
+						v.Error = err.Error()
+					}
+					d.Chosen[i] = append(d.Chosen[i], n)
+					items = append(items, querydef.Item{Key: c.Path, Value: val})
 				}
 				if typed := r.PostForm["panel"]; i < len(typed) {
 					d.Panels[i] = typed[i]

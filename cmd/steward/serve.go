@@ -13,6 +13,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -61,6 +62,7 @@ http://localhost).`,
 			if o.Warehouse != nil {
 				o.Warehouse.Gate = o.Governance
 			}
+			o.Grants = &transfer.Ledger{Dir: grantsDir()} // the hand-over page lists this machine's upload grants
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 			go func() { // stale failure counts and expired sessions

@@ -31,6 +31,7 @@ import (
 	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
@@ -49,6 +50,7 @@ type Options struct {
 	Airlock         *airlock.Service     // export requests (issue 8); nil: their routes answer 404
 	Governance      *governance.Service  // issue 9: ethics review, consent, …; nil: the policy's notice periods
 	Warehouse       *warehouse.Warehouse // cohort queries and patient-level data (nil: none)
+	Grants          *transfer.Ledger     // the upload grants the hand-over page lists (nil: none kept here)
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
 	// client.go); from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
@@ -97,6 +99,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.airlockRoutes(o.Airlock)
 	s.governanceRoutes(o.Governance)
 	s.warehouseRoutes(o.Warehouse)
+	s.handoverRoutes(o.Grants)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

@@ -52,6 +52,8 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
 	// client.go); from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
+	// I2B2Domain is the domain i2b2 clients sign in to (issue 20; DefaultI2B2Domain when empty).
+	I2B2Domain string
 }
 
 // Server serves the API and the pages.
@@ -64,6 +66,8 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	proxies  []netip.Prefix
+	// i2b2Domain is Options.I2B2Domain (i2b2.go).
+	i2b2Domain string
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -87,7 +91,7 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, i2b2Domain: o.I2B2Domain}
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)
@@ -97,6 +101,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.airlockRoutes(o.Airlock)
 	s.governanceRoutes(o.Governance)
 	s.warehouseRoutes(o.Warehouse)
+	s.i2b2Routes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

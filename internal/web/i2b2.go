@@ -42,6 +42,7 @@ type i2b2Message struct {
 // i2b2Routes registers the cells. Without a warehouse only the PM cell answers.
 func (s *Server) i2b2Routes(wh *warehouse.Warehouse) {
 	s.handle("POST /i2b2/services/PMService/getServices", s.i2b2(i2b2.NSPM, s.pmServices))
+	s.handle("POST /i2b2/services/QueryToolService/request", s.i2b2(i2b2.NSPSM, s.crcRequest(wh)))
 }
 
 // i2b2 reads the message, signs the principal in and answers in i2b2's envelope.
@@ -71,7 +72,14 @@ func (s *Server) i2b2(cellNS string, h i2b2Handler) func(http.ResponseWriter, *h
 			if errors.As(err, &d) {
 				w.Header().Set("Retry-After", strconv.Itoa(int(d.Wait.Seconds()+0.999)))
 			}
-			return answer(i2b2.Error, publicMessage(err, code), "")
+			msg := publicMessage(err, code)
+			body := ""
+			if cellNS == i2b2.NSPSM { // the CRC's own response, with its condition
+				var x i2b2.Writer
+				x.Open("ns4:response", "xsi:type", "ns4:crc_xml_result_responseType").Open("status").El("condition", msg, "type", i2b2.Error).Close("status").Close("ns4:response")
+				body = x.String()
+			}
+			return answer(i2b2.Error, msg, body)
 		}
 		p, err := s.i2b2SignIn(r, req.Security)
 		if err != nil {
@@ -87,6 +95,15 @@ func (s *Server) i2b2(cellNS string, h i2b2Handler) func(http.ResponseWriter, *h
 			body, err = h(r, p, m)
 			return err
 		})
+		if err != nil && unsupported(err) {
+			// What the JSON API answers 400 is recorded here: an i2b2 client's refusal is
+			// otherwise invisible in the HTTP status.
+			reason := publicMessage(err, http.StatusBadRequest)
+			if len(reason) > 200 {
+				reason = reason[:200]
+			}
+			err = errors.Join(err, s.svc.Record(r.Context(), p, "i2b2.refused", r.URL.Path, map[string]string{"reason": reason}))
+		}
 		if err != nil {
 			return fail(err)
 		}

@@ -181,3 +181,56 @@ func TestI2B2PMSignIn(t *testing.T) {
 		}
 	})
 }
+
+const crcPath = "/i2b2/services/QueryToolService/request"
+
+// crcMessage is a CRC request of that type with the request element's content.
+func crcMessage(user, session, project, requestType, xsiType, content string) string {
+	return i2b2Envelope(user, session, project, `<ns4:psmheader><user group="`+project+`" login="`+user+`">`+user+`</user>
+<patient_set_limit>0</patient_set_limit><estimated_time>0</estimated_time><query_mode>optimize_without_temp_table</query_mode>
+<request_type>`+requestType+`</request_type></ns4:psmheader>
+<ns4:request xsi:type="ns4:`+xsiType+`" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">`+content+`</ns4:request>`)
+}
+
+// runMessage runs the query definition with the result outputs named (lower case, as i2b2's
+// web client writes them).
+func runMessage(user, session, project, def string, outputs ...string) string {
+	list := "<result_output_list>"
+	for i, o := range outputs {
+		list += fmt.Sprintf(`<result_output priority_index="%d" name="%s"/>`, i+1, strings.ToLower(o))
+	}
+	return crcMessage(user, session, project, "CRC_QRY_runQueryInstance_fromQueryDefinition", "query_definition_requestType", def+list+"</result_output_list>")
+}
+
+// resultInstances are the query_result_instance elements of an answer by result type.
+func resultInstances(doc *i2b2.Node) map[string]*i2b2.Node {
+	out := map[string]*i2b2.Node{}
+	var walk func(n *i2b2.Node)
+	walk = func(n *i2b2.Node) {
+		if n.Name == "query_result_instance" {
+			out[n.Find("query_result_type").Child("name").Text()] = n
+			return
+		}
+		for _, k := range n.Kids {
+			walk(k)
+		}
+	}
+	walk(doc)
+	return out
+}
+
+// documentCells reads a crc_xml_result's document: its count per column.
+func documentCells(t *testing.T, doc *i2b2.Node) map[string]int64 {
+	t.Helper()
+	inner, err := i2b2.Parse([]byte(doc.Find("crc_xml_result").Child("xml_value").Text()))
+	if err != nil {
+		t.Fatalf("result document: %v", err)
+	}
+	out := map[string]int64{}
+	for _, d := range inner.Find("result").Children("data") {
+		var n int64
+		fmt.Sscan(d.Text(), &n)
+		out[d.Attr("column")] = n
+	}
+	return out
+}

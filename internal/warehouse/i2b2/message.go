@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 )
 
@@ -201,4 +202,33 @@ func ReadRequest(b []byte) (Request, error) {
 		r.Project = ""
 	}
 	return r, nil
+}
+
+// XML writes the element again without namespace prefixes: its attributes, its text (when
+// it has no children) and its children. Comments and processing instructions are dropped.
+func (n *Node) XML() string {
+	var w Writer
+	n.write(&w)
+	return w.String()
+}
+
+func (n *Node) write(w *Writer) {
+	names := make([]string, 0, len(n.Attrs))
+	for k := range n.Attrs {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	var attrs []string
+	for _, k := range names {
+		attrs = append(attrs, k, n.Attrs[k])
+	}
+	if len(n.Kids) == 0 {
+		w.El(n.Name, n.Text(), attrs...)
+		return
+	}
+	w.Open(n.Name, attrs...)
+	for _, k := range n.Kids {
+		k.write(w)
+	}
+	w.Close(n.Name)
 }

@@ -121,3 +121,102 @@ func typesOf(m map[string]*i2b2.Node) []string {
 	}
 	return out
 }
+
+// TestI2B2CRCRefusals: each refusal the JSON API gives is an i2b2 ERROR status (in the
+// response header and the CRC's own condition), with the JSON API's message, and audited: a
+// role without counts, the repeated-query lockout of DATA_OBFSC, the governance gate, an
+// element or result type Steward does not support, another user's queries, a session that
+// may not query.
+func TestI2B2CRCRefusals(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f, _ := loadedFixture(t, db, access.DataOfficer, Options{})
+		ctx := context.Background()
+		cli := access.CLI("test")
+		audited := func(action string) int {
+			var n int
+			if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = $1 AND actor = 'ann'`, action).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		session := f.pmSignIn("ann", rootPW)
+		refused := func(what, msg, want string) {
+			t.Helper()
+			st, got, doc := f.i2b2Call(crcPath, msg)
+			cond := doc.Find("message_body").Find("condition")
+			if st != i2b2.Error || !strings.Contains(got, want) || cond.Attr("type") != i2b2.Error || cond.Text() != got {
+				t.Errorf("%s: %s %q (condition %s %q), want ERROR containing %q", what, st, got, cond.Attr("type"), cond.Text(), want)
+			}
+		}
+		// A role off the track: no counts.
+		before := audited("access.refused")
+		refused("DATA_OFFICER", runMessage("ann", session, "diab", diabetesXML, "PATIENT_COUNT_XML"), "obfuscated_count")
+		if audited("access.refused") != before+1 {
+			t.Errorf("the role refusal is not audited")
+		}
+		// Not supported: a result type, an element, a request type.
+		if err := f.svc.Grant(ctx, cli, "ann", "diab", access.DataObfsc); err != nil {
+			t.Fatal(err)
+		}
+		refused("result type", runMessage("ann", session, "diab", diabetesXML, "PATIENT_LOS_XML"), "PATIENT_LOS_XML is not supported")
+		refused("element", runMessage("ann", session, "diab", strings.Replace(diabetesXML, "<panel>", "<email>x@example.org</email><panel>", 1), "PATIENT_COUNT_XML"), "email")
+		refused("request type", crcMessage("ann", session, "diab", "CRC_QRY_getPDO_fromSomewhere", "x", ""), "not supported")
+		if n := audited("i2b2.refused"); n != 3 {
+			t.Errorf("unsupported requests audited: %d, want 3", n)
+		}
+		refused("another user's queries", crcMessage("ann", session, "diab", "CRC_QRY_getQueryMasterList_fromUserId", "user_requestType", "<user_id>root</user_id>"), "your own queries")
+		refused("no project", runMessage("ann", session, "", diabetesXML, "PATIENT_COUNT_XML"), "project_id")
+		// The lockout: the 8th run of the same query is refused, as by the JSON API.
+		for i := 1; i <= 7; i++ {
+			if st, msg, _ := f.i2b2Call(crcPath, runMessage("ann", session, "diab", diabetesXML, "PATIENT_COUNT_XML")); st != i2b2.Done {
+				t.Fatalf("run %d: %s %s", i, st, msg)
+			}
+		}
+		refused("locked out", runMessage("ann", session, "diab", diabetesXML, "PATIENT_COUNT_XML"), "may not run queries")
+		if audited("warehouse.lockout") != 1 || audited("warehouse.query_refused") != 1 {
+			t.Errorf("lockout audited %d, refusal %d; want 1 and 1", audited("warehouse.lockout"), audited("warehouse.query_refused"))
+		}
+		bearer := f.signIn("ann", rootPW)
+		if code, body, _ := f.call("POST", "/api/v1/projects/diab/queries", bearer, diabetesXML, "Content-Type", "application/xml"); code != 423 {
+			t.Errorf("JSON API after the i2b2 lockout: got %d %.100s, want 423", code, body)
+		}
+		// The governance gate: a project of the whole site reading north's data without an
+		// approved ethics application.
+		for _, err := range []error{
+			f.svc.CreateProject(ctx, cli, access.Project{Code: "outcomes", Name: "Outcomes"}),
+			f.svc.CreateUser(ctx, cli, access.User{Name: "sam"}, rootPW),
+			f.svc.Grant(ctx, cli, "sam", "outcomes", access.DataAgg),
+		} {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		sam := f.pmSignIn("sam", rootPW)
+		st, msg, _ := f.i2b2Call(crcPath, runMessage("sam", sam, "outcomes", diabetesXML, "PATIENT_COUNT_XML"))
+		code, body, _ := f.call("POST", "/api/v1/projects/outcomes/queries", f.signIn("sam", rootPW), diabetesXML, "Content-Type", "application/xml")
+		var jsonErr struct{ Error string }
+		json.Unmarshal([]byte(body), &jsonErr)
+		if st != i2b2.Error || code != 403 || msg != jsonErr.Error || !strings.Contains(msg, "ethics") {
+			t.Errorf("gate: i2b2 %s %q, JSON %d %q; want ERROR with the JSON API's 403 message naming the ethics application", st, msg, code, jsonErr.Error)
+		}
+		var gate int
+		if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'warehouse.gate_refused' AND actor = 'sam'`).Scan(&gate); err != nil || gate != 2 {
+			t.Errorf("gate refusals audited: %d (%v), want 2", gate, err)
+		}
+		// A session token without the query scope may read but not run.
+		secret, _, err := f.svc.CreateToken(ctx, mustPrincipal(t, f.svc, "ann"), "read only", 0, access.ScopeRead)
+		if err != nil {
+			t.Fatal(err)
+		}
+		refused("read-only token", runMessage("ann", i2b2.SessionPrefix+secret, "diab", diabetesXML, "PATIENT_COUNT_XML"), "query scope")
+	})
+}
+
+func mustPrincipal(t *testing.T, svc *access.Service, name string) access.Principal {
+	t.Helper()
+	p, err := svc.Principal(context.Background(), name, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}

@@ -44,6 +44,7 @@ func (s *Server) i2b2Routes(wh *warehouse.Warehouse) {
 	s.handle("POST /i2b2/services/PMService/getServices", s.i2b2(i2b2.NSPM, s.pmServices))
 	s.handle("POST /i2b2/services/QueryToolService/request", s.i2b2(i2b2.NSPSM, s.crcRequest(wh)))
 	s.handle("POST /i2b2/services/OntologyService/{op}", s.i2b2(i2b2.NSONT, s.ontService(wh)))
+	s.handle("POST /i2b2/services/QueryToolService/pdorequest", s.i2b2(i2b2.NSCPDO, s.pdoRequest(wh)))
 }
 
 // i2b2 reads the message, signs the principal in and answers in i2b2's envelope.

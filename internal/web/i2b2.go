@@ -217,7 +217,7 @@ func (s *Server) pmServices(r *http.Request, p access.Principal, m i2b2Message) 
 	}
 	w.Close("user")
 	w.El("domain_name", domain).El("domain_id", domain).El("active", "true")
-	base := baseURL(r)
+	base := cmp.Or(s.publicURL, baseURL(r))
 	w.Open("cell_datas")
 	for _, c := range []struct{ id, name, path string }{
 		{"CRC", "Data Repository", "/i2b2/services/QueryToolService/"},

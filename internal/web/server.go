@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,9 @@ type Options struct {
 	TrustedProxies []netip.Prefix
 	// I2B2Domain is the domain i2b2 clients sign in to (issue 20; DefaultI2B2Domain when empty).
 	I2B2Domain string
+	// PublicURL is the address clients reach the server at (https://steward.example.org): the
+	// PM cell's cell list points i2b2 clients there. Empty: the scheme and host of the request.
+	PublicURL string
 }
 
 // Server serves the API and the pages.
@@ -66,8 +70,8 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	proxies  []netip.Prefix
-	// i2b2Domain is Options.I2B2Domain (i2b2.go).
-	i2b2Domain string
+	// i2b2Domain and publicURL are Options.I2B2Domain and Options.PublicURL (i2b2.go).
+	i2b2Domain, publicURL string
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -91,7 +95,7 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, i2b2Domain: o.I2B2Domain}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, i2b2Domain: o.I2B2Domain, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)

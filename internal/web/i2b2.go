@@ -45,6 +45,7 @@ func (s *Server) i2b2Routes(wh *warehouse.Warehouse) {
 	s.handle("POST /i2b2/services/QueryToolService/request", s.i2b2(i2b2.NSPSM, s.crcRequest(wh)))
 	s.handle("POST /i2b2/services/OntologyService/{op}", s.i2b2(i2b2.NSONT, s.ontService(wh)))
 	s.handle("POST /i2b2/services/QueryToolService/pdorequest", s.i2b2(i2b2.NSCPDO, s.pdoRequest(wh)))
+	s.handle("POST /i2b2/services/WorkplaceService/{op}", s.i2b2(i2b2.NSWORK, workplace))
 }
 
 // i2b2 reads the message, signs the principal in and answers in i2b2's envelope.
@@ -222,6 +223,7 @@ func (s *Server) pmServices(r *http.Request, p access.Principal, m i2b2Message) 
 	for _, c := range []struct{ id, name, path string }{
 		{"CRC", "Data Repository", "/i2b2/services/QueryToolService/"},
 		{"ONT", "Ontology Cell", "/i2b2/services/OntologyService/"},
+		{"WORK", "Workplace Cell", "/i2b2/services/WorkplaceService/"},
 	} {
 		w.Open("cell_data", "id", c.id).El("name", c.name).El("url", base+c.path).El("project_path", "/").
 			El("method", "REST").El("can_override", "true").Close("cell_data")
@@ -229,6 +231,17 @@ func (s *Server) pmServices(r *http.Request, p access.Principal, m i2b2Message) 
 	w.Close("cell_datas")
 	w.Close("ns4:configure")
 	return w.String(), nil
+}
+
+// workplace answers the WORK cell, which i2b2's web client needs to start: Steward keeps no
+// workplace, so its folders are empty and saving to it is refused.
+func workplace(r *http.Request, p access.Principal, m i2b2Message) (string, error) {
+	switch op := r.PathValue("op"); op {
+	case "getFoldersByUserId", "getFoldersByProject", "getChildren":
+		return "<ns4:folders/>", nil
+	default:
+		return "", fmt.Errorf("%w: the workplace is not kept by Steward (%s is not supported)", derrors.Invalid, op)
+	}
 }
 
 // i2b2Project is the project a message names (message_header/project_id).

@@ -65,6 +65,8 @@ func (s *Server) crcRequest(wh *warehouse.Warehouse) i2b2Handler {
 			return c.requestXML(req.Child("query_master_id").Text())
 		case "CRC_QRY_getResultDocument_fromResultInstanceId":
 			return c.document(req.Child("query_result_instance_id").Text())
+		case "CRC_QRY_getResultType":
+			return resultTypeList(), nil
 		case "":
 			return "", fmt.Errorf("%w: no psmheader/request_type", derrors.Invalid)
 		}
@@ -216,6 +218,18 @@ func writeResult(w *i2b2.Writer, x i2b2.Result, instance string) {
 	w.El("obfuscate_method", x.Method)
 	writeStatusType(w, 3, "FINISHED")
 	w.Close("query_result_instance")
+}
+
+// resultTypeList answers CRC_QRY_getResultType: the result types Steward gives.
+func resultTypeList() string {
+	names := slices.SortedFunc(maps.Keys(resultTypes), func(a, b string) int { return resultTypes[a].id - resultTypes[b].id })
+	var w i2b2.Writer
+	for _, name := range names {
+		t := resultTypes[name]
+		w.Open("query_result_type").El("result_type_id", strconv.Itoa(t.id)).El("name", name).El("display_type", t.display).
+			El("visual_attribute_type", "LA").El("description", t.description).Close("query_result_type")
+	}
+	return psmResponse("result_type_responseType", w.String())
 }
 
 // masters answers getQueryMasterList_fromUserId: the user's own queries in the project,

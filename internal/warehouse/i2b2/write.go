@@ -14,6 +14,7 @@ const (
 	NSONT  = "http://www.i2b2.org/xsd/cell/ont/1.1/"
 	NSPDO  = "http://www.i2b2.org/xsd/hive/pdo/1.1/"
 	NSCPDO = "http://www.i2b2.org/xsd/cell/crc/pdo/1.1/"
+	NSWORK = "http://www.i2b2.org/xsd/cell/work/1.1/"
 	NSXSI  = "http://www.w3.org/2001/XMLSchema-instance"
 )
 

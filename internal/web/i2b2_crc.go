@@ -311,7 +311,9 @@ func (c crc) requestXML(master string) (string, error) {
 		return "", err
 	}
 	if x == "" {
-		return "", fmt.Errorf("%w: query %s was not asked through i2b2's CRC cell, so it has no request XML", derrors.NotFound, a.QueryID)
+		// Invalid, not NotFound: the query is the user's own, and a client opening it must not
+		// count as refused access (watch.go).
+		return "", fmt.Errorf("%w: query %s was not asked through i2b2's CRC cell, so it has no request XML", derrors.Invalid, a.QueryID)
 	}
 	var w i2b2.Writer
 	writeMaster(&w, a, c.p.User, c.project, x)

@@ -104,9 +104,15 @@ func TestI2B2CRCAnswersAsTheJSONAPI(t *testing.T) {
 			if def := rx.Find("request_xml").Find("query_definition"); def == nil || !strings.Contains(def.XML(), `<item_key>\i2b2\Diagnoses\</item_key>`) {
 				t.Errorf("%s: request XML %.300s, want the query definition asked", role, rx.Find("request_xml").XML())
 			}
+			refusals := func() int {
+				var n int
+				db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'access.refused'`).Scan(&n)
+				return n
+			}
+			before := refusals()
 			if st, msg, _ := f.i2b2Call(crcPath, crcMessage("ann", session, "diab", "CRC_QRY_getRequestXml_fromQueryMasterId", "master_requestType",
-				"<query_master_id>"+a.QueryID+"</query_master_id>")); st != i2b2.Error || !strings.Contains(msg, "not asked through") {
-				t.Errorf("%s: request XML of a JSON query: %s %s, want ERROR", role, st, msg)
+				"<query_master_id>"+a.QueryID+"</query_master_id>")); st != i2b2.Error || !strings.Contains(msg, "not asked through") || refusals() != before {
+				t.Errorf("%s: request XML of a JSON query: %s %s, want ERROR, not counted as refused access", role, st, msg)
 			}
 		}
 	})
@@ -219,4 +225,28 @@ func mustPrincipal(t *testing.T, svc *access.Service, name string) access.Princi
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestI2B2ResultTypesAndWorkplace: what i2b2's web client asks when it starts — the result
+// types (exactly those Steward gives) and the workplace's folders (none: Steward keeps no
+// workplace, and saving to it is refused).
+func TestI2B2ResultTypesAndWorkplace(t *testing.T) {
+	f, _ := loadedFixture(t, storetest.Open(t, store.SQLite), access.DataObfsc, Options{})
+	session := f.pmSignIn("ann", rootPW)
+	st, msg, doc := f.i2b2Call(crcPath, i2b2Envelope("ann", session, "diab", `<ns4:psmheader><user login="ann">ann</user><request_type>CRC_QRY_getResultType</request_type></ns4:psmheader>`))
+	var names []string
+	for _, n := range doc.Find("message_body").Find("response").Children("query_result_type") {
+		names = append(names, n.Child("name").Text())
+	}
+	want := []string{"PATIENTSET", "PATIENT_COUNT_XML", "PATIENT_GENDER_COUNT_XML", "PATIENT_VITALSTATUS_COUNT_XML", "PATIENT_RACE_COUNT_XML", "PATIENT_AGE_COUNT_XML"}
+	if st != i2b2.Done || strings.Join(names, " ") != strings.Join(want, " ") {
+		t.Errorf("result types: %s %s %v, want %v", st, msg, names, want)
+	}
+	work := "/i2b2/services/WorkplaceService/"
+	if st, _, doc := f.i2b2Call(work+"getFoldersByUserId", i2b2Envelope("ann", session, "diab", `<ns4:get_folders_by_userId type="core"/>`)); st != i2b2.Done || doc.Find("folders") == nil || len(doc.Find("folders").Kids) != 0 {
+		t.Errorf("workplace folders: %s, want DONE and none", st)
+	}
+	if st, msg, _ := f.i2b2Call(work+"addChild", i2b2Envelope("ann", session, "diab", `<ns4:add_child/>`)); st != i2b2.Error || !strings.Contains(msg, "not kept") {
+		t.Errorf("saving to the workplace: %s %s, want ERROR", st, msg)
+	}
 }

@@ -2,6 +2,7 @@ package web
 
 import (
 	"bytes"
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -97,4 +98,22 @@ func TestI2B2WebClient(t *testing.T) {
 		t.Errorf("previous queries read by the client: %s (%.300s)", got, b.eval(`window.__list.msgResponse`))
 	}
 	b.screenshot(filepath.Join(shots, "i2b2-2-queried.png"))
+	// Patient data through the client's PDO message: refused to DATA_OBFSC, given to DATA_LDS.
+	pdo := `window.__pdo = null; i2b2.CRC.ajax.getPDO_fromInputList("steward test", {patient_limit: "3", PDO_Request:
+		"<input_list><patient_list max=\"3\" min=\"0\"><patient_set_coll_id>" + window.__run.refXML.getElementsByTagName("result_instance_id")[0].textContent +
+		"</patient_set_coll_id></patient_list></input_list><filter_list/><output_option names=\"asattributes\"><patient_set select=\"using_input_list\" onlykeys=\"false\"/>" +
+		"<observation_set blob=\"false\" onlykeys=\"false\"/></output_option>"}, function(r) { window.__pdo = r; })`
+	b.eval(pdo)
+	b.waitFor("the refused patient data", `window.__pdo`)
+	if got := b.eval(`window.__pdo.refXML.getElementsByTagName("patient").length + " " + window.__pdo.msgResponse.includes('type="ERROR"')`); got != `"0 true"` {
+		t.Errorf("DATA_OBFSC patient data: %s, want none and an ERROR", got)
+	}
+	if err := f.svc.Grant(context.Background(), access.CLI("test"), "ann", "diab", access.DataLDS); err != nil {
+		t.Fatal(err)
+	}
+	b.eval(pdo)
+	b.waitFor("the patient data", `window.__pdo`)
+	if got := b.eval(`window.__pdo.error === false && window.__pdo.refXML.getElementsByTagName("patient").length`); got != "3" {
+		t.Errorf("DATA_LDS patient data read by the client: %s patients (%.300s)", got, b.eval(`window.__pdo.msgResponse`))
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
@@ -45,7 +46,8 @@ func (s *Server) crcRequest(wh *warehouse.Warehouse) i2b2Handler {
 		rt := m.Body.Find("psmheader").Child("request_type").Text()
 		req := m.Body.Child("request")
 		need := access.ScopeRead
-		if rt == "CRC_QRY_runQueryInstance_fromQueryDefinition" {
+		switch rt {
+		case "CRC_QRY_runQueryInstance_fromQueryDefinition", "CRC_QRY_renameQueryMaster", "CRC_QRY_deleteQueryMaster":
 			need = access.ScopeQuery
 		}
 		if !p.HasScope(need) {
@@ -67,6 +69,10 @@ func (s *Server) crcRequest(wh *warehouse.Warehouse) i2b2Handler {
 			return c.document(req.Child("query_result_instance_id").Text())
 		case "CRC_QRY_getResultType":
 			return resultTypeList(), nil
+		case "CRC_QRY_renameQueryMaster":
+			return c.rename(req.Child("query_master_id").Text(), req.Child("query_name").Text())
+		case "CRC_QRY_deleteQueryMaster":
+			return c.delete(req.Child("query_master_id").Text())
 		case "":
 			return "", fmt.Errorf("%w: no psmheader/request_type", derrors.Invalid)
 		}
@@ -238,9 +244,19 @@ func (c crc) masters(req *i2b2.Node) (string, error) {
 	if u := req.Child("user_id").Text(); u != "" && u != c.p.User {
 		return "", fmt.Errorf("%w: Steward lists your own queries only (user_id %s is not you)", derrors.Forbidden, u)
 	}
-	as, err := c.wh.Queries(c.r.Context(), c.p, c.project)
+	all, err := c.wh.Queries(c.r.Context(), c.p, c.project)
 	if err != nil {
 		return "", err
+	}
+	changed, err := i2b2.Masters(c.r.Context(), c.wh.DB, c.project, c.p.User)
+	if err != nil {
+		return "", err
+	}
+	var as []warehouse.Answer
+	for _, a := range all {
+		if m := changed[a.QueryID]; !m.Hidden {
+			as = append(as, named(a, m))
+		}
 	}
 	if n, err := strconv.Atoi(req.Child("fetch_size").Text()); err == nil && n > 0 && n < len(as) {
 		as = as[:n]
@@ -252,12 +268,73 @@ func (c crc) masters(req *i2b2.Node) (string, error) {
 	return psmResponse("master_responseType", w.String()), nil
 }
 
-// answer is one of the user's stored answers in the project, by its query master.
+// named is the answer with the name an i2b2 client gave it.
+func named(a warehouse.Answer, m i2b2.Master) warehouse.Answer {
+	if m.Name != "" {
+		a.Name = m.Name
+	}
+	return a
+}
+
+// answer is one of the user's stored answers in the project, by its query master, as i2b2
+// clients see it (renamed; refused when deleted).
 func (c crc) answer(master string) (warehouse.Answer, error) {
 	if master == "" {
 		return warehouse.Answer{}, fmt.Errorf("%w: no query_master_id", derrors.Invalid)
 	}
-	return c.wh.Result(c.r.Context(), c.p, c.project, master)
+	a, err := c.wh.Result(c.r.Context(), c.p, c.project, master)
+	if err != nil {
+		return a, err
+	}
+	changed, err := i2b2.Masters(c.r.Context(), c.wh.DB, c.project, c.p.User)
+	if err != nil {
+		return a, err
+	}
+	if changed[master].Hidden {
+		return warehouse.Answer{}, fmt.Errorf("%w: query %s was deleted", derrors.Invalid, master)
+	}
+	return named(a, changed[master]), nil
+}
+
+// rename answers CRC_QRY_renameQueryMaster: the name i2b2 clients see from now on (the
+// query keeps the name it was asked with in Steward's own API and audit log).
+func (c crc) rename(master, name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 200 || strings.ContainsFunc(name, func(r rune) bool { return r < ' ' }) {
+		return "", fmt.Errorf("%w: query_name is 1 to 200 characters without control characters", derrors.Invalid)
+	}
+	a, err := c.answer(master)
+	if err != nil {
+		return "", err
+	}
+	if err := i2b2.Rename(c.r.Context(), c.wh.DB, a.QueryID, name); err != nil {
+		return "", err
+	}
+	if err := c.s.svc.Record(c.r.Context(), c.p, "i2b2.rename", "project/"+c.project+"/query/"+a.QueryID, nil); err != nil {
+		return "", err
+	}
+	a.Name = name
+	var w i2b2.Writer
+	writeMaster(&w, a, c.p.User, c.project, "")
+	return psmResponse("master_responseType", w.String()), nil
+}
+
+// delete answers CRC_QRY_deleteQueryMaster: the query leaves the CRC cell's lists. Steward
+// keeps it (the lockout counts it, the audit log names it, the JSON API lists it).
+func (c crc) delete(master string) (string, error) {
+	a, err := c.answer(master)
+	if err != nil {
+		return "", err
+	}
+	if err := i2b2.Hide(c.r.Context(), c.wh.DB, a.QueryID, time.Now()); err != nil {
+		return "", err
+	}
+	if err := c.s.svc.Record(c.r.Context(), c.p, "i2b2.delete", "project/"+c.project+"/query/"+a.QueryID, nil); err != nil {
+		return "", err
+	}
+	var w i2b2.Writer
+	w.Open("query_master").El("query_master_id", a.QueryID).Close("query_master")
+	return psmResponse("master_responseType", w.String()), nil
 }
 
 // byInstance is the stored answer a query instance belongs to.

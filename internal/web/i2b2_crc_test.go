@@ -250,3 +250,60 @@ func TestI2B2ResultTypesAndWorkplace(t *testing.T) {
 		t.Errorf("saving to the workplace: %s %s, want ERROR", st, msg)
 	}
 }
+
+// TestI2B2RenameDeleteKeepTheRecord: rename and delete of a query master change what i2b2
+// clients list, never what Steward keeps — the JSON API still lists the query under its own
+// name, both changes are audited, and deleting each run does not evade DATA_OBFSC's lockout
+// (the 8th run of the same query is refused however many were deleted).
+func TestI2B2RenameDeleteKeepTheRecord(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f, _ := loadedFixture(t, db, access.DataObfsc, Options{})
+		session, bearer := f.pmSignIn("ann", rootPW), f.signIn("ann", rootPW)
+		run := func() (string, string) {
+			t.Helper()
+			st, msg, doc := f.i2b2Call(crcPath, runMessage("ann", session, "diab", diabetesXML, "PATIENT_COUNT_XML"))
+			return st + " " + msg, doc.Find("query_master").Child("query_master_id").Text()
+		}
+		list := func() []string {
+			t.Helper()
+			_, _, doc := f.i2b2Call(crcPath, crcMessage("ann", session, "diab", "CRC_QRY_getQueryMasterList_fromUserId", "user_requestType", "<user_id>ann</user_id>"))
+			var out []string
+			for _, m := range doc.Find("message_body").Find("response").Children("query_master") {
+				out = append(out, m.Child("query_master_id").Text()+"="+m.Child("name").Text())
+			}
+			return out
+		}
+		_, first := run()
+		if st, msg, doc := f.i2b2Call(crcPath, crcMessage("ann", session, "diab", "CRC_QRY_renameQueryMaster", "master_rename_requestType",
+			"<user_id>ann</user_id><query_master_id>"+first+"</query_master_id><query_name>glucose cohort</query_name>")); st != i2b2.Done || doc.Find("query_master").Child("name").Text() != "glucose cohort" {
+			t.Fatalf("rename: %s %s", st, msg)
+		}
+		if got := list(); len(got) != 1 || got[0] != first+"=glucose cohort" {
+			t.Errorf("after the rename: %v", got)
+		}
+		for i := 2; i <= 7; i++ {
+			if st, id := run(); !strings.HasPrefix(st, "DONE") {
+				t.Fatalf("run %d: %s", i, st)
+			} else if st, msg, _ := f.i2b2Call(crcPath, crcMessage("ann", session, "diab", "CRC_QRY_deleteQueryMaster", "master_delete_requestType",
+				"<user_id>ann</user_id><query_master_id>"+id+"</query_master_id>")); st != i2b2.Done {
+				t.Fatalf("delete %d: %s %s", i, st, msg)
+			}
+		}
+		if got := list(); len(got) != 1 {
+			t.Errorf("after 6 deletes: %v, want the renamed query only", got)
+		}
+		if st, _ := run(); !strings.HasPrefix(st, "ERROR") || !strings.Contains(st, "may not run queries") {
+			t.Errorf("the 8th run after deleting 6: %s, want the lockout", st)
+		}
+		code, body, _ := f.call("GET", "/api/v1/projects/diab/queries", bearer, "")
+		var as []warehouse.Answer
+		if code != 200 || json.Unmarshal([]byte(body), &as) != nil || len(as) != 7 || as[len(as)-1].Name != "dm" {
+			t.Errorf("JSON API after i2b2's rename and deletes: %d, %d queries; want all 7, the first named dm", code, len(as))
+		}
+		var n int
+		db.QueryRowContext(context.Background(), `SELECT COUNT(*) FROM audit_log WHERE action IN ('i2b2.rename', 'i2b2.delete') AND actor = 'ann'`).Scan(&n)
+		if n != 7 {
+			t.Errorf("renames and deletes audited: %d, want 7", n)
+		}
+	})
+}

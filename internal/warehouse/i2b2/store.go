@@ -79,3 +79,43 @@ func ResultMaster(ctx context.Context, db *store.DB, result string) (string, err
 	}
 	return m, err
 }
+
+// Rename sets the name i2b2 clients see of a query master.
+func Rename(ctx context.Context, db *store.DB, master, name string) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO i2b2_masters (query_master_id, name) VALUES ($1, $2)
+		ON CONFLICT (query_master_id) DO UPDATE SET name = excluded.name`, master, name)
+	return err
+}
+
+// Hide takes a query master out of the CRC cell's lists (i2b2's delete); the query stays.
+func Hide(ctx context.Context, db *store.DB, master string, at time.Time) error {
+	_, err := db.ExecContext(ctx, `INSERT INTO i2b2_masters (query_master_id, deleted_at) VALUES ($1, $2)
+		ON CONFLICT (query_master_id) DO UPDATE SET deleted_at = excluded.deleted_at`, master, store.FormatTime(at))
+	return err
+}
+
+// Master is what i2b2 clients changed of a query master.
+type Master struct {
+	Name   string // "" when never renamed
+	Hidden bool
+}
+
+// Masters reads what was changed of the query masters of a user's project (by id).
+func Masters(ctx context.Context, db *store.DB, project, user string) (map[string]Master, error) {
+	rows, err := db.QueryContext(ctx, `SELECT x.query_master_id, COALESCE(x.name, ''), x.deleted_at IS NOT NULL FROM i2b2_masters x
+		JOIN qt_query_master m ON m.query_master_id = x.query_master_id WHERE m.project = $1 AND m.user_name = $2`, project, user)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]Master{}
+	for rows.Next() {
+		var id string
+		var m Master
+		if err := rows.Scan(&id, &m.Name, &m.Hidden); err != nil {
+			return nil, err
+		}
+		out[id] = m
+	}
+	return out, rows.Err()
+}

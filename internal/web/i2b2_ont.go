@@ -2,6 +2,7 @@ package web
 
 import (
 	"fmt"
+	"slices"
 	"net/http"
 	"strconv"
 	"strings"
@@ -14,9 +15,21 @@ import (
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 )
 
-// ontTable is the table code Steward's concept keys carry (\\steward\i2b2\Diagnoses\…), as
-// i2b2's keys carry their metadata table's; the query language takes it off again.
+// ontTable is the table code of the tree's roots; every other concept's key carries its
+// category's name as the table code (\\Diagnoses\i2b2\Diagnoses\ICD10\…), as i2b2's keys
+// carry their category's metadata table (\\i2b2_DIAG\i2b2\Diagnoses\…) — i2b2's web client
+// searches a category by that code. The query language takes the code off again.
 const ontTable = "steward"
+
+// tableCode is the table code of a concept path: its category's name (the path's second
+// segment), or ontTable for a root.
+func tableCode(path string) string {
+	segs := strings.Split(strings.Trim(path, `\`), `\`)
+	if len(segs) < 2 {
+		return ontTable
+	}
+	return segs[1]
+}
 
 // ontService answers /i2b2/services/OntologyService/{op} from the warehouse's concept tree,
 // with the concepts the project's queries can see (as the JSON API's concepts route).
@@ -160,14 +173,34 @@ func (o ont) term(el *i2b2.Node) ([]warehouse.Concept, error) {
 	return nil, fmt.Errorf("%w: concept %s", derrors.NotFound, self)
 }
 
-// search is getNameInfo: the concepts under the category (a concept key, or none for the
-// whole tree) whose names match.
+// search is getNameInfo: the concepts under the category — a concept key, a category's table
+// code (what i2b2's web client sends), or none for the whole tree — whose names match.
 func (o ont) search(el *i2b2.Node) ([]warehouse.Concept, error) {
 	under := `\`
-	if c := strings.TrimSpace(el.Attr("category")); c != "" && !strings.EqualFold(c, "all") && c != ontTable {
+	switch c := strings.TrimSpace(el.Attr("category")); {
+	case c == "" || strings.EqualFold(c, "all") || strings.EqualFold(c, "all categories") || c == ontTable:
+	case strings.HasPrefix(c, `\`):
 		var err error
 		if under, err = conceptPath(c); err != nil {
 			return nil, err
+		}
+	default: // a category's table code: its name under one of the roots
+		roots, err := o.wh.Children(o.r.Context(), o.p, o.project, `\`)
+		if err != nil {
+			return nil, err
+		}
+		under = ""
+		for _, r := range roots {
+			cs, err := o.wh.Children(o.r.Context(), o.p, o.project, r.Path)
+			if err != nil {
+				return nil, err
+			}
+			if i := slices.IndexFunc(cs, func(x warehouse.Concept) bool { return x.Path == r.Path+c+`\` }); i >= 0 && under == "" {
+				under = cs[i].Path
+			}
+		}
+		if under == "" {
+			return nil, fmt.Errorf("%w: no category %s", derrors.Invalid, c)
 		}
 	}
 	ms := el.Child("match_str")
@@ -185,7 +218,7 @@ func writeConcept(w *i2b2.Writer, c warehouse.Concept) {
 		visual = "LA"
 	}
 	w.Open("concept")
-	w.El("level", strconv.Itoa(strings.Count(trimmed, `\`))).El("key", `\\`+ontTable+c.Path).El("name", c.Name)
+	w.El("level", strconv.Itoa(strings.Count(trimmed, `\`))).El("key", `\\`+tableCode(c.Path)+c.Path).El("name", c.Name)
 	w.El("synonym_cd", "N").El("visualattributes", visual)
 	if c.Totalnum != nil {
 		w.El("totalnum", strconv.FormatInt(*c.Totalnum, 10))

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,13 +61,13 @@ func TestI2B2Ontology(t *testing.T) {
 				t.Errorf("category %s has a totalnum for DATA_OBFSC in the budget mode", c.Child("key").Text())
 			}
 		}
-		if !strings.Contains(strings.Join(keys, " "), `\\steward\i2b2\Diagnoses\`) {
-			t.Fatalf("categories %v, want \\\\steward\\i2b2\\Diagnoses\\", keys)
+		if !strings.Contains(strings.Join(keys, " "), `\\Diagnoses\i2b2\Diagnoses\`) {
+			t.Fatalf("categories %v, want \\\\Diagnoses\\i2b2\\Diagnoses\\ (the category's name as its table code)", keys)
 		}
 
 		parent := `\i2b2\Diagnoses\ICD10\`
 		children := func(attrs string) []*i2b2.Node {
-			return ontConcepts(t, f, "getChildren", session, `<ns4:get_children blob="false" type="core" `+attrs+`><parent>\\steward`+parent+`</parent></ns4:get_children>`)
+			return ontConcepts(t, f, "getChildren", session, `<ns4:get_children blob="false" type="core" `+attrs+`><parent>\\Diagnoses`+parent+`</parent></ns4:get_children>`)
 		}
 		got, want := children(""), jsonConcepts(t, f, bearer, parent, false)
 		if len(got) != len(want) || len(want) == 0 {
@@ -75,7 +76,7 @@ func TestI2B2Ontology(t *testing.T) {
 		for i, c := range got {
 			w := want[i]
 			visual := map[bool]string{true: "LA", false: "FA"}[w.Leaf]
-			if c.Child("dimcode").Text() != w.Path || c.Child("key").Text() != `\\steward`+w.Path || c.Child("name").Text() != w.Name ||
+			if c.Child("dimcode").Text() != w.Path || c.Child("key").Text() != `\\Diagnoses`+w.Path || c.Child("name").Text() != w.Name ||
 				c.Child("visualattributes").Text() != visual || c.Child("basecode").Text() != w.Code || c.Child("level").Text() != "3" ||
 				c.Child("tablename").Text() != "concept_dimension" || c.Child("totalnum") != nil {
 				t.Errorf("child %d: %s; want %+v at level 3 without totalnum", i, c.XML(), w)
@@ -95,7 +96,11 @@ func TestI2B2Ontology(t *testing.T) {
 			t.Errorf("term info of %s: %d concepts", chapter.Path, len(terms))
 		}
 		word := strings.ToUpper(chapter.Name[1 : len(chapter.Name)-1])
-		found := ontConcepts(t, f, "getNameInfo", session, `<ns4:get_name_info blob="true" type="core" category="\\steward\i2b2\Diagnoses\"><match_str strategy="contains">`+word+`</match_str></ns4:get_name_info>`)
+		// The category as i2b2's web client names it: its table code.
+		found := ontConcepts(t, f, "getNameInfo", session, `<ns4:get_name_info blob="true" type="core" category="Diagnoses"><match_str strategy="contains">`+word+`</match_str></ns4:get_name_info>`)
+		if other := ontConcepts(t, f, "getNameInfo", session, `<ns4:get_name_info category="Labs"><match_str strategy="contains">`+word+`</match_str></ns4:get_name_info>`); slices.ContainsFunc(other, func(c *i2b2.Node) bool { return c.Child("dimcode").Text() == chapter.Path }) {
+			t.Errorf("search in Labs found the diagnosis chapter %s", chapter.Path)
+		}
 		hit := false
 		for _, c := range found {
 			hit = hit || c.Child("dimcode").Text() == chapter.Path

@@ -339,6 +339,9 @@ func (c crc) delete(master string) (string, error) {
 
 // byInstance is the stored answer a query instance belongs to.
 func (c crc) byInstance(instance string) (warehouse.Answer, error) {
+	if instance == "" {
+		return warehouse.Answer{}, fmt.Errorf("%w: no query_instance_id", derrors.Invalid)
+	}
 	as, err := c.wh.Queries(c.r.Context(), c.p, c.project)
 	if err != nil {
 		return warehouse.Answer{}, err

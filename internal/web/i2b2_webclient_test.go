@@ -23,7 +23,8 @@ import (
 // chromium against the server: the client's files and Steward's /i2b2/ paths on one origin
 // (as the client's proxy would put them), its domain configuration pointing at Steward's PM
 // cell. The client signs in, shows the project's concept tree and expands a folder, runs a
-// query with breakdowns through its own message templates and lists previous queries.
+// query with breakdowns through its own message templates, lists previous queries, reloads
+// the query into its query tool and runs it from there, and reads patient data per role.
 // STEWARD_I2B2_WEBCLIENT_LOG=1 logs every answer the client gets.
 func TestI2B2WebClient(t *testing.T) {
 	dir := os.Getenv("STEWARD_I2B2_WEBCLIENT")
@@ -60,7 +61,7 @@ func TestI2B2WebClient(t *testing.T) {
 		shots = t.TempDir()
 	}
 
-	b.call("Page.addScriptToEvaluateOnNewDocument", map[string]any{"source": `window.__errs = []; window.addEventListener("error", e => window.__errs.push(String(e.message) + " @ " + e.filename + ":" + e.lineno)); window.addEventListener("unhandledrejection", e => window.__errs.push("rejection: " + String(e.reason && (e.reason.stack || e.reason))));`}, nil)
+	b.call("Page.addScriptToEvaluateOnNewDocument", map[string]any{"source": `window.__errs = []; window.alert = m => window.__errs.push("alert: " + m); window.confirm = m => { window.__errs.push("confirm: " + m); return true }; window.addEventListener("error", e => window.__errs.push(String(e.message) + " @ " + e.filename + ":" + e.lineno)); window.addEventListener("unhandledrejection", e => window.__errs.push("rejection: " + String(e.reason && (e.reason.stack || e.reason))));`}, nil)
 	b.navigate(base + "/")
 	b.waitFor("the login form", `document.querySelector("#loginusr") && document.querySelector("#logindomain option")`)
 	b.eval(`document.querySelector("#loginusr").value = "ann"; document.querySelector("#loginpass").value = ` + jsString(rootPW) + `; document.querySelector(".login-button").click()`)
@@ -81,7 +82,7 @@ func TestI2B2WebClient(t *testing.T) {
 		t.Errorf("the client's roles: %s", got)
 	}
 	b.eval(`window.__run = null; i2b2.CRC.ajax.runQueryInstance_fromQueryDefinition("steward test", {
-		psm_query_definition: "<query_definition><query_name>any diagnosis</query_name><panel><panel_number>1</panel_number><item><item_key>\\\\steward\\i2b2\\Diagnoses\\</item_key></item></panel></query_definition>",
+		psm_query_definition: "<query_definition><query_name>any diagnosis</query_name><panel><panel_number>1</panel_number><invert>0</invert><panel_timing>ANY</panel_timing><total_item_occurrences>1</total_item_occurrences><item><hlevel>1</hlevel><item_name>Diagnoses</item_name><item_key>\\\\Diagnoses\\i2b2\\Diagnoses\\</item_key><tooltip>Diagnoses</tooltip><item_icon>FA</item_icon><class>ENC</class></item></panel></query_definition>",
 		psm_result_output: "<result_output_list><result_output priority_index=\"1\" name=\"patient_count_xml\"/><result_output priority_index=\"2\" name=\"patient_gender_count_xml\"/></result_output_list>",
 		shrine_topic: "", query_run_method: ""}, function(r) { window.__run = r; })`)
 	b.waitFor("the query's answer", `window.__run`)
@@ -96,6 +97,21 @@ func TestI2B2WebClient(t *testing.T) {
 	b.waitFor("the previous queries", `window.__list`)
 	if got := b.eval(`window.__list.error === false && window.__list.refXML.getElementsByTagName("query_master").length`); got != "1" {
 		t.Errorf("previous queries read by the client: %s (%.300s)", got, b.eval(`window.__list.msgResponse`))
+	}
+	// The client's own query tool: reload the query from its request XML into the panels, run
+	// it from there with a breakdown, and show the answer in the Query Status panel.
+	master := b.eval(`window.__run.refXML.getElementsByTagName("query_master_id")[0].textContent`)
+	b.eval(`i2b2.CRC.ctrlr.QT.doQueryLoad(` + master + `)`)
+	b.waitFor("the query reloaded into the panels", `i2b2.CRC.model.query && JSON.stringify(i2b2.CRC.model.query).includes("Diagnoses") && !i2b2.CRC.model.runner.isLoading`)
+	b.eval(`setTimeout(() => i2b2.CRC.ctrlr.QueryMgr.startQuery("from the query tool", ["PATIENT_COUNT_XML", "PATIENT_GENDER_COUNT_XML"]), 0)`)
+	b.waitFor("the query tool's answer", `i2b2.CRC.model.runner.finished && !i2b2.CRC.model.runner.isRunning && i2b2.CRC.model.runner.patientCount !== undefined`)
+	if e := b.eval(`i2b2.CRC.model.runner.hasError`); e != "false" {
+		t.Errorf("the query tool's run has an error")
+	}
+	// The same question gets the same keyed answer: the tool shows the first run's set size.
+	shown, first := b.eval(`String(i2b2.CRC.model.runner.patientCount)`), b.eval(`window.__run.refXML.getElementsByTagName("set_size")[0].textContent`)
+	if !strings.HasPrefix(strings.Trim(shown, `"`), strings.Trim(first, `"`)) {
+		t.Errorf("the query tool shows %s patients, the first run's set size %s", shown, first)
 	}
 	b.screenshot(filepath.Join(shots, "i2b2-2-queried.png"))
 	// Patient data through the client's PDO message: refused to DATA_OBFSC, given to DATA_LDS.

@@ -114,6 +114,11 @@ func TestI2B2WebClient(t *testing.T) {
 		t.Errorf("the query tool shows %s patients, the first run's set size %s", shown, first)
 	}
 	b.screenshot(filepath.Join(shots, "i2b2-2-queried.png"))
+	b.eval(`[...document.querySelectorAll("button")].find(x => x.innerText.trim() === "View Report").click()`)
+	// The breakdown as the report shows it, from the result document: a line per cell.
+	b.waitFor("the report's gender breakdown", `[...document.querySelectorAll("*")].some(e => e.offsetParent !== null && e.children.length < 40 &&
+		e.innerText && e.innerText.startsWith("Gender patient breakdown") && /\n(F|M)\t\d+/.test(e.innerText))`)
+	b.screenshot(filepath.Join(shots, "i2b2-3-report.png"))
 	// Patient data through the client's PDO message: refused to DATA_OBFSC, given to DATA_LDS.
 	pdo := `window.__pdo = null; i2b2.CRC.ajax.getPDO_fromInputList("steward test", {patient_limit: "3", PDO_Request:
 		"<input_list><patient_list max=\"3\" min=\"0\"><patient_set_coll_id>" + window.__run.refXML.getElementsByTagName("result_instance_id")[0].textContent +

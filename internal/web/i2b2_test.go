@@ -234,3 +234,21 @@ func documentCells(t *testing.T, doc *i2b2.Node) map[string]int64 {
 	}
 	return out
 }
+
+// TestI2B2RateLimited: PM sign-ins are limited per source address as JSON sign-ins are (the
+// same limiter: a burst of 4 at 1 per second, then 429 with Retry-After).
+func TestI2B2RateLimited(t *testing.T) {
+	f := newFixture(t, storetest.Open(t, store.SQLite), Options{RateLimit: 1})
+	msg := i2b2Envelope("ann", rootPW, "", pmConfiguration)
+	codes := []int{}
+	for range 6 {
+		code, _, _ := f.call("POST", pmPath, "", msg, "Content-Type", "text/xml")
+		codes = append(codes, code)
+	}
+	if !slices.Contains(codes, http.StatusTooManyRequests) || codes[0] != http.StatusOK {
+		t.Errorf("6 PM sign-ins at once: %v, want 200 first and then 429", codes)
+	}
+	if code, _, hdr := f.call("POST", "/api/v1/signin", "", `{"user":"ann","password":"`+rootPW+`"}`); code != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+		t.Errorf("a JSON sign-in from the same address after them: %d, want 429 with Retry-After (one limit for both)", code)
+	}
+}

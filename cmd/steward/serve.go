@@ -54,6 +54,7 @@ http://localhost).`,
 			defer waitCheckpoints()
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
+			o.PublicURL = publicURL
 			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
 				return err
 			}
@@ -121,6 +122,7 @@ http://localhost).`,
 	f.StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&publicURL, "public-url", "", "the address people reach the server at, for links in emails (e.g. https://steward.example.org; default: http(s)://ADDR)")
+	f.StringVar(&o.I2B2Domain, "i2b2-domain", web.DefaultI2B2Domain, "the domain i2b2 clients sign in to (their hive configuration's domain)")
 	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")

@@ -26,7 +26,7 @@ func TestConceptSearch(t *testing.T) {
 		want := chapters[1]
 		word := strings.Fields(want.Name)[len(strings.Fields(want.Name))-1]
 		for _, text := range []string{strings.ToUpper(word), strings.ToLower(word)} {
-			got, err := w.Search(ctx, users["obfsc"], "diab", text)
+			got, err := w.FindConcepts(ctx, users["obfsc"], "diab", text)
 			must(t, err)
 			found := false
 			for i, c := range got {
@@ -42,13 +42,13 @@ func TestConceptSearch(t *testing.T) {
 				t.Errorf("search %q: %s (%s) not found in %d results", text, want.Path, want.Name, len(got))
 			}
 		}
-		e11, err := w.Search(ctx, users["agg"], "diab", "e11")
+		e11, err := w.FindConcepts(ctx, users["agg"], "diab", "e11")
 		must(t, err)
 		if len(e11) == 0 || !strings.Contains(e11[0].Path, `E11`) {
 			t.Errorf("search by code e11: got %v", e11)
 		}
 		for _, text := range []string{"%", "_", "!", "a%c", "1_c"} {
-			got, err := w.Search(ctx, users["agg"], "diab", text)
+			got, err := w.FindConcepts(ctx, users["agg"], "diab", text)
 			must(t, err)
 			for _, c := range got {
 				if !strings.Contains(strings.ToLower(c.Name+" "+c.Code), text) {
@@ -56,7 +56,7 @@ func TestConceptSearch(t *testing.T) {
 				}
 			}
 		}
-		if _, err := w.Search(ctx, users["sam"], "diab", word); !errors.Is(err, derrors.NotFound) {
+		if _, err := w.FindConcepts(ctx, users["sam"], "diab", word); !errors.Is(err, derrors.NotFound) {
 			t.Errorf("south's user searching north's project: got %v, want not found", err)
 		}
 	})

@@ -418,7 +418,7 @@ func TestCohortBuilderFragments(t *testing.T) {
 	}
 
 	// The query of picked concepts runs: diabetes chapter E and a glucose lab.
-	labs, err := wh.Search(ctx, p, "diab", "2345-7")
+	labs, err := wh.FindConcepts(ctx, p, "diab", "2345-7")
 	if err != nil || len(labs) == 0 {
 		t.Fatalf("the glucose lab: %v, %v", labs, err)
 	}

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -54,6 +55,11 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
 	// client.go); from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
+	// I2B2Domain is the domain i2b2 clients sign in to (issue 20; DefaultI2B2Domain when empty).
+	I2B2Domain string
+	// PublicURL is the address clients reach the server at (https://steward.example.org): the
+	// PM cell's cell list points i2b2 clients there. Empty: the scheme and host of the request.
+	PublicURL string
 }
 
 // Server serves the API and the pages.
@@ -66,6 +72,8 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	proxies  []netip.Prefix
+	// i2b2Domain and publicURL are Options.I2B2Domain and Options.PublicURL (i2b2.go).
+	i2b2Domain, publicURL string
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -89,7 +97,7 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, i2b2Domain: o.I2B2Domain, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)
@@ -100,6 +108,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.governanceRoutes(o.Governance)
 	s.warehouseRoutes(o.Warehouse)
 	s.handoverRoutes(o.Grants)
+	s.i2b2Routes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s

@@ -382,7 +382,7 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 			return err
 		}
 		if d.Q != "" {
-			if d.Results, err = wh.Search(r.Context(), p, d.Project, d.Q); err != nil {
+			if d.Results, err = wh.FindConcepts(r.Context(), p, d.Project, d.Q); err != nil {
 				return err
 			}
 		}
@@ -425,7 +425,7 @@ func (s *Server) cohortRoutes(wh *warehouse.Warehouse) {
 			return fmt.Errorf("%w: search for at most 200 characters", derrors.Invalid)
 		}
 		var err error
-		if d.Results, err = wh.Search(r.Context(), p, d.Project, d.Q); err != nil {
+		if d.Results, err = wh.FindConcepts(r.Context(), p, d.Project, d.Q); err != nil {
 			return err
 		}
 		return fragment(w, "results", &d)

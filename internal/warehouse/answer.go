@@ -173,6 +173,15 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 	// The budget is spent (and what the user was told before is told again), the query
 	// stored, the lockout applied and the answer audited in one transaction.
 	save := func(tx *sql.Tx) error {
+		if !exact {
+			// One answer of the user at a time from here to commit, and none once locked.
+			if err := w.serialise(ctx, tx, p.User); err != nil {
+				return err
+			}
+			if err := w.lockedIn(ctx, tx, p.User); err != nil {
+				return err
+			}
+		}
 		if k.noise != nil {
 			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, a.Created), k.releases(st, dims, a), st.countCost())
 			if err != nil {
@@ -220,6 +229,9 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 		}
 		return err
 	})
+	if le := (errLockedIn{}); errors.As(err, &le) {
+		return Answer{}, w.refusedLocked(ctx, p, x, le.at)
+	}
 	if errors.Is(err, budget.ErrSpent) {
 		return Answer{}, errors.Join(err, w.Access.Record(ctx, p, "warehouse.budget_refused", "project/"+x.Code,
 			map[string]string{"reason": "privacy budget spent", "new_counts": strconv.Itoa(newCounts(dims)), "panels": strconv.Itoa(len(q.Panels))}))

@@ -144,6 +144,14 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 	}
 	adm.audit(detail)
 	err = w.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if !exact {
+			if err := w.serialise(ctx, tx, p.User); err != nil {
+				return err
+			}
+			if err := w.lockedIn(ctx, tx, p.User); err != nil {
+				return err
+			}
+		}
 		if releases != nil {
 			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, time.Now().UTC()), releases, st.countCost())
 			if err != nil {
@@ -160,6 +168,9 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 		}
 		return w.Access.RecordTx(ctx, tx, p, "warehouse.totalnum", "project/"+x.Code, detail)
 	})
+	if le := (errLockedIn{}); errors.As(err, &le) {
+		return nil, w.refusedLocked(ctx, p, x, le.at)
+	}
 	if errors.Is(err, budget.ErrSpent) {
 		return nil, errors.Join(fmt.Errorf("totalnums of %d concepts under %s: %w", len(cs), parent, err),
 			w.Access.Record(ctx, p, "warehouse.budget_refused", "project/"+x.Code,

@@ -123,15 +123,17 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 	if err := q.Normalize(); err != nil {
 		return Answer{}, err
 	}
-	w.mu.Lock()
 	s, err := w.cohorts.Scope(ctx, agency)
-	gen := w.cohorts.Generation()
+	var gen int64
+	if err == nil {
+		gen = s.Generation()
+	}
 	var adm admission
 	var patients *roaring.Bitmap
 	var bd map[string]map[string]int64
 	var vocabulary map[string][]string
 	if err == nil {
-		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
+		adm, err = w.admit(ctx, p, x, s.Generation(), agency, AnalysisCount)
 	}
 	if err == nil {
 		patients, err = s.Patients(ctx, q, w.resolver(p, x))
@@ -143,7 +145,6 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 			vocabulary = s.Cells()
 		}
 	}
-	w.mu.Unlock()
 	if err != nil {
 		return Answer{}, err
 	}

@@ -97,12 +97,14 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 	}
 	counts := make([]int64, len(cs))
 	canon := make([]string, len(cs))
-	w.mu.Lock()
 	s, err := w.cohorts.Scope(ctx, agency)
-	gen := w.cohorts.Generation()
+	var gen int64
+	if err == nil {
+		gen = s.Generation()
+	}
 	var adm admission
 	if err == nil {
-		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
+		adm, err = w.admit(ctx, p, x, s.Generation(), agency, AnalysisCount)
 	}
 	for i := range cs {
 		if err != nil {
@@ -118,7 +120,6 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 			counts[i] = int64(adm.apply(b).GetCardinality())
 		}
 	}
-	w.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}

@@ -2,16 +2,19 @@ package warehouse_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/budget"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
@@ -159,5 +162,110 @@ func TestBudgetNeverOverspentUnderConcurrency(t *testing.T) {
 		if budget.Units(charged) != budget.Units(st.Spent) {
 			t.Errorf("the answers given cost %g in all, the account says %g spent", charged, st.Spent)
 		}
+	})
+}
+
+// TestConcurrentCohortCountsMatchSequential: many goroutines asking the conformance table's
+// definitions (concepts, dates, values, modifiers, visits, demographics) and concept
+// totalnums at once, on a warehouse whose caches start cold, while the data's generation is
+// bumped (what a load's commit does: every cache is dropped), get exactly the counts and
+// breakdowns asked one after the other; after a load of more patients, the same warehouse,
+// asked concurrently again, gives what a fresh one gives sequentially. Run with -race: no
+// lock is held around an evaluation.
+func TestConcurrentCohortCountsMatchSequential(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		w, users := world(t, db)
+		ctx := context.Background()
+		p := users["agg"]
+		const concepts = `\i2b2\Diagnoses\ICD10\`
+		var table []querydef.Query // every third definition: each kind of evaluation, fewer runs
+		for i := 0; i < len(conformance); i += 3 {
+			table = append(table, conformance[i].q)
+		}
+		sequential := func(w *warehouse.Warehouse) ([]warehouse.Answer, []warehouse.Concept) {
+			want := make([]warehouse.Answer, len(table))
+			for i, q := range table {
+				a, err := w.Run(ctx, p, "diab", q)
+				must(t, err)
+				want[i] = a
+			}
+			nums, err := w.ChildrenCounted(ctx, p, "diab", concepts)
+			must(t, err)
+			return want, nums
+		}
+		concurrently := func(w *warehouse.Warehouse, want []warehouse.Answer, wantNums []warehouse.Concept, meanwhile func()) {
+			const workers = 6
+			var wg sync.WaitGroup
+			start := make(chan struct{})
+			for g := range workers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					for k := range table {
+						i := (k*5 + g*7) % len(table) // every goroutine its own order
+						var q querydef.Query          // a query of its own, as a request has (Normalize changes it)
+						b, _ := json.Marshal(table[i])
+						must(t, json.Unmarshal(b, &q))
+						a, err := w.Run(ctx, p, "diab", q)
+						if err != nil {
+							t.Errorf("definition %d: %v", i, err)
+							return
+						}
+						if a.Count != want[i].Count || fmt.Sprint(a.Breakdowns) != fmt.Sprint(want[i].Breakdowns) {
+							t.Errorf("definition %d: got %d %v concurrently, want %d %v", i, a.Count, a.Breakdowns, want[i].Count, want[i].Breakdowns)
+						}
+						if k == g {
+							cs, err := w.ChildrenCounted(ctx, p, "diab", concepts)
+							if err != nil || len(cs) != len(wantNums) {
+								t.Errorf("totalnums: %d concepts, %v; want %d", len(cs), err, len(wantNums))
+								return
+							}
+							for j := range cs {
+								if *cs[j].Totalnum != *wantNums[j].Totalnum {
+									t.Errorf("totalnum of %s: got %d concurrently, want %d", cs[j].Path, *cs[j].Totalnum, *wantNums[j].Totalnum)
+								}
+							}
+						}
+					}
+				}()
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				<-start
+				meanwhile()
+			}()
+			close(start)
+			wg.Wait()
+		}
+		want, wantNums := sequential(w)
+		cold := warehouse.New(db, w.Access, testKey)
+		concurrently(cold, want, wantNums, func() {
+			// A new generation, as a load commits one (a whole load holds SQLite's write lock
+			// for longer than the store's busy timeout under -race on this machine).
+			for range 3 {
+				time.Sleep(50 * time.Millisecond)
+				if _, err := db.ExecContext(ctx, `INSERT INTO warehouse_loads (seq, loaded_at, rows) SELECT COALESCE(MAX(seq), 0) + 1, $1, 0 FROM warehouse_loads`,
+					store.FormatTime(time.Now())); err != nil {
+					t.Errorf("generation: %v", err)
+				}
+			}
+		})
+		// A load of more of north's patients: the warm caches must go.
+		more := synthetic.Warehouse{Seed: 21, First: 300, Patients: 30}
+		_, err := load.Run(ctx, db, testKey, more.Inputs(), load.Options{Agency: "north"})
+		must(t, err)
+		after, afterNums := sequential(warehouse.New(db, w.Access, testKey))
+		changed := 0
+		for i := range want {
+			if after[i].Count != want[i].Count {
+				changed++
+			}
+		}
+		if changed == 0 {
+			t.Fatal("the load changed no count: the test tests nothing")
+		}
+		concurrently(cold, after, afterNums, func() {})
 	})
 }

@@ -16,7 +16,8 @@
 // For each store: first the one-client baseline (-baseline long), then each of -clients
 // (default 50, 200, 500) for -duration. The report gives each operation's requests a second,
 // p50/p95/p99, the throughput and p99 as ratios of the baseline's, the peak RSS of the level
-// (VmHWM, reset between levels), and errors by kind (HTTP status or transport error). The
+// (VmHWM, reset between levels), the process's CPU, and errors by operation and kind (HTTP
+// status, timeout or transport error; latencies are those of the answers given). The
 // exit status is 1 if any answer was wrong or any error other than 429 (rate limited)
 // happened.
 package main
@@ -220,7 +221,7 @@ func (e *errorKinds) total(rateLimited bool) int {
 	defer e.mu.Unlock()
 	t := 0
 	for k, n := range e.n {
-		if rateLimited || !strings.HasPrefix(k, "429") {
+		if rateLimited || !strings.Contains(k, ": 429 ") {
 			t += n
 		}
 	}
@@ -285,13 +286,14 @@ type client struct {
 	baseline bool
 }
 
-// time records one operation's latency, and its error's kind.
+// time records one operation's latency, or its error's kind.
 func (c *client) time(op string, fn func() error) bool {
 	t := time.Now()
 	err := fn()
-	c.lat[op] = append(c.lat[op], time.Since(t))
-	if err != nil {
-		c.r.errs.add(err.Error())
+	if err == nil { // the latencies of answers given; refusals and failures are counted apart
+		c.lat[op] = append(c.lat[op], time.Since(t))
+	} else {
+		c.r.errs.add(op + ": " + err.Error())
 	}
 	return err == nil
 }
@@ -307,7 +309,7 @@ func (c *client) pageSignIn() bool {
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusSeeOther {
-		c.r.errs.add(fmt.Sprintf("page sign-in: %d", resp.StatusCode))
+		c.r.errs.add(fmt.Sprintf("page sign-in: %d /signin", resp.StatusCode))
 		return false
 	}
 	return true

@@ -17,7 +17,7 @@ func newRoot() *cobra.Command {
 	root.SetVersionTemplate("steward {{.Version}}\n")
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError(err) })
 	root.AddCommand(newDeid(), newDemo(), newAudit(), newServe(), newAdmin(), newTransfer(), newDisclosure(),
-		newBackup(), newRetention(), newGovernance(), newWarehouse(), newVersion(), newExitCodesTopic())
+		newBackup(), newRetention(), newGovernance(), newWarehouse(), newExport(), newVersion(), newExitCodesTopic())
 	refuseUnknownSubcommands(root)
 	return root
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/version"
 	"github.com/stewardhealth/steward/internal/web"
 )
@@ -88,6 +89,7 @@ file, which overrides the default.`,
 			}
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
+			o.PublicURL = publicURL
 			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
 				return err
 			}
@@ -96,6 +98,7 @@ file, which overrides the default.`,
 			if o.Warehouse != nil {
 				o.Warehouse.Gate = o.Governance
 			}
+			o.Grants = &transfer.Ledger{Dir: grantsDir()} // the hand-over page lists this machine's upload grants
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
 			go func() { // stale failure counts and expired sessions
@@ -154,6 +157,7 @@ file, which overrides the default.`,
 	f.StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
 	f.StringVar(&addr, "addr", "127.0.0.1:8080", "address to listen on")
 	f.StringVar(&publicURL, "public-url", "", "the address people reach the server at, for links in emails (e.g. https://steward.example.org; default: http(s)://ADDR)")
+	f.StringVar(&o.I2B2Domain, "i2b2-domain", web.DefaultI2B2Domain, "the domain i2b2 clients sign in to (their hive configuration's domain)")
 	f.StringVar(&cert, "tls-cert", "", "serve HTTPS with this certificate (PEM; with --tls-key)")
 	f.StringVar(&key, "tls-key", "", "the certificate's private key (PEM)")
 	f.StringVar(&smtp, "smtp", "", "SMTP server host:port for lockout notices to directors (none: no email)")

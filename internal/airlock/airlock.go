@@ -104,6 +104,9 @@ type Settings struct {
 	Rules    disclosure.Rules `json:"rules"`
 	Bunker   bool             `json:"bunker"`    // analysts are not known: data publishers receive
 	LinkDays int              `json:"link_days"` // download links live this many days (default 7)
+	// Reviewers is how many distinct reviewers approve a request: 1 (default) or 2. An
+	// exception always needs 2.
+	Reviewers int `json:"reviewers"`
 }
 
 // Request is an export request as its author and reviewers see it.
@@ -123,15 +126,19 @@ type Request struct {
 	Analysis  string    `json:"analysis"`           // the analysis that made them
 	Basis     string    `json:"basis,omitempty"`    // the gate's basis: an application id, or single-agency:CODE
 	Files     []File    `json:"files"`
+	// Declared marks a hand-made upload: its persons and contributors are what the analyst
+	// declared, not verified, so it always waits for a reviewer.
+	Declared bool     `json:"declared"`
+	Reviews  []Review `json:"reviews,omitempty"` // each reviewer's decision so far
+	Needs    int      `json:"reviewers_needed"`  // distinct approvals that release it
 }
 
 // File is one file of a request with its check result (evidence, never hidden values).
 type File struct {
-	Name     string             `json:"name"`
-	Meta     disclosure.Meta    `json:"meta"`
-	Result   *disclosure.Result `json:"result"`
-	record   disclosure.Release
-	original disclosure.Release
+	Name   string             `json:"name"`
+	Meta   disclosure.Meta    `json:"meta"`
+	Result *disclosure.Result `json:"result"`
+	record disclosure.Release
 }
 
 // FileInput is one file submitted.
@@ -189,10 +196,10 @@ func (s *Service) project(ctx context.Context, p access.Principal, code string, 
 
 // Settings returns a project's export settings (defaults when none were set).
 func (s *Service) Settings(ctx context.Context, project string) (Settings, error) {
-	st := Settings{LinkDays: 7}
+	st := Settings{LinkDays: 7, Reviewers: 1}
 	var rules string
-	err := s.DB.QueryRowContext(ctx, `SELECT rules, bunker, link_days FROM airlock_settings WHERE project = $1`, project).
-		Scan(&rules, &st.Bunker, &st.LinkDays)
+	err := s.DB.QueryRowContext(ctx, `SELECT rules, bunker, link_days, reviewers FROM airlock_settings WHERE project = $1`, project).
+		Scan(&rules, &st.Bunker, &st.LinkDays, &st.Reviewers)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, nil
 	}
@@ -202,21 +209,59 @@ func (s *Service) Settings(ctx context.Context, project string) (Settings, error
 	return st, json.Unmarshal([]byte(rules), &st.Rules)
 }
 
-// SetSettings changes a project's thresholds, bunker flag and link lifetime (the officer).
+// ProjectSettings returns a project's export settings to its officers, SPOCs and data
+// publishers, and to the command line.
+func (s *Service) ProjectSettings(ctx context.Context, p access.Principal, project string) (Settings, error) {
+	x, err := s.Access.Project(ctx, p, project)
+	if err != nil {
+		return Settings{}, err
+	}
+	if !cli(p) && !access.Allowed(p, access.ReviewExport, x) && !access.Allowed(p, access.ManageExporters, x) && !access.Allowed(p, access.ReceiveExport, x) {
+		return Settings{}, access.Check(p, access.ReviewExport, x)
+	}
+	return s.Settings(ctx, x.Code)
+}
+
+// cli reports whether p is the command line's operator (an administrator on the server's
+// host, who holds the database itself).
+func cli(p access.Principal) bool {
+	return p.Admin && p.Source == "cli" && strings.HasPrefix(p.User, "cli:")
+}
+
+// SetSettings changes a project's thresholds, reviewers, bunker flag and link lifetime (the
+// officer, or the command line), audited with every value.
 func (s *Service) SetSettings(ctx context.Context, p access.Principal, project string, st Settings) error {
-	x, err := s.project(ctx, p, project, access.ReviewExport)
+	x, err := s.Access.Project(ctx, p, project)
 	if err != nil {
 		return err
+	}
+	if !cli(p) {
+		if err := access.Check(p, access.ReviewExport, x); err != nil {
+			return err
+		}
+	}
+	r := st.Rules
+	switch {
+	case r.MinPersons < 0 || r.MaxDifferencing < 0 || r.DominanceN < 0 || r.MinProjects < -1:
+		return fmt.Errorf("%w: thresholds: min_persons, max_differencing and dominance_n are 0 (the default) or more; min_projects -1 (off) or more", derrors.Invalid)
+	case r.DominanceK < 0 || r.DominanceK > 100 || r.P < 0 || r.P > 100:
+		return fmt.Errorf("%w: thresholds: dominance_k and p are percentages, 0 (the default) to 100", derrors.Invalid)
 	}
 	if st.LinkDays <= 0 || st.LinkDays > 90 {
 		return fmt.Errorf("%w: link_days must be 1 to 90", derrors.Invalid)
 	}
+	if st.Reviewers == 0 {
+		st.Reviewers = 1
+	}
+	if st.Reviewers != 1 && st.Reviewers != 2 {
+		return fmt.Errorf("%w: reviewers must be 1 or 2 (an exception always needs 2)", derrors.Invalid)
+	}
 	rules, _ := json.Marshal(st.Rules)
 	return s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
-		_, err := tx.ExecContext(ctx, `INSERT INTO airlock_settings (project, rules, bunker, link_days) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (project) DO UPDATE SET rules = $2, bunker = $3, link_days = $4`, x.Code, string(rules), st.Bunker, st.LinkDays)
+		_, err := tx.ExecContext(ctx, `INSERT INTO airlock_settings (project, rules, bunker, link_days, reviewers) VALUES ($1, $2, $3, $4, $5)
+			ON CONFLICT (project) DO UPDATE SET rules = $2, bunker = $3, link_days = $4, reviewers = $5`, x.Code, string(rules), st.Bunker, st.LinkDays, st.Reviewers)
 		return []audit.Entry{event(p, "export.settings", "project/"+x.Code, map[string]string{"rules": string(rules),
-			"bunker": fmt.Sprint(st.Bunker), "link_days": fmt.Sprint(st.LinkDays)})}, err
+			"bunker": fmt.Sprint(st.Bunker), "link_days": fmt.Sprint(st.LinkDays), "reviewers": fmt.Sprint(st.Reviewers)})}, err
 	})
 }
 
@@ -244,7 +289,28 @@ func (s *Service) SetExporter(ctx context.Context, p access.Principal, project, 
 			return fmt.Errorf("%w: address range %q: want a CIDR prefix such as 203.0.113.0/24", derrors.Invalid, ipRange)
 		}
 	}
+	if m != "" && !s.mayExport(ctx, x, user) { // taking someone off always works
+		return fmt.Errorf("%w: user %s cannot request exports in project %s (a user of the project's agency holding DATA_AGG or higher there)",
+			derrors.Invalid, user, x.Code)
+	}
 	return s.setMode(ctx, p, x.Code, user, m, &ipRange, "")
+}
+
+// mayExport reports whether user exists and holds the right to request exports in project
+// x (DATA_AGG or higher, of an agency that sees the project). An unknown user and another
+// agency's user get the same answer, so the list tells nothing of who exists elsewhere.
+func (s *Service) mayExport(ctx context.Context, x access.Project, user string) bool {
+	u, err := s.Access.Principal(ctx, user, "")
+	return err == nil && access.Allowed(u, access.RequestExport, x)
+}
+
+// onList reports whether user is on project's list of users who may request exports.
+func (s *Service) onList(ctx context.Context, project, user string) (bool, error) {
+	_, err := s.mode(ctx, project, user)
+	if errors.Is(err, derrors.Forbidden) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // setMode writes a user's entry; ipRange nil keeps the range they have.

@@ -120,8 +120,9 @@ func TestExportProcess(t *testing.T) {
 		must(s.SetExporter(ctx, sam, "diab", "ann", Validated, ""))
 		must(s.SetExporter(ctx, sam, "diab", "bob", Automatic, ""))
 
-		// an automatic analyst's passing export is released at once, and the link mailed
-		r, err := s.Submit(ctx, bob, "diab", sub(table(80), ""))
+		// an automatic analyst's passing export is released at once, and the link mailed: a
+		// table Steward computed (issue 16: a hand-made upload always waits for a reviewer)
+		r, err := s.submit(ctx, bob, "diab", sub(table(80), ""), true)
 		must(err)
 		if r.Status != Released || r.Files[0].Result.Verdict != disclosure.Pass {
 			t.Fatalf("automatic, passing: got %s / %s, want released / pass", r.Status, r.Files[0].Result.Verdict)
@@ -243,9 +244,9 @@ func lastToken(t *testing.T, mail *smtptest.Server, n int) (string, smtptest.Mes
 	return m[1], msgs[n-1]
 }
 
-// An exception releases the original table once the officer approves it; an analyst's
+// An exception releases the checked table once the officer approves it; an analyst's
 // address range binds their links; in a bunker project the data publishers (at most two)
-// verify and receive.
+// verify and receive, and an officer approves (issue 16).
 func TestExceptionRangeAndBunker(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -266,6 +267,9 @@ func TestExceptionRangeAndBunker(t *testing.T) {
 		}
 		_, err = s.Review(ctx, olga, r.ID, true, "agreed: already public")
 		must(t, err)
+		// issue 16: an exception needs two distinct reviewers (ann is an officer too)
+		_, err = s.Review(ctx, who("ann"), r.ID, true, "second reviewer: agreed")
+		must(t, err)
 		tok, _ := lastToken(t, w.mail, 1)
 		if _, err := s.Download(ctx, bob, tok, "t.csv", netip.MustParseAddr("127.0.0.1")); !errors.Is(err, derrors.Forbidden) {
 			t.Errorf("download from outside bob's range: got %v, want forbidden", err)
@@ -274,8 +278,9 @@ func TestExceptionRangeAndBunker(t *testing.T) {
 		must(t, err)
 		got, _ := io.ReadAll(rc)
 		rc.Close()
-		if !strings.HasPrefix(string(got), "age_band,project,patients\n0-17,P1,5\n") {
-			t.Errorf("approved exception: got %q, want the original file", got)
+		// issue 16: an exception releases the checked table, never the upload
+		if want := "age_band,patients\n0-17,suppressed\n18-64,400\n65+,suppressed\n"; string(got) != want {
+			t.Errorf("approved exception freeing no cell: got %q, want %q", got, want)
 		}
 
 		// bunker: publishers, at most two
@@ -296,6 +301,9 @@ func TestExceptionRangeAndBunker(t *testing.T) {
 		}
 		pia := who("pia")
 		_, err = s.Review(ctx, pia, r.ID, true, "checked the content")
+		must(t, err)
+		// issue 16: the publisher verifies but never approves alone: the officer approves
+		_, err = s.Review(ctx, olga, r.ID, true, "approved after the publisher's check")
 		must(t, err)
 		tokA, mA := lastToken(t, w.mail, 2)
 		tokB, mB := lastToken(t, w.mail, 3)

@@ -168,6 +168,45 @@ func (s *Service) Inbox(ctx context.Context, p access.Principal) ([]Link, error)
 	return out, rows.Err()
 }
 
+// entitled checks that recipient may receive a link to export r: in a bunker project only
+// its data publishers; otherwise the author, or a member on the project's export list who
+// still may request exports there. Anyone else — another agency's user, a user that does
+// not exist — is refused with one message, so the answer tells nothing of who exists.
+func (s *Service) entitled(ctx context.Context, p access.Principal, r *Request, st Settings, recipient string) error {
+	x, err := s.Access.Project(ctx, p, r.Project)
+	if err != nil {
+		return err
+	}
+	refuse := func(who string) error {
+		return fmt.Errorf("%w: %s may not receive export %s: links go only to %s", derrors.Invalid, recipient, r.ID, who)
+	}
+	u, err := s.Access.Principal(ctx, recipient, "")
+	if err != nil && !errors.Is(err, derrors.NotFound) {
+		return err
+	}
+	if st.Bunker {
+		if err != nil || !access.Allowed(u, access.ReceiveExport, x) {
+			return refuse("the project's data publishers (a bunker project)")
+		}
+		return nil
+	}
+	const who = "its author or members of the project who may request exports"
+	if err != nil || !access.Allowed(u, access.RequestExport, x) {
+		return refuse(who)
+	}
+	if recipient == r.Author {
+		return nil
+	}
+	ok, err := s.onList(ctx, x.Code, recipient)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return refuse(who)
+	}
+	return nil
+}
+
 // randomToken is 32 random bytes, URL-safe.
 func randomToken() string {
 	b := make([]byte, 32)
@@ -190,6 +229,9 @@ func (s *Service) Issue(ctx context.Context, p access.Principal, request, recipi
 	}
 	st, err := s.Settings(ctx, r.Project)
 	if err != nil {
+		return "", Link{}, err
+	}
+	if err := s.entitled(ctx, p, r, st, recipient); err != nil {
 		return "", Link{}, err
 	}
 	var l newLink

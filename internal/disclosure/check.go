@@ -104,8 +104,12 @@ type Result struct {
 	Reasons  []string   `json:"reasons,omitempty"`  // why the file is refused
 	Cells    int        `json:"cells"`
 	Hidden   []Evidence `json:"hidden,omitempty"` // the suppressed cells, with their findings
+	Freed    []string   `json:"freed,omitempty"`  // cells an approved exception shows although a rule hid them
 	table    *Table
 	hidden   map[*Cell][]Finding
+	freed    map[*Cell]bool // never hidden again by secondary suppression
+	// secondaryWhy is why secondary suppression could not protect the table, if it could not.
+	secondaryWhy string
 }
 
 // Evidence is one suppressed cell as the officer sees it: where, and why.
@@ -136,7 +140,7 @@ func Check(t *Table, head []string, r Rules, earlier []Release) *Result {
 	res.sensitive(r)
 	res.Reasons = append(res.Reasons, res.differencing(r, earlier)...)
 	if why := res.secondary(); why != "" {
-		res.Reasons = append(res.Reasons, why)
+		res.Reasons, res.secondaryWhy = append(res.Reasons, why), why
 	}
 	res.Verdict = Pass
 	switch {

@@ -170,7 +170,7 @@ func (res *Result) hideBeside(l *lattice, line []int, p int) bool {
 		if c == nil || q == p {
 			continue
 		}
-		if _, ok := res.hidden[c]; ok {
+		if _, ok := res.hidden[c]; ok || res.freed[c] {
 			continue
 		}
 		if rc, rb := rank(c), rank(best0(best)); best == nil || slices.Compare(rc[:], rb[:]) < 0 {

@@ -38,6 +38,58 @@ var Assurances = []string{
 	"acknowledge_cori",          // CORI and HOMES are acknowledged on every report
 }
 
+// Assurance is one assurance: its id (the form value and what the store keeps) and the
+// sentence the investigator agrees to, in our words after the policy's analyses guidelines.
+type Assurance struct {
+	ID       string
+	Sentence string
+}
+
+var assuranceSentences = map[string]string{
+	"no_client_identification":  "The analyses do not need any client to be identified.",
+	"no_agency_identification":  "The analyses do not need any agency to be identified.",
+	"no_project_identification": "The analyses do not need any project to be identified.",
+	"no_unaggregated_transfer":  "No data that has not been aggregated will be transferred to a site outside CORI.",
+	"stated_purpose_only":       "The released analyses will be used only to advance knowledge of best practices in specific service areas, or to help human-service professionals address specific client-related problems.",
+	"analyses_at_cori":          "The analyses will be conducted at the CORI site.",
+	"reports_to_cori":           "A copy of every report made with CORI data will be given to CORI.",
+	"acknowledge_cori":          "Every report will acknowledge CORI and its HOMES system.",
+}
+
+// AssuranceSentence is the sentence of the assurance id, or the id itself when unknown.
+func AssuranceSentence(id string) string {
+	if s, ok := assuranceSentences[id]; ok {
+		return s
+	}
+	return id
+}
+
+// AssuranceSentences are the sentences of the given assurance ids in the order of
+// Assurances (unknown ids last, as they are).
+func AssuranceSentences(given []string) []string {
+	var out []string
+	for _, id := range Assurances {
+		if slices.Contains(given, id) {
+			out = append(out, AssuranceSentence(id))
+		}
+	}
+	for _, id := range given {
+		if !slices.Contains(Assurances, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+// AssuranceList is every assurance with its sentence, in the order of Assurances.
+func AssuranceList() []Assurance {
+	out := make([]Assurance, len(Assurances))
+	for i, id := range Assurances {
+		out[i] = Assurance{id, AssuranceSentence(id)}
+	}
+	return out
+}
+
 // Application is an ethics-review application.
 type Application struct {
 	ID           string    `json:"id"`

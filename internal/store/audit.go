@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/stewardhealth/steward/internal/audit"
 )
@@ -158,6 +159,7 @@ type Filter struct {
 	Since, Until                  string // times in TimeFormat or a prefix of it (2026-11-23)
 	Agency                        string // only entries whose actor belongs to this agency
 	Before                        int64  // entries with seq below this (paging); 0 for the newest
+	After                         int64  // entries with seq above this: the page just newer (still newest first)
 	Limit                         int
 }
 
@@ -181,6 +183,9 @@ func (a Audit) Find(ctx context.Context, f Filter) ([]audit.Entry, error) {
 	if f.Before > 0 {
 		add("seq < $%d", f.Before)
 	}
+	if f.After > 0 {
+		add("seq > $%d", f.After)
+	}
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
 	}
@@ -188,8 +193,16 @@ func (a Audit) Find(ctx context.Context, f Filter) ([]audit.Entry, error) {
 	for i, w := range where {
 		q += map[bool]string{true: " WHERE ", false: " AND "}[i == 0] + w
 	}
-	q += fmt.Sprintf(" ORDER BY seq DESC LIMIT %d", f.Limit)
+	// The page after a cursor is the oldest entries above it, turned newest first.
+	order := "DESC"
+	if f.After > 0 {
+		order = "ASC"
+	}
+	q += fmt.Sprintf(" ORDER BY seq %s LIMIT %d", order, f.Limit)
 	var out []audit.Entry
 	err := a.query(ctx, q, args, func(e audit.Entry) error { out = append(out, e); return nil })
+	if f.After > 0 {
+		slices.Reverse(out)
+	}
 	return out, err
 }

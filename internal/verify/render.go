@@ -11,6 +11,8 @@ import (
 	"strings"
 	ttemplate "text/template"
 	"time"
+
+	"github.com/stewardhealth/steward/internal/chart"
 )
 
 //go:embed templates
@@ -55,7 +57,7 @@ func Render(w io.Writer, format string, r *Report) error {
 		enc.SetIndent("", "  ")
 		return enc.Encode(signed{r, so})
 	case "html":
-		t, err := template.New("report.html").Funcs(template.FuncMap(funcs)).ParseFS(templates, "templates/report.html")
+		t, err := template.New("report.html").Funcs(template.FuncMap(funcs)).Funcs(template.FuncMap{"riskChart": riskChart}).ParseFS(templates, "templates/report.html")
 		if err != nil {
 			return err
 		}
@@ -119,6 +121,24 @@ var funcs = ttemplate.FuncMap{
 		}
 		return fmt.Sprintf("%.1f %%", 100*float64(part)/float64(whole))
 	},
+}
+
+// riskChart draws a table's risk before and after: the share of its records in groups
+// smaller than 5 and of records alone in their group, on a scale to 100 %.
+func riskChart(t *Table) template.HTML {
+	pct := func(part, whole int64) float64 {
+		if whole == 0 {
+			return 0
+		}
+		return 100 * float64(part) / float64(whole)
+	}
+	bar := func(label string, part, whole int64, original bool) chart.Bar {
+		return chart.Bar{Label: label, Value: pct(part, whole), Text: fmt.Sprintf("%.1f %%", pct(part, whole)), Muted: original}
+	}
+	o, d := t.Risk.Original, t.Risk.Deidentified
+	return chart.Bars{Title: "Share of " + t.Name + "'s records at risk, original and de-identified", Max: 100, Unit: " %", Bars: []chart.Bar{
+		bar("In groups < 5, original", o.Below5, o.Records, true), bar("In groups < 5, de-identified", d.Below5, d.Records, false),
+		bar("Unique, original", o.Unique, o.Records, true), bar("Unique, de-identified", d.Unique, d.Records, false)}}.SVG()
 }
 
 func checkTitle(c Check) string {

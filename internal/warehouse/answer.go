@@ -123,15 +123,17 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 	if err := q.Normalize(); err != nil {
 		return Answer{}, err
 	}
-	w.mu.Lock()
 	s, err := w.cohorts.Scope(ctx, agency)
-	gen := w.cohorts.Generation()
+	var gen int64
+	if err == nil {
+		gen = s.Generation()
+	}
 	var adm admission
 	var patients *roaring.Bitmap
 	var bd map[string]map[string]int64
 	var vocabulary map[string][]string
 	if err == nil {
-		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
+		adm, err = w.admit(ctx, p, x, s.Generation(), agency, AnalysisCount)
 	}
 	if err == nil {
 		patients, err = s.Patients(ctx, q, w.resolver(p, x))
@@ -143,7 +145,6 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 			vocabulary = s.Cells()
 		}
 	}
-	w.mu.Unlock()
 	if err != nil {
 		return Answer{}, err
 	}
@@ -173,6 +174,15 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 	// The budget is spent (and what the user was told before is told again), the query
 	// stored, the lockout applied and the answer audited in one transaction.
 	save := func(tx *sql.Tx) error {
+		if !exact {
+			// One answer of the user at a time from here to commit, and none once locked.
+			if err := w.serialise(ctx, tx, p.User); err != nil {
+				return err
+			}
+			if err := w.lockedIn(ctx, tx, p.User); err != nil {
+				return err
+			}
+		}
 		if k.noise != nil {
 			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, a.Created), k.releases(st, dims, a), st.countCost())
 			if err != nil {
@@ -220,6 +230,9 @@ func (w *Warehouse) RunWith(ctx context.Context, p access.Principal, projectCode
 		}
 		return err
 	})
+	if le := (errLockedIn{}); errors.As(err, &le) {
+		return Answer{}, w.refusedLocked(ctx, p, x, le.at)
+	}
 	if errors.Is(err, budget.ErrSpent) {
 		return Answer{}, errors.Join(err, w.Access.Record(ctx, p, "warehouse.budget_refused", "project/"+x.Code,
 			map[string]string{"reason": "privacy budget spent", "new_counts": strconv.Itoa(newCounts(dims)), "panels": strconv.Itoa(len(q.Panels))}))

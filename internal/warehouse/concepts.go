@@ -97,12 +97,14 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 	}
 	counts := make([]int64, len(cs))
 	canon := make([]string, len(cs))
-	w.mu.Lock()
 	s, err := w.cohorts.Scope(ctx, agency)
-	gen := w.cohorts.Generation()
+	var gen int64
+	if err == nil {
+		gen = s.Generation()
+	}
 	var adm admission
 	if err == nil {
-		adm, err = w.admit(ctx, p, x, agency, AnalysisCount)
+		adm, err = w.admit(ctx, p, x, s.Generation(), agency, AnalysisCount)
 	}
 	for i := range cs {
 		if err != nil {
@@ -118,7 +120,6 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 			counts[i] = int64(adm.apply(b).GetCardinality())
 		}
 	}
-	w.mu.Unlock()
 	if err != nil {
 		return nil, err
 	}
@@ -144,6 +145,14 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 	}
 	adm.audit(detail)
 	err = w.DB.Tx(ctx, func(tx *sql.Tx) error {
+		if !exact {
+			if err := w.serialise(ctx, tx, p.User); err != nil {
+				return err
+			}
+			if err := w.lockedIn(ctx, tx, p.User); err != nil {
+				return err
+			}
+		}
 		if releases != nil {
 			state, err := budget.Spend(ctx, w.DB, tx, st.account(p, x.Code, time.Now().UTC()), releases, st.countCost())
 			if err != nil {
@@ -160,6 +169,9 @@ func (w *Warehouse) ChildrenCounted(ctx context.Context, p access.Principal, pro
 		}
 		return w.Access.RecordTx(ctx, tx, p, "warehouse.totalnum", "project/"+x.Code, detail)
 	})
+	if le := (errLockedIn{}); errors.As(err, &le) {
+		return nil, w.refusedLocked(ctx, p, x, le.at)
+	}
 	if errors.Is(err, budget.ErrSpent) {
 		return nil, errors.Join(fmt.Errorf("totalnums of %d concepts under %s: %w", len(cs), parent, err),
 			w.Access.Record(ctx, p, "warehouse.budget_refused", "project/"+x.Code,

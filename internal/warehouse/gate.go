@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -56,15 +57,16 @@ func (a admission) shown() *Admission {
 // asks for every agency with patients in the warehouse. Rows loaded without an agency are
 // the site's own and pass without asking. Patients of agencies left out (no consent, or
 // consent withdrawn by the agency or its region) and clients whose own consent is withdrawn
-// are taken out of the answer through exclude. A refusal is audited. The caller holds w.mu,
-// after w.cohorts.Scope.
-func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Project, agency, analysis string) (admission, error) {
+// are taken out of the answer through exclude. A refusal is audited. gen is the load
+// generation of the answer's scope, whose gate cache is read.
+func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Project, gen int64, agency, analysis string) (admission, error) {
+	c := w.cached(gen)
 	var agencies, outside []string
 	if agency != "" {
 		agencies = []string{agency}
 	} else {
 		var err error
-		if agencies, err = w.agencies(ctx); err != nil {
+		if agencies, err = c.agencyList(ctx, w.DB); err != nil {
 			return admission{}, err
 		}
 		// At district level (issue 18) the agencies outside the district, and the site's own
@@ -100,14 +102,14 @@ func (w *Warehouse) admit(ctx context.Context, p access.Principal, x access.Proj
 	out := admission{Admission: Admission{Admitted: a}}
 	var ex []*roaring.Bitmap
 	for _, o := range outside {
-		b, err := w.agencyPatients(ctx, o)
+		b, err := c.agencyPatients(ctx, w.DB, o)
 		if err != nil {
 			return admission{}, err
 		}
 		ex = append(ex, b)
 	}
 	for _, l := range a.Left {
-		b, err := w.agencyPatients(ctx, l.Agency)
+		b, err := c.agencyPatients(ctx, w.DB, l.Agency)
 		if err != nil {
 			return admission{}, err
 		}
@@ -166,47 +168,54 @@ func (a admission) audit(detail map[string]string) {
 }
 
 // gateCache holds, for one load generation, the agencies with patients and each agency's
-// patients; consent is read afresh on every answer.
+// patients, for concurrent readers; consent is read afresh on every answer.
 type gateCache struct {
 	gen      int64
-	agencies []string
-	patients map[string]*roaring.Bitmap
+	agencies cohort.Lazy[[]string]
+	mu       sync.Mutex
+	patients map[string]*cohort.Lazy[*roaring.Bitmap]
 }
 
-// cached returns the gate cache of the current generation. The caller holds w.mu, after
-// w.cohorts.Scope (which reads the generation).
-func (w *Warehouse) cached() *gateCache {
-	if g := w.cohorts.Generation(); w.gates == nil || w.gates.gen != g {
-		w.gates = &gateCache{gen: g, patients: map[string]*roaring.Bitmap{}}
+// cached returns the gate cache of load generation gen, replacing an older one.
+func (w *Warehouse) cached(gen int64) *gateCache {
+	for {
+		c := w.gates.Load()
+		if c != nil && c.gen >= gen {
+			return c // a newer generation's, when a load happened since the scope was read: the tables hold it
+		}
+		if w.gates.CompareAndSwap(c, &gateCache{gen: gen, patients: map[string]*cohort.Lazy[*roaring.Bitmap]{}}) {
+			return w.gates.Load()
+		}
 	}
-	return w.gates
 }
 
-// agencies lists the agencies that have patients in the warehouse.
-func (w *Warehouse) agencies(ctx context.Context) ([]string, error) {
-	c := w.cached()
-	if c.agencies == nil {
-		as, err := store.Strings(ctx, w.DB, `SELECT DISTINCT agency FROM patient_dimension WHERE agency <> '' ORDER BY agency`)
+// agencyList lists the agencies that have patients in the warehouse.
+func (c *gateCache) agencyList(ctx context.Context, db *store.DB) ([]string, error) {
+	return c.agencies.Get(func() ([]string, error) {
+		as, err := store.Strings(ctx, db, `SELECT DISTINCT agency FROM patient_dimension WHERE agency <> '' ORDER BY agency`)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)
 		}
-		c.agencies = as
-	}
-	return c.agencies, nil
+		return as, nil
+	})
 }
 
-// agencyPatients is every patient of one agency.
-func (w *Warehouse) agencyPatients(ctx context.Context, agency string) (*roaring.Bitmap, error) {
-	c := w.cached()
-	if b, ok := c.patients[agency]; ok {
+// agencyPatients is every patient of one agency (shared: never change it).
+func (c *gateCache) agencyPatients(ctx context.Context, db *store.DB, agency string) (*roaring.Bitmap, error) {
+	c.mu.Lock()
+	l := c.patients[agency]
+	if l == nil {
+		l = &cohort.Lazy[*roaring.Bitmap]{}
+		c.patients[agency] = l
+	}
+	c.mu.Unlock()
+	return l.Get(func() (*roaring.Bitmap, error) {
+		b, err := cohort.Collect(ctx, db, `SELECT patient_num FROM patient_dimension WHERE agency = $1`, agency)
+		if err != nil {
+			return nil, fmt.Errorf("patient_dimension: %w", err)
+		}
 		return b, nil
-	}
-	b, err := cohort.Collect(ctx, w.DB, `SELECT patient_num FROM patient_dimension WHERE agency = $1`, agency)
-	if err != nil {
-		return nil, fmt.Errorf("patient_dimension: %w", err)
-	}
-	c.patients[agency] = b
-	return b, nil
+	})
 }
 
 // withdrawn is the agency's patients whose client consent is withdrawn: the clients the

@@ -52,9 +52,50 @@ func (w *Warehouse) lockout(ctx context.Context, tx *sql.Tx, st Settings, p acce
 	if n < st.LockoutCount {
 		return false, nil
 	}
-	err = txExec(ctx, w.DB, tx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`,
-		p.User, store.FormatTime(a.Created), n)
-	return err == nil, err
+	st2, err := w.DB.TxStmt(ctx, tx, `INSERT INTO query_lockouts (user_name, locked_at, results) VALUES ($1, $2, $3) ON CONFLICT (user_name) DO NOTHING`)
+	if err != nil {
+		return false, err
+	}
+	res, err := st2.ExecContext(ctx, p.User, store.FormatTime(a.Created), n)
+	if err != nil {
+		return false, err
+	}
+	// Only the answer that adds the row tripped the lockout (serialise and lockedIn make sure
+	// no answer is given once it is there; this is the belt to their braces).
+	added, err := res.RowsAffected()
+	return added == 1, err
+}
+
+// serialise makes the transactions of one user's answers run one after the other, so that
+// the lockout's count (and the check that the user is not locked) sees every answer stored
+// before: on SQLite every transaction already holds the write lock from its start; on
+// PostgreSQL, whose COUNT under read committed misses what concurrent transactions have not
+// committed, a transaction-scoped advisory lock on the user's name, released at commit or
+// rollback.
+func (w *Warehouse) serialise(ctx context.Context, tx *sql.Tx, user string) error {
+	if w.DB.Dialect != store.Postgres {
+		return nil
+	}
+	return txExec(ctx, w.DB, tx, `SELECT pg_advisory_xact_lock(hashtext('steward.query_lockouts/' || $1))`, user)
+}
+
+// errLockedIn is a refusal found inside an answer's transaction: the user was locked out
+// after the check before evaluation (by a concurrent answer).
+type errLockedIn struct{ at time.Time }
+
+func (e errLockedIn) Error() string { return "locked out of queries" }
+
+// lockedIn refuses, in the answer's transaction and after serialise, when p is locked out.
+func (w *Warehouse) lockedIn(ctx context.Context, tx *sql.Tx, user string) error {
+	var at store.NullTime
+	err := txQueryRow(ctx, w.DB, tx, `SELECT locked_at FROM query_lockouts WHERE user_name = $1`, user).Scan(&at)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	return errLockedIn{at.Time}
 }
 
 // lockoutRule says in words what the lockout counts.
@@ -71,6 +112,11 @@ func (w *Warehouse) refuseLocked(ctx context.Context, p access.Principal, x acce
 	if err != nil || at.IsZero() {
 		return err
 	}
+	return w.refusedLocked(ctx, p, x, at)
+}
+
+// refusedLocked is the refusal (audited) of p, locked out of queries since at.
+func (w *Warehouse) refusedLocked(ctx context.Context, p access.Principal, x access.Project, at time.Time) error {
 	return errors.Join(fmt.Errorf("%w: %s may not run queries since %s (too many results with the same count); an administrator can unlock", derrors.Locked, p.User, at.Format(time.DateOnly)),
 		w.Access.Record(ctx, p, "warehouse.query_refused", "project/"+x.Code, map[string]string{"reason": "locked out of queries", "locked_at": store.FormatTime(at)}))
 }

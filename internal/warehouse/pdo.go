@@ -65,17 +65,15 @@ func (w *Warehouse) Patients(ctx context.Context, p access.Principal, projectCod
 	if err != nil {
 		return PDO{}, err
 	}
-	w.mu.Lock()
 	s, err := w.cohorts.Scope(ctx, agency)
 	var adm admission
 	var patients *roaring.Bitmap
 	if err == nil {
-		adm, err = w.admit(ctx, p, x, agency, AnalysisPatients)
+		adm, err = w.admit(ctx, p, x, s.Generation(), agency, AnalysisPatients)
 	}
 	if err == nil {
 		patients, err = s.Patients(ctx, q, w.resolver(p, x))
 	}
-	w.mu.Unlock()
 	if err != nil {
 		return PDO{}, err
 	}

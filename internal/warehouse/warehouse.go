@@ -42,7 +42,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"sync"
+	"sync/atomic"
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
@@ -63,9 +63,11 @@ type Warehouse struct {
 	// agency, region and client consent). New sets it over the same store.
 	Gate *governance.Service
 
-	mu      sync.Mutex        // held around an answer's evaluation: cohorts and gates are not safe for concurrent use
-	cohorts *cohort.Evaluator // the patients of query definitions, cached per load
-	gates   *gateCache        // agencies and their patients, for the gate
+	// No lock is held around an answer's evaluation: the cohort caches and the gate's are safe
+	// for concurrent readers; what must be serialised (the lockout's count, the budget, the
+	// query store) is, in the answer's transaction (see serialise).
+	cohorts *cohort.Evaluator         // the patients of query definitions, cached per load
+	gates   atomic.Pointer[gateCache] // agencies and their patients, for the gate
 }
 
 // New returns a warehouse with the default settings (budget mode) until settings are saved.

@@ -67,19 +67,34 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 		}
 		return noContent(w, svc.SetExporter(r.Context(), p, r.PathValue("id"), r.PathValue("user"), req.Mode, req.IPRange))
 	})
+	api("GET /api/v1/projects/{id}/export-settings", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		st, err := svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+		return reply(w, st, err)
+	})
+	api("PUT /api/v1/projects/{id}/export-settings", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		st, err := svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return err
+		}
+		if err := decode(r, &st); err != nil { // the fields given change, the others stay
+			return err
+		}
+		if err := svc.SetSettings(r.Context(), p, r.PathValue("id"), st); err != nil {
+			return err
+		}
+		st, err = svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+		return reply(w, st, err)
+	})
 	api("GET /api/v1/exports/{eid}", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		req, err := svc.Get(r.Context(), p, r.PathValue("eid"))
 		return reply(w, req, err)
 	})
 	api("POST /api/v1/exports/{eid}/review", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		var req struct {
-			Approve bool   `json:"approve"`
-			Comment string `json:"comment"`
-		}
+		var req airlock.Decision
 		if err := decode(r, &req); err != nil {
 			return err
 		}
-		out, err := svc.Review(r.Context(), p, r.PathValue("eid"), req.Approve, req.Comment)
+		out, err := svc.Decide(r.Context(), p, r.PathValue("eid"), req)
 		return reply(w, out, err)
 	})
 	api("POST /api/v1/exports/{eid}/recall", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
@@ -136,6 +151,7 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 type exportsView struct {
 	Project  access.Project
 	Officer  bool
+	Settings *airlock.Settings // the officer's settings form
 	Requests []*airlock.Request
 	Sample   []*airlock.Request
 }
@@ -150,7 +166,12 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 			return nil, err
 		}
 		rs, err := svc.List(r.Context(), p, x.Code, "")
-		return exportsView{Project: x, Officer: access.Allowed(p, access.ReviewExport, x), Requests: rs}, err
+		v := exportsView{Project: x, Officer: access.Allowed(p, access.ReviewExport, x), Requests: rs}
+		if v.Officer && err == nil {
+			st, serr := svc.ProjectSettings(r.Context(), p, x.Code)
+			v.Settings, err = &st, serr
+		}
+		return v, err
 	}}
 	s.pageHandlers("/projects/{id}/exports", "Export requests", exports, func(r *http.Request, p access.Principal) (string, error) {
 		if svc == nil {
@@ -159,11 +180,33 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 		f := r.PostFormValue
 		switch f("do") {
 		case "review":
-			out, err := svc.Review(r.Context(), p, f("export"), f("decision") == "approve", f("comment"))
+			out, err := svc.Decide(r.Context(), p, f("export"), airlock.Decision{Approve: f("decision") == "approve", Comment: f("comment"),
+				Free: freeCells(f("free"))})
 			if err != nil {
 				return "", err
 			}
 			return fmt.Sprintf("Export %s: %s.", out.ID, out.Status), nil
+		case "settings":
+			st, err := svc.ProjectSettings(r.Context(), p, r.PathValue("id"))
+			if err != nil {
+				return "", err
+			}
+			num := func(name string, dst *int) error {
+				v, err := strconv.Atoi(strings.TrimSpace(f(name)))
+				if err != nil {
+					return fmt.Errorf("%w: %s: want a whole number", derrors.Invalid, name)
+				}
+				*dst = v
+				return nil
+			}
+			for name, dst := range map[string]*int{"reviewers": &st.Reviewers, "link_days": &st.LinkDays,
+				"min_persons": &st.Rules.MinPersons, "min_projects": &st.Rules.MinProjects} {
+				if err := num(name, dst); err != nil {
+					return "", err
+				}
+			}
+			st.Bunker = f("bunker") == "on"
+			return "Export settings saved.", svc.SetSettings(r.Context(), p, r.PathValue("id"), st)
 		case "recall":
 			return "Export " + f("export") + " recalled.", svc.Recall(r.Context(), p, f("export"), f("reason"), f("demote") == "on")
 		case "sample":
@@ -225,6 +268,22 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 	}}
 	s.pageHandlers("/airlock/download/{token}", "Download an export", files, nil)
 	s.handle("GET /airlock/download/{token}/{file}", s.signedIn(page{}, need(download)))
+}
+
+// freeCells reads the page's list of cells an exception frees: one a line, "file: label".
+func freeCells(s string) map[string][]string {
+	var out map[string][]string
+	for _, line := range strings.Split(s, "\n") {
+		file, label, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if !ok {
+			continue
+		}
+		if out == nil {
+			out = map[string][]string{}
+		}
+		out[strings.TrimSpace(file)] = append(out[strings.TrimSpace(file)], strings.TrimSpace(label))
+	}
+	return out
 }
 
 func fields(s string) []string {

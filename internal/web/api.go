@@ -360,7 +360,7 @@ func auditFilter(r *http.Request) (store.Filter, error) {
 	for _, n := range []struct {
 		name string
 		dst  func(int64)
-	}{{"limit", func(v int64) { f.Limit = int(v) }}, {"before", func(v int64) { f.Before = v }}} {
+	}{{"limit", func(v int64) { f.Limit = int(v) }}, {"before", func(v int64) { f.Before = v }}, {"after", func(v int64) { f.After = v }}} {
 		if v := q.Get(n.name); v != "" {
 			i, err := strconv.ParseInt(v, 10, 64)
 			if err != nil || i < 1 {
@@ -368,6 +368,9 @@ func auditFilter(r *http.Request) (store.Filter, error) {
 			}
 			n.dst(i)
 		}
+	}
+	if f.Before > 0 && f.After > 0 {
+		return f, fmt.Errorf("%w: give before or after, not both", derrors.Invalid)
 	}
 	for _, v := range []string{f.Actor, f.Action, f.Object, f.Source} {
 		if len(v) > 200 {

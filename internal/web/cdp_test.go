@@ -277,3 +277,29 @@ func jsString(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
+
+// press sends a key to the focused element as a keyboard would: "Enter", " " (space),
+// "Tab" or a printable character.
+func (b *browser) press(key string) {
+	b.t.Helper()
+	codes := map[string]struct {
+		code, text string
+		vk         int
+	}{"Enter": {"Enter", "\r", 13}, " ": {"Space", " ", 32}, "Tab": {"Tab", "", 9}}
+	k, ok := codes[key]
+	if !ok {
+		k.text, k.code = key, "Key"+strings.ToUpper(key)
+	}
+	down := map[string]any{"type": "keyDown", "key": key, "code": k.code, "windowsVirtualKeyCode": k.vk}
+	if k.text != "" {
+		down["text"] = k.text
+	}
+	b.call("Input.dispatchKeyEvent", down, nil)
+	b.call("Input.dispatchKeyEvent", map[string]any{"type": "keyUp", "key": key, "code": k.code, "windowsVirtualKeyCode": k.vk}, nil)
+}
+
+// typeText types text into the focused element.
+func (b *browser) typeText(text string) {
+	b.t.Helper()
+	b.call("Input.insertText", map[string]any{"text": text}, nil)
+}

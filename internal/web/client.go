@@ -102,6 +102,7 @@ var routeScope = map[string]access.Scope{
 	"POST /api/v1/projects/{id}/exports":                 access.ScopeExport,
 	"POST /api/v1/projects/{id}/exports/sample":          access.ScopeExport,
 	"PUT /api/v1/projects/{id}/exporters/{user}":         access.ScopeExport,
+	"PUT /api/v1/projects/{id}/export-settings":          access.ScopeExport, // the officer's, as a review
 	"POST /api/v1/exports/{eid}/review":                  access.ScopeExport,
 	"POST /api/v1/exports/{eid}/recall":                  access.ScopeExport,
 	"POST /api/v1/exports/{eid}/links":                   access.ScopeExport,

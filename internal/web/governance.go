@@ -160,8 +160,8 @@ func (s *Server) governancePages(g *governance.Service) {
 			Agencies     []access.Agency
 			Regions      []access.Region
 			Purposes     []governance.Purpose
-			Assurances   []string
-		}{apps, xs, as, rs, governance.ResearchPurposes, governance.Assurances}, errors.Join(err, err2, err3, err4)
+			Assurances   []governance.Assurance
+		}{apps, xs, as, rs, governance.ResearchPurposes, governance.AssuranceList()}, errors.Join(err, err2, err3, err4)
 	}}
 	s.pageHandlers("/ethics", "Ethics review", ethics, func(r *http.Request, p access.Principal) (string, error) {
 		f := r.PostForm

@@ -137,8 +137,16 @@ func TestBrowserEthicsReview(t *testing.T) {
 		f.querySelector("#conflicts").value = "none";
 		f.querySelector("#analyses").value = "outcome_counts";
 		for (const v of ["north", "river"]) f.querySelector('input[name=agency][value="' + v + '"]').checked = true;
-		f.querySelectorAll("input[name=assurance]").forEach(x => x.checked = true);
-		f.querySelector("button").click();`)
+		f.querySelectorAll("input[name=assurance]").forEach(x => x.checked = true);`)
+	b.eval(`document.querySelector("fieldset.assurances").scrollIntoView()`)
+	shot("0-assurances")
+	seen := b.eval(`document.querySelector("fieldset.assurances").innerText`)
+	for _, a := range governance.AssuranceList() {
+		if !strings.Contains(seen, a.Sentence[:30]) || strings.Contains(seen, a.ID) {
+			t.Errorf("the assurances as the browser shows them: %s; want the sentence of %s, not its id", seen, a.ID)
+		}
+	}
+	b.eval(`document.querySelector("#submit button").click()`)
 	b.waitFor("the submission notice", `document.querySelector(".notice") && document.querySelector(".notice").innerText.includes("submitted")`)
 	shot("1-submitted")
 	apps, err := g.Applications(context.Background(), access.CLI("test"), "outcomes")

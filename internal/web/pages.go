@@ -7,10 +7,14 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/governance"
 )
 
 // A page is a template over data loaded for the signed-in principal. A form posted to a page
@@ -45,7 +49,11 @@ var funcs = template.FuncMap{
 		return access.Allowed(p, access.ManageGrants, x.Project)
 	},
 	// may is a site action as access.Allowed decides it, for what a page offers.
-	"may": func(p access.Principal, a string) bool { return access.Allowed(p, access.Action(a), access.Project{}) },
+	"may":           func(p access.Principal, a string) bool { return access.Allowed(p, access.Action(a), access.Project{}) },
+	"last":          func(es []audit.Entry) int { return len(es) - 1 },
+	"withoutCursor": func(q url.Values) string { return withoutCursor(q).Encode() },
+	// assurances are the sentences of the assurance ids given, in the policy's order.
+	"assurances": governance.AssuranceSentences,
 }
 
 func (s *Server) tmpl(name string) *template.Template {
@@ -171,13 +179,7 @@ func (s *Server) pageRoutes() {
 		return fmt.Sprintf("Unlocked %s %s.", kind, key), err
 	})
 
-	auditPage := page{name: "audit.html", need: access.ReadAudit, load: func(r *http.Request, p access.Principal) (any, error) {
-		f, err := auditFilter(r)
-		if err != nil {
-			return nil, err
-		}
-		return s.svc.AuditLog(r.Context(), p, f)
-	}}
+	auditPage := page{name: "audit.html", need: access.ReadAudit, load: s.auditPage}
 	s.pageHandlers("/admin/audit", "Audit log", auditPage, nil)
 }
 
@@ -263,4 +265,81 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, code int, t *tem
 	w.WriteHeader(code)
 	_, err := w.Write(buf.Bytes())
 	return err
+}
+
+// auditView is a page of the audit log: the entries, newest first, and the links to the
+// pages beside it (query strings keeping the filters; "" when there is none).
+type auditView struct {
+	Entries      []audit.Entry
+	Newer, Older string
+	From, To     string // the dates filtered on, inclusive, as given
+	Limit        int
+	First        bool // the newest page
+}
+
+// auditPageSize is the page's number of entries unless ?limit= says otherwise.
+const auditPageSize = 50
+
+// auditPage loads a page of the audit log: the API's filters, plus from and to (UTC dates,
+// both inclusive), paged by a cursor (before or after an entry's number).
+func (s *Server) auditPage(r *http.Request, p access.Principal) (any, error) {
+	f, err := auditFilter(r)
+	if err != nil {
+		return nil, err
+	}
+	q := r.URL.Query()
+	v := auditView{From: q.Get("from"), To: q.Get("to"), First: f.Before == 0 && f.After == 0}
+	for _, d := range []struct {
+		name, val string
+		set       func(time.Time)
+	}{{"from", v.From, func(t time.Time) { f.Since = t.Format("2006-01-02") }}, {"to", v.To, func(t time.Time) { f.Until = t.AddDate(0, 0, 1).Format("2006-01-02") }}} {
+		if d.val == "" {
+			continue
+		}
+		t, err := time.Parse("2006-01-02", d.val)
+		if err != nil {
+			return v, fmt.Errorf("%w: %s must be a date like 2026-11-23", derrors.Invalid, d.name)
+		}
+		d.set(t)
+	}
+	if f.Limit == 0 {
+		f.Limit = auditPageSize
+	}
+	v.Limit = f.Limit
+	if v.Entries, err = s.svc.AuditLog(r.Context(), p, f); err != nil || len(v.Entries) == 0 {
+		return v, err
+	}
+	// Is there a page beside? One entry past each end says so.
+	link := func(cursor string, seq int64) (string, error) {
+		g := f
+		g.Before, g.After, g.Limit = 0, 0, 1
+		if cursor == "before" {
+			g.Before = seq
+		} else {
+			g.After = seq
+		}
+		es, err := s.svc.AuditLog(r.Context(), p, g)
+		if err != nil || len(es) == 0 {
+			return "", err
+		}
+		u := withoutCursor(q)
+		u.Set(cursor, strconv.FormatInt(seq, 10))
+		return "?" + u.Encode(), nil
+	}
+	v.Older, err = link("before", v.Entries[len(v.Entries)-1].Seq)
+	if err == nil {
+		v.Newer, err = link("after", v.Entries[0].Seq)
+	}
+	return v, err
+}
+
+// withoutCursor is a page's query less its paging cursor and empty fields.
+func withoutCursor(q url.Values) url.Values {
+	u := url.Values{}
+	for k, vs := range q {
+		if k != "before" && k != "after" && len(vs) > 0 && vs[0] != "" {
+			u.Set(k, vs[0])
+		}
+	}
+	return u
 }

@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -31,6 +32,7 @@ import (
 	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
@@ -49,6 +51,7 @@ type Options struct {
 	Airlock         *airlock.Service     // export requests (issue 8); nil: their routes answer 404
 	Governance      *governance.Service  // issue 9: ethics review, consent, …; nil: the policy's notice periods
 	Warehouse       *warehouse.Warehouse // cohort queries and patient-level data (nil: none)
+	Grants          *transfer.Ledger     // the upload grants the hand-over page lists (nil: none kept here)
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
 	// client.go); from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
@@ -56,6 +59,11 @@ type Options struct {
 	NoMetrics bool
 	// AccessLog, when set, gets one line per request (metrics.go); nil: none.
 	AccessLog *slog.Logger
+	// I2B2Domain is the domain i2b2 clients sign in to (issue 20; DefaultI2B2Domain when empty).
+	I2B2Domain string
+	// PublicURL is the address clients reach the server at (https://steward.example.org): the
+	// PM cell's cell list points i2b2 clients there. Empty: the scheme and host of the request.
+	PublicURL string
 }
 
 // Server serves the API and the pages.
@@ -70,6 +78,8 @@ type Server struct {
 	proxies  []netip.Prefix
 	metrics  *metrics // metrics.go
 	access   *slog.Logger
+	// i2b2Domain and publicURL are Options.I2B2Domain and Options.PublicURL (i2b2.go).
+	i2b2Domain, publicURL string
 }
 
 // route is one registered pattern, kept for the OpenAPI check.
@@ -93,7 +103,8 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, access: o.AccessLog}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, access: o.AccessLog,
+		i2b2Domain: o.I2B2Domain, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
 	s.metrics = newMetrics(svc.DB, o.Log)
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
@@ -104,6 +115,8 @@ func New(svc *access.Service, o Options) *Server {
 	s.airlockRoutes(o.Airlock)
 	s.governanceRoutes(o.Governance)
 	s.warehouseRoutes(o.Warehouse)
+	s.handoverRoutes(o.Grants)
+	s.i2b2Routes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
 	s.handle("GET /healthz", s.healthz) // health.go
 	if !o.NoMetrics {

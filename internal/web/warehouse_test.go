@@ -29,7 +29,7 @@ func warehouseFixture(t *testing.T, db *store.DB, role access.Role) (*fixture, s
 }
 
 // loadedFixture is the server with the warehouse loaded and ann holding role in diab.
-func loadedFixture(t *testing.T, db *store.DB, role access.Role, o Options) (*fixture, *warehouse.Warehouse) {
+func loadedFixture(t testing.TB, db *store.DB, role access.Role, o Options) (*fixture, *warehouse.Warehouse) {
 	t.Helper()
 	keys, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
 	if err != nil {

@@ -23,8 +23,9 @@
 // either. Everything cached belongs to one load generation (warehouse_loads) and is dropped
 // when a load happened since.
 //
-// An Evaluator is not safe for concurrent use: its caller serialises (the warehouse holds one
-// lock around an answer).
+// Evaluators and Scopes are safe for concurrent use: what a Scope reads lazily is filled
+// once (one reader fills, the others wait for it; a failed fill is tried again by the next),
+// and never changed after; cached bitmaps are only read (callers clone before changing).
 package cohort
 
 import (
@@ -32,6 +33,8 @@ import (
 	"fmt"
 	"math"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/RoaringBitmap/roaring/v2"
 
@@ -40,7 +43,9 @@ import (
 
 // Evaluator answers query definitions over a store's warehouse, caching per scope and load.
 type Evaluator struct {
-	DB    *store.DB
+	DB *store.DB
+
+	mu    sync.Mutex
 	gen   int64             // warehouse_loads seq the caches belong to
 	cache map[string]*Scope // agency scope → cached bitmaps and demographics
 }
@@ -48,8 +53,61 @@ type Evaluator struct {
 // New returns an evaluator over the store's warehouse tables.
 func New(db *store.DB) *Evaluator { return &Evaluator{DB: db} }
 
-// Generation is the load sequence number the caches belong to, as of the last Scope.
-func (e *Evaluator) Generation() int64 { return e.gen }
+// Generation is the load sequence number the caches belong to, as of the last Scope (use
+// Scope.Generation for the one a scope belongs to).
+func (e *Evaluator) Generation() int64 {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.gen
+}
+
+// Lazy is a value filled once, on first use, for concurrent readers.
+type Lazy[T any] struct {
+	mu   sync.Mutex
+	done atomic.Bool
+	v    T
+}
+
+// Get returns the value, filling it first if no fill has succeeded yet; concurrent callers
+// wait for one fill. A failed fill is not kept.
+func (l *Lazy[T]) Get(fill func() (T, error)) (T, error) {
+	if l.done.Load() {
+		return l.v, nil
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.done.Load() {
+		return l.v, nil
+	}
+	v, err := fill()
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	l.v = v
+	l.done.Store(true)
+	return v, nil
+}
+
+// codeCache is codes by path, read once each.
+type codeCache struct {
+	mu sync.Mutex
+	m  map[string]*Lazy[[]string]
+}
+
+func (c *codeCache) entry(key string) *Lazy[[]string] {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil {
+		c.m = map[string]*Lazy[[]string]{}
+	}
+	l := c.m[key]
+	if l == nil {
+		l = &Lazy[[]string]{}
+		c.m[key] = l
+	}
+	return l
+}
 
 // generation returns the current load sequence number.
 func generation(ctx context.Context, db *store.DB) (int64, error) {
@@ -68,19 +126,21 @@ func generation(ctx context.Context, db *store.DB) (int64, error) {
 type Scope struct {
 	db        *store.DB
 	agency    string
-	concepts  map[string]*roaring.Bitmap
-	full      bool // concepts holds every concept of the scope
-	paths     map[string][]string
-	modifiers map[string][]string // modifier path → modifier codes at and under it
-	all       *roaring.Bitmap
-	people    []person
-	visits    []visitRow
-	ontology  map[string]ontologyRow
-	// ontologyPaths are the ontology's paths, sorted, for the entries under a folder.
-	ontologyPaths []string
-	dated         datedFacts
-	cells         *cells
+	gen       int64
+	concepts  Lazy[map[string]*roaring.Bitmap] // every concept of the scope
+	paths     codeCache
+	modifiers codeCache // modifier path → modifier codes at and under it
+	all       Lazy[*roaring.Bitmap]
+	people    Lazy[[]person]
+	visits    Lazy[[]visitRow]
+	ontology  Lazy[ontology]
+	dated     Lazy[datedFacts]
+	cellsMu   sync.Mutex
+	cells     atomic.Pointer[cells]
 }
+
+// Generation is the load sequence number the scope's data belongs to.
+func (s *Scope) Generation() int64 { return s.gen }
 
 // Scope returns the cached data of the agency ("" is every agency), dropping every cache when
 // a load happened since it was filled.
@@ -89,12 +149,16 @@ func (e *Evaluator) Scope(ctx context.Context, agency string) (*Scope, error) {
 	if err != nil {
 		return nil, err
 	}
-	if g != e.gen || e.cache == nil {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// A reader that read the generation before a load another reader has seen gets the newer
+	// caches: the tables hold the newer load.
+	if g > e.gen || e.cache == nil {
 		e.cache, e.gen = map[string]*Scope{}, g
 	}
 	s := e.cache[agency]
 	if s == nil {
-		s = &Scope{db: e.DB, agency: agency, concepts: map[string]*roaring.Bitmap{}, paths: map[string][]string{}}
+		s = &Scope{db: e.DB, agency: agency, gen: e.gen}
 		e.cache[agency] = s
 	}
 	return s, nil
@@ -113,27 +177,22 @@ func (s *Scope) modifierCodes(ctx context.Context, key string) ([]string, error)
 // under reads (once per scope, then from cache) the codes of a dimension table at and under
 // a path, in the agency's scope; folder rows without a code add none. Table and column
 // names are the callers' constants.
-func (s *Scope) under(ctx context.Context, cache *map[string][]string, table, code, path, key string) ([]string, error) {
-	if c, ok := (*cache)[key]; ok {
-		return c, nil
-	}
-	out, err := store.Strings(ctx, s.db, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND `+code+` <> ''
+func (s *Scope) under(ctx context.Context, cache *codeCache, table, code, path, key string) ([]string, error) {
+	return cache.entry(key).Get(func() ([]string, error) {
+		out, err := store.Strings(ctx, s.db, `SELECT DISTINCT `+code+` FROM `+table+` WHERE substr(`+path+`, 1, $1) = $2 AND `+code+` <> ''
 		AND (agency = '' OR $3 = '' OR agency = $3) ORDER BY `+code, len(key), key, s.agency)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", table, err)
-	}
-	if *cache == nil {
-		*cache = map[string][]string{}
-	}
-	(*cache)[key] = out
-	return out, nil
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", table, err)
+		}
+		return out, nil
+	})
 }
 
 // conceptPatients is the bitmap of patients with a fact of the concept (of any modifier, as
 // i2b2 reads an item without constraints). The first call in a scope reads every concept's
-// patients in one pass over the fact table.
+// patients in one pass over the fact table. The bitmap is shared: never change it.
 func (s *Scope) conceptPatients(ctx context.Context, code string) (*roaring.Bitmap, error) {
-	if !s.full {
+	concepts, err := s.concepts.Get(func() (map[string]*roaring.Bitmap, error) {
 		rows, err := s.db.QueryContext(ctx, `SELECT concept_cd, patient_num FROM observation_fact WHERE ($1 = '' OR agency = $1)`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("observation_fact: %w", err)
@@ -154,14 +213,18 @@ func (s *Scope) conceptPatients(ctx context.Context, code string) (*roaring.Bitm
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("observation_fact: %w", err)
 		}
+		out := make(map[string]*roaring.Bitmap, len(lists))
 		for c, l := range lists {
 			b := roaring.BitmapOf(l...)
 			b.RunOptimize()
-			s.concepts[c] = b
+			out[c] = b
 		}
-		s.full = true
+		return out, nil
+	})
+	if err != nil {
+		return nil, err
 	}
-	if b, ok := s.concepts[code]; ok {
+	if b, ok := concepts[code]; ok {
 		return b, nil
 	}
 	return roaring.New(), nil
@@ -190,16 +253,15 @@ func Collect(ctx context.Context, db *store.DB, q string, args ...any) (*roaring
 	return b, rows.Err()
 }
 
-// All is every patient of the scope.
+// All is every patient of the scope. The bitmap is shared: never change it.
 func (s *Scope) All(ctx context.Context) (*roaring.Bitmap, error) {
-	if s.all == nil {
+	return s.all.Get(func() (*roaring.Bitmap, error) {
 		b, err := Collect(ctx, s.db, `SELECT patient_num FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 		if err != nil {
 			return nil, fmt.Errorf("patient_dimension: %w", err)
 		}
-		s.all = b
-	}
-	return s.all, nil
+		return b, nil
+	})
 }
 
 // placeholders appends args and returns "$n, $m, …" for them.

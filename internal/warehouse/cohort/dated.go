@@ -149,7 +149,8 @@ func window(p *querydef.Panel, it *querydef.Item) (lo, hi int64) {
 
 // datedSet is the patients with a fact of the codes in the window of the panel and item.
 func (s *Scope) datedSet(ctx context.Context, codes []string, p *querydef.Panel, it *querydef.Item) (*set, error) {
-	if err := s.fillDated(ctx); err != nil {
+	dated, err := s.datedOf(ctx)
+	if err != nil {
 		return nil, err
 	}
 	lo, hi := window(p, it)
@@ -159,7 +160,7 @@ func (s *Scope) datedSet(ctx context.Context, codes []string, p *querydef.Panel,
 	}
 	var buf []uint32
 	for _, c := range codes {
-		d := s.dated.codes[c]
+		d := dated.codes[c]
 		if d == nil {
 			continue
 		}
@@ -174,13 +175,14 @@ func (s *Scope) datedSet(ctx context.Context, codes []string, p *querydef.Panel,
 // datedRows are the (patient, start) rows of the codes' facts in the window, for temporal
 // events whose dates are their facts' start dates.
 func (s *Scope) datedRows(ctx context.Context, codes []string, p *querydef.Panel, it *querydef.Item) ([]eventRow, error) {
-	if err := s.fillDated(ctx); err != nil {
+	dated, err := s.datedOf(ctx)
+	if err != nil {
 		return nil, err
 	}
 	lo, hi := window(p, it)
 	var out []eventRow
 	for _, c := range codes {
-		d := s.dated.codes[c]
+		d := dated.codes[c]
 		if d == nil || lo > hi {
 			continue
 		}
@@ -193,11 +195,16 @@ func (s *Scope) datedRows(ctx context.Context, codes []string, p *querydef.Panel
 	return out, nil
 }
 
-// fillDated reads every fact's concept, patient and start date once per scope.
-func (s *Scope) fillDated(ctx context.Context) error {
-	if s.dated.full {
-		return nil
-	}
+// datedOf reads every fact's concept, patient and start date once per scope.
+func (s *Scope) datedOf(ctx context.Context) (datedFacts, error) {
+	return s.dated.Get(func() (datedFacts, error) {
+		var d datedFacts
+		err := s.readDated(ctx, &d)
+		return d, err
+	})
+}
+
+func (s *Scope) readDated(ctx context.Context, dst *datedFacts) error {
 	rows, err := s.db.QueryContext(ctx, `SELECT concept_cd, patient_num, start_date FROM observation_fact WHERE ($1 = '' OR agency = $1)`, s.agency)
 	if err != nil {
 		return fmt.Errorf("observation_fact: %w", err)
@@ -236,6 +243,6 @@ func (s *Scope) fillDated(ctx context.Context) error {
 		}
 		d.start, d.patient = slices.Clip(d.start), slices.Clip(d.patient)
 	}
-	s.dated = datedFacts{full: true, codes: codes}
+	*dst = datedFacts{full: true, codes: codes}
 	return nil
 }

@@ -73,9 +73,10 @@ var Today = func() string { return time.Now().UTC().Format(time.DateOnly) }
 
 // peopleOf reads (once per scope) the patients with the columns demographics read.
 func (s *Scope) peopleOf(ctx context.Context) ([]person, error) {
-	if s.people != nil {
-		return s.people, nil
-	}
+	return s.people.Get(func() ([]person, error) { return s.readPeople(ctx) })
+}
+
+func (s *Scope) readPeople(ctx context.Context) ([]person, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT patient_num, age_in_years_num, `+strings.Join(patientCols, ", ")+`
 		FROM patient_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 	if err != nil {
@@ -109,7 +110,6 @@ func (s *Scope) peopleOf(ctx context.Context) ([]person, error) {
 		p.cols[9], p.cols[10] = birth.String, death.String
 		out = append(out, p)
 	}
-	s.people = out
 	return out, rows.Err()
 }
 
@@ -145,9 +145,10 @@ func (v *visitRow) col(name string) (string, bool) {
 
 // visitsOf reads (once per scope) every visit.
 func (s *Scope) visitsOf(ctx context.Context) ([]visitRow, error) {
-	if s.visits != nil {
-		return s.visits, nil
-	}
+	return s.visits.Get(func() ([]visitRow, error) { return s.readVisits(ctx) })
+}
+
+func (s *Scope) readVisits(ctx context.Context) ([]visitRow, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT encounter_num, patient_num, COALESCE(start_date, ''), COALESCE(end_date, ''), length_of_stay, `+
 		strings.Join(visitCols, ", ")+` FROM visit_dimension WHERE $1 = '' OR agency = $1`, s.agency)
 	if err != nil {
@@ -166,7 +167,6 @@ func (s *Scope) visitsOf(ctx context.Context) ([]visitRow, error) {
 		v.start, v.end = schema.StoredTime(v.start), schema.StoredTime(v.end)
 		out = append(out, v)
 	}
-	s.visits = out
 	return out, rows.Err()
 }
 
@@ -208,8 +208,44 @@ type cells struct {
 // from birth_date on the day of the query. Patients the cohort has and patient_dimension does
 // not are counted as unknown.
 func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]map[string]int64, error) {
-	today := Today()
-	if s.cells == nil || s.cells.day != today {
+	c, err := s.cellsOf(ctx, Today())
+	if err != nil {
+		return nil, err
+	}
+	total := int64(b.GetCardinality())
+	out := map[string]map[string]int64{}
+	for dim, cs := range c.cells {
+		out[dim] = map[string]int64{}
+		known := int64(0)
+		for cell, patients := range cs {
+			if n := int64(b.AndCardinality(patients)); n > 0 {
+				out[dim][cell] = n
+				known += n
+			}
+		}
+		if total > known {
+			out[dim]["unknown"] += total - known
+		}
+	}
+	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
+		if out[dim] == nil {
+			out[dim] = map[string]int64{}
+		}
+	}
+	return out, nil
+}
+
+// cellsOf returns the breakdown cells' patients on the day, made once per scope and day.
+func (s *Scope) cellsOf(ctx context.Context, today string) (*cells, error) {
+	if c := s.cells.Load(); c != nil && c.day == today {
+		return c, nil
+	}
+	s.cellsMu.Lock()
+	defer s.cellsMu.Unlock()
+	if c := s.cells.Load(); c != nil && c.day == today {
+		return c, nil
+	}
+	{
 		people, err := s.peopleOf(ctx)
 		if err != nil {
 			return nil, err
@@ -240,29 +276,9 @@ func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]m
 				c.cells[dim][cell] = roaring.BitmapOf(l...)
 			}
 		}
-		s.cells = c
+		s.cells.Store(c)
+		return c, nil
 	}
-	total := int64(b.GetCardinality())
-	out := map[string]map[string]int64{}
-	for dim, cs := range s.cells.cells {
-		out[dim] = map[string]int64{}
-		known := int64(0)
-		for cell, patients := range cs {
-			if n := int64(b.AndCardinality(patients)); n > 0 {
-				out[dim][cell] = n
-				known += n
-			}
-		}
-		if total > known {
-			out[dim]["unknown"] += total - known
-		}
-	}
-	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
-		if out[dim] == nil {
-			out[dim] = map[string]int64{}
-		}
-	}
-	return out, nil
 }
 
 // Cells lists each breakdown dimension's cells in the scope — every cell some patient of the
@@ -272,8 +288,8 @@ func (s *Scope) Cells() map[string][]string {
 	out := map[string][]string{}
 	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
 		cells := []string{"unknown"}
-		if s.cells != nil {
-			for cell := range s.cells.cells[dim] {
+		if c := s.cells.Load(); c != nil {
+			for cell := range c.cells[dim] {
 				if cell != "unknown" {
 					cells = append(cells, cell)
 				}
@@ -299,29 +315,35 @@ type ontologyRow struct {
 }
 
 // ontologyOf reads (once per scope) the ontology entries that say how to find their items.
-func (s *Scope) ontologyOf(ctx context.Context) (map[string]ontologyRow, error) {
-	if s.ontology != nil {
-		return s.ontology, nil
-	}
+func (s *Scope) ontologyOf(ctx context.Context) (ontology, error) {
+	return s.ontology.Get(func() (ontology, error) { return s.readOntology(ctx) })
+}
+
+// ontology is the ontology entries by path, and their paths sorted (for the entries under
+// a folder).
+type ontology struct {
+	rows  map[string]ontologyRow
+	paths []string
+}
+
+func (s *Scope) readOntology(ctx context.Context) (ontology, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT c_fullname, lower(c_tablename), lower(c_facttablecolumn), lower(c_columnname), upper(c_columndatatype),
 		upper(c_operator), c_dimcode FROM warehouse_ontology WHERE (agency = '' OR $1 = '' OR agency = $1) AND c_tablename <> ''`, s.agency)
 	if err != nil {
-		return nil, fmt.Errorf("warehouse_ontology: %w", err)
+		return ontology{}, fmt.Errorf("warehouse_ontology: %w", err)
 	}
 	defer rows.Close()
 	out := map[string]ontologyRow{}
 	for rows.Next() {
 		var r ontologyRow
 		if err := rows.Scan(&r.path, &r.table, &r.factColumn, &r.column, &r.datatype, &r.operator, &r.dimcode); err != nil {
-			return nil, fmt.Errorf("warehouse_ontology: %w", err)
+			return ontology{}, fmt.Errorf("warehouse_ontology: %w", err)
 		}
 		r.table, r.factColumn, r.column = strings.TrimSpace(r.table), strings.TrimSpace(r.factColumn), strings.TrimSpace(r.column)
 		r.operator, r.datatype = strings.TrimSpace(r.operator), strings.TrimSpace(r.datatype)
 		out[r.path] = r
 	}
-	s.ontologyPaths = slices.Sorted(maps.Keys(out))
-	s.ontology = out
-	return out, rows.Err()
+	return ontology{rows: out, paths: slices.Sorted(maps.Keys(out))}, rows.Err()
 }
 
 // dimCond is an ontology entry's condition on a patient or visit column.

@@ -143,7 +143,8 @@ type parts struct {
 // (demographics, visit details, or a concept path of its own); else the concepts at and
 // under the path, and the ontology entries under it.
 func (e *evaluation) resolveKey(ctx context.Context, key, at string) (parts, error) {
-	ont, err := e.s.ontologyOf(ctx)
+	onto, err := e.s.ontologyOf(ctx)
+	ont := onto.rows
 	if err != nil {
 		return parts{}, err
 	}
@@ -185,7 +186,7 @@ func (e *evaluation) resolveKey(ctx context.Context, key, at string) (parts, err
 	}
 	// A folder without an entry of its own: every entry under it too (the loader's
 	// demographics folders). Entries that find concepts already under the folder add nothing.
-	paths := e.s.ontologyPaths
+	paths := onto.paths
 	for i := sort.SearchStrings(paths, key); i < len(paths) && strings.HasPrefix(paths[i], key); i++ {
 		r := ont[paths[i]]
 		if r.path == key {

@@ -1,0 +1,113 @@
+package ledger
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"testing"
+	"time"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// warehouse is a synthetic research population: demographics and 40 conditions of varied
+// prevalence, like the concepts cohort queries are built from.
+type warehouse struct {
+	n          int
+	demo       [4][]uint8 // sex, age band, race, region
+	levels     [4]int
+	conditions []*roaring.Bitmap
+}
+
+func newWarehouse(n int, rng *rand.Rand) *warehouse {
+	w := &warehouse{n: n, levels: [4]int{2, 8, 5, 4}}
+	for d := range w.demo {
+		w.demo[d] = make([]uint8, n)
+		for i := range w.demo[d] {
+			w.demo[d][i] = uint8(rng.IntN(w.levels[d]))
+		}
+	}
+	for c := 0; c < 40; c++ {
+		prev := 0.01 + 0.2*rng.Float64()
+		b := roaring.New()
+		for i := 0; i < n; i++ {
+			if rng.Float64() < prev {
+				b.Add(uint32(i))
+			}
+		}
+		w.conditions = append(w.conditions, b)
+	}
+	return w
+}
+
+// table is what an analyst would ask for: a cohort (one condition, or two together) by
+// one or two demographics, cells under the threshold left out, the cohort's size shown.
+func (w *warehouse) table(id string, rng *rand.Rand, th int) []Cell {
+	cohort := w.conditions[rng.IntN(len(w.conditions))].Clone()
+	if rng.IntN(2) == 0 {
+		cohort.Or(w.conditions[rng.IntN(len(w.conditions))])
+	}
+	dims := []int{rng.IntN(4)}
+	if rng.IntN(2) == 0 {
+		if d := rng.IntN(4); d != dims[0] {
+			dims = append(dims, d)
+		}
+	}
+	byKey := map[int]*roaring.Bitmap{}
+	it := cohort.Iterator()
+	for it.HasNext() {
+		x := it.Next()
+		key := 0
+		for _, d := range dims {
+			key = key*10 + int(w.demo[d][x])
+		}
+		if byKey[key] == nil {
+			byKey[key] = roaring.New()
+		}
+		byKey[key].Add(x)
+	}
+	out := []Cell{{Release: id, Label: "total", Persons: cohort}}
+	for key, b := range byKey {
+		if int(b.GetCardinality()) >= th {
+			out = append(out, Cell{Release: id, Label: fmt.Sprint(dims, key), Persons: b})
+		}
+	}
+	return out
+}
+
+// BenchmarkLedger builds a ledger the way Steward would — each new table checked against
+// everything released before, released only when safe — and prints the check's time when
+// the ledger holds about 1,000 and 10,000 cells, with the ratio between them.
+//
+//	go test -run '^$' -bench Ledger -benchtime 1x ./internal/ledger/
+func BenchmarkLedger(b *testing.B) {
+	for range b.N {
+		rng := rand.New(rand.NewPCG(7, 11))
+		w := newWarehouse(20_000, rng)
+		var released []Cell
+		marks := []int{250, 500, 1_000, 10_000}
+		var times []time.Duration
+		refused, incomplete, tables := 0, 0, 0
+		for len(marks) > 0 {
+			t := w.table(fmt.Sprint("r", tables), rng, k)
+			tables++
+			start := time.Now()
+			f := Check(released, t, Options{Threshold: k})
+			el := time.Since(start)
+			switch {
+			case f.Incomplete:
+				incomplete++
+			case len(f.Groups) > 0:
+				refused++
+			default:
+				released = append(released, t...)
+			}
+			if len(released) >= marks[0] {
+				b.Logf("ledger of %d cells (%d tables asked, %d refused, %d incomplete): check %v, %d atoms (%d small), rank %d, work %d, steps %d",
+					len(released), tables, refused, incomplete, el.Round(time.Millisecond), f.Atoms, f.SmallAtoms, f.Rank, f.Work, f.Steps)
+				times = append(times, el)
+				marks = marks[1:]
+			}
+		}
+		b.Logf("check at 10,000 cells / at 1,000 cells: %.1f×", float64(times[3])/float64(times[2]))
+	}
+}

@@ -1,0 +1,513 @@
+// Package ledger decides whether released counts of persons, combined linearly, give away
+// the count of a small group of persons.
+//
+// Every released cell is a set of persons (patient numbers) and its count. Labels do not
+// matter: two cells over the same persons are the same equation whatever they are called.
+// The persons of all cells fall into atoms — persons who are in exactly the same cells —
+// and each cell's count is the sum of its atoms' sizes. An analyst who has seen the counts
+// knows every linear combination of them, so the count of a group of atoms G is known
+// exactly when G's indicator vector lies in the span of the cells' rows. Check reports every
+// such group with 1 to Threshold−1 persons that a proposed release would add to what was
+// released before (the difference of two cells, A − C − B chains, margins of linked tables,
+// a cell's complement within its table are all instances).
+//
+// The arithmetic is exact over the prime field of p = 2⁶¹−1. A group determined over the
+// rationals is determined over this field unless p divides a denominator of the
+// combination, which needs more than 2⁶¹ persons; the other way round, a combination that
+// cancels only modulo p may report a group that is not determined — refusing too much, never
+// too little.
+//
+// Work is bounded: elimination and the search over groups stop at Options' limits, and the
+// Finding then says Incomplete — not proven safe, which the caller must treat as a refusal.
+package ledger
+
+import (
+	"cmp"
+	"fmt"
+	"math/bits"
+	"slices"
+
+	"github.com/RoaringBitmap/roaring/v2"
+)
+
+// Cell is one released (or proposed) count: the persons behind it and the release it
+// belongs to.
+type Cell struct {
+	Release string // the export request or release that showed it
+	Label   string // how that release named it: for explanations, never used to match
+	Persons *roaring.Bitmap
+}
+
+// Options bound the check.
+type Options struct {
+	// Threshold: a group of 1 to Threshold−1 persons must not be determined.
+	Threshold int
+	// MaxWork bounds the elimination: entries touched by row operations (default 2e8).
+	MaxWork int64
+	// MaxSteps bounds the search for groups of several atoms (default 200,000).
+	MaxSteps int
+	// MaxGroups: how many groups to report before stopping (default 3).
+	MaxGroups int
+}
+
+// Group is a set of persons whose count the released and proposed cells determine.
+type Group struct {
+	Persons int // how many (1 … Threshold−1); never who
+	// Cells indexes the cells combined (released first, then proposed, as given to Check).
+	Cells []int
+	// Releases names the releases of those cells, sorted, each once.
+	Releases []string
+}
+
+// Finding is Check's answer.
+type Finding struct {
+	Groups     []Group
+	Incomplete bool   // a limit was reached before the check could prove the release safe
+	Why        string // which limit, when Incomplete
+	Cells      int    // cells considered: those connected to a proposed cell
+	Atoms      int
+	SmallAtoms int
+	Rank       int
+	Work       int64
+	Steps      int
+}
+
+// Safe reports whether the proposed cells may be released.
+func (f Finding) Safe() bool { return !f.Incomplete && len(f.Groups) == 0 }
+
+const p = 1<<61 - 1
+
+func mulmod(a, b uint64) uint64 {
+	hi, lo := bits.Mul64(a, b)
+	// a, b < 2^61: the product < 2^122; fold at bit 61
+	r := (hi<<3 | lo>>61) + lo&p
+	if r >= p {
+		r -= p
+	}
+	return r
+}
+
+func addmod(a, b uint64) uint64 {
+	r := a + b
+	if r >= p {
+		r -= p
+	}
+	return r
+}
+
+func negmod(a uint64) uint64 {
+	if a == 0 {
+		return 0
+	}
+	return p - a
+}
+
+func invmod(a uint64) uint64 { // a^(p−2)
+	r, e := uint64(1), uint64(p-2)
+	for e > 0 {
+		if e&1 == 1 {
+			r = mulmod(r, a)
+		}
+		a = mulmod(a, a)
+		e >>= 1
+	}
+	return r
+}
+
+// entry is one nonzero of a sparse row: column (atom position) and value.
+type entry struct {
+	col int32
+	val uint64
+}
+
+type row struct {
+	e    []entry         // sorted by col, nonzero values, e[0] the pivot (value 1) once in the basis
+	from *roaring.Bitmap // the cells combined into it
+}
+
+// Check reports the small groups whose counts the released cells and the proposed ones
+// together determine. Groups determined by the released cells alone are reported too when
+// they are connected to a proposed cell (they were released before this check existed).
+func Check(released, proposed []Cell, o Options) Finding {
+	if o.MaxWork <= 0 {
+		o.MaxWork = 2e8
+	}
+	if o.MaxSteps <= 0 {
+		o.MaxSteps = 200_000
+	}
+	if o.MaxGroups <= 0 {
+		o.MaxGroups = 3
+	}
+	all := slices.Concat(released, proposed)
+	cells := connected(all, len(released))
+	f := Finding{Cells: len(cells)}
+	if len(cells) == 0 || o.Threshold <= 1 {
+		return f
+	}
+
+	// atoms: persons with the same cells, found by a signature per person (two independent
+	// 64-bit mixes of the cell indexes), counted, then numbered
+	type sig struct{ a, b uint64 }
+	persons := map[uint32]sig{}
+	for _, ci := range cells {
+		k := uint64(ci) + 1
+		it := all[ci].Persons.Iterator()
+		for it.HasNext() {
+			x := it.Next()
+			s := persons[x]
+			s.a = (s.a ^ k) * 0x9e3779b97f4a7c15
+			s.b = (s.b+k*0xc2b2ae3d27d4eb4f)*0x165667b19e3779f9 ^ s.b>>29
+			persons[x] = s
+		}
+	}
+	atomOf := map[sig]int32{}
+	var size []int
+	personAtom := make(map[uint32]int32, len(persons))
+	for x, s := range persons {
+		a, ok := atomOf[s]
+		if !ok {
+			a = int32(len(size))
+			atomOf[s] = a
+			size = append(size, 0)
+		}
+		size[a]++
+		personAtom[x] = a
+	}
+	f.Atoms = len(size)
+
+	// columns: large atoms (≥ Threshold persons, never part of a small group) first, so that
+	// rows whose leading entry is a small atom's are exactly the combinations that vanish on
+	// every large atom
+	order := make([]int32, len(size))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	small := func(a int32) bool { return size[a] < o.Threshold }
+	slices.SortFunc(order, func(x, y int32) int {
+		if sx, sy := small(x), small(y); sx != sy {
+			if sx {
+				return 1
+			}
+			return -1
+		}
+		return cmp.Compare(x, y)
+	})
+	pos := make([]int32, len(size)) // atom → column
+	firstSmall := int32(len(size))
+	for c, a := range order {
+		pos[a] = int32(c)
+		if small(a) && int32(c) < firstSmall {
+			firstSmall = int32(c)
+		}
+	}
+	f.SmallAtoms = len(size) - int(firstSmall)
+	if f.SmallAtoms == 0 {
+		return f
+	}
+
+	// echelon basis, one row per leading column
+	basis := map[int32]*row{}
+	seen := make([]int32, len(size))
+	for i := range seen {
+		seen[i] = -1
+	}
+	for _, ci := range cells {
+		var e []entry
+		it := all[ci].Persons.Iterator()
+		for it.HasNext() {
+			a := personAtom[it.Next()]
+			if seen[a] != int32(ci) {
+				seen[a] = int32(ci)
+				e = append(e, entry{pos[a], 1})
+			}
+		}
+		slices.SortFunc(e, func(x, y entry) int { return cmp.Compare(x.col, y.col) })
+		r := &row{e: e, from: roaring.BitmapOf(uint32(ci))}
+		for len(r.e) > 0 {
+			b, ok := basis[r.e[0].col]
+			if !ok {
+				normalise(r)
+				basis[r.e[0].col] = r
+				break
+			}
+			f.Work += int64(len(r.e) + len(b.e))
+			if f.Work > o.MaxWork {
+				f.Incomplete, f.Why = true, "elimination limit reached"
+				return f
+			}
+			r.e = axpy(r.e, negmod(r.e[0].val), b.e)
+			r.from.Or(b.from)
+		}
+	}
+	f.Rank = len(basis)
+
+	// the rows that vanish on every large atom, reduced (each pivot zero in the others' rows)
+	var piv []int32
+	for c := range basis {
+		if c >= firstSmall {
+			piv = append(piv, c)
+		}
+	}
+	slices.Sort(piv)
+	for i := len(piv) - 1; i >= 0; i-- {
+		r := basis[piv[i]]
+		for j := i + 1; j < len(piv); j++ {
+			v := valueAt(r.e, piv[j])
+			if v == 0 {
+				continue
+			}
+			b := basis[piv[j]]
+			f.Work += int64(len(r.e) + len(b.e))
+			if f.Work > o.MaxWork {
+				f.Incomplete, f.Why = true, "elimination limit reached"
+				return f
+			}
+			r.e = axpy(r.e, negmod(v), b.e)
+			r.from.Or(b.from)
+		}
+	}
+
+	// A group G of small atoms is determined when its indicator is a combination of these
+	// rows; the rows being reduced, that combination is the sum of the rows of G's pivot
+	// atoms, and it must equal 1 on G's free atoms and 0 on every other free column. So
+	// the search chooses pivot rows (at least one: free atoms alone are never determined)
+	// and keeps free columns whose sum is 1 as members of the group.
+	var rows []*row
+	for _, c := range piv {
+		rows = append(rows, basis[c])
+	}
+	touch := map[int32][]int{} // free column → rows nonzero there
+	for i, r := range rows {
+		for _, x := range r.e[1:] {
+			touch[x.col] = append(touch[x.col], i)
+		}
+	}
+	sizeAt := func(c int32) int { return size[order[c]] }
+
+	reported := map[string]bool{}
+	var chosen []int // rows in the group
+	var kept []int32 // free columns in the group
+	excluded := make([]bool, len(rows))
+	keptSet := map[int32]bool{}
+	report := func() {
+		key := fmt.Sprint(slices.Sorted(slices.Values(chosen)), slices.Sorted(slices.Values(kept)))
+		if reported[key] {
+			return
+		}
+		reported[key] = true
+		from := roaring.New()
+		n := 0
+		for _, i := range chosen {
+			n += sizeAt(rows[i].e[0].col)
+			from.Or(rows[i].from)
+		}
+		for _, c := range kept {
+			n += sizeAt(c)
+		}
+		gr := Group{Persons: n}
+		it := from.Iterator()
+		for it.HasNext() {
+			ci := int(it.Next())
+			gr.Cells = append(gr.Cells, ci)
+			gr.Releases = append(gr.Releases, all[ci].Release)
+		}
+		slices.Sort(gr.Releases)
+		gr.Releases = slices.Compact(gr.Releases)
+		f.Groups = append(f.Groups, gr)
+	}
+
+	// dfs: sum is the chosen rows' sum over the free columns, persons what the group holds
+	// so far. It decides the first free column not kept where the sum is nonzero: a 1 may be
+	// kept (that atom joins the group) or cancelled; any other value must be cancelled, by a
+	// row nonzero there. A row tried and given up is excluded from its siblings' subtrees,
+	// so each group is met once. Returns false to stop.
+	var dfs func(sum []entry, persons int) bool
+	dfs = func(sum []entry, persons int) bool {
+		f.Steps++
+		if f.Steps > o.MaxSteps {
+			f.Incomplete, f.Why = true, "search limit reached"
+			return false
+		}
+		// the column to decide: the one with the fewest rows left that could change it. A
+		// column no row can change any more ends the branch unless its sum is 1, which then
+		// must join the group.
+		available := func(c int32, limit int) int {
+			n := 0
+			for _, i := range touch[c] {
+				if !excluded[i] && persons+sizeAt(rows[i].e[0].col) < o.Threshold {
+					if n++; n >= limit {
+						break
+					}
+				}
+			}
+			return n
+		}
+		best, bestN, forced := -1, len(rows)+1, 0
+		var forcedCols []int32
+		for i := range sum {
+			c := sum[i].col
+			if keptSet[c] {
+				continue
+			}
+			n := available(c, bestN)
+			if n == 0 {
+				if sum[i].val != 1 {
+					return true
+				}
+				forced += sizeAt(c)
+				forcedCols = append(forcedCols, c)
+				if persons+forced >= o.Threshold {
+					return true
+				}
+				continue
+			}
+			if n < bestN {
+				best, bestN = i, n
+			}
+		}
+		if best < 0 {
+			kept = append(kept, forcedCols...)
+			report()
+			kept = kept[:len(kept)-len(forcedCols)]
+			return len(f.Groups) < o.MaxGroups
+		}
+		col, val := sum[best].col, sum[best].val
+		if val == 1 && persons+sizeAt(col) < o.Threshold {
+			keptSet[col] = true
+			kept = append(kept, col)
+			ok := dfs(sum, persons+sizeAt(col))
+			kept = kept[:len(kept)-1]
+			delete(keptSet, col)
+			if !ok {
+				return false
+			}
+		}
+		var gaveUp []int
+		defer func() {
+			for _, i := range gaveUp {
+				excluded[i] = false
+			}
+		}()
+	next:
+		for _, i := range touch[col] {
+			r := rows[i]
+			if excluded[i] || persons+sizeAt(r.e[0].col) >= o.Threshold {
+				continue
+			}
+			for _, x := range r.e[1:] {
+				if keptSet[x.col] {
+					continue next // would move a kept column off 1
+				}
+			}
+			excluded[i] = true
+			chosen = append(chosen, i)
+			ok := dfs(axpy(sum, 1, r.e[1:]), persons+sizeAt(r.e[0].col))
+			chosen = chosen[:len(chosen)-1]
+			gaveUp = append(gaveUp, i) // stays excluded for the siblings that follow
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	for i, r := range rows {
+		if sizeAt(r.e[0].col) >= o.Threshold {
+			continue
+		}
+		excluded[i] = true // and stays so: groups with row i were all met from here
+		chosen = append(chosen[:0], i)
+		if !dfs(slices.Clone(r.e[1:]), sizeAt(r.e[0].col)) {
+			break
+		}
+	}
+	return f
+}
+
+// connected returns the indexes of the cells joined, through shared persons, to a proposed
+// cell (index ≥ firstProposed), in index order. Cells apart from every proposed one cannot
+// combine with them into a group.
+func connected(all []Cell, firstProposed int) []int {
+	parent := make([]int, len(all))
+	for i := range parent {
+		parent[i] = i
+	}
+	find := func(i int) int {
+		for parent[i] != i {
+			parent[i] = parent[parent[i]]
+			i = parent[i]
+		}
+		return i
+	}
+	owner := map[uint32]int{}
+	for i, c := range all {
+		if c.Persons == nil {
+			continue
+		}
+		it := c.Persons.Iterator()
+		for it.HasNext() {
+			x := it.Next()
+			if j, ok := owner[x]; ok {
+				if a, b := find(i), find(j); a != b {
+					parent[a] = b
+				}
+			} else {
+				owner[x] = i
+			}
+		}
+	}
+	roots := map[int]bool{}
+	for i := firstProposed; i < len(all); i++ {
+		if all[i].Persons != nil && !all[i].Persons.IsEmpty() {
+			roots[find(i)] = true
+		}
+	}
+	var out []int
+	for i := range all {
+		if all[i].Persons != nil && !all[i].Persons.IsEmpty() && roots[find(i)] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// normalise scales r so that its leading value is 1.
+func normalise(r *row) {
+	if r.e[0].val == 1 {
+		return
+	}
+	inv := invmod(r.e[0].val)
+	for i := range r.e {
+		r.e[i].val = mulmod(r.e[i].val, inv)
+	}
+}
+
+// axpy returns x + k·y (sparse, sorted), dropping zeros. x is not modified.
+func axpy(x []entry, k uint64, y []entry) []entry {
+	out := make([]entry, 0, len(x)+len(y))
+	i, j := 0, 0
+	for i < len(x) || j < len(y) {
+		switch {
+		case j == len(y) || (i < len(x) && x[i].col < y[j].col):
+			out = append(out, x[i])
+			i++
+		case i == len(x) || y[j].col < x[i].col:
+			out = append(out, entry{y[j].col, mulmod(k, y[j].val)})
+			j++
+		default:
+			if v := addmod(x[i].val, mulmod(k, y[j].val)); v != 0 {
+				out = append(out, entry{x[i].col, v})
+			}
+			i++
+			j++
+		}
+	}
+	return out
+}
+
+func valueAt(e []entry, col int32) uint64 {
+	i, ok := slices.BinarySearchFunc(e, col, func(x entry, c int32) int { return cmp.Compare(x.col, c) })
+	if !ok {
+		return 0
+	}
+	return e[i].val
+}

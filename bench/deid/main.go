@@ -650,12 +650,6 @@ func (g *registry) dropAll(log io.Writer) {
 	}
 }
 
-func (g *registry) left() []string {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	return append([]string(nil), g.names...)
-}
-
 func exec(ctx context.Context, dsn string, stmts ...string) error {
 	conn, err := pgx.Connect(ctx, dsn)
 	if err != nil {

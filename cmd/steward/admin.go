@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
@@ -14,7 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/sys/unix"
+	"golang.org/x/term"
 
 	"github.com/stewardhealth/steward/internal/access"
 )
@@ -219,7 +218,7 @@ terminal, never taken from a flag's value.`,
 		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
 			kind, key := access.LockAccount, account
 			if (account == "") == (address == "") {
-				return errors.New("give one of --account or --address")
+				return usageError(errors.New("give one of --account or --address"))
 			}
 			if address != "" {
 				kind, key = access.LockAddress, address
@@ -249,7 +248,7 @@ terminal, never taken from a flag's value.`,
 		Args:    cobra.NoArgs,
 		RunE: with(func(ctx context.Context, s *access.Service, args []string, out io.Writer) error {
 			if smtpAddr == "" {
-				return errors.New("give --smtp HOST:PORT: the digest is mailed to the directors")
+				return usageError(errors.New("give --smtp HOST:PORT: the digest is mailed to the directors"))
 			}
 			s.Notify = access.Mailer{Addr: smtpAddr, From: smtpFrom}
 			d, err := s.SendDigest(ctx, time.Now())
@@ -285,26 +284,33 @@ func readPassword(file, prompt string) (string, error) {
 		line, _, _ := strings.Cut(string(b), "\n")
 		return strings.TrimRight(line, "\r"), nil
 	}
-	fd := int(os.Stdin.Fd())
-	old, err := unix.IoctlGetTermios(fd, unix.TCGETS)
-	if err != nil {
-		return "", errors.New("no terminal to ask for the password on: give --password-file")
+	return askPassword(os.Stdin, os.Stderr, prompt)
+}
+
+// askPassword asks on the terminal in without echo, twice (golang.org/x/term: Linux, macOS,
+// Windows); anything but a terminal is refused, so that a password never comes from a pipe
+// by accident.
+func askPassword(in *os.File, out io.Writer, prompt string) (string, error) {
+	fd := int(in.Fd())
+	if !term.IsTerminal(fd) {
+		return "", usageError(errors.New("no terminal to ask for the password on: give --password-file"))
 	}
-	noEcho := *old
-	noEcho.Lflag &^= unix.ECHO
-	if err := unix.IoctlSetTermios(fd, unix.TCSETS, &noEcho); err != nil {
-		return "", err
-	}
-	defer unix.IoctlSetTermios(fd, unix.TCSETS, old)
-	in := bufio.NewReader(os.Stdin)
+	var failed error
 	ask := func(p string) string {
-		fmt.Fprint(os.Stderr, p+": ")
-		line, _ := in.ReadString('\n')
-		fmt.Fprintln(os.Stderr)
-		return strings.TrimRight(line, "\r\n")
+		fmt.Fprint(out, p+": ")
+		b, err := term.ReadPassword(fd)
+		fmt.Fprintln(out)
+		if err != nil && failed == nil {
+			failed = fmt.Errorf("read the password: %w", err)
+		}
+		return strings.TrimRight(string(b), "\r\n")
 	}
 	pw := ask(prompt)
-	if ask("Again") != pw {
+	again := ask("Again")
+	if failed != nil {
+		return "", failed
+	}
+	if again != pw {
 		return "", errors.New("the two passwords differ")
 	}
 	return pw, nil

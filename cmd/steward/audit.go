@@ -224,7 +224,7 @@ ed25519' writes). Keep checkpoints away from the server: later, 'steward audit v
 // readEd25519 reads a PEM Ed25519 key: PKCS #8 private or PKIX public.
 func readEd25519(path string) (ed25519.PrivateKey, ed25519.PublicKey, error) {
 	if path == "" {
-		return nil, nil, errors.New("give --key-file")
+		return nil, nil, usageError(errors.New("give --key-file"))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/version"
 )
 
 // `steward serve` signs checkpoints of its audit log by itself (at start, every
@@ -55,15 +56,19 @@ func TestServeCheckpointsTheAuditLogByItself(t *testing.T) {
 		t.Fatalf("serve: %v\n%s", err, out.String())
 	}
 	got, err := steward(t, "audit", "verify", "--db", db)
-	if err != nil || !strings.Contains(got, "3 entries, chain intact") || !strings.Contains(got, "keyed with the server key") ||
-		!strings.Contains(got, "vouches for entry 3") {
-		t.Fatalf("audit verify after serve: got %v\n%s\nwant 3 keyed entries and a checkpoint of entry 3", err, got)
+	if err != nil || !strings.Contains(got, "4 entries, chain intact") || !strings.Contains(got, "keyed with the server key") ||
+		!strings.Contains(got, "vouches for entry 4") {
+		t.Fatalf("audit verify after serve: got %v\n%s\nwant 4 keyed entries (the 4th the server's start) and a checkpoint of entry 4", err, got)
 	}
 	s, err := store.Open(context.Background(), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.Exec(`DELETE FROM audit_log WHERE seq = 3`)
+	starts, err := store.Audit{DB: s}.Find(context.Background(), store.Filter{Action: "server.start"})
+	if err != nil || len(starts) != 1 || starts[0].Seq != 4 || starts[0].Detail["version"] != version.String() || starts[0].Actor != "steward" {
+		t.Errorf("the server's start in the audit log: %v %+v, want entry 4 by steward with version %q", err, starts, version.String())
+	}
+	s.Exec(`DELETE FROM audit_log WHERE seq = 4`)
 	s.Close()
 	if got, err := steward(t, "audit", "verify", "--db", db); err == nil || !strings.Contains(err.Error(), "cut off at the end") {
 		t.Errorf("audit verify of the cut log: got %v\n%s\nwant the truncation found", err, got)

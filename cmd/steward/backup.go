@@ -10,10 +10,12 @@ import (
 
 	"github.com/stewardhealth/steward/internal/audit"
 	"github.com/stewardhealth/steward/internal/backup"
+	"github.com/stewardhealth/steward/internal/database"
 )
 
 func newBackup() *cobra.Command {
 	var dsn, dir string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "backup [--db DSN] [--dir DIR]",
 		Short: "Back up the application store, verified and rotated (5 daily, 4 weekly, 2 monthly)",
@@ -41,6 +43,9 @@ Run it every business day (cron); copy the monthly ones off site.`,
 				return err
 			}
 			out := cmd.OutOrStdout()
+			if asJSON {
+				return printJSON(out, backupJSON{Dir: res.Dir, Record: res.Record, Rows: res.Record.Rows(), Removed: append([]backup.Entry{}, res.Removed...)})
+			}
 			fmt.Fprintf(out, "backup %s (%s): %d tables, %d rows, restored into a scratch database and identical\n",
 				res.Dir, res.Record.Set, len(res.Record.Tables), res.Record.Rows())
 			for _, e := range res.Removed {
@@ -50,6 +55,7 @@ Run it every business day (cron); copy the monthly ones off site.`,
 		},
 	}
 	cmd.PersistentFlags().StringVar(&dir, "dir", filepath.Join(stateDir(), "backups"), "the backup folder")
+	addJSONFlag(cmd.PersistentFlags(), &asJSON)
 	cmd.Flags().StringVar(&dsn, "db", appDBPath(), "application database: a SQLite file path or postgres://…")
 	cmd.AddCommand(&cobra.Command{
 		Use:   "list [--dir DIR]",
@@ -59,6 +65,16 @@ Run it every business day (cron); copy the monthly ones off site.`,
 			list, err := backup.List(dir)
 			if err != nil {
 				return err
+			}
+			if asJSON {
+				v := struct {
+					Dir     string       `json:"dir"`
+					Backups []backupJSON `json:"backups"`
+				}{dir, []backupJSON{}}
+				for _, r := range list {
+					v.Backups = append(v.Backups, backupJSON{Dir: filepath.Join(dir, r.Name), Record: r, Rows: r.Rows()})
+				}
+				return printJSON(cmd.OutOrStdout(), v)
 			}
 			for _, r := range list {
 				fmt.Fprintf(cmd.OutOrStdout(), "%s\t%-7s\t%s\t%d tables\t%d rows\n", r.Name, r.Set, r.Dialect, len(r.Tables), r.Rows())
@@ -91,11 +107,23 @@ never overwritten: stop the server, then start it with --db pointing at the rest
 				return err
 			}
 			// The restored store goes with the key its audit log is keyed with.
+			copied := ""
 			if to := serverKeyPath(target); to != keyFile {
 				if err := copyKey(keyFile, to); err != nil {
 					return err
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "server key copied to %s\n", to)
+				copied = to
+			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), struct {
+					backupJSON
+					Restored    string `json:"restored"`                       // the new store (password hidden)
+					KeyCopiedTo string `json:"server_key_copied_to,omitempty"` // where the server key went
+					ChecksEqual bool   `json:"checksums_equal"`
+				}{backupJSON{Dir: args[0], Record: rec, Rows: rec.Rows()}, database.Redact(target), copied, true})
+			}
+			if copied != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "server key copied to %s\n", copied)
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "restored backup %s (%s, taken %s): %d tables, %d rows, row counts and checksums equal\n",
 				rec.Name, rec.Set, rec.Taken.Format("2006-01-02 15:04 MST"), len(rec.Tables), rec.Rows())
@@ -121,4 +149,14 @@ func copyKey(from, to string) error {
 	}
 	_, err = f.Write(b)
 	return errors.Join(err, f.Sync(), f.Close())
+}
+
+// backupJSON is one backup in backup --json, backup list --json and backup restore --json:
+// its directory, its record (backup.json: set, time, dialect, each table's rows and
+// checksum) and its total of rows.
+type backupJSON struct {
+	Dir string `json:"dir"`
+	*backup.Record
+	Rows    int64          `json:"rows"`
+	Removed []backup.Entry `json:"rotated_out,omitempty"` // backup --json: removed by the rotation
 }

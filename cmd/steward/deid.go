@@ -39,7 +39,7 @@ written anywhere.`,
 
 type runFlags struct {
 	policy, source, target, keyFile, report, workDir string
-	inPlace, yes, unkeyed                            bool
+	inPlace, yes, unkeyed, asJSON                    bool
 }
 
 func newDeidRun() *cobra.Command {
@@ -61,6 +61,7 @@ func newDeidRun() *cobra.Command {
 	fl.StringVar(&f.keyFile, "key-file", "", "file holding the secret hashing key (else $STEWARD_KEY)")
 	fl.BoolVar(&f.unkeyed, "unkeyed", false, "hash with plain SHA-256 and no key (weak: see the warning)")
 	fl.StringVar(&f.report, "report", "", "write the run's report as JSON to this file")
+	addJSONFlag(fl, &f.asJSON)
 	addWorkDirFlag(fl, &f.workDir)
 	cmd.MarkFlagRequired("policy")
 	cmd.MarkFlagRequired("source")
@@ -69,6 +70,7 @@ func newDeidRun() *cobra.Command {
 
 func newDeidCheck() *cobra.Command {
 	var pol, source string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "check --policy policy.yaml --source DSN",
 		Short: "Check a policy against a database's schema; change nothing",
@@ -76,7 +78,7 @@ func newDeidCheck() *cobra.Command {
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			p, err := policy.Load(pol)
 			if err != nil {
-				return err
+				return usageError(err)
 			}
 			db, err := database.Open(cmd.Context(), source)
 			if err != nil {
@@ -84,8 +86,8 @@ func newDeidCheck() *cobra.Command {
 			}
 			defer db.Close()
 			s, err := deid.Check(cmd.Context(), p, db)
-			if err != nil {
-				return err
+			if err != nil { // the policy does not fit the database (or its schema cannot be read)
+				return usageError(err)
 			}
 			cols, changed := 0, 0
 			for _, t := range s.Tables {
@@ -96,12 +98,23 @@ func newDeidCheck() *cobra.Command {
 					}
 				}
 			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), struct {
+					Policy      string `json:"policy"`
+					Source      string `json:"source"` // password hidden
+					Fits        bool   `json:"fits"`
+					Tables      int    `json:"tables"`
+					Columns     int    `json:"columns"`
+					Transformed int    `json:"transformed"`
+				}{pol, database.Redact(source), true, len(s.Tables), cols, changed})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "%s: policy fits %s: %d tables, %d columns, %d transformed\n", pol, database.Redact(source), len(s.Tables), cols, changed)
 			return nil
 		},
 	}
 	cmd.Flags().StringVar(&pol, "policy", "", "policy file (YAML)")
 	cmd.Flags().StringVar(&source, "source", "", "DSN of the database")
+	addJSONFlag(cmd.Flags(), &asJSON)
 	cmd.MarkFlagRequired("policy")
 	cmd.MarkFlagRequired("source")
 	return cmd
@@ -127,12 +140,12 @@ func loadKey(file string, unkeyed bool, stderr io.Writer) (transform.Key, error)
 	}
 	if secret != nil {
 		if unkeyed {
-			return transform.Key{}, errors.New("give a key or --unkeyed, not both")
+			return transform.Key{}, usageError(errors.New("give a key or --unkeyed, not both"))
 		}
 		return transform.NewKey(secret)
 	}
 	if !unkeyed {
-		return transform.Key{}, errors.New("no hashing key: give --key-file FILE or set STEWARD_KEY (e.g. `openssl rand -hex 32 > steward.key`); --unkeyed runs without one, weakly")
+		return transform.Key{}, usageError(errors.New("no hashing key: give --key-file FILE or set STEWARD_KEY (e.g. `openssl rand -hex 32 > steward.key`); --unkeyed runs without one, weakly"))
 	}
 	fmt.Fprintln(stderr, unkeyedWarning)
 	return transform.Unkeyed(), nil
@@ -142,11 +155,11 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	ctx := cmd.Context()
 	out, errw := cmd.OutOrStdout(), cmd.ErrOrStderr()
 	if f.inPlace == (f.target != "") {
-		return errors.New("give --target DSN for a copy, or --in-place to rewrite the source")
+		return usageError(errors.New("give --target DSN for a copy, or --in-place to rewrite the source"))
 	}
 	pol, err := policy.Load(f.policy)
 	if err != nil {
-		return err
+		return usageError(err)
 	}
 	key, err := loadKey(f.keyFile, f.unkeyed, errw)
 	if err != nil {
@@ -165,7 +178,13 @@ func runDeid(cmd *cobra.Command, f runFlags) error {
 	rep, err := deid.Run(ctx, deid.Options{Policy: pol, Key: key, Source: f.source, Target: f.target, InPlace: f.inPlace, Progress: prog, Work: work})
 	wait()
 	if rep != nil && (err == nil || len(rep.Tables) > 0) {
-		printReport(out, rep)
+		if f.asJSON { // the same object as --report writes
+			if werr := printJSON(out, rep); werr != nil && err == nil {
+				err = werr
+			}
+		} else {
+			printReport(out, rep)
+		}
 		if f.report != "" {
 			if werr := writeJSON(f.report, rep); werr != nil && err == nil {
 				err = werr
@@ -220,7 +239,7 @@ func confirmInPlace(cmd *cobra.Command, pol *policy.Policy, f runFlags) error {
 	}
 	in, ok := cmd.InOrStdin().(*os.File)
 	if !ok || !isatty.IsTerminal(in.Fd()) {
-		return errors.New("not asking without a terminal: add --yes to rewrite in place")
+		return usageError(errors.New("not asking without a terminal: add --yes to rewrite in place"))
 	}
 	fmt.Fprint(w, "Rewrite these values for good? Type yes: ")
 	line, _ := bufio.NewReader(in).ReadString('\n')
@@ -231,7 +250,7 @@ func confirmInPlace(cmd *cobra.Command, pol *policy.Policy, f runFlags) error {
 }
 
 func printReport(w io.Writer, rep *deid.Report) {
-	fmt.Fprintf(w, "\n%s run %s, key %s, rules %s, %s\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.PolicyDigest, rep.Elapsed.Round(time.Millisecond))
+	fmt.Fprintf(w, "\n%s run %s, key %s, rules %s, %s (steward %s)\n", rep.Mode, rep.Run, rep.KeyFingerprint, rep.PolicyDigest, rep.Elapsed.Round(time.Millisecond), rep.Steward)
 	if rep.Dictionary > 0 {
 		fmt.Fprintf(w, "free text scrubbed for %d transformed values and the identifier patterns\n", rep.Dictionary)
 	}

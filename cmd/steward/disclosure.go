@@ -14,6 +14,7 @@ import (
 func newDisclosure() *cobra.Command {
 	cmd := &cobra.Command{Use: "disclosure", Short: "Check an output table before asking for its export"}
 	var metaPath, out string
+	var asJSON bool
 	check := &cobra.Command{
 		Use:   "check FILE.csv --meta META.json [--out RELEASED.csv]",
 		Short: "Run the export checks on a table: per cell, with reasons (no earlier releases are compared)",
@@ -53,35 +54,55 @@ The exit status is 1 when the file is refused. --out writes the table as it woul
 			}
 			res := disclosure.Check(t, head, m.Rules, nil)
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "%s: %s, %d of %d cells hidden\n", res.File, res.Verdict, len(res.Hidden), res.Cells)
-			for _, r := range res.Reasons {
-				fmt.Fprintf(w, "  refused: %s\n", r)
+			if !asJSON {
+				fmt.Fprintf(w, "%s: %s, %d of %d cells hidden\n", res.File, res.Verdict, len(res.Hidden), res.Cells)
+				for _, r := range res.Reasons {
+					fmt.Fprintf(w, "  refused: %s\n", r)
+				}
+				for _, e := range res.Hidden {
+					for _, f := range e.Findings {
+						fmt.Fprintf(w, "  %s: %s\n", e.Cell, f.Reason)
+					}
+				}
 			}
-			for _, e := range res.Hidden {
-				for _, f := range e.Findings {
-					fmt.Fprintf(w, "  %s: %s\n", e.Cell, f.Reason)
+			written := ""
+			if res.Verdict != disclosure.Refused && out != "" {
+				if err := writeReleased(out, res); err != nil {
+					return err
+				}
+				written = out
+			}
+			if asJSON {
+				if err := printJSON(w, struct {
+					*disclosure.Result
+					Released string `json:"released,omitempty"` // where --out wrote the table as it would leave
+				}{res, written}); err != nil {
+					return err
 				}
 			}
 			if res.Verdict == disclosure.Refused {
 				return errors.New("refused")
 			}
-			if out == "" {
-				return nil
-			}
-			o, err := os.Create(out)
-			if err != nil {
-				return err
-			}
-			if err := res.WriteReleased(o); err != nil {
-				o.Close()
-				return err
-			}
-			return o.Close()
+			return nil
 		},
 	}
 	check.Flags().StringVar(&metaPath, "meta", "", "the file's metadata (JSON)")
 	check.Flags().StringVar(&out, "out", "", "write the table as it would leave here")
+	addJSONFlag(check.Flags(), &asJSON)
 	check.MarkFlagRequired("meta")
 	cmd.AddCommand(check)
 	return cmd
+}
+
+// writeReleased writes the table as it would leave to path.
+func writeReleased(path string, res *disclosure.Result) error {
+	o, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	if err := res.WriteReleased(o); err != nil {
+		o.Close()
+		return err
+	}
+	return o.Close()
 }

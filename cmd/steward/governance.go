@@ -219,7 +219,7 @@ agencies to inform; the audit log records a digest.`,
 				return err
 			}
 			if len(who.Clients) != 1 {
-				return fmt.Errorf("--client: name exactly one agency:client")
+				return usageError(fmt.Errorf("--client: name exactly one agency:client"))
 			}
 			c, err := g.RequestCorrection(ctx, cliPrincipal(), governance.Correction{Agency: who.Clients[0].Agency, Client: who.Clients[0].Client, Item: item, Requested: requested})
 			if err != nil {
@@ -242,7 +242,7 @@ func parsePerson(clients []string, user string) (governance.Person, error) {
 	for i, c := range clients {
 		a, id, ok := strings.Cut(c, ":")
 		if !ok || a == "" || id == "" {
-			return who, fmt.Errorf("--client %d (%s…): want AGENCY:ID", i+1, firstRunes(c, 3))
+			return who, usageError(fmt.Errorf("--client %d (%s…): want AGENCY:ID", i+1, firstRunes(c, 3)))
 		}
 		who.Clients = append(who.Clients, governance.ClientRef{Agency: a, Client: id})
 	}

@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/mattn/go-isatty"
@@ -13,13 +14,17 @@ import (
 	"github.com/vbauerster/mpb/v8/decor"
 )
 
-// newProgress shows a bar per table on a terminal, and a line per finished table otherwise.
+// newProgress shows a bar per table on a terminal; otherwise a line every progressEvery for
+// each table in progress (rows, rate, and the share and time left against the row estimate)
+// and one per finished table.
 func newProgress(w io.Writer) (deid.Progress, func()) {
 	if f, ok := w.(*os.File); ok && isatty.IsTerminal(f.Fd()) {
 		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
 		return &bars{p: p}, p.Wait
 	}
-	return &lines{w: w}, func() {}
+	l := &lines{w: w, stop: make(chan struct{}), stopped: make(chan struct{})}
+	go l.tick()
+	return l, func() { close(l.stop); <-l.stopped }
 }
 
 type bars struct{ p *mpb.Progress }
@@ -55,30 +60,69 @@ func (t *barTable) Done(err error) {
 }
 
 type lines struct {
-	w  io.Writer
-	mu sync.Mutex
+	w             io.Writer
+	mu            sync.Mutex
+	active        []*lineTable
+	stop, stopped chan struct{}
 }
 
-func (l *lines) Table(name string, _ int64) deid.TableProgress {
-	return &lineTable{l: l, name: name, start: time.Now()}
+func (l *lines) Table(name string, rows int64) deid.TableProgress {
+	t := &lineTable{l: l, name: name, rows: rows, start: time.Now()}
+	l.mu.Lock()
+	l.active = append(l.active, t)
+	l.mu.Unlock()
+	return t
+}
+
+// tick writes a line for every table in progress, every progressEvery.
+func (l *lines) tick() {
+	defer close(l.stopped)
+	t := time.NewTicker(progressEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			for _, lt := range l.active {
+				n, el := lt.n.Load(), time.Since(lt.start)
+				rate := float64(n) / max(el.Seconds(), 1e-9)
+				line := fmt.Sprintf("%-24s %10d rows %10.0f rows/s", lt.name, n, rate)
+				if lt.rows > n && rate > 0 {
+					left := time.Duration(float64(lt.rows-n) / rate * float64(time.Second))
+					line += fmt.Sprintf("  about %d%% of %d, %s left", 100*n/lt.rows, lt.rows, left.Round(time.Second))
+				}
+				fmt.Fprintln(l.w, line)
+			}
+			l.mu.Unlock()
+		}
+	}
 }
 
 type lineTable struct {
 	l     *lines
 	name  string
-	n     int64
+	rows  int64 // the estimate the table was started with
+	n     atomic.Int64
 	start time.Time
 }
 
-func (t *lineTable) Add(n int64) { t.n += n }
+func (t *lineTable) Add(n int64) { t.n.Add(n) }
 
 func (t *lineTable) Done(err error) {
 	t.l.mu.Lock()
 	defer t.l.mu.Unlock()
-	el := time.Since(t.start)
+	for i, a := range t.l.active {
+		if a == t {
+			t.l.active = append(t.l.active[:i], t.l.active[i+1:]...)
+			break
+		}
+	}
+	el, n := time.Since(t.start), t.n.Load()
 	if err != nil {
-		fmt.Fprintf(t.l.w, "%-24s failed after %d rows\n", t.name, t.n)
+		fmt.Fprintf(t.l.w, "%-24s failed after %d rows\n", t.name, n)
 		return
 	}
-	fmt.Fprintf(t.l.w, "%-24s %10d rows %10.0f rows/s %8s\n", t.name, t.n, float64(t.n)/max(el.Seconds(), 1e-9), el.Round(time.Millisecond))
+	fmt.Fprintf(t.l.w, "%-24s %10d rows %10.0f rows/s %8s\n", t.name, n, float64(n)/max(el.Seconds(), 1e-9), el.Round(time.Millisecond))
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 
@@ -12,6 +13,7 @@ import (
 func newDeidScan() *cobra.Command {
 	var source, out string
 	var sample int
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "scan --source DSN [--sample N] [--out policy.yaml]",
 		Short: "Propose a policy: a rule and the reason for every column, from the schema and a sample",
@@ -24,7 +26,10 @@ table's quasi_identifiers are what verify measures re-identification risk on.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if sample < 0 {
-				return fmt.Errorf("--sample must be 0 or more rows, got %d", sample)
+				return usageError(fmt.Errorf("--sample must be 0 or more rows, got %d", sample))
+			}
+			if asJSON && out == "" {
+				return usageError(errors.New("--json prints the scan's summary: give --out FILE for the policy"))
 			}
 			if sample == 0 {
 				sample = -1 // names only
@@ -45,6 +50,9 @@ table's quasi_identifiers are what verify measures re-identification risk on.`,
 			if err := os.WriteFile(out, res.Policy, 0o644); err != nil {
 				return err
 			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), scanJSON(out, res))
+			}
 			fmt.Fprintf(cmd.ErrOrStderr(), "%s: %s\n", out, scanSummary(res))
 			return nil
 		},
@@ -53,8 +61,57 @@ table's quasi_identifiers are what verify measures re-identification risk on.`,
 	fl.StringVar(&source, "source", "", "DSN of the database to scan")
 	fl.IntVar(&sample, "sample", scan.DefaultSample, "rows read per table (0: decide by the names alone)")
 	fl.StringVar(&out, "out", "", "policy file to write (default: standard output)")
+	addJSONFlag(fl, &asJSON)
 	cmd.MarkFlagRequired("source")
 	return cmd
+}
+
+// scanResult is deid scan --json: the counts of the summary line, and per table the columns
+// the scan would transform, mark as quasi-identifiers or leave for review (names, rules and
+// reasons: counts and percentages, never a sampled value).
+type scanResult struct {
+	Policy      string      `json:"policy"` // the file written
+	Tables      []scanTable `json:"tables"`
+	Columns     int         `json:"columns"`
+	Transformed int         `json:"transformed"`
+	Quasi       int         `json:"quasi_identifiers"`
+	Review      int         `json:"review"`
+}
+
+type scanTable struct {
+	Name    string       `json:"name"`
+	Sampled int          `json:"sampled"`
+	Columns []scanColumn `json:"columns"`
+}
+
+type scanColumn struct {
+	Name   string `json:"name"`
+	Rule   string `json:"rule"`
+	Reason string `json:"reason"`
+	Quasi  bool   `json:"quasi_identifier,omitempty"`
+	Review bool   `json:"review,omitempty"`
+}
+
+func scanJSON(out string, res *scan.Result) scanResult {
+	r := scanResult{Policy: out, Tables: []scanTable{}}
+	for _, t := range res.Tables {
+		st := scanTable{Name: t.Name, Sampled: t.Sampled, Columns: []scanColumn{}}
+		for _, d := range t.Columns {
+			r.Columns++
+			if d.Identifying() {
+				r.Transformed++
+			}
+			if d.Quasi {
+				r.Quasi++
+			}
+			if d.Review {
+				r.Review++
+			}
+			st.Columns = append(st.Columns, scanColumn{Name: d.Column, Rule: d.Rule.String(), Reason: d.Reason, Quasi: d.Quasi, Review: d.Review})
+		}
+		r.Tables = append(r.Tables, st)
+	}
+	return r
 }
 
 // scanSummary counts a scan's decisions.

@@ -18,7 +18,7 @@ import (
 
 func checkDialect(d string) error {
 	if d != "sqlserver" {
-		return fmt.Errorf("--dialect %q: only sqlserver is supported (Steward connects to the other databases itself)", d)
+		return usageError(fmt.Errorf("--dialect %q: only sqlserver is supported (Steward connects to the other databases itself)", d))
 	}
 	return nil
 }
@@ -71,7 +71,7 @@ unless --embed-key writes the key into the script itself (then only into --out, 
 			o := sqlserver.DeidOptions{Policy: p, Key: key}
 			if embed {
 				if out == "" {
-					return errors.New("--embed-key writes the key into the script: give --out FILE (written readable by its owner only)")
+					return usageError(errors.New("--embed-key writes the key into the script: give --out FILE (written readable by its owner only)"))
 				}
 				if o.EmbedKey, err = keySecret(keyFile); err != nil {
 					return err
@@ -83,7 +83,7 @@ unless --embed-key writes the key into the script itself (then only into --out, 
 			}
 			if keyInclude != "" {
 				if embed {
-					return errors.New("--key-include and --embed-key: choose one")
+					return usageError(errors.New("--key-include and --embed-key: choose one"))
 				}
 				secret, err := keySecret(keyFile)
 				if err != nil {
@@ -166,7 +166,7 @@ files are written readable by their owner only, since backup.sql may hold the to
 				o.ContainerURL = c
 			}
 			if o.ContainerURL == "" {
-				return errors.New("give --container-url, or --sas-file with the grant's token file (its container is then the backup's)")
+				return usageError(errors.New("give --container-url, or --sas-file with the grant's token file (its container is then the backup's)"))
 			}
 			var backup, cleanup bytes.Buffer
 			if err := sqlserver.BackupScript(&backup, o); err != nil {

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/netip"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -14,6 +15,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/transfer"
+	"github.com/stewardhealth/steward/internal/version"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -25,6 +27,8 @@ func newServe() *cobra.Command {
 	var o web.Options
 	var gcfg governance.Config
 	var obfsc obfscFlags
+	metricsOn := true
+	var accessLog, configPath string
 	cmd := &cobra.Command{
 		Use:   "serve [--db DSN] [--addr 127.0.0.1:8080]",
 		Short: "Run the web server: sign-in, projects and roles, administration, the audit log",
@@ -34,12 +38,24 @@ Migrations are applied at start. Create the first administrator with 'steward ad
 
 Without --tls-cert/--tls-key the server speaks plain HTTP: keep it on loopback or behind a
 TLS-terminating proxy (the session cookie is marked Secure; browsers accept it on
-http://localhost).`,
+http://localhost).
+
+Every flag may also come from the environment (STEWARD_ and its name in capitals:
+STEWARD_RATE_LIMIT=50) or from a YAML file (--config FILE or $STEWARD_CONFIG) mapping flag
+names to values. A flag on the command line overrides the environment, which overrides the
+file, which overrides the default.`,
 		Example: `  steward serve
   steward serve --addr 127.0.0.1:8080 --smtp mail.example.org:25 --smtp-from steward@example.org
-  steward serve --db postgres://steward@127.0.0.1:5432/steward`,
+  steward serve --db postgres://steward@127.0.0.1:5432/steward
+  STEWARD_SMTP=mail.example.org:25 steward serve --config /etc/steward/serve.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if !cmd.Flags().Changed("config") {
+				configPath = os.Getenv(envName("config"))
+			}
+			if err := applyConfig(cmd.Flags(), configPath, os.Getenv, "config"); err != nil {
+				return usageError(err)
+			}
 			ctx := cmd.Context()
 			var n access.Notifier
 			if smtp != "" {
@@ -50,8 +66,27 @@ http://localhost).`,
 				return err
 			}
 			defer done()
+			// Which build served from when: the first entry of every run, vouched for by the
+			// checkpoint made at start.
+			if err := s.Record(ctx, access.Principal{User: "steward", Source: "steward"}, "server.start", "server",
+				map[string]string{"version": version.String(), "addr": addr}); err != nil {
+				return fmt.Errorf("audit the server's start: %w", err)
+			}
 			waitCheckpoints := startCheckpoints(ctx, s, s.DB.AuditKey, dsn, checkpointEvery)
 			defer waitCheckpoints()
+			o.NoMetrics = !metricsOn
+			switch accessLog {
+			case "":
+			case "-":
+				o.AccessLog = slog.New(slog.NewJSONHandler(cmd.ErrOrStderr(), nil))
+			default:
+				f, err := os.OpenFile(accessLog, os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o600)
+				if err != nil {
+					return usageError(fmt.Errorf("--access-log: %w", err))
+				}
+				defer f.Close()
+				o.AccessLog = slog.New(slog.NewJSONHandler(f, nil))
+			}
 			o.Airlock = airlockService(s, dsn, n, addr, publicURL, cert != "")
 			o.Warehouse = serveWarehouse(s, dsn)
 			o.PublicURL = publicURL
@@ -111,7 +146,7 @@ http://localhost).`,
 			if cert != "" || key != "" {
 				scheme, serve = "https", func() error { return srv.ListenAndServeTLS(cert, key) }
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "steward: serving on %s://%s (database: %s)\n", scheme, addr, s.DB.Dialect)
+			fmt.Fprintf(cmd.OutOrStdout(), "steward %s: serving on %s://%s (database: %s)\n", version.String(), scheme, addr, s.DB.Dialect)
 			if err := serve(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
@@ -154,6 +189,9 @@ http://localhost).`,
 	f.DurationVar(&gcfg.AfterSubmission, "ethics-after-submission", 30*24*time.Hour, "the ethics board meets no sooner than this after an application is submitted")
 	f.DurationVar(&gcfg.AfterCirculation, "ethics-after-circulation", 7*24*time.Hour, "… and no sooner than this after every member received it")
 	obfsc.add(f)
+	f.StringVar(&configPath, "config", "", "read settings from this YAML file: flag names to values (addr: 127.0.0.1:9090, a list for --trusted-proxy); the environment (STEWARD_ADDR, …) overrides it, flags override both (default $STEWARD_CONFIG)")
+	f.StringVar(&accessLog, "access-log", "-", "write one JSON line per request (request id, route, status, duration, user; never a value from the path, query or body) to this file, - for stderr, empty for none")
+	f.BoolVar(&metricsOn, "metrics", true, "serve GET /metrics in Prometheus' format, without sign-in: let only the monitoring reach it (--metrics=false: off)")
 	f.BoolVar(&o.InsecureCookies, "insecure-cookies", false, "drop the Secure flag of the session cookie (plain HTTP on a host other than localhost; testing only)")
 	return cmd
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -34,7 +35,7 @@ func accountKey(file string) (string, error) {
 	if k := os.Getenv("AZURE_STORAGE_KEY"); k != "" {
 		return k, nil
 	}
-	return "", errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY")
+	return "", usageError(errors.New("no account key: give --account-key-file FILE or set AZURE_STORAGE_KEY"))
 }
 
 func grantDetail(g azure.Grant) map[string]string {
@@ -66,7 +67,7 @@ func newTransferGrant() *cobra.Command {
 	var (
 		req                          azure.GrantRequest
 		acct, endpoint, keyFile, out string
-		show                         bool
+		show, asJSON                 bool
 		forTool                      string
 	)
 	cmd := &cobra.Command{
@@ -94,11 +95,11 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 			case "push":
 			case "sqlserver":
 				if cmd.Flags().Changed("permissions") {
-					return errors.New("--for sqlserver gives the permissions SQL Server's BACKUP TO URL needs (" + azure.SQLServerBackupPermissions + "): leave --permissions out")
+					return usageError(errors.New("--for sqlserver gives the permissions SQL Server's BACKUP TO URL needs (" + azure.SQLServerBackupPermissions + "): leave --permissions out"))
 				}
 				req.Permissions = azure.SQLServerBackupPermissions
 			default:
-				return fmt.Errorf("--for %q: push (steward transfer push) or sqlserver (BACKUP TO URL through a SAS credential)", forTool)
+				return usageError(fmt.Errorf("--for %q: push (steward transfer push) or sqlserver (BACKUP TO URL through a SAS credential)", forTool))
 			}
 			key, err := accountKey(keyFile)
 			if err != nil {
@@ -124,6 +125,17 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 				return err
 			}
 			w := cmd.OutOrStdout()
+			if asJSON { // the grant's record (never the key; the token only with --show-token) and the token file
+				v := struct {
+					azure.Grant
+					TokenFile string `json:"token_file"`
+					Token     string `json:"token,omitempty"`
+				}{Grant: g, TokenFile: out}
+				if show {
+					v.Token = tok
+				}
+				return printJSON(w, v)
+			}
 			fmt.Fprintf(w, "grant %s: container %s of account %s, HTTPS only, client IP %s, permissions %s (policy %s)\n",
 				g.ID, g.Container, g.Account, g.IPRange, g.Permissions, g.ID)
 			fmt.Fprintf(w, "expires %s (in %s)\n", g.Expiry.Format("2006-01-02 15:04 MST"), (req.Duration + req.Margin).String())
@@ -148,6 +160,7 @@ The account key comes from --account-key-file or AZURE_STORAGE_KEY.`,
 	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
 	fl.StringVar(&out, "out", "", "token file (default $STEWARD_HOME/grants/ID.sas)")
 	fl.BoolVar(&show, "show-token", false, "also print the token")
+	addJSONFlag(fl, &asJSON)
 	fl.StringVar(&req.Permissions, "permissions", "rcw", "permission letters of racwdl (cw: no resume)")
 	fl.StringVar(&forTool, "for", "push", "what uploads with the token: push, or sqlserver (BACKUP TO URL: permissions rwdl)")
 	for _, f := range []string{"account", "container", "client-ip", "duration"} {
@@ -163,6 +176,7 @@ func newTransferPush() *cobra.Command {
 		sasFile  string
 		o        azure.PushOptions
 		blockMiB int
+		asJSON   bool
 	)
 	cmd := &cobra.Command{
 		Use:   "push --sas-file F DIR",
@@ -205,6 +219,10 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 			if err != nil {
 				return err
 			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), pushResult{Destination: target, Files: rep.Files, FilesSkipped: rep.FilesSkipped,
+					Sent: rep.BlocksSent, Skipped: rep.BlocksSkipped, BytesSent: rep.BytesSent, Seconds: el.Seconds(), Resumable: &rep.Resumable})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "pushed %d files to %s (%d already there): %d blocks sent, %d already staged, %.1f MiB in %s (%.1f MiB/s)\n",
 				rep.Files, target, rep.FilesSkipped, rep.BlocksSent, rep.BlocksSkipped, float64(rep.BytesSent)/(1<<20),
 				el.Round(time.Millisecond), float64(rep.BytesSent)/(1<<20)/max(el.Seconds(), 1e-9))
@@ -219,6 +237,7 @@ not sent again (a rerun must keep the same --block-mib). The token is never prin
 	fl.StringVar(&sasFile, "sas-file", "", "file holding the token (the container's SAS URL) the vendor sent")
 	fl.IntVar(&blockMiB, "block-mib", azure.DefaultBlockSize>>20, "block size in MiB (keep it when resuming)")
 	fl.IntVar(&o.Concurrency, "concurrency", 4, "blocks in flight")
+	addJSONFlag(fl, &asJSON)
 	cmd.MarkFlagRequired("sas-file")
 	return cmd
 }
@@ -257,9 +276,9 @@ func revokeAndProve(cmd *cobra.Command, a azure.Account, g azure.Grant, action s
 
 func newTransferConfirm() *cobra.Command {
 	var (
-		id, keyFile string
-		anyway      bool
-		wait        time.Duration
+		id, keyFile    string
+		anyway, asJSON bool
+		wait           time.Duration
 	)
 	cmd := &cobra.Command{
 		Use:   "confirm --grant ID",
@@ -278,8 +297,20 @@ client can push again) and the exit status is non-zero, unless --revoke-anyway.`
 			if err := ledger().Load(id, &r); err != nil {
 				return err
 			}
+			out := &confirmResult{Grant: id, Kind: r.KindOrDefault()}
+			if asJSON { // the lines go to stderr, the object to stdout once the command is done
+				stdout := cmd.OutOrStdout()
+				cmd.SetOut(cmd.ErrOrStderr())
+				defer func() {
+					cmd.SetOut(stdout)
+					if out.Files != nil {
+						out.finish(id)
+						printJSON(stdout, out)
+					}
+				}()
+			}
 			if r.KindOrDefault() == transfer.KindS3 {
-				return confirmS3(cmd, id, anyway, wait)
+				return confirmS3(cmd, id, anyway, wait, out)
 			}
 			g, a, err := loadGrantAccount(id, keyFile)
 			if err != nil {
@@ -293,7 +324,9 @@ client can push again) and the exit status is non-zero, unless --revoke-anyway.`
 			}
 			w := cmd.OutOrStdout()
 			bad := 0
+			out.Files, out.Extra = []fileCheck{}, append([]string{}, res.Extra...)
 			for _, f := range res.Files {
+				out.Files = append(out.Files, fileCheck{f.Name, f.Size, f.SHA256, f.Problem})
 				if f.Problem == "" {
 					fmt.Fprintf(w, "ok    %-32s %14d bytes  sha256 %s…\n", f.Name, f.Size, f.SHA256[:16])
 				} else {
@@ -330,6 +363,7 @@ client can push again) and the exit status is non-zero, unless --revoke-anyway.`
 	fl.StringVar(&id, "grant", "", "grant id (as transfer grant printed it)")
 	fl.StringVar(&keyFile, "account-key-file", "", "file holding the account key (default $AZURE_STORAGE_KEY)")
 	fl.BoolVar(&anyway, "revoke-anyway", false, "revoke even when a check fails")
+	addJSONFlag(fl, &asJSON)
 	fl.DurationVar(&wait, "wait", 90*time.Second, "how long to keep trying the token while the revocation spreads (Azure: up to 30s)")
 	cmd.MarkFlagRequired("grant")
 	return cmd
@@ -534,4 +568,48 @@ func (u *uploadLine) Done(err error) {
 	default:
 		fmt.Fprintf(u.l.w, "%-24s %14d bytes, %d now, %d before, %s\n", u.name, max(u.size, u.done+sent), sent, u.done, time.Since(u.start).Round(time.Millisecond))
 	}
+}
+
+// confirmResult is transfer confirm --json: each manifest file's check, the files that are
+// not in the manifest (Azure), and the grant's state afterwards.
+type confirmResult struct {
+	Grant     string      `json:"grant"`
+	Kind      string      `json:"kind"`
+	Files     []fileCheck `json:"files"`
+	Extra     []string    `json:"extra,omitempty"`
+	Matched   bool        `json:"matched"` // every file matched the manifest
+	State     string      `json:"state"`   // the grant's state after the command (live: not revoked)
+	Confirmed time.Time   `json:"confirmed,omitzero"`
+	Revoked   time.Time   `json:"revoked,omitzero"`
+	Proof     string      `json:"proof,omitempty"` // how the token was shown dead
+}
+
+type fileCheck struct {
+	Name    string `json:"name"`
+	Size    int64  `json:"size"` // -1: missing
+	SHA256  string `json:"sha256,omitempty"`
+	Problem string `json:"problem,omitempty"`
+}
+
+// finish fills in the verdict and the grant's state from its record.
+func (c *confirmResult) finish(id string) {
+	c.Matched = !slices.ContainsFunc(c.Files, func(f fileCheck) bool { return f.Problem != "" })
+	var r transfer.Record
+	if ledger().Load(id, &r) == nil {
+		c.State, c.Confirmed, c.Revoked, c.Proof = string(r.State(time.Now())), r.Confirmed, r.Revoked, r.Proof
+	}
+}
+
+// pushResult is transfer push --json and push-s3 --json: what was sent (blocks for Azure,
+// parts for S3) and what an earlier run had sent already.
+type pushResult struct {
+	Destination     string   `json:"destination"` // the container or bucket and prefix, no token
+	Files           int      `json:"files"`
+	FilesSkipped    int      `json:"files_already_there"`
+	Sent            int      `json:"sent"`         // blocks or parts sent by this run
+	Skipped         int      `json:"already_sent"` // blocks staged or parts uploaded by an earlier run
+	BytesSent       int64    `json:"bytes_sent"`
+	Seconds         float64  `json:"seconds"`
+	Resumable       *bool    `json:"resumable,omitempty"`        // Azure: the token may read block lists
+	CompletedBefore []string `json:"completed_before,omitempty"` // S3: files an earlier run completed
 }

@@ -117,6 +117,7 @@ func newTransferPushS3() *cobra.Command {
 	var (
 		uploads string
 		o       s3.PushOptions
+		asJSON  bool
 	)
 	cmd := &cobra.Command{
 		Use:   "push-s3 DIR --uploads uploads.json",
@@ -151,6 +152,10 @@ and only the missing parts are sent. The URLs are never printed.`,
 			if err != nil {
 				return fmt.Errorf("push %s: %w", args[0], err)
 			}
+			if asJSON {
+				return printJSON(cmd.OutOrStdout(), pushResult{Destination: "s3://" + plan.Bucket + "/" + plan.Prefix, Files: rep.Files, FilesSkipped: rep.FilesSkipped,
+					Sent: rep.PartsSent, Skipped: rep.PartsSkipped, BytesSent: rep.BytesSent, Seconds: el.Seconds(), CompletedBefore: rep.CompletedBefore})
+			}
 			fmt.Fprintf(cmd.OutOrStdout(), "pushed %d files to s3://%s/%s (%d already complete): %d parts sent, %d already uploaded, %.1f MiB in %s (%.1f MiB/s)\n",
 				rep.Files, plan.Bucket, plan.Prefix, rep.FilesSkipped, rep.PartsSent, rep.PartsSkipped, float64(rep.BytesSent)/(1<<20),
 				el.Round(time.Millisecond), float64(rep.BytesSent)/(1<<20)/max(el.Seconds(), 1e-9))
@@ -163,6 +168,7 @@ and only the missing parts are sent. The URLs are never printed.`,
 	}
 	cmd.Flags().StringVar(&uploads, "uploads", "", "the upload plan from 'transfer s3-presign'")
 	cmd.Flags().IntVar(&o.Concurrency, "concurrency", 4, "parts in flight")
+	addJSONFlag(cmd.Flags(), &asJSON)
 	cmd.MarkFlagRequired("uploads")
 	return cmd
 }
@@ -195,7 +201,7 @@ func revokeS3(cmd *cobra.Command, id, action string, detail map[string]string, w
 }
 
 // confirmS3 checks every object of an S3 grant against the manifest's digests, then revokes.
-func confirmS3(cmd *cobra.Command, id string, anyway bool, wait time.Duration) error {
+func confirmS3(cmd *cobra.Command, id string, anyway bool, wait time.Duration, out *confirmResult) error {
 	g, b, err := loadS3Grant(id)
 	if err != nil {
 		return err
@@ -208,7 +214,9 @@ func confirmS3(cmd *cobra.Command, id string, anyway bool, wait time.Duration) e
 	}
 	w := cmd.OutOrStdout()
 	bad := 0
+	out.Files = []fileCheck{}
 	for _, f := range checks {
+		out.Files = append(out.Files, fileCheck{f.Name, f.Size, f.SHA256, f.Problem})
 		if f.Problem == "" {
 			fmt.Fprintf(w, "ok    %-32s %14d bytes  sha256 %s…\n", f.Name, f.Size, f.SHA256[:16])
 		} else {

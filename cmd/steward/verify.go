@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,24 +10,10 @@ import (
 	"github.com/stewardhealth/steward/internal/verify"
 )
 
-// Exit statuses of deid verify: checks that fail are told apart from input that is wrong.
-const (
-	exitChecksFailed = 1
-	exitBadInput     = 2
-)
-
-// exitError ends the program with a given status after printing its error.
-type exitError struct {
-	code int
-	err  error
-}
-
-func (e *exitError) Error() string { return e.err.Error() }
-func (e *exitError) Unwrap() error { return e.err }
-
 func newDeidVerify() *cobra.Command {
 	var pol, source, target, report, workPath string
 	var minK int
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "verify --policy policy.yaml --source ORIGINAL --target COPY [--report FILE]",
 		Short: "Prove a de-identified copy keeps nothing identifying; write the sign-off report",
@@ -42,7 +27,8 @@ The report (--report; .html, .json or .md by the file's extension) holds counts 
 value, and ends with a sign-off block for the solution engineer, the product owner and the DBA.
 
 Exit status: 0 when every check passes, 1 when a check fails, 2 when the input is wrong (a
-database cannot be read, the copy is not a copy of the original, the policy does not fit).`,
+database cannot be read, the copy is not a copy of the original, the policy does not fit), 3
+when a database server does not answer (steward help exit-codes).`,
 		Example: `  steward deid verify --policy steward-demo/policy.yaml --source sqlite:steward-demo/hospital.db --target sqlite:steward-demo/hospital-deid.db --report steward-demo/report.html
   steward deid verify --policy policy.yaml --source postgres://postgres@127.0.0.1:5432/xt --target postgres://postgres@127.0.0.1:5432/xt_deid --report report.json --min-k 5`,
 		Args: cobra.NoArgs,
@@ -60,21 +46,33 @@ database cannot be read, the copy is not a copy of the original, the policy does
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}
-			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK, Work: work})
+			prog, wait := newProgress(cmd.ErrOrStderr())
+			rep, err := verify.Run(cmd.Context(), verify.Options{Policy: p, Source: source, Target: target, MinK: minK, Work: work, Progress: prog})
+			wait()
 			if err != nil {
 				return &exitError{exitBadInput, err}
 			}
-			printVerify(cmd.OutOrStdout(), rep)
+			if asJSON { // the report's JSON form, as --report FILE.json writes it
+				if err := verify.Render(cmd.OutOrStdout(), "json", rep); err != nil {
+					return err
+				}
+			} else {
+				printVerify(cmd.OutOrStdout(), rep)
+			}
 			if report != "" {
 				if err := verify.WriteFile(report, rep); err != nil {
 					return &exitError{exitBadInput, fmt.Errorf("write the report: %w", err)}
 				}
-				fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", report)
+				if !asJSON {
+					fmt.Fprintf(cmd.OutOrStdout(), "report: %s\n", report)
+				}
 			}
 			if len(rep.Failed()) > 0 {
 				return &exitError{exitChecksFailed, fmt.Errorf("verification failed: %d of %d checks found problems", len(rep.Failed()), len(rep.Summary))}
 			}
-			fmt.Fprintln(cmd.OutOrStdout(), rep.Verdict)
+			if !asJSON {
+				fmt.Fprintln(cmd.OutOrStdout(), rep.Verdict)
+			}
 			return nil
 		},
 	}
@@ -84,6 +82,7 @@ database cannot be read, the copy is not a copy of the original, the policy does
 	fl.StringVar(&target, "target", "", "DSN of the de-identified copy")
 	fl.StringVar(&report, "report", "", "write the report to this file (.html, .json or .md)")
 	addWorkDirFlag(fl, &workPath)
+	addJSONFlag(fl, &asJSON)
 	fl.IntVar(&minK, "min-k", 0, "fail when a table's quasi-identifiers leave a group smaller than this in the copy, or when the policy marks none (0: groups under 5 are marked for review, and exit 0)")
 	for _, f := range []string{"policy", "source", "target"} {
 		cmd.MarkFlagRequired(f)
@@ -121,13 +120,4 @@ func printVerify(w io.Writer, r *verify.Report) {
 				t.Name, k.QuasiIdentifiers, k.Original.K, k.Deidentified.K, k.Deidentified.Below5, k.Original.Below5)
 		}
 	}
-}
-
-// exitCode is the status for an error returned by a command.
-func exitCode(err error) int {
-	var e *exitError
-	if errors.As(err, &e) {
-		return e.code
-	}
-	return 1
 }

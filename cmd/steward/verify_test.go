@@ -100,4 +100,12 @@ func TestVerifyExitStatus(t *testing.T) {
 	if code, out := verify("report.pdf", "--source", orig, "--target", copy); code != 2 || !strings.Contains(out, "use .html, .json or .md") {
 		t.Errorf("an unknown report format: got exit %d, want 2\n%s", code, out)
 	}
+	// The exit-code table, through main: a usage error 2, a database that does not answer 3.
+	if code, out := verify("ok.md", "--source", orig, "--target", copy, "--no-such-flag"); code != 2 {
+		t.Errorf("an unknown flag: got exit %d, want 2\n%s", code, out)
+	}
+	pg := fmt.Sprintf("postgres://postgres@127.0.0.1:%d/x", closedPort(t))
+	if code, out := verify("down.md", "--source", pg, "--target", copy); code != 3 {
+		t.Errorf("an unreachable original: got exit %d, want 3\n%s", code, out)
+	}
 }

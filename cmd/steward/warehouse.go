@@ -23,6 +23,7 @@ import (
 
 func newWarehouse() *cobra.Command {
 	var dsn, keyFile, agency string
+	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "warehouse",
 		Short: "Load the research warehouse (i2b2's star schema) that cohort queries run on",
@@ -67,9 +68,10 @@ file, line and column, and nothing of the load is kept.
 				return err
 			}
 			defer done()
-			return loadWarehouse(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), dsn, keyFile, agency, in)
+			return loadWarehouse(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), dsn, keyFile, agency, in, asJSON)
 		},
 	}
+	addJSONFlag(loadCmd.Flags(), &asJSON)
 	var patients int64
 	var csvDir string
 	demo := &cobra.Command{
@@ -87,7 +89,7 @@ same rows. With --csv, write the CSV files instead of loading them.`,
 			if csvDir != "" {
 				return load.WriteCSV(csvDir, in)
 			}
-			return loadWarehouse(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), dsn, keyFile, agency, in)
+			return loadWarehouse(c.Context(), c.OutOrStdout(), c.ErrOrStderr(), dsn, keyFile, agency, in, asJSON)
 		},
 	}
 	demo.Flags().Int64Var(&patients, "patients", synthetic.DemoPatients, "patients to make (about 100 facts each)")
@@ -156,7 +158,7 @@ func (o *obfscFlags) apply(ctx context.Context, f *pflag.FlagSet, w *warehouse.W
 		case "obfsc-noise":
 			m, err := noise.ParseMode(o.mode)
 			if err != nil {
-				return fmt.Errorf("--obfsc-noise: %w", err)
+				return usageError(fmt.Errorf("--obfsc-noise: %w", err))
 			}
 			if m != s.Noise {
 				// A new mode starts from that mode's defaults; other flags given apply over them.
@@ -201,7 +203,7 @@ func warehouseKeys(dsn, keyFile string, create bool) (*seal.Keys, error) {
 	return seal.LoadKeys(keyFile, create)
 }
 
-func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agency string, in []load.Input) error {
+func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agency string, in []load.Input, asJSON bool) error {
 	keys, err := warehouseKeys(dsn, keyFile, true)
 	if err != nil {
 		return err
@@ -218,7 +220,16 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 	if err != nil {
 		return fmt.Errorf("warehouse load (nothing kept): %w", err)
 	}
-	fmt.Fprintf(out, "loaded %d rows in %s\n", n, time.Since(start).Round(time.Millisecond))
+	took := time.Since(start)
+	if asJSON {
+		return printJSON(out, struct {
+			Rows    int64   `json:"rows"`
+			Agency  string  `json:"agency"` // "": the whole site
+			Seconds float64 `json:"seconds"`
+			Rate    float64 `json:"rows_per_second"`
+		}{n, agency, took.Seconds(), float64(n) / took.Seconds()})
+	}
+	fmt.Fprintf(out, "loaded %d rows in %s\n", n, took.Round(time.Millisecond))
 	return nil
 }
 

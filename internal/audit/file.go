@@ -9,7 +9,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"syscall"
 )
 
 // FileStore keeps the log as one JSON object per line in a file, appended under an
@@ -26,7 +25,7 @@ func (f FileStore) Append(ctx context.Context, e Entry) (Entry, error) {
 		return Entry{}, fmt.Errorf("audit log: %w", err)
 	}
 	defer file.Close()
-	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lockFile(file); err != nil {
 		return Entry{}, fmt.Errorf("audit log %s: lock: %w", f.Path, err)
 	}
 	last, err := lastLine(file)

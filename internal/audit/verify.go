@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"syscall"
 	"time"
 )
 
@@ -197,7 +196,7 @@ func (f CheckpointFile) Append(c Checkpoint) error {
 		return fmt.Errorf("audit checkpoints: %w", err)
 	}
 	defer file.Close()
-	if err := syscall.Flock(int(file.Fd()), syscall.LOCK_EX); err != nil {
+	if err := lockFile(file); err != nil {
 		return fmt.Errorf("audit checkpoints %s: lock: %w", f.Path, err)
 	}
 	b, _ := json.Marshal(c)

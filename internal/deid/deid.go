@@ -93,7 +93,9 @@ import (
 	"github.com/stewardhealth/steward/internal/database"
 	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/progress"
 	"github.com/stewardhealth/steward/internal/transform"
+	"github.com/stewardhealth/steward/internal/version"
 )
 
 // Options says what to run.
@@ -107,19 +109,16 @@ type Options struct {
 	Work     *filemem.Dir // where large tables go (see package filemem); nil: the default
 }
 
-// Progress is told about each table as it goes.
-type Progress interface {
-	Table(name string, rows int64) TableProgress
-}
+// Progress is told about each table as it goes (package progress, which verify, the
+// warehouse load and the demo share).
+type Progress = progress.Progress
 
 // TableProgress follows one table.
-type TableProgress interface {
-	Add(rows int64)
-	Done(err error)
-}
+type TableProgress = progress.TableProgress
 
 // Report says what a run did. It holds counts and names, never values.
 type Report struct {
+	Steward        string // the build that made the run (internal/version)
 	Mode           string
 	Source, Target string // DSNs with passwords hidden
 	KeyFingerprint string
@@ -172,6 +171,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	e := &engine{opts: o, schema: schema, src: src}
 	e.report = &Report{
+		Steward:        version.String(),
 		Source:         database.Redact(o.Source),
 		KeyFingerprint: o.Key.Fingerprint(),
 	}

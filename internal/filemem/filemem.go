@@ -140,8 +140,6 @@ func pointerFree(t reflect.Type) bool {
 	return false
 }
 
-var errUnsupported = errors.New("memory-mapped files are not supported here")
-
 // mapped is a syscall-level failure, named for the user.
 func mapped(op, dir string, err error) error {
 	if errors.Is(err, syscall.ENOSPC) {

@@ -2,6 +2,10 @@
 
 package filemem
 
+import "errors"
+
+var errUnsupported = errors.New("memory-mapped files are not supported here")
+
 func mapFile(string, int) ([]byte, error) { return nil, errUnsupported }
 
 func unmap([]byte) {}

@@ -147,7 +147,6 @@ var (
 	hostTables   = []string{"server", "servers", "workstation", "workstations", "host", "hosts", "device", "devices", "computer", "computers", "machine", "machines", "node", "nodes", "ws"}
 	orgTables    = []string{"enterprise", "campus", "campuses", "facility", "facilities", "hospital", "hospitals", "organization", "organisation", "org", "clinic", "clinics", "practice", "practices", "site", "sites", "employer", "employers", "system"}
 	personTables = []string{"patient", "patients", "person", "persons", "people", "staff", "provider", "providers", "physician", "physicians", "user", "users", "employee", "employees", "contact", "contacts", "guarantor", "guarantors", "member", "members", "clinician", "clinicians", "nurse", "nurses", "practitioner", "practitioners", "subscriber", "subscribers", "kin", "doctor", "doctors", "technician", "technicians", "resident", "residents"}
-	subjectWords = []string{"patient", "patients", "person", "member", "subscriber", "pt", "pat", "mrn", "client"}
 	episodeWords = []string{"encounter", "encounters", "visit", "visits", "admission", "admissions", "episode", "episodes", "stay", "stays", "enc", "case", "cases"}
 )
 

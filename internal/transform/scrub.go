@@ -551,15 +551,6 @@ func dottedQuad(text string, ps []part) bool {
 	return true
 }
 
-func asciiDigits(b []byte) bool {
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // recentSlots is the size of a Hasher's memory of its last dictionary lookups.
 const recentSlots = 4096
 

@@ -39,6 +39,7 @@ var Checks = []CheckInfo{
 // Report is the outcome of a verification: counts only, never a value.
 type Report struct {
 	Generated    time.Time     `json:"generated"`
+	Steward      string        `json:"steward_version"` // the build that made the report (internal/version)
 	Duration     time.Duration `json:"duration_ns"`
 	Policy       string        `json:"policy"`
 	PolicySHA256 string        `json:"policy_sha256"`

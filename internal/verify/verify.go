@@ -38,7 +38,9 @@ import (
 	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/flatmap"
 	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/progress"
 	"github.com/stewardhealth/steward/internal/transform"
+	"github.com/stewardhealth/steward/internal/version"
 )
 
 // Options says what to verify.
@@ -52,7 +54,12 @@ type Options struct {
 	// Work is where the lookups of every identifier, key and group go once large (see package
 	// filemem), so that memory does not grow with the rows; nil: the default directory.
 	Work *filemem.Dir
+	// Progress is told of each table read, the original's then the copy's (nil: silent).
+	Progress progress.Progress
 }
+
+// progressEvery is how many rows a table's progress is told at a time.
+const progressEvery = 4096
 
 // InputError is bad input: verification could not start. Its message names what is wrong.
 type InputError struct{ Err error }
@@ -98,7 +105,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	v := &verifier{
 		o: o, src: src, dst: dst, ss: ss, ts: ts, seed: maphash.MakeSeed(),
 		rep: &Report{
-			Generated: start.UTC(), Policy: o.Policy.File, PolicySHA256: hex.EncodeToString(sum[:]),
+			Generated: start.UTC(), Steward: version.String(), Policy: o.Policy.File, PolicySHA256: hex.EncodeToString(sum[:]),
 			Source: database.Redact(o.Source), Target: database.Redact(o.Target), MinK: o.MinK,
 		},
 		tables: map[string]*tableState{},
@@ -423,8 +430,12 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 		proj := project(st.src, cols)
 		pos := positions(len(st.src.Columns), cols)
 		var rows int64
+		tp := v.progress().Table(st.src.Name+" (original)", st.src.Rows)
 		err := v.src.Scan(ctx, proj, func(row database.Row) error {
 			rows++
+			if rows%progressEvery == 0 {
+				tp.Add(progressEvery)
+			}
 			for j, i := range cols {
 				s, ok := text(row[j])
 				if !ok || !st.rules[i].Transforms() {
@@ -452,12 +463,22 @@ func (v *verifier) readOriginal(ctx context.Context) error {
 			}
 			return nil
 		})
+		tp.Add(rows % progressEvery)
+		tp.Done(err)
 		if err != nil {
 			return fmt.Errorf("read the original's table %s: %w", st.src.Name, database.RedactError(err))
 		}
 		st.rep.SourceRows = rows
 	}
 	return nil
+}
+
+// progress is the caller's Progress, or one that tells nobody.
+func (v *verifier) progress() progress.Progress {
+	if v.o.Progress == nil {
+		return progress.Nop{}
+	}
+	return v.o.Progress
 }
 
 // positions maps each of n source columns to its place among cols (the columns read).
@@ -657,8 +678,12 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 		}
 		return h.Sum64(), true
 	}
+	tp := v.progress().Table(d.Name+" (copy)", d.Rows)
 	err := v.dst.Scan(ctx, proj, func(row database.Row) error {
 		rows++
+		if rows%progressEvery == 0 {
+			tp.Add(progressEvery)
+		}
 		rowAt, named := len(batch.keys)/max(len(pk), 1), false
 		for _, i := range cols {
 			val := at(row, i)
@@ -740,6 +765,8 @@ func (v *verifier) readCopyTable(ctx context.Context, st *tableState, refd map[s
 	close(work)
 	wg.Wait()
 	close(results)
+	tp.Add(rows % progressEvery)
+	tp.Done(err)
 	if err != nil {
 		return fmt.Errorf("read the copy's table %s: %w", t.Name, database.RedactError(err))
 	}

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/database"
@@ -21,6 +22,7 @@ import (
 	"github.com/stewardhealth/steward/internal/deid/deidtest"
 	"github.com/stewardhealth/steward/internal/filemem"
 	"github.com/stewardhealth/steward/internal/policy"
+	"github.com/stewardhealth/steward/internal/progress"
 	"github.com/stewardhealth/steward/internal/verify"
 )
 
@@ -59,12 +61,21 @@ func TestPassesOnCorrectCopy(t *testing.T) {
 		t.Run(string(s.Kind), func(t *testing.T) {
 			pol := deidtest.LoadPolicy(t)
 			src, dst := deidentify(t, s, pol)
-			rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst})
+			prog := &countingProgress{rows: map[string]int64{}, done: map[string]bool{}}
+			rep, err := verify.Run(context.Background(), verify.Options{Policy: pol, Source: src, Target: dst, Progress: prog})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if len(rep.Failed()) > 0 {
 				t.Fatalf("a correct copy failed %v: %+v", failedChecks(rep), rep.Findings)
+			}
+			// Progress: every table's rows, in the original then in the copy, each table ended.
+			for _, tr := range rep.Tables {
+				for _, side := range []string{" (original)", " (copy)"} {
+					if got := prog.rows[tr.Name+side]; got != n || !prog.done[tr.Name+side] {
+						t.Errorf("progress of %s%s: %d rows, done %v; want %d, done", tr.Name, side, got, prog.done[tr.Name+side], n)
+					}
+				}
 			}
 			// zip3 still leaves patients alone in their group: for review, not passed.
 			if got := rep.Summary[len(rep.Summary)-1].Status; got != verify.StatusReview || rep.Passed {
@@ -262,3 +273,22 @@ func ExampleFormatOf() {
 	// md <nil>
 	//  report report.pdf: unknown extension ".pdf": use .html, .json or .md
 }
+
+// countingProgress records what a run told it, per table.
+type countingProgress struct {
+	mu   sync.Mutex
+	rows map[string]int64
+	done map[string]bool
+}
+
+func (c *countingProgress) Table(name string, _ int64) progress.TableProgress {
+	return &countingTable{c, name}
+}
+
+type countingTable struct {
+	c    *countingProgress
+	name string
+}
+
+func (t *countingTable) Add(n int64) { t.c.mu.Lock(); t.c.rows[t.name] += n; t.c.mu.Unlock() }
+func (t *countingTable) Done(error)  { t.c.mu.Lock(); t.c.done[t.name] = true; t.c.mu.Unlock() }

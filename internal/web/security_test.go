@@ -194,6 +194,9 @@ func TestAttackTokensCannotMintTokensOrExceedTheirScope(t *testing.T) {
 	}
 	// A query token may query but not widen itself.
 	code, body, _ = f.call("POST", "/api/v1/tokens", ann, `{"scopes":["query"]}`)
+	if code != 201 {
+		t.Fatalf("a query token: got %d %.150s, want 201", code, body)
+	}
 	json.Unmarshal([]byte(body), &r)
 	if code, body, _ := f.call("POST", "/api/v1/projects/diab/queries", r.Token, diabetesJSON); code != 201 {
 		t.Errorf("query token runs a query: got %d %.150s, want 201", code, body)

@@ -55,6 +55,10 @@ type Options struct {
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client (see
 	// client.go); from any other peer the header is ignored.
 	TrustedProxies []netip.Prefix
+	// NoMetrics leaves GET /metrics out (the counts are still kept).
+	NoMetrics bool
+	// AccessLog, when set, gets one line per request (metrics.go); nil: none.
+	AccessLog *slog.Logger
 	// I2B2Domain is the domain i2b2 clients sign in to (issue 20; DefaultI2B2Domain when empty).
 	I2B2Domain string
 	// PublicURL is the address clients reach the server at (https://steward.example.org): the
@@ -72,6 +76,8 @@ type Server struct {
 	mux      *http.ServeMux
 	routes   []route
 	proxies  []netip.Prefix
+	metrics  *metrics // metrics.go
+	access   *slog.Logger
 	// i2b2Domain and publicURL are Options.I2B2Domain and Options.PublicURL (i2b2.go).
 	i2b2Domain, publicURL string
 }
@@ -97,7 +103,9 @@ func New(svc *access.Service, o Options) *Server {
 		o.Log.Error("session", "err", err)
 		http.Error(w, "internal error", http.StatusInternalServerError)
 	}
-	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, i2b2Domain: o.I2B2Domain, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
+	s := &Server{svc: svc, sessions: sm, log: o.Log, mux: http.NewServeMux(), proxies: o.TrustedProxies, access: o.AccessLog,
+		i2b2Domain: o.I2B2Domain, publicURL: strings.TrimSuffix(o.PublicURL, "/")}
+	s.metrics = newMetrics(svc.DB, o.Log)
 	if o.RateLimit > 0 {
 		s.byAddr = newLimiter(o.RateLimit)
 		s.byUser = newLimiter(o.RateLimit)
@@ -110,6 +118,10 @@ func New(svc *access.Service, o Options) *Server {
 	s.handoverRoutes(o.Grants)
 	s.i2b2Routes(o.Warehouse)
 	static, _ := fs.Sub(files, "static")
+	s.handle("GET /healthz", s.healthz) // health.go
+	if !o.NoMetrics {
+		s.mux.Handle("GET /metrics", s.metrics.handler()) // metrics.go
+	}
 	s.mux.Handle("GET /static/", http.StripPrefix("/static/", cacheForever(http.FileServerFS(static))))
 	return s
 }
@@ -120,7 +132,7 @@ func (s *Server) Handler() http.Handler {
 	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, r, fmt.Errorf("%w: cross-origin request refused", derrors.Forbidden), s.log)
 	}))
-	return recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(s.mux))))))), s.log)
+	return s.metrics.instrument(recoverPanics(securityHeaders(s.clientAddress(cop.Handler(s.limitAddr(capBody(s.sessions.LoadAndSave(s.watchUnknown(notePattern(s.mux)))))))), s.log), s.access)
 }
 
 // handle registers a handler that returns an error.

@@ -2,6 +2,7 @@ package web
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/stewardhealth/steward/internal/access"
@@ -12,6 +13,7 @@ import (
 // record it: seed 002's "unauthorized access … will be monitored". The answer itself is
 // not changed; a failure to record is logged.
 func (s *Server) watch(w http.ResponseWriter, r *http.Request, p access.Principal, h APIHandler) error {
+	noteUser(r, p.User)
 	sw := &statusWriter{ResponseWriter: w}
 	err := h(sw, r, p)
 	code := sw.code
@@ -20,6 +22,7 @@ func (s *Server) watch(w http.ResponseWriter, r *http.Request, p access.Principa
 	}
 	switch code {
 	case http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound:
+		s.metrics.refused.WithLabelValues(r.Pattern, strconv.Itoa(code)).Inc()
 		if rerr := s.svc.Refused(r.Context(), p, r.Pattern, resource(r), code); rerr != nil {
 			s.log.Error("record refused request", "err", rerr)
 		}

@@ -20,6 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/bloberror"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/container"
 	"github.com/Azure/azure-sdk-for-go/sdk/storage/azblob/sas"
+	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/transfer"
 )
 
@@ -168,16 +169,16 @@ func (a Account) Grant(ctx context.Context, req GrantRequest) (Grant, string, er
 func (a Account) grant(ctx context.Context, req GrantRequest) (Grant, string, error) {
 	ipr, err := ParseIPRange(req.IPRange)
 	if err != nil {
-		return Grant{}, "", err
+		return Grant{}, "", invalid{err}
 	}
 	if !containerRE.MatchString(req.Container) || strings.Contains(req.Container, "--") {
-		return Grant{}, "", fmt.Errorf("container name %q: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", req.Container)
+		return Grant{}, "", invalid{fmt.Errorf("container name %q: 3 to 63 lowercase letters, digits and single hyphens, starting and ending with a letter or digit", req.Container)}
 	}
 	if req.Duration <= 0 || req.Margin < 0 {
-		return Grant{}, "", errors.New("the duration must be positive and the margin not negative")
+		return Grant{}, "", invalid{errors.New("the duration must be positive and the margin not negative")}
 	}
 	if req.Permissions, err = permissions(req.Permissions); err != nil {
-		return Grant{}, "", err
+		return Grant{}, "", invalid{err}
 	}
 	c, _, err := a.container(req.Container)
 	if err != nil {
@@ -343,3 +344,10 @@ func (a Account) ProveDead(ctx context.Context, g Grant, wait time.Duration) (*R
 		}
 	}
 }
+
+// invalid marks a request that cannot be granted as asked, before anything is sent: it is
+// derrors.Invalid (the command line exits 2) with its own message.
+type invalid struct{ error }
+
+func (e invalid) Unwrap() error        { return e.error }
+func (e invalid) Is(target error) bool { return target == derrors.Invalid }

@@ -155,9 +155,6 @@ func (b Bucket) api() *s3.Client {
 	return s3.New(o)
 }
 
-// Target names the grant's destination in listings and audit entries.
-func (b Bucket) target(prefix string) string { return "s3://" + b.Name + "/" + prefix }
-
 // GrantRequest describes an upload grant.
 type GrantRequest struct {
 	Prefix   string

@@ -476,7 +476,6 @@ type csvSource struct {
 	file string
 	t    *schema.Table
 	r    *csv.Reader
-	f    *os.File
 	pos  []int // file field → table column
 	line int
 }

@@ -1,0 +1,27 @@
+// Package progress is how a long job (de-identification, verification, a warehouse load, the
+// demo) tells its caller how far it is, table by table; the command line shows it as bars
+// on a terminal and as lines otherwise. It holds counts only, never a value.
+package progress
+
+// Progress is told about each table as it goes.
+type Progress interface {
+	Table(name string, rows int64) TableProgress
+}
+
+// TableProgress follows one table: rows as they are done, then the end.
+type TableProgress interface {
+	Add(rows int64)
+	Done(err error)
+}
+
+// Nop is a Progress that tells nobody.
+type Nop struct{}
+
+// Table implements Progress.
+func (Nop) Table(string, int64) TableProgress { return Nop{} }
+
+// Add implements TableProgress.
+func (Nop) Add(int64) {}
+
+// Done implements TableProgress.
+func (Nop) Done(error) {}

@@ -71,9 +71,12 @@ var storeKeys = map[string][]string{
 }
 
 // ReviewRequired reports whether loads wait for a validator (warehouse_review; default off).
-func (w *Warehouse) ReviewRequired(ctx context.Context) (bool, error) {
+func (w *Warehouse) ReviewRequired(ctx context.Context) (bool, error) { return ReviewRequiredIn(ctx, w.DB) }
+
+// ReviewRequiredIn is ReviewRequired of a store, for the loader.
+func ReviewRequiredIn(ctx context.Context, db *store.DB) (bool, error) {
 	var on int64
-	err := w.DB.QueryRowContext(ctx, `SELECT required FROM warehouse_review WHERE id = 1`).Scan(&on)
+	err := db.QueryRowContext(ctx, `SELECT required FROM warehouse_review WHERE id = 1`).Scan(&on)
 	if errors.Is(err, sql.ErrNoRows) {
 		return false, nil
 	}

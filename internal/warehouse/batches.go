@@ -71,7 +71,9 @@ var storeKeys = map[string][]string{
 }
 
 // ReviewRequired reports whether loads wait for a validator (warehouse_review; default off).
-func (w *Warehouse) ReviewRequired(ctx context.Context) (bool, error) { return ReviewRequiredIn(ctx, w.DB) }
+func (w *Warehouse) ReviewRequired(ctx context.Context) (bool, error) {
+	return ReviewRequiredIn(ctx, w.DB)
+}
 
 // ReviewRequiredIn is ReviewRequired of a store, for the loader.
 func ReviewRequiredIn(ctx context.Context, db *store.DB) (bool, error) {

@@ -295,18 +295,18 @@ func (s *Service) RetroSamples(ctx context.Context, p access.Principal, project,
 	return out, rows.Err()
 }
 
-// SetRetroOutcome records a sample's outcome: an officer of its project who is not its
+// SetRetroOutcome records a sample's outcome in the project: an officer of it who is not its
 // author, with a note (the recall's reason for "recalled"; optional for "no_issue"),
 // audited. "recalled" recalls the export (Recall, with demote moving the analyst back to
 // validated) unless it was recalled already.
-func (s *Service) SetRetroOutcome(ctx context.Context, p access.Principal, request, outcome, note string, demote bool) error {
+func (s *Service) SetRetroOutcome(ctx context.Context, p access.Principal, project, request, outcome, note string, demote bool) error {
 	if !slices.Contains(Outcomes, outcome) {
 		return fmt.Errorf("%w: outcome is one of %s", derrors.Invalid, strings.Join(Outcomes, ", "))
 	}
-	var project, author, status string
+	var sampleProject, author, status string
 	err := s.DB.QueryRowContext(ctx, `SELECT r.project, e.author, e.status FROM export_retro_samples r JOIN export_requests e ON e.id = r.request_id
-		WHERE r.request_id = $1`, request).Scan(&project, &author, &status)
-	if errors.Is(err, sql.ErrNoRows) {
+		WHERE r.request_id = $1`, request).Scan(&sampleProject, &author, &status)
+	if errors.Is(err, sql.ErrNoRows) || err == nil && sampleProject != project {
 		return fmt.Errorf("%w: no retroactive sample %s", derrors.NotFound, request)
 	}
 	if err != nil {

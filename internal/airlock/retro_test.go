@@ -118,18 +118,18 @@ func TestRetroactiveChecks(t *testing.T) {
 
 		// Outcomes.
 		first, second := wr.Samples[0], wr.Samples[1]
-		if err := s.SetRetroOutcome(ctx, bob, first, OutcomeNoIssue, "", false); !errors.Is(err, derrors.Forbidden) {
+		if err := s.SetRetroOutcome(ctx, bob, "diab", first, OutcomeNoIssue, "", false); !errors.Is(err, derrors.Forbidden) {
 			t.Errorf("outcome set by the export's author: got %v, want forbidden", err)
 		}
-		if err := s.SetRetroOutcome(ctx, olga, first, "fine", "", false); !errors.Is(err, derrors.Invalid) {
+		if err := s.SetRetroOutcome(ctx, olga, "diab", first, "fine", "", false); !errors.Is(err, derrors.Invalid) {
 			t.Errorf("unknown outcome: got %v, want invalid", err)
 		}
-		if err := s.SetRetroOutcome(ctx, olga, first, OutcomeAnalystContacted, "", false); !errors.Is(err, derrors.Invalid) {
+		if err := s.SetRetroOutcome(ctx, olga, "diab", first, OutcomeAnalystContacted, "", false); !errors.Is(err, derrors.Invalid) {
 			t.Errorf("analyst contacted without a note: got %v, want invalid", err)
 		}
-		must(s.SetRetroOutcome(ctx, olga, first, OutcomeNoIssue, "", false))
-		must(s.SetRetroOutcome(ctx, ann, second, OutcomeAnalystContacted, "asked why age 0-17 is so fine-grained", false))
-		must(s.SetRetroOutcome(ctx, olga, second, OutcomeRecalled, "a cell was too small", true))
+		must(s.SetRetroOutcome(ctx, olga, "diab", first, OutcomeNoIssue, "", false))
+		must(s.SetRetroOutcome(ctx, ann, "diab", second, OutcomeAnalystContacted, "asked why age 0-17 is so fine-grained", false))
+		must(s.SetRetroOutcome(ctx, olga, "diab", second, OutcomeRecalled, "a cell was too small", true))
 		r, err := s.Get(ctx, olga, second)
 		must(err)
 		if r.Status != Recalled {

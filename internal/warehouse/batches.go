@@ -244,8 +244,8 @@ func (w *Warehouse) batch(ctx context.Context, p access.Principal, x access.Proj
 	return b, nil
 }
 
-// rejectedCount counts a pending batch's rows of table t whose key the warehouse or the
-// batch already holds.
+// rejectedCount counts a pending batch's rows of table t whose key the warehouse already
+// holds, plus those whose key the batch holds more than once (a row can count twice).
 func rejectedCount(ctx context.Context, q interface {
 	QueryRowContext(context.Context, string, ...any) *sql.Row
 }, t *schema.Table, id int64) (int64, error) {
@@ -253,19 +253,21 @@ func rejectedCount(ctx context.Context, q interface {
 	if keys == nil {
 		return 0, nil
 	}
-	var inStore, inBatch []string
+	var inStore []string
 	for _, k := range keys {
 		inStore = append(inStore, "w."+k+" = s."+k)
-		inBatch = append(inBatch, "d."+k+" = s."+k)
 	}
-	var n int64
-	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+load.StagedName(t)+` s WHERE s.batch_id = $1 AND (
-		EXISTS (SELECT 1 FROM `+t.StoreName()+` w WHERE `+strings.Join(inStore, " AND ")+`)
-		OR (SELECT COUNT(*) FROM `+load.StagedName(t)+` d WHERE d.batch_id = $1 AND `+strings.Join(inBatch, " AND ")+`) > 1)`, id).Scan(&n)
+	var held, twice int64
+	err := q.QueryRowContext(ctx, `SELECT COUNT(*) FROM `+load.StagedName(t)+` s WHERE s.batch_id = $1 AND
+		EXISTS (SELECT 1 FROM `+t.StoreName()+` w WHERE `+strings.Join(inStore, " AND ")+`)`, id).Scan(&held)
+	if err == nil {
+		err = q.QueryRowContext(ctx, `SELECT COALESCE(SUM(n), 0) FROM (SELECT COUNT(*) AS n FROM `+load.StagedName(t)+
+			` WHERE batch_id = $1 GROUP BY `+strings.Join(keys, ", ")+` HAVING COUNT(*) > 1) d`, id).Scan(&twice)
+	}
 	if err != nil {
 		return 0, fmt.Errorf("%s: %w", load.StagedName(t), err)
 	}
-	return n, nil
+	return held + twice, nil
 }
 
 // ReviewBatch is what a validator of the project sees of a batch: rows per table and agency,

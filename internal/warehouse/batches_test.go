@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/access"
@@ -14,6 +15,18 @@ import (
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
 	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
+
+// rows is a Source of fixed rows.
+type rows [][]any
+
+func (r *rows) Next() ([]any, error) {
+	if len(*r) == 0 {
+		return nil, io.EOF
+	}
+	x := (*r)[0]
+	*r = (*r)[1:]
+	return x, nil
+}
 
 // patientTables are a synthetic warehouse's per-patient tables (its concepts are north's).
 func patientTables(g synthetic.Warehouse) []load.Input {
@@ -170,6 +183,17 @@ func TestValidatorBatches(t *testing.T) {
 		}
 		if _, err := w.DecideBatch(ctx, vera, "diab", r3.Batch, true, "approve it anyway"); !errors.Is(err, derrors.Conflict) {
 			t.Errorf("approving a batch with rejected rows: got %v, want conflict", err)
+		}
+		twice := rows{{int64(900001), "N"}, {int64(900002), "N"}, {int64(900001), "Y"}}
+		r4, err := load.RunBatch(ctx, db, testKey, []load.Input{{Table: "patient_dimension", Source: &twice}}, load.Options{Agency: "north", Review: true})
+		must(t, err)
+		rev, err = w.ReviewBatch(ctx, vera, "diab", r4.Batch, 0)
+		must(t, err)
+		if len(rev.Rejected) != 1 || rev.Rejected[0].Rows != 2 {
+			t.Errorf("a patient twice in a batch: rejected %+v, want its 2 rows", rev.Rejected)
+		}
+		if _, err := w.DecideBatch(ctx, vera, "diab", r4.Batch, true, "approve it anyway"); !errors.Is(err, derrors.Conflict) {
+			t.Errorf("approving a batch with a patient twice: got %v, want conflict", err)
 		}
 		if got := look(); got != with {
 			t.Errorf("a refused approval changed the analyst's answer: %+v, want %+v", got, with)

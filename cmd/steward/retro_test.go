@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/store"
 )
 
@@ -83,5 +84,51 @@ func TestRetroCommands(t *testing.T) {
 	out, err = steward(t, "export", "retro", "samples", "north-diabetes", "--as", "pia")
 	if err != nil || !strings.Contains(out, `"outcome": "no_issue"`) || !strings.Contains(out, `"status": "recalled"`) {
 		t.Errorf("samples after the outcomes: %v\n%s", err, out)
+	}
+}
+
+// serve's schedule samples every project's ended period, audited as cli:steward; its next
+// tick finds the period sampled and picks nothing more.
+func TestServeScheduleSamplesRetroactively(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("STEWARD_HOME", dir)
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("a long password\n"), 0o600)
+	for _, args := range [][]string{
+		{"admin", "bootstrap", "root", "--password-file", pw},
+		{"admin", "project-add", "outcomes", "Outcomes"},
+		{"admin", "project-add", "quiet", "Nothing released"},
+	} {
+		if out, err := steward(t, args...); err != nil {
+			t.Fatalf("%v: %v\n%s", args, err, out)
+		}
+	}
+	ctx := context.Background()
+	s, done, err := openAccess(ctx, appDBPath(), access.Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer done()
+	now := time.Now().UTC()
+	last := time.Date(now.Year(), now.Month(), 1, 12, 0, 0, 0, time.UTC).AddDate(0, -1, 0)
+	for i := range 15 {
+		if _, err := s.DB.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, status, created_at, declared)
+			VALUES ($1, 'outcomes', 'root', 'automatic', 'outcomes', 'released', $2, FALSE)`,
+			fmt.Sprintf("exp-%016d", i), store.FormatTime(last.Add(time.Duration(i)*time.Hour))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	al := airlockService(s, appDBPath(), nil, "127.0.0.1:8080", "", false)
+	runRetroSchedule(ctx, al)
+	runRetroSchedule(ctx, al)
+	var picked, runs, samples int
+	if err := s.DB.QueryRowContext(ctx, `SELECT COALESCE(SUM(picked), 0), COUNT(*) FROM export_retro_runs WHERE run_by = 'cli:steward'`).Scan(&picked, &runs); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DB.QueryRowContext(ctx, `SELECT COUNT(*) FROM export_retro_samples`).Scan(&samples); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 2 || picked != 2 || samples != 2 { // round(10 % × 15) = 2 in outcomes, 0 in quiet
+		t.Errorf("after two ticks: %d runs picking %d, %d samples; want both projects' last month run once, 2 picked", runs, picked, samples)
 	}
 }

@@ -91,7 +91,13 @@ func TestValidatorBatchesAPI(t *testing.T) {
 		if code, body, _ := f.call("GET", "/api/v1/projects/diab/batches", val, ""); code != 200 || json.Unmarshal([]byte(body), &bs) != nil || len(bs) != 2 || bs[0].Status != load.Pending {
 			t.Errorf("batches: got %d %.300s", code, body)
 		}
-		if code, body, _ := f.call("POST", path+"/approve", val, `{"reason":"counts match the sender's"}`); code != 200 || !strings.Contains(body, `"approved"`) {
+		// A script's token with the export scope decides, as the validator.
+		code, body, _ = f.call("POST", "/api/v1/tokens", val, `{"label":"validation script","scopes":["read","export"]}`)
+		var tk struct{ Token string }
+		if code != 201 || json.Unmarshal([]byte(body), &tk) != nil || tk.Token == "" {
+			t.Fatalf("export token: got %d %s", code, body)
+		}
+		if code, body, _ := f.call("POST", path+"/approve", tk.Token, `{"reason":"counts match the sender's"}`); code != 200 || !strings.Contains(body, `"approved"`) {
 			t.Fatalf("approve: got %d %s", code, body)
 		}
 		if c, p := count(); c <= c0 || p != c {

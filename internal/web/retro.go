@@ -3,6 +3,8 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/stewardhealth/steward/internal/access"
@@ -60,5 +62,54 @@ func (s *Server) retroRoutes(svc *airlock.Service) {
 			return err
 		}
 		return noContent(w, svc.SetRetroOutcome(r.Context(), p, r.PathValue("id"), r.PathValue("eid"), req.Outcome, req.Note, req.Demote))
+	})
+
+	// The officer's page: the sampling settings, a run now, the samples and their outcomes.
+	pg := page{name: "retro.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		if svc == nil {
+			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		x, err := s.svc.Project(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		st, err := svc.RetroSettings(r.Context(), p, x.Code)
+		if err != nil {
+			return nil, err
+		}
+		ss, err := svc.RetroSamples(r.Context(), p, x.Code, "")
+		return struct {
+			Project     access.Project
+			Settings    airlock.RetroSettings
+			RatePercent string
+			Samples     []airlock.RetroSample
+		}{x, st, strconv.FormatFloat(st.Rate*100, 'f', -1, 64), ss}, err
+	}}
+	s.pageHandlers("/projects/{id}/retro", "Retroactive checks", pg, func(r *http.Request, p access.Principal) (string, error) {
+		if svc == nil {
+			return "", fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		f, project := r.PostFormValue, r.PathValue("id")
+		switch f("do") {
+		case "settings":
+			pct, err := strconv.ParseFloat(strings.TrimSpace(f("rate_percent")), 64)
+			if err != nil {
+				return "", fmt.Errorf("%w: the share sampled is a percentage", derrors.Invalid)
+			}
+			return "Sampling saved.", svc.SetRetroSettings(r.Context(), p, project, airlock.RetroSettings{Rate: pct / 100, Period: f("period")})
+		case "run":
+			runs, err := svc.RunRetro(r.Context(), p, project, time.Now(), nil)
+			if err != nil || len(runs) == 0 {
+				return "", err
+			}
+			if runs[0].Already {
+				return fmt.Sprintf("Period %s was sampled already.", runs[0].Period), nil
+			}
+			return fmt.Sprintf("Period %s: %d of %d released automatic exports sampled.", runs[0].Period, runs[0].Picked, runs[0].Released), nil
+		case "outcome":
+			return fmt.Sprintf("Export %s: %s.", f("export"), f("outcome")),
+				svc.SetRetroOutcome(r.Context(), p, project, f("export"), f("outcome"), f("note"), f("demote") == "on")
+		}
+		return "", fmt.Errorf("%w: nothing to do", derrors.Invalid)
 	})
 }

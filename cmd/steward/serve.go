@@ -101,6 +101,17 @@ file, which overrides the default.`,
 			o.Grants = &transfer.Ledger{Dir: grantsDir()} // the hand-over page lists this machine's upload grants
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}
+			go func() { // retroactive checks: each project's last ended period, sampled once (issue 16)
+				for t := time.NewTicker(time.Hour); ; {
+					runRetroSchedule(ctx, o.Airlock)
+					select {
+					case <-ctx.Done():
+						t.Stop()
+						return
+					case <-t.C:
+					}
+				}
+			}()
 			go func() { // stale failure counts and expired sessions
 				for t := time.NewTicker(10 * time.Minute); ; {
 					select {

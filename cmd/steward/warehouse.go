@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -95,7 +96,125 @@ same rows. With --csv, write the CSV files instead of loading them.`,
 	demo.Flags().Int64Var(&patients, "patients", synthetic.DemoPatients, "patients to make (about 100 facts each)")
 	demo.Flags().StringVar(&csvDir, "csv", "", "write CSV files to this folder instead of loading")
 	cmd.AddCommand(loadCmd, demo)
+	cmd.AddCommand(batchCommands(&dsn)...)
 	return cmd
+}
+
+// batchCommands are issue 16's data validator on the command line: whether loads wait for
+// review (administrators: cli:<OS user>), and a validator's batches, acting --as a user of
+// the store who holds DATA_VALIDATOR in the project (audited as that user, from "cli").
+func batchCommands(dsn *string) []*cobra.Command {
+	var as, reason string
+	var sample int
+	with := func(fn func(ctx context.Context, w *warehouse.Warehouse, p access.Principal, args []string, out io.Writer) error) func(*cobra.Command, []string) error {
+		return func(c *cobra.Command, args []string) error {
+			ctx := c.Context()
+			s, done, err := openAccess(ctx, *dsn, access.Config{}, nil)
+			if err != nil {
+				return err
+			}
+			defer done()
+			p := cliPrincipal()
+			if c.Flags().Lookup("as") != nil {
+				if as == "" {
+					return fmt.Errorf("--as names the data validator acting")
+				}
+				if p, err = s.Principal(ctx, as, "cli"); err != nil {
+					return err
+				}
+			}
+			return fn(ctx, warehouse.New(s.DB, s, nil), p, args, c.OutOrStdout())
+		}
+	}
+	review := &cobra.Command{
+		Use:   "review [on|off] --reason TEXT",
+		Short: "Show whether loads wait for a data validator's review, or turn it on or off (audited)",
+		Long: `With review on, 'steward warehouse load' lands its rows as a pending batch that no cohort
+count, breakdown, totalnum, patient-level read or export sees until a user holding
+DATA_VALIDATOR in a project of the rows' agency approves it (steward warehouse approve, or
+POST /api/v1/projects/{id}/batches/{batch}/approve). Off (the default) loads go live at once.`,
+		Example: `  steward warehouse review
+  steward warehouse review on --reason "seed 003: validated loads only"`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: with(func(ctx context.Context, w *warehouse.Warehouse, p access.Principal, args []string, out io.Writer) error {
+			if len(args) == 1 {
+				if args[0] != "on" && args[0] != "off" {
+					return fmt.Errorf("review on or review off, not %q", args[0])
+				}
+				if err := w.SetReviewRequired(ctx, p, args[0] == "on", reason); err != nil {
+					return err
+				}
+			}
+			on, err := w.ReviewRequired(ctx)
+			if err != nil {
+				return err
+			}
+			return printJSON(out, map[string]bool{"required": on})
+		}),
+	}
+	review.Flags().StringVar(&reason, "reason", "", "why the setting changes (audited)")
+	list := &cobra.Command{
+		Use:   "batches PROJECT --as USER",
+		Short: "List the loads a data validator of the project may review",
+		Args:  cobra.ExactArgs(1),
+		RunE: with(func(ctx context.Context, w *warehouse.Warehouse, p access.Principal, args []string, out io.Writer) error {
+			bs, err := w.Batches(ctx, p, args[0])
+			if err != nil {
+				return err
+			}
+			return printJSON(out, bs)
+		}),
+	}
+	batchArg := func(s string) (int64, error) {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n <= 0 {
+			return 0, fmt.Errorf("a batch is a positive whole number")
+		}
+		return n, nil
+	}
+	show := &cobra.Command{
+		Use:   "batch PROJECT BATCH --as USER [--sample N]",
+		Short: "Review a batch: rows per table and agency, rejected rows, its first rows as a validator sees them (audited)",
+		Args:  cobra.ExactArgs(2),
+		RunE: with(func(ctx context.Context, w *warehouse.Warehouse, p access.Principal, args []string, out io.Writer) error {
+			id, err := batchArg(args[1])
+			if err != nil {
+				return err
+			}
+			r, err := w.ReviewBatch(ctx, p, args[0], id, sample)
+			if err != nil {
+				return err
+			}
+			return printJSON(out, r)
+		}),
+	}
+	show.Flags().IntVar(&sample, "sample", 5, "first rows of each table to show (0 to 50)")
+	decide := func(use string, approve bool, short string) *cobra.Command {
+		c := &cobra.Command{
+			Use:   use + " PROJECT BATCH --as USER --reason TEXT",
+			Short: short,
+			Args:  cobra.ExactArgs(2),
+			RunE: with(func(ctx context.Context, w *warehouse.Warehouse, p access.Principal, args []string, out io.Writer) error {
+				id, err := batchArg(args[1])
+				if err != nil {
+					return err
+				}
+				b, err := w.DecideBatch(ctx, p, args[0], id, approve, reason)
+				if err != nil {
+					return err
+				}
+				return printJSON(out, b)
+			}),
+		}
+		c.Flags().StringVar(&reason, "reason", "", "why (audited)")
+		return c
+	}
+	cmds := []*cobra.Command{list, show, decide("approve", true, "Approve a pending batch: its rows enter the warehouse, seen by every query from now on"),
+		decide("reject", false, "Reject a pending batch: its rows are deleted, never seen")}
+	for _, c := range cmds {
+		c.Flags().StringVar(&as, "as", "", "the data validator acting (a user of the store holding DATA_VALIDATOR in the project)")
+	}
+	return append(cmds, review)
 }
 
 // serveWarehouse is the server's warehouse: its key from $STEWARD_WAREHOUSE_KEY, the file
@@ -213,9 +332,13 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 		return err
 	}
 	defer db.Close()
+	review, err := warehouse.ReviewRequiredIn(ctx, db)
+	if err != nil {
+		return err
+	}
 	start := time.Now()
 	prog, wait := newProgress(errw)
-	n, err := load.Run(ctx, db, keys, in, load.Options{Agency: agency, Progress: prog})
+	r, err := load.RunBatch(ctx, db, keys, in, load.Options{Agency: agency, Progress: prog, Review: review, By: cliPrincipal().User})
 	wait()
 	if err != nil {
 		return fmt.Errorf("warehouse load (nothing kept): %w", err)
@@ -227,9 +350,14 @@ func loadWarehouse(ctx context.Context, out, errw io.Writer, dsn, keyFile, agenc
 			Agency  string  `json:"agency"` // "": the whole site
 			Seconds float64 `json:"seconds"`
 			Rate    float64 `json:"rows_per_second"`
-		}{n, agency, took.Seconds(), float64(n) / took.Seconds()})
+			Pending bool    `json:"pending"` // the batch waits for a data validator's review
+			Batch   int64   `json:"batch,omitempty"`
+		}{r.Rows, agency, took.Seconds(), float64(r.Rows) / took.Seconds(), r.Pending, r.Batch})
 	}
-	fmt.Fprintf(out, "loaded %d rows in %s\n", n, took.Round(time.Millisecond))
+	fmt.Fprintf(out, "loaded %d rows in %s\n", r.Rows, took.Round(time.Millisecond))
+	if r.Pending {
+		fmt.Fprintf(out, "batch %d waits for a data validator's review: no query sees it until it is approved (steward warehouse batch PROJECT %d --as USER)\n", r.Batch, r.Batch)
+	}
 	return nil
 }
 

@@ -108,6 +108,12 @@ var routeScope = map[string]access.Scope{
 	"POST /api/v1/exports/{eid}/links":                   access.ScopeExport,
 	"DELETE /api/v1/links/{lid}":                         access.ScopeExport,
 	"GET /api/v1/download/{token}/{file}":                access.ScopeExport,
+	// issue 16: the officer's retroactive checks and the data validator's decisions
+	"PUT /api/v1/projects/{id}/retro/settings":           access.ScopeExport,
+	"POST /api/v1/projects/{id}/retro/run":               access.ScopeExport,
+	"PUT /api/v1/projects/{id}/retro/samples/{eid}":      access.ScopeExport,
+	"POST /api/v1/projects/{id}/batches/{batch}/approve": access.ScopeExport,
+	"POST /api/v1/projects/{id}/batches/{batch}/reject":  access.ScopeExport,
 }
 
 // needScope is the scope a token must carry for the route.

@@ -113,6 +113,7 @@ func New(svc *access.Service, o Options) *Server {
 	s.apiRoutes()
 	s.pageRoutes()
 	s.airlockRoutes(o.Airlock)
+	s.retroRoutes(o.Airlock)
 	s.governanceRoutes(o.Governance)
 	s.warehouseRoutes(o.Warehouse)
 	s.handoverRoutes(o.Grants)

@@ -105,6 +105,7 @@ func (s *Server) warehouseRoutes(wh *warehouse.Warehouse) {
 	})
 	s.cohortRoutes(wh)
 	s.obfuscationRoutes(wh)
+	s.batchRoutes(wh)
 }
 
 // replyNeutral is reply in the API's vocabulary (vocabulary.go), not the warehouse's columns.

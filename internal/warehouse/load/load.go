@@ -53,19 +53,72 @@ type Options struct {
 	// does not sync to disk while loading (a crash of the machine, not of Steward, can leave
 	// the file unusable; make it again).
 	NewStore bool
+	// Review lands the load as a batch a data validator reviews (package warehouse,
+	// batches.go): its rows go to the staging tables (staged_<table>), which no query reads,
+	// until the batch is approved. Without it the rows go to the warehouse at once, and the
+	// batch is recorded as loaded directly.
+	Review bool
+	By     string // who loads, recorded on the batch
 }
+
+// Result is what a load did.
+type Result struct {
+	Rows    int64
+	Batch   int64 // warehouse_batches.id
+	Pending bool  // staged for review
+}
+
+// Batch statuses (warehouse_batches.status).
+const (
+	Pending  = "pending"
+	Approved = "approved"
+	Rejected = "rejected"
+	Direct   = "direct" // loaded without review
+)
+
+// StagedName is the staging table of a warehouse table.
+func StagedName(t *schema.Table) string { return "staged_" + t.StoreName() }
 
 // Run appends the inputs to the warehouse in one transaction: on any error nothing is kept.
 // PostgreSQL loads by COPY, SQLite by batched multi-row INSERTs. It returns the rows loaded.
 func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Options) (int64, error) {
+	r, err := RunBatch(ctx, db, keys, in, o)
+	return r.Rows, err
+}
+
+// RunBatch is Run, saying which batch the load is and whether it waits for review.
+func RunBatch(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Options) (Result, error) {
 	for _, x := range in {
 		if schema.Named(x.Table) == nil {
-			return 0, fmt.Errorf("unknown warehouse table %s", x.Table)
+			return Result{}, fmt.Errorf("unknown warehouse table %s", x.Table)
 		}
 	}
-	var total int64
+	var total, batch int64
+	status := Direct
+	if o.Review {
+		status = Pending
+	}
+	// target is the table a load writes, and the columns before the row's own.
+	target := func(t *schema.Table, cols []string) (string, []string) {
+		if !o.Review {
+			return t.StoreName(), cols
+		}
+		return StagedName(t), append([]string{"batch_id"}, cols...)
+	}
+	withBatch := func(r []any) []any {
+		if !o.Review {
+			return r
+		}
+		return append([]any{batch}, r...)
+	}
+	const nextBatch = `SELECT COALESCE(MAX(id), 0) + 1 FROM warehouse_batches`
+	const addBatch = `INSERT INTO warehouse_batches (id, agency, status, rows, loaded_at, loaded_by) VALUES ($1, $2, $3, $4, $5, $6)`
+	ontologyStmt := insertOntology()
+	if o.Review {
+		ontologyStmt = insertStagedOntology()
+	}
 	demo := newDemographics()
-	each := func(write func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error)) error {
+	each := func(write func(name string, cols []string, next func() ([]any, error)) (int64, error)) error {
 		for _, x := range in {
 			t := schema.Named(x.Table)
 			agency := cmp.Or(x.Agency, o.Agency)
@@ -94,7 +147,8 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 			if ferr == nil && len(first)-1 < len(cols)-1 {
 				cols = append(cols[:len(first)-1:len(first)-1], "agency")
 			}
-			n, err := write(t, cols, func() ([]any, error) {
+			name, wcols := target(t, cols)
+			n, err := write(name, wcols, func() ([]any, error) {
 				r, err := first, ferr
 				if first != nil || ferr != nil {
 					first, ferr = nil, nil
@@ -106,6 +160,7 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 						return nil, fmt.Errorf("table %s: a row of %d values after rows of %d", t.Name, len(r)-1, len(cols)-1)
 					}
 					tp.Add(1)
+					r = withBatch(r)
 				}
 				return r, err
 			})
@@ -125,10 +180,13 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 		`CREATE INDEX observation_fact_patient ON observation_fact (patient_num)`}
 	now := store.FormatTime(time.Now())
 	const mark = `INSERT INTO warehouse_loads (seq, loaded_at, rows) SELECT COALESCE(MAX(seq), 0) + 1, $1, $2 FROM warehouse_loads`
+	if o.Review {
+		drop, build = nil, nil
+	}
 	if db.Dialect == store.Postgres {
 		conn, err := db.Conn(ctx)
 		if err != nil {
-			return 0, err
+			return Result{}, err
 		}
 		defer conn.Close()
 		err = conn.Raw(func(dc any) error {
@@ -137,40 +195,47 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 				return err
 			}
 			defer tx.Rollback(ctx)
+			if err := tx.QueryRow(ctx, nextBatch).Scan(&batch); err != nil {
+				return fmt.Errorf("warehouse_batches: %w", err)
+			}
 			for _, q := range drop {
 				if _, err := tx.Exec(ctx, q); err != nil {
 					return err
 				}
 			}
-			err = each(func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error) {
-				return tx.CopyFrom(ctx, pgx.Identifier{t.StoreName()}, cols, &copySource{next: next})
+			err = each(func(name string, cols []string, next func() ([]any, error)) (int64, error) {
+				return tx.CopyFrom(ctx, pgx.Identifier{name}, cols, &copySource{next: next})
 			})
 			if err != nil {
 				return err
 			}
 			for _, r := range demo.entries() {
-				if _, err := tx.Exec(ctx, insertOntology(), r...); err != nil {
+				if _, err := tx.Exec(ctx, ontologyStmt, withBatch(r)...); err != nil {
 					return fmt.Errorf("warehouse_ontology: %w", err)
 				}
 			}
-			for _, q := range append(build, mark) {
-				var args []any
-				if q == mark {
-					args = []any{now, total}
-				}
-				if _, err := tx.Exec(ctx, q, args...); err != nil {
+			for _, q := range build {
+				if _, err := tx.Exec(ctx, q); err != nil {
 					return err
 				}
 			}
+			if !o.Review {
+				if _, err := tx.Exec(ctx, mark, now, total); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.Exec(ctx, addBatch, batch, o.Agency, status, total, now, o.By); err != nil {
+				return fmt.Errorf("warehouse_batches: %w", err)
+			}
 			return tx.Commit(ctx)
 		})
-		return total, err
+		return Result{Rows: total, Batch: batch, Pending: o.Review}, err
 	}
 	// SQLite: below database/sql, on one connection, so that a row's values go to the driver
 	// as they are (no per-value conversion) through statements prepared once per table.
 	conn, err := db.Conn(ctx)
 	if err != nil {
-		return 0, err
+		return Result{}, err
 	}
 	defer conn.Close()
 	err = conn.Raw(func(dc any) error {
@@ -195,18 +260,21 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 			}
 		}
 		err = func() error {
+			if batch, err = c.queryInt(nextBatch); err != nil {
+				return fmt.Errorf("warehouse_batches: %w", err)
+			}
 			for _, q := range drop {
 				if err := c.exec(q); err != nil {
 					return err
 				}
 			}
-			if err := each(func(t *schema.Table, cols []string, next func() ([]any, error)) (int64, error) {
-				return c.insertBatches(t.StoreName(), cols, next)
+			if err := each(func(name string, cols []string, next func() ([]any, error)) (int64, error) {
+				return c.insertBatches(name, cols, next)
 			}); err != nil {
 				return err
 			}
 			for _, r := range demo.entries() {
-				if err := c.exec(insertOntology(), r...); err != nil {
+				if err := c.exec(ontologyStmt, withBatch(r)...); err != nil {
 					return fmt.Errorf("warehouse_ontology: %w", err)
 				}
 			}
@@ -215,8 +283,13 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 					return err
 				}
 			}
-			if err := c.exec(mark, now, total); err != nil {
-				return err
+			if !o.Review {
+				if err := c.exec(mark, now, total); err != nil {
+					return err
+				}
+			}
+			if err := c.exec(addBatch, batch, o.Agency, status, total, now, o.By); err != nil {
+				return fmt.Errorf("warehouse_batches: %w", err)
 			}
 			return c.exec(`COMMIT`)
 		}()
@@ -225,7 +298,7 @@ func Run(ctx context.Context, db *store.DB, keys *seal.Keys, in []Input, o Optio
 		}
 		return err
 	})
-	return total, err
+	return Result{Rows: total, Batch: batch, Pending: o.Review}, err
 }
 
 // liteConn is a SQLite connection as its driver offers it.
@@ -271,6 +344,33 @@ func (c *liteConn) exec(q string, args ...any) error {
 	}
 	_, err = st.ExecContext(c.ctx, nv)
 	return err
+}
+
+// queryInt runs a query of one whole number.
+func (c *liteConn) queryInt(q string) (int64, error) {
+	st, err := c.conn.PrepareContext(c.ctx, q)
+	if err != nil {
+		return 0, err
+	}
+	defer st.Close()
+	qc, ok := st.(driver.StmtQueryContext)
+	if !ok {
+		return 0, fmt.Errorf("sqlite driver statement %T cannot query with a context", st)
+	}
+	rows, err := qc.QueryContext(c.ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	v := make([]driver.Value, 1)
+	if err := rows.Next(v); err != nil {
+		return 0, err
+	}
+	switch n := v[0].(type) {
+	case int64:
+		return n, nil
+	}
+	return 0, fmt.Errorf("not a whole number: %T", v[0])
 }
 
 // insertBatches writes rows with multi-row INSERTs of up to 200 rows, one statement prepared

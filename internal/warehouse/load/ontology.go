@@ -124,3 +124,13 @@ func insertOntology() string {
 	return `INSERT INTO warehouse_ontology (` + strings.Join(ontologyColumns, ", ") + `) VALUES (` + strings.Join(marks, ", ") +
 		`) ON CONFLICT (c_fullname, agency) DO NOTHING`
 }
+
+// insertStagedOntology adds an entry to a batch's staging table (approval adds it to the
+// ontology unless one of its path exists).
+func insertStagedOntology() string {
+	marks := make([]string, len(ontologyColumns)+1)
+	for i := range marks {
+		marks[i] = fmt.Sprintf("$%d", i+1)
+	}
+	return `INSERT INTO staged_warehouse_ontology (batch_id, ` + strings.Join(ontologyColumns, ", ") + `) VALUES (` + strings.Join(marks, ", ") + `)`
+}

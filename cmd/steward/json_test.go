@@ -476,6 +476,8 @@ func TestWarehouseLoadJSON(t *testing.T) {
 		Agency  string  `json:"agency"`
 		Seconds float64 `json:"seconds"`
 		Rate    float64 `json:"rows_per_second"`
+		Pending bool    `json:"pending"`
+		Batch   int64   `json:"batch"`
 	}
 	code, b, stderr := stewardJSON(t, "warehouse", "load", "--json", "--db", filepath.Join(dir, "b.db"), csvDir)
 	if code != 0 {
@@ -483,7 +485,7 @@ func TestWarehouseLoadJSON(t *testing.T) {
 	}
 	decode(t, "warehouse load", b, &r)
 	facts, _ := os.ReadFile(filepath.Join(csvDir, "observation_fact.csv"))
-	if !strings.Contains(text, fmt.Sprintf("\nloaded %d rows in ", r.Rows)) || r.Rows <= int64(bytes.Count(facts, []byte("\n"))-1) || r.Seconds <= 0 || r.Rate <= 0 {
-		t.Errorf("load --json %+v; the text said %q", r, text)
+	if !strings.Contains(text, fmt.Sprintf("\nloaded %d rows in ", r.Rows)) || r.Rows <= int64(bytes.Count(facts, []byte("\n"))-1) || r.Seconds <= 0 || r.Rate <= 0 || r.Pending || r.Batch <= 0 {
+		t.Errorf("load --json %+v (review is off: not pending, a batch recorded); the text said %q", r, text)
 	}
 }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"errors"
 	"fmt"
 	"io"
@@ -205,71 +204,20 @@ func invokedAs() string {
 	return exe
 }
 
-var samples = []struct{ title, query string }{
-	{"patient", "SELECT mrn, first_name, last_name, birth_date || '', zip, phone FROM patient ORDER BY id LIMIT 3"},
-	{"enterprise and campus", "SELECT e.name, c.name, c.city FROM campus c JOIN enterprise e ON e.id = c.enterprise_id ORDER BY c.id LIMIT 2"},
-	{"server", "SELECT hostname, fqdn, ip_address FROM server ORDER BY id LIMIT 2"},
-	{"integration endpoint", "SELECT url FROM integration_endpoint ORDER BY id LIMIT 2"},
-	{"transport note", "SELECT note FROM transport_request WHERE note IS NOT NULL ORDER BY id LIMIT 2"},
-}
-
+// showSamples prints the same rows of the original and of its copy.
 func showSamples(ctx context.Context, out io.Writer, src, dst string) error {
-	a, err := sql.Open("sqlite", "file:"+src+"?mode=ro")
+	samples, err := demo.Samples(ctx, src, dst)
 	if err != nil {
 		return err
 	}
-	defer a.Close()
-	b, err := sql.Open("sqlite", "file:"+dst+"?mode=ro")
-	if err != nil {
-		return err
-	}
-	defer b.Close()
 	for _, s := range samples {
-		before, err := queryRows(ctx, a, s.query)
-		if err != nil {
-			return fmt.Errorf("sample %s: %w", s.title, err)
-		}
-		after, err := queryRows(ctx, b, s.query)
-		if err != nil {
-			return fmt.Errorf("sample %s: %w", s.title, err)
-		}
-		fmt.Fprintf(out, "  %s\n", s.title)
-		for i := range before {
-			fmt.Fprintf(out, "    before: %s\n", before[i])
-			if i < len(after) {
-				fmt.Fprintf(out, "    after:  %s\n", after[i])
+		fmt.Fprintf(out, "  %s\n", s.Title)
+		for i := range s.Before {
+			fmt.Fprintf(out, "    before: %s\n", s.Before[i])
+			if i < len(s.After) {
+				fmt.Fprintf(out, "    after:  %s\n", s.After[i])
 			}
 		}
 	}
 	return nil
-}
-
-func queryRows(ctx context.Context, db *sql.DB, q string) ([]string, error) {
-	rows, err := db.QueryContext(ctx, q)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	cols, _ := rows.Columns()
-	var out []string
-	for rows.Next() {
-		vals := make([]sql.NullString, len(cols))
-		ptrs := make([]any, len(cols))
-		for i := range vals {
-			ptrs[i] = &vals[i]
-		}
-		if err := rows.Scan(ptrs...); err != nil {
-			return nil, err
-		}
-		parts := make([]string, len(cols))
-		for i, v := range vals {
-			if v.Valid {
-				parts[i] = v.String
-			} else {
-				parts[i] = "NULL"
-			}
-		}
-		out = append(out, strings.Join(parts, " | "))
-	}
-	return out, rows.Err()
 }

@@ -13,9 +13,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/governance"
-	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/warehouse"
-	"github.com/stewardhealth/steward/internal/warehouse/seal"
 )
 
 // withGovernance opens the store and runs fn with the governance service over it.
@@ -30,35 +28,8 @@ func withGovernance(dsn *string, fn func(ctx context.Context, g *governance.Serv
 		if keys, err := warehouseKeys(*dsn, os.Getenv("STEWARD_WAREHOUSE_KEY_FILE"), false); err == nil {
 			w = warehouse.New(s.DB, s, keys)
 		}
-		return fn(c.Context(), governanceService(s.DB, governance.Config{}, w), args, c.OutOrStdout())
+		return fn(c.Context(), warehouse.Governance(s.DB, governance.Config{}, w), args, c.OutOrStdout())
 	}
-}
-
-// governanceService is the governance service over db whose retention rules and
-// individual-access reports include the warehouse's records. Without the warehouse (no key) a report fails when the warehouse
-// holds patients, rather than leave them out.
-func governanceService(db *store.DB, cfg governance.Config, w *warehouse.Warehouse) *governance.Service {
-	g := governance.New(db, cfg)
-	g.Kinds = append(g.Kinds, warehouse.RetentionKinds()...)
-	if w != nil {
-		g.Sources = append(g.Sources, warehouse.Records{W: w})
-	} else {
-		g.Sources = append(g.Sources, sealedWarehouse{})
-	}
-	return g
-}
-
-// sealedWarehouse stands for a warehouse whose key this process does not have.
-type sealedWarehouse struct{}
-
-func (sealedWarehouse) Name() string { return "research warehouse" }
-
-func (sealedWarehouse) About(ctx context.Context, db *store.DB, who governance.Person) ([]governance.Item, error) {
-	var n int
-	if err := db.QueryRowContext(ctx, `SELECT COUNT(*) FROM patient_dimension`).Scan(&n); err != nil || n == 0 || len(who.Clients) == 0 {
-		return nil, err
-	}
-	return nil, fmt.Errorf("the warehouse holds patient records but its key is not available here: set %s or STEWARD_WAREHOUSE_KEY_FILE", seal.KeyEnv)
 }
 
 func newRetention() *cobra.Command {

@@ -16,6 +16,7 @@ import (
 	"github.com/stewardhealth/steward/internal/governance"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/version"
+	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/web"
 )
 
@@ -93,7 +94,7 @@ file, which overrides the default.`,
 			if err := obfsc.apply(ctx, cmd.Flags(), o.Warehouse, cliPrincipal()); err != nil {
 				return err
 			}
-			o.Governance = governanceService(s.DB, gcfg, o.Warehouse)
+			o.Governance = warehouse.Governance(s.DB, gcfg, o.Warehouse)
 			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
 			if o.Warehouse != nil {
 				o.Warehouse.Gate = o.Governance

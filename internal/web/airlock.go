@@ -2,6 +2,8 @@ package web
 
 import (
 	"cmp"
+	"context"
+	"encoding/csv"
 	"fmt"
 	"io"
 	"net/http"
@@ -228,6 +230,36 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 		return fmt.Sprintf("Export %s: %s.", out.ID, out.Status), nil
 	})
 
+	review := page{name: "export.html", load: func(r *http.Request, p access.Principal) (any, error) {
+		if svc == nil {
+			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
+		}
+		x, err := s.svc.Project(r.Context(), p, r.PathValue("id"))
+		if err != nil {
+			return nil, err
+		}
+		req, err := svc.Get(r.Context(), p, r.PathValue("eid"))
+		if err != nil {
+			return nil, err
+		}
+		if req.Project != x.Code {
+			return nil, fmt.Errorf("%w: export %s", derrors.NotFound, req.ID)
+		}
+		v := exportView{Project: x, Officer: access.Allowed(p, access.ReviewExport, x), Request: req}
+		if req.Status != airlock.Pending && req.Status != airlock.Released {
+			return v, nil
+		}
+		for _, f := range req.Files {
+			lf, err := leavingFile(r.Context(), svc, p, req.ID, f.Name)
+			if err != nil {
+				return nil, err
+			}
+			v.Files = append(v.Files, lf)
+		}
+		return v, nil
+	}}
+	s.pageHandlers("/projects/{id}/exports/{eid}", "Export request", review, nil)
+
 	exporters := page{name: "exporters.html", load: func(r *http.Request, p access.Principal) (any, error) {
 		if svc == nil {
 			return nil, fmt.Errorf("%w: export requests are not set up on this server", derrors.NotFound)
@@ -268,6 +300,40 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 	}}
 	s.pageHandlers("/airlock/download/{token}", "Download an export", files, nil)
 	s.handle("GET /airlock/download/{token}/{file}", s.signedIn(page{}, need(download)))
+}
+
+// exportView is an export request's review page: the request, its check evidence and each
+// file exactly as it leaves.
+type exportView struct {
+	Project access.Project
+	Officer bool
+	Request *airlock.Request
+	Files   []leaving
+}
+
+// leaving is a file as it leaves: its header and rows.
+type leaving struct {
+	Name string
+	Head []string
+	Rows [][]string
+}
+
+// leavingFile reads a file of a request through airlock's Leaving, the path a download takes.
+func leavingFile(ctx context.Context, svc *airlock.Service, p access.Principal, id, name string) (leaving, error) {
+	rc, err := svc.Leaving(ctx, p, id, name)
+	if err != nil {
+		return leaving{}, err
+	}
+	defer rc.Close()
+	rows, err := csv.NewReader(rc).ReadAll()
+	if err != nil {
+		return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
+	}
+	lf := leaving{Name: name}
+	if len(rows) > 0 {
+		lf.Head, lf.Rows = rows[0], rows[1:]
+	}
+	return lf, nil
 }
 
 // freeCells reads the page's list of cells an exception frees: one a line, "file: label".

@@ -94,6 +94,16 @@ func TestBrowserExportRequest(t *testing.T) {
 	if got := b.eval(`/(^|[^0-9A-Za-z])20([^0-9A-Za-z]|$)/.test(document.querySelector("tr.export").innerText)`); got != "false" {
 		t.Errorf("the officer's queue shows the hidden count 20")
 	}
+	// the request's review page shows the table as it will leave
+	b.eval(`document.querySelector("tr.export a").click()`)
+	b.waitFor("the review page", `document.querySelector("table.leaving")`)
+	if got, want := b.eval(`[...document.querySelectorAll("table.leaving tr")].map(r => [...r.cells].map(c => c.innerText).join(",")).join("\n")`),
+		jsString("age_band,patients\n0-17,suppressed\n18-64,400\n65+,suppressed"); got != want {
+		t.Errorf("the review page shows %s, want %s", got, want)
+	}
+	b.screenshot(filepath.Join(shots, "airlock-3-review.png"))
+	b.navigate(base + "/projects/diab/exports")
+	b.waitFor("the queue", `document.querySelector("form.review")`)
 	b.eval(`document.querySelector("form.review input[name=comment]").value = "suppressed table is fine"; document.querySelector("form.review button[value=approve]").click()`)
 	b.waitFor("the approval notice", `document.querySelector(".notice") && document.querySelector(".notice").innerText.includes("released")`)
 	b.screenshot(filepath.Join(shots, "airlock-3-approved.png"))

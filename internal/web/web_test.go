@@ -3,12 +3,14 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -178,6 +180,83 @@ func TestOpenAPIListsExactlyTheRoutes(t *testing.T) {
 	if !slices.Equal(documented, served) {
 		t.Errorf("OpenAPI document and routes differ:\ndocumented %v\nserved     %v", documented, served)
 	}
+}
+
+// TestOpenAPIOperationIDs: every operation has an operationId, camelCase, and no two share one
+// (client generators name their functions after them); the document names its servers and licence.
+func TestOpenAPIOperationIDs(t *testing.T) {
+	b, err := openAPI()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := checkOperationIDs(b); err != nil {
+		t.Error(err)
+	}
+	var doc struct {
+		Info struct {
+			License struct {
+				Name string `json:"name"`
+			} `json:"license"`
+		} `json:"info"`
+		Servers []struct {
+			URL string `json:"url"`
+		} `json:"servers"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.Info.License.Name == "" {
+		t.Error("info.license has no name")
+	}
+	if len(doc.Servers) == 0 || doc.Servers[0].URL == "" {
+		t.Error("no servers")
+	}
+	// The check itself refuses a missing, a repeated and a badly cased id.
+	for name, frag := range map[string]string{
+		"missing":  `{"paths":{"/a":{"get":{"operationId":"getA"}},"/b":{"post":{}}}}`,
+		"repeated": `{"paths":{"/a":{"get":{"operationId":"getA"}},"/b":{"get":{"operationId":"getA"}}}}`,
+		"cased":    `{"paths":{"/a":{"get":{"operationId":"get_a"}}}}`,
+	} {
+		if err := checkOperationIDs([]byte(frag)); err == nil {
+			t.Errorf("%s operationId: accepted", name)
+		}
+	}
+}
+
+// checkOperationIDs reports the operations of an OpenAPI document without a camelCase
+// operationId, and ids used twice.
+func checkOperationIDs(b []byte) error {
+	var doc struct {
+		Paths map[string]map[string]struct {
+			OperationID string `json:"operationId"`
+		} `json:"paths"`
+	}
+	if err := json.Unmarshal(b, &doc); err != nil {
+		return err
+	}
+	camel := regexp.MustCompile(`^[a-z][a-zA-Z0-9]*$`)
+	seen := map[string]string{}
+	var problems []string
+	for path, ops := range doc.Paths {
+		for m, op := range ops {
+			at := strings.ToUpper(m) + " " + path
+			switch id := op.OperationID; {
+			case id == "":
+				problems = append(problems, at+" has no operationId")
+			case !camel.MatchString(id):
+				problems = append(problems, at+": operationId "+id+" is not camelCase")
+			case seen[id] != "":
+				problems = append(problems, at+": operationId "+id+" is also "+seen[id]+"'s")
+			default:
+				seen[id] = at
+			}
+		}
+	}
+	if len(problems) > 0 {
+		slices.Sort(problems)
+		return errors.New(strings.Join(problems, "; "))
+	}
+	return nil
 }
 
 func TestMalformedRequestsGet4xx(t *testing.T) {

@@ -208,11 +208,48 @@ type cells struct {
 // from birth_date on the day of the query. Patients the cohort has and patient_dimension does
 // not are counted as unknown.
 func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]map[string]int64, error) {
+	if err := s.makeCells(ctx); err != nil {
+		return nil, err
+	}
+	total := int64(b.GetCardinality())
+	out := map[string]map[string]int64{}
+	for dim, cs := range s.cells.cells {
+		out[dim] = map[string]int64{}
+		known := int64(0)
+		for cell, patients := range cs {
+			if n := int64(b.AndCardinality(patients)); n > 0 {
+				out[dim][cell] = n
+				known += n
+			}
+		}
+		if total > known {
+			out[dim]["unknown"] += total - known
+		}
+	}
+	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
+		if out[dim] == nil {
+			out[dim] = map[string]int64{}
+		}
+	}
+	return out, nil
+}
+
+// DimensionPatients is each breakdown dimension's cells with their patients (of the scope,
+// ages on today), as Breakdowns counts them. The bitmaps are shared: do not modify them.
+func (s *Scope) DimensionPatients(ctx context.Context) (map[string]map[string]*roaring.Bitmap, error) {
+	if err := s.makeCells(ctx); err != nil {
+		return nil, err
+	}
+	return s.cells.cells, nil
+}
+
+// makeCells builds the breakdown cells' bitmaps once per scope and day.
+func (s *Scope) makeCells(ctx context.Context) error {
 	today := Today()
 	if s.cells == nil || s.cells.day != today {
 		people, err := s.peopleOf(ctx)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		lists := map[string]map[string][]uint32{"sex": {}, "age": {}, "race": {}, "vital_status": {}}
 		for i := range people {
@@ -242,27 +279,7 @@ func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]m
 		}
 		s.cells = c
 	}
-	total := int64(b.GetCardinality())
-	out := map[string]map[string]int64{}
-	for dim, cs := range s.cells.cells {
-		out[dim] = map[string]int64{}
-		known := int64(0)
-		for cell, patients := range cs {
-			if n := int64(b.AndCardinality(patients)); n > 0 {
-				out[dim][cell] = n
-				known += n
-			}
-		}
-		if total > known {
-			out[dim]["unknown"] += total - known
-		}
-	}
-	for _, dim := range []string{"sex", "age", "race", "vital_status"} {
-		if out[dim] == nil {
-			out[dim] = map[string]int64{}
-		}
-	}
-	return out, nil
+	return nil
 }
 
 // Cells lists each breakdown dimension's cells in the scope — every cell some patient of the

@@ -40,7 +40,7 @@ type TableRequest struct {
 }
 
 // incompleteComment is why a computed table the ledger could not clear waits for review.
-const incompleteComment = "computed table: the ledger over people could not prove it safe within limits; a reviewer decides"
+const incompleteComment = "computed table: could not be proven safe within limits by the ledger over people; a reviewer decides"
 
 // SubmitTable computes the table from the warehouse (through the governance gate), runs
 // the disclosure checks on its true counts and contributors, checks its shown cells against

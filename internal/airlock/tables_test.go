@@ -10,6 +10,7 @@ import (
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/disclosure"
+	"github.com/stewardhealth/steward/internal/ledger"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
@@ -164,6 +165,118 @@ func TestComputedTables(t *testing.T) {
 		}
 		if _, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "x", Query: heart, Dimensions: []string{"sex"}}); !errors.Is(err, derrors.NotFound) {
 			t.Fatalf("a table over another analyst's query: got %v, want not found", err)
+		}
+	})
+}
+
+// Step 2: the four differencing routes of issue 16, with computed tables. Each gives back
+// the 5-person clinic (or 10 persons hidden in a table) exactly unless the ledger over
+// people refuses it; honest tables beside them are still released.
+func TestLedgerOverPeopleRefusesDifferencing(t *testing.T) {
+	sex, vital := []string{"sex"}, []string{"vital_status"}
+	refused := func(t *testing.T, names ...string) func(*Request, error) {
+		return func(r *Request, err error) {
+			t.Helper()
+			must(t, err)
+			if r.Status != Refused || !strings.Contains(r.Comment, "ledger over people") {
+				t.Fatalf("differencing table: %s (%s), want refused by the ledger over people", r.Status, r.Comment)
+			}
+			for _, n := range names {
+				if !strings.Contains(r.Comment, n) {
+					t.Fatalf("refusal %q does not name release %s", r.Comment, n)
+				}
+			}
+		}
+	}
+	releasedOK := func(t *testing.T) func(*Request, error) *Request {
+		return func(r *Request, err error) *Request {
+			t.Helper()
+			must(t, err)
+			if r.Status != Released {
+				t.Fatalf("honest table: %s (%s), want released", r.Status, r.Comment)
+			}
+			return r
+		}
+	}
+	t.Run("same population under another label", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			ctx := context.Background()
+			w, wh := tablesWorld(t, db)
+			bob := w.who("bob")
+			a := releasedOK(t)(w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "diabetes", []string{"diab"}), Dimensions: sex}))
+			r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "adult diabetics", []string{"diab"}, "clinic"), Dimensions: sex})
+			refused(t, a.ID)(r, err)
+			releasedOK(t)(w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "diabetes again", []string{"diab"}), Dimensions: vital}))
+		})
+	})
+	t.Run("A - C - B", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			ctx := context.Background()
+			w, wh := tablesWorld(t, db)
+			bob, ann, olga := w.who("bob"), w.who("ann"), w.who("olga")
+			a := releasedOK(t)(w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "diabetes", []string{"diab"}), Dimensions: sex}))
+			c, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, ann, "diet", []string{"diet"}), Dimensions: sex})
+			must(t, err)
+			releasedOK(t)(w.s.Review(ctx, olga, c.ID, true, "fine"))
+			r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "insulin", []string{"insulin"}), Dimensions: sex})
+			refused(t, a.ID, "1 release(s) you may not see")(r, err)
+			if strings.Contains(r.Comment, c.ID) {
+				t.Fatalf("refusal %q names %s, another analyst's release bob may not see", r.Comment, c.ID)
+			}
+		})
+	})
+	t.Run("two pending requests approved one after the other", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			ctx := context.Background()
+			w, wh := tablesWorld(t, db)
+			ann, olga := w.who("ann"), w.who("olga")
+			p1, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, ann, "diabetes", []string{"diab"}), Dimensions: sex})
+			must(t, err)
+			p2, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, ann, "adult diabetics", []string{"diab"}, "clinic"), Dimensions: sex})
+			must(t, err)
+			if p1.Status != Pending || p2.Status != Pending {
+				t.Fatalf("validated requests: %s, %s, want both pending", p1.Status, p2.Status)
+			}
+			releasedOK(t)(w.s.Review(ctx, olga, p1.ID, true, "fine"))
+			if _, err := w.s.Review(ctx, olga, p2.ID, true, "fine too"); !errors.Is(err, derrors.Conflict) || !strings.Contains(err.Error(), "ledger over people") || !strings.Contains(err.Error(), p1.ID) {
+				t.Fatalf("second approval: got %v, want a conflict of the ledger over people naming %s", err, p1.ID)
+			}
+			if r, _ := w.s.Get(ctx, olga, p2.ID); r.Status != Pending {
+				t.Fatalf("after the refused approval: %s, want still pending", r.Status)
+			}
+		})
+	})
+	t.Run("linked tables with different labels: hidden cells from a margin", func(t *testing.T) {
+		storetest.Each(t, func(t *testing.T, db *store.DB) {
+			ctx := context.Background()
+			w, wh := tablesWorld(t, db)
+			bob := w.who("bob")
+			m := releasedOK(t)(w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "heart", []string{"heart"}), Dimensions: vital}))
+			r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "cardiology", []string{"heart"}), Dimensions: sex})
+			refused(t, m.ID)(r, err)
+			releasedOK(t)(w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "diabetes", []string{"diab"}), Dimensions: sex}))
+		})
+	})
+}
+
+// A check the ledger cannot finish within its limits never releases automatically: the
+// table waits for a reviewer, saying so (here a table the full check refuses: cut short,
+// it is not proven safe, and it is not released either).
+func TestLedgerIncompleteGoesToReview(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		bob := w.who("bob")
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "diabetes", []string{"diab"}), Dimensions: []string{"sex"}})
+		must(t, err)
+		if r.Status != Released {
+			t.Fatalf("first table: %s (%s), want released", r.Status, r.Comment)
+		}
+		w.s.Ledger = ledger.Options{MaxWork: 1}
+		r, err = w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "p", Query: cohort(t, wh, bob, "adult diabetics", []string{"diab"}, "clinic"), Dimensions: []string{"sex"}})
+		must(t, err)
+		if r.Status != Pending || !strings.Contains(r.Comment, "could not be proven safe within limits") {
+			t.Fatalf("a check cut short by its limits: %s (%s), want pending review saying so", r.Status, r.Comment)
 		}
 	})
 }

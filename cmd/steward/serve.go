@@ -60,6 +60,7 @@ http://localhost).`,
 			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
 			if o.Warehouse != nil {
 				o.Warehouse.Gate = o.Governance
+				o.Airlock.Tables = o.Warehouse // tables Steward computes over stored cohort queries
 			}
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),
 				ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, WriteTimeout: 60 * time.Second, IdleTimeout: 2 * time.Minute}

@@ -211,7 +211,13 @@ func Check(released, proposed []Cell, o Options) Finding {
 	for i := range seen {
 		seen[i] = -1
 	}
-	for _, ci := range cells {
+	// rows are reduced smallest first: the echelon form (and the reduced rows the search
+	// reads) does not depend on the order, the fill-in and so the work does
+	byCard := slices.Clone(cells)
+	slices.SortStableFunc(byCard, func(x, y int) int {
+		return cmp.Compare(all[x].Persons.GetCardinality(), all[y].Persons.GetCardinality())
+	})
+	for _, ci := range byCard {
 		var e []entry
 		it := all[ci].Persons.Iterator()
 		for it.HasNext() {

@@ -163,7 +163,15 @@ func Check(released, proposed []Cell, o Options) Finding {
 	atomOf := map[sig]int32{}
 	var size []int
 	personAtom := make(map[uint32]int32, len(persons))
-	for x, s := range persons {
+	// atoms are numbered in the order of their first person, so that a check (its column
+	// order, the search's path and its work) is the same every time
+	everyone := make([]uint32, 0, len(persons))
+	for x := range persons {
+		everyone = append(everyone, x)
+	}
+	slices.Sort(everyone)
+	for _, x := range everyone {
+		s := persons[x]
 		a, ok := atomOf[s]
 		if !ok {
 			a = int32(len(size))
@@ -432,7 +440,19 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 		return true
 	}
+	// rows tried at the top stay excluded: every so often they leave the column lists, which
+	// the search would otherwise step over again and again
+	prune := func() {
+		for c := range touch {
+			touch[c] = slices.DeleteFunc(touch[c], func(i int) bool { return excluded[i] })
+			bySize[c] = slices.DeleteFunc(bySize[c], func(i int) bool { return excluded[i] })
+		}
+	}
+	every := max(1, len(rows)/16)
 	for i, r := range rows {
+		if i > 0 && i%every == 0 {
+			prune()
+		}
 		if sizeAt(r.e[0].col) >= o.Threshold {
 			continue
 		}

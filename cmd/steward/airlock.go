@@ -131,7 +131,7 @@ default.`,
 	f.Float64Var(&st.Rules.DominanceK, "dominance-k", 0, "… must make less than k % of the cell (0: the default, 90)")
 	f.Float64Var(&st.Rules.P, "p-percent", 0, "p % rule (0: the default, 10)")
 	f.IntVar(&st.Rules.MaxDifferencing, "max-differencing", 0, "releases of a population may not differ by 1 to this many persons (0: min-persons)")
-	cmd.AddCommand(settings, newRetro(&dsn))
+	cmd.AddCommand(settings, newRetro(&dsn), newExportTable())
 	return cmd
 }
 

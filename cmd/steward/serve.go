@@ -98,6 +98,7 @@ file, which overrides the default.`,
 			o.Airlock.Gate = o.Governance // one governance service gates exports and queries
 			if o.Warehouse != nil {
 				o.Warehouse.Gate = o.Governance
+				o.Airlock.Tables = o.Warehouse // tables Steward computes over stored cohort queries
 			}
 			o.Grants = &transfer.Ledger{Dir: grantsDir()} // the hand-over page lists this machine's upload grants
 			srv := &http.Server{Addr: addr, Handler: web.New(s, o).Handler(),

@@ -40,9 +40,11 @@ import (
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/disclosure"
 	"github.com/stewardhealth/steward/internal/governance"
+	"github.com/stewardhealth/steward/internal/ledger"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/local"
+	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
 // Mode is how an analyst's exports are provisioned.
@@ -91,6 +93,11 @@ type Service struct {
 	// approved ethics application, or a single agency's own evaluation) and their consent.
 	// New sets it over the same store.
 	Gate *governance.Service
+	// Tables computes tables over stored cohort queries (the warehouse); nil: computed
+	// tables are not offered.
+	Tables TableSource
+	// Ledger bounds the check over people (Threshold is set from the project's rules).
+	Ledger ledger.Options
 }
 
 // New returns a service.
@@ -138,7 +145,9 @@ type File struct {
 	Name   string             `json:"name"`
 	Meta   disclosure.Meta    `json:"meta"`
 	Result *disclosure.Result `json:"result"`
-	record disclosure.Release
+	// Provenance says how Steward computed the file (nil for a hand-made upload).
+	Provenance *warehouse.Table `json:"provenance,omitempty"`
+	record     disclosure.Release
 }
 
 // FileInput is one file submitted.
@@ -146,6 +155,8 @@ type FileInput struct {
 	Name string          `json:"name"`
 	Meta disclosure.Meta `json:"meta"`
 	Data string          `json:"data"` // the CSV
+	// table is set for a table Steward computed: its cells' persons and provenance.
+	table *warehouse.Table
 }
 
 // Submission is what an analyst sends.

@@ -20,6 +20,7 @@ import (
 	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/disclosure"
 	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
 // stored names of a request's files: the checked version (hidden cells suppressed); the
@@ -118,9 +119,23 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			}
 		}
 	}
+	// the ledger over people: a computed table's shown cells against every released cell
+	people, incomplete := "", false
+	if computed && !outright && !refused {
+		for i := range r.Files {
+			r.Files[i].Provenance = sub.Files[i].table
+		}
+		f, why, ran, err := s.checkPeople(ctx, p, r, st, sub.Files)
+		if err != nil {
+			return nil, err
+		}
+		people, incomplete = why, ran && f.Incomplete
+	}
 	switch {
 	case outright:
 		r.Status, r.Comment = Refused, "not aggregated data: refused outright"
+	case people != "":
+		r.Status, r.Comment = Refused, "refused: "+people
 	case rowLevel && r.Exception != "":
 		r.Status, r.Comment = Refused, rowLevelComment
 	case refused && r.Exception == "":
@@ -129,11 +144,16 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 		r.Status = Pending
 	case r.Declared: // a hand-made upload: a reviewer validates it
 		r.Status = Pending
+	case incomplete: // not proven safe: never automatic
+		r.Status = Pending
 	default:
 		r.Status = Released
 	}
 	if r.Status == Pending && r.Declared {
 		r.Comment = declaredComment
+	}
+	if r.Status == Pending && incomplete {
+		r.Comment = incompleteComment
 	}
 	var links []newLink
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
@@ -158,6 +178,12 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 				return nil, err
 			}
 			d["file:"+f.Name] = fmt.Sprintf("%s, %d of %d cells hidden", f.Result.Verdict, len(f.Result.Hidden), f.Result.Cells)
+		}
+		if computed {
+			d["provenance"] = "computed by Steward from the warehouse"
+			if err := saveComputed(ctx, tx, r, sub.Files); err != nil {
+				return nil, err
+			}
 		}
 		es := []audit.Entry{event(p, "export.submit", "export/"+r.ID, d)}
 		if r.Status == Released {
@@ -260,6 +286,15 @@ func (s *Service) Decide(ctx context.Context, p access.Principal, id string, d D
 		} else if final {
 			if err := s.recheck(ctx, r, st); err != nil {
 				return nil, err
+			}
+		}
+		if final { // the ledger over people as it is now, others' releases since included
+			f, why, _, err := s.checkPeople(ctx, p, r, st, nil)
+			if err != nil {
+				return nil, err
+			}
+			if len(f.Groups) > 0 {
+				return nil, fmt.Errorf("%w: export %s may not be released: %s; reject it", derrors.Conflict, id, why)
 			}
 		}
 	}
@@ -519,6 +554,9 @@ type newLink struct {
 func (s *Service) release(ctx context.Context, tx *sql.Tx, p access.Principal, r *Request, st Settings) ([]audit.Entry, []newLink, error) {
 	now := s.Now().UTC()
 	var es []audit.Entry
+	if err := s.recordReleased(ctx, tx, r); err != nil { // the ledger over people
+		return nil, nil, err
+	}
 	for _, f := range r.Files {
 		record := f.record // the checked table's cells, with those an exception freed
 		rec, _ := json.Marshal(record)
@@ -635,6 +673,17 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 		return nil, err
 	}
 	rows.Close()
+	for i, f := range r.Files {
+		var prov string
+		if err := s.DB.QueryRowContext(ctx, `SELECT provenance FROM export_provenance WHERE request_id = $1 AND file = $2`, id, f.Name).Scan(&prov); err == nil {
+			r.Files[i].Provenance = &warehouse.Table{}
+			if err := json.Unmarshal([]byte(prov), r.Files[i].Provenance); err != nil {
+				return nil, fmt.Errorf("export %s file %s provenance: %w", id, f.Name, err)
+			}
+		} else if !errors.Is(err, sql.ErrNoRows) {
+			return nil, err
+		}
+	}
 	if r.Reviews, err = s.reviews(ctx, id); err != nil {
 		return nil, err
 	}

@@ -3,6 +3,9 @@ package ledger
 import (
 	"fmt"
 	"math/rand/v2"
+	"os"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -74,6 +77,21 @@ func (w *warehouse) table(id string, rng *rand.Rand, th int) []Cell {
 	return out
 }
 
+// benchMarks are the ledger sizes BenchmarkLedger reports at: $LEDGER_MARKS (comma-separated),
+// else 250, 500, 1,000 and 10,000 cells.
+func benchMarks() []int {
+	var out []int
+	for _, f := range strings.Split(os.Getenv("LEDGER_MARKS"), ",") {
+		if n, err := strconv.Atoi(strings.TrimSpace(f)); err == nil && n > 0 {
+			out = append(out, n)
+		}
+	}
+	if len(out) == 0 {
+		out = []int{250, 500, 1_000, 10_000}
+	}
+	return out
+}
+
 // BenchmarkLedger builds a ledger the way Steward would — each new table checked against
 // everything released before, released only when safe — and prints the check's time when
 // the ledger holds about 1,000 and 10,000 cells, with the ratio between them.
@@ -84,15 +102,29 @@ func BenchmarkLedger(b *testing.B) {
 		rng := rand.New(rand.NewPCG(7, 11))
 		w := newWarehouse(20_000, rng)
 		var released []Cell
-		marks := []int{250, 500, 1_000, 10_000}
+		marks := benchMarks()
 		var times []time.Duration
 		refused, incomplete, tables := 0, 0, 0
+		budget := 15 * time.Minute
+		if d, err := time.ParseDuration(os.Getenv("LEDGER_BUDGET")); err == nil {
+			budget = d
+		}
+		began := time.Now()
 		for len(marks) > 0 {
+			if time.Since(began) > budget {
+				b.Logf("stopped after %v: the ledger reached %d cells (%d tables asked, %d refused, %d incomplete); not reached: %v cells",
+					budget, len(released), tables, refused, incomplete, marks)
+				break
+			}
 			t := w.table(fmt.Sprint("r", tables), rng, k)
 			tables++
 			start := time.Now()
 			f := Check(released, t, Options{Threshold: k})
 			el := time.Since(start)
+			if el > time.Second {
+				b.Logf("slow check: %v at %d cells, %d atoms (%d small), rank %d, work %d, steps %d, incomplete %v",
+					el.Round(time.Millisecond), len(released), f.Atoms, f.SmallAtoms, f.Rank, f.Work, f.Steps, f.Incomplete)
+			}
 			switch {
 			case f.Incomplete:
 				incomplete++
@@ -108,6 +140,8 @@ func BenchmarkLedger(b *testing.B) {
 				marks = marks[1:]
 			}
 		}
-		b.Logf("check at 10,000 cells / at 1,000 cells: %.1f×", float64(times[3])/float64(times[2]))
+		if len(times) >= 2 {
+			b.Logf("check at the last mark / at the one before: %.1f×", float64(times[len(times)-1])/float64(times[len(times)-2]))
+		}
 	}
 }

@@ -163,7 +163,15 @@ func Check(released, proposed []Cell, o Options) Finding {
 	atomOf := map[sig]int32{}
 	var size []int
 	personAtom := make(map[uint32]int32, len(persons))
-	for x, s := range persons {
+	// atoms are numbered in the order of their first person, so that a check (its column
+	// order, the search's path and its work) is the same every time
+	everyone := make([]uint32, 0, len(persons))
+	for x := range persons {
+		everyone = append(everyone, x)
+	}
+	slices.Sort(everyone)
+	for _, x := range everyone {
+		s := persons[x]
 		a, ok := atomOf[s]
 		if !ok {
 			a = int32(len(size))
@@ -211,7 +219,13 @@ func Check(released, proposed []Cell, o Options) Finding {
 	for i := range seen {
 		seen[i] = -1
 	}
-	for _, ci := range cells {
+	// rows are reduced smallest first: the echelon form (and the reduced rows the search
+	// reads) does not depend on the order, the fill-in and so the work does
+	byCard := slices.Clone(cells)
+	slices.SortStableFunc(byCard, func(x, y int) int {
+		return cmp.Compare(all[x].Persons.GetCardinality(), all[y].Persons.GetCardinality())
+	})
+	for _, ci := range byCard {
 		var e []entry
 		it := all[ci].Persons.Iterator()
 		for it.HasNext() {
@@ -276,19 +290,32 @@ func Check(released, proposed []Cell, o Options) Finding {
 	for _, c := range piv {
 		rows = append(rows, basis[c])
 	}
-	touch := map[int32][]int{} // free column → rows nonzero there
+	sizeAt := func(c int32) int { return size[order[c]] }
+	rowSize := make([]int, len(rows)) // persons of each row's pivot atom
+	for i, r := range rows {
+		rowSize[i] = sizeAt(r.e[0].col)
+	}
+	// free column → rows nonzero there, in row order (the branching order), and the same
+	// rows by pivot size (for counting the rows still usable: the first too large ends it)
+	touch := make([][]int, len(size))
 	for i, r := range rows {
 		for _, x := range r.e[1:] {
 			touch[x.col] = append(touch[x.col], i)
 		}
 	}
-	sizeAt := func(c int32) int { return size[order[c]] }
+	bySize := make([][]int, len(size))
+	for c, ts := range touch {
+		if len(ts) > 0 {
+			bySize[c] = slices.Clone(ts)
+			slices.SortStableFunc(bySize[c], func(a, b int) int { return cmp.Compare(rowSize[a], rowSize[b]) })
+		}
+	}
 
 	reported := map[string]bool{}
 	var chosen []int // rows in the group
 	var kept []int32 // free columns in the group
 	excluded := make([]bool, len(rows))
-	keptSet := map[int32]bool{}
+	keptSet := make([]bool, len(size))
 	report := func() {
 		key := fmt.Sprint(slices.Sorted(slices.Values(chosen)), slices.Sorted(slices.Values(kept)))
 		if reported[key] {
@@ -333,8 +360,11 @@ func Check(released, proposed []Cell, o Options) Finding {
 		// must join the group.
 		available := func(c int32, limit int) int {
 			n := 0
-			for _, i := range touch[c] {
-				if !excluded[i] && persons+sizeAt(rows[i].e[0].col) < o.Threshold {
+			for _, i := range bySize[c] {
+				if persons+rowSize[i] >= o.Threshold {
+					break // the rest are as large or larger
+				}
+				if !excluded[i] {
 					if n++; n >= limit {
 						break
 					}
@@ -377,7 +407,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 			kept = append(kept, col)
 			ok := dfs(sum, persons+sizeAt(col))
 			kept = kept[:len(kept)-1]
-			delete(keptSet, col)
+			keptSet[col] = false
 			if !ok {
 				return false
 			}
@@ -391,7 +421,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 	next:
 		for _, i := range touch[col] {
 			r := rows[i]
-			if excluded[i] || persons+sizeAt(r.e[0].col) >= o.Threshold {
+			if excluded[i] || persons+rowSize[i] >= o.Threshold {
 				continue
 			}
 			for _, x := range r.e[1:] {
@@ -401,7 +431,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 			}
 			excluded[i] = true
 			chosen = append(chosen, i)
-			ok := dfs(axpy(sum, 1, r.e[1:]), persons+sizeAt(r.e[0].col))
+			ok := dfs(axpy(sum, 1, r.e[1:]), persons+rowSize[i])
 			chosen = chosen[:len(chosen)-1]
 			gaveUp = append(gaveUp, i) // stays excluded for the siblings that follow
 			if !ok {
@@ -410,7 +440,19 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 		return true
 	}
+	// rows tried at the top stay excluded: every so often they leave the column lists, which
+	// the search would otherwise step over again and again
+	prune := func() {
+		for c := range touch {
+			touch[c] = slices.DeleteFunc(touch[c], func(i int) bool { return excluded[i] })
+			bySize[c] = slices.DeleteFunc(bySize[c], func(i int) bool { return excluded[i] })
+		}
+	}
+	every := max(1, len(rows)/16)
 	for i, r := range rows {
+		if i > 0 && i%every == 0 {
+			prune()
+		}
 		if sizeAt(r.e[0].col) >= o.Threshold {
 			continue
 		}

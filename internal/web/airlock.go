@@ -45,6 +45,17 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 		}
 		return writeJSON(w, http.StatusCreated, req)
 	})
+	api("POST /api/v1/projects/{id}/exports/tables", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
+		var tr airlock.TableRequest
+		if err := decode(r, &tr); err != nil {
+			return err
+		}
+		req, err := svc.SubmitTable(r.Context(), p, r.PathValue("id"), tr)
+		if err != nil {
+			return err
+		}
+		return writeJSON(w, http.StatusCreated, req)
+	})
 	api("POST /api/v1/projects/{id}/exports/sample", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
 		var req struct {
 			N int `json:"n"`

@@ -101,6 +101,7 @@ var routeScope = map[string]access.Scope{
 	"GET /api/v1/projects/{id}/queries/{query}/patients": access.ScopeQuery,
 	"POST /api/v1/projects/{id}/exports":                 access.ScopeExport,
 	"POST /api/v1/projects/{id}/exports/sample":          access.ScopeExport,
+	"POST /api/v1/projects/{id}/exports/tables":          access.ScopeExport,
 	"PUT /api/v1/projects/{id}/exporters/{user}":         access.ScopeExport,
 	"PUT /api/v1/projects/{id}/export-settings":          access.ScopeExport, // the officer's, as a review
 	"POST /api/v1/exports/{eid}/review":                  access.ScopeExport,

@@ -235,6 +235,16 @@ func (s *Scope) Breakdowns(ctx context.Context, b *roaring.Bitmap) (map[string]m
 	return out, nil
 }
 
+// DimensionPatients is each breakdown dimension's cells with their patients (of the scope,
+// ages on today), as Breakdowns counts them. The bitmaps are shared: do not modify them.
+func (s *Scope) DimensionPatients(ctx context.Context) (map[string]map[string]*roaring.Bitmap, error) {
+	c, err := s.cellsOf(ctx, Today())
+	if err != nil {
+		return nil, err
+	}
+	return c.cells, nil
+}
+
 // cellsOf returns the breakdown cells' patients on the day, made once per scope and day.
 func (s *Scope) cellsOf(ctx context.Context, today string) (*cells, error) {
 	if c := s.cells.Load(); c != nil && c.day == today {

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/stewardhealth/steward/internal/airlock"
+)
+
+// newExportTable asks a running server to compute a table and export it, as the analyst:
+// the API token is read from the environment (never a flag, which other users may see).
+func newExportTable() *cobra.Command {
+	var server, purpose, dims, name, statistic string
+	cmd := &cobra.Command{
+		Use:   "table PROJECT QUERY --dims sex[,age] --purpose TEXT",
+		Short: "Ask the server to compute a table over a stored cohort query of yours and export it",
+		Long: `Steward computes the table itself from the warehouse — the count of persons of the stored
+cohort query QUERY (qm-…, yours, in PROJECT) by one or two of sex, age, race, vital_status —
+through the governance gate, checks its true counts, and checks its shown cells against the
+persons of every cell released before (the ledger over people). An automatic exporter's
+table is released at once; a validated exporter's, or one the ledger could not clear within
+its limits, waits for review. The answer is the export request as JSON.
+
+The API token (with the export scope) is read from $STEWARD_TOKEN. The same request is
+POST /api/v1/projects/{id}/exports/tables.`,
+		Example: `  STEWARD_TOKEN=… steward export table north-diabetes qm-0123456789abcdef --dims sex,age --purpose "outcomes by sex and age"`,
+		Args:    cobra.ExactArgs(2),
+		RunE: func(c *cobra.Command, args []string) error {
+			token := os.Getenv("STEWARD_TOKEN")
+			if token == "" {
+				return fmt.Errorf("set STEWARD_TOKEN to an API token of yours with the export scope")
+			}
+			tr := airlock.TableRequest{Purpose: purpose, Query: args[1], Name: name, Statistic: statistic}
+			for _, d := range strings.Split(dims, ",") {
+				if d = strings.TrimSpace(d); d != "" {
+					tr.Dimensions = append(tr.Dimensions, d)
+				}
+			}
+			body, _ := json.Marshal(tr)
+			u := strings.TrimRight(server, "/") + "/api/v1/projects/" + url.PathEscape(args[0]) + "/exports/tables"
+			req, err := http.NewRequestWithContext(c.Context(), http.MethodPost, u, bytes.NewReader(body))
+			if err != nil {
+				return err
+			}
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", "application/json")
+			resp, err := (&http.Client{Timeout: 5 * time.Minute}).Do(req)
+			if err != nil {
+				return err
+			}
+			defer resp.Body.Close()
+			out, err := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+			if err != nil {
+				return err
+			}
+			if resp.StatusCode != http.StatusCreated {
+				return fmt.Errorf("%s: %s", resp.Status, strings.TrimSpace(string(out)))
+			}
+			var r airlock.Request
+			if err := json.Unmarshal(out, &r); err != nil {
+				return fmt.Errorf("the server's answer: %w", err)
+			}
+			return printJSON(c.OutOrStdout(), r)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&server, "server", "http://localhost:8080", "the Steward server")
+	f.StringVar(&purpose, "purpose", "", "what the table is for (required)")
+	f.StringVar(&dims, "dims", "", "one or two of sex, age, race, vital_status, comma-separated")
+	f.StringVar(&statistic, "statistic", "", "the statistic (count of persons, the default and only one)")
+	f.StringVar(&name, "name", "", "the file's name (default table.csv)")
+	return cmd
+}

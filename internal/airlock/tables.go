@@ -1,0 +1,300 @@
+package airlock
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/RoaringBitmap/roaring/v2"
+
+	"github.com/stewardhealth/steward/internal/access"
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/disclosure"
+	"github.com/stewardhealth/steward/internal/ledger"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse"
+)
+
+// TableSource computes a table over a stored cohort query (warehouse.Warehouse.Table).
+type TableSource interface {
+	Table(ctx context.Context, p access.Principal, project, query string, dims []string, statistic string) (warehouse.Table, error)
+}
+
+// TableRequest asks Steward to compute a table and export it.
+type TableRequest struct {
+	Purpose    string   `json:"purpose"`
+	Query      string   `json:"query"`      // a stored cohort query of the analyst's in the project
+	Dimensions []string `json:"dimensions"` // one or two of sex, age, race, vital_status
+	Statistic  string   `json:"statistic,omitempty"`
+	Name       string   `json:"name,omitempty"` // the file's name (default table.csv)
+	Exception  string   `json:"exception,omitempty"`
+	Agencies   []string `json:"agencies,omitempty"`
+	Analysis   string   `json:"analysis,omitempty"`
+}
+
+// incompleteComment is why a computed table the ledger could not clear waits for review.
+const incompleteComment = "computed table: could not be proven safe within limits by the ledger over people; a reviewer decides"
+
+// SubmitTable computes the table from the warehouse (through the governance gate), runs
+// the disclosure checks on its true counts and contributors, checks its shown cells against
+// every released cell's persons (the ledger over people), and releases it at once for an
+// automatic analyst or queues it for review.
+func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project string, tr TableRequest) (*Request, error) {
+	if s.Tables == nil {
+		return nil, fmt.Errorf("%w: this server computes no tables (no warehouse)", derrors.Invalid)
+	}
+	if _, err := s.project(ctx, p, project, access.RequestExport); err != nil {
+		return nil, err
+	}
+	if _, err := s.mode(ctx, project, p.User); err != nil {
+		return nil, err
+	}
+	name := tr.Name
+	if name == "" {
+		name = "table.csv"
+	}
+	if name != filepath.Base(name) || !strings.HasSuffix(name, ".csv") {
+		return nil, fmt.Errorf("%w: file name %q: want a plain name ending in .csv", derrors.Invalid, name)
+	}
+	t, err := s.Tables.Table(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), tr.Statistic)
+	if err != nil {
+		return nil, err
+	}
+	data, meta := tableCSV(t)
+	sub := Submission{Purpose: tr.Purpose, Exception: tr.Exception, Agencies: tr.Agencies, Analysis: tr.Analysis,
+		Files: []FileInput{{Name: name, Meta: meta, Data: data, table: &t}}}
+	return s.submit(ctx, p, project, sub, true)
+}
+
+// tableCSV writes a computed table as the checks read it: a row per cell and contributing
+// agency (the agency column is the contributor, never released).
+func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
+	var b strings.Builder
+	w := csv.NewWriter(&b)
+	w.Write(append(slices.Clone(t.Dimensions), "agency", "persons"))
+	for _, c := range t.Cells {
+		for _, a := range slices.Sorted(mapKeys(c.Agencies)) {
+			w.Write(append(slices.Clone(c.Key), a, strconv.FormatInt(c.Agencies[a], 10)))
+		}
+	}
+	w.Flush()
+	return b.String(), disclosure.Meta{Persons: "persons", Contributor: "agency", Dimensions: slices.Clone(t.Dimensions),
+		Population: "dwh:" + t.Project + ":" + t.QueryID}
+}
+
+func mapKeys[V any](m map[string]V) func(func(string) bool) {
+	return func(yield func(string) bool) {
+		for k := range m {
+			if !yield(k) {
+				return
+			}
+		}
+	}
+}
+
+// cellLabel names a cell as the checks' evidence does.
+func cellLabel(dims, key []string) string {
+	parts := make([]string, len(dims))
+	for i, d := range dims {
+		parts[i] = d + "=" + key[i]
+	}
+	return strings.Join(parts, ", ")
+}
+
+func encodeBitmap(b *roaring.Bitmap) (string, error) {
+	raw, err := b.ToBytes()
+	return base64.StdEncoding.EncodeToString(raw), err
+}
+
+func decodeBitmap(s string) (*roaring.Bitmap, error) {
+	raw, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	b := roaring.New()
+	return b, b.UnmarshalBinary(raw)
+}
+
+// saveComputed keeps, in tx, every cell's persons and the provenance of r's computed files.
+func saveComputed(ctx context.Context, tx *sql.Tx, r *Request, in []FileInput) error {
+	for _, f := range in {
+		if f.table == nil {
+			continue
+		}
+		prov, _ := json.Marshal(f.table)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO export_provenance (request_id, file, provenance) VALUES ($1, $2, $3)`, r.ID, f.Name, string(prov)); err != nil {
+			return err
+		}
+		for _, c := range f.table.Cells {
+			enc, err := encodeBitmap(c.Persons)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO computed_cells (request_id, file, label, persons) VALUES ($1, $2, $3, $4)`,
+				r.ID, f.Name, cellLabel(f.table.Dimensions, c.Key), enc); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// shownCells are the cells r's files show as they stand (hidden cells left out), with their
+// persons: from the computed tables in hand, else from the store.
+func (s *Service) shownCells(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, r *Request, in []FileInput) ([]ledger.Cell, []string, error) {
+	persons := map[string]map[string]*roaring.Bitmap{}
+	for _, f := range in {
+		if f.table != nil {
+			persons[f.Name] = map[string]*roaring.Bitmap{}
+			for _, c := range f.table.Cells {
+				persons[f.Name][cellLabel(f.table.Dimensions, c.Key)] = c.Persons
+			}
+		}
+	}
+	if in == nil {
+		rows, err := q.QueryContext(ctx, `SELECT file, label, persons FROM computed_cells WHERE request_id = $1 ORDER BY file, label`, r.ID)
+		if err != nil {
+			return nil, nil, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var file, label, enc string
+			if err := rows.Scan(&file, &label, &enc); err != nil {
+				return nil, nil, err
+			}
+			b, err := decodeBitmap(enc)
+			if err != nil {
+				return nil, nil, fmt.Errorf("export %s file %s: cell %s: %w", r.ID, file, label, err)
+			}
+			if persons[file] == nil {
+				persons[file] = map[string]*roaring.Bitmap{}
+			}
+			persons[file][label] = b
+		}
+		if err := rows.Err(); err != nil {
+			return nil, nil, err
+		}
+	}
+	var out []ledger.Cell
+	var files []string
+	for _, f := range r.Files {
+		cells := persons[f.Name]
+		if cells == nil {
+			continue
+		}
+		hidden := map[string]bool{}
+		for _, e := range f.Result.Hidden {
+			hidden[e.Cell] = true
+		}
+		for _, l := range slices.Sorted(mapKeys(cells)) {
+			if !hidden[l] || slices.Contains(f.Result.Freed, l) {
+				out = append(out, ledger.Cell{Release: r.ID, Label: f.Name + ": " + l, Persons: cells[l]})
+				files = append(files, f.Name)
+			}
+		}
+	}
+	return out, files, nil
+}
+
+// releasedCells is every cell released from the warehouse, of any project, label or analyst.
+func (s *Service) releasedCells(ctx context.Context) ([]ledger.Cell, error) {
+	rows, err := s.DB.QueryContext(ctx, `SELECT request_id, file, label, persons FROM released_cells ORDER BY released_at, request_id, file, label`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []ledger.Cell
+	for rows.Next() {
+		var id, file, label, enc string
+		if err := rows.Scan(&id, &file, &label, &enc); err != nil {
+			return nil, err
+		}
+		b, err := decodeBitmap(enc)
+		if err != nil {
+			return nil, fmt.Errorf("released cell of %s: %w", id, err)
+		}
+		out = append(out, ledger.Cell{Release: id, Label: file + ": " + label, Persons: b})
+	}
+	return out, rows.Err()
+}
+
+// checkPeople runs the ledger over people for r's shown computed cells against every
+// released cell. It returns the finding and, when a group is determined, an explanation for
+// p naming only the releases p may see (others are counted).
+func (s *Service) checkPeople(ctx context.Context, p access.Principal, r *Request, st Settings, in []FileInput) (ledger.Finding, string, bool, error) {
+	proposed, _, err := s.shownCells(ctx, s.DB, r, in)
+	if err != nil || len(proposed) == 0 {
+		return ledger.Finding{}, "", false, err
+	}
+	released, err := s.releasedCells(ctx)
+	if err != nil {
+		return ledger.Finding{}, "", false, err
+	}
+	o := s.Ledger
+	o.Threshold = st.Rules.WithDefaults().MinPersons + 1
+	f := ledger.Check(released, proposed, o)
+	if len(f.Groups) == 0 {
+		return f, "", true, nil
+	}
+	visible := map[string]bool{r.ID: true}
+	var named []string
+	others := map[string]bool{}
+	for _, g := range f.Groups {
+		for _, id := range g.Releases {
+			if _, ok := visible[id]; !ok {
+				_, err := s.Get(ctx, p, id)
+				visible[id] = err == nil
+			}
+			switch {
+			case id == r.ID:
+			case visible[id]:
+				if !slices.Contains(named, id) {
+					named = append(named, id)
+				}
+			default:
+				others[id] = true
+			}
+		}
+	}
+	why := fmt.Sprintf("the ledger over people: combined with earlier releases, its shown cells determine the count of a group of 1 to %d persons", o.Threshold-1)
+	if len(named) > 0 {
+		why += " (releases combined: " + strings.Join(named, ", ")
+		if len(others) > 0 {
+			why += fmt.Sprintf(", and %d release(s) you may not see", len(others))
+		}
+		why += ")"
+	} else if len(others) > 0 {
+		why += fmt.Sprintf(" (with %d release(s) you may not see)", len(others))
+	}
+	return f, why, true, nil
+}
+
+// recordReleased copies, in tx, the cells r's computed files show to released_cells.
+func (s *Service) recordReleased(ctx context.Context, tx *sql.Tx, r *Request) error {
+	cells, files, err := s.shownCells(ctx, tx, r, nil)
+	if err != nil {
+		return err
+	}
+	now := store.FormatTime(s.Now().UTC())
+	for i, c := range cells {
+		enc, err := encodeBitmap(c.Persons)
+		if err != nil {
+			return err
+		}
+		label := strings.TrimPrefix(c.Label, files[i]+": ")
+		if _, err := tx.ExecContext(ctx, `INSERT INTO released_cells (request_id, project, file, label, persons, released_at) VALUES ($1, $2, $3, $4, $5, $6)`,
+			r.ID, r.Project, files[i], label, enc, now); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
 	_ "modernc.org/sqlite" // VACUUM INTO
@@ -195,9 +196,43 @@ func vacuumSQLite(ctx context.Context, dsn database.DSN, m *Manifest, w *bundleW
 	defer db.Close()
 	name := filepath.Base(dsn.Path)
 	plain := filepath.Join(w.dir, "."+name+".vacuum")
-	if _, err := db.ExecContext(ctx, "VACUUM INTO ?", plain); err != nil {
+	// SQLite writes the copy in one statement: its progress is the copy's size as it grows,
+	// against the source's (the copy is at most that, being compacted).
+	var size int64
+	if fi, err := os.Stat(dsn.Path); err == nil {
+		size = fi.Size()
+	}
+	fp := w.progress.File(name+" (VACUUM INTO)", size, 0)
+	var done int64
+	grown := func() {
+		if fi, err := os.Stat(plain); err == nil && fi.Size() > done {
+			fp.Add(fi.Size() - done)
+			done = fi.Size()
+		}
+	}
+	stop, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(500 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-t.C:
+				grown()
+			}
+		}
+	}()
+	_, err = db.ExecContext(ctx, "VACUUM INTO ?", plain)
+	close(stop)
+	<-stopped
+	if err != nil {
+		fp.Done(err)
 		return fmt.Errorf("VACUUM INTO of %s failed: %w", dsn.Path, err)
 	}
+	grown()
+	fp.Done(nil)
 	m.Source.Database, m.Format = name, "sqlite VACUUM INTO"
 	return w.adopt(plain, name)
 }

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"filippo.io/age"
@@ -276,4 +277,61 @@ func mustURL(t testing.TB, s string) *url.URL {
 		t.Fatal(err)
 	}
 	return u
+}
+
+// recorded is a transfer.Progress that keeps what it was told.
+type recorded struct {
+	mu    sync.Mutex
+	files map[string]*recordedFile
+}
+
+type recordedFile struct {
+	size, added int64
+	done        bool
+	err         error
+}
+
+func (r *recorded) File(name string, size, done int64) transfer.FileProgress {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	f := &recordedFile{size: size, added: done}
+	r.files[name] = f
+	return recordedFileProgress{r, f}
+}
+
+type recordedFileProgress struct {
+	r *recorded
+	f *recordedFile
+}
+
+func (p recordedFileProgress) Add(n int64) { p.r.mu.Lock(); p.f.added += n; p.r.mu.Unlock() }
+func (p recordedFileProgress) Done(err error) {
+	p.r.mu.Lock()
+	p.f.done, p.f.err = true, err
+	p.r.mu.Unlock()
+}
+
+// A SQLite bundle is one VACUUM INTO statement: its progress follows the copy's bytes
+// against the source's size, ending at the copy's size (before, nothing was said until the
+// bundle ended).
+func TestBundleSQLiteReportsProgress(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "hospital-deid.db")
+	fill(t, "sqlite:"+path)
+	src, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorded{files: map[string]*recordedFile{}}
+	out := filepath.Join(t.TempDir(), "bundle")
+	m, err := transfer.Bundle(context.Background(), transfer.BundleOptions{Source: "sqlite:" + path, Out: out, Progress: rec})
+	if err != nil {
+		t.Fatalf("bundle: %v", err)
+	}
+	f := rec.files["hospital-deid.db (VACUUM INTO)"]
+	if f == nil {
+		t.Fatalf("no progress for the VACUUM INTO copy; told about %v", rec.files)
+	}
+	if f.size != src.Size() || f.added != m.Files[0].Size || !f.done || f.err != nil {
+		t.Errorf("progress: size %d (source %d), %d bytes added (copy %d), done %v, err %v", f.size, src.Size(), f.added, m.Files[0].Size, f.done, f.err)
+	}
 }

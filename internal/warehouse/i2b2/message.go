@@ -10,13 +10,12 @@
 package i2b2
 
 import (
-	"bytes"
-	"encoding/xml"
 	"errors"
 	"fmt"
-	"io"
 	"slices"
 	"strings"
+
+	"github.com/stewardhealth/steward/internal/xmltree"
 )
 
 // Node is an element of a request, by its local name.
@@ -36,60 +35,26 @@ const (
 // ErrMalformed is what a request that cannot be read as an i2b2 message wraps.
 var ErrMalformed = errors.New("malformed i2b2 message")
 
-// Parse reads a whole request document strictly.
+// Parse reads a whole request document strictly (internal/xmltree).
 func Parse(b []byte) (*Node, error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
-		return nil, fmt.Errorf("encoding %q is not supported (want UTF-8)", label)
+	t, err := xmltree.Parse(b, MaxDepth, MaxNodes)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	var stack []*Node
-	var root *Node
-	n := 0
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			n++
-			if n > MaxNodes || len(stack) >= MaxDepth {
-				return nil, fmt.Errorf("%w: too many or too deeply nested elements", ErrMalformed)
-			}
-			e := &Node{Name: t.Name.Local, Attrs: map[string]string{}}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "" {
-					continue
-				}
-				e.Attrs[a.Name.Local] = a.Value
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.Kids = append(p.Kids, e)
-			} else if root == nil {
-				root = e
-			} else {
-				return nil, fmt.Errorf("%w: more than one root element", ErrMalformed)
-			}
-			stack = append(stack, e)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
-			}
-		case xml.Directive:
-			return nil, fmt.Errorf("%w: document type declarations are not accepted", ErrMalformed)
-		}
+	return fromTree(t), nil
+}
+
+// fromTree is the tree with attributes by local name.
+func fromTree(t *xmltree.Node) *Node {
+	n := &Node{Name: t.Name, Attrs: make(map[string]string, len(t.Attrs)), Kids: make([]*Node, 0, len(t.Kids))}
+	for _, a := range t.Attrs {
+		n.Attrs[a.Name.Local] = a.Value
 	}
-	if root == nil {
-		return nil, fmt.Errorf("%w: no element", ErrMalformed)
+	n.text.WriteString(t.Raw())
+	for _, k := range t.Kids {
+		n.Kids = append(n.Kids, fromTree(k))
 	}
-	return root, nil
+	return n
 }
 
 // Find is the first element of that local name at or under n, depth first (nil if none).

@@ -68,3 +68,23 @@ func TestSpellingsI2B2ReadsAsAbsent(t *testing.T) {
 		t.Errorf("empty span: got spans %v and notes %q, want none and a note", q.Constraints[0].Spans, q.Notes)
 	}
 }
+
+// A document with a second root element: the parser used to read the first and drop the
+// second without a word — a panel the user wrote but the count never applied. It is refused.
+func TestSecondRootElementRefused(t *testing.T) {
+	one := `<query_definition><panel><item><item_key>\a\</item_key></item></panel></query_definition>`
+	if _, err := querydef.ParseXML([]byte(one)); err != nil {
+		t.Fatalf("one root: %v", err)
+	}
+	two := one + `<query_definition><panel><invert>1</invert><item><item_key>\b\</item_key></item></panel></query_definition>`
+	if q, err := querydef.ParseXML([]byte(two)); !errors.Is(err, derrors.Invalid) || !strings.Contains(fmtErr(err), "more than one root") {
+		t.Fatalf("two roots: got %+v, %v; want refused (more than one root element)", q, err)
+	}
+}
+
+func fmtErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}

@@ -1,13 +1,11 @@
 package querydef
 
 import (
-	"bytes"
-	"encoding/xml"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
 	"strings"
+
+	"github.com/stewardhealth/steward/internal/xmltree"
 )
 
 // ParseXML reads an i2b2 query_definition (psm 1.1), alone or inside a whole request
@@ -22,7 +20,7 @@ func ParseXML(b []byte) (Query, error) {
 	if err != nil {
 		return Query{}, invalid("query_definition: %v", err)
 	}
-	def := root.find("query_definition")
+	def := root.Find("query_definition")
 	if def == nil {
 		return Query{}, invalid("no query_definition element")
 	}
@@ -103,86 +101,16 @@ var refusedWhy = map[string]string{
 }
 
 // node is an element of the request, by its local name (namespace prefixes dropped).
-type node struct {
-	name  string
-	attrs []xml.Attr
-	kids  []*node
-	text  strings.Builder
-}
+type node = xmltree.Node
 
 const (
 	maxDepth = 64
 	maxNodes = 200000
 )
 
-// parseTree reads a whole document strictly: UTF-8, no DTD, no entities beyond XML's own.
-func parseTree(b []byte) (*node, error) {
-	d := xml.NewDecoder(bytes.NewReader(b))
-	d.Strict = true
-	d.CharsetReader = func(label string, _ io.Reader) (io.Reader, error) {
-		return nil, fmt.Errorf("encoding %q is not supported (want UTF-8)", label)
-	}
-	var stack []*node
-	var root *node
-	n := 0
-	for {
-		tok, err := d.Token()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			n++
-			if n > maxNodes || len(stack) >= maxDepth {
-				return nil, errors.New("too many or too deeply nested elements")
-			}
-			e := &node{name: t.Name.Local}
-			for _, a := range t.Attr {
-				if a.Name.Space == "xmlns" || a.Name.Local == "xmlns" && a.Name.Space == "" {
-					continue
-				}
-				e.attrs = append(e.attrs, a)
-			}
-			if len(stack) > 0 {
-				p := stack[len(stack)-1]
-				p.kids = append(p.kids, e)
-			} else if root == nil {
-				root = e
-			}
-			stack = append(stack, e)
-		case xml.EndElement:
-			stack = stack[:len(stack)-1]
-		case xml.CharData:
-			if len(stack) > 0 {
-				stack[len(stack)-1].text.Write(t)
-			}
-		case xml.Directive:
-			return nil, errors.New("document type declarations are not accepted")
-		}
-	}
-	if root == nil {
-		return nil, errors.New("no element")
-	}
-	return root, nil
-}
-
-// find is the first element of that local name, depth first.
-func (n *node) find(name string) *node {
-	if n.name == name {
-		return n
-	}
-	for _, k := range n.kids {
-		if f := k.find(name); f != nil {
-			return f
-		}
-	}
-	return nil
-}
-
-func (n *node) value() string { return strings.TrimSpace(n.text.String()) }
+// parseTree reads a whole document strictly: UTF-8, no DTD, no entities beyond XML's own, one
+// root element (a second one would be ignored, so it is refused).
+func parseTree(b []byte) (*node, error) { return xmltree.Parse(b, maxDepth, maxNodes) }
 
 // element is one element being read: its path for errors and its schema path.
 type element struct {
@@ -203,28 +131,28 @@ func (e *element) errorf(format string, args ...any) error {
 // children calls read for each child element with the child's element; elements outside the
 // schema or refused are errors naming them; elements that may appear once are checked.
 func (e *element) children(many map[string]bool, read func(c *element) error) error {
-	if e.n.value() != "" && len(e.n.kids) > 0 {
+	if e.n.Value() != "" && len(e.n.Kids) > 0 {
 		return e.errorf("text beside elements")
 	}
-	for _, k := range e.n.kids {
-		e.seen[k.name]++
-		schema := k.name
+	for _, k := range e.n.Kids {
+		e.seen[k.Name]++
+		schema := k.Name
 		if e.schema != "" {
-			schema = e.schema + "/" + k.name
+			schema = e.schema + "/" + k.Name
 		}
-		where := e.where + "/" + k.name
-		if many[k.name] {
-			where = fmt.Sprintf("%s[%d]", where, e.seen[k.name])
-		} else if e.seen[k.name] > 1 {
-			return e.errorf("element %s appears twice", k.name)
+		where := e.where + "/" + k.Name
+		if many[k.Name] {
+			where = fmt.Sprintf("%s[%d]", where, e.seen[k.Name])
+		} else if e.seen[k.Name] > 1 {
+			return e.errorf("element %s appears twice", k.Name)
 		}
 		use, ok := Elements[schema]
 		c := newElement(k, where, schema)
 		switch {
 		case !ok:
-			return c.errorf("element %s is not part of i2b2's query_definition (psm 1.1): not supported", k.name)
+			return c.errorf("element %s is not part of i2b2's query_definition (psm 1.1): not supported", k.Name)
 		case use == Refused:
-			return c.errorf("element %s is not supported: %s", k.name, refusedWhy[k.name])
+			return c.errorf("element %s is not supported: %s", k.Name, refusedWhy[k.Name])
 		}
 		if err := c.attributes(); err != nil {
 			return err
@@ -241,7 +169,7 @@ func (e *element) children(many map[string]bool, read func(c *element) error) er
 
 // attributes refuses attributes outside the schema.
 func (e *element) attributes() error {
-	for _, a := range e.n.attrs {
+	for _, a := range e.n.Attrs {
 		if a.Name.Space != "" && a.Name.Local == "type" { // xsi:type
 			continue
 		}
@@ -253,7 +181,7 @@ func (e *element) attributes() error {
 }
 
 func (e *element) attr(name string) (string, bool) {
-	for _, a := range e.n.attrs {
+	for _, a := range e.n.Attrs {
 		if a.Name.Local == name {
 			return strings.TrimSpace(a.Value), true
 		}
@@ -263,10 +191,10 @@ func (e *element) attr(name string) (string, bool) {
 
 // text is the element's text; an element with children where text belongs is an error.
 func (e *element) text() (string, error) {
-	if len(e.n.kids) > 0 {
-		return "", e.errorf("element %s holds elements, want text", e.n.kids[0].name)
+	if len(e.n.Kids) > 0 {
+		return "", e.errorf("element %s holds elements, want text", e.n.Kids[0].Name)
 	}
-	return e.n.value(), nil
+	return e.n.Value(), nil
 }
 
 func (e *element) integer() (int, error) {
@@ -291,7 +219,7 @@ func readQuery(e *node, q *Query, where string, sub bool) (string, error) {
 	var id, qtype string
 	err := root.children(map[string]bool{"panel": true, "subquery": true, "subquery_constraint": true}, func(c *element) error {
 		var err error
-		switch c.n.name {
+		switch c.n.Name {
 		case "query_id":
 			id, err = c.text()
 		case "query_type":
@@ -324,16 +252,16 @@ func readQuery(e *node, q *Query, where string, sub bool) (string, error) {
 			k.notes = nil
 			q.Constraints = append(q.Constraints, k)
 		default:
-			return c.errorf("element %s is not supported here", c.n.name)
+			return c.errorf("element %s is not supported here", c.n.Name)
 		}
 		return err
 	})
 	if err != nil {
 		return "", err
 	}
-	for _, k := range e.kids {
-		if k.name == "query_name" {
-			q.Name = k.value()
+	for _, k := range e.Kids {
+		if k.Name == "query_name" {
+			q.Name = k.Value()
 		}
 	}
 	if sub {
@@ -354,7 +282,7 @@ func readPanel(e *element, p *Panel) error {
 	}
 	return e.children(map[string]bool{"item": true}, func(c *element) error {
 		var err error
-		switch c.n.name {
+		switch c.n.Name {
 		case "panel_timing":
 			p.Timing, err = c.text()
 		case "panel_date_from":
@@ -385,7 +313,7 @@ func readPanel(e *element, p *Panel) error {
 			}
 			p.Items = append(p.Items, it)
 		default:
-			return c.errorf("element %s is not supported here", c.n.name)
+			return c.errorf("element %s is not supported here", c.n.Name)
 		}
 		return err
 	})
@@ -430,7 +358,7 @@ func readBound(e *element) (*Bound, error) {
 func readItem(e *element, it *Item) error {
 	return e.children(map[string]bool{"constrain_by_value": true, "constrain_by_date": true}, func(c *element) error {
 		var err error
-		switch c.n.name {
+		switch c.n.Name {
 		case "item_key":
 			it.Key, err = c.text()
 		case "constrain_by_value":
@@ -443,13 +371,13 @@ func readItem(e *element, it *Item) error {
 			var r Range
 			err = c.children(nil, func(d *element) error {
 				var err error
-				switch d.n.name {
+				switch d.n.Name {
 				case "date_from":
 					r.From, err = readBound(d)
 				case "date_to":
 					r.To, err = readBound(d)
 				default:
-					return d.errorf("element %s is not supported here", d.n.name)
+					return d.errorf("element %s is not supported here", d.n.Name)
 				}
 				return err
 			})
@@ -458,7 +386,7 @@ func readItem(e *element, it *Item) error {
 			m := &Modifier{}
 			err = c.children(map[string]bool{"constrain_by_value": true}, func(d *element) error {
 				var err error
-				switch d.n.name {
+				switch d.n.Name {
 				case "modifier_key":
 					m.Key, err = d.text()
 				case "constrain_by_value":
@@ -468,13 +396,13 @@ func readItem(e *element, it *Item) error {
 					}
 					m.Values = append(m.Values, v)
 				default:
-					return d.errorf("element %s is not supported here", d.n.name)
+					return d.errorf("element %s is not supported here", d.n.Name)
 				}
 				return err
 			})
 			it.Modifier = m
 		default:
-			return c.errorf("element %s is not supported here", c.n.name)
+			return c.errorf("element %s is not supported here", c.n.Name)
 		}
 		return err
 	})
@@ -485,14 +413,14 @@ func readItem(e *element, it *Item) error {
 func readValue(e *element, v *Value) error {
 	var constraint string
 	hasConstraint := false
-	for _, k := range e.n.kids {
-		if k.name == "value_unit_of_measure" {
-			v.Unit = k.value()
+	for _, k := range e.n.Kids {
+		if k.Name == "value_unit_of_measure" {
+			v.Unit = k.Value()
 		}
 	}
 	err := e.children(nil, func(c *element) error {
 		var err error
-		switch c.n.name {
+		switch c.n.Name {
 		case "value_operator":
 			v.Op, err = c.text()
 		case "value_constraint":
@@ -501,7 +429,7 @@ func readValue(e *element, v *Value) error {
 		case "value_type":
 			v.Type, err = c.text()
 		default:
-			return c.errorf("element %s is not supported here", c.n.name)
+			return c.errorf("element %s is not supported here", c.n.Name)
 		}
 		return err
 	})
@@ -604,7 +532,7 @@ func readConstraint(e *element, k *Constraint) error {
 	side := func(c *element, s *Side) error {
 		return c.children(nil, func(d *element) error {
 			var err error
-			switch d.n.name {
+			switch d.n.Name {
 			case "query_id":
 				s.Event, err = d.text()
 			case "join_column":
@@ -612,14 +540,14 @@ func readConstraint(e *element, k *Constraint) error {
 			case "aggregate_operator":
 				s.Aggregate, err = d.text()
 			default:
-				return d.errorf("element %s is not supported here", d.n.name)
+				return d.errorf("element %s is not supported here", d.n.Name)
 			}
 			return err
 		})
 	}
 	return e.children(map[string]bool{"span": true}, func(c *element) error {
 		var err error
-		switch c.n.name {
+		switch c.n.Name {
 		case "first_query":
 			err = side(c, &k.First)
 		case "second_query":
@@ -630,7 +558,7 @@ func readConstraint(e *element, k *Constraint) error {
 			var s Span
 			err = c.children(nil, func(d *element) error {
 				var err error
-				switch d.n.name {
+				switch d.n.Name {
 				case "operator":
 					s.Op, err = d.text()
 				case "span_value":
@@ -638,7 +566,7 @@ func readConstraint(e *element, k *Constraint) error {
 				case "units":
 					s.Units, err = d.text()
 				default:
-					return d.errorf("element %s is not supported here", d.n.name)
+					return d.errorf("element %s is not supported here", d.n.Name)
 				}
 				return err
 			})
@@ -653,7 +581,7 @@ func readConstraint(e *element, k *Constraint) error {
 				k.Spans = append(k.Spans, s)
 			}
 		default:
-			return c.errorf("element %s is not supported here", c.n.name)
+			return c.errorf("element %s is not supported here", c.n.Name)
 		}
 		return err
 	})

@@ -183,7 +183,7 @@ func (res *Result) primary(c *Cell, r Rules, m Meta) {
 		}
 		res.dominance(c, r, "the value", "persons' values", "person", vals)
 	}
-	if m.Contributor == "" {
+	if m.Contributor == "" || len(c.Values) > 0 { // the persons are the contributions that count
 		return
 	}
 	for i, name := range m.Magnitudes {

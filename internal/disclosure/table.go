@@ -42,7 +42,8 @@ type Cell struct {
 	// Contributions per contributor (or per row when there is no contributor column): the
 	// magnitude of each, in Meta.Magnitudes order.
 	// Values are, when Steward computed the table, the true value of each person behind the
-	// cell's statistic: dominance (n,k) and p % are judged on them (never shown).
+	// cell's statistic: dominance (n,k) and p % are judged on them, in place of the
+	// contributors' sums (never shown).
 	Values      []float64
 	contrib     map[string][]float64
 	contributor map[string]bool // distinct contributors with at least one person

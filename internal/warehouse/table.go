@@ -25,8 +25,10 @@ type TableCell struct {
 	Agencies map[string]int64 // persons per agency ("site" for rows loaded without one)
 	// Of a numeric value's table (TableValue): the statistic over the cell's persons, and each
 	// person's value, in patient-number order (for dominance and p %; never shown).
-	Value  float64   `json:"-"`
-	Values []float64 `json:"-"`
+	Value  float64            `json:"-"`
+	Values []float64          `json:"-"`
+	Sums   map[string]float64 `json:"-"` // the values' sum per agency, as Agencies
+
 }
 
 // Table is a count of persons of a stored cohort query by one or two demographic
@@ -160,6 +162,21 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 			}
 			if left > 0 {
 				c.Agencies["site"] = int64(left)
+			}
+			if len(c.Values) == 0 {
+				return
+			}
+			c.Sums = map[string]float64{}
+			it := c.Persons.Iterator()
+			for i := 0; it.HasNext(); i++ {
+				n, at := it.Next(), "site"
+				for _, a := range agencies {
+					if of[a].Contains(n) {
+						at = a
+						break
+					}
+				}
+				c.Sums[at] += c.Values[i]
 			}
 		}
 		add := func(key []string, b *roaring.Bitmap) {

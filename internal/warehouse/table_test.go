@@ -158,6 +158,16 @@ func TestTableValueStatistics(t *testing.T) {
 				if got, exp := c.Value, f(xs); math.Abs(got-exp) > 1e-9*math.Max(1, math.Abs(exp)) {
 					t.Fatalf("%s cell %v: %v, by hand %v", stat, c.Key, got, exp)
 				}
+				var bySum float64
+				for a, v := range c.Sums {
+					if a != "north" {
+						t.Fatalf("%s cell %v: values of agency %s", stat, c.Key, a)
+					}
+					bySum += v
+				}
+				if exp := want["sum"](xs); math.Abs(bySum-exp) > 1e-9*math.Max(1, math.Abs(exp)) {
+					t.Fatalf("%s cell %v: agencies' sums %v, by hand %v", stat, c.Key, bySum, exp)
+				}
 			}
 		}
 		for _, bad := range []warehouse.TableSpec{{Statistic: "max", Concept: code}, {Statistic: "min", Concept: code},

@@ -25,8 +25,8 @@ func newExportTable() *cobra.Command {
 		Use:   "table PROJECT QUERY --dims sex[,age] --purpose TEXT",
 		Short: "Ask the server to compute a table over a stored cohort query of yours and export it",
 		Long: `Steward computes the table itself from the warehouse — the count of persons of the stored
-cohort query QUERY (qm-…, yours, in PROJECT), or with --statistic sum --concept CODE the sum of
-each person's latest exact value of CODE, by one or two of sex, age, race, vital_status —
+cohort query QUERY (qm-…, yours, in PROJECT), or with --statistic sum|mean|median|sd|quantile --concept CODE
+that statistic of each person's latest exact value of CODE, by one or two of sex, age, race, vital_status —
 through the governance gate, checks its true counts, and checks its shown cells against the
 persons of every cell released before (the ledger over people). An automatic exporter's
 table is released at once; a validated exporter's, or one the ledger could not clear within
@@ -78,8 +78,8 @@ POST /api/v1/projects/{id}/exports/tables.`,
 	f.StringVar(&server, "server", "http://localhost:8080", "the Steward server")
 	f.StringVar(&purpose, "purpose", "", "what the table is for (required)")
 	f.StringVar(&dims, "dims", "", "one or two of sex, age, race, vital_status, comma-separated")
-	f.StringVar(&statistic, "statistic", "", "the statistic: count of persons (the default), or sum of --concept's value")
-	f.StringVar(&concept, "concept", "", "the concept code of a numeric value (with --statistic sum): each person's latest exact value")
+	f.StringVar(&statistic, "statistic", "", "the statistic: count of persons (the default), or sum, mean, median, sd, quantile of --concept's value")
+	f.StringVar(&concept, "concept", "", "the concept code of a numeric value (with --statistic): each person's latest exact value")
 	f.Float64Var(&quantile, "quantile", 0, "p of a quantile, in (0, 1)")
 	f.StringVar(&name, "name", "", "the file's name (default table.csv)")
 	return cmd

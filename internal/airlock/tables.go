@@ -46,7 +46,7 @@ type TableRequest struct {
 	Purpose    string   `json:"purpose"`
 	Query      string   `json:"query"`               // a stored cohort query of the analyst's in the project
 	Dimensions []string `json:"dimensions"`          // one or two of sex, age, race, vital_status
-	Statistic  string   `json:"statistic,omitempty"` // count of persons (default), or sum of a numeric value
+	Statistic  string   `json:"statistic,omitempty"` // count of persons (default), or sum, mean, median, sd, quantile of a numeric value
 	Concept    string   `json:"concept,omitempty"`   // the numeric value's concept code
 	Quantile   float64  `json:"quantile,omitempty"`  // p of a quantile
 	Name       string   `json:"name,omitempty"`      // the file's name (default table.csv)
@@ -86,10 +86,6 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 		if !ok {
 			return nil, fmt.Errorf("%w: this server computes no tables of a value", derrors.Invalid)
 		}
-		// the released file sums a cell's rows: only a sum is released through the airlock yet
-		if st := strings.ToLower(strings.TrimSpace(tr.Statistic)); st != "sum" {
-			return nil, fmt.Errorf("%w: statistic %q of a value: computed exports give the sum of a value (mean, median, sd and quantiles are not released yet)", derrors.Invalid, tr.Statistic)
-		}
 		t, err = vs.TableValue(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), warehouse.TableSpec{Statistic: tr.Statistic, Concept: tr.Concept, Quantile: tr.Quantile})
 	} else {
 		t, err = s.Tables.Table(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), tr.Statistic)
@@ -111,17 +107,26 @@ func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 	head := append(slices.Clone(t.Dimensions), "agency", "persons")
 	meta := disclosure.Meta{Persons: "persons", Contributor: "agency", Dimensions: slices.Clone(t.Dimensions),
 		Population: "dwh:" + t.Project + ":" + t.QueryID}
-	sum := t.Concept != "" // a value table (a sum): each agency's rows carry its persons' sum
-	if sum {
-		head = append(head, "sum")
-		meta.Magnitudes = []string{"sum"}
+	// a value table: the statistic's column, which the released file sums over a cell's rows —
+	// for a sum each agency's rows carry its persons' sum; for another statistic the cell's
+	// first row carries it and the others 0 (the checks judge the persons' values, not the rows)
+	value := t.Concept != ""
+	if value {
+		head = append(head, t.Statistic)
+		meta.Magnitudes = []string{t.Statistic}
 	}
 	w.Write(head)
 	for _, c := range t.Cells {
-		for _, a := range slices.Sorted(mapKeys(c.Agencies)) {
+		for i, a := range slices.Sorted(mapKeys(c.Agencies)) {
 			row := append(slices.Clone(c.Key), a, strconv.FormatInt(c.Agencies[a], 10))
-			if sum {
+			switch {
+			case !value:
+			case t.Statistic == "sum":
 				row = append(row, strconv.FormatFloat(c.Sums[a], 'g', -1, 64))
+			case i == 0:
+				row = append(row, strconv.FormatFloat(c.Value, 'g', -1, 64))
+			default:
+				row = append(row, "0")
 			}
 			w.Write(row)
 		}

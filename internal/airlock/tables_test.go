@@ -293,8 +293,8 @@ func TestLedgerIncompleteGoesToReview(t *testing.T) {
 
 // A sum of a numeric value Steward computes is checked on each person's true value: the men's
 // cell, where one planted person holds nearly all of it, is hidden (dominance); the women's,
-// of even values, is released with its true sum (the unknown sex's 5 persons are hidden by
-// the count rule). min/max are refused.
+// of even values, is released with its true sum, mean and median (the unknown sex's 5
+// persons are hidden by the count rule). min/max are refused.
 func TestComputedValueTableDominance(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, db *store.DB) {
 		ctx := context.Background()
@@ -331,6 +331,15 @@ func TestComputedValueTableDominance(t *testing.T) {
 		must(t, err)
 		if got := released(t, w.s, p, "x.csv"); p.Status != Released || !strings.Contains(got, "F,142,710\n") || strings.Contains(got, "1000") {
 			t.Fatalf("approved: status %s (%s), released:\n%s", p.Status, p.Comment, got)
+		}
+		// a mean and a median: the cell's statistic, the men's still judged on their values
+		for stat, want := range map[string]string{"mean": "F,142,5\n", "median": "F,142,5\n"} {
+			r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x by sex", Query: diab, Dimensions: []string{"sex"}, Statistic: stat, Concept: "LAB:X", Name: stat + ".csv"})
+			must(t, err)
+			got := released(t, w.s, r, stat+".csv")
+			if r.Status != Released || !strings.Contains(got, want) || !strings.Contains(got, ","+stat+"\n") || !strings.Contains(got, "M,suppressed,suppressed\n") {
+				t.Fatalf("%s: status %s (%s), released:\n%s", stat, r.Status, r.Comment, got)
+			}
 		}
 		if _, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x", Query: diab, Dimensions: []string{"sex"}, Statistic: "max", Concept: "LAB:X"}); !errors.Is(err, derrors.Invalid) {
 			t.Fatalf("max: got %v, want invalid", err)

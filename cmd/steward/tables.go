@@ -19,12 +19,14 @@ import (
 // newExportTable asks a running server to compute a table and export it, as the analyst:
 // the API token is read from the environment (never a flag, which other users may see).
 func newExportTable() *cobra.Command {
-	var server, purpose, dims, name, statistic string
+	var server, purpose, dims, name, statistic, concept string
+	var quantile float64
 	cmd := &cobra.Command{
 		Use:   "table PROJECT QUERY --dims sex[,age] --purpose TEXT",
 		Short: "Ask the server to compute a table over a stored cohort query of yours and export it",
 		Long: `Steward computes the table itself from the warehouse — the count of persons of the stored
-cohort query QUERY (qm-…, yours, in PROJECT) by one or two of sex, age, race, vital_status —
+cohort query QUERY (qm-…, yours, in PROJECT), or with --statistic sum|mean|median|sd|quantile --concept CODE
+that statistic of each person's latest exact value of CODE, by one or two of sex, age, race, vital_status —
 through the governance gate, checks its true counts, and checks its shown cells against the
 persons of every cell released before (the ledger over people). An automatic exporter's
 table is released at once; a validated exporter's, or one the ledger could not clear within
@@ -39,7 +41,7 @@ POST /api/v1/projects/{id}/exports/tables.`,
 			if token == "" {
 				return fmt.Errorf("set STEWARD_TOKEN to an API token of yours with the export scope")
 			}
-			tr := airlock.TableRequest{Purpose: purpose, Query: args[1], Name: name, Statistic: statistic}
+			tr := airlock.TableRequest{Purpose: purpose, Query: args[1], Name: name, Statistic: statistic, Concept: concept, Quantile: quantile}
 			for _, d := range strings.Split(dims, ",") {
 				if d = strings.TrimSpace(d); d != "" {
 					tr.Dimensions = append(tr.Dimensions, d)
@@ -76,7 +78,9 @@ POST /api/v1/projects/{id}/exports/tables.`,
 	f.StringVar(&server, "server", "http://localhost:8080", "the Steward server")
 	f.StringVar(&purpose, "purpose", "", "what the table is for (required)")
 	f.StringVar(&dims, "dims", "", "one or two of sex, age, race, vital_status, comma-separated")
-	f.StringVar(&statistic, "statistic", "", "the statistic (count of persons, the default and only one)")
+	f.StringVar(&statistic, "statistic", "", "the statistic: count of persons (the default), or sum, mean, median, sd, quantile of --concept's value")
+	f.StringVar(&concept, "concept", "", "the concept code of a numeric value (with --statistic): each person's latest exact value")
+	f.Float64Var(&quantile, "quantile", 0, "p of a quantile, in (0, 1)")
 	f.StringVar(&name, "name", "", "the file's name (default table.csv)")
 	return cmd
 }

@@ -96,6 +96,13 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", derrors.Invalid, err)
 		}
+		if in.table != nil { // a computed cell's true per-person values, for dominance and p %
+			for _, c := range in.table.Cells {
+				if dc := t.Cell(c.Key...); dc != nil && len(c.Values) > 0 {
+					dc.Values = c.Values
+				}
+			}
+		}
 		res := disclosure.Check(t, head, st.Rules, earlier[pop])
 		id := randomID("rel-", 8)
 		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false)}
@@ -484,6 +491,9 @@ func (s *Service) upload(ctx context.Context, r *Request, f File, st Settings, e
 	t, head, err := disclosure.ReadCSV(f.Name, bytes.NewReader(data), f.Meta)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", derrors.Invalid, err)
+	}
+	if err := s.personValues(ctx, r, f.Name, t); err != nil {
+		return nil, err
 	}
 	res := disclosure.Check(t, head, st.Rules, earlier[pop])
 	earlier[pop] = append(earlier[pop], res.Record(f.record.ID, r.Author, r.ID, s.Now().UTC(), true))

@@ -27,13 +27,29 @@ type TableSource interface {
 	Table(ctx context.Context, p access.Principal, project, query string, dims []string, statistic string) (warehouse.Table, error)
 }
 
+// ValueTableSource also computes a statistic of a numeric value (warehouse.Warehouse.TableValue).
+type ValueTableSource interface {
+	TableValue(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error)
+}
+
+// valueTable reports whether tr asks for a statistic of a numeric value.
+func (tr TableRequest) valueTable() bool {
+	switch strings.ToLower(strings.TrimSpace(tr.Statistic)) {
+	case "", "count", "persons", warehouse.StatisticPersons:
+		return tr.Concept != ""
+	}
+	return tr.Concept != "" || !slices.Contains([]string{"min", "max", "minimum", "maximum"}, strings.ToLower(strings.TrimSpace(tr.Statistic)))
+}
+
 // TableRequest asks Steward to compute a table and export it.
 type TableRequest struct {
 	Purpose    string   `json:"purpose"`
-	Query      string   `json:"query"`      // a stored cohort query of the analyst's in the project
-	Dimensions []string `json:"dimensions"` // one or two of sex, age, race, vital_status
-	Statistic  string   `json:"statistic,omitempty"`
-	Name       string   `json:"name,omitempty"` // the file's name (default table.csv)
+	Query      string   `json:"query"`               // a stored cohort query of the analyst's in the project
+	Dimensions []string `json:"dimensions"`          // one or two of sex, age, race, vital_status
+	Statistic  string   `json:"statistic,omitempty"` // count of persons (default), or sum, mean, median, sd, quantile of a numeric value
+	Concept    string   `json:"concept,omitempty"`   // the numeric value's concept code
+	Quantile   float64  `json:"quantile,omitempty"`  // p of a quantile
+	Name       string   `json:"name,omitempty"`      // the file's name (default table.csv)
 	Exception  string   `json:"exception,omitempty"`
 	Agencies   []string `json:"agencies,omitempty"`
 	Analysis   string   `json:"analysis,omitempty"`
@@ -63,7 +79,17 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 	if name != filepath.Base(name) || !strings.HasSuffix(name, ".csv") {
 		return nil, fmt.Errorf("%w: file name %q: want a plain name ending in .csv", derrors.Invalid, name)
 	}
-	t, err := s.Tables.Table(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), tr.Statistic)
+	var t warehouse.Table
+	var err error
+	if tr.valueTable() {
+		vs, ok := s.Tables.(ValueTableSource)
+		if !ok {
+			return nil, fmt.Errorf("%w: this server computes no tables of a value", derrors.Invalid)
+		}
+		t, err = vs.TableValue(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), warehouse.TableSpec{Statistic: tr.Statistic, Concept: tr.Concept, Quantile: tr.Quantile})
+	} else {
+		t, err = s.Tables.Table(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), tr.Statistic)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -78,15 +104,35 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	w.Write(append(slices.Clone(t.Dimensions), "agency", "persons"))
+	head := append(slices.Clone(t.Dimensions), "agency", "persons")
+	meta := disclosure.Meta{Persons: "persons", Contributor: "agency", Dimensions: slices.Clone(t.Dimensions),
+		Population: "dwh:" + t.Project + ":" + t.QueryID}
+	// a value table: the statistic's column, which the released file sums over a cell's rows —
+	// for a sum each agency's rows carry its persons' sum; for another statistic the cell's
+	// first row carries it and the others 0 (the checks judge the persons' values, not the rows)
+	value := t.Concept != ""
+	if value {
+		head = append(head, t.Statistic)
+		meta.Magnitudes = []string{t.Statistic}
+	}
+	w.Write(head)
 	for _, c := range t.Cells {
-		for _, a := range slices.Sorted(mapKeys(c.Agencies)) {
-			w.Write(append(slices.Clone(c.Key), a, strconv.FormatInt(c.Agencies[a], 10)))
+		for i, a := range slices.Sorted(mapKeys(c.Agencies)) {
+			row := append(slices.Clone(c.Key), a, strconv.FormatInt(c.Agencies[a], 10))
+			switch {
+			case !value:
+			case t.Statistic == "sum":
+				row = append(row, strconv.FormatFloat(c.Sums[a], 'g', -1, 64))
+			case i == 0:
+				row = append(row, strconv.FormatFloat(c.Value, 'g', -1, 64))
+			default:
+				row = append(row, "0")
+			}
+			w.Write(row)
 		}
 	}
 	w.Flush()
-	return b.String(), disclosure.Meta{Persons: "persons", Contributor: "agency", Dimensions: slices.Clone(t.Dimensions),
-		Population: "dwh:" + t.Project + ":" + t.QueryID}
+	return b.String(), meta
 }
 
 func mapKeys[V any](m map[string]V) func(func(string) bool) {
@@ -137,8 +183,16 @@ func saveComputed(ctx context.Context, tx *sql.Tx, r *Request, in []FileInput) e
 			if err != nil {
 				return err
 			}
-			if _, err := tx.ExecContext(ctx, `INSERT INTO computed_cells (request_id, file, label, persons) VALUES ($1, $2, $3, $4)`,
-				r.ID, f.Name, cellLabel(f.table.Dimensions, c.Key), enc); err != nil {
+			vals := ""
+			if len(c.Values) > 0 {
+				b, err := json.Marshal(c.Values)
+				if err != nil {
+					return err
+				}
+				vals = string(b)
+			}
+			if _, err := tx.ExecContext(ctx, `INSERT INTO computed_cells (request_id, file, label, persons, person_values) VALUES ($1, $2, $3, $4, $5)`,
+				r.ID, f.Name, cellLabel(f.table.Dimensions, c.Key), enc, vals); err != nil {
 				return err
 			}
 		}
@@ -294,6 +348,37 @@ func (s *Service) recordReleased(ctx context.Context, tx *sql.Tx, r *Request) er
 		if _, err := tx.ExecContext(ctx, `INSERT INTO released_cells (request_id, project, file, label, persons, released_at) VALUES ($1, $2, $3, $4, $5, $6)`,
 			r.ID, r.Project, files[i], label, enc, now); err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// personValues sets, on t's cells, the per-person values kept for r's computed file (none
+// for a count of persons or an upload), for the checks at approval.
+func (s *Service) personValues(ctx context.Context, r *Request, file string, t *disclosure.Table) error {
+	rows, err := s.DB.QueryContext(ctx, `SELECT label, person_values FROM computed_cells WHERE request_id = $1 AND file = $2 AND person_values <> ''`, r.ID, file)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	vals := map[string][]float64{}
+	for rows.Next() {
+		var label, enc string
+		if err := rows.Scan(&label, &enc); err != nil {
+			return err
+		}
+		var v []float64
+		if err := json.Unmarshal([]byte(enc), &v); err != nil {
+			return fmt.Errorf("export %s file %s: cell %s: values: %w", r.ID, file, label, err)
+		}
+		vals[label] = v
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, c := range t.Cells {
+		if v, ok := vals[cellLabel(t.Meta.Dimensions, c.Key)]; ok {
+			c.Values = v
 		}
 	}
 	return nil

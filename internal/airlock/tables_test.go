@@ -74,6 +74,16 @@ func tableWarehouse(t *testing.T, db *store.DB, acc *access.Service) *warehouse.
 			facts = append(facts, map[string]any{"encounter_num": int64(n), "patient_num": int64(n), "concept_cd": "G:" + g, "start_date": "2025-01-01 00:00:00"})
 		}
 	}
+	// a numeric value (LAB:X) for everyone: 5 each, but one man's (patient 2) planted at 1,000,000
+	concepts = append(concepts, map[string]any{"concept_path": `\t\labx\`, "concept_cd": "LAB:X", "name_char": "x"})
+	for n := 1; n <= 252; n++ {
+		v := 5.0
+		if n == 2 {
+			v = 1e6
+		}
+		facts = append(facts, map[string]any{"encounter_num": int64(n), "patient_num": int64(n), "concept_cd": "LAB:X", "start_date": "2025-02-01 00:00:00",
+			"valtype_cd": "N", "tval_char": "E", "nval_num": v})
+	}
 	in := []load.Input{
 		{Table: "concept_dimension", Source: &rowsSource{schema.Named("concept_dimension"), concepts}},
 		{Table: "patient_dimension", Source: &rowsSource{schema.Named("patient_dimension"), people}},
@@ -277,6 +287,62 @@ func TestLedgerIncompleteGoesToReview(t *testing.T) {
 		must(t, err)
 		if r.Status != Pending || !strings.Contains(r.Comment, "could not be proven safe within limits") {
 			t.Fatalf("a check cut short by its limits: %s (%s), want pending review saying so", r.Status, r.Comment)
+		}
+	})
+}
+
+// A sum of a numeric value Steward computes is checked on each person's true value: the men's
+// cell, where one planted person holds nearly all of it, is hidden (dominance); the women's,
+// of even values, is released with its true sum, mean and median (the unknown sex's 5
+// persons are hidden by the count rule). min/max are refused.
+func TestComputedValueTableDominance(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		bob := w.who("bob")
+		a, err := wh.Run(ctx, bob, "diab", querydef.Query{Name: "diabetes or heart", Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\t\diab\`}, {Key: `\t\heart\`}}}}})
+		must(t, err)
+		diab := a.QueryID
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x by sex", Query: diab, Dimensions: []string{"sex"}, Statistic: "sum", Concept: "LAB:X"})
+		must(t, err)
+		got := released(t, w.s, r, "table.csv")
+		if r.Status != Released || !strings.Contains(got, "F,142,710\n") || strings.Contains(got, "1000") || strings.Contains(got, "north") {
+			t.Fatalf("status %s (%s), released:\n%s\nwant F's true sum 710 over 142 persons, M's dominated cell hidden", r.Status, r.Comment, got)
+		}
+		dominated := false
+		for _, e := range r.Files[0].Result.Hidden {
+			for _, f := range e.Findings {
+				dominated = dominated || e.Cell == "sex=M" && f.Rule == disclosure.RuleDominance
+			}
+		}
+		if !dominated {
+			t.Fatalf("hidden %+v: want sex=M hidden by dominance", r.Files[0].Result.Hidden)
+		}
+		// a validated analyst's: checked again at approval on the same per-person values
+		ann := w.who("ann")
+		a, err = wh.Run(ctx, ann, "diab", querydef.Query{Name: "diabetes or heart", Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\t\diab\`}, {Key: `\t\heart\`}}}}})
+		must(t, err)
+		p, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "x by sex", Query: a.QueryID, Dimensions: []string{"sex"}, Statistic: "sum", Concept: "LAB:X", Name: "x.csv"})
+		must(t, err)
+		if p.Status != Pending {
+			t.Fatalf("validated analyst's value table: %s, want pending", p.Status)
+		}
+		p, err = w.s.Review(ctx, w.who("olga"), p.ID, true, "fine")
+		must(t, err)
+		if got := released(t, w.s, p, "x.csv"); p.Status != Released || !strings.Contains(got, "F,142,710\n") || strings.Contains(got, "1000") {
+			t.Fatalf("approved: status %s (%s), released:\n%s", p.Status, p.Comment, got)
+		}
+		// a mean and a median: the cell's statistic, the men's still judged on their values
+		for stat, want := range map[string]string{"mean": "F,142,5\n", "median": "F,142,5\n"} {
+			r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x by sex", Query: diab, Dimensions: []string{"sex"}, Statistic: stat, Concept: "LAB:X", Name: stat + ".csv"})
+			must(t, err)
+			got := released(t, w.s, r, stat+".csv")
+			if r.Status != Released || !strings.Contains(got, want) || !strings.Contains(got, ","+stat+"\n") || !strings.Contains(got, "M,suppressed,suppressed\n") {
+				t.Fatalf("%s: status %s (%s), released:\n%s", stat, r.Status, r.Comment, got)
+			}
+		}
+		if _, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x", Query: diab, Dimensions: []string{"sex"}, Statistic: "max", Concept: "LAB:X"}); !errors.Is(err, derrors.Invalid) {
+			t.Fatalf("max: got %v, want invalid", err)
 		}
 	})
 }

@@ -176,36 +176,49 @@ func (res *Result) primary(c *Cell, r Rules, m Meta) {
 	if m.Contributor != "" && r.MinProjects > 0 && c.Persons > 0 && c.Projects() <= r.MinProjects {
 		res.hide(c, RuleProjects, "persons of %d %ss or fewer (a cell needs more than %d)", r.MinProjects, m.Contributor, r.MinProjects)
 	}
-	if m.Contributor == "" {
+	if len(c.Values) > 0 {
+		vals := make([]float64, len(c.Values))
+		for i, v := range c.Values {
+			vals[i] = max(v, -v)
+		}
+		res.dominance(c, r, "the value", "persons' values", "person", vals)
+	}
+	if m.Contributor == "" || len(c.Values) > 0 { // the persons are the contributions that count
 		return
 	}
-	vals := make([]float64, 0, len(c.contrib))
 	for i, name := range m.Magnitudes {
-		vals = vals[:0]
-		total := 0.0
+		vals := make([]float64, 0, len(c.contrib))
 		for _, v := range c.contrib {
-			a := max(v[i], -v[i])
-			vals = append(vals, a)
-			total += a
+			vals = append(vals, max(v[i], -v[i]))
 		}
-		if total == 0 {
-			continue
-		}
-		sort.Sort(sort.Reverse(sort.Float64Slice(vals)))
-		top := 0.0
-		for _, v := range vals[:min(r.DominanceN, len(vals))] {
-			top += v
-		}
-		if top >= r.DominanceK/100*total {
-			res.hide(c, RuleDominance, "%s: the %d largest contributions make %g %% or more of the cell", name, r.DominanceN, r.DominanceK)
-		}
-		second := 0.0
-		if len(vals) > 1 {
-			second = vals[1]
-		}
-		if total-vals[0]-second < r.P/100*vals[0] {
-			res.hide(c, RuleP, "%s: the second largest contributor could estimate the largest within %g %%", name, r.P)
-		}
+		res.dominance(c, r, name, "contributions", "contributor", vals)
+	}
+}
+
+// dominance applies the (n,k) and p % rules to the cell's contributions vals (not negative):
+// of contributors, or of persons when Steward computed the table.
+func (res *Result) dominance(c *Cell, r Rules, name, of, one string, vals []float64) {
+	total := 0.0
+	for _, v := range vals {
+		total += v
+	}
+	if total == 0 {
+		return
+	}
+	sort.Sort(sort.Reverse(sort.Float64Slice(vals)))
+	top := 0.0
+	for _, v := range vals[:min(r.DominanceN, len(vals))] {
+		top += v
+	}
+	if top >= r.DominanceK/100*total {
+		res.hide(c, RuleDominance, "%s: the %d largest %s make %g %% or more of the cell", name, r.DominanceN, of, r.DominanceK)
+	}
+	second := 0.0
+	if len(vals) > 1 {
+		second = vals[1]
+	}
+	if total-vals[0]-second < r.P/100*vals[0] {
+		res.hide(c, RuleP, "%s: the second largest %s could estimate the largest within %g %%", name, one, r.P)
 	}
 }
 

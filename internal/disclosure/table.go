@@ -41,6 +41,10 @@ type Cell struct {
 	Magnitudes []float64 // sums, in Meta.Magnitudes order
 	// Contributions per contributor (or per row when there is no contributor column): the
 	// magnitude of each, in Meta.Magnitudes order.
+	// Values are, when Steward computed the table, the true value of each person behind the
+	// cell's statistic: dominance (n,k) and p % are judged on them, in place of the
+	// contributors' sums (never shown).
+	Values      []float64
 	contrib     map[string][]float64
 	contributor map[string]bool // distinct contributors with at least one person
 }

@@ -47,6 +47,9 @@ type Settings struct {
 	// Epoch (budget mode) is the noise key's epoch: raising it gives every question fresh
 	// noise (and a fresh cost) — after a suspected leak of answers, for example.
 	Epoch int `json:"epoch"`
+	// TableExtremes lets computed tables give the minimum and maximum of a numeric value
+	// (each one person's value): refused unless set, as ACRO does.
+	TableExtremes bool `json:"table_extremes,omitempty"`
 }
 
 // Breakdown settings.

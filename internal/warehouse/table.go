@@ -23,6 +23,12 @@ type TableCell struct {
 	Key      []string         // the dimension values, in Table.Dimensions order
 	Persons  *roaring.Bitmap  // the cell's persons
 	Agencies map[string]int64 // persons per agency ("site" for rows loaded without one)
+	// Of a numeric value's table (TableValue): the statistic over the cell's persons, and each
+	// person's value, in patient-number order (for dominance and p %; never shown).
+	Value  float64            `json:"-"`
+	Values []float64          `json:"-"`
+	Sums   map[string]float64 `json:"-"` // the values' sum per agency, as Agencies
+
 }
 
 // Table is a count of persons of a stored cohort query by one or two demographic
@@ -32,7 +38,10 @@ type Table struct {
 	QueryID    string      `json:"query_id"`
 	Definition string      `json:"definition_sha256"` // digest of the query's canonical definition
 	Dimensions []string    `json:"dimensions"`
-	Statistic  string      `json:"statistic"` // "count of persons"
+	Statistic  string      `json:"statistic"`          // "count of persons", or TableValue's
+	Concept    string      `json:"concept,omitempty"`  // the numeric value's concept code
+	Quantile   float64     `json:"quantile,omitempty"` // p of a quantile
+	Value      string      `json:"value,omitempty"`    // which of a person's values is taken
 	By         string      `json:"by"`
 	At         time.Time   `json:"at"`
 	Governance *Admission  `json:"governance,omitempty"`
@@ -48,19 +57,26 @@ const StatisticPersons = "count of persons"
 // does (agencies left out and withdrawn clients taken out). Every cell keeps its persons.
 // The read is audited with ids and counts of cells, never a value.
 func (w *Warehouse) Table(ctx context.Context, p access.Principal, projectCode, id string, dims []string, statistic string) (Table, error) {
-	x, agency, err := w.project(ctx, p, projectCode)
-	if err != nil {
-		return Table{}, err
-	}
-	if err := access.Check(p, access.ExactCount, x); err != nil {
-		return Table{}, err
-	}
 	switch strings.ToLower(strings.TrimSpace(statistic)) {
 	case "", "count", "persons", StatisticPersons:
 	case "min", "max", "minimum", "maximum":
 		return Table{}, fmt.Errorf("%w: statistic %s is refused: it shows one person's value", derrors.Invalid, statistic)
 	default:
 		return Table{}, fmt.Errorf("%w: statistic %q: computed tables give the count of persons", derrors.Invalid, statistic)
+	}
+	return w.table(ctx, p, projectCode, id, dims, nil)
+}
+
+// table computes the cells of a table of persons; value, when set, then gives each cell
+// its value statistic (it may drop or narrow cells) before the read is audited.
+func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, id string, dims []string,
+	value func(ctx context.Context, t *Table, agency string, recount func(*TableCell)) error) (Table, error) {
+	x, agency, err := w.project(ctx, p, projectCode)
+	if err != nil {
+		return Table{}, err
+	}
+	if err := access.Check(p, access.ExactCount, x); err != nil {
+		return Table{}, err
 	}
 	if len(dims) < 1 || len(dims) > 2 {
 		return Table{}, fmt.Errorf("%w: a computed table has one or two dimensions", derrors.Invalid)
@@ -135,14 +151,11 @@ func (w *Warehouse) Table(ctx context.Context, p access.Principal, projectCode, 
 				return err
 			}
 		}
-		add := func(key []string, b *roaring.Bitmap) {
-			if b.IsEmpty() {
-				return
-			}
-			c := TableCell{Key: key, Persons: b, Agencies: map[string]int64{}}
-			left := b.GetCardinality()
+		recount := func(c *TableCell) {
+			c.Agencies = map[string]int64{}
+			left := c.Persons.GetCardinality()
 			for _, a := range agencies {
-				if n := b.AndCardinality(of[a]); n > 0 {
+				if n := c.Persons.AndCardinality(of[a]); n > 0 {
 					c.Agencies[a] = int64(n)
 					left -= n
 				}
@@ -150,6 +163,28 @@ func (w *Warehouse) Table(ctx context.Context, p access.Principal, projectCode, 
 			if left > 0 {
 				c.Agencies["site"] = int64(left)
 			}
+			if len(c.Values) == 0 {
+				return
+			}
+			c.Sums = map[string]float64{}
+			it := c.Persons.Iterator()
+			for i := 0; it.HasNext(); i++ {
+				n, at := it.Next(), "site"
+				for _, a := range agencies {
+					if of[a].Contains(n) {
+						at = a
+						break
+					}
+				}
+				c.Sums[at] += c.Values[i]
+			}
+		}
+		add := func(key []string, b *roaring.Bitmap) {
+			if b.IsEmpty() {
+				return
+			}
+			c := TableCell{Key: key, Persons: b}
+			recount(&c)
 			t.Cells = append(t.Cells, c)
 		}
 		for _, a := range slices.Sorted(maps.Keys(per[0])) {
@@ -161,12 +196,18 @@ func (w *Warehouse) Table(ctx context.Context, p access.Principal, projectCode, 
 				add([]string{a, b}, roaring.And(per[0][a], per[1][b]))
 			}
 		}
+		if value != nil {
+			return value(ctx, &t, agency, recount)
+		}
 		return nil
 	}()
 	if err != nil {
 		return Table{}, err
 	}
 	detail := map[string]string{"query": id, "dimensions": strings.Join(dims, " "), "statistic": t.Statistic, "cells": strconv.Itoa(len(t.Cells))}
+	if t.Concept != "" {
+		detail["concept"] = t.Concept
+	}
 	if err := w.Access.Record(ctx, p, "warehouse.table", "project/"+x.Code+"/query/"+id, detail); err != nil {
 		return Table{}, err
 	}

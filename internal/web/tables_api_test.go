@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -10,6 +11,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/airlock"
+	"github.com/stewardhealth/steward/internal/derrors"
 	"github.com/stewardhealth/steward/internal/disclosure"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
@@ -33,6 +35,63 @@ func (fakeTables) Table(_ context.Context, p access.Principal, project, query st
 	}
 	return warehouse.Table{Project: project, QueryID: query, Dimensions: dims, Statistic: warehouse.StatisticPersons, By: p.User,
 		Cells: []warehouse.TableCell{cell("F", women), cell("M", men)}}, nil
+}
+
+// TableValue gives qm-all's cells with the values' sum: every woman 5, the men 5 but for
+// one planted at 1,000,000; it answers only the concept LAB:X.
+func (f fakeTables) TableValue(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error) {
+	if spec.Concept != "LAB:X" || spec.Statistic != "sum" {
+		return warehouse.Table{}, fmt.Errorf("%w: spec %+v", derrors.Invalid, spec)
+	}
+	t, _ := f.Table(ctx, p, project, query, dims, "")
+	t.Statistic, t.Concept = spec.Statistic, spec.Concept
+	for i := range t.Cells {
+		c := &t.Cells[i]
+		c.Values = make([]float64, c.Persons.GetCardinality())
+		for j := range c.Values {
+			c.Values[j] = 5
+		}
+		if c.Key[0] == "M" {
+			c.Values[7] = 1e6
+		}
+		c.Sums = map[string]float64{"north": 0}
+		for _, v := range c.Values {
+			c.Sums["north"] += v
+		}
+	}
+	return t, nil
+}
+
+// The API takes a value's statistic: statistic and concept reach the warehouse, and the
+// men's cell, dominated by one person's value, is hidden from the released sum (and with two
+// cells, the women's too, by secondary suppression).
+func TestAPIComputedValueTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		f, al, tok := airlockFixture(t, db)
+		al.Tables = fakeTables{}
+		cli := access.CLI("test")
+		if err := al.SetSettings(context.Background(), cli, "diab", airlock.Settings{Rules: disclosure.Rules{MinPersons: 10, MinProjects: -1}, LinkDays: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if code, body, _ := f.call("PUT", "/api/v1/projects/diab/exporters/vera", tok["ann"], `{"mode":"automatic"}`); code != 204 {
+			t.Fatalf("SPOC lists vera: got %d %s", code, body)
+		}
+		code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"], `{"purpose":"x by sex","query":"qm-all","dimensions":["sex"],"statistic":"sum","concept":"LAB:X"}`)
+		var r airlock.Request
+		json.Unmarshal([]byte(body), &r)
+		dominated := false
+		for _, e := range r.Files[0].Result.Hidden {
+			for _, f := range e.Findings {
+				dominated = dominated || e.Cell == "sex=M" && f.Rule == disclosure.RuleDominance
+			}
+		}
+		if code != 201 || r.Status != airlock.Released || !dominated || r.Files[0].Provenance == nil || r.Files[0].Provenance.Concept != "LAB:X" {
+			t.Fatalf("value table: got %d %s, want 201 with the men's cell hidden by dominance (the women's by secondary suppression)", code, body)
+		}
+		if code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"], `{"purpose":"x","query":"qm-all","dimensions":["sex"],"statistic":"max","concept":"LAB:X"}`); code != 400 {
+			t.Fatalf("max: got %d %s, want 400", code, body)
+		}
+	})
 }
 
 // The API of computed tables: an automatic analyst's table is released at once (not a

@@ -18,8 +18,12 @@ type Meta struct {
 	Dimensions  []string `json:"dimensions"`            // the columns that name a cell
 	Sensitive   []string `json:"sensitive,omitempty"`   // dimensions whose zeros and 100 % cells disclose (a diagnosis, an outcome)
 	Magnitudes  []string `json:"magnitudes,omitempty"`  // summed amounts (costs, days): dominance and p % apply
-	Total       string   `json:"total,omitempty"`       // the label of margin rows in a dimension, e.g. "Total"
-	Population  string   `json:"population"`            // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
+	// StructuralZeros are dimensions whose zeros follow from what they mean (no hysterectomy
+	// among men), so a zero cell in one of them says nothing of anyone; every other zero cell
+	// is hidden. A sensitive dimension cannot be one.
+	StructuralZeros []string `json:"structural_zeros,omitempty"`
+	Total           string   `json:"total,omitempty"` // the label of margin rows in a dimension, e.g. "Total"
+	Population      string   `json:"population"`      // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
 }
 
 // Table is an output file read into cells. A cell is every row sharing the same dimension
@@ -102,6 +106,14 @@ func (m Meta) Validate() error {
 	for _, s := range m.Sensitive {
 		if !slices.Contains(m.Dimensions, s) {
 			return fmt.Errorf("metadata: sensitive column %s is not a dimension", s)
+		}
+	}
+	for _, s := range m.StructuralZeros {
+		if !slices.Contains(m.Dimensions, s) {
+			return fmt.Errorf("metadata: structural_zeros column %s is not a dimension", s)
+		}
+		if slices.Contains(m.Sensitive, s) {
+			return fmt.Errorf("metadata: column %s is both sensitive and structural_zeros (a sensitive dimension's zeros disclose)", s)
 		}
 	}
 	return nil

@@ -133,6 +133,14 @@ func Check(t *Table, head []string, r Rules, earlier []Release) *Result {
 	if len(m.Magnitudes) > 0 && m.Contributor == "" {
 		res.Reasons = append(res.Reasons, "magnitudes need a contributor column: dominance and p % are judged on each contributor's share")
 	}
+	for i, c := range m.Magnitudes {
+		switch st := m.Statistic(c); {
+		case st == "min" || st == "max":
+			res.Reasons = append(res.Reasons, fmt.Sprintf("column %s: a %s is one person's value and is not released", c, st))
+		case (st == "sum" || st == "count") && t.rows > 0 && t.magWhole[i] && t.magMax[i] <= float64(r.MinPersons):
+			res.Reasons = append(res.Reasons, fmt.Sprintf("column %s: declared a %s but holds only whole numbers of %d or less, like small counts of persons; counts go in the persons column, where cells of %d or fewer are hidden", c, st, r.MinPersons, r.MinPersons))
+		}
+	}
 	if r.MinProjects > 0 && m.Contributor == "" {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("no contributor column: cannot show that every cell holds persons of more than %d projects", r.MinProjects))
 	}

@@ -42,3 +42,37 @@ func TestAttackForgedPatientListRefusedOutright(t *testing.T) {
 		}
 	})
 }
+
+// A hand-made upload's file tells the reviewer that its contributor rule rests on what the
+// file declares; a table Steward computed does not.
+func TestDeclaredContributorsReportedUnverified(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		must(t, w.s.SetExporter(ctx, w.who("sam"), "diab", "bob", Automatic, ""))
+		r, err := w.s.Submit(ctx, w.who("bob"), "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "t.csv", Meta: meta, Data: table(500)}}})
+		must(t, err)
+		got, err := w.s.Get(ctx, w.who("olga"), r.ID)
+		must(t, err)
+		if len(got.Files) != 1 || !unverified(got.Files[0].Result, disclosure.RuleProjects) {
+			t.Errorf("the officer's view of a hand-made upload does not say its contributors are declared, not verified: %+v", got.Files)
+		}
+		c, err := w.s.submit(ctx, w.who("bob"), "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "t.csv", Meta: meta, Data: table(600)}}}, true)
+		must(t, err)
+		if unverified(c.Files[0].Result, disclosure.RuleProjects) {
+			t.Error("a computed table is reported with declared contributors")
+		}
+	})
+}
+
+func unverified(res *disclosure.Result, rule disclosure.Rule) bool {
+	if res == nil {
+		return false
+	}
+	for _, f := range res.Unverified {
+		if f.Rule == rule && strings.Contains(f.Reason, "contributors declared, not verified") {
+			return true
+		}
+	}
+	return false
+}

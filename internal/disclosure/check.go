@@ -107,9 +107,13 @@ type Result struct {
 	Cells    int        `json:"cells"`
 	Hidden   []Evidence `json:"hidden,omitempty"` // the suppressed cells, with their findings
 	Freed    []string   `json:"freed,omitempty"`  // cells an approved exception shows although a rule hid them
-	table    *Table
-	hidden   map[*Cell][]Finding
-	freed    map[*Cell]bool // never hidden again by secondary suppression
+	// Unverified are the rules judged on what the file declares of its contributors, which no
+	// check can confirm (persons of one project relabelled as four look the same): they hold
+	// for every cell only if the declaration is true. Empty for a table Steward computed.
+	Unverified []Finding `json:"unverified,omitempty"`
+	table      *Table
+	hidden     map[*Cell][]Finding
+	freed      map[*Cell]bool // never hidden again by secondary suppression
 	// secondaryWhy is why secondary suppression could not protect the table, if it could not.
 	secondaryWhy string
 }
@@ -143,6 +147,16 @@ func Check(t *Table, head []string, r Rules, earlier []Release) *Result {
 	}
 	if r.MinProjects > 0 && m.Contributor == "" {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("no contributor column: cannot show that every cell holds persons of more than %d projects", r.MinProjects))
+	}
+	if m.Contributor != "" {
+		if r.MinProjects > 0 {
+			res.Unverified = append(res.Unverified, Finding{RuleProjects, fmt.Sprintf("contributors declared, not verified: every cell's %ss are what the file's %s column says", m.Contributor, m.Contributor)})
+		}
+		if len(m.Magnitudes) > 0 {
+			res.Unverified = append(res.Unverified,
+				Finding{RuleDominance, "contributors declared, not verified: the contributions are split as the file declares"},
+				Finding{RuleP, "contributors declared, not verified: the contributions are split as the file declares"})
+		}
 	}
 	for _, c := range t.Cells {
 		res.primary(c, r, m)
@@ -265,3 +279,7 @@ func (res *Result) sensitive(r Rules) {
 // structuralZero reports whether the metadata declares a dimension whose zeros are structural,
 // so that a zero cell of the table discloses nothing.
 func structuralZero(m Meta) bool { return len(m.StructuralZeros) > 0 }
+
+// Verified marks the contributors as known, not declared: for a table Steward computed from
+// the warehouse, whose contributors it counted itself.
+func (res *Result) Verified() { res.Unverified = nil }

@@ -199,13 +199,17 @@ func TestDisclosureCheckJSON(t *testing.T) {
 			Cell     string `json:"cell"`
 			Findings []struct{ Rule, Reason string }
 		} `json:"hidden"`
-		Released string `json:"released"`
+		Released   string                          `json:"released"`
+		Unverified []struct{ Rule, Reason string } `json:"unverified"`
 	}
 	var r result
 	code, b, stderr := stewardJSON(t, "disclosure", "check", "--json", corpus+"cell_30_persons/table.csv", "--meta", corpus+"cell_30_persons/meta.json", "--out", out)
 	decode(t, "disclosure check", b, &r)
 	if code != 0 || r.Verdict != "suppressed" || r.Cells != 3 || len(r.Hidden) != 2 || r.Released != out || r.Hidden[0].Cell != "age_band=0-17" {
 		t.Errorf("suppressed table: exit %d %s, got %+v", code, stderr, r)
+	}
+	if len(r.Unverified) == 0 || r.Unverified[0].Rule != "projects" {
+		t.Errorf("a checked file's declared contributors: got unverified %+v, want the projects rule", r.Unverified)
 	}
 	if st, err := os.Stat(out); err != nil || st.Size() == 0 {
 		t.Errorf("the released table was not written: %v", err)

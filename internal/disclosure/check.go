@@ -15,6 +15,8 @@
 //     (CORI: more than 3 projects in each sector);
 //   - dominance (n,k): the n largest contributions making k % or more of a magnitude;
 //     p %: the rest of the cell being within p % of the largest contribution;
+//   - zeros: a zero cell is suppressed unless the metadata declares one of its dimensions
+//     structural_zeros (the zero follows from what the dimension means);
 //   - sensitive dimensions: a zero cell, and a cell holding 100 % of its group, disclose
 //     something about everyone in the group and are suppressed;
 //   - differencing: a cell (or the table's total) that differs from an earlier release of
@@ -105,9 +107,13 @@ type Result struct {
 	Cells    int        `json:"cells"`
 	Hidden   []Evidence `json:"hidden,omitempty"` // the suppressed cells, with their findings
 	Freed    []string   `json:"freed,omitempty"`  // cells an approved exception shows although a rule hid them
-	table    *Table
-	hidden   map[*Cell][]Finding
-	freed    map[*Cell]bool // never hidden again by secondary suppression
+	// Unverified are the rules judged on what the file declares of its contributors, which no
+	// check can confirm (persons of one project relabelled as four look the same): they hold
+	// for every cell only if the declaration is true. Empty for a table Steward computed.
+	Unverified []Finding `json:"unverified,omitempty"`
+	table      *Table
+	hidden     map[*Cell][]Finding
+	freed      map[*Cell]bool // never hidden again by secondary suppression
 	// secondaryWhy is why secondary suppression could not protect the table, if it could not.
 	secondaryWhy string
 }
@@ -131,8 +137,26 @@ func Check(t *Table, head []string, r Rules, earlier []Release) *Result {
 	if len(m.Magnitudes) > 0 && m.Contributor == "" {
 		res.Reasons = append(res.Reasons, "magnitudes need a contributor column: dominance and p % are judged on each contributor's share")
 	}
+	for i, c := range m.Magnitudes {
+		switch st := m.Statistic(c); {
+		case st == "min" || st == "max":
+			res.Reasons = append(res.Reasons, fmt.Sprintf("column %s: a %s is one person's value and is not released", c, st))
+		case (st == "sum" || st == "count") && t.rows > 0 && t.magWhole[i] && t.magMax[i] <= float64(r.MinPersons):
+			res.Reasons = append(res.Reasons, fmt.Sprintf("column %s: declared a %s but holds only whole numbers of %d or less, like small counts of persons; counts go in the persons column, where cells of %d or fewer are hidden", c, st, r.MinPersons, r.MinPersons))
+		}
+	}
 	if r.MinProjects > 0 && m.Contributor == "" {
 		res.Reasons = append(res.Reasons, fmt.Sprintf("no contributor column: cannot show that every cell holds persons of more than %d projects", r.MinProjects))
+	}
+	if m.Contributor != "" {
+		if r.MinProjects > 0 {
+			res.Unverified = append(res.Unverified, Finding{RuleProjects, fmt.Sprintf("contributors declared, not verified: every cell's %ss are what the file's %s column says", m.Contributor, m.Contributor)})
+		}
+		if len(m.Magnitudes) > 0 {
+			res.Unverified = append(res.Unverified,
+				Finding{RuleDominance, "contributors declared, not verified: the contributions are split as the file declares"},
+				Finding{RuleP, "contributors declared, not verified: the contributions are split as the file declares"})
+		}
 	}
 	for _, c := range t.Cells {
 		res.primary(c, r, m)
@@ -172,6 +196,9 @@ func (res *Result) Hides(key ...string) bool {
 func (res *Result) primary(c *Cell, r Rules, m Meta) {
 	if c.Persons > 0 && c.Persons <= int64(r.MinPersons) {
 		res.hide(c, RulePersons, "%d persons or fewer (a cell needs more than %d)", r.MinPersons, r.MinPersons)
+	}
+	if c.Persons == 0 && !structuralZero(m) {
+		res.hide(c, RuleZero, "no persons: a zero says something of everyone the cell describes (declare the dimension in structural_zeros if it cannot be otherwise)")
 	}
 	if m.Contributor != "" && r.MinProjects > 0 && c.Persons > 0 && c.Projects() <= r.MinProjects {
 		res.hide(c, RuleProjects, "persons of %d %ss or fewer (a cell needs more than %d)", r.MinProjects, m.Contributor, r.MinProjects)
@@ -252,7 +279,7 @@ func (res *Result) sensitive(r Rules) {
 			}
 			for _, c := range cells {
 				switch {
-				case c.Persons == 0:
+				case c.Persons == 0 && !slices.ContainsFunc(res.hidden[c], func(f Finding) bool { return f.Rule == RuleZero }):
 					res.hide(c, RuleZero, "no persons in sensitive dimension %s: says something of everyone in the group", s)
 				case c.Persons == sum && len(values) > 1:
 					res.hide(c, RuleFull, "every person of the group has this %s", s)
@@ -261,3 +288,11 @@ func (res *Result) sensitive(r Rules) {
 		}
 	}
 }
+
+// structuralZero reports whether the metadata declares a dimension whose zeros are structural,
+// so that a zero cell of the table discloses nothing.
+func structuralZero(m Meta) bool { return len(m.StructuralZeros) > 0 }
+
+// Verified marks the contributors as known, not declared: for a table Steward computed from
+// the warehouse, whose contributors it counted itself.
+func (res *Result) Verified() { res.Unverified = nil }

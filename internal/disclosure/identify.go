@@ -3,6 +3,7 @@ package disclosure
 import (
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/stewardhealth/steward/internal/detect"
@@ -50,6 +51,7 @@ func identifying(t *Table, head []string) []string {
 			}
 		}
 	}
+	why = append(why, rowLevel(t)...)
 	if t.repeats > 0 {
 		what := "cell"
 		if m.Contributor != "" {
@@ -77,4 +79,68 @@ func valueReason(v string) string {
 		return "text holding an identifier (" + string(k) + ")"
 	}
 	return ""
+}
+
+// minRowsForKey is how many cells a table needs before a dimension holding a different value
+// in each of them is taken for a row key rather than a short list of categories.
+const minRowsForKey = 10
+
+// rowLevel returns the reasons the file's own rows show row-level data whatever its persons
+// column declares: a dimension value that is a number with decimals (a measurement or a
+// statistic such as a mean carried in a dimension, not a category), and, in a table of two or
+// more dimensions and at least minRowsForKey cells, a dimension holding a different value in
+// every cell, each with a digit (a code, an exact age or date: one row per person, whatever
+// count the row declares). Margin cells are left out. Reasons name columns, never values.
+func rowLevel(t *Table) []string {
+	var why []string
+	m := t.Meta
+	var cells []*Cell
+	for _, c := range t.Cells {
+		if !c.Margin(m.Total) {
+			cells = append(cells, c)
+		}
+	}
+	varies := 0 // dimensions with more than one value
+	distinct := make([]map[string]bool, len(m.Dimensions))
+	for i := range m.Dimensions {
+		distinct[i] = map[string]bool{}
+		for _, c := range cells {
+			distinct[i][c.Key[i]] = true
+		}
+		if len(distinct[i]) > 1 {
+			varies++
+		}
+	}
+	for i, d := range m.Dimensions {
+		for v := range distinct[i] {
+			if decimal(v) {
+				why = append(why, fmt.Sprintf("column %s: a value is a number with decimals: a measurement or statistic carried in a dimension, not a category", d))
+				break
+			}
+		}
+		if len(m.Dimensions) < 2 || varies < 2 || len(cells) < minRowsForKey || len(distinct[i]) != len(cells) {
+			continue
+		}
+		digits := true
+		for v := range distinct[i] {
+			if !strings.ContainsAny(v, "0123456789") {
+				digits = false
+				break
+			}
+		}
+		if digits {
+			why = append(why, fmt.Sprintf("column %s: a different value in each of the %d cells, like a code or an exact measurement: row-level data, not an aggregate, whatever the persons column declares", d, len(cells)))
+		}
+	}
+	return why
+}
+
+// decimal reports whether v is a number with a fractional part written out (7.35, 6.80).
+func decimal(v string) bool {
+	v = strings.TrimSpace(v)
+	if !strings.Contains(v, ".") {
+		return false
+	}
+	_, err := strconv.ParseFloat(v, 64)
+	return err == nil
 }

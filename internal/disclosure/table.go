@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -18,8 +19,15 @@ type Meta struct {
 	Dimensions  []string `json:"dimensions"`            // the columns that name a cell
 	Sensitive   []string `json:"sensitive,omitempty"`   // dimensions whose zeros and 100 % cells disclose (a diagnosis, an outcome)
 	Magnitudes  []string `json:"magnitudes,omitempty"`  // summed amounts (costs, days): dominance and p % apply
-	Total       string   `json:"total,omitempty"`       // the label of margin rows in a dimension, e.g. "Total"
-	Population  string   `json:"population"`            // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
+	// Statistics says what each magnitude column holds: sum (the default), count, mean,
+	// median, sd or quantile. min and max are refused: each is one person's value.
+	Statistics map[string]string `json:"statistics,omitempty"`
+	// StructuralZeros are dimensions whose zeros follow from what they mean (no hysterectomy
+	// among men), so a zero cell in one of them says nothing of anyone; every other zero cell
+	// is hidden. A sensitive dimension cannot be one.
+	StructuralZeros []string `json:"structural_zeros,omitempty"`
+	Total           string   `json:"total,omitempty"` // the label of margin rows in a dimension, e.g. "Total"
+	Population      string   `json:"population"`      // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
 }
 
 // Table is an output file read into cells. A cell is every row sharing the same dimension
@@ -32,6 +40,10 @@ type Table struct {
 	rows      int
 	rowsOfOne int // rows counting exactly one person
 	repeats   int // rows repeating a cell (and contributor) already seen
+	// magWhole[i] is whether every value of magnitude i is a whole number, magMax[i] the
+	// largest absolute value: a "magnitude" of small whole numbers is a count of persons.
+	magWhole []bool
+	magMax   []float64
 }
 
 // Cell is one combination of dimension values with its totals and its contributions.
@@ -108,7 +120,35 @@ func (m Meta) Validate() error {
 			return fmt.Errorf("metadata: sensitive column %s is not a dimension", s)
 		}
 	}
+	for c, st := range m.Statistics {
+		if !slices.Contains(m.Magnitudes, c) {
+			return fmt.Errorf("metadata: statistics names column %s, not a magnitude", c)
+		}
+		if !slices.Contains(statisticTypes, st) {
+			return fmt.Errorf("metadata: statistic of column %s: want one of %s", c, strings.Join(statisticTypes, ", "))
+		}
+	}
+	for _, s := range m.StructuralZeros {
+		if !slices.Contains(m.Dimensions, s) {
+			return fmt.Errorf("metadata: structural_zeros column %s is not a dimension", s)
+		}
+		if slices.Contains(m.Sensitive, s) {
+			return fmt.Errorf("metadata: column %s is both sensitive and structural_zeros (a sensitive dimension's zeros disclose)", s)
+		}
+	}
 	return nil
+}
+
+// statisticTypes are the statistics a magnitude column may declare; min and max are named so
+// that Check refuses them with a reason instead of the metadata being rejected as unknown.
+var statisticTypes = []string{"sum", "count", "mean", "median", "sd", "quantile", "min", "max"}
+
+// Statistic is the declared statistic of magnitude column c ("sum" when none is declared).
+func (m Meta) Statistic(c string) string {
+	if st := m.Statistics[c]; st != "" {
+		return st
+	}
+	return "sum"
 }
 
 // ErrNotAggregate marks a file refused outright because it is not an aggregate: a row per
@@ -156,7 +196,10 @@ func ReadCSV(name string, r io.Reader, m Meta) (*Table, []string, error) {
 			return nil, nil, err
 		}
 	}
-	t := &Table{Name: name, Meta: m, index: map[string]int{}}
+	t := &Table{Name: name, Meta: m, index: map[string]int{}, magWhole: make([]bool, len(mi)), magMax: make([]float64, len(mi))}
+	for i := range t.magWhole {
+		t.magWhole[i] = true
+	}
 	key := make([]string, len(di))
 	mags := make([]float64, len(mi))
 	var sb strings.Builder
@@ -183,6 +226,8 @@ func ReadCSV(name string, r io.Reader, m Meta) (*Table, []string, error) {
 				return nil, nil, fmt.Errorf("%s:%d: column %s: want a number", name, line, m.Magnitudes[i])
 			}
 			mags[i] = v
+			t.magWhole[i] = t.magWhole[i] && v == math.Trunc(v)
+			t.magMax[i] = max(t.magMax[i], math.Abs(v))
 		}
 		sb.Reset()
 		for i, j := range di {

@@ -114,6 +114,7 @@ func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 	if value {
 		head = append(head, t.Statistic)
 		meta.Magnitudes = []string{t.Statistic}
+		meta.Statistics = map[string]string{t.Statistic: t.Statistic}
 	}
 	w.Write(head)
 	for _, c := range t.Cells {

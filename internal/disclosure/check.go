@@ -141,7 +141,7 @@ func Check(t *Table, head []string, r Rules, earlier []Release) *Result {
 		switch st := m.Statistic(c); {
 		case st == "min" || st == "max":
 			res.Reasons = append(res.Reasons, fmt.Sprintf("column %s: a %s is one person's value and is not released", c, st))
-		case (st == "sum" || st == "count") && t.rows > 0 && t.magWhole[i] && t.magMax[i] <= float64(r.MinPersons):
+		case (st == "sum" || st == "count") && !t.personValues() && t.rows > 0 && t.magWhole[i] && t.magMax[i] <= float64(r.MinPersons):
 			res.Reasons = append(res.Reasons, fmt.Sprintf("column %s: declared a %s but holds only whole numbers of %d or less, like small counts of persons; counts go in the persons column, where cells of %d or fewer are hidden", c, st, r.MinPersons, r.MinPersons))
 		}
 	}
@@ -296,3 +296,15 @@ func structuralZero(m Meta) bool { return len(m.StructuralZeros) > 0 }
 // Verified marks the contributors as known, not declared: for a table Steward computed from
 // the warehouse, whose contributors it counted itself.
 func (res *Result) Verified() { res.Unverified = nil }
+
+// personValues reports whether Steward computed the table's magnitudes from persons' values
+// (a cell carries them): then they are known, not declared, and a column of small whole
+// numbers is a true statistic, not counts in disguise.
+func (t *Table) personValues() bool {
+	for _, c := range t.Cells {
+		if len(c.Values) > 0 {
+			return true
+		}
+	}
+	return false
+}

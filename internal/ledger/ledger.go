@@ -64,7 +64,12 @@ type Finding struct {
 	Groups     []Group
 	Incomplete bool   // a limit was reached before the check could prove the release safe
 	Why        string // which limit, when Incomplete
-	Cells      int    // cells considered: those connected to a proposed cell
+	// Decided says what settled the groups: "rows" when single reduced rows (a small atom,
+	// or a row whose other entries are all 1, under the threshold together) reached
+	// MaxGroups — linear in the rows, no search; "search" when the bounded search over
+	// unions of rows ran; empty when neither was needed.
+	Decided    string
+	Cells      int // cells considered: those connected to a proposed cell
 	Atoms      int
 	SmallAtoms int
 	Rank       int
@@ -440,6 +445,38 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 		return true
 	}
+	// single rows first, linear in their entries: a row whose other entries are all 1, its
+	// atoms under the threshold together, is a group by itself (a small atom alone when it
+	// has no other entry). When they fill MaxGroups no search is needed; otherwise the
+	// search meets them again under the same key and reports them once.
+	for i, r := range rows {
+		n := rowSize[i]
+		for _, x := range r.e[1:] {
+			if x.val != 1 || n >= o.Threshold {
+				n = o.Threshold
+				break
+			}
+			n += sizeAt(x.col)
+		}
+		if n >= o.Threshold {
+			continue
+		}
+		chosen = append(chosen[:0], i)
+		kept = kept[:0]
+		for _, x := range r.e[1:] {
+			kept = append(kept, x.col)
+		}
+		report()
+		if len(f.Groups) >= o.MaxGroups {
+			f.Decided = "rows"
+			return f
+		}
+	}
+	chosen, kept = chosen[:0], kept[:0]
+	if len(rows) > 0 {
+		f.Decided = "search"
+	}
+
 	// rows tried at the top stay excluded: every so often they leave the column lists, which
 	// the search would otherwise step over again and again
 	prune := func() {

@@ -1,6 +1,7 @@
 package ledger
 
 import (
+	"fmt"
 	"math/big"
 	"math/rand/v2"
 	"slices"
@@ -330,5 +331,37 @@ func TestSingleRowGroupDecidedBeforeSearch(t *testing.T) {
 	mustRefuse(t, f, 5, "rS", "rT")
 	if f.Decided != "rows" || f.Steps != 0 {
 		t.Errorf("decided by %q after %d search steps, want rows and none", f.Decided, f.Steps)
+	}
+}
+
+// TestSameDecisionAsBaseline: on random small warehouses, Check (single rows first)
+// decides as the check before that change did: the same
+// safe/refused answer, and when both searched to the end, the same search steps.
+func TestSameDecisionAsBaseline(t *testing.T) {
+	safe, refused := 0, 0
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		w := newWarehouse(600, rng)
+		var released []Cell
+		for i := range 12 {
+			tb := w.table(fmt.Sprint("r", i), rng, k)
+			f := Check(released, tb, Options{Threshold: k, MaxSteps: 20_000})
+			g := checkBaseline(released, tb, Options{Threshold: k, MaxSteps: 20_000})
+			if f.Safe() != g.Safe() || (len(f.Groups) > 0) != (len(g.Groups) > 0) {
+				t.Fatalf("seed %d table %d: safe %v with %d groups, before %v with %d", seed, i, f.Safe(), len(f.Groups), g.Safe(), len(g.Groups))
+			}
+			if f.Decided == "search" && !f.Incomplete && !g.Incomplete && f.Steps != g.Steps {
+				t.Fatalf("seed %d table %d: %d search steps, before %d", seed, i, f.Steps, g.Steps)
+			}
+			if f.Safe() {
+				safe++
+				released = append(released, tb...)
+			} else {
+				refused++
+			}
+		}
+	}
+	if safe == 0 || refused == 0 {
+		t.Fatalf("%d safe and %d refused checks: the comparison needs both", safe, refused)
 	}
 }

@@ -308,6 +308,46 @@ func Check(released, proposed []Cell, o Options) Finding {
 			touch[x.col] = append(touch[x.col], i)
 		}
 	}
+	// dead rows, removed before the search: a row nonzero on a free column that no other
+	// live row touches is in a group only if its value there is 1 and that atom joins the
+	// group; a value other than 1 there, or those atoms taking it to the threshold, means
+	// no group holds the row. Removing it can leave other columns with one row, so this
+	// repeats until nothing changes. Exact: only rows in no group go.
+	dead := make([]bool, len(rows))
+	live := make([]int, len(size))
+	for c, ts := range touch {
+		live[c] = len(ts)
+	}
+	for changed := true; changed; {
+		changed = false
+		for i, r := range rows {
+			if dead[i] {
+				continue
+			}
+			n := rowSize[i]
+			for _, x := range r.e[1:] {
+				if n >= o.Threshold {
+					break
+				}
+				if live[x.col] == 1 {
+					if x.val != 1 {
+						n = o.Threshold
+						break
+					}
+					n += sizeAt(x.col)
+				}
+			}
+			if n >= o.Threshold {
+				dead[i], changed = true, true
+				for _, x := range r.e[1:] {
+					live[x.col]--
+				}
+			}
+		}
+	}
+	for c := range touch {
+		touch[c] = slices.DeleteFunc(touch[c], func(i int) bool { return dead[i] })
+	}
 	bySize := make([][]int, len(size))
 	for c, ts := range touch {
 		if len(ts) > 0 {
@@ -490,7 +530,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 		if i > 0 && i%every == 0 {
 			prune()
 		}
-		if sizeAt(r.e[0].col) >= o.Threshold {
+		if dead[i] || sizeAt(r.e[0].col) >= o.Threshold {
 			continue
 		}
 		excluded[i] = true // and stays so: groups with row i were all met from here

@@ -334,11 +334,11 @@ func TestSingleRowGroupDecidedBeforeSearch(t *testing.T) {
 	}
 }
 
-// TestSameDecisionAsBaseline: on random small warehouses, Check (single rows first)
-// decides as the check before that change did: the same
-// safe/refused answer, and when both searched to the end, the same search steps.
+// TestSameDecisionAsBaseline: on random small warehouses, Check (single rows first, dead
+// rows removed before the search) decides as the check before those changes did: the same
+// safe/refused answer.
 func TestSameDecisionAsBaseline(t *testing.T) {
-	safe, refused := 0, 0
+	safe, refused, steps, before := 0, 0, 0, 0
 	for seed := range uint64(20) {
 		rng := rand.New(rand.NewPCG(seed, 3))
 		w := newWarehouse(600, rng)
@@ -350,9 +350,7 @@ func TestSameDecisionAsBaseline(t *testing.T) {
 			if f.Safe() != g.Safe() || (len(f.Groups) > 0) != (len(g.Groups) > 0) {
 				t.Fatalf("seed %d table %d: safe %v with %d groups, before %v with %d", seed, i, f.Safe(), len(f.Groups), g.Safe(), len(g.Groups))
 			}
-			if f.Decided == "search" && !f.Incomplete && !g.Incomplete && f.Steps != g.Steps {
-				t.Fatalf("seed %d table %d: %d search steps, before %d", seed, i, f.Steps, g.Steps)
-			}
+			steps, before = steps+f.Steps, before+g.Steps
 			if f.Safe() {
 				safe++
 				released = append(released, tb...)
@@ -364,4 +362,5 @@ func TestSameDecisionAsBaseline(t *testing.T) {
 	if safe == 0 || refused == 0 {
 		t.Fatalf("%d safe and %d refused checks: the comparison needs both", safe, refused)
 	}
+	t.Logf("%d safe, %d refused; search steps %d, before %d", safe, refused, steps, before)
 }

@@ -163,9 +163,9 @@ func BenchmarkLedger(b *testing.B) {
 	}
 }
 
-// checkBaseline is Check as it was before single rows were decided ahead of the search and
-// dead rows removed before it
-// (commit bdb155f), kept so that BenchmarkLedger measures both on the same ledger.
+// checkBaseline is Check as it was (commit bdb155f) before single rows were decided ahead
+// of the search and dead rows removed before it, kept so that BenchmarkLedger measures both
+// on the same ledger.
 func checkBaseline(released, proposed []Cell, o Options) Finding {
 	if o.MaxWork <= 0 {
 		o.MaxWork = 2e8

@@ -64,7 +64,12 @@ type Finding struct {
 	Groups     []Group
 	Incomplete bool   // a limit was reached before the check could prove the release safe
 	Why        string // which limit, when Incomplete
-	Cells      int    // cells considered: those connected to a proposed cell
+	// Decided says what settled the groups: "rows" when single reduced rows (a small atom,
+	// or a row whose other entries are all 1, under the threshold together) reached
+	// MaxGroups — linear in the rows, no search; "search" when the bounded search over
+	// unions of rows ran; empty when neither was needed.
+	Decided    string
+	Cells      int // cells considered: those connected to a proposed cell
 	Atoms      int
 	SmallAtoms int
 	Rank       int
@@ -303,6 +308,46 @@ func Check(released, proposed []Cell, o Options) Finding {
 			touch[x.col] = append(touch[x.col], i)
 		}
 	}
+	// dead rows, removed before the search: a row nonzero on a free column that no other
+	// live row touches is in a group only if its value there is 1 and that atom joins the
+	// group; a value other than 1 there, or those atoms taking it to the threshold, means
+	// no group holds the row. Removing it can leave other columns with one row, so this
+	// repeats until nothing changes. Exact: only rows in no group go.
+	dead := make([]bool, len(rows))
+	live := make([]int, len(size))
+	for c, ts := range touch {
+		live[c] = len(ts)
+	}
+	for changed := true; changed; {
+		changed = false
+		for i, r := range rows {
+			if dead[i] {
+				continue
+			}
+			n := rowSize[i]
+			for _, x := range r.e[1:] {
+				if n >= o.Threshold {
+					break
+				}
+				if live[x.col] == 1 {
+					if x.val != 1 {
+						n = o.Threshold
+						break
+					}
+					n += sizeAt(x.col)
+				}
+			}
+			if n >= o.Threshold {
+				dead[i], changed = true, true
+				for _, x := range r.e[1:] {
+					live[x.col]--
+				}
+			}
+		}
+	}
+	for c := range touch {
+		touch[c] = slices.DeleteFunc(touch[c], func(i int) bool { return dead[i] })
+	}
 	bySize := make([][]int, len(size))
 	for c, ts := range touch {
 		if len(ts) > 0 {
@@ -440,6 +485,38 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 		return true
 	}
+	// single rows first, linear in their entries: a row whose other entries are all 1, its
+	// atoms under the threshold together, is a group by itself (a small atom alone when it
+	// has no other entry). When they fill MaxGroups no search is needed; otherwise the
+	// search meets them again under the same key and reports them once.
+	for i, r := range rows {
+		n := rowSize[i]
+		for _, x := range r.e[1:] {
+			if x.val != 1 || n >= o.Threshold {
+				n = o.Threshold
+				break
+			}
+			n += sizeAt(x.col)
+		}
+		if n >= o.Threshold {
+			continue
+		}
+		chosen = append(chosen[:0], i)
+		kept = kept[:0]
+		for _, x := range r.e[1:] {
+			kept = append(kept, x.col)
+		}
+		report()
+		if len(f.Groups) >= o.MaxGroups {
+			f.Decided = "rows"
+			return f
+		}
+	}
+	chosen, kept = chosen[:0], kept[:0]
+	if len(rows) > 0 {
+		f.Decided = "search"
+	}
+
 	// rows tried at the top stay excluded: every so often they leave the column lists, which
 	// the search would otherwise step over again and again
 	prune := func() {
@@ -453,7 +530,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 		if i > 0 && i%every == 0 {
 			prune()
 		}
-		if sizeAt(r.e[0].col) >= o.Threshold {
+		if dead[i] || sizeAt(r.e[0].col) >= o.Threshold {
 			continue
 		}
 		excluded[i] = true // and stays so: groups with row i were all met from here

@@ -1,8 +1,10 @@
 package ledger
 
 import (
+	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/RoaringBitmap/roaring/v2"
@@ -300,4 +302,65 @@ func rank(m [][]*big.Rat) int {
 		r++
 	}
 	return r
+}
+
+// TestSingleRowGroupDecidedBeforeSearch: a small atom that the cells determine on their
+// own (its reduced row has no other entry) is found whatever the search's budget. Before,
+// the search reached its limit on an earlier row and the check said Incomplete instead of
+// naming the 5-person group.
+func TestSingleRowGroupDecidedBeforeSearch(t *testing.T) {
+	a, b := span(0, 3), span(3, 6) // two small atoms whose difference alone is known
+	l, m := span(1000, 1100), span(3000, 3100)
+	d := span(2000, 2005) // the 5 persons given back by S − T
+	released := []Cell{
+		cell("rP", "", or(a, l)),
+		cell("rQ", "", or(b, l)),
+		cell("rU", "", or(l, m, span(5000, 5100))),
+		cell("rT", "", m),
+	}
+	proposed := []Cell{cell("rS", "", or(d, m))}
+	f := Check(released, proposed, Options{Threshold: k, MaxSteps: 1})
+	if len(f.Groups) != 1 || f.Groups[0].Persons != 5 || !slices.Equal(f.Groups[0].Releases, []string{"rS", "rT"}) {
+		t.Fatalf("with the search over its limit: %+v, want the 5-person group of rS and rT named", f)
+	}
+	if f.Safe() {
+		t.Fatal("reported safe")
+	}
+	// one group asked for: the single rows settle it and the search never runs
+	f = Check(released, proposed, Options{Threshold: k, MaxSteps: 1, MaxGroups: 1})
+	mustRefuse(t, f, 5, "rS", "rT")
+	if f.Decided != "rows" || f.Steps != 0 {
+		t.Errorf("decided by %q after %d search steps, want rows and none", f.Decided, f.Steps)
+	}
+}
+
+// TestSameDecisionAsBaseline: on random small warehouses, Check (single rows first, dead
+// rows removed before the search) decides as the check before those changes did: the same
+// safe/refused answer.
+func TestSameDecisionAsBaseline(t *testing.T) {
+	safe, refused, steps, before := 0, 0, 0, 0
+	for seed := range uint64(20) {
+		rng := rand.New(rand.NewPCG(seed, 3))
+		w := newWarehouse(600, rng)
+		var released []Cell
+		for i := range 12 {
+			tb := w.table(fmt.Sprint("r", i), rng, k)
+			f := Check(released, tb, Options{Threshold: k, MaxSteps: 20_000})
+			g := checkBaseline(released, tb, Options{Threshold: k, MaxSteps: 20_000})
+			if f.Safe() != g.Safe() || (len(f.Groups) > 0) != (len(g.Groups) > 0) {
+				t.Fatalf("seed %d table %d: safe %v with %d groups, before %v with %d", seed, i, f.Safe(), len(f.Groups), g.Safe(), len(g.Groups))
+			}
+			steps, before = steps+f.Steps, before+g.Steps
+			if f.Safe() {
+				safe++
+				released = append(released, tb...)
+			} else {
+				refused++
+			}
+		}
+	}
+	if safe == 0 || refused == 0 {
+		t.Fatalf("%d safe and %d refused checks: the comparison needs both", safe, refused)
+	}
+	t.Logf("%d safe, %d refused; search steps %d, before %d", safe, refused, steps, before)
 }

@@ -48,6 +48,9 @@ type Options struct {
 	MaxSteps int
 	// MaxGroups: how many groups to report before stopping (default 3).
 	MaxGroups int
+	// baseline turns off the passes before the search (single rows, dead rows): the
+	// benchmark's and the tests' reference for them, the same search without them.
+	baseline bool
 }
 
 // Group is a set of persons whose count the released and proposed cells determine.
@@ -318,7 +321,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 	for c, ts := range touch {
 		live[c] = len(ts)
 	}
-	for changed := true; changed; {
+	for changed := !o.baseline; changed; {
 		changed = false
 		for i, r := range rows {
 			if dead[i] {
@@ -490,6 +493,9 @@ func Check(released, proposed []Cell, o Options) Finding {
 	// has no other entry). When they fill MaxGroups no search is needed; otherwise the
 	// search meets them again under the same key and reports them once.
 	for i, r := range rows {
+		if o.baseline {
+			break
+		}
 		n := rowSize[i]
 		for _, x := range r.e[1:] {
 			if x.val != 1 || n >= o.Threshold {

@@ -31,11 +31,11 @@ var testKey = func() *seal.Keys {
 // sites that need it, is documented as weaker: the test holds it to that too.
 //
 // The keyed noise is the same on every store, so PostgreSQL runs the first 6 cohorts and
-// must give exactly SQLite's estimates. The default run attacks 20 cohorts (4 in i2b2's
+// must give exactly SQLite's estimates. The default run attacks 20 cohorts (12 in i2b2's
 // mode); STEWARD_TEST_LARGE=1 attacks 40 (and 12) on both stores.
 func TestAttacksRecoverAtMostOneCohortInFive(t *testing.T) {
 	large := os.Getenv("STEWARD_TEST_LARGE") != ""
-	base, i2b2 := attack.Options{Patients: 1000, Cohorts: 20, MaxAnswers: 40}, 4
+	base, i2b2 := attack.Options{Patients: 1000, Cohorts: 20, MaxAnswers: 40}, 12
 	if large {
 		base, i2b2 = attack.Options{Patients: 1500, Cohorts: 40, MaxAnswers: 80}, 12
 	}

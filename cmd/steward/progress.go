@@ -10,6 +10,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/stewardhealth/steward/internal/deid"
+	"github.com/stewardhealth/steward/internal/progress"
 	"github.com/vbauerster/mpb/v8"
 	"github.com/vbauerster/mpb/v8/decor"
 )
@@ -22,9 +23,8 @@ func newProgress(w io.Writer) (deid.Progress, func()) {
 		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
 		return &bars{p: p}, p.Wait
 	}
-	l := &lines{w: w, stop: make(chan struct{}), stopped: make(chan struct{})}
-	go l.tick()
-	return l, func() { close(l.stop); <-l.stopped }
+	l := &lines{w: w}
+	return l, progress.Every(progressEvery, l.tick)
 }
 
 type bars struct{ p *mpb.Progress }
@@ -60,10 +60,9 @@ func (t *barTable) Done(err error) {
 }
 
 type lines struct {
-	w             io.Writer
-	mu            sync.Mutex
-	active        []*lineTable
-	stop, stopped chan struct{}
+	w      io.Writer
+	mu     sync.Mutex
+	active []*lineTable
 }
 
 func (l *lines) Table(name string, rows int64) deid.TableProgress {
@@ -74,29 +73,19 @@ func (l *lines) Table(name string, rows int64) deid.TableProgress {
 	return t
 }
 
-// tick writes a line for every table in progress, every progressEvery.
+// tick writes a line for every table in progress (every progressEvery).
 func (l *lines) tick() {
-	defer close(l.stopped)
-	t := time.NewTicker(progressEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-			l.mu.Lock()
-			for _, lt := range l.active {
-				n, el := lt.n.Load(), time.Since(lt.start)
-				rate := float64(n) / max(el.Seconds(), 1e-9)
-				line := fmt.Sprintf("%-24s %10d rows %10.0f rows/s", lt.name, n, rate)
-				if lt.rows > n && rate > 0 {
-					left := time.Duration(float64(lt.rows-n) / rate * float64(time.Second))
-					line += fmt.Sprintf("  about %d%% of %d, %s left", 100*n/lt.rows, lt.rows, left.Round(time.Second))
-				}
-				fmt.Fprintln(l.w, line)
-			}
-			l.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, lt := range l.active {
+		n, el := lt.n.Load(), time.Since(lt.start)
+		rate := float64(n) / max(el.Seconds(), 1e-9)
+		line := fmt.Sprintf("%-24s %10d rows %10.0f rows/s", lt.name, n, rate)
+		if lt.rows > n && rate > 0 {
+			left := time.Duration(float64(lt.rows-n) / rate * float64(time.Second))
+			line += fmt.Sprintf("  about %d%% of %d, %s left", 100*n/lt.rows, lt.rows, left.Round(time.Second))
 		}
+		fmt.Fprintln(l.w, line)
 	}
 }
 

@@ -15,6 +15,7 @@ import (
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
+	"github.com/stewardhealth/steward/internal/progress"
 	"github.com/stewardhealth/steward/internal/transfer"
 	"github.com/stewardhealth/steward/internal/transfer/azure"
 	"github.com/vbauerster/mpb/v8"
@@ -469,9 +470,8 @@ func newUploadProgress(w io.Writer) (transfer.Progress, func()) {
 		p := mpb.New(mpb.WithOutput(w), mpb.WithWidth(40))
 		return uploadBars{p}, p.Wait
 	}
-	l := &uploadLines{w: w, stop: make(chan struct{}), stopped: make(chan struct{})}
-	go l.tick()
-	return l, func() { close(l.stop); <-l.stopped }
+	l := &uploadLines{w: w}
+	return l, progress.Every(progressEvery, l.tick)
 }
 
 // progressEvery is how often progress lines are written when not on a terminal.
@@ -500,10 +500,9 @@ func (u uploadBar) Done(err error) {
 }
 
 type uploadLines struct {
-	w             io.Writer
-	mu            sync.Mutex
-	active        []*uploadLine
-	stop, stopped chan struct{}
+	w      io.Writer
+	mu     sync.Mutex
+	active []*uploadLine
 }
 
 func (l *uploadLines) File(name string, size, done int64) transfer.FileProgress {
@@ -514,26 +513,17 @@ func (l *uploadLines) File(name string, size, done int64) transfer.FileProgress 
 	return u
 }
 
+// tick writes a line for every file in progress (every progressEvery).
 func (l *uploadLines) tick() {
-	defer close(l.stopped)
-	t := time.NewTicker(progressEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-l.stop:
-			return
-		case <-t.C:
-			l.mu.Lock()
-			for _, u := range l.active {
-				sent := u.sent.Load()
-				el := time.Since(u.start).Seconds()
-				if u.size > 0 {
-					fmt.Fprintf(l.w, "%-24s %s of %s (%d%%), %.1f MiB/s\n", u.name, mib(u.done+sent), mib(u.size), (u.done+sent)*100/u.size, float64(sent)/(1<<20)/max(el, 1e-9))
-				} else {
-					fmt.Fprintf(l.w, "%-24s %s, %.1f MiB/s\n", u.name, mib(u.done+sent), float64(sent)/(1<<20)/max(el, 1e-9))
-				}
-			}
-			l.mu.Unlock()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, u := range l.active {
+		sent := u.sent.Load()
+		el := time.Since(u.start).Seconds()
+		if u.size > 0 {
+			fmt.Fprintf(l.w, "%-24s %s of %s (%d%%), %.1f MiB/s\n", u.name, mib(u.done+sent), mib(u.size), (u.done+sent)*100/u.size, float64(sent)/(1<<20)/max(el, 1e-9))
+		} else {
+			fmt.Fprintf(l.w, "%-24s %s, %.1f MiB/s\n", u.name, mib(u.done+sent), float64(sent)/(1<<20)/max(el, 1e-9))
 		}
 	}
 }

@@ -3,6 +3,8 @@
 // on a terminal and as lines otherwise. It holds counts only, never a value.
 package progress
 
+import "time"
+
 // Progress is told about each table as it goes.
 type Progress interface {
 	Table(name string, rows int64) TableProgress
@@ -25,3 +27,23 @@ func (Nop) Add(int64) {}
 
 // Done implements TableProgress.
 func (Nop) Done(error) {}
+
+// Every calls f every d in a goroutine of its own until stop is called; stop returns once
+// f is no longer running (and will not run again).
+func Every(d time.Duration, f func()) (stop func()) {
+	quit, stopped := make(chan struct{}), make(chan struct{})
+	go func() {
+		defer close(stopped)
+		t := time.NewTicker(d)
+		defer t.Stop()
+		for {
+			select {
+			case <-quit:
+				return
+			case <-t.C:
+				f()
+			}
+		}
+	}()
+	return func() { close(quit); <-stopped }
+}

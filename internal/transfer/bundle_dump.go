@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/stewardhealth/steward/internal/database"
+	"github.com/stewardhealth/steward/internal/progress"
 	_ "modernc.org/sqlite" // VACUUM INTO
 )
 
@@ -210,23 +211,9 @@ func vacuumSQLite(ctx context.Context, dsn database.DSN, m *Manifest, w *bundleW
 			done = fi.Size()
 		}
 	}
-	stop, stopped := make(chan struct{}), make(chan struct{})
-	go func() {
-		defer close(stopped)
-		t := time.NewTicker(500 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-t.C:
-				grown()
-			}
-		}
-	}()
+	stop := progress.Every(500*time.Millisecond, grown)
 	_, err = db.ExecContext(ctx, "VACUUM INTO ?", plain)
-	close(stop)
-	<-stopped
+	stop()
 	if err != nil {
 		fp.Done(err)
 		return fmt.Errorf("VACUUM INTO of %s failed: %w", dsn.Path, err)

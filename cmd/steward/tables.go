@@ -19,7 +19,7 @@ import (
 // newExportTable asks a running server to compute a table and export it, as the analyst:
 // the API token is read from the environment (never a flag, which other users may see).
 func newExportTable() *cobra.Command {
-	var server, purpose, dims, name, statistic, concept string
+	var server, purpose, dims, name, format, statistic, concept string
 	var quantile float64
 	cmd := &cobra.Command{
 		Use:   "table PROJECT QUERY --dims sex[,age] --purpose TEXT",
@@ -30,7 +30,9 @@ that statistic of each person's latest exact value of CODE, by one or two of sex
 through the governance gate, checks its true counts, and checks its shown cells against the
 persons of every cell released before (the ledger over people). An automatic exporter's
 table is released at once; a validated exporter's, or one the ledger could not clear within
-its limits, waits for review. The answer is the export request as JSON.
+its limits, waits for review. With --format xlsx (or --name ending in .xlsx) the released file
+is a workbook: the checked table in a sheet "table", the provenance in a sheet "provenance".
+The answer is the export request as JSON.
 
 The API token (with the export scope) is read from $STEWARD_TOKEN. The same request is
 POST /api/v1/projects/{id}/exports/tables.`,
@@ -41,7 +43,7 @@ POST /api/v1/projects/{id}/exports/tables.`,
 			if token == "" {
 				return fmt.Errorf("set STEWARD_TOKEN to an API token of yours with the export scope")
 			}
-			tr := airlock.TableRequest{Purpose: purpose, Query: args[1], Name: name, Statistic: statistic, Concept: concept, Quantile: quantile}
+			tr := airlock.TableRequest{Purpose: purpose, Query: args[1], Name: name, Format: format, Statistic: statistic, Concept: concept, Quantile: quantile}
 			for _, d := range strings.Split(dims, ",") {
 				if d = strings.TrimSpace(d); d != "" {
 					tr.Dimensions = append(tr.Dimensions, d)
@@ -81,6 +83,7 @@ POST /api/v1/projects/{id}/exports/tables.`,
 	f.StringVar(&statistic, "statistic", "", "the statistic: count of persons (the default), or sum, mean, median, sd, quantile of --concept's value")
 	f.StringVar(&concept, "concept", "", "the concept code of a numeric value (with --statistic): each person's latest exact value")
 	f.Float64Var(&quantile, "quantile", 0, "p of a quantile, in (0, 1)")
-	f.StringVar(&name, "name", "", "the file's name (default table.csv)")
+	f.StringVar(&name, "name", "", "the file's name, ending in .csv or .xlsx (default table.csv, or table.xlsx with --format xlsx)")
+	f.StringVar(&format, "format", "", "csv (the default) or xlsx: the checked table in a sheet table, the provenance in a sheet provenance")
 	return cmd
 }

@@ -46,6 +46,9 @@ func TestExportTableCommand(t *testing.T) {
 	if auth != "Bearer tok-123" || path != "/api/v1/projects/diab/exports/tables" || got.Query != "qm-1" || strings.Join(got.Dimensions, "|") != "sex|age" || got.Purpose != "by sex and age" {
 		t.Fatalf("sent %q to %s: %+v", auth, path, got)
 	}
+	if _, err := run("diab", "qm-1", "--dims", "sex", "--purpose", "x", "--format", "xlsx"); err != nil || got.Format != "xlsx" {
+		t.Fatalf("--format xlsx: sent %+v, %v", got, err)
+	}
 	if _, err := run("diab", "qm-bad", "--dims", "zip", "--purpose", "x"); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("a refusal: got %v, want the server's 400", err)
 	}

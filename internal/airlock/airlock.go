@@ -147,7 +147,24 @@ type File struct {
 	Result *disclosure.Result `json:"result"`
 	// Provenance says how Steward computed the file (nil for a hand-made upload).
 	Provenance *warehouse.Table `json:"provenance,omitempty"`
-	record     disclosure.Release
+	// Cells says where the persons and contributors behind every number of the file come
+	// from: CellsDeclared (a hand-made upload's) or CellsComputed (a table Steward computed).
+	Cells  string `json:"cells"`
+	record disclosure.Release
+}
+
+// Where a file's numbers come from (File.Cells).
+const (
+	CellsDeclared = "declared, not verified" // a hand-made upload: the analyst's declaration
+	CellsComputed = "computed"               // a table Steward computed from the warehouse
+)
+
+// cellsOf is File.Cells of a request's files.
+func cellsOf(r *Request) string {
+	if r.Declared {
+		return CellsDeclared
+	}
+	return CellsComputed
 }
 
 // FileInput is one file submitted.

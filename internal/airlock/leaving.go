@@ -13,7 +13,8 @@ import (
 // approved as it stands — for those who may read the request (see Get), so that a review
 // shows exactly what a download serves. It goes through open, the function a download uses:
 // a released request's file is the downloaded one; a pending request's is its checked table
-// (hidden cells "suppressed", no contributor column). The cells an exception frees are freed
+// (hidden cells "suppressed", no contributor column) — a CSV, or for a computed table named
+// .xlsx the workbook written from it. The cells an exception frees are freed
 // only by the approvals: until then a pending exception's table shows them suppressed.
 func (s *Service) Leaving(ctx context.Context, p access.Principal, id, file string) (io.ReadCloser, error) {
 	r, err := s.Get(ctx, p, id)

@@ -82,7 +82,11 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	seen := map[string]bool{}
 	outright, refused, rowLevel := false, false, false
 	for _, in := range sub.Files {
-		if in.Name != filepath.Base(in.Name) || !strings.HasSuffix(in.Name, ".csv") || seen[in.Name] {
+		if in.table == nil && strings.HasSuffix(in.Name, ".xlsx") {
+			return nil, fmt.Errorf("%w: file name %q: hand-made uploads are CSV (an .xlsx is written only of a table Steward computes: exports/tables)", derrors.Invalid, in.Name)
+		}
+		xlsx := in.table != nil && strings.HasSuffix(in.Name, ".xlsx")
+		if in.Name != filepath.Base(in.Name) || !strings.HasSuffix(in.Name, ".csv") && !xlsx || seen[in.Name] {
 			return nil, fmt.Errorf("%w: file name %q: want a plain, unique name ending in .csv", derrors.Invalid, in.Name)
 		}
 		seen[in.Name] = true
@@ -108,7 +112,7 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			res.Verified()
 		}
 		id := randomID("rel-", 8)
-		f := File{Name: in.Name, Meta: in.Meta, Result: res, record: res.Record(id, p.User, r.ID, now, false)}
+		f := File{Name: in.Name, Meta: in.Meta, Result: res, Cells: cellsOf(r), record: res.Record(id, p.User, r.ID, now, false)}
 		// files of one request are compared too, as if all their cells left
 		earlier[pop] = append(earlier[pop], res.Record(id, p.User, r.ID, now, true))
 		outright = outright || res.Outright
@@ -119,6 +123,14 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			var b bytes.Buffer
 			if err := res.WriteReleased(&b); err != nil {
 				return nil, err
+			}
+			if xlsx { // the checked table, written again as a workbook
+				x, err := releasedXLSX(b.Bytes(), in.Meta, in.table, r.ID, in.Name)
+				if err != nil {
+					return nil, err
+				}
+				b.Reset()
+				b.Write(x)
 			}
 			if err := s.Files.Put(ctx, checkedName(r.ID, in.Name), &b, int64(b.Len())); err != nil {
 				return nil, fmt.Errorf("store %s: %w", in.Name, err)
@@ -463,6 +475,14 @@ func (s *Service) applyException(ctx context.Context, r *Request, st Settings, f
 		if err := res.WriteReleased(&b); err != nil {
 			return err
 		}
+		if f.Provenance != nil && strings.HasSuffix(f.Name, ".xlsx") { // the freed table as a workbook
+			x, err := releasedXLSX(b.Bytes(), f.Meta, f.Provenance, r.ID, f.Name)
+			if err != nil {
+				return err
+			}
+			b.Reset()
+			b.Write(x)
+		}
 		if err := s.Files.Put(ctx, freedName(r.ID, f.Name), &b, int64(b.Len())); err != nil {
 			return fmt.Errorf("store %s: %w", f.Name, err)
 		}
@@ -682,7 +702,7 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 		if err := errors.Join(json.Unmarshal([]byte(meta), &f.Meta), json.Unmarshal([]byte(ev), &e)); err != nil {
 			return nil, fmt.Errorf("export %s file %s: %w", id, f.Name, err)
 		}
-		f.Result, f.record = e.Result, e.Record
+		f.Result, f.record, f.Cells = e.Result, e.Record, cellsOf(r)
 		r.Files = append(r.Files, f)
 	}
 	if err := rows.Err(); err != nil {

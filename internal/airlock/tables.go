@@ -1,6 +1,7 @@
 package airlock
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -49,10 +50,13 @@ type TableRequest struct {
 	Statistic  string   `json:"statistic,omitempty"` // count of persons (default), or sum, mean, median, sd, quantile of a numeric value
 	Concept    string   `json:"concept,omitempty"`   // the numeric value's concept code
 	Quantile   float64  `json:"quantile,omitempty"`  // p of a quantile
-	Name       string   `json:"name,omitempty"`      // the file's name (default table.csv)
-	Exception  string   `json:"exception,omitempty"`
-	Agencies   []string `json:"agencies,omitempty"`
-	Analysis   string   `json:"analysis,omitempty"`
+	Name       string   `json:"name,omitempty"`      // the file's name (default table.csv, or table.xlsx for format xlsx)
+	// Format is the released file's: csv (the default) or xlsx (the checked table in a sheet
+	// "table", the provenance in a sheet "provenance"). A name ending in .xlsx asks for xlsx.
+	Format    string   `json:"format,omitempty"`
+	Exception string   `json:"exception,omitempty"`
+	Agencies  []string `json:"agencies,omitempty"`
+	Analysis  string   `json:"analysis,omitempty"`
 }
 
 // incompleteComment is why a computed table the ledger could not clear waits for review.
@@ -72,15 +76,11 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 	if _, err := s.mode(ctx, project, p.User); err != nil {
 		return nil, err
 	}
-	name := tr.Name
-	if name == "" {
-		name = "table.csv"
-	}
-	if name != filepath.Base(name) || !strings.HasSuffix(name, ".csv") {
-		return nil, fmt.Errorf("%w: file name %q: want a plain name ending in .csv", derrors.Invalid, name)
+	name, err := tr.fileName()
+	if err != nil {
+		return nil, err
 	}
 	var t warehouse.Table
-	var err error
 	if tr.valueTable() {
 		vs, ok := s.Tables.(ValueTableSource)
 		if !ok {
@@ -97,6 +97,28 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 	sub := Submission{Purpose: tr.Purpose, Exception: tr.Exception, Agencies: tr.Agencies, Analysis: tr.Analysis,
 		Files: []FileInput{{Name: name, Meta: meta, Data: data, table: &t}}}
 	return s.submit(ctx, p, project, sub, true)
+}
+
+// fileName is the released file's name: tr.Name, or table.csv / table.xlsx by tr.Format; a
+// name and a format that disagree are refused.
+func (tr TableRequest) fileName() (string, error) {
+	format := strings.ToLower(strings.TrimSpace(tr.Format))
+	switch format {
+	case "", "csv", "xlsx":
+	default:
+		return "", fmt.Errorf("%w: format %q: want csv or xlsx", derrors.Invalid, tr.Format)
+	}
+	name := tr.Name
+	if name == "" {
+		name = "table." + cmp.Or(format, "csv")
+	}
+	if name != filepath.Base(name) || !strings.HasSuffix(name, ".csv") && !strings.HasSuffix(name, ".xlsx") {
+		return "", fmt.Errorf("%w: file name %q: want a plain name ending in .csv or .xlsx", derrors.Invalid, name)
+	}
+	if format != "" && !strings.HasSuffix(name, "."+format) {
+		return "", fmt.Errorf("%w: file name %q and format %s disagree", derrors.Invalid, name, format)
+	}
+	return name, nil
 }
 
 // tableCSV writes a computed table as the checks read it: a row per cell and contributing

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/airlock"
 	"github.com/stewardhealth/steward/internal/derrors"
@@ -151,7 +153,7 @@ func (s *Server) airlockRoutes(svc *airlock.Service) {
 			return err
 		}
 		defer rc.Close()
-		w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+		w.Header().Set("Content-Type", airlock.ContentType(r.PathValue("file")))
 		w.Header().Set("Content-Disposition", `attachment; filename="`+strings.ReplaceAll(r.PathValue("file"), `"`, "")+`"`)
 		_, err = io.Copy(w, rc)
 		return err
@@ -265,6 +267,7 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 			if err != nil {
 				return nil, err
 			}
+			lf.mark(f)
 			v.Files = append(v.Files, lf)
 		}
 		return v, nil
@@ -322,11 +325,44 @@ type exportView struct {
 	Files   []leaving
 }
 
-// leaving is a file as it leaves: its header and rows.
+// leaving is a file as it leaves: its header and rows, and each cell as the review page
+// shows it.
 type leaving struct {
-	Name string
-	Head []string
-	Rows [][]string
+	Name  string
+	Head  []string
+	Rows  [][]string
+	Cells [][]leavingCell
+	Mark  string // the numbers' mark: airlock.CellsDeclared or airlock.CellsComputed
+}
+
+// leavingCell is a cell of the file that leaves: its value and, for a number (the persons
+// and magnitude columns, after the dimensions), where its persons and contributors come from.
+type leavingCell struct {
+	Value string
+	Mark  string // "" for a dimension's label
+	Class string // "declared" or "computed"
+}
+
+// mark sets lf's cells with f's marks: every number of a hand-made upload's file is
+// "declared, not verified" (its persons and contributors are the analyst's), every number
+// of a computed table's "computed".
+func (lf *leaving) mark(f airlock.File) {
+	lf.Mark = f.Cells
+	class := "computed"
+	if f.Cells == airlock.CellsDeclared {
+		class = "declared"
+	}
+	nd := len(f.Meta.Dimensions)
+	for _, row := range lf.Rows {
+		cells := make([]leavingCell, len(row))
+		for i, v := range row {
+			cells[i].Value = v
+			if i >= nd && f.Cells != "" {
+				cells[i].Mark, cells[i].Class = f.Cells, class
+			}
+		}
+		lf.Cells = append(lf.Cells, cells)
+	}
 }
 
 // leavingFile reads a file of a request through airlock's Leaving, the path a download takes.
@@ -336,8 +372,18 @@ func leavingFile(ctx context.Context, svc *airlock.Service, p access.Principal, 
 		return leaving{}, err
 	}
 	defer rc.Close()
-	rows, err := csv.NewReader(rc).ReadAll()
-	if err != nil {
+	var rows [][]string
+	if strings.HasSuffix(name, ".xlsx") { // the workbook's sheet "table", as stored
+		x, err := excelize.OpenReader(rc)
+		if err != nil {
+			return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
+		}
+		defer x.Close()
+		rows, err = x.GetRows("table", excelize.Options{RawCellValue: true})
+		if err != nil {
+			return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
+		}
+	} else if rows, err = csv.NewReader(rc).ReadAll(); err != nil {
 		return leaving{}, fmt.Errorf("export %s file %s: %w", id, name, err)
 	}
 	lf := leaving{Name: name}

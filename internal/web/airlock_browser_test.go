@@ -2,6 +2,7 @@ package web
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"mime/quotedprintable"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/airlock"
+	"github.com/stewardhealth/steward/internal/disclosure"
 	"github.com/stewardhealth/steward/internal/smtptest"
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
@@ -97,7 +99,7 @@ func TestBrowserExportRequest(t *testing.T) {
 	// the request's review page shows the table as it will leave
 	b.eval(`document.querySelector("tr.export a").click()`)
 	b.waitFor("the review page", `document.querySelector("table.leaving")`)
-	if got, want := b.eval(`[...document.querySelectorAll("table.leaving tr")].map(r => [...r.cells].map(c => c.innerText).join(",")).join("\n")`),
+	if got, want := b.eval(`[...document.querySelectorAll("table.leaving tr")].map(r => [...r.cells].map(c => (c.querySelector(".value") || c).innerText).join(",")).join("\n")`),
 		jsString("age_band,patients\n0-17,suppressed\n18-64,400\n65+,suppressed"); got != want {
 		t.Errorf("the review page shows %s, want %s", got, want)
 	}
@@ -135,4 +137,84 @@ func TestBrowserExportRequest(t *testing.T) {
 	if err != nil || len(entries) != 1 || entries[0].Actor != "vera" {
 		t.Errorf("audit of the download: got %d entries (%v), want one by vera", len(entries), err)
 	}
+}
+
+// In headless Chromium, where an officer looks: on the review page of a hand-made upload
+// every number (shown or suppressed) carries a visible "declared, not verified" mark beside
+// it — on screen, not hidden, not clipped — and the dimension labels none; on a computed
+// table's page every number is marked "computed". The hidden count is not on either page.
+func TestBrowserReviewMarksDeclaredCells(t *testing.T) {
+	b := startChromium(t)
+	db := storetest.Open(t, store.SQLite)
+	f, al, tok := airlockFixture(t, db)
+	al.Tables = fakeTables{}
+	if err := al.SetSettings(context.Background(), access.CLI("test"), "diab", airlock.Settings{Rules: disclosure.Rules{MinPersons: 30, MinProjects: -1}, LinkDays: 7}); err != nil {
+		t.Fatal(err)
+	}
+	if code, body, _ := f.call("PUT", "/api/v1/projects/diab/exporters/vera", tok["ann"], `{"mode":"validated"}`); code != 204 {
+		t.Fatalf("SPOC lists vera: got %d %s", code, body)
+	}
+	submit := func(path, body string) string {
+		code, out, _ := f.call("POST", path, tok["vera"], body)
+		var r airlock.Request
+		if json.Unmarshal([]byte(out), &r); code != 201 || r.Status != airlock.Pending {
+			t.Fatalf("submit: got %d %s, want 201 pending_review", code, out)
+		}
+		return r.ID
+	}
+	handMade := submit("/api/v1/projects/diab/exports", submitJSON(exportTable(23), ""))
+	computed := submit("/api/v1/projects/diab/exports/tables", `{"purpose":"by sex","query":"qm-all","dimensions":["sex"]}`)
+	base := strings.Replace(f.srv.URL, "127.0.0.1", "localhost", 1)
+	shots := os.Getenv("STEWARD_SCREENSHOTS")
+	if shots == "" {
+		shots = t.TempDir()
+	}
+	os.MkdirAll(shots, 0o755)
+	b.navigate(base + "/signin")
+	b.eval(`document.querySelector("#user").value = "olga"; document.querySelector("#password").value = ` + jsString(rootPW) + `; document.querySelector("form.box button").click()`)
+	b.waitFor("olga's home page", `document.querySelector("h1") && document.querySelector("h1").innerText === "My projects"`)
+	// each body cell as the officer sees it: its text, its mark's text, and whether the mark
+	// is drawn on screen (a box of its own inside the window, visible, not transparent)
+	const cells = `JSON.stringify([...document.querySelectorAll("table.leaving tbody tr")].map(r => [...r.cells].map(c => {
+		const m = c.querySelector(".mark"), v = c.querySelector(".value");
+		if (!m) return [c.innerText, "", true];
+		const box = m.getBoundingClientRect(), st = getComputedStyle(m);
+		const seen = box.width > 0 && box.height > 0 && box.left >= 0 && box.right <= window.innerWidth &&
+			st.visibility === "visible" && st.display !== "none" && parseFloat(st.opacity) > 0 && st.color !== st.backgroundColor;
+		return [v ? v.innerText : "", m.innerText, seen];
+	})))`
+	for _, c := range []struct{ id, mark, shot string }{{handMade, "declared, not verified", "marks-1-declared.png"}, {computed, "computed", "marks-2-computed.png"}} {
+		b.navigate(base + "/projects/diab/exports/" + c.id)
+		b.waitFor("the review page", `document.querySelector("table.leaving tbody tr")`)
+		b.eval(`document.querySelector("table.leaving").scrollIntoView()`)
+		var rows [][][]any
+		if err := json.Unmarshal([]byte(jsonString(t, b.eval(cells))), &rows); err != nil || len(rows) < 2 {
+			t.Fatalf("%s: the table's cells: %v %v", c.id, rows, err)
+		}
+		for _, row := range rows {
+			for i, cell := range row {
+				text, mark, seen := cell[0], cell[1], cell[2]
+				if i == 0 && mark != "" {
+					t.Errorf("%s: the label %v is marked %v", c.id, text, mark)
+				}
+				if i > 0 && (mark != c.mark || seen != true) {
+					t.Errorf("%s: the number %v is marked %q (on screen: %v), want %q on screen", c.id, text, mark, seen, c.mark)
+				}
+			}
+		}
+		if got := b.eval(`/(^|[^0-9A-Za-z-])23([^0-9A-Za-z-]|$)/.test(document.querySelector("main").innerText)`); got != "false" {
+			t.Errorf("%s: the review page shows the hidden count 23", c.id)
+		}
+		b.screenshot(filepath.Join(shots, c.shot))
+	}
+}
+
+// jsonString undoes eval's quoting of a string result.
+func jsonString(t *testing.T, quoted string) string {
+	t.Helper()
+	var s string
+	if err := json.Unmarshal([]byte(quoted), &s); err != nil {
+		t.Fatalf("not a JSON string: %s", quoted)
+	}
+	return s
 }

@@ -45,7 +45,9 @@ var (
 	tableCell    = regexp.MustCompile(`(?s)<t[hd][^>]*>(.*?)</t[hd]>`)
 )
 
-// pageTable reads the rows (header first) of the review page's table of the file that leaves.
+// pageTable reads the rows (header first) of the review page's table of the file that leaves:
+// each cell's value (a number's mark, "declared, not verified" or "computed", is the page's,
+// not the file's: leavingMarks reads it).
 func pageTable(t *testing.T, page string) [][]string {
 	t.Helper()
 	m := leavingTable.FindStringSubmatch(page)
@@ -56,7 +58,11 @@ func pageTable(t *testing.T, page string) [][]string {
 	for _, r := range tableRow.FindAllStringSubmatch(m[1], -1) {
 		var row []string
 		for _, c := range tableCell.FindAllStringSubmatch(r[1], -1) {
-			row = append(row, html.UnescapeString(c[1]))
+			v := c[1]
+			if x := valueSpan.FindStringSubmatch(v); x != nil {
+				v = x[1]
+			}
+			row = append(row, html.UnescapeString(v))
 		}
 		rows = append(rows, row)
 	}

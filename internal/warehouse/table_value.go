@@ -96,10 +96,10 @@ func (w *Warehouse) TableValue(ctx context.Context, p access.Principal, projectC
 }
 
 // EventsOfVisits is what an events table without a concept counts.
-const EventsOfVisits = "visits (visit_dimension rows) of each person"
+const EventsOfVisits = "each person's visits"
 
 // EventsOfConcept is what an events table of a concept counts.
-const EventsOfConcept = "facts of the concept and every concept under it (observation_fact rows without a modifier: a fact's modifiers are not more events)"
+const EventsOfConcept = "each person's observations of the concept and every concept under it (an observation's modifiers are not more events)"
 
 // TableEvents computes, by the dimensions of p's stored query id (as Table does, through
 // the gate), the count of events of each cell's persons: the facts of spec.Concept (a code

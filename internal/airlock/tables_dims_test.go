@@ -233,3 +233,39 @@ func TestUploadCannotDeclareOverlap(t *testing.T) {
 		}
 	})
 }
+
+// At approval a computed table with overlapping levels is checked again as at submission
+// (the overlap kept with the request): a validated analyst's concept table and events table
+// are released by the officer with the same cells hidden; a second pending table whose level
+// "A or B" gives back B against the first is refused at its approval.
+func TestOverlappingTablesAtApproval(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		ann, olga := w.who("ann"), w.who("olga")
+		loadMore(t, db, map[string][]map[string]any{"concept_dimension": {
+			{"concept_path": `\u\care\`, "concept_cd": "", "name_char": "care"},
+			{"concept_path": `\u\care\clinic\`, "concept_cd": "G:clinic", "name_char": "clinic"},
+			{"concept_path": `\u\care\diet\`, "concept_cd": "G:diet", "name_char": "diet"},
+		}})
+		diab := cohort(t, wh, ann, "diabetes", []string{"diab"})
+		p1, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "care", Query: diab, Dimensions: []string{"concept"}, Concepts: []string{"G:clinic", "G:insulin"}})
+		must(t, err)
+		again := cohort(t, wh, ann, "diabetes again", []string{"diab"})
+		p2, err := w.s.SubmitTable(ctx, ann, "diab", TableRequest{Purpose: "care", Query: again, Dimensions: []string{"concept"}, Concepts: []string{`\u\care\`}})
+		must(t, err)
+		if p1.Status != Pending || p2.Status != Pending {
+			t.Fatalf("validated analyst's tables: %s, %s; want both pending", p1.Status, p2.Status)
+		}
+		r, err := w.s.Review(ctx, olga, p1.ID, true, "fine")
+		must(t, err)
+		got := released(t, w.s, r, "table.csv")
+		if r.Status != Released || !strings.Contains(got, "G:insulin,100\n") || !strings.Contains(got, "none of these,95\n") || !strings.Contains(got, "G:clinic,suppressed\n") {
+			t.Fatalf("approved concept table: %s\n%s\nwant the clinic alone hidden, as at submission", r.Status, got)
+		}
+		// \u\care\ is 100 = the clinic's 5 + "none of these" 95 just released
+		if _, err := w.s.Review(ctx, olga, p2.ID, true, "fine too"); !errors.Is(err, derrors.Conflict) || !strings.Contains(err.Error(), "ledger over people") {
+			t.Fatalf("approving A or B after A's release: got %v, want a conflict from the ledger over people", err)
+		}
+	})
+}

@@ -42,7 +42,7 @@ its limits, waits for review. The answer is the export request as JSON.
 The API token (with the export scope) is read from $STEWARD_TOKEN. The same request is
 POST /api/v1/projects/{id}/exports/tables.`,
 		Example: `  STEWARD_TOKEN=… steward export table north-diabetes qm-0123456789abcdef --dims sex,age --purpose "outcomes by sex and age"
-  STEWARD_TOKEN=… steward export table north-diabetes qm-0123456789abcdef --dims concept,sex --concepts ICD10:E11.9,'\i2b2\Diagnoses\ICD10\I\' --purpose "comorbidities by sex"
+  STEWARD_TOKEN=… steward export table north-diabetes qm-0123456789abcdef --dims concept,sex --concepts ICD10:E11,'\i2b2\Diagnoses\ICD10\I\' --purpose "comorbidities by sex"
   STEWARD_TOKEN=… steward export table north-diabetes qm-0123456789abcdef --dims visit_type --statistic events --purpose "visits by setting"`,
 		Args: cobra.ExactArgs(2),
 		RunE: func(c *cobra.Command, args []string) error {

@@ -378,7 +378,7 @@ func (w *Warehouse) levelPatients(ctx context.Context, p access.Principal, x acc
 
 // agencyRegions is each agency's region.
 func (w *Warehouse) agencyRegions(ctx context.Context) (map[string]string, error) {
-	rows, err := w.DB.QueryContext(ctx, `SELECT code, region FROM agencies`)
+	rows, err := w.DB.QueryContext(ctx, `SELECT code, COALESCE(region, '') FROM agencies`)
 	if err != nil {
 		return nil, err
 	}

@@ -1,11 +1,14 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/stewardhealth/steward/internal/store"
 )
 
 // The data validator's commands as the README gives them: with review on, a load waits as a
@@ -63,5 +66,48 @@ func TestValidatorCommands(t *testing.T) {
 	}
 	if out, err = steward(t, "warehouse", "batches", "north-diabetes", "--as", "vera"); err != nil || !strings.Contains(out, `"approved"`) {
 		t.Errorf("batches: %v\n%s", err, out)
+	}
+}
+
+// steward warehouse settings: min and max of computed tables are off until an administrator
+// turns table_extremes on with a reason; the change is audited with the old and new value.
+func TestWarehouseSettingsCommand(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("STEWARD_HOME", dir)
+	pw := filepath.Join(dir, "pw")
+	os.WriteFile(pw, []byte("a long password\n"), 0o600)
+	if out, err := steward(t, "admin", "bootstrap", "root", "--password-file", pw); err != nil {
+		t.Fatalf("bootstrap: %v\n%s", err, out)
+	}
+	show := func() map[string]any {
+		t.Helper()
+		out, err := steward(t, "warehouse", "settings")
+		var v map[string]any
+		if err != nil || json.Unmarshal([]byte(out), &v) != nil {
+			t.Fatalf("settings: %v\n%s", err, out)
+		}
+		return v
+	}
+	if v := show(); v["table_extremes"] != false || v["sigma"] != 10.0 {
+		t.Fatalf("default settings: %v, want table_extremes false", v)
+	}
+	if out, err := steward(t, "warehouse", "settings", "--table-extremes=true"); err == nil {
+		t.Fatalf("a change without a reason was saved:\n%s", out)
+	}
+	if out, err := steward(t, "warehouse", "settings", "--table-extremes=true", "--reason", "ACRO-style extremes for the audit study"); err != nil {
+		t.Fatalf("turn extremes on: %v\n%s", err, out)
+	}
+	if v := show(); v["table_extremes"] != true || v["sigma"] != 10.0 {
+		t.Fatalf("after the change: %v, want table_extremes true and the rest kept", v)
+	}
+	db, err := store.Open(context.Background(), appDBPath())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var detail string
+	if err := db.QueryRowContext(context.Background(), `SELECT detail FROM audit_log WHERE action = 'warehouse.settings'`).Scan(&detail); err != nil ||
+		!strings.Contains(detail, "false → true") || !strings.Contains(detail, "ACRO-style") {
+		t.Fatalf("audit of the change: %v %s, want table_extremes false → true with the reason", err, detail)
 	}
 }

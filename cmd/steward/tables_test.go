@@ -49,6 +49,10 @@ func TestExportTableCommand(t *testing.T) {
 	if _, err := run("diab", "qm-1", "--dims", "sex", "--purpose", "x", "--format", "xlsx"); err != nil || got.Format != "xlsx" {
 		t.Fatalf("--format xlsx: sent %+v, %v", got, err)
 	}
+	if _, err := run("diab", "qm-1", "--dims", "concept,visit_type", "--concepts", `ICD10:E11.9,\i2b2\Diagnoses\ICD10\I\`, "--statistic", "events", "--purpose", "x"); err != nil ||
+		strings.Join(got.Dimensions, "|") != "concept|visit_type" || strings.Join(got.Concepts, "|") != `ICD10:E11.9|\i2b2\Diagnoses\ICD10\I\` || got.Statistic != "events" {
+		t.Fatalf("concept levels: %v, sent %+v", err, got)
+	}
 	if _, err := run("diab", "qm-bad", "--dims", "zip", "--purpose", "x"); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("a refusal: got %v, want the server's 400", err)
 	}

@@ -153,6 +153,44 @@ POST /api/v1/projects/{id}/batches/{batch}/approve). Off (the default) loads go 
 		}),
 	}
 	review.Flags().StringVar(&reason, "reason", "", "why the setting changes (audited)")
+	var extremes bool
+	settings := &cobra.Command{
+		Use:   "settings [--table-extremes=true|false --reason TEXT]",
+		Short: "Show the warehouse settings, or let computed tables give min and max (audited)",
+		Long: `Without flags, print the warehouse settings in force (obfuscation, budget, lockout,
+table_extremes) as JSON. --table-extremes=true lets computed tables give the minimum and
+maximum of a value (each one person's value: refused by default, as ACRO does);
+--table-extremes=false refuses them again. A change needs --reason and is written to the
+audit log with the old and new value. The same change on the server: PUT
+/api/v1/warehouse/settings {"table_extremes": true, "reason": …}, or the page
+/admin/obfuscation. Obfuscation settings are changed there or by serve's --obfsc-* flags.`,
+		Example: `  steward warehouse settings
+  steward warehouse settings --table-extremes=true --reason "ACRO-style extremes for the audit study"`,
+		Args: cobra.NoArgs,
+	}
+	settings.RunE = func(c *cobra.Command, args []string) error {
+		return with(func(ctx context.Context, w *warehouse.Warehouse, p access.Principal, args []string, out io.Writer) error {
+			if c.Flags().Changed("table-extremes") {
+				s, err := w.CurrentSettings(ctx)
+				if err != nil {
+					return err
+				}
+				s.TableExtremes = extremes
+				v, err := w.SaveSettings(ctx, p, s, reason)
+				if err != nil {
+					return err
+				}
+				return printJSON(out, v)
+			}
+			v, err := w.ShowSettings(ctx, p)
+			if err != nil {
+				return err
+			}
+			return printJSON(out, v)
+		})(c, args)
+	}
+	settings.Flags().BoolVar(&extremes, "table-extremes", false, "let computed tables give min and max (true) or refuse them (false)")
+	settings.Flags().StringVar(&reason, "reason", "", "why the setting changes (audited)")
 	list := &cobra.Command{
 		Use:   "batches PROJECT --as USER",
 		Short: "List the loads a data validator of the project may review",
@@ -214,7 +252,7 @@ POST /api/v1/projects/{id}/batches/{batch}/approve). Off (the default) loads go 
 	for _, c := range cmds {
 		c.Flags().StringVar(&as, "as", "", "the data validator acting (a user of the store holding DATA_VALIDATOR in the project)")
 	}
-	return append(cmds, review)
+	return append(cmds, review, settings)
 }
 
 // serveWarehouse is the server's warehouse: its key from $STEWARD_WAREHOUSE_KEY, the file

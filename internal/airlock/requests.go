@@ -96,6 +96,9 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 				return nil, err
 			}
 		}
+		if in.table == nil && len(in.Meta.Overlapping) > 0 {
+			return nil, fmt.Errorf("%w: file %s: metadata overlapping is set only by Steward, for the tables it computes", derrors.Invalid, in.Name)
+		}
 		t, head, err := disclosure.ReadCSV(in.Name, strings.NewReader(in.Data), in.Meta)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", derrors.Invalid, err)

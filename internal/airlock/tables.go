@@ -33,6 +33,12 @@ type ValueTableSource interface {
 	TableValue(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error)
 }
 
+// SpecTableSource computes any table a TableSpec asks for (warehouse.Warehouse.TableOf):
+// concept, visit and agency dimensions, counts of events.
+type SpecTableSource interface {
+	TableOf(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error)
+}
+
 // valueTable reports whether tr asks for a statistic of a numeric value.
 func (tr TableRequest) valueTable() bool {
 	switch strings.ToLower(strings.TrimSpace(tr.Statistic)) {
@@ -46,9 +52,10 @@ func (tr TableRequest) valueTable() bool {
 type TableRequest struct {
 	Purpose    string   `json:"purpose"`
 	Query      string   `json:"query"`               // a stored cohort query of the analyst's in the project
-	Dimensions []string `json:"dimensions"`          // one or two of sex, age, race, vital_status
-	Statistic  string   `json:"statistic,omitempty"` // count of persons (default), or sum, mean, median, sd, quantile of a numeric value
-	Concept    string   `json:"concept,omitempty"`   // the numeric value's concept code
+	Dimensions []string `json:"dimensions"`          // one or two of sex, age, race, vital_status, concept, visit_type, visit_location, agency, region
+	Concepts   []string `json:"concepts,omitempty"`  // the concept dimension's levels: concept codes or ontology paths
+	Statistic  string   `json:"statistic,omitempty"` // count of persons (default), events, or sum, mean, median, sd, quantile of a numeric value
+	Concept    string   `json:"concept,omitempty"`   // the numeric value's concept code, or the events' concept (none: visits)
 	Quantile   float64  `json:"quantile,omitempty"`  // p of a quantile
 	Name       string   `json:"name,omitempty"`      // the file's name (default table.csv, or table.xlsx for format xlsx)
 	// Format is the released file's: csv (the default) or xlsx (the checked table in a sheet
@@ -81,12 +88,17 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 		return nil, err
 	}
 	var t warehouse.Table
-	if tr.valueTable() {
+	spec := warehouse.TableSpec{Statistic: tr.Statistic, Concept: tr.Concept, Quantile: tr.Quantile, Levels: tr.Concepts}
+	if ss, ok := s.Tables.(SpecTableSource); ok {
+		t, err = ss.TableOf(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), spec)
+	} else if len(tr.Concepts) > 0 {
+		return nil, fmt.Errorf("%w: this server computes no concept dimensions", derrors.Invalid)
+	} else if tr.valueTable() {
 		vs, ok := s.Tables.(ValueTableSource)
 		if !ok {
 			return nil, fmt.Errorf("%w: this server computes no tables of a value", derrors.Invalid)
 		}
-		t, err = vs.TableValue(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), warehouse.TableSpec{Statistic: tr.Statistic, Concept: tr.Concept, Quantile: tr.Quantile})
+		t, err = vs.TableValue(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), spec)
 	} else {
 		t, err = s.Tables.Table(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), tr.Statistic)
 	}
@@ -126,17 +138,31 @@ func (tr TableRequest) fileName() (string, error) {
 func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
-	head := append(slices.Clone(t.Dimensions), "agency", "persons")
-	meta := disclosure.Meta{Persons: "persons", Contributor: "agency", Dimensions: slices.Clone(t.Dimensions),
+	contributor := "agency"
+	if slices.Contains(t.Dimensions, warehouse.DimAgency) {
+		contributor = "contributing_agency"
+	}
+	head := append(slices.Clone(t.Dimensions), contributor, "persons")
+	meta := disclosure.Meta{Persons: "persons", Contributor: contributor, Dimensions: slices.Clone(t.Dimensions),
 		Population: "dwh:" + t.Project + ":" + t.QueryID}
+	for _, d := range t.Dimensions {
+		if strings.HasSuffix(d, warehouse.OverlapMark) {
+			meta.Overlapping = append(meta.Overlapping, d)
+		}
+	}
 	// a value table: the statistic's column, which the released file sums over a cell's rows —
 	// for a sum each agency's rows carry its persons' sum; for another statistic the cell's
 	// first row carries it and the others 0 (the checks judge the persons' values, not the rows)
-	value := t.Concept != ""
+	// an events table's column is summed as a sum's: each agency's rows carry its persons' events
+	value := t.Statistic != warehouse.StatisticPersons
+	summed := t.Statistic == "sum" || t.Statistic == warehouse.StatisticEvents
 	if value {
 		head = append(head, t.Statistic)
 		meta.Magnitudes = []string{t.Statistic}
 		meta.Statistics = map[string]string{t.Statistic: t.Statistic}
+		if t.Statistic == warehouse.StatisticEvents {
+			meta.Statistics[t.Statistic] = "count"
+		}
 	}
 	w.Write(head)
 	for _, c := range t.Cells {
@@ -144,7 +170,7 @@ func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 			row := append(slices.Clone(c.Key), a, strconv.FormatInt(c.Agencies[a], 10))
 			switch {
 			case !value:
-			case t.Statistic == "sum":
+			case summed:
 				row = append(row, strconv.FormatFloat(c.Sums[a], 'g', -1, 64))
 			case i == 0:
 				row = append(row, strconv.FormatFloat(c.Value, 'g', -1, 64))

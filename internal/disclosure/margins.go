@@ -59,11 +59,14 @@ func (res *Result) lattice() (*lattice, error) {
 }
 
 // lines lists every equation "total = sum of members" as positions, the total first.
-func (l *lattice) lines() [][]int {
+func (l *lattice) lines(skip func(d int) bool) [][]int {
 	var out [][]int
 	n := len(l.size)
 	coord := make([]int, n)
 	for d := range n {
+		if skip(d) {
+			continue
+		}
 		// every combination of the other coordinates, each ranging over values and total
 		var walk func(k int)
 		walk = func(k int) {
@@ -105,7 +108,8 @@ func (res *Result) secondary() string {
 	if err != nil {
 		return err.Error()
 	}
-	lines := l.lines()
+	m := res.table.Meta
+	lines := l.lines(func(d int) bool { return slices.Contains(m.Overlapping, m.Dimensions[d]) })
 	unknown := func(p int) bool {
 		c := l.cells[p]
 		_, ok := res.hidden[c]

@@ -17,8 +17,12 @@ type Meta struct {
 	Persons     string   `json:"persons"`               // the column counting persons
 	Contributor string   `json:"contributor,omitempty"` // the project or agency each row's contribution comes from; never released
 	Dimensions  []string `json:"dimensions"`            // the columns that name a cell
-	Sensitive   []string `json:"sensitive,omitempty"`   // dimensions whose zeros and 100 % cells disclose (a diagnosis, an outcome)
-	Magnitudes  []string `json:"magnitudes,omitempty"`  // summed amounts (costs, days): dominance and p % apply
+	// Overlapping are dimensions whose levels overlap (a person in several): their cells do
+	// not sum to a total, so secondary suppression runs no line along them. Only Steward sets
+	// it, for tables it computed, whose differences the ledger over people checks exactly.
+	Overlapping []string `json:"overlapping,omitempty"`
+	Sensitive   []string `json:"sensitive,omitempty"`  // dimensions whose zeros and 100 % cells disclose (a diagnosis, an outcome)
+	Magnitudes  []string `json:"magnitudes,omitempty"` // summed amounts (costs, days): dominance and p % apply
 	// Statistics says what each magnitude column holds: sum (the default), count, mean,
 	// median, sd or quantile. min and max are refused: each is one person's value.
 	Statistics map[string]string `json:"statistics,omitempty"`

@@ -49,7 +49,7 @@ type Settings struct {
 	Epoch int `json:"epoch"`
 	// TableExtremes lets computed tables give the minimum and maximum of a numeric value
 	// (each one person's value): refused unless set, as ACRO does.
-	TableExtremes bool `json:"table_extremes,omitempty"`
+	TableExtremes bool `json:"table_extremes"`
 }
 
 // Breakdown settings.

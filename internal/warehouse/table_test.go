@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/stewardhealth/steward/internal/derrors"
@@ -12,6 +13,7 @@ import (
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
 	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // A computed table is the cohort's exact breakdown: its cells' persons partition the cohort
@@ -185,6 +187,108 @@ func TestTableValueStatistics(t *testing.T) {
 			if c.Value != slices.Max(hand[c.Key[0]]) {
 				t.Fatalf("max allowed: cell %v %v, by hand %v", c.Key, c.Value, slices.Max(hand[c.Key[0]]))
 			}
+		}
+	})
+}
+
+// A concept dimension's cells are, level by level, the cohort's persons the oracle finds with
+// a fact under the level (a folder, and a leaf's code given instead of its path), and "none of
+// these" the rest: cells overlap and keep their true persons. A count of events is, per
+// person, the oracle's count of the concept's facts without a modifier. An agency dimension is
+// refused to an evaluation-group user (audited), and an unknown code is an error naming it.
+func TestTableConceptLevelsAndEventsAreExact(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, users := world(t, db)
+		agg := users["agg"]
+		o := newOracle(t, north)
+		a, err := w.Run(ctx, agg, "diab", querydef.Query{Panels: []querydef.Panel{panel(item(chapE))}})
+		must(t, err)
+		cohort := o.cohort(querydef.Query{Panels: []querydef.Panel{panel(item(chapE))}})
+		leaf := synthetic.DiagnosisPath(0)
+		var leafCode string
+		for _, c := range o.concepts {
+			if c[0].(string) == leaf {
+				leafCode = c[1].(string)
+			}
+		}
+		if leafCode == "" {
+			t.Fatalf("no code for %s", leaf)
+		}
+		levels := []string{e11, leafCode}
+		tb, err := w.TableOf(ctx, agg, "diab", a.QueryID, []string{"concept"}, warehouse.TableSpec{Levels: levels})
+		must(t, err)
+		want := map[string]map[int64]bool{}
+		placed := map[int64]bool{}
+		for _, l := range levels {
+			key := l
+			if l == leafCode {
+				key = leaf
+			}
+			codes := under(o.concepts, key)
+			want[l] = map[int64]bool{}
+			for _, f := range o.facts {
+				if n := f[1].(int64); codes[f[2].(string)] && cohort[n] {
+					want[l][n], placed[n] = true, true
+				}
+			}
+		}
+		want[warehouse.NoneOfThese] = map[int64]bool{}
+		for n := range cohort {
+			if !placed[n] {
+				want[warehouse.NoneOfThese][n] = true
+			}
+		}
+		sum := 0
+		for _, c := range tb.Cells {
+			w := want[c.Key[0]]
+			if int(c.Persons.GetCardinality()) != len(w) {
+				t.Fatalf("level %s: %d persons, the oracle %d", c.Key[0], c.Persons.GetCardinality(), len(w))
+			}
+			for _, n := range c.Persons.ToArray() {
+				if !w[int64(n)] {
+					t.Fatalf("level %s holds patient %d, the oracle does not", c.Key[0], n)
+				}
+			}
+			sum += len(w)
+		}
+		if len(tb.Cells) != 3 || tb.Overlapping == "" || tb.Dimensions[0] != "concept"+warehouse.OverlapMark || sum <= int(a.Count) {
+			t.Fatalf("concept table: %d cells, overlapping %q, dimensions %v, cells sum %d for %d persons; want 3 overlapping cells that sum to more than the cohort",
+				len(tb.Cells), tb.Overlapping, tb.Dimensions, sum, a.Count)
+		}
+
+		ev, err := w.TableOf(ctx, agg, "diab", a.QueryID, []string{"sex"}, warehouse.TableSpec{Statistic: "events", Concept: e11})
+		must(t, err)
+		codes := under(o.concepts, e11)
+		per := map[int64]float64{}
+		for _, f := range o.facts {
+			if codes[f[2].(string)] && f[5] == "@" {
+				per[f[1].(int64)]++
+			}
+		}
+		for _, c := range ev.Cells {
+			total := 0.0
+			for i, n := range c.Persons.ToArray() {
+				if !cohort[int64(n)] || per[int64(n)] == 0 || c.Values[i] != per[int64(n)] {
+					t.Fatalf("events cell %v: patient %d with %v events, the oracle %v (in the cohort: %v)", c.Key, n, c.Values[i], per[int64(n)], cohort[int64(n)])
+				}
+				total += per[int64(n)]
+			}
+			if c.Value != total || ev.Statistic != warehouse.StatisticEvents {
+				t.Fatalf("events cell %v: %v, the oracle %v", c.Key, c.Value, total)
+			}
+		}
+
+		if _, err := w.TableOf(ctx, agg, "diab", a.QueryID, []string{"agency"}, warehouse.TableSpec{}); !errors.Is(err, derrors.Forbidden) {
+			t.Fatalf("agency dimension at evaluation-group level: got %v, want forbidden", err)
+		}
+		var refused int
+		must(t, db.QueryRowContext(ctx, `SELECT COUNT(*) FROM audit_log WHERE action = 'warehouse.table_refused' AND actor = 'agg'`).Scan(&refused))
+		if refused != 1 {
+			t.Fatalf("the refusal is audited %d times, want once", refused)
+		}
+		if _, err := w.TableOf(ctx, agg, "diab", a.QueryID, []string{"concept"}, warehouse.TableSpec{Levels: []string{"NO:SUCH"}}); !errors.Is(err, derrors.Invalid) || !strings.Contains(err.Error(), "NO:SUCH") {
+			t.Fatalf("an unknown code: got %v, want invalid naming it", err)
 		}
 	})
 }

@@ -3,6 +3,7 @@ package warehouse
 import (
 	"context"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"strings"
@@ -11,13 +12,16 @@ import (
 
 	"github.com/stewardhealth/steward/internal/access"
 	"github.com/stewardhealth/steward/internal/derrors"
+	"github.com/stewardhealth/steward/internal/store"
+	"github.com/stewardhealth/steward/internal/warehouse/cohort"
 )
 
 // TableSpec asks for a statistic of a numeric value in a computed table.
 type TableSpec struct {
-	Statistic string  // sum, mean, median, sd or quantile; min and max if the settings allow them
-	Concept   string  // the value's concept code (observation_fact.concept_cd)
-	Quantile  float64 // p of a quantile, in (0, 1)
+	Statistic string   // sum, mean, median, sd or quantile; min and max if the settings allow them
+	Concept   string   // the value's concept code (observation_fact.concept_cd)
+	Quantile  float64  // p of a quantile, in (0, 1)
+	Levels    []string // the concept dimension's levels: concept codes or ontology paths
 }
 
 // LatestValue says which of a person's values a value table takes.
@@ -57,7 +61,7 @@ func (w *Warehouse) TableValue(ctx context.Context, p access.Principal, projectC
 	if code == "" {
 		return Table{}, fmt.Errorf("%w: statistic %s needs the concept code of a numeric value", derrors.Invalid, stat)
 	}
-	return w.table(ctx, p, projectCode, id, dims, func(ctx context.Context, t *Table, agency string, recount func(*TableCell)) error {
+	return w.table(ctx, p, projectCode, id, dims, spec.Levels, func(ctx context.Context, t *Table, _ *cohort.Scope, agency string, recount func(*TableCell)) error {
 		t.Statistic, t.Concept, t.Value = stat, code, LatestValue
 		if stat == "quantile" {
 			t.Quantile = spec.Quantile
@@ -89,6 +93,110 @@ func (w *Warehouse) TableValue(ctx context.Context, p access.Principal, projectC
 		t.Cells = cells
 		return nil
 	})
+}
+
+// EventsOfVisits is what an events table without a concept counts.
+const EventsOfVisits = "each person's visits"
+
+// EventsOfConcept is what an events table of a concept counts.
+const EventsOfConcept = "each person's observations of the concept and every concept under it (an observation's modifiers are not more events)"
+
+// TableEvents computes, by the dimensions of p's stored query id (as Table does, through
+// the gate), the count of events of each cell's persons: the facts of spec.Concept (a code
+// or an ontology path, with every concept under it), or, without a concept, their visits. A
+// cell's persons are those of the cohort and the cell with at least one event (cells
+// without are left out): they are what the persons column shows, the threshold counts and
+// the ledger records. Values are each person's count of events, so dominance and p % judge
+// one person's share of the cell's events.
+func (w *Warehouse) TableEvents(ctx context.Context, p access.Principal, projectCode, id string, dims []string, spec TableSpec) (Table, error) {
+	code := strings.TrimSpace(spec.Concept)
+	return w.table(ctx, p, projectCode, id, dims, spec.Levels, func(ctx context.Context, t *Table, s *cohort.Scope, agency string, recount func(*TableCell)) error {
+		t.Statistic, t.Concept, t.Value = StatisticEvents, code, EventsOfVisits
+		var counts map[int64]float64
+		var err error
+		if code == "" {
+			counts, err = s.VisitsPerPatient(ctx)
+		} else {
+			t.Value = EventsOfConcept
+			counts, err = w.eventCounts(ctx, agency, code)
+		}
+		if err != nil {
+			return err
+		}
+		var cells []TableCell
+		for _, c := range t.Cells {
+			in := roaring.New()
+			var xs []float64
+			sum := 0.0
+			it := c.Persons.Iterator()
+			for it.HasNext() {
+				n := it.Next()
+				if v := counts[int64(n)]; v > 0 {
+					in.Add(n)
+					xs = append(xs, v)
+					sum += v
+				}
+			}
+			if len(xs) == 0 {
+				continue
+			}
+			c.Persons, c.Values, c.Value = in, xs, sum
+			recount(&c)
+			cells = append(cells, c)
+		}
+		t.Cells = cells
+		return nil
+	})
+}
+
+// eventCounts are the persons' numbers of facts of a concept code or path (with every
+// concept under it; of agency's facts when agency is set), by patient number.
+func (w *Warehouse) eventCounts(ctx context.Context, agency, concept string) (map[int64]float64, error) {
+	paths, err := w.levelPaths(ctx, agency, concept)
+	if err != nil {
+		return nil, err
+	}
+	codes := map[string]bool{}
+	for _, path := range paths {
+		cs, err := store.Strings(ctx, w.DB, `SELECT DISTINCT concept_cd FROM concept_dimension WHERE substr(concept_path, 1, $1) = $2 AND concept_cd <> ''
+			AND (agency = '' OR $3 = '' OR agency = $3)`, len(path), path, agency)
+		if err != nil {
+			return nil, fmt.Errorf("concept_dimension: %w", err)
+		}
+		for _, c := range cs {
+			codes[c] = true
+		}
+	}
+	out := map[int64]float64{}
+	list := slices.Sorted(maps.Keys(codes))
+	for len(list) > 0 {
+		part := list[:min(len(list), 500)]
+		list = list[len(part):]
+		args := []any{agency}
+		marks := make([]string, len(part))
+		for i, c := range part {
+			args = append(args, c)
+			marks[i] = fmt.Sprintf("$%d", i+2)
+		}
+		rows, err := w.DB.QueryContext(ctx, `SELECT patient_num, COUNT(*) FROM observation_fact WHERE modifier_cd = '@' AND ($1 = '' OR agency = $1)
+			AND concept_cd IN (`+strings.Join(marks, ", ")+`) GROUP BY patient_num`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("observation_fact: %w", err)
+		}
+		for rows.Next() {
+			var n, k int64
+			if err := rows.Scan(&n, &k); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[n] += float64(k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // latestValues are the persons' latest exact values of concept code (of agency's facts when

@@ -31,10 +31,15 @@ func (s *Server) obfuscationRoutes(wh *warehouse.Warehouse) {
 		return reply(w, v, err)
 	})
 	api("PUT /api/v1/warehouse/settings", func(w http.ResponseWriter, r *http.Request, p access.Principal) error {
-		var req struct {
+		// the body is read over the settings in force: fields not given stay as they are
+		cur, err := wh.CurrentSettings(r.Context())
+		if err != nil {
+			return err
+		}
+		req := struct {
 			warehouse.Settings
 			Reason string `json:"reason"`
-		}
+		}{Settings: cur}
 		if err := decode(r, &req); err != nil {
 			return err
 		}
@@ -111,6 +116,7 @@ func settingsForm(r *http.Request, st warehouse.Settings) (warehouse.Settings, e
 		return st, fmt.Errorf("%w: %v", derrors.Invalid, err)
 	}
 	st.Noise, st.Breakdowns, st.LockoutZeros = mode, f("breakdowns"), f("lockout_zeros") == "on"
+	st.TableExtremes = f("table_extremes") == "on"
 	floats := map[string]*float64{"sigma": &st.Sigma, "breakdown_sigma": &st.BreakdownSigma, "budget": &st.Budget}
 	ints := map[string]*int{"minimum": &st.Minimum, "threshold": &st.Threshold, "period_days": &st.PeriodDays,
 		"lockout_count": &st.LockoutCount, "lockout_days": &st.LockoutDays, "epoch": &st.Epoch}

@@ -16,6 +16,10 @@ import (
 	"github.com/stewardhealth/steward/internal/store"
 	"github.com/stewardhealth/steward/internal/store/storetest"
 	"github.com/stewardhealth/steward/internal/warehouse"
+	"github.com/stewardhealth/steward/internal/warehouse/load"
+	"github.com/stewardhealth/steward/internal/warehouse/querydef"
+	"github.com/stewardhealth/steward/internal/warehouse/seal"
+	"github.com/stewardhealth/steward/internal/warehouse/synthetic"
 )
 
 // fakeTables computes by sex: query qm-all has women 1…300 and men 301…550; qm-less the
@@ -122,6 +126,56 @@ func TestAPIComputedTables(t *testing.T) {
 		}
 		if code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["olga"], `{"purpose":"by sex","query":"qm-all","dimensions":["sex"]}`); code != 403 {
 			t.Fatalf("a user not on the SPOC's list: got %d %s, want 403", code, body)
+		}
+	})
+}
+
+// The API of the new dimensions over a real warehouse: concept levels (a code and a folder)
+// reach it and come back overlapping; an agency dimension asked by an analyst of the
+// evaluation-group level is 403 and audited; a count of events is released with its column.
+func TestAPIComputedTableDimensions(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		f, al, tok := airlockFixture(t, db)
+		keys, err := seal.NewKeys([]byte("0123456789abcdef0123456789abcdef"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := load.Run(ctx, db, keys, synthetic.Warehouse{Seed: 5, Patients: 400, Ontology: true}.Inputs(), load.Options{Agency: "north"}); err != nil {
+			t.Fatal(err)
+		}
+		wh := warehouse.New(db, f.svc, keys)
+		al.Tables = wh
+		if err := al.SetSettings(ctx, access.CLI("test"), "diab", airlock.Settings{Rules: disclosure.Rules{MinPersons: 10, MinProjects: -1}, LinkDays: 7}); err != nil {
+			t.Fatal(err)
+		}
+		if code, body, _ := f.call("PUT", "/api/v1/projects/diab/exporters/vera", tok["ann"], `{"mode":"automatic"}`); code != 204 {
+			t.Fatalf("SPOC lists vera: got %d %s", code, body)
+		}
+		vera, err := f.svc.Principal(ctx, "vera", "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		a, err := wh.Run(ctx, vera, "diab", querydef.Query{Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\i2b2\Diagnoses\`}}}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"],
+			`{"purpose":"comorbidities","query":"`+a.QueryID+`","dimensions":["concept"],"concepts":["ICD10:E","\\i2b2\\Diagnoses\\ICD10\\I\\"]}`)
+		var r airlock.Request
+		if code != 201 || json.Unmarshal([]byte(body), &r) != nil || r.Files[0].Provenance == nil || r.Files[0].Provenance.Overlapping == "" || len(r.Files[0].Provenance.Levels) != 2 {
+			t.Fatalf("concept levels: got %d %.400s, want 201 with overlapping levels in the provenance", code, body)
+		}
+		if code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"], `{"purpose":"by agency","query":"`+a.QueryID+`","dimensions":["agency"]}`); code != 403 || !strings.Contains(body, "agency") {
+			t.Fatalf("agency dimension at evaluation-group level: got %d %s, want 403 naming the dimension", code, body)
+		}
+		es, err := f.svc.Audit.Find(ctx, store.Filter{Action: "warehouse.table_refused"})
+		if err != nil || len(es) != 1 || es[0].Actor != "vera" || es[0].Detail["dimension"] != "agency" {
+			t.Fatalf("the refusal's audit: %+v, %v", es, err)
+		}
+		code, body, _ = f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"], `{"purpose":"visits","query":"`+a.QueryID+`","dimensions":["sex"],"statistic":"events"}`)
+		if code != 201 || json.Unmarshal([]byte(body), &r) != nil || r.Files[0].Provenance.Statistic != warehouse.StatisticEvents || r.Files[0].Provenance.Value != warehouse.EventsOfVisits {
+			t.Fatalf("visits by sex: got %d %.400s, want 201, an events table of visits", code, body)
 		}
 	})
 }

@@ -558,3 +558,41 @@ func (s *Scope) patientsWhere(ctx context.Context, c *dimCond) (*roaring.Bitmap,
 	}
 	return out, nil
 }
+
+// VisitPatients is, for a column of visit_dimension (inout_cd or location_cd), each value's
+// patients: those with at least one visit of it (of the scope; "unknown" for an empty value).
+// A patient with visits of several values is in each.
+func (s *Scope) VisitPatients(ctx context.Context, col string) (map[string]*roaring.Bitmap, error) {
+	vs, err := s.visitsOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]*roaring.Bitmap{}
+	for i := range vs {
+		v, ok := vs[i].col(col)
+		if !ok {
+			return nil, fmt.Errorf("visit column %s is not read", col)
+		}
+		if v == "" {
+			v = "unknown"
+		}
+		if out[v] == nil {
+			out[v] = roaring.New()
+		}
+		out[v].Add(uint32(vs[i].patient))
+	}
+	return out, nil
+}
+
+// VisitsPerPatient is each patient's number of visits in the scope.
+func (s *Scope) VisitsPerPatient(ctx context.Context) (map[int64]float64, error) {
+	vs, err := s.visitsOf(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := map[int64]float64{}
+	for i := range vs {
+		out[vs[i].patient]++
+	}
+	return out, nil
+}

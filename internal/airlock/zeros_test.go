@@ -166,3 +166,31 @@ func TestStructuralZeroGoesToReview(t *testing.T) {
 		}
 	})
 }
+
+// The visit levels are the data's, not the cohort's: the 5 inpatients are the clinic's, so
+// diabetics outside the clinic have no inpatient stay — a table of theirs by visit type used
+// to have no row I, telling the reader so. Now I is a zero cell, suppressed, as is "no visit"
+// (every diabetic has a visit, but the heart patients of the data have none).
+func TestAttackComputedVisitZero(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		bob := w.who("bob")
+		var visits []map[string]any
+		for n := 1; n <= 200; n++ {
+			visits = append(visits, map[string]any{"encounter_num": int64(10000 + n), "patient_num": int64(n), "inout_cd": "O", "start_date": "2025-01-01 00:00:00"})
+			if n <= 5 {
+				visits = append(visits, map[string]any{"encounter_num": int64(20000 + n), "patient_num": int64(n), "inout_cd": "I", "start_date": "2025-01-02 00:00:00"})
+			}
+		}
+		loadMore(t, db, map[string][]map[string]any{"visit_dimension": visits})
+		q := cohort(t, wh, bob, "adult diabetics", []string{"diab"}, "clinic")
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "visits", Query: q, Dimensions: []string{"visit_type"}})
+		must(t, err)
+		got := released(t, w.s, r, "table.csv")
+		rows := rowsOf(got, 1)
+		if rows["I"] != "suppressed" || rows["no visit"] != "suppressed" || rows["O"] != "195" {
+			t.Fatalf("status %s, released:\n%s\nwant I and no visit suppressed (zero cells), O's 195 shown", r.Status, got)
+		}
+	})
+}

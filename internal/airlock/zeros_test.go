@@ -38,8 +38,9 @@ func TestAttackComputedTableZeroCell(t *testing.T) {
 		bob := w.who("bob")
 		a, err := wh.Run(ctx, bob, "diab", querydef.Query{Name: "diabetes or heart", Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\t\diab\`}, {Key: `\t\heart\`}}}}})
 		must(t, err)
-		// insulin patients (101…200) are diabetics: none of the 5 of unknown sex (206…210)
-		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "insulin by sex", Query: a.QueryID, Dimensions: []string{"concept", "sex"}, Concepts: []string{"G:insulin"}})
+		// insulin patients (101…200) are diabetics: none of the 5 of unknown sex (206…210);
+		// two levels, which may overlap (a single one would not: see below)
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "insulin by sex", Query: a.QueryID, Dimensions: []string{"concept", "sex"}, Concepts: []string{"G:insulin", "G:heart"}})
 		must(t, err)
 		got := released(t, w.s, r, "table.csv")
 		rows := rowsOf(got, 2)
@@ -102,7 +103,7 @@ func TestStructuralZeroGoesToReview(t *testing.T) {
 		a, err := wh.Run(ctx, bob, "diab", querydef.Query{Name: "diabetes or heart", Panels: []querydef.Panel{{Items: []querydef.Item{{Key: `\t\diab\`}, {Key: `\t\heart\`}}}}})
 		must(t, err)
 		reason := "insulin is recorded only for diabetics, and every diabetic's sex is known"
-		tr := TableRequest{Purpose: "insulin by sex", Query: a.QueryID, Dimensions: []string{"concept", "sex"}, Concepts: []string{"G:insulin"},
+		tr := TableRequest{Purpose: "insulin by sex", Query: a.QueryID, Dimensions: []string{"concept", "sex"}, Concepts: []string{"G:insulin", "G:heart"},
 			StructuralZeros: [][]string{{"G:insulin", "unknown"}}, StructuralReason: reason}
 		for _, bad := range []TableRequest{
 			func() TableRequest { b := tr; b.StructuralReason = ""; return b }(),
@@ -191,6 +192,30 @@ func TestAttackComputedVisitZero(t *testing.T) {
 		rows := rowsOf(got, 1)
 		if rows["I"] != "suppressed" || rows["no visit"] != "suppressed" || rows["O"] != "195" {
 			t.Fatalf("status %s, released:\n%s\nwant I and no visit suppressed (zero cells), O's 195 shown", r.Status, got)
+		}
+	})
+}
+
+// One concept level and "none of these" do not overlap: they split the cohort, so the
+// cohort's size (public: a table by sex gives it) less the shown "none of these" is the
+// level's count. Diabetics by heart disease: none of them has it, and a shown 200 beside a
+// hidden zero would give that back. Such a dimension is not marked overlapping, and
+// secondary suppression runs along it.
+func TestAttackOneConceptLevelZeroFromTheTotal(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w, wh := tablesWorld(t, db)
+		bob := w.who("bob")
+		diab := cohort(t, wh, bob, "diabetes", []string{"diab"})
+		r, err := w.s.SubmitTable(ctx, bob, "diab", TableRequest{Purpose: "heart disease among diabetics", Query: diab, Dimensions: []string{"concept"}, Concepts: []string{"G:heart"}})
+		must(t, err)
+		got := released(t, w.s, r, "table.csv")
+		rows := rowsOf(got, 1)
+		if rows["G:heart"] != "suppressed" {
+			t.Fatalf("released:\n%s\nwant the zero cell G:heart suppressed", got)
+		}
+		if rows["none of these"] == "200" {
+			t.Fatalf("status %s, released:\n%s\nthe cohort's 200 less the shown 200 of none of these gives the hidden zero back", r.Status, got)
 		}
 	})
 }

@@ -170,11 +170,6 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 	digest := sha256.Sum256([]byte(q.Canonical()))
 	t := Table{Project: x.Code, QueryID: id, Definition: hex.EncodeToString(digest[:]), Dimensions: slices.Clone(dims),
 		Statistic: StatisticPersons, Levels: levels, By: p.User, At: time.Now().UTC().Truncate(time.Microsecond)}
-	for i, d := range dims {
-		if d == DimConcept || d == DimVisitType || d == DimVisitLocation {
-			t.Dimensions[i], t.Overlapping = d+OverlapMark, OverlapNote
-		}
-	}
 
 	err = func() error {
 		s, err := w.cohorts.Scope(ctx, agency)
@@ -288,6 +283,12 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 				} else {
 					per[i][restName] = rest
 				}
+			}
+			// concept and visit levels overlap — but one level and its rest split the cohort:
+			// the cells then sum to the (public) total, and secondary suppression must run
+			// along the dimension, or a hidden level is the total less its rest
+			if (d == DimConcept || d == DimVisitType || d == DimVisitLocation) && len(byLevel) > 1 {
+				t.Dimensions[i], t.Overlapping = d+OverlapMark, OverlapNote
 			}
 		}
 		recount := func(c *TableCell) {

@@ -209,7 +209,8 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 		// some patient has none); the analyst's concept levels and "none of these"; a visit
 		// dimension's every value of the role's data's visits, and "no visit" when some of
 		// its patients have none; every agency (or region), and "site" when some of its
-		// patients are of none. A level the cohort has no one of is a zero cell.
+		// patients are of none (of the agencies the gate admits for the project). A level the
+		// cohort has no one of is a zero cell.
 		everyone := roaring.New()
 		for _, b := range all["sex"] {
 			everyone.Or(b)
@@ -244,7 +245,11 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 						return err
 					}
 				}
+				admitted := adm.apply(everyone)
 				for _, a := range agencies {
+					if !of[a].Intersects(admitted) {
+						continue // an agency the gate leaves out of this project (a district's others): no level
+					}
 					l := a
 					if d == DimRegion {
 						if l = regions[a]; l == "" {

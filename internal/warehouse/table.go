@@ -209,12 +209,14 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 		// some patient has none); the analyst's concept levels and "none of these"; a visit
 		// dimension's every value of the role's data's visits, and "no visit" when some of
 		// its patients have none; every agency (or region), and "site" when some of its
-		// patients are of none (of the agencies the gate admits for the project). A level the
-		// cohort has no one of is a zero cell.
+		// patients are of none. The role's data is what the gate admits for the project (a
+		// district's other agencies, say, are not in it). A level the cohort has no one of is
+		// a zero cell.
 		everyone := roaring.New()
 		for _, b := range all["sex"] {
 			everyone.Or(b)
 		}
+		everyone = adm.apply(everyone)
 		per := make([]map[string]*roaring.Bitmap, len(dims))
 		for i, d := range dims {
 			per[i] = map[string]*roaring.Bitmap{}
@@ -245,11 +247,7 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 						return err
 					}
 				}
-				admitted := adm.apply(everyone)
 				for _, a := range agencies {
-					if !of[a].Intersects(admitted) {
-						continue // an agency the gate leaves out of this project (a district's others): no level
-					}
 					l := a
 					if d == DimRegion {
 						if l = regions[a]; l == "" {
@@ -273,8 +271,12 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 					per[i][restName] = roaring.New()
 				}
 			}
-			placed := roaring.New()
+			placed, kept := roaring.New(), 0
 			for cell, b := range byLevel {
+				if d != DimConcept && !b.Intersects(everyone) && !b.Intersects(patients) {
+					continue // no patient the gate admits for the project has it: no level
+				}
+				kept++
 				in := roaring.And(patients, b)
 				if u := per[i][cell]; u != nil {
 					in.Or(u)
@@ -292,7 +294,7 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 			// concept and visit levels overlap — but one level and its rest split the cohort:
 			// the cells then sum to the (public) total, and secondary suppression must run
 			// along the dimension, or a hidden level is the total less its rest
-			if (d == DimConcept || d == DimVisitType || d == DimVisitLocation) && len(byLevel) > 1 {
+			if (d == DimConcept || d == DimVisitType || d == DimVisitLocation) && kept > 1 {
 				t.Dimensions[i], t.Overlapping = d+OverlapMark, OverlapNote
 			}
 		}

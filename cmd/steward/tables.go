@@ -19,8 +19,8 @@ import (
 // newExportTable asks a running server to compute a table and export it, as the analyst:
 // the API token is read from the environment (never a flag, which other users may see).
 func newExportTable() *cobra.Command {
-	var server, purpose, dims, name, format, statistic, concept string
-	var concepts []string
+	var server, purpose, dims, name, format, statistic, concept, structuralReason string
+	var concepts, structural []string
 	var quantile float64
 	cmd := &cobra.Command{
 		Use:   "table PROJECT QUERY --dims sex[,age] [--concepts CODE,…] [--statistic S --concept CODE] --purpose TEXT",
@@ -31,10 +31,14 @@ cohort query QUERY (qm-…, yours, in PROJECT); with --statistic events the coun
 persons' visits); or with --statistic sum|mean|median|sd|quantile --concept CODE that statistic of
 each person's latest exact value of CODE — by one or two dimensions: sex, age, race,
 vital_status; concept (its levels the --concepts given, codes or paths, and "none of these");
-visit_type or visit_location (a level per value of the cohort's visits, and "no visit");
+visit_type or visit_location (a level per value of the visits of your data, and "no visit");
 agency or region (refused at the evaluation-group access level). Concept and visit levels
 overlap — a person is in every level they have, so totals are not sums — and the column says
-so. Steward computes it through the governance gate, checks its true counts, and checks its shown cells against the
+so. Every combination of the levels is a cell (the levels are the warehouse's, not the
+cohort's): a cell of no persons is suppressed like a small one, unless you declare it a
+structural zero with --structural-zero VALUE[,VALUE] (its dimension values in --dims order;
+the flag repeated for more cells) and --structural-reason TEXT — then it is shown as 0 and
+the request always waits for a reviewer, who sees the reason. Steward computes it through the governance gate, checks its true counts, and checks its shown cells against the
 persons of every cell released before (the ledger over people). An automatic exporter's
 table is released at once; a validated exporter's, or one the ledger could not clear within
 its limits, waits for review. With --format xlsx (or --name ending in .xlsx) the released file
@@ -53,6 +57,10 @@ POST /api/v1/projects/{id}/exports/tables.`,
 				return fmt.Errorf("set STEWARD_TOKEN to an API token of yours with the export scope")
 			}
 			tr := airlock.TableRequest{Purpose: purpose, Query: args[1], Name: name, Format: format, Statistic: statistic, Concept: concept, Quantile: quantile, Concepts: concepts}
+			tr.StructuralReason = structuralReason
+			for _, z := range structural {
+				tr.StructuralZeros = append(tr.StructuralZeros, strings.Split(z, ","))
+			}
 			for _, d := range strings.Split(dims, ",") {
 				if d = strings.TrimSpace(d); d != "" {
 					tr.Dimensions = append(tr.Dimensions, d)
@@ -93,6 +101,8 @@ POST /api/v1/projects/{id}/exports/tables.`,
 	f.StringVar(&statistic, "statistic", "", "the statistic: count of persons (the default), events, or sum, mean, median, sd, quantile of --concept's value")
 	f.StringVar(&concept, "concept", "", "the concept code of a numeric value (with --statistic), or the code or path whose observations events counts")
 	f.Float64Var(&quantile, "quantile", 0, "p of a quantile, in (0, 1)")
+	f.StringArrayVar(&structural, "structural-zero", nil, "a cell whose zero is structural (impossible by construction): its dimension values in --dims order, comma-separated; repeat the flag for more cells")
+	f.StringVar(&structuralReason, "structural-reason", "", "why the --structural-zero cells cannot hold anyone (shown to the reviewer, audited)")
 	f.StringVar(&name, "name", "", "the file's name, ending in .csv or .xlsx (default table.csv, or table.xlsx with --format xlsx)")
 	f.StringVar(&format, "format", "", "csv (the default) or xlsx: the checked table in a sheet table, the provenance in a sheet provenance")
 	return cmd

@@ -53,6 +53,11 @@ func TestExportTableCommand(t *testing.T) {
 		strings.Join(got.Dimensions, "|") != "concept|visit_type" || strings.Join(got.Concepts, "|") != `ICD10:E11.9|\i2b2\Diagnoses\ICD10\I\` || got.Statistic != "events" {
 		t.Fatalf("concept levels: %v, sent %+v", err, got)
 	}
+	if _, err := run("diab", "qm-1", "--dims", "concept,sex", "--concepts", "G:insulin", "--structural-zero", "G:insulin,unknown", "--structural-zero", "G:insulin,M",
+		"--structural-reason", "no insulin here", "--purpose", "x"); err != nil ||
+		len(got.StructuralZeros) != 2 || strings.Join(got.StructuralZeros[0], "|") != "G:insulin|unknown" || strings.Join(got.StructuralZeros[1], "|") != "G:insulin|M" || got.StructuralReason != "no insulin here" {
+		t.Fatalf("structural zeros: %v, sent %+v", err, got)
+	}
 	if _, err := run("diab", "qm-bad", "--dims", "zip", "--purpose", "x"); err == nil || !strings.Contains(err.Error(), "400") {
 		t.Fatalf("a refusal: got %v, want the server's 400", err)
 	}

@@ -186,6 +186,9 @@ type Submission struct {
 	Agencies []string    `json:"agencies,omitempty"`
 	Analysis string      `json:"analysis,omitempty"`
 	Files    []FileInput `json:"files"`
+	// structural is, for a computed table, the analyst's reason for the zero cells it
+	// declares structural (disclosure.Meta.StructuralCells).
+	structural string
 }
 
 func randomID(prefix string, n int) string {

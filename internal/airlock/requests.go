@@ -12,6 +12,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -41,6 +42,9 @@ const rowLevelComment = "row-level data (most rows count one person) is never re
 
 // declaredComment marks a hand-made upload.
 const declaredComment = "hand-made upload: contributors declared, not verified; a reviewer validates it"
+
+// structuralComment marks a computed table whose analyst declared zero cells structural.
+const structuralComment = "computed table: zero cells declared structural by the analyst, shown as 0; a reviewer validates the declaration"
 
 // Submit runs the checks on an analyst's files and queues or refuses the request. The files
 // are hand-made — produced elsewhere in the processing environment, their persons and
@@ -95,6 +99,9 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			if earlier[pop], err = s.earlier(ctx, pop); err != nil {
 				return nil, err
 			}
+		}
+		if in.table == nil && len(in.Meta.StructuralCells) > 0 {
+			return nil, fmt.Errorf("%w: file %s: metadata structural_cells is set only by Steward, for the tables it computes (a hand-made upload declares structural_zeros dimensions)", derrors.Invalid, in.Name)
 		}
 		if in.table == nil && len(in.Meta.Overlapping) > 0 {
 			return nil, fmt.Errorf("%w: file %s: metadata overlapping is set only by Steward, for the tables it computes", derrors.Invalid, in.Name)
@@ -171,6 +178,8 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 		r.Status = Pending
 	case incomplete: // not proven safe: never automatic
 		r.Status = Pending
+	case sub.structural != "": // zeros declared structural: a reviewer validates the declaration
+		r.Status = Pending
 	default:
 		r.Status = Released
 	}
@@ -179,6 +188,13 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	}
 	if r.Status == Pending && incomplete {
 		r.Comment = incompleteComment
+	}
+	declared := 0
+	for _, f := range sub.Files {
+		declared += len(f.Meta.StructuralCells)
+	}
+	if r.Status == Pending && sub.structural != "" {
+		r.Comment = strings.TrimPrefix(r.Comment+"; ", "; ") + fmt.Sprintf("%s (%d cell(s)): %s", structuralComment, declared, sub.structural)
 	}
 	var links []newLink
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
@@ -191,6 +207,10 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			"agencies": strings.Join(r.Agencies, " "), "analysis": r.Analysis, "basis": r.Basis}
 		if r.Exception != "" {
 			d["exception"] = r.Exception // the analyst's written reason
+		}
+		if sub.structural != "" {
+			d["structural_zeros"] = strconv.Itoa(declared)
+			d["structural_reason"] = sub.structural // the analyst's written reason
 		}
 		if r.Declared {
 			d["provenance"] = "hand-made: contributors declared, not verified"

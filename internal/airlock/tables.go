@@ -60,10 +60,17 @@ type TableRequest struct {
 	Name       string   `json:"name,omitempty"`      // the file's name (default table.csv, or table.xlsx for format xlsx)
 	// Format is the released file's: csv (the default) or xlsx (the checked table in a sheet
 	// "table", the provenance in a sheet "provenance"). A name ending in .xlsx asks for xlsx.
-	Format    string   `json:"format,omitempty"`
-	Exception string   `json:"exception,omitempty"`
-	Agencies  []string `json:"agencies,omitempty"`
-	Analysis  string   `json:"analysis,omitempty"`
+	Format string `json:"format,omitempty"`
+	// StructuralZeros are the cells the analyst declares structural zeros — impossible by
+	// construction (a combination the data model cannot hold) — each as its dimension
+	// values in Dimensions order; StructuralReason says why. A declared zero cell is shown as
+	// 0, and the request always waits for a reviewer, who sees the reason. Every other zero
+	// cell is suppressed like a small one.
+	StructuralZeros  [][]string `json:"structural_zeros,omitempty"`
+	StructuralReason string     `json:"structural_reason,omitempty"`
+	Exception        string     `json:"exception,omitempty"`
+	Agencies         []string   `json:"agencies,omitempty"`
+	Analysis         string     `json:"analysis,omitempty"`
 }
 
 // incompleteComment is why a computed table the ledger could not clear waits for review.
@@ -106,9 +113,37 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 		return nil, err
 	}
 	data, meta := tableCSV(t)
+	if meta.StructuralCells, err = tr.structural(t); err != nil {
+		return nil, err
+	}
 	sub := Submission{Purpose: tr.Purpose, Exception: tr.Exception, Agencies: tr.Agencies, Analysis: tr.Analysis,
-		Files: []FileInput{{Name: name, Meta: meta, Data: data, table: &t}}}
+		Files: []FileInput{{Name: name, Meta: meta, Data: data, table: &t}}, structural: strings.TrimSpace(tr.StructuralReason)}
 	return s.submit(ctx, p, project, sub, true)
+}
+
+// structural checks the declared structural zeros against t: each names a cell of the table
+// (a value of every dimension, in order), and a declaration needs its reason.
+func (tr TableRequest) structural(t warehouse.Table) ([][]string, error) {
+	if len(tr.StructuralZeros) == 0 {
+		if strings.TrimSpace(tr.StructuralReason) != "" {
+			return nil, fmt.Errorf("%w: structural_reason without structural_zeros: name the cells whose zeros are structural", derrors.Invalid)
+		}
+		return nil, nil
+	}
+	if strings.TrimSpace(tr.StructuralReason) == "" {
+		return nil, fmt.Errorf("%w: structural_zeros need a structural_reason: why can these cells not hold anyone?", derrors.Invalid)
+	}
+	var out [][]string
+	for i, k := range tr.StructuralZeros {
+		if !slices.ContainsFunc(t.Cells, func(c warehouse.TableCell) bool { return slices.Equal(c.Key, k) }) {
+			return nil, fmt.Errorf("%w: structural_zeros[%d]: want a cell of the table, a level of each of its dimensions (%s) in order; got %d value(s) that name none",
+				derrors.Invalid, i, strings.Join(t.Dimensions, ", "), len(k))
+		}
+		if !slices.ContainsFunc(out, func(o []string) bool { return slices.Equal(o, k) }) {
+			out = append(out, slices.Clone(k))
+		}
+	}
+	return out, nil
 }
 
 // fileName is the released file's name: tr.Name, or table.csv / table.xlsx by tr.Format; a
@@ -134,7 +169,8 @@ func (tr TableRequest) fileName() (string, error) {
 }
 
 // tableCSV writes a computed table as the checks read it: a row per cell and contributing
-// agency (the agency column is the contributor, never released).
+// agency (the agency column is the contributor, never released), and a row of 0 persons
+// for a zero cell (which the checks suppress unless it is declared structural).
 func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 	var b strings.Builder
 	w := csv.NewWriter(&b)
@@ -166,6 +202,14 @@ func tableCSV(t warehouse.Table) (string, disclosure.Meta) {
 	}
 	w.Write(head)
 	for _, c := range t.Cells {
+		if len(c.Agencies) == 0 { // a zero cell: one row of no persons, so that the checks judge it
+			row := append(slices.Clone(c.Key), "", "0")
+			if value {
+				row = append(row, "0")
+			}
+			w.Write(row)
+			continue
+		}
 		for i, a := range slices.Sorted(mapKeys(c.Agencies)) {
 			row := append(slices.Clone(c.Key), a, strconv.FormatInt(c.Agencies[a], 10))
 			switch {

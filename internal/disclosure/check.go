@@ -197,7 +197,7 @@ func (res *Result) primary(c *Cell, r Rules, m Meta) {
 	if c.Persons > 0 && c.Persons <= int64(r.MinPersons) {
 		res.hide(c, RulePersons, "%d persons or fewer (a cell needs more than %d)", r.MinPersons, r.MinPersons)
 	}
-	if c.Persons == 0 && !structuralZero(m) {
+	if c.Persons == 0 && !structuralZero(m) && !m.structuralCell(c.Key) {
 		res.hide(c, RuleZero, "no persons: a zero says something of everyone the cell describes (declare the dimension in structural_zeros if it cannot be otherwise)")
 	}
 	if m.Contributor != "" && r.MinProjects > 0 && c.Persons > 0 && c.Projects() <= r.MinProjects {
@@ -292,6 +292,11 @@ func (res *Result) sensitive(r Rules) {
 // structuralZero reports whether the metadata declares a dimension whose zeros are structural,
 // so that a zero cell of the table discloses nothing.
 func structuralZero(m Meta) bool { return len(m.StructuralZeros) > 0 }
+
+// structuralCell reports whether the metadata declares the cell with this key a structural zero.
+func (m Meta) structuralCell(key []string) bool {
+	return slices.ContainsFunc(m.StructuralCells, func(k []string) bool { return slices.Equal(k, key) })
+}
 
 // Verified marks the contributors as known, not declared: for a table Steward computed from
 // the warehouse, whose contributors it counted itself.

@@ -126,7 +126,17 @@ func (res *Result) secondary() string {
 					lone = p
 				}
 			}
-			if n != 1 {
+			if n == 0 {
+				continue
+			}
+			if n > 1 { // counts are not negative: hidden cells that sum to 0 are each 0
+				if !res.zerosOnly(l, line) {
+					continue
+				}
+				if !res.hideBeside(l, line, lone) {
+					return fmt.Sprintf("cell %s: its line's hidden cells would all be known to be 0 from the margins and no other cell of its line can be hidden", res.table.label(l.cells[lone]))
+				}
+				changed = true
 				continue
 			}
 			if !res.hideBeside(l, line, lone) {
@@ -153,6 +163,24 @@ func (res *Result) secondary() string {
 		}
 	}
 	return "secondary suppression did not settle"
+}
+
+// zerosOnly reports whether every hidden cell of the line holds no persons while the line's
+// total does: the total less the shown cells is then 0, and as no count is negative, each
+// hidden cell is known to be 0 — zero cells hidden side by side do not protect each other.
+func (res *Result) zerosOnly(l *lattice, line []int) bool {
+	var total int64
+	for _, p := range line[1:] {
+		c := l.cells[p]
+		if c == nil {
+			continue
+		}
+		total += c.Persons
+		if _, ok := res.hidden[c]; ok && c.Persons > 0 {
+			return false
+		}
+	}
+	return total > 0
 }
 
 // hideBeside hides the smallest visible cell of the line (cells before margins, non-empty

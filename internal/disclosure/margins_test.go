@@ -91,3 +91,25 @@ func FuzzReadCSV(f *testing.F) {
 		}
 	})
 }
+
+// Counts are not negative: two zero cells hidden side by side in a line whose total is
+// public are both known to be 0 (the total less the shown cells is 0), so a cell with
+// persons is hidden beside them. A line of nothing but zeros has nothing to hide beside.
+func TestAttackHiddenZerosSumToZero(t *testing.T) {
+	m := Meta{Persons: "n", Dimensions: []string{"age"}}
+	in := "age,n\n35-44,200\n45-54,0\n55-64,0\n65-74,150\n"
+	tab, head, err := ReadCSV("t.csv", strings.NewReader(in), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := Check(tab, head, Rules{MinPersons: 10, MinProjects: -1}, nil)
+	if !res.Hides("45-54") || !res.Hides("55-64") {
+		t.Fatalf("hidden %+v: want both zero cells hidden", res.Hidden)
+	}
+	if !res.Hides("35-44") && !res.Hides("65-74") {
+		t.Fatalf("hidden %+v: 350 − 200 − 150 = 0 gives both hidden zeros back; want a cell with persons hidden beside them", res.Hidden)
+	}
+	if res.Verdict != Suppressed {
+		t.Fatalf("verdict %s (%v), want suppressed", res.Verdict, res.Reasons)
+	}
+}

@@ -30,8 +30,12 @@ type Meta struct {
 	// among men), so a zero cell in one of them says nothing of anyone; every other zero cell
 	// is hidden. A sensitive dimension cannot be one.
 	StructuralZeros []string `json:"structural_zeros,omitempty"`
-	Total           string   `json:"total,omitempty"` // the label of margin rows in a dimension, e.g. "Total"
-	Population      string   `json:"population"`      // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
+	// StructuralCells are cells (their dimension values, in Dimensions order) whose zero is
+	// structural: only these zero cells are shown. Only Steward sets it, for a table it
+	// computed whose analyst declared them (and a reviewer validates the declaration).
+	StructuralCells [][]string `json:"structural_cells,omitempty"`
+	Total           string     `json:"total,omitempty"` // the label of margin rows in a dimension, e.g. "Total"
+	Population      string     `json:"population"`      // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
 }
 
 // Table is an output file read into cells. A cell is every row sharing the same dimension
@@ -130,6 +134,11 @@ func (m Meta) Validate() error {
 		}
 		if !slices.Contains(statisticTypes, st) {
 			return fmt.Errorf("metadata: statistic of column %s: want one of %s", c, strings.Join(statisticTypes, ", "))
+		}
+	}
+	for i, k := range m.StructuralCells {
+		if len(k) != len(m.Dimensions) {
+			return fmt.Errorf("metadata: structural_cells[%d]: want a value of each of the %d dimensions, got %d", i, len(m.Dimensions), len(k))
 		}
 	}
 	for _, s := range m.StructuralZeros {

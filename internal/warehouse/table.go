@@ -170,11 +170,6 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 	digest := sha256.Sum256([]byte(q.Canonical()))
 	t := Table{Project: x.Code, QueryID: id, Definition: hex.EncodeToString(digest[:]), Dimensions: slices.Clone(dims),
 		Statistic: StatisticPersons, Levels: levels, By: p.User, At: time.Now().UTC().Truncate(time.Microsecond)}
-	for i, d := range dims {
-		if d == DimConcept || d == DimVisitType || d == DimVisitLocation {
-			t.Dimensions[i], t.Overlapping = d+OverlapMark, OverlapNote
-		}
-	}
 
 	err = func() error {
 		s, err := w.cohorts.Scope(ctx, agency)
@@ -207,8 +202,21 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 				return err
 			}
 		}
-		// each dimension's cells within the cohort: a demographic dimension's with "unknown"
-		// for persons it does not place; an overlapping one's with its "none" level
+		// each dimension's levels and their cells within the cohort. The levels are fixed by
+		// the warehouse, never by the cohort (a list taken from the cohort would leave out the
+		// very levels it has no one of, and their absence reads as a zero): a demographic
+		// dimension's every value some patient of the role's data has (its "unknown" when
+		// some patient has none); the analyst's concept levels and "none of these"; a visit
+		// dimension's every value of the role's data's visits, and "no visit" when some of
+		// its patients have none; every agency (or region), and "site" when some of its
+		// patients are of none. The role's data is what the gate admits for the project (a
+		// district's other agencies, say, are not in it). A level the cohort has no one of is
+		// a zero cell.
+		everyone := roaring.New()
+		for _, b := range all["sex"] {
+			everyone.Or(b)
+		}
+		everyone = adm.apply(everyone)
 		per := make([]map[string]*roaring.Bitmap, len(dims))
 		for i, d := range dims {
 			per[i] = map[string]*roaring.Bitmap{}
@@ -223,6 +231,7 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 						return err
 					}
 				}
+				per[i][NoneOfThese] = roaring.New() // any cohort may hold persons of none
 			case DimVisitType, DimVisitLocation:
 				restName = NoVisit
 				col := map[string]string{DimVisitType: "inout_cd", DimVisitLocation: "location_cd"}[d]
@@ -253,12 +262,27 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 			default:
 				byLevel = all[d]
 			}
-			placed := roaring.New()
-			for cell, b := range byLevel {
-				if in := roaring.And(patients, b); !in.IsEmpty() {
-					per[i][cell] = in
-					placed.Or(in)
+			if d != DimConcept { // the rest level, when some patient of the role's data is in it
+				placed := roaring.New()
+				for _, b := range byLevel {
+					placed.Or(b)
 				}
+				if !roaring.AndNot(everyone, placed).IsEmpty() {
+					per[i][restName] = roaring.New()
+				}
+			}
+			placed, kept := roaring.New(), 0
+			for cell, b := range byLevel {
+				if d != DimConcept && !b.Intersects(everyone) && !b.Intersects(patients) {
+					continue // no patient the gate admits for the project has it: no level
+				}
+				kept++
+				in := roaring.And(patients, b)
+				if u := per[i][cell]; u != nil {
+					in.Or(u)
+				}
+				per[i][cell] = in
+				placed.Or(in)
 			}
 			if rest := roaring.AndNot(patients, placed); !rest.IsEmpty() {
 				if u := per[i][restName]; u != nil {
@@ -266,6 +290,12 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 				} else {
 					per[i][restName] = rest
 				}
+			}
+			// concept and visit levels overlap — but one level and its rest split the cohort:
+			// the cells then sum to the (public) total, and secondary suppression must run
+			// along the dimension, or a hidden level is the total less its rest
+			if (d == DimConcept || d == DimVisitType || d == DimVisitLocation) && kept > 1 {
+				t.Dimensions[i], t.Overlapping = d+OverlapMark, OverlapNote
 			}
 		}
 		recount := func(c *TableCell) {
@@ -296,10 +326,7 @@ func (w *Warehouse) table(ctx context.Context, p access.Principal, projectCode, 
 				c.Sums[at] += c.Values[i]
 			}
 		}
-		add := func(key []string, b *roaring.Bitmap) {
-			if b.IsEmpty() {
-				return
-			}
+		add := func(key []string, b *roaring.Bitmap) { // every combination, a zero one too
 			c := TableCell{Key: key, Persons: b}
 			recount(&c)
 			t.Cells = append(t.Cells, c)

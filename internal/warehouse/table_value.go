@@ -82,11 +82,10 @@ func (w *Warehouse) TableValue(ctx context.Context, p access.Principal, projectC
 					xs = append(xs, v)
 				}
 			}
-			if len(xs) == 0 {
-				continue
-			}
 			c.Persons, c.Values = in, xs
-			c.Value = statistic(stat, xs, spec.Quantile)
+			if len(xs) > 0 { // a cell of no person with a value stays, a zero cell
+				c.Value = statistic(stat, xs, spec.Quantile)
+			}
 			recount(&c)
 			cells = append(cells, c)
 		}
@@ -104,8 +103,8 @@ const EventsOfConcept = "each person's observations of the concept and every con
 // TableEvents computes, by the dimensions of p's stored query id (as Table does, through
 // the gate), the count of events of each cell's persons: the facts of spec.Concept (a code
 // or an ontology path, with every concept under it), or, without a concept, their visits. A
-// cell's persons are those of the cohort and the cell with at least one event (cells
-// without are left out): they are what the persons column shows, the threshold counts and
+// cell's persons are those of the cohort and the cell with at least one event (a cell
+// without is a zero cell): they are what the persons column shows, the threshold counts and
 // the ledger records. Values are each person's count of events, so dominance and p % judge
 // one person's share of the cell's events.
 func (w *Warehouse) TableEvents(ctx context.Context, p access.Principal, projectCode, id string, dims []string, spec TableSpec) (Table, error) {
@@ -137,10 +136,7 @@ func (w *Warehouse) TableEvents(ctx context.Context, p access.Principal, project
 					sum += v
 				}
 			}
-			if len(xs) == 0 {
-				continue
-			}
-			c.Persons, c.Values, c.Value = in, xs, sum
+			c.Persons, c.Values, c.Value = in, xs, sum // no person with an event: a zero cell
 			recount(&c)
 			cells = append(cells, c)
 		}

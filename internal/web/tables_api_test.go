@@ -124,6 +124,16 @@ func TestAPIComputedTables(t *testing.T) {
 		if code != 201 || second.Status != airlock.Refused || !strings.Contains(second.Comment, first.ID) {
 			t.Fatalf("differencing table: got %d %s, want refused naming %s", code, body, first.ID)
 		}
+		// a structural zero declared through the API: never automatic, the reason shown
+		code, body, _ = f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"], `{"purpose":"by sex","query":"qm-all","dimensions":["sex"],"structural_zeros":[["M"]],"structural_reason":"no men by design"}`)
+		var declared airlock.Request
+		json.Unmarshal([]byte(body), &declared)
+		if code != 201 || declared.Status != airlock.Pending || !strings.Contains(declared.Comment, "no men by design") {
+			t.Fatalf("declared structural zero: got %d %s, want 201 pending with the reason", code, body)
+		}
+		if code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["vera"], `{"purpose":"by sex","query":"qm-all","dimensions":["sex"],"structural_zeros":[["X"]],"structural_reason":"r"}`); code != 400 || !strings.Contains(body, "structural_zeros[0]") {
+			t.Fatalf("a declared cell not in the table: got %d %s, want 400 naming structural_zeros[0]", code, body)
+		}
 		if code, body, _ := f.call("POST", "/api/v1/projects/diab/exports/tables", tok["olga"], `{"purpose":"by sex","query":"qm-all","dimensions":["sex"]}`); code != 403 {
 			t.Fatalf("a user not on the SPOC's list: got %d %s, want 403", code, body)
 		}

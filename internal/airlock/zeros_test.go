@@ -170,6 +170,25 @@ func TestStructuralZeroGoesToReview(t *testing.T) {
 			t.Fatalf("provenance %+v: want the declared cells and the reason kept", f.Provenance)
 		}
 
+		// the released workbook's provenance sheet carries the declaration too
+		xr := tr
+		xr.Name = "table.xlsx"
+		x, err := w.s.SubmitTable(ctx, bob, "diab", xr)
+		must(t, err)
+		x, err = w.s.Review(ctx, olga, x.ID, true, "as before")
+		must(t, err)
+		wb, err := xlsxwitness.Read([]byte(released(t, w.s, x, "table.xlsx")))
+		must(t, err)
+		fields := map[string]string{}
+		for _, row := range wb.Sheet("provenance").Strings() {
+			if len(row) == 2 {
+				fields[row[0]] = row[1]
+			}
+		}
+		if fields["structural_zeros"] != "G:insulin,unknown" || fields["structural_reason"] != reason {
+			t.Fatalf("provenance sheet %v: want the declared cells and the reason", fields)
+		}
+
 		// a hand-made upload names its cells too, but never without the reason
 		_, err = w.s.Submit(ctx, bob, "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "h.csv",
 			Meta: disclosure.Meta{Persons: "n", Dimensions: []string{"sex"}, Population: "x", StructuralCells: [][]string{{"M"}}},

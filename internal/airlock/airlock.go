@@ -156,6 +156,18 @@ type File struct {
 	record disclosure.Release
 }
 
+// StructuralLabels are the cells the file declares structural zeros (Meta.StructuralCells),
+// labelled as the evidence labels cells (e.g. "sex=M, procedure=hysterectomy").
+func (f File) StructuralLabels() []string {
+	out := make([]string, 0, len(f.Meta.StructuralCells))
+	for _, k := range f.Meta.StructuralCells {
+		if len(k) == len(f.Meta.Dimensions) {
+			out = append(out, cellLabel(f.Meta.Dimensions, k))
+		}
+	}
+	return out
+}
+
 // Where a file's numbers come from (File.Cells).
 const (
 	CellsDeclared = "declared, not verified" // a hand-made upload: the analyst's declaration

@@ -198,7 +198,7 @@ func (res *Result) primary(c *Cell, r Rules, m Meta) {
 		res.hide(c, RulePersons, "%d persons or fewer (a cell needs more than %d)", r.MinPersons, r.MinPersons)
 	}
 	if c.Persons == 0 && !m.structuralCell(c.Key) {
-		res.hide(c, RuleZero, "no persons: a zero says something of everyone the cell describes (name the cell in structural_cells, with a reason, if it cannot be otherwise)")
+		res.hide(c, RuleZero, "no persons: a zero says something of everyone the cell describes (declare the cell a structural zero, with a reason, if it cannot be otherwise)")
 	}
 	if m.Contributor != "" && r.MinProjects > 0 && c.Persons > 0 && c.Projects() <= r.MinProjects {
 		res.hide(c, RuleProjects, "persons of %d %ss or fewer (a cell needs more than %d)", r.MinProjects, m.Contributor, r.MinProjects)

@@ -128,3 +128,16 @@ func TestAttackHiddenZerosSumToZero(t *testing.T) {
 		t.Fatalf("verdict %s (%v), want suppressed", res.Verdict, res.Reasons)
 	}
 }
+
+// A zero in a sensitive dimension says something of everyone in its group: declaring the
+// cell structural does not show it.
+func TestStructuralCellInSensitiveDimensionStaysHidden(t *testing.T) {
+	m := Meta{Persons: "n", Dimensions: []string{"sex", "outcome"}, Sensitive: []string{"outcome"}, StructuralCells: [][]string{{"F", "died"}}}
+	tab, head, err := ReadCSV("f.csv", strings.NewReader("sex,outcome,n\nF,died,0\nF,lived,80\nM,died,40\nM,lived,90\n"), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Check(tab, head, Rules{MinPersons: 10, MinProjects: -1}, nil); !r.Hides("F", "died") {
+		t.Fatalf("the declared zero of a sensitive dimension is shown: %+v", r.Hidden)
+	}
+}

@@ -2,6 +2,7 @@ package airlock
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
@@ -94,6 +95,36 @@ func TestAttackHandMadeStructuralDimensionLeaksZeros(t *testing.T) {
 		must(t, err)
 		if seen.StructuralReason != reason || len(seen.Files[0].Meta.StructuralCells) != 1 || strings.Join(seen.Files[0].Meta.StructuralCells[0], ",") != "M,hysterectomy" {
 			t.Fatalf("after approval the request keeps reason %q, cells %q; want the declaration", seen.StructuralReason, seen.Files[0].Meta.StructuralCells)
+		}
+	})
+}
+
+// A request submitted before the upgrade with the dimension-level form (its metadata kept
+// with structural_zeros) is checked again at approval: the approval is refused naming the
+// field, the request stays pending for a reviewer to reject, and nothing leaves.
+func TestPendingDimensionStructuralZerosCannotBeApproved(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, db *store.DB) {
+		ctx := context.Background()
+		w := handMadeWorld(t, db)
+		bob, olga := w.who("bob"), w.who("olga")
+		m := disclosure.Meta{Persons: "patients", Dimensions: []string{"sex", "procedure"}, Population: "dwh:handmade"}
+		r, err := w.s.Submit(ctx, bob, "diab", Submission{Purpose: "procedures by sex", Files: []FileInput{{Name: "p.csv", Meta: m, Data: handMadeZeros}}})
+		must(t, err)
+		m.StructuralZeros = []string{"procedure"} // as an earlier version stored it
+		b, _ := json.Marshal(m)
+		_, err = db.ExecContext(ctx, `UPDATE export_files SET meta = $1 WHERE request_id = $2`, string(b), r.ID)
+		must(t, err)
+		_, err = w.s.Review(ctx, olga, r.ID, true, "looks fine")
+		if !errors.Is(err, derrors.Invalid) || !strings.Contains(err.Error(), "structural_zeros") {
+			t.Fatalf("approving a request stored with structural_zeros: got %v, want invalid naming structural_zeros", err)
+		}
+		got, err := w.s.Get(ctx, olga, r.ID)
+		must(t, err)
+		if got.Status != Pending || linksOf(t, db, r.ID) != 0 {
+			t.Fatalf("after the refused approval: %s with %d links, want pending with none", got.Status, linksOf(t, db, r.ID))
+		}
+		if _, err := w.s.Review(ctx, olga, r.ID, false, "declare the cells"); err != nil {
+			t.Fatalf("the reviewer cannot reject it: %v", err)
 		}
 	})
 }

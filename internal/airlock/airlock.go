@@ -135,9 +135,12 @@ type Request struct {
 	Files     []File    `json:"files"`
 	// Declared marks a hand-made upload: its persons and contributors are what the analyst
 	// declared, not verified, so it always waits for a reviewer.
-	Declared bool     `json:"declared"`
-	Reviews  []Review `json:"reviews,omitempty"` // each reviewer's decision so far
-	Needs    int      `json:"reviewers_needed"`  // distinct approvals that release it
+	Declared bool `json:"declared"`
+	// StructuralReason is the analyst's reason for the zero cells the files declare
+	// structural (each file's Meta.StructuralCells), kept with the request after review.
+	StructuralReason string   `json:"structural_reason,omitempty"`
+	Reviews          []Review `json:"reviews,omitempty"` // each reviewer's decision so far
+	Needs            int      `json:"reviewers_needed"`  // distinct approvals that release it
 }
 
 // File is one file of a request with its check result (evidence, never hidden values).
@@ -151,6 +154,18 @@ type File struct {
 	// from: CellsDeclared (a hand-made upload's) or CellsComputed (a table Steward computed).
 	Cells  string `json:"cells"`
 	record disclosure.Release
+}
+
+// StructuralLabels are the cells the file declares structural zeros (Meta.StructuralCells),
+// labelled as the evidence labels cells (e.g. "sex=M, procedure=hysterectomy").
+func (f File) StructuralLabels() []string {
+	out := make([]string, 0, len(f.Meta.StructuralCells))
+	for _, k := range f.Meta.StructuralCells {
+		if len(k) == len(f.Meta.Dimensions) {
+			out = append(out, cellLabel(f.Meta.Dimensions, k))
+		}
+	}
+	return out
 }
 
 // Where a file's numbers come from (File.Cells).
@@ -186,9 +201,9 @@ type Submission struct {
 	Agencies []string    `json:"agencies,omitempty"`
 	Analysis string      `json:"analysis,omitempty"`
 	Files    []FileInput `json:"files"`
-	// structural is, for a computed table, the analyst's reason for the zero cells it
-	// declares structural (disclosure.Meta.StructuralCells).
-	structural string
+	// StructuralReason says why the zero cells the files declare structural (their
+	// metadata's structural_cells) cannot hold anyone; a declaration needs one.
+	StructuralReason string `json:"structural_reason,omitempty"`
 }
 
 func randomID(prefix string, n int) string {

@@ -43,8 +43,8 @@ const rowLevelComment = "row-level data (most rows count one person) is never re
 // declaredComment marks a hand-made upload.
 const declaredComment = "hand-made upload: contributors declared, not verified; a reviewer validates it"
 
-// structuralComment marks a computed table whose analyst declared zero cells structural.
-const structuralComment = "computed table: zero cells declared structural by the analyst, shown as 0; a reviewer validates the declaration"
+// structuralComment marks a request whose analyst declared zero cells structural.
+const structuralComment = "zero cells declared structural by the analyst, shown as 0; a reviewer validates the declaration"
 
 // Submit runs the checks on an analyst's files and queues or refuses the request. The files
 // are hand-made — produced elsewhere in the processing environment, their persons and
@@ -69,6 +69,10 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	if strings.TrimSpace(sub.Purpose) == "" || len(sub.Files) == 0 {
 		return nil, fmt.Errorf("%w: an export request needs a purpose and at least one file", derrors.Invalid)
 	}
+	sub.StructuralReason = strings.TrimSpace(sub.StructuralReason)
+	if err := sub.structural(); err != nil {
+		return nil, err
+	}
 	adm, err := s.admit(ctx, p, x, sub.Agencies, sub.Analysis)
 	if err != nil {
 		return nil, err
@@ -79,7 +83,8 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	}
 	now := s.Now().UTC().Truncate(time.Microsecond)
 	r := &Request{ID: randomID("exp-", 8), Project: x.Code, Author: p.User, Mode: m, Purpose: sub.Purpose,
-		Exception: strings.TrimSpace(sub.Exception), Created: now, Agencies: adm.Agencies, Analysis: cmp.Or(sub.Analysis, DefaultAnalysis), Basis: basis(adm)}
+		Exception: strings.TrimSpace(sub.Exception), Created: now, Agencies: adm.Agencies, Analysis: cmp.Or(sub.Analysis, DefaultAnalysis), Basis: basis(adm),
+		StructuralReason: sub.StructuralReason}
 	r.Needs = needs(st, r.Exception != "")
 	r.Declared = !computed
 	earlier := map[string][]disclosure.Release{}
@@ -99,9 +104,6 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 			if earlier[pop], err = s.earlier(ctx, pop); err != nil {
 				return nil, err
 			}
-		}
-		if in.table == nil && len(in.Meta.StructuralCells) > 0 {
-			return nil, fmt.Errorf("%w: file %s: metadata structural_cells is set only by Steward, for the tables it computes (a hand-made upload declares structural_zeros dimensions)", derrors.Invalid, in.Name)
 		}
 		if in.table == nil && len(in.Meta.Overlapping) > 0 {
 			return nil, fmt.Errorf("%w: file %s: metadata overlapping is set only by Steward, for the tables it computes", derrors.Invalid, in.Name)
@@ -178,7 +180,7 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 		r.Status = Pending
 	case incomplete: // not proven safe: never automatic
 		r.Status = Pending
-	case sub.structural != "": // zeros declared structural: a reviewer validates the declaration
+	case sub.StructuralReason != "": // zeros declared structural: a reviewer validates the declaration
 		r.Status = Pending
 	default:
 		r.Status = Released
@@ -193,14 +195,14 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	for _, f := range sub.Files {
 		declared += len(f.Meta.StructuralCells)
 	}
-	if r.Status == Pending && sub.structural != "" {
-		r.Comment = strings.TrimPrefix(r.Comment+"; ", "; ") + fmt.Sprintf("%s (%d cell(s)): %s", structuralComment, declared, sub.structural)
+	if r.Status == Pending && sub.StructuralReason != "" {
+		r.Comment = strings.TrimPrefix(r.Comment+"; ", "; ") + fmt.Sprintf("%s (%d cell(s)): %s", structuralComment, declared, sub.StructuralReason)
 	}
 	var links []newLink
 	err = s.change(ctx, func(tx *sql.Tx) ([]audit.Entry, error) {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment, agencies, analysis, basis, declared)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
-			string(r.Status), store.FormatTime(now), r.Comment, strings.Join(r.Agencies, " "), r.Analysis, r.Basis, r.Declared); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO export_requests (id, project, author, mode, purpose, exception, status, created_at, comment, agencies, analysis, basis, declared, structural_reason)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`, r.ID, r.Project, r.Author, string(m), r.Purpose, r.Exception,
+			string(r.Status), store.FormatTime(now), r.Comment, strings.Join(r.Agencies, " "), r.Analysis, r.Basis, r.Declared, r.StructuralReason); err != nil {
 			return nil, err
 		}
 		d := map[string]string{"project": r.Project, "mode": string(m), "status": string(r.Status), "files": fmt.Sprint(len(r.Files)),
@@ -208,9 +210,9 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 		if r.Exception != "" {
 			d["exception"] = r.Exception // the analyst's written reason
 		}
-		if sub.structural != "" {
+		if sub.StructuralReason != "" {
 			d["structural_zeros"] = strconv.Itoa(declared)
-			d["structural_reason"] = sub.structural // the analyst's written reason
+			d["structural_reason"] = sub.StructuralReason // the analyst's written reason
 		}
 		if r.Declared {
 			d["provenance"] = "hand-made: contributors declared, not verified"
@@ -243,6 +245,29 @@ func (s *Service) submit(ctx context.Context, p access.Principal, project string
 	}
 	s.tell(ctx, r, links)
 	return r, nil
+}
+
+// structural checks the declaration of structural zeros: cells named in a file's metadata
+// (structural_cells, checked against the file when it is read) need the request's
+// structural_reason, and a reason needs cells.
+func (sub Submission) structural() error {
+	var named []string
+	for _, f := range sub.Files {
+		if len(f.Meta.StructuralCells) > 0 {
+			named = append(named, f.Name)
+		}
+	}
+	switch {
+	case len(named) > 0 && sub.StructuralReason == "":
+		return fmt.Errorf("%w: file %s: metadata structural_cells need the request's structural_reason: why can these cells not hold anyone?", derrors.Invalid, strings.Join(named, ", "))
+	case len(named) == 0 && sub.StructuralReason != "":
+		var files []string
+		for _, f := range sub.Files {
+			files = append(files, f.Name)
+		}
+		return fmt.Errorf("%w: structural_reason without structural_cells: no file (%s) names in its metadata the cells whose zeros are structural", derrors.Invalid, strings.Join(files, ", "))
+	}
+	return nil
 }
 
 // Decision is a reviewer's decision on a pending request.
@@ -700,8 +725,8 @@ func (s *Service) getUnchecked(ctx context.Context, id string) (*Request, error)
 	var created string
 	var agencies string
 	err := s.DB.QueryRowContext(ctx, `SELECT id, project, author, mode, purpose, exception, status, created_at, decided_by, comment, sampled,
-		agencies, analysis, basis, declared FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
-		&created, &r.DecidedBy, &r.Comment, &r.Sampled, &agencies, &r.Analysis, &r.Basis, &r.Declared)
+		agencies, analysis, basis, declared, structural_reason FROM export_requests WHERE id = $1`, id).Scan(&r.ID, &r.Project, &r.Author, &r.Mode, &r.Purpose, &r.Exception, &r.Status,
+		&created, &r.DecidedBy, &r.Comment, &r.Sampled, &agencies, &r.Analysis, &r.Basis, &r.Declared, &r.StructuralReason)
 	r.Agencies = strings.Fields(agencies)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("%w: export %s", derrors.NotFound, id)

@@ -116,8 +116,11 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 	if meta.StructuralCells, err = tr.structural(t); err != nil {
 		return nil, err
 	}
+	if len(meta.StructuralCells) > 0 { // the provenance keeps the declaration
+		t.StructuralZeros, t.StructuralReason = meta.StructuralCells, strings.TrimSpace(tr.StructuralReason)
+	}
 	sub := Submission{Purpose: tr.Purpose, Exception: tr.Exception, Agencies: tr.Agencies, Analysis: tr.Analysis,
-		Files: []FileInput{{Name: name, Meta: meta, Data: data, table: &t}}, structural: strings.TrimSpace(tr.StructuralReason)}
+		Files: []FileInput{{Name: name, Meta: meta, Data: data, table: &t}}, StructuralReason: strings.TrimSpace(tr.StructuralReason)}
 	return s.submit(ctx, p, project, sub, true)
 }
 

@@ -84,6 +84,13 @@ func releasedXLSX(checked []byte, m disclosure.Meta, prov *warehouse.Table, expo
 		fields = append(fields, [][2]string{{"project", prov.Project}, {"query_id", prov.QueryID}, {"definition_sha256", prov.Definition},
 			{"dimensions", strings.Join(prov.Dimensions, ",")}, {"statistic", prov.Statistic}, {"concept", prov.Concept},
 			{"quantile", q}, {"value", prov.Value}, {"by", prov.By}, {"at", at}}...)
+		if len(prov.StructuralZeros) > 0 { // the declared structural zeros, shown as 0, and why
+			cells := make([]string, len(prov.StructuralZeros))
+			for i, k := range prov.StructuralZeros {
+				cells[i] = strings.Join(k, ",")
+			}
+			fields = append(fields, [][2]string{{"structural_zeros", strings.Join(cells, "; ")}, {"structural_reason", prov.StructuralReason}}...)
+		}
 	}
 	for i, f := range fields {
 		cell, _ := excelize.CoordinatesToCellName(1, i+1)

@@ -158,12 +158,43 @@ func TestStructuralZeroGoesToReview(t *testing.T) {
 			t.Fatalf("released cells %v: a suppressed cell is recorded as released", slices.Sorted(mapKeys(labels)))
 		}
 
-		// a hand-made upload cannot declare Steward's structural cells
+		// the declaration outlives the review: kept with the request, in the file's
+		// metadata and in the provenance, not only in the (overwritten) comment
+		seen, err = w.s.Get(ctx, olga, r.ID)
+		must(t, err)
+		f := seen.Files[0]
+		if seen.StructuralReason != reason || len(f.Meta.StructuralCells) != 1 || strings.Join(f.Meta.StructuralCells[0], ",") != "G:insulin,unknown" {
+			t.Fatalf("after approval the request keeps reason %q, cells %q; want the declaration", seen.StructuralReason, f.Meta.StructuralCells)
+		}
+		if f.Provenance == nil || f.Provenance.StructuralReason != reason || len(f.Provenance.StructuralZeros) != 1 || strings.Join(f.Provenance.StructuralZeros[0], ",") != "G:insulin,unknown" {
+			t.Fatalf("provenance %+v: want the declared cells and the reason kept", f.Provenance)
+		}
+
+		// the released workbook's provenance sheet carries the declaration too
+		xr := tr
+		xr.Name = "table.xlsx"
+		x, err := w.s.SubmitTable(ctx, bob, "diab", xr)
+		must(t, err)
+		x, err = w.s.Review(ctx, olga, x.ID, true, "as before")
+		must(t, err)
+		wb, err := xlsxwitness.Read([]byte(released(t, w.s, x, "table.xlsx")))
+		must(t, err)
+		fields := map[string]string{}
+		for _, row := range wb.Sheet("provenance").Strings() {
+			if len(row) == 2 {
+				fields[row[0]] = row[1]
+			}
+		}
+		if fields["structural_zeros"] != "G:insulin,unknown" || fields["structural_reason"] != reason {
+			t.Fatalf("provenance sheet %v: want the declared cells and the reason", fields)
+		}
+
+		// a hand-made upload names its cells too, but never without the reason
 		_, err = w.s.Submit(ctx, bob, "diab", Submission{Purpose: "p", Files: []FileInput{{Name: "h.csv",
 			Meta: disclosure.Meta{Persons: "n", Dimensions: []string{"sex"}, Population: "x", StructuralCells: [][]string{{"M"}}},
 			Data: "sex,n\nF,50\nM,0\n"}}})
-		if !errors.Is(err, derrors.Invalid) {
-			t.Fatalf("hand-made structural_cells: got %v, want invalid", err)
+		if !errors.Is(err, derrors.Invalid) || !strings.Contains(err.Error(), "structural_reason") {
+			t.Fatalf("hand-made structural_cells without a reason: got %v, want invalid naming structural_reason", err)
 		}
 	})
 }

@@ -15,8 +15,8 @@
 //     (CORI: more than 3 projects in each sector);
 //   - dominance (n,k): the n largest contributions making k % or more of a magnitude;
 //     p %: the rest of the cell being within p % of the largest contribution;
-//   - zeros: a zero cell is suppressed unless the metadata declares one of its dimensions
-//     structural_zeros (the zero follows from what the dimension means);
+//   - zeros: a zero cell is suppressed unless the metadata names it in structural_cells
+//     (the zero is impossible by construction, a reviewer validating the declaration);
 //   - sensitive dimensions: a zero cell, and a cell holding 100 % of its group, disclose
 //     something about everyone in the group and are suppressed;
 //   - differencing: a cell (or the table's total) that differs from an earlier release of
@@ -197,8 +197,8 @@ func (res *Result) primary(c *Cell, r Rules, m Meta) {
 	if c.Persons > 0 && c.Persons <= int64(r.MinPersons) {
 		res.hide(c, RulePersons, "%d persons or fewer (a cell needs more than %d)", r.MinPersons, r.MinPersons)
 	}
-	if c.Persons == 0 && !structuralZero(m) && !m.structuralCell(c.Key) {
-		res.hide(c, RuleZero, "no persons: a zero says something of everyone the cell describes (declare the dimension in structural_zeros if it cannot be otherwise)")
+	if c.Persons == 0 && !m.structuralCell(c.Key) {
+		res.hide(c, RuleZero, "no persons: a zero says something of everyone the cell describes (declare the cell a structural zero, with a reason, if it cannot be otherwise)")
 	}
 	if m.Contributor != "" && r.MinProjects > 0 && c.Persons > 0 && c.Projects() <= r.MinProjects {
 		res.hide(c, RuleProjects, "persons of %d %ss or fewer (a cell needs more than %d)", r.MinProjects, m.Contributor, r.MinProjects)
@@ -288,10 +288,6 @@ func (res *Result) sensitive(r Rules) {
 		}
 	}
 }
-
-// structuralZero reports whether the metadata declares a dimension whose zeros are structural,
-// so that a zero cell of the table discloses nothing.
-func structuralZero(m Meta) bool { return len(m.StructuralZeros) > 0 }
 
 // structuralCell reports whether the metadata declares the cell with this key a structural zero.
 func (m Meta) structuralCell(key []string) bool {

@@ -70,6 +70,21 @@ func TestReadErrors(t *testing.T) {
 	if err := (Meta{Persons: "n", Dimensions: []string{"n"}}).Validate(); err == nil {
 		t.Error("a column with two roles was accepted")
 	}
+	// structural zeros name cells: the old dimension-level form (every zero of the table
+	// through) is refused naming the field, and a declared cell must be one of the table's
+	for _, tc := range []struct {
+		m    Meta
+		want string
+	}{
+		{Meta{Persons: "n", Dimensions: []string{"sex"}, StructuralZeros: []string{"sex"}}, "f.csv: metadata: structural_zeros (sex) declares dimensions"},
+		{Meta{Persons: "n", Dimensions: []string{"sex"}, StructuralCells: [][]string{{"M"}, {"X"}}}, "f.csv: metadata: structural_cells[1]: names no cell of the table"},
+		{Meta{Persons: "n", Dimensions: []string{"sex"}, StructuralCells: [][]string{{"M", "F"}}}, "f.csv: metadata: structural_cells[0]: want a value of each of the 1 dimensions"},
+	} {
+		_, _, err := ReadCSV("f.csv", strings.NewReader("sex,n\nF,40\nM,0\n"), tc.m)
+		if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("%+v: got %v, want %s…", tc.m, err, tc.want)
+		}
+	}
 }
 
 func FuzzReadCSV(f *testing.F) {
@@ -111,5 +126,18 @@ func TestAttackHiddenZerosSumToZero(t *testing.T) {
 	}
 	if res.Verdict != Suppressed {
 		t.Fatalf("verdict %s (%v), want suppressed", res.Verdict, res.Reasons)
+	}
+}
+
+// A zero in a sensitive dimension says something of everyone in its group: declaring the
+// cell structural does not show it.
+func TestStructuralCellInSensitiveDimensionStaysHidden(t *testing.T) {
+	m := Meta{Persons: "n", Dimensions: []string{"sex", "outcome"}, Sensitive: []string{"outcome"}, StructuralCells: [][]string{{"F", "died"}}}
+	tab, head, err := ReadCSV("f.csv", strings.NewReader("sex,outcome,n\nF,died,0\nF,lived,80\nM,died,40\nM,lived,90\n"), m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := Check(tab, head, Rules{MinPersons: 10, MinProjects: -1}, nil); !r.Hides("F", "died") {
+		t.Fatalf("the declared zero of a sensitive dimension is shown: %+v", r.Hidden)
 	}
 }

@@ -26,13 +26,14 @@ type Meta struct {
 	// Statistics says what each magnitude column holds: sum (the default), count, mean,
 	// median, sd or quantile. min and max are refused: each is one person's value.
 	Statistics map[string]string `json:"statistics,omitempty"`
-	// StructuralZeros are dimensions whose zeros follow from what they mean (no hysterectomy
-	// among men), so a zero cell in one of them says nothing of anyone; every other zero cell
-	// is hidden. A sensitive dimension cannot be one.
+	// StructuralZeros is the old, dimension-level declaration (a dimension whose zeros were
+	// all structural). It is refused (Validate): a dimension names no cell, and it let every
+	// zero of the table through, real small-group facts among them. Name the cells instead.
 	StructuralZeros []string `json:"structural_zeros,omitempty"`
 	// StructuralCells are cells (their dimension values, in Dimensions order) whose zero is
-	// structural: only these zero cells are shown. Only Steward sets it, for a table it
-	// computed whose analyst declared them (and a reviewer validates the declaration).
+	// structural — impossible by construction (no hysterectomy among men): only these zero
+	// cells are shown; every other zero cell is hidden. The analyst declares them, with a
+	// reason given with the request, and a reviewer validates the declaration.
 	StructuralCells [][]string `json:"structural_cells,omitempty"`
 	Total           string     `json:"total,omitempty"` // the label of margin rows in a dimension, e.g. "Total"
 	Population      string     `json:"population"`      // the data the table was built from, e.g. "dwh:diabetes-2025"; releases of one population are compared
@@ -141,13 +142,10 @@ func (m Meta) Validate() error {
 			return fmt.Errorf("metadata: structural_cells[%d]: want a value of each of the %d dimensions, got %d", i, len(m.Dimensions), len(k))
 		}
 	}
-	for _, s := range m.StructuralZeros {
-		if !slices.Contains(m.Dimensions, s) {
-			return fmt.Errorf("metadata: structural_zeros column %s is not a dimension", s)
-		}
-		if slices.Contains(m.Sensitive, s) {
-			return fmt.Errorf("metadata: column %s is both sensitive and structural_zeros (a sensitive dimension's zeros disclose)", s)
-		}
+	if len(m.StructuralZeros) > 0 {
+		return fmt.Errorf("metadata: structural_zeros (%s) declares dimensions, which name no cell and would let every zero of the table through: "+
+			"name each structural zero cell in structural_cells, a value of each dimension (%s) in order, with a structural_reason",
+			strings.Join(m.StructuralZeros, ", "), strings.Join(m.Dimensions, ", "))
 	}
 	return nil
 }
@@ -282,6 +280,11 @@ func ReadCSV(name string, r io.Reader, m Meta) (*Table, []string, error) {
 		for i, v := range mags {
 			c.Magnitudes[i] += v
 			cm[i] += v
+		}
+	}
+	for i, k := range m.StructuralCells {
+		if t.Cell(k...) == nil {
+			return nil, nil, fmt.Errorf("%s: metadata: structural_cells[%d]: names no cell of the table (want a value of each dimension, %s, in order)", name, i, strings.Join(m.Dimensions, ", "))
 		}
 	}
 	return t, head, nil

@@ -49,11 +49,16 @@ type Table struct {
 	Levels     []string `json:"concept_levels,omitempty"` // the concept dimension's levels, as asked
 	// Overlapping says, when a dimension's levels overlap (concepts, visits: a person is in
 	// every level they have), that the cells' totals are not sums of cells.
-	Overlapping string      `json:"overlapping,omitempty"`
-	By          string      `json:"by"`
-	At          time.Time   `json:"at"`
-	Governance  *Admission  `json:"governance,omitempty"`
-	Cells       []TableCell `json:"-"`
+	Overlapping string     `json:"overlapping,omitempty"`
+	By          string     `json:"by"`
+	At          time.Time  `json:"at"`
+	Governance  *Admission `json:"governance,omitempty"`
+	// StructuralZeros are the cells (dimension values, in order) the analyst declared
+	// structural zeros, StructuralReason why: set by the airlock when the table is
+	// submitted, so that the provenance keeps the declaration after review.
+	StructuralZeros  [][]string  `json:"structural_zeros,omitempty"`
+	StructuralReason string      `json:"structural_reason,omitempty"`
+	Cells            []TableCell `json:"-"`
 }
 
 // StatisticPersons is the count of persons; StatisticEvents (TableEvents) the count of events.

@@ -235,7 +235,16 @@ func (s *Server) airlockPages(svc *airlock.Service, need func(APIHandler) APIHan
 		}
 		meta := disclosure.Meta{Persons: f("persons"), Contributor: f("contributor"), Dimensions: fields(f("dimensions")),
 			Sensitive: fields(f("sensitive")), Magnitudes: fields(f("magnitudes")), Total: f("total"), Population: f("population")}
-		out, err := svc.Submit(r.Context(), p, r.PathValue("id"), airlock.Submission{Purpose: f("purpose"), Exception: f("exception"),
+		for _, line := range strings.Split(f("structural"), "\n") {
+			if line = strings.TrimSpace(line); line != "" {
+				k := strings.Split(line, ",")
+				for i := range k {
+					k[i] = strings.TrimSpace(k[i])
+				}
+				meta.StructuralCells = append(meta.StructuralCells, k)
+			}
+		}
+		out, err := svc.Submit(r.Context(), p, r.PathValue("id"), airlock.Submission{Purpose: f("purpose"), Exception: f("exception"), StructuralReason: f("structural_reason"),
 			Agencies: fields(f("agencies")), Analysis: f("analysis"), Files: []airlock.FileInput{{Name: f("name"), Meta: meta, Data: f("data")}}})
 		if err != nil {
 			return "", err

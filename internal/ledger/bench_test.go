@@ -100,7 +100,11 @@ func benchMarks() []int {
 func BenchmarkLedger(b *testing.B) {
 	for range b.N {
 		rng := rand.New(rand.NewPCG(7, 11))
-		w := newWarehouse(20_000, rng)
+		persons := 20_000
+		if n, err := strconv.Atoi(os.Getenv("LEDGER_PERSONS")); err == nil && n > 0 {
+			persons = n
+		}
+		w := newWarehouse(persons, rng)
 		var released []Cell
 		marks := benchMarks()
 		var times []time.Duration

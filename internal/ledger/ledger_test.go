@@ -190,7 +190,13 @@ func TestAgreesWithRationalArithmetic(t *testing.T) {
 // bruteForce: atoms of the cells connected to the proposed ones (index ≥ split), every
 // subset of small atoms with 1 … th−1 persons, rank test over the rationals.
 func bruteForce(cells []Cell, split, th int) (determined, ok bool) {
-	idx := connected(cells, split)
+	var nonempty []int
+	for i, c := range cells {
+		if !c.Persons.IsEmpty() {
+			nonempty = append(nonempty, i)
+		}
+	}
+	idx := connected(cells, nonempty, split, newIndex(cells, nonempty))
 	sig := map[uint32][]int{}
 	for _, i := range idx {
 		it := cells[i].Persons.Iterator()

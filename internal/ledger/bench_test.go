@@ -98,6 +98,8 @@ func benchMarks() []int {
 //
 //	go test -run '^$' -bench Ledger -benchtime 1x ./internal/ledger/
 func BenchmarkLedger(b *testing.B) {
+	// lines are printed as they come (b.Logf keeps them to the end and cuts a long log)
+	say := func(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
 	for range b.N {
 		rng := rand.New(rand.NewPCG(7, 11))
 		persons := 20_000
@@ -116,7 +118,7 @@ func BenchmarkLedger(b *testing.B) {
 		began := time.Now()
 		for len(marks) > 0 {
 			if time.Since(began) > budget {
-				b.Logf("stopped after %v: the ledger reached %d cells (%d tables asked, %d refused, %d incomplete); not reached: %v cells",
+				say("stopped after %v: the ledger reached %d cells (%d tables asked, %d refused, %d incomplete); not reached: %v cells",
 					budget, len(released), tables, refused, incomplete, marks)
 				break
 			}
@@ -127,7 +129,7 @@ func BenchmarkLedger(b *testing.B) {
 			f := Check(released, t, Options{Threshold: k})
 			el := time.Since(start)
 			if el > time.Second {
-				b.Logf("slow check: %v at %d cells, %d atoms (%d small), rank %d, work %d, steps %d, incomplete %v",
+				say("slow check: %v at %d cells, %d atoms (%d small), rank %d, work %d, steps %d, incomplete %v",
 					el.Round(time.Millisecond), len(released), f.Atoms, f.SmallAtoms, f.Rank, f.Work, f.Steps, f.Incomplete)
 			}
 			switch {
@@ -139,7 +141,7 @@ func BenchmarkLedger(b *testing.B) {
 				released = append(released, t...)
 			}
 			if len(released) >= marks[0] {
-				b.Logf("ledger of %d cells (%d tables asked, %d refused, %d incomplete): check %v, %d atoms (%d small), rank %d, work %d, steps %d",
+				say("ledger of %d cells (%d tables asked, %d refused, %d incomplete): check %v, %d atoms (%d small), rank %d, work %d, steps %d",
 					len(released), tables, refused, incomplete, el.Round(time.Millisecond), f.Atoms, f.SmallAtoms, f.Rank, f.Work, f.Steps)
 				times = append(times, el)
 				marks = marks[1:]
@@ -155,12 +157,12 @@ func BenchmarkLedger(b *testing.B) {
 				start = time.Now()
 				g := checkBaseline(seen, t, Options{Threshold: k})
 				bl := time.Since(start)
-				b.Logf("  baseline (the same check without the passes before the search): %v, steps %d, incomplete %v, %d groups; this check %v, decided by %q, %d groups: baseline/this %.1f×",
+				say("  baseline (the same check without the passes before the search): %v, steps %d, incomplete %v, %d groups; this check %v, decided by %q, %d groups: baseline/this %.1f×",
 					bl.Round(time.Millisecond), g.Steps, g.Incomplete, len(g.Groups), el.Round(time.Millisecond), f.Decided, len(f.Groups), float64(bl)/float64(el))
 			}
 		}
 		if len(times) >= 2 {
-			b.Logf("check at the last mark / at the one before: %.1f×", float64(times[len(times)-1])/float64(times[len(times)-2]))
+			say("check at the last mark / at the one before: %.1f×", float64(times[len(times)-1])/float64(times[len(times)-2]))
 		}
 	}
 }

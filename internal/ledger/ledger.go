@@ -69,8 +69,10 @@ type Finding struct {
 	Why        string // which limit, when Incomplete
 	// Decided says what settled the groups: "rows" when single reduced rows (a small atom,
 	// or a row whose other entries are all 1, under the threshold together) reached
-	// MaxGroups — linear in the rows, no search; "search" when the bounded search over
-	// unions of rows ran; empty when neither was needed.
+	// MaxGroups — linear in the rows, no search; "spread" when disjoint sets of columns, on
+	// each of which the rows are independent, prove that every combination holds at least
+	// Threshold persons (spread) — no search; "search" when the bounded search over unions
+	// of rows ran; empty when neither was needed.
 	Decided    string
 	Cells      int // cells considered: those connected to a proposed cell
 	Atoms      int
@@ -589,6 +591,14 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 	}
 	chosen, kept = chosen[:0], kept[:0]
+	if len(rows) > 0 && len(f.Groups) == 0 && !o.baseline {
+		ok, w := spread(rows, len(size), sizeAt, o.Threshold, o.MaxWork/4)
+		f.Work += w
+		if ok {
+			f.Decided = "spread"
+			return f
+		}
+	}
 	if len(rows) > 0 {
 		f.Decided = "search"
 	}
@@ -616,6 +626,67 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 	}
 	return f
+}
+
+// spread tries to prove, without a search, that no combination of rows (reduced, each led
+// by a small atom) is a group of fewer than threshold persons. It looks for disjoint sets
+// of columns on each of which the rows are independent (information sets, as in coding
+// theory): a nonzero combination cannot vanish on such a set, so it has a nonzero entry,
+// an atom of the group, in every one of them — disjoint atoms, their persons adding up.
+// When the smallest atoms of the sets found add up to the threshold, every combination
+// holds at least that many persons: no group. Sets are found one after the other by
+// eliminating the rows on the columns not yet taken; it gives up (false) when the rows
+// lose rank there or the work passes budget, and the search decides.
+func spread(rows []*row, ncols int, sizeAt func(int32) int, threshold int, budget int64) (bool, int64) {
+	for _, r := range rows {
+		if len(r.e) < threshold { // a combination on fewer atoms: no such sets exist
+			return false, 0
+		}
+	}
+	taken := make([]bool, ncols)
+	acc := newDense(ncols)
+	lead := make([][]entry, ncols)
+	var work int64
+	persons := 0
+	for persons < threshold {
+		var pivots []int32
+		for _, r := range rows {
+			for _, x := range r.e {
+				if !taken[x.col] {
+					acc.set(x.col, x.val)
+				}
+			}
+			work += int64(len(r.e))
+			found := false
+			for c := acc.next(0); c >= 0; c = acc.next(c + 1) {
+				b := lead[c]
+				if b == nil {
+					e := acc.take(c)
+					scale(e, invmod(e[0].val))
+					lead[c] = e
+					pivots = append(pivots, c)
+					found = true
+					break
+				}
+				if work += int64(len(b)); work > budget {
+					break
+				}
+				acc.sub(acc.val[c], b)
+			}
+			if !found { // dependent here, or out of work
+				acc.clear()
+				return false, work
+			}
+		}
+		smallest := threshold
+		for _, c := range pivots {
+			smallest = min(smallest, sizeAt(c))
+			taken[c] = true
+			lead[c] = nil
+		}
+		persons += smallest
+	}
+	return true, work
 }
 
 // connected returns the cells of nonempty joined, through shared persons,
@@ -696,7 +767,6 @@ func axpy(x []entry, k uint64, y []entry) []entry {
 	}
 	return out
 }
-
 
 // index numbers the persons of a check densely: their rank among everyone in its cells.
 type index struct {

@@ -322,6 +322,22 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 	}
 
+	// first the proof that needs no search, on the rows as they are: any basis will do
+	if !o.baseline {
+		var echelon []*row
+		for c := firstSmall; c < int32(len(size)); c++ {
+			if basis[c] != nil {
+				echelon = append(echelon, basis[c])
+			}
+		}
+		ok, w := spread(echelon, len(size), o.Threshold, o.MaxWork)
+		f.Work += w
+		if ok {
+			f.Decided = "spread"
+			return f
+		}
+	}
+
 	// the rows that vanish on every large atom, reduced (each pivot zero in the others'
 	// rows). Done last to first, a row needs each later pivot's row once: those are
 	// reduced already, zero at every other pivot, so subtracting one adds no other.
@@ -591,14 +607,6 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 	}
 	chosen, kept = chosen[:0], kept[:0]
-	if len(rows) > 0 && len(f.Groups) == 0 && !o.baseline {
-		ok, w := spread(rows, len(size), sizeAt, o.Threshold, o.MaxWork/4)
-		f.Work += w
-		if ok {
-			f.Decided = "spread"
-			return f
-		}
-	}
 	if len(rows) > 0 {
 		f.Decided = "search"
 	}
@@ -628,31 +636,29 @@ func Check(released, proposed []Cell, o Options) Finding {
 	return f
 }
 
-// spread tries to prove, without a search, that no combination of rows (reduced, each led
-// by a small atom) is a group of fewer than threshold persons. It looks for disjoint sets
-// of columns on each of which the rows are independent (information sets, as in coding
-// theory): a nonzero combination cannot vanish on such a set, so it has a nonzero entry,
-// an atom of the group, in every one of them — disjoint atoms, their persons adding up.
-// When the smallest atoms of the sets found add up to the threshold, every combination
-// holds at least that many persons: no group. Sets are found one after the other by
-// eliminating the rows on the columns not yet taken; it gives up (false) when the rows
-// lose rank there or the work passes budget, and the search decides.
-func spread(rows []*row, ncols int, sizeAt func(int32) int, threshold int, budget int64) (bool, int64) {
+// spread tries to prove, without a search, that no combination of rows (a basis of the
+// combinations vanishing on every large atom) is a group of fewer than threshold persons.
+// A set of columns on which the rows are independent (an information set, as in coding
+// theory) holds a nonzero entry of every nonzero combination. The columns are dealt into
+// threshold classes; when the rows are independent on each class, every combination has an
+// atom, so a person, in each of them: threshold persons at least, no group. It gives up
+// (false) when a row has fewer entries than classes, when the rows lose rank on a class, or
+// when the work passes budget, and the search decides.
+func spread(rows []*row, ncols int, threshold int, budget int64) (bool, int64) {
 	for _, r := range rows {
-		if len(r.e) < threshold { // a combination on fewer atoms: no such sets exist
+		if len(r.e) < threshold {
 			return false, 0
 		}
 	}
-	taken := make([]bool, ncols)
+	th := int32(threshold)
 	acc := newDense(ncols)
 	lead := make([][]entry, ncols)
 	var work int64
-	persons := 0
-	for persons < threshold {
+	for class := range th {
 		var pivots []int32
 		for _, r := range rows {
 			for _, x := range r.e {
-				if !taken[x.col] {
+				if x.col%th == class {
 					acc.set(x.col, x.val)
 				}
 			}
@@ -673,18 +679,14 @@ func spread(rows []*row, ncols int, sizeAt func(int32) int, threshold int, budge
 				}
 				acc.sub(acc.val[c], b)
 			}
-			if !found { // dependent here, or out of work
+			if !found { // dependent on this class, or out of work
 				acc.clear()
 				return false, work
 			}
 		}
-		smallest := threshold
 		for _, c := range pivots {
-			smallest = min(smallest, sizeAt(c))
-			taken[c] = true
 			lead[c] = nil
 		}
-		persons += smallest
 	}
 	return true, work
 }

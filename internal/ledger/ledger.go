@@ -161,7 +161,57 @@ func Check(released, proposed []Cell, o Options) Finding {
 	if len(cells) == 0 || o.Threshold <= 1 {
 		return f
 	}
+	s := &system{all: all, cells: cells, ix: ix, o: o, f: &f}
+	s.atoms()
+	if f.SmallAtoms == 0 {
+		return f
+	}
+	basis, ok := s.eliminate()
+	if !ok {
+		return f
+	}
+	// first the proof that needs no search, on the rows as they are: any basis will do
+	if !o.baseline {
+		var echelon []*row
+		for c := s.firstSmall; c < int32(len(s.size)); c++ {
+			if basis[c] != nil {
+				echelon = append(echelon, basis[c])
+			}
+		}
+		ok, w := spread(echelon, len(s.size), o.Threshold, o.MaxWork)
+		f.Work += w
+		if ok {
+			f.Decided = "spread"
+			return f
+		}
+	}
 
+	rows, ok := s.reduce(basis)
+	if !ok {
+		return f
+	}
+	s.search(rows)
+	return f
+}
+
+// system is one check's cells, persons and atoms, and its finding so far.
+type system struct {
+	all   []Cell
+	cells []int // those connected to a proposed cell
+	ix    index
+	o     Options
+	f     *Finding
+	// atoms and columns
+	personAtom []int32 // person (number) → atom
+	size       []int   // atom → persons
+	order      []int32 // column → atom: large atoms first
+	pos        []int32 // atom → column
+	firstSmall int32   // the first small atom's column
+}
+
+// atoms numbers the atoms and orders the columns.
+func (s *system) atoms() {
+	all, cells, ix, o, f := s.all, s.cells, s.ix, s.o, s.f
 	// atoms: persons with the same cells, found by a signature per person (two independent
 	// 64-bit mixes of the cell indexes), counted, then numbered. Persons are numbered densely
 	// (their rank among everyone in the cells), so that signatures are arrays, not maps.
@@ -180,11 +230,11 @@ func Check(released, proposed []Cell, o Options) Finding {
 	// order, the search's path and its work) is the same every time
 	personAtom := make([]int32, ix.n)
 	for x := range personAtom {
-		s := sig{sa[x], sb[x]}
-		a, ok := atomOf[s]
+		key := sig{sa[x], sb[x]}
+		a, ok := atomOf[key]
 		if !ok {
 			a = int32(len(size))
-			atomOf[s] = a
+			atomOf[key] = a
 			size = append(size, 0)
 		}
 		size[a]++
@@ -218,10 +268,15 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 	}
 	f.SmallAtoms = len(size) - int(firstSmall)
-	if f.SmallAtoms == 0 {
-		return f
-	}
+	s.personAtom, s.size, s.order, s.pos, s.firstSmall = personAtom, size, order, pos, firstSmall
 
+}
+
+// eliminate returns the echelon rows led by a small atom (indexed by leading column), or
+// false when the work limit is reached.
+func (s *system) eliminate() ([]*row, bool) {
+	all, cells, ix, o, f := s.all, s.cells, s.ix, s.o, s.f
+	personAtom, size, pos, firstSmall := s.personAtom, s.size, s.pos, s.firstSmall
 	// Echelon basis, one row per leading column. Only the rows that vanish on every large
 	// atom are searched, so a row is first reduced on the large columns alone, keeping the
 	// combination of cells (λ) that made it instead of its small entries: a row led by a
@@ -286,7 +341,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 			if limit() {
 				accL.clear()
 				accC.clear()
-				return f
+				return nil, false
 			}
 			k := accL.val[c]
 			accL.sub(k, b.e)
@@ -315,29 +370,21 @@ func Check(released, proposed []Cell, o Options) Finding {
 			f.Work += int64(len(b.e))
 			if limit() {
 				acc.clear()
-				return f
+				return nil, false
 			}
 			acc.sub(acc.val[c], b.e)
 			from.Or(b.from)
 		}
 	}
 
-	// first the proof that needs no search, on the rows as they are: any basis will do
-	if !o.baseline {
-		var echelon []*row
-		for c := firstSmall; c < int32(len(size)); c++ {
-			if basis[c] != nil {
-				echelon = append(echelon, basis[c])
-			}
-		}
-		ok, w := spread(echelon, len(size), o.Threshold, o.MaxWork)
-		f.Work += w
-		if ok {
-			f.Decided = "spread"
-			return f
-		}
-	}
+	return basis, true
+}
 
+// reduce returns the rows led by a small atom reduced (in the order of their leading
+// columns), or false when the work limit is reached.
+func (s *system) reduce(basis []*row) ([]*row, bool) {
+	o, f, size, firstSmall := s.o, s.f, s.size, s.firstSmall
+	acc := newDense(len(size))
 	// the rows that vanish on every large atom, reduced (each pivot zero in the others'
 	// rows). Done last to first, a row needs each later pivot's row once: those are
 	// reduced already, zero at every other pivot, so subtracting one adds no other.
@@ -369,23 +416,28 @@ func Check(released, proposed []Cell, o Options) Finding {
 			if f.Work > o.MaxWork {
 				acc.clear()
 				f.Incomplete, f.Why = true, "elimination limit reached"
-				return f
+				return nil, false
 			}
 			acc.sub(acc.val[x.col], b.e)
 			r.from.Or(b.from)
 		}
 		r.e = acc.take(piv[i])
 	}
+	rows := make([]*row, 0, len(piv))
+	for _, c := range piv {
+		rows = append(rows, basis[c])
+	}
+	return rows, true
+}
 
+// search reports the groups of the reduced rows: single rows, then the bounded search.
+func (s *system) search(rows []*row) {
+	all, o, f, size, order := s.all, s.o, s.f, s.size, s.order
 	// A group G of small atoms is determined when its indicator is a combination of these
 	// rows; the rows being reduced, that combination is the sum of the rows of G's pivot
 	// atoms, and it must equal 1 on G's free atoms and 0 on every other free column. So
 	// the search chooses pivot rows (at least one: free atoms alone are never determined)
 	// and keeps free columns whose sum is 1 as members of the group.
-	var rows []*row
-	for _, c := range piv {
-		rows = append(rows, basis[c])
-	}
 	sizeAt := func(c int32) int { return size[order[c]] }
 	rowSize := make([]int, len(rows)) // persons of each row's pivot atom
 	for i, r := range rows {
@@ -603,7 +655,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 		report()
 		if len(f.Groups) >= o.MaxGroups {
 			f.Decided = "rows"
-			return f
+			return
 		}
 	}
 	chosen, kept = chosen[:0], kept[:0]
@@ -633,7 +685,6 @@ func Check(released, proposed []Cell, o Options) Finding {
 			break
 		}
 	}
-	return f
 }
 
 // spread tries to prove, without a search, that no combination of rows (a basis of the

@@ -78,7 +78,7 @@ func (w *warehouse) table(id string, rng *rand.Rand, th int) []Cell {
 }
 
 // benchMarks are the ledger sizes BenchmarkLedger reports at: $LEDGER_MARKS (comma-separated),
-// else 250, 500, 1,000 and 10,000 cells.
+// else 1,000, 2,000, 5,000 and 10,000 cells.
 func benchMarks() []int {
 	var out []int
 	for _, f := range strings.Split(os.Getenv("LEDGER_MARKS"), ",") {
@@ -87,7 +87,7 @@ func benchMarks() []int {
 		}
 	}
 	if len(out) == 0 {
-		out = []int{250, 500, 1_000, 10_000}
+		out = []int{1_000, 2_000, 5_000, 10_000}
 	}
 	return out
 }
@@ -103,7 +103,8 @@ func BenchmarkLedger(b *testing.B) {
 	say := func(format string, args ...any) { fmt.Printf("    "+format+"\n", args...) }
 	for range b.N {
 		rng := rand.New(rand.NewPCG(7, 11))
-		persons := 20_000
+		// a mid-sized research warehouse; $LEDGER_PERSONS for another (the tests use 600–6,000)
+		persons := 200_000
 		if n, err := strconv.Atoi(os.Getenv("LEDGER_PERSONS")); err == nil && n > 0 {
 			persons = n
 		}

@@ -69,8 +69,10 @@ type Finding struct {
 	Why        string // which limit, when Incomplete
 	// Decided says what settled the groups: "rows" when single reduced rows (a small atom,
 	// or a row whose other entries are all 1, under the threshold together) reached
-	// MaxGroups — linear in the rows, no search; "search" when the bounded search over
-	// unions of rows ran; empty when neither was needed.
+	// MaxGroups — linear in the rows, no search; "spread" when disjoint sets of columns, on
+	// each of which the rows are independent, prove that every combination holds at least
+	// Threshold persons (spread) — no search; "search" when the bounded search over unions
+	// of rows ran; empty when neither was needed.
 	Decided    string
 	Cells      int // cells considered: those connected to a proposed cell
 	Atoms      int
@@ -147,43 +149,92 @@ func Check(released, proposed []Cell, o Options) Finding {
 		o.MaxGroups = 3
 	}
 	all := slices.Concat(released, proposed)
-	cells := connected(all, len(released))
+	var nonempty []int
+	for i, c := range all {
+		if c.Persons != nil && !c.Persons.IsEmpty() {
+			nonempty = append(nonempty, i)
+		}
+	}
+	ix := newIndex(all, nonempty)
+	cells := connected(all, nonempty, len(released), ix)
 	f := Finding{Cells: len(cells)}
 	if len(cells) == 0 || o.Threshold <= 1 {
 		return f
 	}
-
-	// atoms: persons with the same cells, found by a signature per person (two independent
-	// 64-bit mixes of the cell indexes), counted, then numbered
-	type sig struct{ a, b uint64 }
-	persons := map[uint32]sig{}
-	for _, ci := range cells {
-		k := uint64(ci) + 1
-		it := all[ci].Persons.Iterator()
-		for it.HasNext() {
-			x := it.Next()
-			s := persons[x]
-			s.a = (s.a ^ k) * 0x9e3779b97f4a7c15
-			s.b = (s.b+k*0xc2b2ae3d27d4eb4f)*0x165667b19e3779f9 ^ s.b>>29
-			persons[x] = s
+	s := &system{all: all, cells: cells, ix: ix, o: o, f: &f}
+	s.atoms()
+	if f.SmallAtoms == 0 {
+		return f
+	}
+	basis, ok := s.eliminate()
+	if !ok {
+		return f
+	}
+	// first the proof that needs no search, on the rows as they are: any basis will do
+	if !o.baseline {
+		var echelon []*row
+		for c := s.firstSmall; c < int32(len(s.size)); c++ {
+			if basis[c] != nil {
+				echelon = append(echelon, basis[c])
+			}
+		}
+		ok, w := spread(echelon, len(s.size), o.Threshold, o.MaxWork)
+		f.Work += w
+		if ok {
+			f.Decided = "spread"
+			return f
 		}
 	}
+
+	rows, ok := s.reduce(basis)
+	if !ok {
+		return f
+	}
+	s.search(rows)
+	return f
+}
+
+// system is one check's cells, persons and atoms, and its finding so far.
+type system struct {
+	all   []Cell
+	cells []int // those connected to a proposed cell
+	ix    index
+	o     Options
+	f     *Finding
+	// atoms and columns
+	personAtom []int32 // person (number) → atom
+	size       []int   // atom → persons
+	order      []int32 // column → atom: large atoms first
+	pos        []int32 // atom → column
+	firstSmall int32   // the first small atom's column
+}
+
+// atoms numbers the atoms and orders the columns.
+func (s *system) atoms() {
+	all, cells, ix, o, f := s.all, s.cells, s.ix, s.o, s.f
+	// atoms: persons with the same cells, found by a signature per person (two independent
+	// 64-bit mixes of the cell indexes), counted, then numbered. Persons are numbered densely
+	// (their rank among everyone in the cells), so that signatures are arrays, not maps.
+	sa, sb := make([]uint64, ix.n), make([]uint64, ix.n)
+	for _, ci := range cells {
+		k := uint64(ci) + 1
+		ix.each(all[ci].Persons, func(x int32) {
+			sa[x] = (sa[x] ^ k) * 0x9e3779b97f4a7c15
+			sb[x] = (sb[x]+k*0xc2b2ae3d27d4eb4f)*0x165667b19e3779f9 ^ sb[x]>>29
+		})
+	}
+	type sig struct{ a, b uint64 }
 	atomOf := map[sig]int32{}
 	var size []int
-	personAtom := make(map[uint32]int32, len(persons))
 	// atoms are numbered in the order of their first person, so that a check (its column
 	// order, the search's path and its work) is the same every time
-	everyone := make([]uint32, 0, len(persons))
-	for x := range persons {
-		everyone = append(everyone, x)
-	}
-	slices.Sort(everyone)
-	for _, x := range everyone {
-		s := persons[x]
-		a, ok := atomOf[s]
+	personAtom := make([]int32, ix.n)
+	for x := range personAtom {
+		key := sig{sa[x], sb[x]}
+		a, ok := atomOf[key]
 		if !ok {
 			a = int32(len(size))
-			atomOf[s] = a
+			atomOf[key] = a
 			size = append(size, 0)
 		}
 		size[a]++
@@ -217,87 +268,176 @@ func Check(released, proposed []Cell, o Options) Finding {
 		}
 	}
 	f.SmallAtoms = len(size) - int(firstSmall)
-	if f.SmallAtoms == 0 {
-		return f
-	}
+	s.personAtom, s.size, s.order, s.pos, s.firstSmall = personAtom, size, order, pos, firstSmall
 
-	// echelon basis, one row per leading column
-	basis := map[int32]*row{}
-	seen := make([]int32, len(size))
-	for i := range seen {
-		seen[i] = -1
+}
+
+// eliminate returns the echelon rows led by a small atom (indexed by leading column), or
+// false when the work limit is reached.
+func (s *system) eliminate() ([]*row, bool) {
+	all, cells, ix, o, f := s.all, s.cells, s.ix, s.o, s.f
+	personAtom, size, pos, firstSmall := s.personAtom, s.size, s.pos, s.firstSmall
+	// Echelon basis, one row per leading column. Only the rows that vanish on every large
+	// atom are searched, so a row is first reduced on the large columns alone, keeping the
+	// combination of cells (λ) that made it instead of its small entries: a row led by a
+	// large atom is kept as its large entries and λ — a few hundred numbers, not the
+	// thousands of small atoms its cells hold. A row whose large entries all cancel is then
+	// written out over the small atoms from λ and the cells, and reduced among the rows like
+	// it. Each reduction is done in a dense work vector: it costs the basis row's entries,
+	// not the reduced row's as well. The basis is the same as eliminating whole rows.
+	large, smallPart := make([][]entry, len(all)), make([][]entry, len(all))
+	mark := make([]int32, len(size))
+	for i := range mark {
+		mark[i] = -1
 	}
+	for _, ci := range cells {
+		ix.each(all[ci].Persons, func(x int32) {
+			if c := pos[personAtom[x]]; mark[c] != int32(ci) {
+				mark[c] = int32(ci)
+				if c < firstSmall {
+					large[ci] = append(large[ci], entry{c, 1})
+				} else {
+					smallPart[ci] = append(smallPart[ci], entry{c, 1})
+				}
+			}
+		})
+		slices.SortFunc(large[ci], func(x, y entry) int { return cmp.Compare(x.col, y.col) })
+	}
+	type lrow struct{ e, lambda []entry } // large entries, pivot first, and the cells' combination
+	basisL := make([]*lrow, firstSmall)
+	basis := make([]*row, len(size)) // the rows led by a small atom
+	accL, accC, acc := newDense(int(firstSmall)), newDense(len(all)), newDense(len(size))
 	// rows are reduced smallest first: the echelon form (and the reduced rows the search
 	// reads) does not depend on the order, the fill-in and so the work does
 	byCard := slices.Clone(cells)
 	slices.SortStableFunc(byCard, func(x, y int) int {
 		return cmp.Compare(all[x].Persons.GetCardinality(), all[y].Persons.GetCardinality())
 	})
-	for _, ci := range byCard {
-		var e []entry
-		it := all[ci].Persons.Iterator()
-		for it.HasNext() {
-			a := personAtom[it.Next()]
-			if seen[a] != int32(ci) {
-				seen[a] = int32(ci)
-				e = append(e, entry{pos[a], 1})
-			}
+	limit := func() bool {
+		if f.Work > o.MaxWork {
+			f.Incomplete, f.Why = true, "elimination limit reached"
+			return true
 		}
-		slices.SortFunc(e, func(x, y entry) int { return cmp.Compare(x.col, y.col) })
-		r := &row{e: e, from: roaring.BitmapOf(uint32(ci))}
-		for len(r.e) > 0 {
-			b, ok := basis[r.e[0].col]
-			if !ok {
-				normalise(r)
-				basis[r.e[0].col] = r
+		return false
+	}
+	for _, ci := range byCard {
+		accL.load(large[ci])
+		accC.set(int32(ci), 1)
+		f.Work += int64(len(large[ci]) + 1)
+		led := false
+		for c := accL.next(0); c >= 0; c = accL.next(c + 1) {
+			b := basisL[c]
+			if b == nil {
+				r := &lrow{e: accL.take(c), lambda: accC.take(0)}
+				inv := invmod(r.e[0].val)
+				scale(r.e, inv)
+				scale(r.lambda, inv)
+				basisL[c] = r
+				f.Rank++
+				led = true
 				break
 			}
-			f.Work += int64(len(r.e) + len(b.e))
-			if f.Work > o.MaxWork {
-				f.Incomplete, f.Why = true, "elimination limit reached"
-				return f
+			f.Work += int64(len(b.e) + len(b.lambda))
+			if limit() {
+				accL.clear()
+				accC.clear()
+				return nil, false
 			}
-			r.e = axpy(r.e, negmod(r.e[0].val), b.e)
-			r.from.Or(b.from)
+			k := accL.val[c]
+			accL.sub(k, b.e)
+			accC.sub(k, b.lambda)
+		}
+		if led {
+			continue
+		}
+		// every large entry cancelled: the row over the small atoms, from its cells
+		lambda := accC.take(0)
+		from := roaring.New()
+		for _, x := range lambda {
+			from.Add(uint32(x.col))
+			acc.sub(negmod(x.val), smallPart[x.col])
+			f.Work += int64(len(smallPart[x.col]))
+		}
+		for c := acc.next(0); c >= 0; c = acc.next(c + 1) {
+			b := basis[c]
+			if b == nil {
+				r := &row{e: acc.take(c), from: from}
+				normalise(r)
+				basis[c] = r
+				f.Rank++
+				break
+			}
+			f.Work += int64(len(b.e))
+			if limit() {
+				acc.clear()
+				return nil, false
+			}
+			acc.sub(acc.val[c], b.e)
+			from.Or(b.from)
 		}
 	}
-	f.Rank = len(basis)
 
-	// the rows that vanish on every large atom, reduced (each pivot zero in the others' rows)
+	return basis, true
+}
+
+// reduce returns the rows led by a small atom reduced (in the order of their leading
+// columns), or false when the work limit is reached.
+func (s *system) reduce(basis []*row) ([]*row, bool) {
+	o, f, size, firstSmall := s.o, s.f, s.size, s.firstSmall
+	acc := newDense(len(size))
+	// the rows that vanish on every large atom, reduced (each pivot zero in the others'
+	// rows). Done last to first, a row needs each later pivot's row once: those are
+	// reduced already, zero at every other pivot, so subtracting one adds no other.
 	var piv []int32
-	for c := range basis {
-		if c >= firstSmall {
+	for c := firstSmall; c < int32(len(size)); c++ {
+		if basis[c] != nil {
 			piv = append(piv, c)
 		}
 	}
-	slices.Sort(piv)
 	for i := len(piv) - 1; i >= 0; i-- {
 		r := basis[piv[i]]
-		for j := i + 1; j < len(piv); j++ {
-			v := valueAt(r.e, piv[j])
-			if v == 0 {
+		reduce := false
+		for _, x := range r.e[1:] {
+			if basis[x.col] != nil {
+				reduce = true
+				break
+			}
+		}
+		if !reduce {
+			continue
+		}
+		acc.load(r.e)
+		for _, x := range r.e[1:] {
+			b := basis[x.col]
+			if b == nil {
 				continue
 			}
-			b := basis[piv[j]]
-			f.Work += int64(len(r.e) + len(b.e))
+			f.Work += int64(len(b.e))
 			if f.Work > o.MaxWork {
+				acc.clear()
 				f.Incomplete, f.Why = true, "elimination limit reached"
-				return f
+				return nil, false
 			}
-			r.e = axpy(r.e, negmod(v), b.e)
+			acc.sub(acc.val[x.col], b.e)
 			r.from.Or(b.from)
 		}
+		r.e = acc.take(piv[i])
 	}
+	rows := make([]*row, 0, len(piv))
+	for _, c := range piv {
+		rows = append(rows, basis[c])
+	}
+	return rows, true
+}
 
+// search reports the groups of the reduced rows: single rows, then the bounded search.
+func (s *system) search(rows []*row) {
+	all, o, f, size, order := s.all, s.o, s.f, s.size, s.order
 	// A group G of small atoms is determined when its indicator is a combination of these
 	// rows; the rows being reduced, that combination is the sum of the rows of G's pivot
 	// atoms, and it must equal 1 on G's free atoms and 0 on every other free column. So
 	// the search chooses pivot rows (at least one: free atoms alone are never determined)
 	// and keeps free columns whose sum is 1 as members of the group.
-	var rows []*row
-	for _, c := range piv {
-		rows = append(rows, basis[c])
-	}
 	sizeAt := func(c int32) int { return size[order[c]] }
 	rowSize := make([]int, len(rows)) // persons of each row's pivot atom
 	for i, r := range rows {
@@ -515,7 +655,7 @@ func Check(released, proposed []Cell, o Options) Finding {
 		report()
 		if len(f.Groups) >= o.MaxGroups {
 			f.Decided = "rows"
-			return f
+			return
 		}
 	}
 	chosen, kept = chosen[:0], kept[:0]
@@ -545,13 +685,67 @@ func Check(released, proposed []Cell, o Options) Finding {
 			break
 		}
 	}
-	return f
 }
 
-// connected returns the indexes of the cells joined, through shared persons, to a proposed
-// cell (index ≥ firstProposed), in index order. Cells apart from every proposed one cannot
-// combine with them into a group.
-func connected(all []Cell, firstProposed int) []int {
+// spread tries to prove, without a search, that no combination of rows (a basis of the
+// combinations vanishing on every large atom) is a group of fewer than threshold persons.
+// A set of columns on which the rows are independent (an information set, as in coding
+// theory) holds a nonzero entry of every nonzero combination. The columns are dealt into
+// threshold classes; when the rows are independent on each class, every combination has an
+// atom, so a person, in each of them: threshold persons at least, no group. It gives up
+// (false) when a row has fewer entries than classes, when the rows lose rank on a class, or
+// when the work passes budget, and the search decides.
+func spread(rows []*row, ncols int, threshold int, budget int64) (bool, int64) {
+	for _, r := range rows {
+		if len(r.e) < threshold {
+			return false, 0
+		}
+	}
+	th := int32(threshold)
+	acc := newDense(ncols)
+	lead := make([][]entry, ncols)
+	var work int64
+	for class := range th {
+		var pivots []int32
+		for _, r := range rows {
+			for _, x := range r.e {
+				if x.col%th == class {
+					acc.set(x.col, x.val)
+				}
+			}
+			work += int64(len(r.e))
+			found := false
+			for c := acc.next(0); c >= 0; c = acc.next(c + 1) {
+				b := lead[c]
+				if b == nil {
+					e := acc.take(c)
+					scale(e, invmod(e[0].val))
+					lead[c] = e
+					pivots = append(pivots, c)
+					found = true
+					break
+				}
+				if work += int64(len(b)); work > budget {
+					break
+				}
+				acc.sub(acc.val[c], b)
+			}
+			if !found { // dependent on this class, or out of work
+				acc.clear()
+				return false, work
+			}
+		}
+		for _, c := range pivots {
+			lead[c] = nil
+		}
+	}
+	return true, work
+}
+
+// connected returns the cells of nonempty joined, through shared persons,
+// to a proposed cell (index ≥ firstProposed), in index order. Cells apart from every
+// proposed one cannot combine with them into a group.
+func connected(all []Cell, nonempty []int, firstProposed int, ix index) []int {
 	parent := make([]int, len(all))
 	for i := range parent {
 		parent[i] = i
@@ -563,32 +757,27 @@ func connected(all []Cell, firstProposed int) []int {
 		}
 		return i
 	}
-	owner := map[uint32]int{}
-	for i, c := range all {
-		if c.Persons == nil {
-			continue
-		}
-		it := c.Persons.Iterator()
-		for it.HasNext() {
-			x := it.Next()
-			if j, ok := owner[x]; ok {
-				if a, b := find(i), find(j); a != b {
+	owner := make([]int32, ix.n) // person → a cell of theirs, plus one
+	for _, i := range nonempty {
+		ix.each(all[i].Persons, func(x int32) {
+			if j := owner[x]; j > 0 {
+				if a, b := find(i), find(int(j-1)); a != b {
 					parent[a] = b
 				}
 			} else {
-				owner[x] = i
+				owner[x] = int32(i + 1)
 			}
-		}
+		})
 	}
 	roots := map[int]bool{}
-	for i := firstProposed; i < len(all); i++ {
-		if all[i].Persons != nil && !all[i].Persons.IsEmpty() {
+	for _, i := range nonempty {
+		if i >= firstProposed {
 			roots[find(i)] = true
 		}
 	}
 	var out []int
-	for i := range all {
-		if all[i].Persons != nil && !all[i].Persons.IsEmpty() && roots[find(i)] {
+	for _, i := range nonempty {
+		if roots[find(i)] {
 			out = append(out, i)
 		}
 	}
@@ -597,12 +786,15 @@ func connected(all []Cell, firstProposed int) []int {
 
 // normalise scales r so that its leading value is 1.
 func normalise(r *row) {
-	if r.e[0].val == 1 {
-		return
+	if r.e[0].val != 1 {
+		scale(r.e, invmod(r.e[0].val))
 	}
-	inv := invmod(r.e[0].val)
-	for i := range r.e {
-		r.e[i].val = mulmod(r.e[i].val, inv)
+}
+
+// scale multiplies every value of e by k.
+func scale(e []entry, k uint64) {
+	for i := range e {
+		e[i].val = mulmod(e[i].val, k)
 	}
 }
 
@@ -629,10 +821,135 @@ func axpy(x []entry, k uint64, y []entry) []entry {
 	return out
 }
 
-func valueAt(e []entry, col int32) uint64 {
-	i, ok := slices.BinarySearchFunc(e, col, func(x entry, c int32) int { return cmp.Compare(x.col, c) })
-	if !ok {
-		return 0
-	}
-	return e[i].val
+// index numbers the persons of a check densely: their rank among everyone in its cells.
+type index struct {
+	n     int
+	dense []int32 // person → number, when persons' numbers are dense enough for an array
+	m     map[uint32]int32
 }
+
+func newIndex(all []Cell, cells []int) index {
+	bs := make([]*roaring.Bitmap, 0, len(cells))
+	for _, ci := range cells {
+		bs = append(bs, all[ci].Persons)
+	}
+	u := roaring.FastOr(bs...)
+	ix := index{n: int(u.GetCardinality())}
+	if ix.n == 0 {
+		return ix
+	}
+	if top := u.Maximum(); uint64(top) < 4*uint64(ix.n)+1<<16 {
+		ix.dense = make([]int32, top+1)
+	} else {
+		ix.m = make(map[uint32]int32, ix.n)
+	}
+	var i int32
+	ix.iterate(u, func(x uint32) {
+		if ix.dense != nil {
+			ix.dense[x] = i
+		} else {
+			ix.m[x] = i
+		}
+		i++
+	})
+	return ix
+}
+
+// iterate calls fn for each person of b, in order, a buffer at a time.
+func (ix index) iterate(b *roaring.Bitmap, fn func(uint32)) {
+	buf := make([]uint32, 512)
+	it := b.ManyIterator()
+	for n := it.NextMany(buf); n > 0; n = it.NextMany(buf) {
+		for _, x := range buf[:n] {
+			fn(x)
+		}
+	}
+}
+
+// each calls fn with the number of each person of b (all of them in the index).
+func (ix index) each(b *roaring.Bitmap, fn func(int32)) {
+	if ix.dense != nil {
+		ix.iterate(b, func(x uint32) { fn(ix.dense[x]) })
+		return
+	}
+	ix.iterate(b, func(x uint32) { fn(ix.m[x]) })
+}
+
+// dense is a work vector over the columns: values, the set of nonzero ones, their count.
+type dense struct {
+	val   []uint64
+	bits  []uint64
+	count int
+}
+
+func newDense(n int) *dense { return &dense{val: make([]uint64, n), bits: make([]uint64, n/64+1)} }
+
+func (d *dense) set(c int32, v uint64) {
+	if v == 0 {
+		return
+	}
+	if d.val[c] == 0 {
+		d.bits[c>>6] |= 1 << (c & 63)
+		d.count++
+	}
+	d.val[c] = v
+}
+
+// sub subtracts k·e.
+func (d *dense) sub(k uint64, e []entry) {
+	nk := negmod(k)
+	for _, x := range e {
+		old := d.val[x.col]
+		v := addmod(old, mulmod(nk, x.val))
+		d.val[x.col] = v
+		switch {
+		case old == 0 && v != 0:
+			d.bits[x.col>>6] |= 1 << (x.col & 63)
+			d.count++
+		case old != 0 && v == 0:
+			d.bits[x.col>>6] &^= 1 << (x.col & 63)
+			d.count--
+		}
+	}
+}
+
+// next returns the first nonzero column at or after c, or −1.
+func (d *dense) next(c int32) int32 {
+	w := int(c >> 6)
+	if w >= len(d.bits) {
+		return -1
+	}
+	word := d.bits[w] &^ (1<<(c&63) - 1)
+	for word == 0 {
+		if w++; w == len(d.bits) {
+			return -1
+		}
+		word = d.bits[w]
+	}
+	return int32(w<<6 + bits.TrailingZeros64(word))
+}
+
+// take returns the nonzero entries (all at or after c) as a sorted row and clears d.
+func (d *dense) take(c int32) []entry {
+	out := make([]entry, 0, d.count)
+	for w := int(c >> 6); w < len(d.bits) && len(out) < cap(out); w++ {
+		for word := d.bits[w]; word != 0; word &= word - 1 {
+			col := int32(w<<6 + bits.TrailingZeros64(word))
+			out = append(out, entry{col, d.val[col]})
+			d.val[col] = 0
+		}
+		d.bits[w] = 0
+	}
+	d.count = 0
+	return out
+}
+
+// load sets d to e (d empty before).
+func (d *dense) load(e []entry) {
+	for _, x := range e {
+		d.set(x.col, x.val)
+	}
+}
+
+// clear empties d.
+func (d *dense) clear() { d.take(0) }

@@ -692,10 +692,14 @@ func (s *system) search(rows []*row) {
 // A set of columns on which the rows are independent (an information set, as in coding
 // theory) holds a nonzero entry of every nonzero combination. The columns are dealt into
 // threshold classes; when the rows are independent on each class, every combination has an
-// atom, so a person, in each of them: threshold persons at least, no group. It gives up
-// (false) when a row has fewer entries than classes, when the rows lose rank on a class, or
+// atom, so a person, in each of them: threshold persons at least, no group. It answers
+// false when there are no rows (nothing to prove: Check then has nothing to search either),
+// and gives up (false) when a row has fewer entries than classes, when the rows lose rank on a class, or
 // when the work passes budget, and the search decides.
 func spread(rows []*row, ncols int, threshold int, budget int64) (bool, int64) {
+	if len(rows) == 0 {
+		return false, 0
+	}
 	for _, r := range rows {
 		if len(r.e) < threshold {
 			return false, 0

@@ -23,29 +23,11 @@ import (
 	"github.com/stewardhealth/steward/internal/warehouse"
 )
 
-// TableSource computes a table over a stored cohort query (warehouse.Warehouse.Table).
+// TableSource computes the table a TableSpec asks for over a stored cohort query
+// (warehouse.Warehouse.TableOf): counts of persons or events, statistics of a value, by
+// demographic, concept, visit and agency dimensions.
 type TableSource interface {
-	Table(ctx context.Context, p access.Principal, project, query string, dims []string, statistic string) (warehouse.Table, error)
-}
-
-// ValueTableSource also computes a statistic of a numeric value (warehouse.Warehouse.TableValue).
-type ValueTableSource interface {
-	TableValue(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error)
-}
-
-// SpecTableSource computes any table a TableSpec asks for (warehouse.Warehouse.TableOf):
-// concept, visit and agency dimensions, counts of events.
-type SpecTableSource interface {
 	TableOf(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error)
-}
-
-// valueTable reports whether tr asks for a statistic of a numeric value.
-func (tr TableRequest) valueTable() bool {
-	switch strings.ToLower(strings.TrimSpace(tr.Statistic)) {
-	case "", "count", "persons", warehouse.StatisticPersons:
-		return tr.Concept != ""
-	}
-	return tr.Concept != "" || !slices.Contains([]string{"min", "max", "minimum", "maximum"}, strings.ToLower(strings.TrimSpace(tr.Statistic)))
 }
 
 // TableRequest asks Steward to compute a table and export it.
@@ -94,21 +76,8 @@ func (s *Service) SubmitTable(ctx context.Context, p access.Principal, project s
 	if err != nil {
 		return nil, err
 	}
-	var t warehouse.Table
 	spec := warehouse.TableSpec{Statistic: tr.Statistic, Concept: tr.Concept, Quantile: tr.Quantile, Levels: tr.Concepts}
-	if ss, ok := s.Tables.(SpecTableSource); ok {
-		t, err = ss.TableOf(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), spec)
-	} else if len(tr.Concepts) > 0 {
-		return nil, fmt.Errorf("%w: this server computes no concept dimensions", derrors.Invalid)
-	} else if tr.valueTable() {
-		vs, ok := s.Tables.(ValueTableSource)
-		if !ok {
-			return nil, fmt.Errorf("%w: this server computes no tables of a value", derrors.Invalid)
-		}
-		t, err = vs.TableValue(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), spec)
-	} else {
-		t, err = s.Tables.Table(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), tr.Statistic)
-	}
+	t, err := s.Tables.TableOf(ctx, p, project, tr.Query, slices.Clone(tr.Dimensions), spec)
 	if err != nil {
 		return nil, err
 	}

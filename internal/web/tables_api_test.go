@@ -41,6 +41,14 @@ func (fakeTables) Table(_ context.Context, p access.Principal, project, query st
 		Cells: []warehouse.TableCell{cell("F", women), cell("M", men)}}, nil
 }
 
+// TableOf is the airlock's entry: a value's statistic when a concept is named, else persons.
+func (f fakeTables) TableOf(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error) {
+	if spec.Concept != "" {
+		return f.TableValue(ctx, p, project, query, dims, spec)
+	}
+	return f.Table(ctx, p, project, query, dims, spec.Statistic)
+}
+
 // TableValue gives qm-all's cells with the values' sum: every woman 5, the men 5 but for
 // one planted at 1,000,000; it answers only the concept LAB:X.
 func (f fakeTables) TableValue(ctx context.Context, p access.Principal, project, query string, dims []string, spec warehouse.TableSpec) (warehouse.Table, error) {

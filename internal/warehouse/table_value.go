@@ -70,28 +70,33 @@ func (w *Warehouse) TableValue(ctx context.Context, p access.Principal, projectC
 		if err != nil {
 			return err
 		}
-		var cells []TableCell
-		for _, c := range t.Cells {
-			in := roaring.New()
-			var xs []float64
-			it := c.Persons.Iterator()
-			for it.HasNext() {
-				n := it.Next()
-				if v, ok := values[int64(n)]; ok {
-					in.Add(n)
-					xs = append(xs, v)
-				}
-			}
-			c.Persons, c.Values = in, xs
-			if len(xs) > 0 { // a cell of no person with a value stays, a zero cell
-				c.Value = statistic(stat, xs, spec.Quantile)
-			}
-			recount(&c)
-			cells = append(cells, c)
-		}
-		t.Cells = cells
+		narrow(t, values, func(xs []float64) float64 { return statistic(stat, xs, spec.Quantile) }, recount)
 		return nil
 	})
+}
+
+// narrow keeps in each cell of t the persons with a value in values, their values beside
+// them (in patient-number order), gives the cell stat of those values and recounts its
+// agencies. A cell left without persons stays, a zero cell (its value 0).
+func narrow(t *Table, values map[int64]float64, stat func([]float64) float64, recount func(*TableCell)) {
+	for i := range t.Cells {
+		c := &t.Cells[i]
+		in := roaring.New()
+		var xs []float64
+		it := c.Persons.Iterator()
+		for it.HasNext() {
+			n := it.Next()
+			if v, ok := values[int64(n)]; ok {
+				in.Add(n)
+				xs = append(xs, v)
+			}
+		}
+		c.Persons, c.Values, c.Value = in, xs, 0
+		if len(xs) > 0 {
+			c.Value = stat(xs)
+		}
+		recount(c)
+	}
 }
 
 // EventsOfVisits is what an events table without a concept counts.
@@ -122,25 +127,9 @@ func (w *Warehouse) TableEvents(ctx context.Context, p access.Principal, project
 		if err != nil {
 			return err
 		}
-		var cells []TableCell
-		for _, c := range t.Cells {
-			in := roaring.New()
-			var xs []float64
-			sum := 0.0
-			it := c.Persons.Iterator()
-			for it.HasNext() {
-				n := it.Next()
-				if v := counts[int64(n)]; v > 0 {
-					in.Add(n)
-					xs = append(xs, v)
-					sum += v
-				}
-			}
-			c.Persons, c.Values, c.Value = in, xs, sum // no person with an event: a zero cell
-			recount(&c)
-			cells = append(cells, c)
-		}
-		t.Cells = cells
+		// a person with no event is not in the cell
+		maps.DeleteFunc(counts, func(_ int64, v float64) bool { return v <= 0 })
+		narrow(t, counts, func(xs []float64) float64 { return statistic("sum", xs, 0) }, recount)
 		return nil
 	})
 }
